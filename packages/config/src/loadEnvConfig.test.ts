@@ -1,0 +1,71 @@
+import { isWalletError } from '@wallet/errors';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { commonEnv, hostPort, intString, loadEnvConfig } from './index.js';
+
+const schema = z.object({
+  ...commonEnv,
+  GATESRV_HTTP_ADDR: hostPort.default('127.0.0.1:8080'),
+  GATESRV_BODY_LIMIT: intString(1, 1_000_000).default(65536),
+  GATESRV_SECRET: z.string().min(8).optional(),
+});
+
+function fail(env: Record<string, string>): { message: string; variables: unknown } {
+  try {
+    loadEnvConfig(schema, env, ['GATESRV_']);
+  } catch (error) {
+    if (isWalletError(error, 'CONFIG_INVALID')) return { message: error.message, variables: error.details['variables'] };
+    throw error;
+  }
+  throw new Error('expected loadEnvConfig to throw');
+}
+
+describe('loadEnvConfig', () => {
+  it('applies local-stack defaults and freezes the result', () => {
+    const config = loadEnvConfig(schema, { PATH: '/bin', HOME: '/root' }, ['GATESRV_']);
+    expect(config.GATESRV_HTTP_ADDR).toBe('127.0.0.1:8080');
+    expect(config.ETCD_ENDPOINTS).toEqual(['http://127.0.0.1:2379']);
+    expect(config.DISCOVERY_TTL_SECONDS).toBe(10);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses given values', () => {
+    const config = loadEnvConfig(
+      schema,
+      { GATESRV_HTTP_ADDR: '0.0.0.0:9000', ETCD_ENDPOINTS: 'http://a:2379, http://b:2379', GATESRV_BODY_LIMIT: '1024' },
+      ['GATESRV_'],
+    );
+    expect(config.GATESRV_HTTP_ADDR).toBe('0.0.0.0:9000');
+    expect(config.ETCD_ENDPOINTS).toEqual(['http://a:2379', 'http://b:2379']);
+    expect(config.GATESRV_BODY_LIMIT).toBe(1024);
+  });
+
+  it.each([
+    ['GATESRV_HTTP_ADDR', 'localhost'],
+    ['GATESRV_HTTP_ADDR', '127.0.0.1:70000'],
+    ['GATESRV_BODY_LIMIT', '-5'],
+    ['GATESRV_BODY_LIMIT', '12kb'],
+    ['MYSQL_URL', 'postgres://x'],
+    ['REDIS_URL', 'not a url'],
+    ['ETCD_ENDPOINTS', 'ftp://x'],
+    ['WALLET_ENV', 'Has Spaces'],
+    ['LOG_LEVEL', 'verbose'],
+    ['DISCOVERY_TTL_SECONDS', '1'],
+  ])('a bad %s=%s fails naming the variable', (name, value) => {
+    const { message, variables } = fail({ [name]: value });
+    expect(message).toContain(name);
+    expect(variables).toEqual([name]);
+  });
+
+  it('rejects an unknown variable with an owned prefix (a typo never falls back to a default)', () => {
+    const { message, variables } = fail({ GATESRV_HTTP_ADR: '127.0.0.1:1' });
+    expect(message).toContain('GATESRV_HTTP_ADR');
+    expect(variables).toEqual(['GATESRV_HTTP_ADR']);
+  });
+
+  it('never echoes a secret value in the message', () => {
+    const { message } = fail({ GATESRV_SECRET: 'short' });
+    expect(message).toContain('GATESRV_SECRET');
+    expect(message).not.toContain('short"');
+  });
+});

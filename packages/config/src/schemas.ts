@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** `host:port` where port may be 0 (let the OS choose; the bound port is what gets registered). */
+export const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port out of range');
+
+/** A URL with one of the given protocols (e.g. `mysql:`). */
+export const urlWith = (...protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${protocols.join(' or ')}// URL`);
+
+/** A comma-separated list of http(s) URLs (etcd endpoints). */
+export const urlList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+  .pipe(z.array(urlWith('http:', 'https:')).min(1));
+
+/** Namespace that isolates clusters sharing one etcd/Redis/MySQL server (dev, test runs, prod). */
+export const envName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected [a-z0-9_-], at most 40 chars');
+
+export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+/** A non-negative integer given as a decimal string (env values are strings). */
+export const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** The variables every service reads: where the shared infrastructure is and how to log. */
+export const commonEnv = {
+  WALLET_ENV: envName.default('dev'),
+  LOG_LEVEL: logLevel.default('info'),
+  MYSQL_URL: urlWith('mysql:').default('mysql://root@127.0.0.1:3306/wallet'),
+  REDIS_URL: urlWith('redis:', 'rediss:').default('redis://127.0.0.1:6379'),
+  ETCD_ENDPOINTS: urlList.default(['http://127.0.0.1:2379']),
+  /** Lease TTL of service registrations in etcd. */
+  DISCOVERY_TTL_SECONDS: intString(2, 60).default(10),
+  /** How long SIGTERM waits for in-flight calls before closing anyway. */
+  SHUTDOWN_GRACE_MS: intString(0, 120_000).default(10_000),
+} as const;
+
+/**
+ * The address peers should dial for a server bound at `bound`: the bound port with `advertiseHost`
+ * when given (needed when listening on 0.0.0.0 in a container), else the bound host.
+ */
+export function advertisedAddress(bound: string, advertiseHost?: string): string {
+  const port = bound.slice(bound.lastIndexOf(':') + 1);
+  const host = advertiseHost ?? bound.slice(0, bound.lastIndexOf(':'));
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    throw new Error(`listening on ${host}: set the service's *_ADVERTISE_HOST so peers know where to dial`);
+  }
+  return `${host}:${port}`;
+}
+
+/** Splits `host:port` (as validated by {@link hostPort}) for APIs that take them apart. */
+export function splitHostPort(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':');
+  return { host: value.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(i + 1)) };
+}

@@ -1,0 +1,69 @@
+import knex, { type Knex } from 'knex';
+
+export type Db = Knex;
+
+export type DbOptions = {
+  /** @default 2 */
+  readonly poolMin?: number;
+  /** @default 20 */
+  readonly poolMax?: number;
+};
+
+/**
+ * Opens a knex pool on MariaDB/MySQL through mysql2. DECIMAL and BIGINT columns come back as strings
+ * (never JS numbers), so money is parsed to bigint without loss; times are UTC.
+ * @param url `mysql://user:pass@host:port/database`
+ */
+export function createDb(url: string, options: DbOptions = {}): Db {
+  const u = new URL(url);
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username || 'root'),
+      password: decodeURIComponent(u.password),
+      database: databaseName(url),
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      timezone: 'Z',
+      charset: 'utf8mb4',
+    },
+    pool: { min: options.poolMin ?? 2, max: options.poolMax ?? 20 },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/** The database name of a MYSQL_URL. */
+export function databaseName(url: string): string {
+  const name = new URL(url).pathname.replace(/^\//, '');
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Error(`MYSQL_URL must name a database ([A-Za-z0-9_]): got "${name}"`);
+  return name;
+}
+
+/** Creates the database of `url` if it does not exist (migrations need it to connect). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const u = new URL(url);
+  u.pathname = '/mysql';
+  const admin = createDb(u.toString(), { poolMin: 0, poolMax: 1 });
+  try {
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Drops the database of `url` (test clean-up). */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const u = new URL(url);
+  u.pathname = '/mysql';
+  const admin = createDb(u.toString(), { poolMin: 0, poolMax: 1 });
+  try {
+    await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await admin.destroy();
+  }
+}

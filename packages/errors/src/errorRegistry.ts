@@ -1,0 +1,148 @@
+import { GrpcStatus } from './grpcStatus.js';
+
+export type ErrorSpec = {
+  /** HTTP status the gateway answers with. */
+  readonly http: number;
+  /** gRPC status a service answers with; the stable code itself travels in metadata. */
+  readonly grpc: GrpcStatus;
+  /** Whether the same request may succeed if simply retried later. */
+  readonly retryable: boolean;
+  /** One line for API docs and operators. */
+  readonly description: string;
+};
+
+/**
+ * The one table of stable error codes. Codes are part of the public HTTP contract (shared/API.md):
+ * add codes freely, never rename or remove one.
+ */
+export const errorRegistry = {
+  VALIDATION_FAILED: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The request is malformed: a field is missing, unknown, of the wrong type or out of range.',
+  },
+  UNAUTHENTICATED: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    retryable: false,
+    description: 'The request signature, key, timestamp or nonce is missing or not valid.',
+  },
+  NOT_FOUND: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    description: 'No such object for this client.',
+  },
+  ACCOUNT_NOT_FOUND: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    description: 'No such account for this client.',
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    http: 409,
+    grpc: GrpcStatus.ABORTED,
+    retryable: true,
+    description: 'A request with this Idempotency-Key is still being processed; retry later.',
+  },
+  WITHDRAWAL_NOT_CANCELLABLE: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The withdrawal has left pending_review and can no longer be cancelled.',
+  },
+  CONFLICT: {
+    http: 409,
+    grpc: GrpcStatus.ABORTED,
+    retryable: true,
+    description: 'A concurrent change won; re-read and retry.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    http: 422,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'This Idempotency-Key was already used with a different request body.',
+  },
+  INSUFFICIENT_FUNDS: {
+    http: 422,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The available balance does not cover the amount (and fee).',
+  },
+  INVALID_ADDRESS: {
+    http: 422,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The address is not valid for the chain (format or checksum).',
+  },
+  AMOUNT_TOO_SMALL: {
+    http: 422,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: "The amount is below the asset's minimum.",
+  },
+  UNSUPPORTED_ASSET: {
+    http: 422,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The asset is not configured in this wallet.',
+  },
+  UNSUPPORTED_CHAIN: {
+    http: 422,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The chain is not configured in this wallet.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    http: 413,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The request body exceeds the size limit.',
+  },
+  RATE_LIMITED: {
+    http: 429,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+    description: 'Too many requests for this API key; wait for Retry-After seconds.',
+  },
+  SHARD_UNAVAILABLE: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    description: "The transrv node that owns the account is down; the request was not sent anywhere else.",
+  },
+  UNAVAILABLE: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    description: 'A service this request depends on is unreachable.',
+  },
+  FENCED: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'A write carried a stale leadership fencing token and was refused.',
+  },
+  CONFIG_INVALID: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    retryable: false,
+    description: 'A configuration value is missing or not valid (process start-up).',
+  },
+  INTERNAL: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    retryable: false,
+    description: 'An unexpected error; it is logged with the request id.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+export const errorCodes = Object.keys(errorRegistry) as ErrorCode[];
+
+/** Whether `value` is one of the registry's stable codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorRegistry, value);
+}

@@ -1,0 +1,3 @@
+export { newInstanceId } from './instanceId.js';
+export { type Stop, runMain } from './runMain.js';
+export { type ServeOptions, serveAndRegister } from './serveAndRegister.js';

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { type Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { toWalletError } from '@wallet/errors';
+import type { Logger } from '@wallet/logger';
+import { HealthImplementation } from 'grpc-health-check';
+import { toGrpcError } from './errorMetadata.js';
+import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
+
+export type CallContext = {
+  readonly method: string;
+  readonly requestId: string;
+  readonly metadata: Metadata;
+  /** Logger bound to this call (method, request id). */
+  readonly log: Logger;
+  /** Aborted when the client cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+};
+
+/** Async handlers for every method of a generated service definition. */
+export type ServiceHandlers<D extends UnaryServiceDefinition> = {
+  readonly [K in keyof D]: (request: RequestOf<D[K]>, ctx: CallContext) => Promise<ResponseOf<D[K]>>;
+};
+
+/**
+ * A gRPC server with the standard health service, async handlers whose thrown WalletErrors become
+ * typed gRPC errors, and a graceful shutdown that drains in-flight calls.
+ */
+export class GrpcServer {
+  readonly #server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  readonly #health = new HealthImplementation({ '': 'NOT_SERVING' });
+  readonly #log: Logger;
+  readonly #serviceNames: string[] = [];
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(log: Logger) {
+    this.#log = log;
+    this.#health.addToServer(this.#server);
+  }
+
+  /**
+   * Adds a service implemented by async handlers.
+   * @param serviceName fully qualified proto name, e.g. `wallet.v1.TransService` (for health checks)
+   */
+  addService<D extends UnaryServiceDefinition>(serviceName: string, definition: D, handlers: ServiceHandlers<D>): this {
+    const impl: Record<string, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void> = {};
+    for (const name of Object.keys(definition)) {
+      const handler = handlers[name] as (req: unknown, ctx: CallContext) => Promise<unknown>;
+      const method = definition[name]?.path ?? name;
+      impl[name] = (call, callback) => {
+        const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
+        const controller = new AbortController();
+        call.on('cancelled', () => controller.abort());
+        const log = this.#log.child({ method, requestId });
+        this.#inFlight++;
+        handler(call.request, { method, requestId, metadata: call.metadata, log, signal: controller.signal })
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => {
+              const walletError = toWalletError(error);
+              if (walletError.code === 'INTERNAL') log.error({ err: walletError.cause ?? error }, 'call failed');
+              else log.debug({ code: walletError.code }, 'call refused');
+              callback(toGrpcError(walletError), null);
+            },
+          )
+          .finally(() => {
+            this.#inFlight--;
+            if (this.#inFlight === 0) this.#idle?.();
+          });
+      };
+    }
+    this.#server.addService(definition as never, impl);
+    this.#serviceNames.push(serviceName);
+    return this;
+  }
+
+  /**
+   * Binds and starts serving; marks every service SERVING.
+   * @param address `host:port`; port 0 picks a free port
+   * @returns the bound `host:port`
+   */
+  async listen(address: string): Promise<string> {
+    const host = address.slice(0, address.lastIndexOf(':'));
+    const port = await new Promise<number>((resolve, reject) => {
+      this.#server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) =>
+        error ? reject(error) : resolve(boundPort),
+      );
+    });
+    this.#health.setStatus('', 'SERVING');
+    for (const name of this.#serviceNames) this.#health.setStatus(name, 'SERVING');
+    return `${host}:${port}`;
+  }
+
+  /** Stops accepting calls, waits for in-flight calls up to `graceMs`, then closes. */
+  async close(graceMs: number): Promise<void> {
+    this.#health.setStatus('', 'NOT_SERVING');
+    for (const name of this.#serviceNames) this.#health.setStatus(name, 'NOT_SERVING');
+    const drained = new Promise<void>((resolve) => {
+      if (this.#inFlight === 0) resolve();
+      else this.#idle = resolve;
+    });
+    const shutdown = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    const timer = setTimeout(() => this.#server.forceShutdown(), graceMs);
+    await Promise.all([drained, shutdown]);
+    clearTimeout(timer);
+  }
+}

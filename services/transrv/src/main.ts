@@ -1,0 +1,42 @@
+import { createDb } from '@wallet/db';
+import { Discovery } from '@wallet/discovery';
+import { runMain, serveAndRegister } from '@wallet/lifecycle';
+import { createLogger } from '@wallet/logger';
+import { buildApp, recordNodeStart } from './app.js';
+import { loadConfig } from './config.js';
+
+const log = createLogger('transrv');
+
+runMain(log, async () => {
+  const config = loadConfig();
+  log.level = config.LOG_LEVEL;
+  const startedAt = new Date();
+  const nodeId = config.TRANSRV_NODE_ID;
+  const nodeLog = log.child({ nodeId });
+
+  const db = createDb(config.MYSQL_URL);
+  await recordNodeStart(db, nodeId);
+  const discovery = new Discovery({ endpoints: config.ETCD_ENDPOINTS, env: config.WALLET_ENV, ttlSeconds: config.DISCOVERY_TTL_SECONDS, log: nodeLog });
+
+  const served = await serveAndRegister({
+    server: buildApp({ nodeId, instanceId: nodeId, startedAt, db, log: nodeLog }),
+    discovery,
+    instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
+    listen: config.TRANSRV_GRPC_ADDR,
+    advertiseHost: config.TRANSRV_ADVERTISE_HOST,
+    // A node id owns its accounts: two live processes with one node id would both serve them.
+    register: {
+      exclusive: true,
+      waitForExclusiveMs: (config.DISCOVERY_TTL_SECONDS + 2) * 1000,
+      onLost: () => process.kill(process.pid, 'SIGTERM'),
+    },
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    log: nodeLog,
+  });
+
+  return async () => {
+    await served.stop();
+    await discovery.close();
+    await db.destroy();
+  };
+});
