@@ -1,5 +1,5 @@
 import { WalletError } from '@wallet/errors';
-import { z } from 'zod';
+import { type z } from 'zod';
 
 export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
 

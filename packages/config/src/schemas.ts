@@ -8,18 +8,26 @@ export const hostPort = z
 
 /** A URL with one of the given protocols (e.g. `mysql:`). */
 export const urlWith = (...protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')}// URL`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${protocols.join(' or ')}// URL`,
+  );
 
 /** A comma-separated list of http(s) URLs (etcd endpoints). */
 export const urlList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
   .pipe(z.array(urlWith('http:', 'https:')).min(1));
 
 /** Namespace that isolates clusters sharing one etcd/Redis/MySQL server (dev, test runs, prod). */
@@ -29,11 +37,7 @@ export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fata
 
 /** A non-negative integer given as a decimal string (env values are strings). */
 export const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'expected an integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'expected an integer').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** The variables every service reads: where the shared infrastructure is and how to log. */
 export const commonEnv = {

@@ -56,10 +56,7 @@ export class Discovery {
       }
       // Exclusive: create the key only if nobody holds it, in one etcd transaction.
       const leaseId = await lease.grant();
-      const result = await this.etcd
-        .if(key, 'Create', '==', 0)
-        .then(this.etcd.put(key).value(value).lease(leaseId))
-        .commit();
+      const result = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(value).lease(leaseId)).commit();
       if (!result.succeeded) {
         await lease.revoke().catch(() => {});
         throw new WalletError('CONFLICT', `another live instance is registered as ${key}`, { details: { key } });

@@ -110,7 +110,7 @@ export const errorRegistry = {
     http: 503,
     grpc: GrpcStatus.UNAVAILABLE,
     retryable: true,
-    description: "The transrv node that owns the account is down; the request was not sent anywhere else.",
+    description: 'The transrv node that owns the account is down; the request was not sent anywhere else.',
   },
   UNAVAILABLE: {
     http: 503,

@@ -24,7 +24,7 @@ export type ServeOptions = {
 export async function serveAndRegister(options: ServeOptions): Promise<{ address: string; stop: () => Promise<void> }> {
   const bound = await options.server.listen(options.listen);
   const address = advertisedAddress(bound, options.advertiseHost);
-  const registration = await options.discovery.register({ ...options.instance, address } as Instance, options.register);
+  const registration = await options.discovery.register({ ...options.instance, address }, options.register);
   options.log.info({ address, instanceId: options.instance.instanceId }, 'ready');
   return {
     address,

@@ -69,7 +69,7 @@ export class GrpcServer {
           });
       };
     }
-    this.#server.addService(definition as never, impl);
+    this.#server.addService(definition, impl);
     this.#serviceNames.push(serviceName);
     return this;
   }

@@ -10,7 +10,10 @@ export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
  * @param timeoutMs @default 1000
  */
 export async function checkHealth(address: string, service = '', timeoutMs = 1000): Promise<HealthStatus> {
-  const client = createClient({ check: HealthService.check }, address, { defaultTimeoutMs: timeoutMs, retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0, retryableStatuses: [] } });
+  const client = createClient({ check: HealthService.check }, address, {
+    defaultTimeoutMs: timeoutMs,
+    retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0, retryableStatuses: [] },
+  });
   try {
     const response = await client.check({ service });
     return response.status === HealthCheckResponse_ServingStatus.SERVING ? 'SERVING' : 'NOT_SERVING';

@@ -15,7 +15,12 @@ runMain(log, async () => {
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
-  const discovery = new Discovery({ endpoints: config.ETCD_ENDPOINTS, env: config.WALLET_ENV, ttlSeconds: config.DISCOVERY_TTL_SECONDS, log });
+  const discovery = new Discovery({
+    endpoints: config.ETCD_ENDPOINTS,
+    env: config.WALLET_ENV,
+    ttlSeconds: config.DISCOVERY_TTL_SECONDS,
+    log,
+  });
 
   const served = await serveAndRegister({
     server: buildApp({ instanceId, startedAt, db, log }),

@@ -51,7 +51,13 @@ export function buildApp(deps: GatesrvDeps) {
 function fromFastifyError(error: unknown): WalletError {
   const e = error as { code?: unknown; statusCode?: unknown; message?: unknown };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new WalletError('PAYLOAD_TOO_LARGE');
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.code === 'string' && e.code.startsWith('FST_')) {
+  if (
+    typeof e.statusCode === 'number' &&
+    e.statusCode >= 400 &&
+    e.statusCode < 500 &&
+    typeof e.code === 'string' &&
+    e.code.startsWith('FST_')
+  ) {
     return new WalletError('VALIDATION_FAILED', typeof e.message === 'string' ? e.message : undefined);
   }
   return toWalletError(error);

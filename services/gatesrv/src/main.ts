@@ -14,7 +14,12 @@ runMain(log, async () => {
   const startedAt = new Date();
   const instanceId = newInstanceId('gatesrv');
 
-  const discovery = new Discovery({ endpoints: config.ETCD_ENDPOINTS, env: config.WALLET_ENV, ttlSeconds: config.DISCOVERY_TTL_SECONDS, log });
+  const discovery = new Discovery({
+    endpoints: config.ETCD_ENDPOINTS,
+    env: config.WALLET_ENV,
+    ttlSeconds: config.DISCOVERY_TTL_SECONDS,
+    log,
+  });
   const peers = await Peers.watch(discovery);
   const app = buildApp({
     instanceId,
@@ -27,7 +32,13 @@ runMain(log, async () => {
   await app.listen({ host, port });
   const httpAddress = `${host}:${(app.server.address() as { port: number }).port}`;
   // Registered for ops visibility (walletctl); clients reach gateways through a load balancer.
-  const registration = await discovery.register({ service: 'gatesrv', instanceId, address: '', httpAddress, startedAt: startedAt.toISOString() });
+  const registration = await discovery.register({
+    service: 'gatesrv',
+    instanceId,
+    address: '',
+    httpAddress,
+    startedAt: startedAt.toISOString(),
+  });
   log.info({ url: `http://${httpAddress}`, instanceId }, 'ready');
 
   return async () => {

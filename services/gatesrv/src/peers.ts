@@ -43,10 +43,7 @@ export class Peers {
       address: i.address,
       status: await checkHealth(i.address, '', timeoutMs),
     });
-    const [accountsrv, transrv] = await Promise.all([
-      Promise.all(this.accountsrv().map(check)),
-      Promise.all(this.transrv().map(check)),
-    ]);
+    const [accountsrv, transrv] = await Promise.all([Promise.all(this.accountsrv().map(check)), Promise.all(this.transrv().map(check))]);
     return { accountsrv, transrv };
   }
 

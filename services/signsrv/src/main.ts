@@ -17,7 +17,12 @@ runMain(log, async () => {
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
-  const discovery = new Discovery({ endpoints: config.ETCD_ENDPOINTS, env: config.WALLET_ENV, ttlSeconds: config.DISCOVERY_TTL_SECONDS, log });
+  const discovery = new Discovery({
+    endpoints: config.ETCD_ENDPOINTS,
+    env: config.WALLET_ENV,
+    ttlSeconds: config.DISCOVERY_TTL_SECONDS,
+    log,
+  });
 
   const deps = { instanceId, startedAt, db, log };
   const http = buildHttp(deps);
@@ -48,4 +53,3 @@ runMain(log, async () => {
     await db.destroy();
   };
 });
-

@@ -26,8 +26,5 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
 
 /** Records that this node id exists (first start) and when it last started. The row is never deleted. */
 export async function recordNodeStart(db: Db, nodeId: string): Promise<void> {
-  await db.raw(
-    'INSERT INTO transrv_nodes (node_id) VALUES (?) ON DUPLICATE KEY UPDATE last_started_at = CURRENT_TIMESTAMP(3)',
-    [nodeId],
-  );
+  await db.raw('INSERT INTO transrv_nodes (node_id) VALUES (?) ON DUPLICATE KEY UPDATE last_started_at = CURRENT_TIMESTAMP(3)', [nodeId]);
 }

@@ -16,7 +16,12 @@ runMain(log, async () => {
 
   const db = createDb(config.MYSQL_URL);
   await recordNodeStart(db, nodeId);
-  const discovery = new Discovery({ endpoints: config.ETCD_ENDPOINTS, env: config.WALLET_ENV, ttlSeconds: config.DISCOVERY_TTL_SECONDS, log: nodeLog });
+  const discovery = new Discovery({
+    endpoints: config.ETCD_ENDPOINTS,
+    env: config.WALLET_ENV,
+    ttlSeconds: config.DISCOVERY_TTL_SECONDS,
+    log: nodeLog,
+  });
 
   const served = await serveAndRegister({
     server: buildApp({ nodeId, instanceId: nodeId, startedAt, db, log: nodeLog }),

@@ -1,0 +1,53 @@
+// One lint setup for the whole workspace: typescript-eslint with type information (floating promises
+// are bugs in money code), import-x for cycles and deep imports; formatting is Prettier's job.
+import js from '@eslint/js';
+import { importX } from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'packages/proto/src/gen/**',
+      '.stack/**',
+      'bench/results/**',
+      'test/contracts/artifacts/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [] },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'import-x/no-cycle': 'error',
+      'import-x/no-self-import': 'error',
+      // A package is used only through its src/index.ts (the exports map): no deep imports.
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@wallet/*/*'], message: 'import the package entry, not its files' }] }],
+      eqeqeq: ['error', 'always'],
+      // Handlers implement async interfaces; an async function without await is not a bug there.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // Root tool configs are outside the TS projects.
+    files: ['*.config.js', '*.config.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+);

@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { repoRoot } from './repoRoot.js';
+
+export type ServiceName = 'gatesrv' | 'accountsrv' | 'transrv' | 'signsrv';
+
+/** One parsed JSON log line of a service. */
+export type LogLine = { level: number; msg: string; [key: string]: unknown };
+
+type Waiter = { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void };
+
+/**
+ * A service running as a real OS process (node + tsx from source), as ops would run it. Its JSON log
+ * is parsed line by line (tests wait on log events) and written to `.stack/logs/test/<label>.log`.
+ */
+export class ServiceProcess {
+  readonly label: string;
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number | null>;
+  #waiters: Waiter[] = [];
+  #file: WriteStream;
+  #exitCode: number | null | undefined;
+
+  private constructor(label: string, child: ChildProcess, file: WriteStream) {
+    this.label = label;
+    this.child = child;
+    this.#file = file;
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.#exitCode = code ?? (signal ? null : code);
+        resolve(code);
+      });
+    });
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      file.write(`${text}\n`);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return;
+      }
+      this.lines.push(line);
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!w.match(line)) return true;
+        w.resolve(line);
+        return false;
+      });
+    });
+    createInterface({ input: child.stderr! }).on('line', (text) => {
+      file.write(`[stderr] ${text}\n`);
+      this.stderr.push(text);
+    });
+  }
+
+  /**
+   * Starts `service` with `env` layered over a clean environment (PATH and HOME only, so the developer's
+   * shell cannot leak configuration into a test).
+   */
+  static start(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
+    const dir = join(repoRoot, '.stack', 'logs', 'test');
+    mkdirSync(dir, { recursive: true });
+    const file = createWriteStream(join(dir, `${label}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['--conditions=wallet-source', '--import', 'tsx', join('services', service, 'src', 'main.ts')], {
+      cwd: repoRoot,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(label, child, file);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.#exitCode === undefined;
+  }
+
+  /** Resolves with the first log line (past or future) matching `match`; rejects on exit or timeout. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.label}: no matching log line within ${timeoutMs} ms\n${this.tail()}`)),
+        timeoutMs,
+      );
+      const waiter: Waiter = {
+        match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      this.#waiters.push(waiter);
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.label} exited (${code}) before the awaited log line\n${this.tail()}`));
+      });
+    });
+  }
+
+  /** Waits for the service's `ready` line. */
+  ready(timeoutMs = 30_000): Promise<LogLine> {
+    return this.waitForLog((l) => l.msg === 'ready', timeoutMs);
+  }
+
+  /** Sends a signal; with SIGTERM/SIGINT waits for the exit and returns its code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    if (!this.running) return this.#exitCode ?? null;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    this.#file.end();
+    return code;
+  }
+
+  /** The last log lines, for failure messages. */
+  tail(n = 15): string {
+    const out = this.lines.slice(-n).map((l) => JSON.stringify(l));
+    return [...out, ...this.stderr.slice(-n)].join('\n');
+  }
+}

@@ -1,0 +1,145 @@
+import { Discovery, type ServiceWatch } from '@wallet/discovery';
+import { createLogger } from '@wallet/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from '../harness/Cluster.js';
+import { stackEnv } from '../harness/stackEnv.js';
+
+type Health = {
+  status: string;
+  accountsrv: { instanceId: string; status: string }[];
+  transrv: { nodeId: string; status: string; address: string }[];
+};
+
+const TTL = 5;
+let cluster: Cluster;
+let discovery: Discovery;
+let transrv: ServiceWatch;
+
+async function health(): Promise<{ code: number; body: Health }> {
+  const res = await fetch(`${cluster.gatewayUrl}/healthz`);
+  return { code: res.status, body: (await res.json()) as Health };
+}
+
+/** Polls `check` every 50 ms; resolves with the elapsed ms once it holds, or fails after `timeoutMs`. */
+async function within(timeoutMs: number, check: () => boolean | Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start <= timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+const nodeIds = () => transrv.instances().map((i) => i.nodeId);
+
+beforeAll(async () => {
+  cluster = await Cluster.start({ ttlSeconds: TTL, transrvNodes: ['t1', 't2'] });
+  discovery = new Discovery({ endpoints: [stackEnv.ETCD_ENDPOINTS], env: cluster.env, log: createLogger('test', { level: 'silent' }) });
+  transrv = await discovery.watch('transrv');
+});
+
+afterAll(async () => {
+  await discovery?.close();
+  await cluster?.stop();
+});
+
+describe('a cluster of real processes on the local stack', () => {
+  it('gatesrv /healthz reports accountsrv and both transrv nodes serving', async () => {
+    const { code, body } = await health();
+    expect(code).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.accountsrv).toHaveLength(1);
+    expect(body.accountsrv[0]?.status).toBe('SERVING');
+    expect(body.transrv.map((t) => [t.nodeId, t.status])).toEqual([
+      ['t1', 'SERVING'],
+      ['t2', 'SERVING'],
+    ]);
+  });
+
+  it('signsrv answers its HTTP health check', async () => {
+    const res = await fetch(`${cluster.signsrvUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', mysql: 'ok' });
+  });
+
+  it('an unknown route is a NOT_FOUND error in the registry format', async () => {
+    const res = await fetch(`${cluster.gatewayUrl}/v1/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), details: {} } });
+  });
+
+  it('kill -9 of a transrv: discovery drops it within the lease TTL, the gateway stays healthy', async () => {
+    expect(nodeIds()).toEqual(['t1', 't2']);
+    const t1 = cluster.process('transrv-t1');
+    const killedAt = Date.now();
+    t1.child.kill('SIGKILL');
+    await t1.exited;
+    const droppedAfterMs = await within(TTL * 1000 + 2000, () => !nodeIds().includes('t1'));
+    expect(droppedAfterMs).toBeLessThanOrEqual(TTL * 1000 + 1000);
+    // The gateway's own view (its watch) drops it too.
+    await within(1000, async () => (await health()).body.transrv.every((t) => t.nodeId !== 't1'));
+    const { code, body } = await health();
+    expect(code).toBe(200);
+    expect(body.transrv.map((t) => t.nodeId)).toEqual(['t2']);
+    expect(Date.now() - killedAt).toBeGreaterThan(0);
+  });
+
+  it('a third transrv with a new node id is visible to the gateway within a second of registering', async () => {
+    const t3 = cluster.spawnRaw('transrv', 'transrv-t3', { TRANSRV_NODE_ID: 't3' });
+    await t3.waitForLog((l) => l.msg === 'registered');
+    const visibleAfterMs = await within(1000, async () =>
+      (await health()).body.transrv.some((t) => t.nodeId === 't3' && t.status === 'SERVING'),
+    );
+    expect(visibleAfterMs).toBeLessThanOrEqual(1000);
+    expect(nodeIds()).toContain('t3');
+  });
+
+  it('a second process with a live node id is refused (a node id owns its accounts)', async () => {
+    // A short TTL for the intruder only, so it gives up waiting for the holder's lease quickly.
+    const intruder = cluster.spawnRaw('transrv', 'transrv-t2-intruder', { TRANSRV_NODE_ID: 't2', DISCOVERY_TTL_SECONDS: '2' });
+    expect(await intruder.exited).toBe(1);
+    expect(intruder.lines.some((l) => l.msg === 'start-up failed' && (l['err'] as { code?: string }).code === 'CONFLICT')).toBe(true);
+    // The real t2 is untouched.
+    expect((await health()).body.transrv.find((t) => t.nodeId === 't2')?.status).toBe('SERVING');
+  });
+
+  it('SIGTERM: the instance deregisters at once (not after the TTL) and exits 0', async () => {
+    const t3 = cluster.process('transrv-t3');
+    const stopping = t3.stop('SIGTERM');
+    const goneAfterMs = await within(TTL * 1000, () => !nodeIds().includes('t3'));
+    expect(goneAfterMs).toBeLessThan(TTL * 1000 - 2000);
+    expect(await stopping).toBe(0);
+    expect(t3.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+  });
+
+  it('a killed node restarted under its node id comes back', async () => {
+    await cluster.startTransrv('t1');
+    await within(1000, async () => (await health()).body.transrv.some((t) => t.nodeId === 't1' && t.status === 'SERVING'));
+    expect(nodeIds()).toEqual(['t1', 't2']);
+  });
+
+  it('with no transrv left, /healthz answers 503', async () => {
+    await Promise.all([cluster.process('transrv-t1').stop(), cluster.process('transrv-t2').stop()]);
+    await within(2000, async () => (await health()).code === 503);
+    const { body } = await health();
+    expect(body.status).toBe('unavailable');
+    expect(body.transrv).toEqual([]);
+  });
+});
+
+describe('start-up with a bad environment', () => {
+  it.each([
+    ['transrv', { TRANSRV_NODE_ID: 'Not Valid!' }, 'TRANSRV_NODE_ID'],
+    ['transrv', {}, 'TRANSRV_NODE_ID'],
+    ['gatesrv', { GATESRV_HTTP_ADDR: 'nowhere' }, 'GATESRV_HTTP_ADDR'],
+    ['accountsrv', { MYSQL_URL: 'postgres://x/y' }, 'MYSQL_URL'],
+    ['signsrv', { SIGNSRV_HTTP_ADRR: '127.0.0.1:1' }, 'SIGNSRV_HTTP_ADRR'],
+  ] as const)('%s with %j exits 1 naming %s', async (service, env, variable) => {
+    const p = cluster.spawnRaw(service, `${service}-badenv-${variable}`, env);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.join('\n')).toContain(variable);
+    const fatal = p.lines.find((l) => l.level === 60);
+    expect(fatal?.['code']).toBe('CONFIG_INVALID');
+    expect(String(fatal?.msg)).toContain(variable);
+  });
+});
