@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_transrv_nodes.js';
+import * as m0002 from './0002_accounts_ledger.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
 /** All migrations in order. Append only: a migration that has run anywhere is never edited. */
-export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [['0001_transrv_nodes', m0001]];
+export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['0001_transrv_nodes', m0001],
+  ['0002_accounts_ledger', m0002],
+];

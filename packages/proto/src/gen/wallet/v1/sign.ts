@@ -9,7 +9,7 @@
 import {
   type CallOptions,
   type ChannelCredentials,
-  Client,
+  Client as Client1,
   type ClientOptions,
   type ClientUnaryCall,
   type handleUnaryCall,
@@ -37,7 +37,7 @@ export interface SignServiceServer extends UntypedServiceImplementation {
   getInfo: handleUnaryCall<GetInfoRequest, InstanceInfo>;
 }
 
-export interface SignServiceClient extends Client {
+export interface SignServiceClient extends Client1 {
   getInfo(
     request: GetInfoRequest,
     callback: (error: ServiceError | null, response: InstanceInfo) => void,

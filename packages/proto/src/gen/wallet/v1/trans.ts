@@ -6,10 +6,11 @@
 // source: wallet/v1/trans.proto
 
 /* eslint-disable */
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
-  Client,
+  Client as Client1,
   type ClientOptions,
   type ClientUnaryCall,
   type handleUnaryCall,
@@ -18,7 +19,1035 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { GetInfoRequest, InstanceInfo } from "./common.js";
+import { GetInfoRequest, InstanceInfo, PageInfo, PageRequest } from "./common.js";
+
+export interface Balance {
+  asset: string;
+  available: string;
+  frozen: string;
+  /** Seen on chain, not yet credited. */
+  pending: string;
+}
+
+export interface GetBalancesRequest {
+  accountId: string;
+}
+
+export interface GetBalancesResponse {
+  balances: Balance[];
+}
+
+export interface LedgerEntry {
+  id: string;
+  asset: string;
+  /** "available" or "frozen". */
+  bucket: string;
+  /** Signed, base units. */
+  amount: string;
+  kind: string;
+  refId: string;
+  balanceAfter: string;
+  createdAt: string;
+}
+
+export interface ListLedgerRequest {
+  accountId: string;
+  page:
+    | PageRequest
+    | undefined;
+  /** Empty: all assets. */
+  asset: string;
+}
+
+export interface ListLedgerResponse {
+  entries: LedgerEntry[];
+  page: PageInfo | undefined;
+}
+
+export interface TransferRecord {
+  id: string;
+  clientId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  asset: string;
+  amount: string;
+  /** "pending_credit" (debited; the credit is on its way to the other node) or "completed". */
+  status: string;
+  createdAt: string;
+  completedAt: string;
+}
+
+export interface TransferRequest {
+  clientId: string;
+  idempotencyKey: string;
+  /** sha256 of the canonical request: the same key with another request is IDEMPOTENCY_KEY_REUSED. */
+  requestHash: string;
+  fromAccountId: string;
+  toAccountId: string;
+  /** Node that owns to_account_id (resolved by the gateway from accountsrv). */
+  toNodeId: string;
+  asset: string;
+  amount: string;
+}
+
+export interface TransferResponse {
+  transfer:
+    | TransferRecord
+    | undefined;
+  /** false: an earlier request with this idempotency key created it. */
+  created: boolean;
+}
+
+export interface CreditTransferRequest {
+  transferId: string;
+  fromNodeId: string;
+  toAccountId: string;
+  asset: string;
+  amount: string;
+}
+
+export interface CreditTransferResponse {
+  /** true when an earlier delivery already credited it (nothing was posted by this call). */
+  alreadyCredited: boolean;
+}
+
+export interface GetTransferRequest {
+  transferId: string;
+}
+
+function createBaseBalance(): Balance {
+  return { asset: "", available: "", frozen: "", pending: "" };
+}
+
+export const Balance: MessageFns<Balance> = {
+  encode(message: Balance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    if (message.available !== "") {
+      writer.uint32(18).string(message.available);
+    }
+    if (message.frozen !== "") {
+      writer.uint32(26).string(message.frozen);
+    }
+    if (message.pending !== "") {
+      writer.uint32(34).string(message.pending);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Balance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBalance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.available = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.frozen = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pending = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetBalancesRequest(): GetBalancesRequest {
+  return { accountId: "" };
+}
+
+export const GetBalancesRequest: MessageFns<GetBalancesRequest> = {
+  encode(message: GetBalancesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBalancesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBalancesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetBalancesResponse(): GetBalancesResponse {
+  return { balances: [] };
+}
+
+export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
+  encode(message: GetBalancesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.balances) {
+      Balance.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBalancesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBalancesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.balances.push(Balance.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseLedgerEntry(): LedgerEntry {
+  return { id: "", asset: "", bucket: "", amount: "", kind: "", refId: "", balanceAfter: "", createdAt: "" };
+}
+
+export const LedgerEntry: MessageFns<LedgerEntry> = {
+  encode(message: LedgerEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.bucket !== "") {
+      writer.uint32(26).string(message.bucket);
+    }
+    if (message.amount !== "") {
+      writer.uint32(34).string(message.amount);
+    }
+    if (message.kind !== "") {
+      writer.uint32(42).string(message.kind);
+    }
+    if (message.refId !== "") {
+      writer.uint32(50).string(message.refId);
+    }
+    if (message.balanceAfter !== "") {
+      writer.uint32(58).string(message.balanceAfter);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(66).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LedgerEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLedgerEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bucket = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.refId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.balanceAfter = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListLedgerRequest(): ListLedgerRequest {
+  return { accountId: "", page: undefined, asset: "" };
+}
+
+export const ListLedgerRequest: MessageFns<ListLedgerRequest> = {
+  encode(message: ListLedgerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLedgerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLedgerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListLedgerResponse(): ListLedgerResponse {
+  return { entries: [], page: undefined };
+}
+
+export const ListLedgerResponse: MessageFns<ListLedgerResponse> = {
+  encode(message: ListLedgerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      LedgerEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLedgerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLedgerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(LedgerEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTransferRecord(): TransferRecord {
+  return {
+    id: "",
+    clientId: "",
+    fromAccountId: "",
+    toAccountId: "",
+    asset: "",
+    amount: "",
+    status: "",
+    createdAt: "",
+    completedAt: "",
+  };
+}
+
+export const TransferRecord: MessageFns<TransferRecord> = {
+  encode(message: TransferRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.fromAccountId !== "") {
+      writer.uint32(26).string(message.fromAccountId);
+    }
+    if (message.toAccountId !== "") {
+      writer.uint32(34).string(message.toAccountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(50).string(message.amount);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(66).string(message.createdAt);
+    }
+    if (message.completedAt !== "") {
+      writer.uint32(74).string(message.completedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fromAccountId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.toAccountId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.completedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTransferRequest(): TransferRequest {
+  return {
+    clientId: "",
+    idempotencyKey: "",
+    requestHash: "",
+    fromAccountId: "",
+    toAccountId: "",
+    toNodeId: "",
+    asset: "",
+    amount: "",
+  };
+}
+
+export const TransferRequest: MessageFns<TransferRequest> = {
+  encode(message: TransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.requestHash !== "") {
+      writer.uint32(26).string(message.requestHash);
+    }
+    if (message.fromAccountId !== "") {
+      writer.uint32(34).string(message.fromAccountId);
+    }
+    if (message.toAccountId !== "") {
+      writer.uint32(42).string(message.toAccountId);
+    }
+    if (message.toNodeId !== "") {
+      writer.uint32(50).string(message.toNodeId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(58).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(66).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fromAccountId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.toAccountId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.toNodeId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTransferResponse(): TransferResponse {
+  return { transfer: undefined, created: false };
+}
+
+export const TransferResponse: MessageFns<TransferResponse> = {
+  encode(message: TransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transfer !== undefined) {
+      TransferRecord.encode(message.transfer, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfer = TransferRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreditTransferRequest(): CreditTransferRequest {
+  return { transferId: "", fromNodeId: "", toAccountId: "", asset: "", amount: "" };
+}
+
+export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
+  encode(message: CreditTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transferId !== "") {
+      writer.uint32(10).string(message.transferId);
+    }
+    if (message.fromNodeId !== "") {
+      writer.uint32(18).string(message.fromNodeId);
+    }
+    if (message.toAccountId !== "") {
+      writer.uint32(26).string(message.toAccountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(34).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(42).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreditTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreditTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromNodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toAccountId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreditTransferResponse(): CreditTransferResponse {
+  return { alreadyCredited: false };
+}
+
+export const CreditTransferResponse: MessageFns<CreditTransferResponse> = {
+  encode(message: CreditTransferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alreadyCredited !== false) {
+      writer.uint32(8).bool(message.alreadyCredited);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreditTransferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreditTransferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.alreadyCredited = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetTransferRequest(): GetTransferRequest {
+  return { transferId: "" };
+}
+
+export const GetTransferRequest: MessageFns<GetTransferRequest> = {
+  encode(message: GetTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transferId !== "") {
+      writer.uint32(10).string(message.transferId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
 
 export type TransServiceService = typeof TransServiceService;
 export const TransServiceService = {
@@ -31,13 +1060,73 @@ export const TransServiceService = {
     responseSerialize: (value: InstanceInfo): Buffer => Buffer.from(InstanceInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceInfo => InstanceInfo.decode(value),
   },
+  /** Every configured asset, zero where the account has never held it. */
+  getBalances: {
+    path: "/wallet.v1.TransService/GetBalances" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBalancesRequest): Buffer => Buffer.from(GetBalancesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBalancesRequest => GetBalancesRequest.decode(value),
+    responseSerialize: (value: GetBalancesResponse): Buffer => Buffer.from(GetBalancesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBalancesResponse => GetBalancesResponse.decode(value),
+  },
+  /** The account's journal lines, newest first. */
+  listLedger: {
+    path: "/wallet.v1.TransService/ListLedger" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLedgerRequest): Buffer => Buffer.from(ListLedgerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLedgerRequest => ListLedgerRequest.decode(value),
+    responseSerialize: (value: ListLedgerResponse): Buffer => Buffer.from(ListLedgerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLedgerResponse => ListLedgerResponse.decode(value),
+  },
+  /** Sent to the node of the debited account. Idempotent on (client_id, idempotency_key). */
+  transfer: {
+    path: "/wallet.v1.TransService/Transfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TransferRequest): Buffer => Buffer.from(TransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TransferRequest => TransferRequest.decode(value),
+    responseSerialize: (value: TransferResponse): Buffer => Buffer.from(TransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferResponse => TransferResponse.decode(value),
+  },
+  /** Node to node: the credit leg of a transfer whose accounts live on two nodes. Idempotent on transfer_id. */
+  creditTransfer: {
+    path: "/wallet.v1.TransService/CreditTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreditTransferRequest): Buffer =>
+      Buffer.from(CreditTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreditTransferRequest => CreditTransferRequest.decode(value),
+    responseSerialize: (value: CreditTransferResponse): Buffer =>
+      Buffer.from(CreditTransferResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreditTransferResponse => CreditTransferResponse.decode(value),
+  },
+  getTransfer: {
+    path: "/wallet.v1.TransService/GetTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTransferRequest): Buffer => Buffer.from(GetTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTransferRequest => GetTransferRequest.decode(value),
+    responseSerialize: (value: TransferRecord): Buffer => Buffer.from(TransferRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferRecord => TransferRecord.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
   getInfo: handleUnaryCall<GetInfoRequest, InstanceInfo>;
+  /** Every configured asset, zero where the account has never held it. */
+  getBalances: handleUnaryCall<GetBalancesRequest, GetBalancesResponse>;
+  /** The account's journal lines, newest first. */
+  listLedger: handleUnaryCall<ListLedgerRequest, ListLedgerResponse>;
+  /** Sent to the node of the debited account. Idempotent on (client_id, idempotency_key). */
+  transfer: handleUnaryCall<TransferRequest, TransferResponse>;
+  /** Node to node: the credit leg of a transfer whose accounts live on two nodes. Idempotent on transfer_id. */
+  creditTransfer: handleUnaryCall<CreditTransferRequest, CreditTransferResponse>;
+  getTransfer: handleUnaryCall<GetTransferRequest, TransferRecord>;
 }
 
-export interface TransServiceClient extends Client {
+export interface TransServiceClient extends Client1 {
   getInfo(
     request: GetInfoRequest,
     callback: (error: ServiceError | null, response: InstanceInfo) => void,
@@ -53,6 +1142,85 @@ export interface TransServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InstanceInfo) => void,
   ): ClientUnaryCall;
+  /** Every configured asset, zero where the account has never held it. */
+  getBalances(
+    request: GetBalancesRequest,
+    callback: (error: ServiceError | null, response: GetBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getBalances(
+    request: GetBalancesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getBalances(
+    request: GetBalancesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBalancesResponse) => void,
+  ): ClientUnaryCall;
+  /** The account's journal lines, newest first. */
+  listLedger(
+    request: ListLedgerRequest,
+    callback: (error: ServiceError | null, response: ListLedgerResponse) => void,
+  ): ClientUnaryCall;
+  listLedger(
+    request: ListLedgerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLedgerResponse) => void,
+  ): ClientUnaryCall;
+  listLedger(
+    request: ListLedgerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLedgerResponse) => void,
+  ): ClientUnaryCall;
+  /** Sent to the node of the debited account. Idempotent on (client_id, idempotency_key). */
+  transfer(
+    request: TransferRequest,
+    callback: (error: ServiceError | null, response: TransferResponse) => void,
+  ): ClientUnaryCall;
+  transfer(
+    request: TransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferResponse) => void,
+  ): ClientUnaryCall;
+  transfer(
+    request: TransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferResponse) => void,
+  ): ClientUnaryCall;
+  /** Node to node: the credit leg of a transfer whose accounts live on two nodes. Idempotent on transfer_id. */
+  creditTransfer(
+    request: CreditTransferRequest,
+    callback: (error: ServiceError | null, response: CreditTransferResponse) => void,
+  ): ClientUnaryCall;
+  creditTransfer(
+    request: CreditTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreditTransferResponse) => void,
+  ): ClientUnaryCall;
+  creditTransfer(
+    request: CreditTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreditTransferResponse) => void,
+  ): ClientUnaryCall;
+  getTransfer(
+    request: GetTransferRequest,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  getTransfer(
+    request: GetTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  getTransfer(
+    request: GetTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
 }
 
 export const TransServiceClient = makeGenericClientConstructor(
@@ -63,3 +1231,8 @@ export const TransServiceClient = makeGenericClientConstructor(
   service: typeof TransServiceService;
   serviceName: string;
 };
+
+interface MessageFns<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+}

@@ -1,0 +1,13 @@
+export { BaseUnits, MAX_DECIMAL65, MAX_UINT256, PositiveBaseUnits, parseSignedUnits } from './amount.js';
+export {
+  AssetId,
+  AssetRegistry,
+  type AssetSpec,
+  ChainId,
+  ChainKind,
+  type ChainSpec,
+  Network,
+  type RegistryInput,
+  assetRegistryEnv,
+  devRegistryInput,
+} from './registry.js';

@@ -1,0 +1,2 @@
+export { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+export { newId } from './newId.js';

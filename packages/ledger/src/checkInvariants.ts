@@ -1,0 +1,79 @@
+import type { Knex } from '@wallet/db';
+
+export type InvariantReport = {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  /** Per asset: total held by users (available + frozen) and in transit between nodes. */
+  readonly totals: Readonly<Record<string, { users: bigint; transit: bigint }>>;
+};
+
+/**
+ * Checks the ledger's invariants over the whole database (a command, and a test helper):
+ * 1. every entry's lines sum to zero per asset, so all lines of an asset sum to zero;
+ * 2. no balance is negative;
+ * 3. every user balance row equals the sum of its journal lines, bucket by bucket;
+ * 4. the transit account holds exactly the cross-node transfers whose credit is not yet posted.
+ */
+export async function checkInvariants(db: Knex): Promise<InvariantReport> {
+  const problems: string[] = [];
+
+  const [unbalanced] = (await db.raw(
+    `SELECT entry_id, asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal GROUP BY entry_id, asset HAVING SUM(amount) <> 0 LIMIT 20`,
+  )) as [{ entry_id: string; asset: string; sum: string }[]];
+  for (const r of unbalanced) problems.push(`entry ${r.entry_id} ${r.asset} sums to ${r.sum}`);
+
+  const [assetSums] = (await db.raw(`SELECT asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal GROUP BY asset`)) as [
+    { asset: string; sum: string }[],
+  ];
+  for (const r of assetSums) if (BigInt(r.sum) !== 0n) problems.push(`journal of ${r.asset} sums to ${r.sum}`);
+
+  const [negative] = (await db.raw(`SELECT account_id, asset FROM balances WHERE available < 0 OR frozen < 0 OR pending < 0 LIMIT 20`)) as [
+    { account_id: string; asset: string }[],
+  ];
+  for (const r of negative) problems.push(`negative balance ${r.account_id} ${r.asset}`);
+
+  const [mismatched] = (await db.raw(`
+    SELECT COALESCE(b.account_id, j.account_id) AS account_id, COALESCE(b.asset, j.asset) AS asset,
+           CAST(COALESCE(b.available, 0) AS CHAR) AS available, CAST(COALESCE(j.available, 0) AS CHAR) AS j_available,
+           CAST(COALESCE(b.frozen, 0) AS CHAR) AS frozen, CAST(COALESCE(j.frozen, 0) AS CHAR) AS j_frozen
+    FROM balances b
+    LEFT JOIN (
+      SELECT account_id, asset,
+             SUM(CASE WHEN bucket = 'available' THEN amount ELSE 0 END) AS available,
+             SUM(CASE WHEN bucket = 'frozen' THEN amount ELSE 0 END) AS frozen
+      FROM journal WHERE account_id NOT LIKE 'sys:%' GROUP BY account_id, asset
+    ) j ON j.account_id = b.account_id AND j.asset = b.asset
+    WHERE b.available <> COALESCE(j.available, 0) OR b.frozen <> COALESCE(j.frozen, 0)
+    LIMIT 20`)) as [{ account_id: string; asset: string; available: string; j_available: string; frozen: string; j_frozen: string }[]];
+  for (const r of mismatched) {
+    problems.push(`balance ${r.account_id} ${r.asset}: row ${r.available}/${r.frozen}, journal ${r.j_available}/${r.j_frozen}`);
+  }
+  const [orphanLines] = (await db.raw(`
+    SELECT DISTINCT j.account_id, j.asset FROM journal j
+    LEFT JOIN balances b ON b.account_id = j.account_id AND b.asset = j.asset
+    WHERE j.account_id NOT LIKE 'sys:%' AND b.account_id IS NULL LIMIT 20`)) as [{ account_id: string; asset: string }[]];
+  for (const r of orphanLines) problems.push(`journal lines without a balance row: ${r.account_id} ${r.asset}`);
+
+  const [transit] = (await db.raw(
+    `SELECT asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal WHERE account_id = 'sys:transit' GROUP BY asset`,
+  )) as [{ asset: string; sum: string }[]];
+  const [undelivered] = (await db.raw(`
+    SELECT t.asset, CAST(SUM(t.amount) AS CHAR) AS sum FROM transfers t
+    LEFT JOIN transfer_credits c ON c.transfer_id = t.id
+    WHERE t.from_node_id <> t.to_node_id AND c.transfer_id IS NULL GROUP BY t.asset`)) as [{ asset: string; sum: string }[]];
+  const transitByAsset = new Map(transit.map((r) => [r.asset, BigInt(r.sum)]));
+  const undeliveredByAsset = new Map(undelivered.map((r) => [r.asset, BigInt(r.sum)]));
+  for (const asset of new Set([...transitByAsset.keys(), ...undeliveredByAsset.keys()])) {
+    const held = transitByAsset.get(asset) ?? 0n;
+    const owed = undeliveredByAsset.get(asset) ?? 0n;
+    if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
+  }
+
+  const [userTotals] = (await db.raw(`SELECT asset, CAST(SUM(available + frozen) AS CHAR) AS sum FROM balances GROUP BY asset`)) as [
+    { asset: string; sum: string }[],
+  ];
+  const totals: Record<string, { users: bigint; transit: bigint }> = {};
+  for (const r of userTotals) totals[r.asset] = { users: BigInt(r.sum), transit: transitByAsset.get(r.asset) ?? 0n };
+
+  return { ok: problems.length === 0, problems, totals };
+}

@@ -1,0 +1,18 @@
+export { Bucket, LedgerKind, SystemAccount, isSystemAccount } from './accounts.js';
+export { type Balance, getBalances } from './balances.js';
+export { type InvariantReport, checkInvariants } from './checkInvariants.js';
+export { type LedgerLine, listLedger } from './listLedger.js';
+export { type Entry, type JournalLine, type PostedLine, assertBalanced, postEntry } from './postEntry.js';
+export { type DeliverCredit, TransferRelay, type TransferRelayOptions } from './TransferRelay.js';
+export {
+  type CreditRequest,
+  type Transfer,
+  type TransferRequest,
+  TransferStatus,
+  completeTransfer,
+  createTransfer,
+  creditTransfer,
+  getTransfer,
+  pendingTransfers,
+  recordDeliveryFailure,
+} from './transfers.js';

@@ -1,0 +1,236 @@
+import { MAX_DECIMAL65 } from '@wallet/assets';
+import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { newId } from '@wallet/ids';
+import { LedgerKind, SystemAccount } from './accounts.js';
+import { postEntry } from './postEntry.js';
+
+export const TransferStatus = { pendingCredit: 'pending_credit', completed: 'completed' } as const;
+export type TransferStatus = (typeof TransferStatus)[keyof typeof TransferStatus];
+
+export type Transfer = {
+  readonly id: string;
+  readonly clientId: string;
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly fromNodeId: string;
+  readonly toNodeId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly status: TransferStatus;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+};
+
+export type TransferRequest = {
+  readonly clientId: string;
+  readonly idempotencyKey: string;
+  /** Hash of the canonical request: the same key with another request is refused. */
+  readonly requestHash: string;
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly toNodeId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+};
+
+type TransferRow = {
+  id: string;
+  client_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  from_account_id: string;
+  to_account_id: string;
+  from_node_id: string;
+  to_node_id: string;
+  asset: string;
+  amount: string;
+  status: TransferStatus;
+  created_at: Date;
+  completed_at: Date | null;
+};
+
+function fromRow(row: TransferRow): Transfer {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    fromAccountId: row.from_account_id,
+    toAccountId: row.to_account_id,
+    fromNodeId: row.from_node_id,
+    toNodeId: row.to_node_id,
+    asset: row.asset,
+    amount: BigInt(row.amount),
+    status: row.status,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+/**
+ * Debits the sender and records the transfer, on the sender's node, in one MySQL transaction. When both
+ * accounts live on this node the credit is posted in the same transaction (completed at once);
+ * otherwise the value moves to the transit account and the transfer waits (pending_credit) for
+ * {@link creditTransfer} on the other node, delivered by the TransferRelay.
+ *
+ * Idempotent on (clientId, idempotencyKey), enforced by a unique key in MySQL, so even a gateway that
+ * lost its idempotency cache cannot create a second transfer.
+ *
+ * @returns the transfer, and whether this call created it
+ * @throws WalletError INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED
+ */
+export async function createTransfer(db: Knex, nodeId: string, req: TransferRequest): Promise<{ transfer: Transfer; created: boolean }> {
+  if (req.amount <= 0n) throw new WalletError('VALIDATION_FAILED', 'amount must be positive');
+  if (req.fromAccountId === req.toAccountId) throw new WalletError('VALIDATION_FAILED', 'cannot transfer to the same account');
+  // No balance can exceed DECIMAL(65,0), so a larger amount cannot be covered (and cannot be stored).
+  if (req.amount > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
+  const replay = async (): Promise<{ transfer: Transfer; created: boolean } | undefined> => {
+    const row = await db<TransferRow>('transfers').where({ client_id: req.clientId, idempotency_key: req.idempotencyKey }).first();
+    if (!row) return undefined;
+    if (row.request_hash !== req.requestHash) {
+      throw new WalletError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another request');
+    }
+    return { transfer: fromRow(row), created: false };
+  };
+
+  const earlier = await replay();
+  if (earlier) return earlier;
+  try {
+    return await withTransaction(db, async (trx) => {
+      const id = newId('tr');
+      const sameNode = req.toNodeId === nodeId;
+      const now = new Date();
+      await trx('transfers').insert({
+        id,
+        client_id: req.clientId,
+        idempotency_key: req.idempotencyKey,
+        request_hash: req.requestHash,
+        from_account_id: req.fromAccountId,
+        to_account_id: req.toAccountId,
+        from_node_id: nodeId,
+        to_node_id: req.toNodeId,
+        asset: req.asset,
+        amount: req.amount.toString(),
+        status: sameNode ? TransferStatus.completed : TransferStatus.pendingCredit,
+        created_at: now,
+        completed_at: sameNode ? now : null,
+      });
+      const creditAccount = sameNode ? req.toAccountId : SystemAccount.transit;
+      await postEntry(trx, {
+        entryId: id,
+        nodeId,
+        refId: id,
+        lines: [
+          { accountId: req.fromAccountId, asset: req.asset, bucket: 'available', amount: -req.amount, kind: LedgerKind.transferOut },
+          {
+            accountId: creditAccount,
+            asset: req.asset,
+            bucket: 'available',
+            amount: req.amount,
+            kind: sameNode ? LedgerKind.transferIn : LedgerKind.transferOut,
+          },
+        ],
+      });
+      const transfer: Transfer = {
+        id,
+        clientId: req.clientId,
+        fromAccountId: req.fromAccountId,
+        toAccountId: req.toAccountId,
+        fromNodeId: nodeId,
+        toNodeId: req.toNodeId,
+        asset: req.asset,
+        amount: req.amount,
+        status: sameNode ? TransferStatus.completed : TransferStatus.pendingCredit,
+        createdAt: now,
+        completedAt: sameNode ? now : null,
+      };
+      return { transfer, created: true };
+    });
+  } catch (error) {
+    // A concurrent request with the same key committed first: answer with its transfer.
+    if (isDuplicateKey(error)) {
+      const winner = await replay();
+      if (winner) return winner;
+    }
+    throw error;
+  }
+}
+
+export type CreditRequest = {
+  readonly transferId: string;
+  readonly fromNodeId: string;
+  readonly toAccountId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+};
+
+/**
+ * The credit leg of a cross-node transfer, on the receiver's node: moves the value from transit to the
+ * receiver. Exactly once per transfer id (primary key of transfer_credits, written in the same
+ * transaction as the journal lines), so the sender may deliver as often as it likes.
+ * @returns whether an earlier delivery had already credited it
+ */
+export async function creditTransfer(db: Knex, nodeId: string, req: CreditRequest): Promise<{ alreadyCredited: boolean }> {
+  if (req.amount <= 0n || req.amount > MAX_DECIMAL65) throw new WalletError('VALIDATION_FAILED', 'amount out of range');
+  try {
+    return await withTransaction(db, async (trx) => {
+      await trx('transfer_credits').insert({
+        transfer_id: req.transferId,
+        to_node_id: nodeId,
+        from_node_id: req.fromNodeId,
+        to_account_id: req.toAccountId,
+        asset: req.asset,
+        amount: req.amount.toString(),
+      });
+      await postEntry(trx, {
+        entryId: `${req.transferId}:credit`,
+        nodeId,
+        refId: req.transferId,
+        lines: [
+          { accountId: SystemAccount.transit, asset: req.asset, bucket: 'available', amount: -req.amount, kind: LedgerKind.transferIn },
+          { accountId: req.toAccountId, asset: req.asset, bucket: 'available', amount: req.amount, kind: LedgerKind.transferIn },
+        ],
+      });
+      return { alreadyCredited: false };
+    });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const row = await db('transfer_credits')
+      .where({ transfer_id: req.transferId })
+      .first<{ to_account_id: string; asset: string; amount: string }>();
+    if (!row || row.to_account_id !== req.toAccountId || row.asset !== req.asset || BigInt(row.amount) !== req.amount) {
+      throw new WalletError('CONFLICT', 'a different credit was already recorded for this transfer', {
+        details: { transferId: req.transferId },
+      });
+    }
+    return { alreadyCredited: true };
+  }
+}
+
+/** Marks a cross-node transfer completed once the other node acknowledged its credit. */
+export async function completeTransfer(db: Knex, transferId: string): Promise<void> {
+  await db('transfers')
+    .where({ id: transferId, status: TransferStatus.pendingCredit })
+    .update({ status: TransferStatus.completed, completed_at: db.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+/** Records a failed delivery attempt (for operators; the relay keeps trying). */
+export async function recordDeliveryFailure(db: Knex, transferId: string, reason: string): Promise<void> {
+  await db('transfers')
+    .where({ id: transferId })
+    .update({ delivery_attempts: db.raw('delivery_attempts + 1'), last_error: reason.slice(0, 200) });
+}
+
+/** Cross-node transfers of this node still waiting for their credit, oldest first. */
+export async function pendingTransfers(db: Knex, nodeId: string, limit = 100): Promise<Transfer[]> {
+  const rows = await db<TransferRow>('transfers')
+    .where({ from_node_id: nodeId, status: TransferStatus.pendingCredit })
+    .orderBy('created_at')
+    .limit(limit);
+  return rows.map(fromRow);
+}
+
+/** A transfer by id, if this node owns it. */
+export async function getTransfer(db: Knex, transferId: string): Promise<Transfer | undefined> {
+  const row = await db<TransferRow>('transfers').where({ id: transferId }).first();
+  return row ? fromRow(row) : undefined;
+}
