@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { dropDatabase, migrateLatest } from '@wallet/db';
+import { TEST_MNEMONIC, xpubsFor } from './devKeys.js';
 import { type ServiceName, ServiceProcess } from './ServiceProcess.js';
 import { mysqlUrl, stackEnv } from './stackEnv.js';
 
@@ -21,6 +23,8 @@ export type ClusterOptions = {
   readonly extraEnv?: Record<string, string>;
   /** Keep the database on stop (the dev cluster). @default false */
   readonly keepDatabase?: boolean;
+  /** Mnemonic the deposit xpubs are derived from (by this harness, never by accountsrv). @default TEST_MNEMONIC */
+  readonly mnemonic?: string;
 };
 
 /**
@@ -32,6 +36,7 @@ export class Cluster {
   readonly database: string;
   readonly processes = new Map<string, ServiceProcess>();
   readonly ttlSeconds: number;
+  readonly registry = AssetRegistry.parse(devRegistryInput);
   gatewayUrl = '';
   signsrvUrl = '';
   readonly #options: ClusterOptions;
@@ -52,6 +57,7 @@ export class Cluster {
       REDIS_URL: stackEnv.REDIS_URL,
       ETCD_ENDPOINTS: stackEnv.ETCD_ENDPOINTS,
       DISCOVERY_TTL_SECONDS: String(this.ttlSeconds),
+      ACCOUNTSRV_XPUBS: JSON.stringify(xpubsFor(this.registry, this.#options.mnemonic ?? TEST_MNEMONIC)),
       LOG_LEVEL: this.#options.logLevel ?? 'info',
       ...this.#options.extraEnv,
     };

@@ -3,6 +3,7 @@
 import { createInterface } from 'node:readline';
 import { PinoPretty } from 'pino-pretty';
 import { Cluster } from './Cluster.js';
+import { devMnemonic } from './devKeys.js';
 
 const transrvNodes = (process.env['CLUSTER_TRANSRV_NODES'] ?? 't1,t2').split(',').filter(Boolean);
 const say = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
@@ -17,6 +18,7 @@ const cluster = await Cluster.start(
     signsrvHttpAddr: process.env['SIGNSRV_HTTP_ADDR'] ?? '127.0.0.1:8090',
     logLevel: process.env['LOG_LEVEL'] ?? 'info',
     keepDatabase: true,
+    mnemonic: devMnemonic(),
   },
   say,
 ).catch((error: unknown) => {

@@ -1,17 +1,71 @@
+import {
+  type DeriveAddress,
+  clientCredentials,
+  createAccount,
+  createAddress,
+  createClient,
+  disableClient,
+  getAccount,
+  listAddresses,
+  listClients,
+  listNodes,
+  setNodeState,
+  type Account as AccountModel,
+  type Client as ClientModel,
+  type DepositAddress as AddressModel,
+} from '@wallet/accounts';
+import type { AssetRegistry } from '@wallet/assets';
 import type { Db } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { ExternalId, IdempotencyKey, ObjectId, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import { AccountServiceService } from '@wallet/proto';
-import { GrpcServer } from '@wallet/rpc';
+import { type Account, AccountServiceService, type Client, type DepositAddress } from '@wallet/proto';
+import type { ShardClients } from '@wallet/routing';
+import { GrpcServer, parseRequest } from '@wallet/rpc';
+import { z } from 'zod';
 
 export type AccountsrvDeps = {
   readonly instanceId: string;
   readonly startedAt: Date;
   readonly db: Db;
   readonly log: Logger;
+  readonly registry: AssetRegistry;
+  /** Live transrv nodes (etcd), for binding new accounts. */
+  readonly shards: ShardClients;
+  readonly derive: DeriveAddress;
+  /** Called after an address is stored (e.g. to cache address -> account in Redis). */
+  readonly onAddressCreated?: (address: AddressModel) => Promise<void>;
 };
+
+const ClientIdOrOps = z.union([z.literal(''), ObjectId]);
+const Page = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();
+
+const toClient = (c: ClientModel): Client => ({
+  id: c.id,
+  name: c.name,
+  keyId: c.keyId,
+  status: c.status,
+  createdAt: c.createdAt.toISOString(),
+});
+const toAccount = (a: AccountModel): Account => ({
+  id: a.id,
+  clientId: a.clientId,
+  externalId: a.externalId,
+  nodeId: a.nodeId,
+  createdAt: a.createdAt.toISOString(),
+});
+const toAddress = (a: AddressModel): DepositAddress => ({
+  chain: a.chain,
+  address: a.address,
+  index: a.index,
+  accountId: a.accountId,
+  createdAt: a.createdAt.toISOString(),
+  path: a.path,
+});
 
 /** Builds accountsrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: AccountsrvDeps): GrpcServer {
+  const { db, registry } = deps;
   return new GrpcServer(deps.log).addService('wallet.v1.AccountService', AccountServiceService, {
     getInfo: async () => ({
       service: 'accountsrv',
@@ -20,5 +74,94 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       version: process.env['npm_package_version'] ?? '0.1.0',
       startedAt: deps.startedAt.toISOString(),
     }),
+
+    createClient: async (raw) => {
+      const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
+      const { client, secret } = await createClient(db, req.name);
+      deps.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
+      return { client: toClient(client), secret };
+    },
+    listClients: async () => ({ clients: (await listClients(db)).map(toClient) }),
+    disableClient: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+      const client = await disableClient(db, req.clientId);
+      deps.log.info({ clientId: client.id }, 'client disabled');
+      return toClient(client);
+    },
+    getClientCredentials: async (raw) => {
+      const req = parseRequest(z.object({ keyId: z.string().min(1).max(64) }), raw);
+      const credentials = await clientCredentials(db, req.keyId);
+      if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
+      return credentials;
+    },
+
+    createAccount: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId, externalId: ExternalId }), raw);
+      const { account, created } = await createAccount(db, req.clientId, req.externalId, deps.shards.liveNodes());
+      if (created) deps.log.info({ accountId: account.id, nodeId: account.nodeId }, 'account bound');
+      return { account: toAccount(account), created };
+    },
+    getAccount: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ClientIdOrOps, accountId: ObjectId }), raw);
+      return toAccount(await getAccount(db, req.clientId, req.accountId));
+    },
+
+    createAddress: async (raw) => {
+      const req = parseRequest(
+        z.object({
+          clientId: ObjectId,
+          accountId: ObjectId,
+          chain: z.string().max(32),
+          idempotencyKey: z.union([z.literal(''), IdempotencyKey]),
+        }),
+        raw,
+      );
+      registry.chain(req.chain);
+      await getAccount(db, req.clientId, req.accountId);
+      const { address, created } = await createAddress(db, deps.derive, { ...req, idempotencyKey: req.idempotencyKey || undefined });
+      if (created) await deps.onAddressCreated?.(address);
+      return toAddress(address);
+    },
+    listAddresses: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId, accountId: ObjectId, chain: z.string().max(32), page: Page }), raw);
+      if (req.chain !== '') registry.chain(req.chain);
+      await getAccount(db, req.clientId, req.accountId);
+      const page = await listAddresses(db, req.accountId, {
+        chain: req.chain || undefined,
+        limit: pageLimit(req.page?.limit),
+        cursor: req.page?.cursor || undefined,
+      });
+      return { addresses: page.addresses.map(toAddress), page: { nextCursor: page.nextCursor ?? '' } };
+    },
+
+    listNodes: async () => {
+      const live = new Map(deps.shards.instances().map((i) => [i.nodeId, i.address]));
+      const nodes = await listNodes(db);
+      return {
+        nodes: nodes.map((n) => ({
+          nodeId: n.nodeId,
+          state: n.state,
+          live: live.has(n.nodeId),
+          address: live.get(n.nodeId) ?? '',
+          boundAccounts: n.boundAccounts.toString(),
+        })),
+      };
+    },
+    setNodeState: async (raw) => {
+      const req = parseRequest(
+        z.object({ nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/), state: z.enum(['active', 'draining']) }),
+        raw,
+      );
+      const node = await setNodeState(db, req.nodeId, req.state);
+      deps.log.info({ nodeId: node.nodeId, state: node.state }, 'node state set');
+      const instance = deps.shards.instances().find((i) => i.nodeId === node.nodeId);
+      return {
+        nodeId: node.nodeId,
+        state: node.state,
+        live: instance !== undefined,
+        address: instance?.address ?? '',
+        boundAccounts: node.boundAccounts.toString(),
+      };
+    },
   });
 }

@@ -1,15 +1,42 @@
+import { assetRegistryEnv } from '@wallet/assets';
 import { commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
+import { WalletError } from '@wallet/errors';
 import { z } from 'zod';
+
+/** Account-level extended PUBLIC keys per chain id, as JSON: `{"eth": "xpub...", "btc": "vpub...", "ltc": "..."}`. */
+const xpubsEnv = z.string().transform((text, ctx) => {
+  try {
+    return z.record(z.string().regex(/^[a-z][a-z0-9]{1,15}$/), z.string().min(100).max(120)).parse(JSON.parse(text));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected JSON {"<chain>": "<account-level extended public key>"}' });
+    return z.NEVER;
+  }
+});
 
 export const ConfigSchema = z.object({
   ...commonEnv,
+  /** Chains and assets (JSON); defaults to the local stack's. */
+  WALLET_ASSETS: assetRegistryEnv,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   ACCOUNTSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
   ACCOUNTSRV_ADVERTISE_HOST: z.string().min(1).optional(),
+  /** Extended public keys for deposit addresses. Private keys never reach accountsrv. */
+  ACCOUNTSRV_XPUBS: xpubsEnv,
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** @param env @default process.env */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  return loadEnvConfig(ConfigSchema, env, ['ACCOUNTSRV_']);
+  const config = loadEnvConfig(ConfigSchema, env, ['ACCOUNTSRV_']);
+  const missing = [...config.WALLET_ASSETS.chains.keys()].filter((chain) => !config.ACCOUNTSRV_XPUBS[chain]);
+  if (missing.length > 0) {
+    throw new WalletError(
+      'CONFIG_INVALID',
+      `invalid configuration: ACCOUNTSRV_XPUBS: no extended public key for chain ${missing.join(', ')}`,
+      {
+        details: { variables: ['ACCOUNTSRV_XPUBS'] },
+      },
+    );
+  }
+  return config;
 }

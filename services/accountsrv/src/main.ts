@@ -2,8 +2,11 @@ import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { ShardClients } from '@wallet/routing';
+import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { createDeriver } from './deriver.js';
 
 const log = createLogger('accountsrv');
 
@@ -12,18 +15,37 @@ runMain(log, async () => {
   log.level = config.LOG_LEVEL;
   const startedAt = new Date();
   const instanceId = newInstanceId('accountsrv');
+  const derive = createDeriver(config.WALLET_ASSETS, config.ACCOUNTSRV_XPUBS);
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
+  const shards = await ShardClients.watch(discovery);
+  const cachePrefix = `wallet:${config.WALLET_ENV}:addr:`;
 
   const served = await serveAndRegister({
-    server: buildApp({ instanceId, startedAt, db, log }),
+    server: buildApp({
+      instanceId,
+      startedAt,
+      db,
+      log,
+      registry: config.WALLET_ASSETS,
+      shards,
+      derive,
+      // A cache for the chain scanners; MySQL stays the truth (a miss falls back to it).
+      onAddressCreated: async (a) => {
+        await redis.set(`${cachePrefix}${a.chain}:${a.address}`, a.accountId).catch((error: unknown) => {
+          log.warn({ err: error, chain: a.chain }, 'address cache write failed (MySQL has it)');
+        });
+      },
+    }),
     discovery,
     instance: { service: 'accountsrv', instanceId, startedAt: startedAt.toISOString() },
     listen: config.ACCOUNTSRV_GRPC_ADDR,
@@ -34,7 +56,9 @@ runMain(log, async () => {
 
   return async () => {
     await served.stop();
+    await shards.close();
     await discovery.close();
+    redis.disconnect();
     await db.destroy();
   };
 });

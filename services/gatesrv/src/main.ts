@@ -1,7 +1,13 @@
+import { IdempotencyStore, RateLimiter, RequestAuthenticator } from '@wallet/client-auth';
 import { splitHostPort } from '@wallet/config';
 import { Discovery } from '@wallet/discovery';
+import { isWalletError } from '@wallet/errors';
 import { newInstanceId, runMain } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { AccountServiceService } from '@wallet/proto';
+import { AnyInstanceClient, ShardClients } from '@wallet/routing';
+import { Redis } from 'ioredis';
+import { AccountRouter } from './AccountRouter.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { Peers } from './peers.js';
@@ -13,20 +19,48 @@ runMain(log, async () => {
   log.level = config.LOG_LEVEL;
   const startedAt = new Date();
   const instanceId = newInstanceId('gatesrv');
+  const prefix = `wallet:${config.WALLET_ENV}:`;
 
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  await redis.connect();
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
-  const peers = await Peers.watch(discovery);
+  const [peers, shards, accountsrv] = await Promise.all([
+    Peers.watch(discovery),
+    ShardClients.watch(discovery, config.GATESRV_UPSTREAM_TIMEOUT_MS),
+    AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, config.GATESRV_UPSTREAM_TIMEOUT_MS),
+  ]);
+
   const app = buildApp({
     instanceId,
-    peers,
     log,
     bodyLimitBytes: config.GATESRV_BODY_LIMIT_BYTES,
     upstreamTimeoutMs: config.GATESRV_UPSTREAM_TIMEOUT_MS,
+    peers,
+    registry: config.WALLET_ASSETS,
+    authenticator: new RequestAuthenticator({
+      redis,
+      prefix,
+      windowMs: config.GATESRV_AUTH_WINDOW_MS,
+      credentialCacheMs: config.GATESRV_CREDENTIAL_CACHE_MS,
+      lookup: async (keyId) => {
+        try {
+          return await accountsrv.pick().getClientCredentials({ keyId });
+        } catch (error) {
+          if (isWalletError(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        }
+      },
+    }),
+    rateLimiter: new RateLimiter({ redis, prefix, limit: config.GATESRV_RATE_LIMIT_PER_SECOND, windowMs: 1000 }),
+    idempotency: new IdempotencyStore({ redis, prefix }),
+    accountsrv,
+    shards,
+    router: new AccountRouter(accountsrv, redis, `${prefix}acct:`),
   });
   const { host, port } = splitHostPort(config.GATESRV_HTTP_ADDR);
   await app.listen({ host, port });
@@ -45,7 +79,8 @@ runMain(log, async () => {
     await registration.deregister();
     // fastify's close stops accepting and waits for in-flight requests.
     await app.close();
-    await peers.close();
+    await Promise.all([peers.close(), shards.close(), accountsrv.close()]);
     await discovery.close();
+    redis.disconnect();
   };
 });

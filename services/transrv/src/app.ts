@@ -1,7 +1,13 @@
+import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
 import type { Db } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { IdempotencyKey, ObjectId, pageLimit } from '@wallet/ids';
+import { type Transfer, type TransferRelay, createTransfer, creditTransfer, getBalances, getTransfer, listLedger } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import { TransServiceService } from '@wallet/proto';
-import { GrpcServer } from '@wallet/rpc';
+import { type TransferRecord, TransServiceService } from '@wallet/proto';
+import { GrpcServer, parseRequest } from '@wallet/rpc';
+import { z } from 'zod';
+import type { AccountDirectory } from './accountDirectory.js';
 
 export type TransrvDeps = {
   readonly nodeId: string;
@@ -9,18 +15,131 @@ export type TransrvDeps = {
   readonly startedAt: Date;
   readonly db: Db;
   readonly log: Logger;
+  readonly registry: AssetRegistry;
+  readonly accounts: AccountDirectory;
+  readonly relay: TransferRelay;
 };
+
+const NodeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
+const Page = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();
+
+const GetBalancesRequest = z.object({ accountId: ObjectId });
+const ListLedgerRequest = z.object({ accountId: ObjectId, page: Page, asset: z.string().max(16) });
+const TransferRequest = z.object({
+  clientId: ObjectId,
+  idempotencyKey: IdempotencyKey,
+  requestHash: z.string().regex(/^[0-9a-f]{64}$/),
+  fromAccountId: ObjectId,
+  toAccountId: ObjectId,
+  toNodeId: NodeId,
+  asset: z.string().max(16),
+  amount: PositiveBaseUnits,
+});
+const CreditTransferRequest = z.object({
+  transferId: ObjectId,
+  fromNodeId: NodeId,
+  toAccountId: ObjectId,
+  asset: z.string().max(16),
+  amount: PositiveBaseUnits,
+});
+const GetTransferRequest = z.object({ transferId: ObjectId });
+
+function toRecord(t: Transfer): TransferRecord {
+  return {
+    id: t.id,
+    clientId: t.clientId,
+    fromAccountId: t.fromAccountId,
+    toAccountId: t.toAccountId,
+    asset: t.asset,
+    amount: t.amount.toString(),
+    status: t.status,
+    createdAt: t.createdAt.toISOString(),
+    completedAt: t.completedAt?.toISOString() ?? '',
+  };
+}
 
 /** Builds transrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: TransrvDeps): GrpcServer {
+  const { db, nodeId, registry, accounts } = deps;
   return new GrpcServer(deps.log).addService('wallet.v1.TransService', TransServiceService, {
     getInfo: async () => ({
       service: 'transrv',
       instanceId: deps.instanceId,
-      nodeId: deps.nodeId,
+      nodeId,
       version: process.env['npm_package_version'] ?? '0.1.0',
       startedAt: deps.startedAt.toISOString(),
     }),
+
+    getBalances: async (raw) => {
+      const req = parseRequest(GetBalancesRequest, raw);
+      await accounts.require(req.accountId, nodeId);
+      const balances = await getBalances(db, req.accountId, registry.assetIds());
+      return {
+        balances: balances.map((b) => ({
+          asset: b.asset,
+          available: b.available.toString(),
+          frozen: b.frozen.toString(),
+          pending: b.pending.toString(),
+        })),
+      };
+    },
+
+    listLedger: async (raw) => {
+      const req = parseRequest(ListLedgerRequest, raw);
+      await accounts.require(req.accountId, nodeId);
+      if (req.asset !== '') registry.asset(req.asset);
+      const page = await listLedger(db, req.accountId, {
+        limit: pageLimit(req.page?.limit),
+        cursor: req.page?.cursor || undefined,
+        asset: req.asset || undefined,
+      });
+      return {
+        entries: page.lines.map((l) => ({
+          id: l.id,
+          asset: l.asset,
+          bucket: l.bucket,
+          amount: l.amount.toString(),
+          kind: l.kind,
+          refId: l.refId,
+          balanceAfter: l.balanceAfter.toString(),
+          createdAt: l.createdAt.toISOString(),
+        })),
+        page: { nextCursor: page.nextCursor ?? '' },
+      };
+    },
+
+    transfer: async (raw) => {
+      const req = parseRequest(TransferRequest, raw);
+      registry.asset(req.asset);
+      // Both accounts must be this client's; the receiver's node is checked against its binding.
+      await accounts.require(req.fromAccountId, nodeId, req.clientId);
+      const to = await accounts.lookup(req.toAccountId);
+      if (!to || to.clientId !== req.clientId || to.nodeId !== req.toNodeId) {
+        throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId: req.toAccountId } });
+      }
+      const result = await createTransfer(db, nodeId, req);
+      let transfer = result.transfer;
+      // Deliver the credit now so the usual cross-node transfer completes within the request; if the
+      // other node is unreachable the relay keeps trying, and the client sees pending_credit.
+      if (transfer.status === 'pending_credit' && (await deps.relay.deliver(transfer))) {
+        transfer = (await getTransfer(db, transfer.id)) ?? transfer;
+      }
+      return { transfer: toRecord(transfer), created: result.created };
+    },
+
+    creditTransfer: async (raw) => {
+      const req = parseRequest(CreditTransferRequest, raw);
+      registry.asset(req.asset);
+      await accounts.require(req.toAccountId, nodeId);
+      return creditTransfer(db, nodeId, req);
+    },
+
+    getTransfer: async (raw) => {
+      const req = parseRequest(GetTransferRequest, raw);
+      const transfer = await getTransfer(db, req.transferId);
+      if (!transfer || transfer.fromNodeId !== nodeId) throw new WalletError('NOT_FOUND', 'no such transfer');
+      return toRecord(transfer);
+    },
   });
 }
 

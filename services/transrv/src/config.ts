@@ -1,8 +1,11 @@
+import { assetRegistryEnv } from '@wallet/assets';
 import { commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
 import { z } from 'zod';
 
 export const ConfigSchema = z.object({
   ...commonEnv,
+  /** Chains and assets (JSON); defaults to the local stack's. */
+  WALLET_ASSETS: assetRegistryEnv,
   /** Stable node id given by ops. Accounts are bound to it for life: never reuse one for another node. */
   TRANSRV_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected [a-z0-9-], at most 32 chars'),
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */

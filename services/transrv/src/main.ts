@@ -1,7 +1,10 @@
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
+import { TransferRelay } from '@wallet/ledger';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { ShardClients } from '@wallet/routing';
+import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -22,9 +25,36 @@ runMain(log, async () => {
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log: nodeLog,
   });
+  // Peers, for delivering the credit leg of cross-node transfers.
+  const peers = await ShardClients.watch(discovery, 3000);
+  const relay = new TransferRelay({
+    db,
+    nodeId,
+    log: nodeLog.child({ component: 'transfer-relay' }),
+    deliver: async (t) => {
+      await peers.call(t.toNodeId, (client) =>
+        client.creditTransfer({
+          transferId: t.id,
+          fromNodeId: nodeId,
+          toAccountId: t.toAccountId,
+          asset: t.asset,
+          amount: t.amount.toString(),
+        }),
+      );
+    },
+  });
 
   const served = await serveAndRegister({
-    server: buildApp({ nodeId, instanceId: nodeId, startedAt, db, log: nodeLog }),
+    server: buildApp({
+      nodeId,
+      instanceId: nodeId,
+      startedAt,
+      db,
+      log: nodeLog,
+      registry: config.WALLET_ASSETS,
+      accounts: new AccountDirectory(db),
+      relay,
+    }),
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
     listen: config.TRANSRV_GRPC_ADDR,
@@ -38,9 +68,13 @@ runMain(log, async () => {
     graceMs: config.SHUTDOWN_GRACE_MS,
     log: nodeLog,
   });
+  // Only once registered: delivering needs no registration, but resuming after a crash should not race start-up.
+  relay.start();
 
   return async () => {
     await served.stop();
+    await relay.stop();
+    await peers.close();
     await discovery.close();
     await db.destroy();
   };

@@ -1,0 +1,88 @@
+import { type Db, isDuplicateKey, withTransaction } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { newId } from '@wallet/ids';
+
+export type Account = {
+  readonly id: string;
+  readonly clientId: string;
+  readonly externalId: string;
+  readonly nodeId: string;
+  readonly createdAt: Date;
+};
+
+type AccountRow = { id: string; client_id: string; external_id: string; node_id: string; created_at: Date };
+
+const fromRow = (r: AccountRow): Account => ({
+  id: r.id,
+  clientId: r.client_id,
+  externalId: r.external_id,
+  nodeId: r.node_id,
+  createdAt: r.created_at,
+});
+
+/**
+ * Creates the client's account for `externalId`, or returns the one it already has. A new account is
+ * bound for life to the live, active transrv node with the fewest bound accounts, so a node added
+ * later attracts new accounts until the loads even out; draining nodes get none.
+ *
+ * The candidate node rows are locked (`FOR UPDATE`) while the least-loaded one is chosen and its count
+ * incremented, so concurrent creations spread evenly instead of all picking the same node.
+ *
+ * @param liveNodes node ids registered in etcd right now
+ * @throws WalletError UNAVAILABLE when no live, active node exists
+ */
+export async function createAccount(
+  db: Db,
+  clientId: string,
+  externalId: string,
+  liveNodes: readonly string[],
+): Promise<{ account: Account; created: boolean }> {
+  const existing = await db<AccountRow>('accounts').where({ client_id: clientId, external_id: externalId }).first();
+  if (existing) return { account: fromRow(existing), created: false };
+  try {
+    return await withTransaction(db, async (trx) => {
+      const client = await trx('clients').where({ id: clientId }).first<{ status: string } | undefined>('status');
+      if (!client || client.status !== 'active') throw new WalletError('UNAUTHENTICATED', 'client is not active');
+      const candidates = liveNodes.length
+        ? await trx('transrv_nodes')
+            .whereIn('node_id', liveNodes)
+            .andWhere({ state: 'active' })
+            .forUpdate()
+            .select<{ node_id: string; bound_accounts: string }[]>('node_id', 'bound_accounts')
+        : [];
+      const chosen = candidates
+        .map((c) => ({ nodeId: c.node_id, load: BigInt(c.bound_accounts) }))
+        .sort((a, b) => (a.load < b.load ? -1 : a.load > b.load ? 1 : a.nodeId.localeCompare(b.nodeId)))[0];
+      if (!chosen) throw new WalletError('UNAVAILABLE', 'no live transrv node accepts new accounts');
+      const row: AccountRow = {
+        id: newId('acc'),
+        client_id: clientId,
+        external_id: externalId,
+        node_id: chosen.nodeId,
+        created_at: new Date(),
+      };
+      await trx('accounts').insert(row);
+      await trx('transrv_nodes').where({ node_id: chosen.nodeId }).increment('bound_accounts', 1);
+      return { account: fromRow(row), created: true };
+    });
+  } catch (error) {
+    // The same external id created concurrently: the other request won; answer with its account.
+    if (isDuplicateKey(error)) {
+      const winner = await db<AccountRow>('accounts').where({ client_id: clientId, external_id: externalId }).first();
+      if (winner) return { account: fromRow(winner), created: false };
+    }
+    throw error;
+  }
+}
+
+/**
+ * An account of `clientId` (any client when clientId is empty: ops tools).
+ * @throws WalletError ACCOUNT_NOT_FOUND, also for another client's account (never a 403)
+ */
+export async function getAccount(db: Db, clientId: string, accountId: string): Promise<Account> {
+  const row = await db<AccountRow>('accounts').where({ id: accountId }).first();
+  if (!row || (clientId !== '' && row.client_id !== clientId)) {
+    throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId } });
+  }
+  return fromRow(row);
+}

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+
+/** Any object id as it crosses an API: opaque, 1-64 chars, no spaces or punctuation that could smuggle syntax. */
+export const ObjectId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id');
+
+/** A client's external account id (its own user id): 1-128 printable ASCII characters. */
+export const ExternalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'externalId must be 1-128 printable ASCII characters without spaces');
+
+/** Idempotency-Key: 1-64 printable ASCII characters without spaces. */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'Idempotency-Key must be 1-64 printable ASCII characters');

@@ -1,0 +1,70 @@
+import type { Discovery, Instance, ServiceName, ServiceWatch } from '@wallet/discovery';
+import { WalletError } from '@wallet/errors';
+import { type PromiseClient, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
+
+/**
+ * A client for a stateless service with interchangeable instances (accountsrv): each call goes to a
+ * live instance, round robin, from the etcd watch.
+ */
+export class AnyInstanceClient<D extends UnaryServiceDefinition> {
+  readonly #watch: ServiceWatch;
+  readonly #definition: D;
+  readonly #service: ServiceName;
+  readonly #timeoutMs: number;
+  readonly #clients = new Map<string, PromiseClient<D>>();
+  #next = 0;
+
+  private constructor(service: ServiceName, definition: D, watch: ServiceWatch, timeoutMs: number) {
+    this.#service = service;
+    this.#definition = definition;
+    this.#watch = watch;
+    this.#timeoutMs = timeoutMs;
+    watch.on('change', (instances) => this.#sync(instances));
+    this.#sync(watch.instances());
+  }
+
+  static async watch<D extends UnaryServiceDefinition>(
+    discovery: Discovery,
+    service: ServiceName,
+    definition: D,
+    timeoutMs = 5000,
+  ): Promise<AnyInstanceClient<D>> {
+    return new AnyInstanceClient(service, definition, await discovery.watch(service), timeoutMs);
+  }
+
+  /**
+   * A client of some live instance.
+   * @throws WalletError UNAVAILABLE when none is live
+   */
+  pick(): PromiseClient<D> {
+    const clients = [...this.#clients.values()];
+    if (clients.length === 0) throw new WalletError('UNAVAILABLE', `no live ${this.#service} instance`);
+    this.#next = (this.#next + 1) % clients.length;
+    return clients[this.#next]!;
+  }
+
+  instances(): Instance[] {
+    return this.#watch.instances();
+  }
+
+  async close(): Promise<void> {
+    await this.#watch.close();
+    for (const client of this.#clients.values()) client.close();
+    this.#clients.clear();
+  }
+
+  #sync(instances: Instance[]): void {
+    const live = new Set(instances.map((i) => i.address));
+    for (const [address, client] of this.#clients) {
+      if (!live.has(address)) {
+        client.close();
+        this.#clients.delete(address);
+      }
+    }
+    for (const address of live) {
+      if (!this.#clients.has(address)) {
+        this.#clients.set(address, createClient(this.#definition, address, { target: this.#service, defaultTimeoutMs: this.#timeoutMs }));
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import type { Discovery, Instance, ServiceWatch } from '@wallet/discovery';
+import { WalletError } from '@wallet/errors';
+import { TransServiceService } from '@wallet/proto';
+import { type PromiseClient, createClient } from '@wallet/rpc';
+
+export type TransClient = PromiseClient<typeof TransServiceService>;
+
+/**
+ * gRPC clients for the live transrv nodes, by node id, kept current from etcd. A request for an
+ * account goes to the node that owns it or nowhere: when that node is not live the answer is
+ * SHARD_UNAVAILABLE, never another node.
+ */
+export class ShardClients {
+  readonly #watch: ServiceWatch;
+  readonly #clients = new Map<string, { address: string; client: TransClient }>();
+  readonly #timeoutMs: number;
+
+  private constructor(watch: ServiceWatch, timeoutMs: number) {
+    this.#watch = watch;
+    this.#timeoutMs = timeoutMs;
+    watch.on('change', (instances) => this.#sync(instances));
+    this.#sync(watch.instances());
+  }
+
+  /** @param timeoutMs default deadline of each call @default 5000 */
+  static async watch(discovery: Discovery, timeoutMs = 5000): Promise<ShardClients> {
+    return new ShardClients(await discovery.watch('transrv'), timeoutMs);
+  }
+
+  /** Live node ids, sorted. */
+  liveNodes(): string[] {
+    return [...this.#clients.keys()].sort();
+  }
+
+  isLive(nodeId: string): boolean {
+    return this.#clients.has(nodeId);
+  }
+
+  /** Live instances as registered (for ops views). */
+  instances(): Instance[] {
+    return this.#watch.instances();
+  }
+
+  /**
+   * The client of node `nodeId`.
+   * @throws WalletError SHARD_UNAVAILABLE when the node is not live
+   */
+  get(nodeId: string): TransClient {
+    const entry = this.#clients.get(nodeId);
+    if (!entry) throw new WalletError('SHARD_UNAVAILABLE', `transrv node ${nodeId} is unavailable`, { details: { nodeId } });
+    return entry.client;
+  }
+
+  /**
+   * Runs `call` against node `nodeId`, turning a node that vanished mid-call (UNAVAILABLE) into
+   * SHARD_UNAVAILABLE for that node.
+   */
+  async call<T>(nodeId: string, call: (client: TransClient) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.get(nodeId));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'UNAVAILABLE') {
+        throw new WalletError('SHARD_UNAVAILABLE', `transrv node ${nodeId} is unavailable`, { details: { nodeId }, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#watch.close();
+    for (const { client } of this.#clients.values()) client.close();
+    this.#clients.clear();
+  }
+
+  #sync(instances: Instance[]): void {
+    const live = new Map(instances.filter((i) => i.nodeId !== undefined).map((i) => [i.nodeId!, i.address]));
+    for (const [nodeId, entry] of this.#clients) {
+      if (live.get(nodeId) !== entry.address) {
+        entry.client.close();
+        this.#clients.delete(nodeId);
+      }
+    }
+    for (const [nodeId, address] of live) {
+      if (!this.#clients.has(nodeId)) {
+        this.#clients.set(nodeId, {
+          address,
+          client: createClient(TransServiceService, address, { target: `transrv ${nodeId}`, defaultTimeoutMs: this.#timeoutMs }),
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { AnyInstanceClient } from './AnyInstanceClient.js';
+export { ShardClients, type TransClient } from './ShardClients.js';

@@ -1,0 +1,1 @@
+export { type Io, describeFailure, runWalletctl } from './walletctl.js';

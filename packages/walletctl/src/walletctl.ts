@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { commonEnv, loadEnvConfig } from '@wallet/config';
+import { createDb } from '@wallet/db';
+import { Discovery } from '@wallet/discovery';
+import { WalletError, isWalletError } from '@wallet/errors';
+import { checkInvariants } from '@wallet/ledger';
+import { createLogger } from '@wallet/logger';
+import { AccountServiceService } from '@wallet/proto';
+import { AnyInstanceClient } from '@wallet/routing';
+import { z } from 'zod';
+
+export type Io = { out: (line: string) => void; err: (line: string) => void };
+
+const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS, MYSQL_URL select the cluster)
+
+  clients create --name NAME [--json]   create an exchange client; prints keyId and secret (shown once)
+  clients list [--json]                 list clients
+  clients disable CLIENT_ID             disable a client (its key stops working within the gateway's cache time)
+  nodes [--json]                        transrv nodes: state, live in etcd, address, bound accounts
+  nodes drain NODE_ID                   stop binding new accounts to a node (its accounts stay on it)
+  nodes activate NODE_ID                let a node take new accounts again
+  accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
+  ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
+`;
+
+const env = z.object({
+  WALLET_ENV: commonEnv.WALLET_ENV,
+  ETCD_ENDPOINTS: commonEnv.ETCD_ENDPOINTS,
+  MYSQL_URL: commonEnv.MYSQL_URL,
+  DISCOVERY_TTL_SECONDS: commonEnv.DISCOVERY_TTL_SECONDS,
+});
+
+/**
+ * Runs one walletctl command.
+ * @returns the process exit code
+ */
+export async function runWalletctl(argv: readonly string[], io: Io, environment: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { name: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [group, action, arg] = positionals;
+  if (values.help || !group) {
+    io.out(usage);
+    return group || values.help ? 0 : 2;
+  }
+  const config = loadEnvConfig(env, environment);
+  const print = (json: unknown, human: string[]) => (values.json ? io.out(JSON.stringify(json, null, 2)) : human.forEach((l) => io.out(l)));
+
+  if (group === 'ledger' && action === 'check') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      const report = await checkInvariants(db);
+      const totals = Object.fromEntries(
+        Object.entries(report.totals).map(([k, v]) => [k, { users: v.users.toString(), transit: v.transit.toString() }]),
+      );
+      print({ ok: report.ok, problems: report.problems, totals }, [
+        report.ok ? 'ledger invariants hold' : `ledger invariants FAILED (${report.problems.length})`,
+        ...report.problems.map((p) => `  - ${p}`),
+        ...Object.entries(totals).map(([asset, t]) => `  ${asset.padEnd(6)} held by users ${t.users}, in transit ${t.transit}`),
+      ]);
+      return report.ok ? 0 : 1;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  const discovery = new Discovery({
+    endpoints: config.ETCD_ENDPOINTS,
+    env: config.WALLET_ENV,
+    log: createLogger('walletctl', { level: 'silent' }),
+  });
+  const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService);
+  try {
+    const api = accountsrv.pick();
+    switch (`${group} ${action ?? ''}`.trim()) {
+      case 'clients create': {
+        if (!values.name) throw new WalletError('VALIDATION_FAILED', '--name is required');
+        const { client, secret } = await api.createClient({ name: values.name });
+        print({ clientId: client?.id, name: client?.name, keyId: client?.keyId, secret }, [
+          `client   ${client?.id} (${client?.name})`,
+          `keyId    ${client?.keyId}`,
+          `secret   ${secret}`,
+          'The secret is shown only now: hand it to the exchange over a secure channel.',
+        ]);
+        return 0;
+      }
+      case 'clients list': {
+        const { clients } = await api.listClients({});
+        print(
+          clients,
+          clients.map((c) => `${c.id}  ${c.keyId}  ${c.status.padEnd(8)}  ${c.createdAt}  ${c.name}`),
+        );
+        return 0;
+      }
+      case 'clients disable': {
+        const client = await api.disableClient({ clientId: required(arg, 'CLIENT_ID') });
+        print(client, [`${client.id} is ${client.status}`]);
+        return 0;
+      }
+      case 'nodes': {
+        const { nodes } = await api.listNodes({});
+        print(nodes, [
+          'node        state     live  bound accounts  address',
+          ...nodes.map(
+            (n) =>
+              `${n.nodeId.padEnd(11)} ${n.state.padEnd(9)} ${(n.live ? 'yes' : 'no').padEnd(5)} ${n.boundAccounts.padStart(14)}  ${n.address}`,
+          ),
+        ]);
+        return 0;
+      }
+      case 'nodes drain':
+      case 'nodes activate': {
+        const node = await api.setNodeState({ nodeId: required(arg, 'NODE_ID'), state: action === 'drain' ? 'draining' : 'active' });
+        print(node, [`${node.nodeId} is ${node.state}`]);
+        return 0;
+      }
+      case 'accounts show': {
+        const account = await api.getAccount({ clientId: '', accountId: required(arg, 'ACCOUNT_ID') });
+        print(account, [
+          `account  ${account.id}`,
+          `client   ${account.clientId}`,
+          `external ${account.externalId}`,
+          `node     ${account.nodeId}`,
+          `created  ${account.createdAt}`,
+        ]);
+        return 0;
+      }
+      default:
+        io.err(`unknown command: ${positionals.join(' ')}\n`);
+        io.out(usage);
+        return 2;
+    }
+  } finally {
+    await accountsrv.close();
+    await discovery.close();
+  }
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new WalletError('VALIDATION_FAILED', `${name} is required`);
+  return value;
+}
+
+/** One line for a failed command. */
+export function describeFailure(error: unknown): string {
+  if (isWalletError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
