@@ -64,7 +64,15 @@ export class ServiceProcess {
     const dir = join(repoRoot, '.stack', 'logs', 'test');
     mkdirSync(dir, { recursive: true });
     const file = createWriteStream(join(dir, `${label}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--conditions=wallet-source', '--import', 'tsx', join('services', service, 'src', 'main.ts')], {
+    // Profiling knob for benchmarks: WALLET_CPU_PROF_DIR=/tmp/prof writes a .cpuprofile per service on exit.
+    const profile = process.env['WALLET_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['WALLET_CPU_PROF_DIR']}`] : [];
+    // WALLET_RUN_FROM=dist runs the compiled output (after `tsc -b`), as production does; the default runs
+    // the TypeScript sources through tsx so a test never runs stale code.
+    const args =
+      process.env['WALLET_RUN_FROM'] === 'dist'
+        ? [...profile, join('services', service, 'dist', 'main.js')]
+        : ['--conditions=wallet-source', ...profile, '--import', 'tsx', join('services', service, 'src', 'main.ts')];
+    const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -118,6 +118,12 @@ export const errorRegistry = {
     retryable: true,
     description: 'A service this request depends on is unreachable.',
   },
+  TIMEOUT: {
+    http: 504,
+    grpc: GrpcStatus.DEADLINE_EXCEEDED,
+    retryable: true,
+    description: 'A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key.',
+  },
   FENCED: {
     http: 409,
     grpc: GrpcStatus.FAILED_PRECONDITION,

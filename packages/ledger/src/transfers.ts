@@ -92,8 +92,7 @@ export async function createTransfer(db: Knex, nodeId: string, req: TransferRequ
     return { transfer: fromRow(row), created: false };
   };
 
-  const earlier = await replay();
-  if (earlier) return earlier;
+  // No read before the transaction: the unique key decides, and a retry lands in the catch below.
   try {
     return await withTransaction(db, async (trx) => {
       const id = newId('tr');

@@ -31,7 +31,11 @@ export function fromGrpcError(error: ServiceError, target: string): WalletError 
       // fall through: a peer that sent garbage metadata is treated like one that sent none
     }
   }
-  if (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED || error.code === status.CANCELLED) {
+  if (error.code === status.DEADLINE_EXCEEDED) {
+    // Not "unavailable": the peer may have done the work. Callers retry with the same idempotency key.
+    return new WalletError('TIMEOUT', `${target} did not answer in time`, { details: { grpcStatus: 'DEADLINE_EXCEEDED' }, cause: error });
+  }
+  if (error.code === status.UNAVAILABLE || error.code === status.CANCELLED) {
     return new WalletError('UNAVAILABLE', `${target} is unreachable`, {
       details: { grpcStatus: status[error.code] },
       cause: error,

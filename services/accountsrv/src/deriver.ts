@@ -22,15 +22,12 @@ export function createDeriver(registry: AssetRegistry, xpubs: Readonly<Record<st
     try {
       derive(chainId, 0);
     } catch (error) {
-      const reason = (error as { details?: { reason?: unknown } }).details?.reason;
-      throw new WalletError(
-        'CONFIG_INVALID',
-        `invalid configuration: ACCOUNTSRV_XPUBS: the key for ${chainId} is not usable (${String(reason ?? 'invalid')})`,
-        {
-          details: { variables: ['ACCOUNTSRV_XPUBS'], chain: chainId },
-          cause: error,
-        },
-      );
+      const raw = (error as { details?: { reason?: unknown } }).details?.reason;
+      const reason = typeof raw === 'string' ? raw : 'invalid';
+      throw new WalletError('CONFIG_INVALID', `invalid configuration: ACCOUNTSRV_XPUBS: the key for ${chainId} is not usable (${reason})`, {
+        details: { variables: ['ACCOUNTSRV_XPUBS'], chain: chainId },
+        cause: error,
+      });
     }
   }
   return derive;

@@ -15,16 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AccountRouter } from './AccountRouter.js';
 import { parseInput } from './parseInput.js';
 import type { Peers } from './peers.js';
-import {
-  AccountParams,
-  AddressListQuery,
-  CreateAccountBody,
-  CreateAddressBody,
-  LedgerQuery,
-  ListQuery,
-  NoQuery,
-  TransferBody,
-} from './schemas.js';
+import { AccountParams, AddressListQuery, CreateAccountBody, CreateAddressBody, LedgerQuery, NoQuery, TransferBody } from './schemas.js';
 
 export type GatesrvDeps = {
   readonly instanceId: string;
@@ -74,7 +65,10 @@ export function buildApp(deps: GatesrvDeps) {
   app.setErrorHandler((error, request, reply) => {
     const walletError = fromFastifyError(error);
     if (walletError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
-    if (walletError.code === 'RATE_LIMITED') reply.header('retry-after', String(walletError.details['retryAfterSeconds'] ?? 1));
+    if (walletError.code === 'RATE_LIMITED') {
+      const seconds = walletError.details['retryAfterSeconds'];
+      reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1));
+    }
     if (walletError.code === 'SHARD_UNAVAILABLE' || walletError.code === 'UNAVAILABLE')
       reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_S));
     return reply.code(walletError.httpStatus).send(walletError.toJSON());

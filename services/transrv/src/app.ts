@@ -122,7 +122,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       // Deliver the credit now so the usual cross-node transfer completes within the request; if the
       // other node is unreachable the relay keeps trying, and the client sees pending_credit.
       if (transfer.status === 'pending_credit' && (await deps.relay.deliver(transfer))) {
-        transfer = (await getTransfer(db, transfer.id)) ?? transfer;
+        transfer = { ...transfer, status: 'completed', completedAt: new Date() };
       }
       return { transfer: toRecord(transfer), created: result.created };
     },

@@ -1,0 +1,13 @@
+export { type DeriveAddressParams, deriveAddress } from './deriveAddress.js';
+export { type AccountXpubFromMnemonicParams, accountXpubFromMnemonic } from './accountXpubFromMnemonic.js';
+export { validateAddress } from './validateAddress.js';
+export { type AddressRejection } from './invalidAddress.js';
+export { type AccountXpubRejection } from './parseAccountXpub.js';
+export { accountDerivationPath, derivationPath } from './derivationPath.js';
+export { publicKeyToAddress } from './publicKeyToAddress.js';
+export { Chain, type UtxoChain, assertChain, isChain } from './chain.js';
+export { Network, assertNetwork, isNetwork } from './network.js';
+export { bitcoinNetworks } from './bitcoinNetworks.js';
+export { litecoinLegacyScriptHash, litecoinNetworks } from './litecoinNetworks.js';
+export { utxoNetwork } from './utxoNetwork.js';
+export { type ExtendedKeyVersionName, acceptedXpubVersions, emittedXpubVersion, extendedKeyVersions } from './extendedKeyVersions.js';
