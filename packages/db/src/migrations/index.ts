@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_transrv_nodes.js';
 import * as m0002 from './0002_accounts_ledger.js';
+import * as m0003 from './0003_deposits.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -8,4 +9,5 @@ type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['0001_transrv_nodes', m0001],
   ['0002_accounts_ledger', m0002],
+  ['0003_deposits', m0003],
 ];

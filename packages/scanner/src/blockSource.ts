@@ -1,0 +1,27 @@
+/** A block as the scanner tracks it: enough to detect a reorg (parent hash) and to re-check a credit. */
+export type BlockRef = { readonly number: number; readonly hash: string; readonly parentHash: string };
+
+/** A value transfer to some address, seen in a block. */
+export type SeenTransfer = {
+  readonly asset: string;
+  readonly txid: string;
+  /** Log index for tokens, output index for UTXO chains, -1 for a native EVM value transfer. */
+  readonly outputIndex: number;
+  /** Canonical form, as the watched set stores it. */
+  readonly to: string;
+  readonly amount: bigint;
+};
+
+/**
+ * What the scanner needs from a chain: the subset of @wallet/chains' ChainAdapter it uses, so the
+ * scanner depends on behaviour, not on an implementation.
+ */
+export type BlockSource = {
+  head(): Promise<BlockRef>;
+  blockRef(number: number): Promise<BlockRef | null>;
+  /** The block at `number` with the transfers to watched addresses; null beyond the head. */
+  scanBlock(
+    number: number,
+    isWatched: (address: string) => boolean,
+  ): Promise<{ block: BlockRef; transfers: readonly SeenTransfer[] } | null>;
+};
