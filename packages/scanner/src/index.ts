@@ -2,3 +2,4 @@ export type { BlockRef, BlockSource, SeenTransfer } from './blockSource.js';
 export { ChainScanner, type ChainScannerOptions, type StepResult } from './ChainScanner.js';
 export { type Owner, WatchedAddresses } from './WatchedAddresses.js';
 export { type Fence, withFence } from './withFence.js';
+export { type Leadership, campaign } from './LeaderElection.js';
