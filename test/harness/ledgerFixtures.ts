@@ -41,7 +41,7 @@ export class LedgerFixtures {
   async snapshot(): Promise<{ journal: number; transfers: number; balances: string }> {
     const [[j]] = (await this.db.raw('SELECT COUNT(*) AS n FROM journal')) as [[{ n: number }]];
     const [[t]] = (await this.db.raw('SELECT COUNT(*) AS n FROM transfers')) as [[{ n: number }]];
-    const rows = await this.db('balances').orderBy(['account_id', 'asset']).select('account_id', 'asset', 'available', 'frozen', 'pending');
+    const rows = await this.db('balances').orderBy(['account_id', 'asset']).select('account_id', 'asset', 'available', 'frozen');
     return { journal: Number(j.n), transfers: Number(t.n), balances: JSON.stringify(rows) };
   }
 

@@ -1,5 +1,6 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
+import { decodeCursor, encodeCursor } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { postEntry } from './postEntry.js';
 
@@ -127,4 +128,91 @@ async function reverseOne(db: Knex, nodeId: string, depositId: string): Promise<
       .update({ status: 'reversed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
     return taken < amount ? 'shortfall' : 'reversed';
   });
+}
+
+export type DepositView = {
+  readonly id: string;
+  readonly asset: string;
+  readonly chain: string;
+  readonly address: string;
+  readonly txid: string;
+  readonly outputIndex: number;
+  readonly amount: bigint;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  readonly confirmations: number;
+  /** As clients see it: a reversal that is decided but not yet posted still shows as credited. */
+  readonly status: 'pending' | 'credited' | 'orphaned' | 'reversed';
+  readonly createdAt: Date;
+  readonly creditedAt: Date | null;
+};
+
+/** One page of an account's deposits, newest first, with confirmations counted to the scanned head. */
+export async function listDeposits(
+  db: Knex,
+  accountId: string,
+  options: { limit: number; cursor?: string | undefined },
+): Promise<{ deposits: DepositView[]; nextCursor: string | null }> {
+  const query = db('deposits as d')
+    .leftJoin(db.raw('(SELECT chain, MAX(number) AS head FROM chain_blocks GROUP BY chain) AS h'), 'h.chain', 'd.chain')
+    .where('d.account_id', accountId)
+    // Deposit ids are ULIDs: id order is creation order, and the cursor is an id.
+    .orderBy('d.id', 'desc')
+    .limit(options.limit + 1)
+    .select<
+      {
+        id: string;
+        asset: string;
+        chain: string;
+        address: string;
+        txid: string;
+        output_index: number;
+        amount: string;
+        block_number: string;
+        block_hash: string;
+        status: string;
+        created_at: Date;
+        credited_at: Date | null;
+        head: string | null;
+      }[]
+    >(
+      'd.id',
+      'd.asset',
+      'd.chain',
+      'd.address',
+      'd.txid',
+      'd.output_index',
+      'd.amount',
+      'd.block_number',
+      'd.block_hash',
+      'd.status',
+      'd.created_at',
+      'd.credited_at',
+      'h.head',
+    );
+  if (options.cursor) void query.andWhere('d.id', '<', decodeCursor(options.cursor, /^dep_[0-9A-Z]{26}$/));
+  const rows = await query;
+  const page = rows.slice(0, options.limit);
+  return {
+    deposits: page.map((r) => {
+      const status = r.status === 'reversal_pending' ? 'credited' : (r.status as DepositView['status']);
+      const live = status === 'pending' || status === 'credited';
+      return {
+        id: r.id,
+        asset: r.asset,
+        chain: r.chain,
+        address: r.address,
+        txid: r.txid,
+        outputIndex: r.output_index,
+        amount: BigInt(r.amount),
+        blockNumber: Number(r.block_number),
+        blockHash: r.block_hash,
+        confirmations: live && r.head !== null ? Math.max(0, Number(r.head) - Number(r.block_number) + 1) : 0,
+        status,
+        createdAt: r.created_at,
+        creditedAt: r.credited_at,
+      };
+    }),
+    nextCursor: rows.length > options.limit ? encodeCursor(page[page.length - 1]!.id) : null,
+  };
 }

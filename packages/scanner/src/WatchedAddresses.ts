@@ -56,7 +56,7 @@ export class WatchedAddresses {
   readonly has = (address: string): boolean => this.#index.has(address);
 
   owner(address: string): Owner | undefined {
-    const i = this.#index.get(address);
+    const i = this.#index.get(this.#canonical(address));
     if (i === undefined) return undefined;
     return { accountId: this.#accounts[i]!, nodeId: this.#nodes[this.#nodeOf[i]!]! };
   }

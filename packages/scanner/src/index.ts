@@ -3,3 +3,4 @@ export { ChainScanner, type ChainScannerOptions, type StepResult } from './Chain
 export { type Owner, WatchedAddresses } from './WatchedAddresses.js';
 export { type Fence, withFence } from './withFence.js';
 export { type Leadership, campaign } from './LeaderElection.js';
+export { type ScannerMetrics, ScannerService, type ScannerServiceOptions } from './ScannerService.js';

@@ -15,7 +15,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AccountRouter } from './AccountRouter.js';
 import { parseInput } from './parseInput.js';
 import type { Peers } from './peers.js';
-import { AccountParams, AddressListQuery, CreateAccountBody, CreateAddressBody, LedgerQuery, NoQuery, TransferBody } from './schemas.js';
+import {
+  AccountParams,
+  AddressListQuery,
+  CreateAccountBody,
+  CreateAddressBody,
+  LedgerQuery,
+  ListQuery,
+  NoQuery,
+  TransferBody,
+} from './schemas.js';
 
 export type GatesrvDeps = {
   readonly instanceId: string;
@@ -243,6 +252,33 @@ async function v1Routes(app: FastifyInstance, deps: GatesrvDeps): Promise<void> 
         balanceAfter: e.balanceAfter,
         bucket: e.bucket,
         createdAt: e.createdAt,
+      })),
+      nextCursor: page.page?.nextCursor || null,
+    };
+  });
+
+  app.get('/accounts/:id/deposits', async (request) => {
+    const { id } = parseInput(AccountParams, request.params, 'params');
+    const query = parseInput(ListQuery, request.query, 'query');
+    const route = await router.resolve(request.client.clientId, id);
+    const page = await shards.call(route.nodeId, (c) =>
+      c.listDeposits({ accountId: id, page: { limit: query.limit ?? 0, cursor: query.cursor ?? '' } }, { timeoutMs }),
+    );
+    return {
+      data: page.deposits.map((d) => ({
+        id: d.id,
+        asset: d.asset,
+        chain: d.chain,
+        address: d.address,
+        txid: d.txid,
+        outputIndex: d.outputIndex,
+        amount: d.amount,
+        blockNumber: Number(d.blockNumber),
+        blockHash: d.blockHash,
+        confirmations: d.confirmations,
+        status: d.status,
+        createdAt: d.createdAt,
+        creditedAt: d.creditedAt || null,
       })),
       nextCursor: page.page?.nextCursor || null,
     };

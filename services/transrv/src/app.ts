@@ -2,7 +2,16 @@ import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { IdempotencyKey, ObjectId, pageLimit } from '@wallet/ids';
-import { type Transfer, type TransferRelay, createTransfer, creditTransfer, getBalances, getTransfer, listLedger } from '@wallet/ledger';
+import {
+  type Transfer,
+  type TransferRelay,
+  createTransfer,
+  creditTransfer,
+  getBalances,
+  getTransfer,
+  listDeposits,
+  listLedger,
+} from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import { type TransferRecord, TransServiceService } from '@wallet/proto';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
@@ -43,6 +52,7 @@ const CreditTransferRequest = z.object({
   amount: PositiveBaseUnits,
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
+const ListDepositsRequest = z.object({ accountId: ObjectId, page: Page });
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -132,6 +142,30 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       registry.asset(req.asset);
       await accounts.require(req.toAccountId, nodeId);
       return creditTransfer(db, nodeId, req);
+    },
+
+    listDeposits: async (raw) => {
+      const req = parseRequest(ListDepositsRequest, raw);
+      await accounts.require(req.accountId, nodeId);
+      const page = await listDeposits(db, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
+      return {
+        deposits: page.deposits.map((d) => ({
+          id: d.id,
+          asset: d.asset,
+          chain: d.chain,
+          address: d.address,
+          txid: d.txid,
+          outputIndex: d.outputIndex,
+          amount: d.amount.toString(),
+          blockNumber: String(d.blockNumber),
+          blockHash: d.blockHash,
+          confirmations: d.confirmations,
+          status: d.status,
+          createdAt: d.createdAt.toISOString(),
+          creditedAt: d.creditedAt?.toISOString() ?? '',
+        })),
+        page: { nextCursor: page.nextCursor ?? '' },
+      };
     },
 
     getTransfer: async (raw) => {

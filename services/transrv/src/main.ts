@@ -1,3 +1,4 @@
+import { splitHostPort } from '@wallet/config';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { TransferRelay } from '@wallet/ledger';
@@ -6,6 +7,8 @@ import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
+import { startMetricsServer } from './metricsServer.js';
+import { startChainWork } from './scanning.js';
 import { loadConfig } from './config.js';
 
 const log = createLogger('transrv');
@@ -70,9 +73,25 @@ runMain(log, async () => {
   });
   // Only once registered: delivering needs no registration, but resuming after a crash should not race start-up.
   relay.start();
+  const chainWork = await startChainWork({
+    db,
+    etcd: discovery.etcd,
+    env: config.WALLET_ENV,
+    nodeId,
+    registry: config.WALLET_ASSETS,
+    rpcUrls: config.WALLET_CHAIN_RPC,
+    scan: config.TRANSRV_SCAN,
+    ttlSeconds: config.DISCOVERY_TTL_SECONDS,
+    log: nodeLog,
+  });
+  const { host, port } = splitHostPort(config.TRANSRV_METRICS_ADDR);
+  const metrics = await startMetricsServer(host, port, () => chainWork.scanners.map((s) => s.metrics()));
+  nodeLog.info({ url: `http://${metrics.address}/metrics` }, 'metrics ready');
 
   return async () => {
     await served.stop();
+    await chainWork.stop();
+    await new Promise((resolve) => metrics.server.close(resolve));
     await relay.stop();
     await peers.close();
     await discovery.close();

@@ -6,6 +6,11 @@ import type { Knex } from 'knex';
  * old leader that wakes up cannot write.
  */
 export async function up(db: Knex): Promise<void> {
+  // `pending` (seen on chain, not yet credited) is derived from the deposits table; a stored copy could drift.
+  await db.raw(
+    'ALTER TABLE balances DROP CONSTRAINT balances_never_negative, DROP COLUMN pending, ADD CONSTRAINT balances_never_negative CHECK (available >= 0 AND frozen >= 0)',
+  );
+
   await db.schema.createTable('scanner_fences', (t) => {
     t.string('chain', 16).primary();
     // The highest fencing token that has written for this chain; lower tokens are refused.
@@ -55,4 +60,5 @@ export async function down(db: Knex): Promise<void> {
   await db.schema.dropTable('deposits');
   await db.schema.dropTable('chain_blocks');
   await db.schema.dropTable('scanner_fences');
+  await db.raw('ALTER TABLE balances ADD COLUMN pending DECIMAL(65,0) NOT NULL DEFAULT 0');
 }

@@ -115,6 +115,36 @@ export interface GetTransferRequest {
   transferId: string;
 }
 
+export interface Deposit {
+  id: string;
+  asset: string;
+  chain: string;
+  address: string;
+  txid: string;
+  /** Log index for tokens, output index for UTXO chains, -1 for a native EVM value transfer. */
+  outputIndex: number;
+  amount: string;
+  blockNumber: string;
+  blockHash: string;
+  /** Blocks from the deposit's block to the scanned head, inclusive; 0 when orphaned or reversed. */
+  confirmations: number;
+  /** "pending", "credited", "orphaned" or "reversed". */
+  status: string;
+  createdAt: string;
+  /** Empty until credited. */
+  creditedAt: string;
+}
+
+export interface ListDepositsRequest {
+  accountId: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListDepositsResponse {
+  deposits: Deposit[];
+  page: PageInfo | undefined;
+}
+
 function createBaseBalance(): Balance {
   return { asset: "", available: "", frozen: "", pending: "" };
 }
@@ -1049,6 +1079,312 @@ export const GetTransferRequest: MessageFns<GetTransferRequest> = {
   },
 };
 
+function createBaseDeposit(): Deposit {
+  return {
+    id: "",
+    asset: "",
+    chain: "",
+    address: "",
+    txid: "",
+    outputIndex: 0,
+    amount: "",
+    blockNumber: "0",
+    blockHash: "",
+    confirmations: 0,
+    status: "",
+    createdAt: "",
+    creditedAt: "",
+  };
+}
+
+export const Deposit: MessageFns<Deposit> = {
+  encode(message: Deposit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.chain !== "") {
+      writer.uint32(26).string(message.chain);
+    }
+    if (message.address !== "") {
+      writer.uint32(34).string(message.address);
+    }
+    if (message.txid !== "") {
+      writer.uint32(42).string(message.txid);
+    }
+    if (message.outputIndex !== 0) {
+      writer.uint32(48).int32(message.outputIndex);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    if (message.blockNumber !== "0") {
+      writer.uint32(64).uint64(message.blockNumber);
+    }
+    if (message.blockHash !== "") {
+      writer.uint32(74).string(message.blockHash);
+    }
+    if (message.confirmations !== 0) {
+      writer.uint32(80).uint32(message.confirmations);
+    }
+    if (message.status !== "") {
+      writer.uint32(90).string(message.status);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(98).string(message.createdAt);
+    }
+    if (message.creditedAt !== "") {
+      writer.uint32(106).string(message.creditedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deposit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeposit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.txid = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outputIndex = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.blockNumber = reader.uint64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.blockHash = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.confirmations = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.creditedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListDepositsRequest(): ListDepositsRequest {
+  return { accountId: "", page: undefined };
+}
+
+export const ListDepositsRequest: MessageFns<ListDepositsRequest> = {
+  encode(message: ListDepositsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDepositsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDepositsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListDepositsResponse(): ListDepositsResponse {
+  return { deposits: [], page: undefined };
+}
+
+export const ListDepositsResponse: MessageFns<ListDepositsResponse> = {
+  encode(message: ListDepositsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deposits) {
+      Deposit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDepositsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDepositsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deposits.push(Deposit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 export type TransServiceService = typeof TransServiceService;
 export const TransServiceService = {
   getInfo: {
@@ -1111,6 +1447,17 @@ export const TransServiceService = {
     responseSerialize: (value: TransferRecord): Buffer => Buffer.from(TransferRecord.encode(value).finish()),
     responseDeserialize: (value: Buffer): TransferRecord => TransferRecord.decode(value),
   },
+  /** The account's deposits, newest first. */
+  listDeposits: {
+    path: "/wallet.v1.TransService/ListDeposits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDepositsRequest): Buffer => Buffer.from(ListDepositsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDepositsRequest => ListDepositsRequest.decode(value),
+    responseSerialize: (value: ListDepositsResponse): Buffer =>
+      Buffer.from(ListDepositsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDepositsResponse => ListDepositsResponse.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
@@ -1124,6 +1471,8 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   /** Node to node: the credit leg of a transfer whose accounts live on two nodes. Idempotent on transfer_id. */
   creditTransfer: handleUnaryCall<CreditTransferRequest, CreditTransferResponse>;
   getTransfer: handleUnaryCall<GetTransferRequest, TransferRecord>;
+  /** The account's deposits, newest first. */
+  listDeposits: handleUnaryCall<ListDepositsRequest, ListDepositsResponse>;
 }
 
 export interface TransServiceClient extends Client1 {
@@ -1220,6 +1569,22 @@ export interface TransServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  /** The account's deposits, newest first. */
+  listDeposits(
+    request: ListDepositsRequest,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  listDeposits(
+    request: ListDepositsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  listDeposits(
+    request: ListDepositsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
   ): ClientUnaryCall;
 }
 

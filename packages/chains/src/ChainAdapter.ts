@@ -1,0 +1,95 @@
+/**
+ * A block header as the scanner tracks it: enough to detect a reorg (a child's `parentHash` is not the hash stored
+ * for its parent) and to date a deposit.
+ */
+export type BlockRef = {
+  readonly number: number;
+  /** In the chain's canonical form (EVM: lower-case 0x hex). */
+  readonly hash: string;
+  readonly parentHash: string;
+  /** Seconds since the Unix epoch, as the block header states it. */
+  readonly timestamp: number;
+};
+
+/** One value transfer to a watched address, as the chain shows it (not yet credited: confirmations are the scanner's job). */
+export type ObservedTransfer = {
+  /** Registry chain id, e.g. `eth`. */
+  readonly chain: string;
+  /** Registry asset id, e.g. `ETH`, `USDT`. */
+  readonly asset: string;
+  readonly txid: string;
+  /** Log index for tokens, output index for UTXO chains, -1 for a native EVM value transfer. */
+  readonly outputIndex: number;
+  /** The watched address, in the chain's canonical form (the form `isWatched` was asked about). */
+  readonly to: string;
+  /** The sender where the chain has one (EVM); null where it has none (UTXO inputs). */
+  readonly from: string | null;
+  /** Base units (wei, token base units, satoshi); always > 0. */
+  readonly amount: bigint;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+};
+
+/** A block and the transfers in it to watched addresses. */
+export type ScannedBlock = {
+  readonly block: BlockRef;
+  /** In chain order (transaction, then log or output index). */
+  readonly transfers: ObservedTransfer[];
+  /** Transactions in the block, watched or not: for the scanner's throughput figures. */
+  readonly txCount: number;
+};
+
+/** Fees for an EIP-1559 transaction, in wei per gas. */
+export type Eip1559FeeEstimate = {
+  readonly kind: 'eip1559';
+  /** The base fee of the next block (known exactly one block ahead). */
+  readonly baseFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+  /** 2 x baseFeePerGas + maxPriorityFeePerGas: still enough after six full blocks (+12.5 % each). */
+  readonly maxFeePerGas: bigint;
+};
+
+/** What `feeEstimate` returns, by fee model (UTXO chains will add a fee rate per virtual byte). */
+export type FeeEstimate = Eip1559FeeEstimate;
+
+/**
+ * One chain, as the deposit scanner and the withdrawal sender see it. Chain-agnostic: EVM and UTXO chains implement
+ * it alike. Errors are WalletErrors: UNAVAILABLE (node unreachable, retry), TIMEOUT (no answer in time, retry),
+ * INTERNAL (node answered malformed or inconsistent data), VALIDATION_FAILED (bad input, or a transaction the node
+ * rejects).
+ */
+export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
+  /** Registry chain id, e.g. `eth`. */
+  readonly chain: string;
+
+  /** The latest block. */
+  head(): Promise<BlockRef>;
+
+  /**
+   * The header of block `number`, without its transactions (cheap: for walking back over a reorg).
+   * @returns null when the block is beyond the head
+   */
+  blockRef(number: number): Promise<BlockRef | null>;
+
+  /**
+   * Block `number` and its transfers to watched addresses. Only successful transfers of the chain's configured
+   * assets with an amount > 0 are reported.
+   * @param isWatched asked with addresses in the chain's canonical form (EVM: lower-case 0x hex), possibly many
+   * times per block: it must be fast (a Set lookup)
+   * @returns null when the block is beyond the head
+   */
+  scanBlock(number: number, isWatched: (address: string) => boolean): Promise<ScannedBlock | null>;
+
+  /**
+   * Sends a signed transaction. Idempotent: sending one the node already has returns its id again.
+   * @param rawTx the serialized signed transaction (EVM: 0x hex)
+   * @returns the transaction id
+   */
+  broadcast(rawTx: string): Promise<string>;
+
+  /** Current fees for a new transaction. */
+  feeEstimate(): Promise<Fee>;
+
+  /** Closes the node connections; the adapter is unusable afterwards. */
+  close(): Promise<void>;
+}

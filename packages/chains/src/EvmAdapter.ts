@@ -1,0 +1,401 @@
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { AssetSpec, ChainSpec } from '@wallet/assets';
+import { WalletError } from '@wallet/errors';
+import type { BlockRef, ChainAdapter, Eip1559FeeEstimate, ObservedTransfer, ScannedBlock } from './ChainAdapter.js';
+import { decodeTransferLog } from './decodeTransferLog.js';
+import {
+  Quantity,
+  RpcBlock,
+  RpcBlockReceipts,
+  RpcFeeHistory,
+  RpcMaybeReceipt,
+  type RpcReceipt,
+  RpcTransaction,
+  RpcTxHash,
+  SafeInteger,
+} from './evmRpcSchemas.js';
+import { JsonRpcClient, type RpcCall, type RpcOutcome } from './JsonRpcClient.js';
+
+/** Options of {@link createEvmAdapter}. */
+export type EvmAdapterOptions = {
+  /** The registry's chain: kind `evm`, with `evmChainId`. */
+  chain: ChainSpec;
+  /** The chain's assets from the registry: its native asset, and tokens (those with a `contract`). */
+  assets: readonly AssetSpec[];
+  /** The node's JSON-RPC endpoint (http or https; user:password in it becomes basic authentication). */
+  rpcUrl: string;
+  /** Longest wait for an answer from the node. @default 10_000 */
+  timeoutMs?: number;
+  /** Keep-alive connections to the node. @default 4 */
+  connections?: number;
+  /** Most calls in one JSON-RPC batch (nodes and providers cap batches). @default 100 */
+  maxBatchSize?: number;
+};
+
+/** An EVM chain's adapter: fees are EIP-1559's. */
+export interface EvmAdapter extends ChainAdapter<Eip1559FeeEstimate> {
+  /** The EVM chain id the node serves (checked against the configuration at start). */
+  readonly evmChainId: number;
+}
+
+/**
+ * Connects to an EVM node and checks that it serves the configured chain.
+ *
+ * Deposits found: native value transfers (a successful transaction whose `to` is watched) and ERC20 Transfer logs of
+ * the configured token contracts only. Value moved by contract-internal calls is not seen (no traces).
+ * @param options see {@link EvmAdapterOptions}
+ * @returns the adapter; {@link EvmAdapter.close} it when done
+ * @throws WalletError CONFIG_INVALID (bad options, or the node's `eth_chainId` differs from `chain.evmChainId`),
+ * UNAVAILABLE / TIMEOUT (node unreachable), INTERNAL (malformed `eth_chainId` answer)
+ */
+export async function createEvmAdapter(options: EvmAdapterOptions): Promise<EvmAdapter> {
+  const config = resolveConfig(options);
+  const client = new JsonRpcClient({
+    url: options.rpcUrl,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
+  });
+  try {
+    const nodeChainId = await client.call('eth_chainId', [], SafeInteger);
+    if (nodeChainId !== config.evmChainId) {
+      throw new WalletError(
+        'CONFIG_INVALID',
+        `chain ${config.chain}: the node serves EVM chain id ${nodeChainId}, but the configuration says ${config.evmChainId}`,
+        { details: { chain: config.chain, configured: config.evmChainId, node: nodeChainId } },
+      );
+    }
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return new EvmChainAdapter(config, client);
+}
+
+type EvmConfig = {
+  chain: string;
+  evmChainId: number;
+  nativeAsset: string;
+  /** Lower-case contract address -> asset id. */
+  tokens: ReadonlyMap<string, string>;
+  maxBatchSize: number;
+};
+
+function resolveConfig(options: EvmAdapterOptions): EvmConfig {
+  const { chain, assets } = options;
+  const invalid = (message: string): WalletError =>
+    new WalletError('CONFIG_INVALID', `chain ${chain.id}: ${message}`, { details: { chain: chain.id } });
+  if (chain.kind !== 'evm' || chain.evmChainId === undefined) throw invalid('not an EVM chain with an evmChainId');
+  if (!URL.canParse(options.rpcUrl) || !/^https?:$/.test(new URL(options.rpcUrl).protocol)) throw invalid('rpcUrl is not an http(s) URL');
+  const maxBatchSize = options.maxBatchSize ?? 100;
+  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) throw invalid('maxBatchSize must be a positive integer');
+  const tokens = new Map<string, string>();
+  let native = false;
+  for (const asset of assets) {
+    if (asset.chain !== chain.id) throw invalid(`asset ${asset.id} belongs to chain ${asset.chain}`);
+    if (asset.contract === undefined) {
+      if (asset.id !== chain.nativeAsset) throw invalid(`asset ${asset.id} is neither the native asset nor a token`);
+      native = true;
+      continue;
+    }
+    if (!/^0x[0-9a-fA-F]{40}$/.test(asset.contract)) throw invalid(`asset ${asset.id}: contract is not an address`);
+    // Logs carry lower-case addresses after validation; the registry holds EIP-55 ones.
+    const contract = asset.contract.toLowerCase();
+    const other = tokens.get(contract);
+    if (other !== undefined) throw invalid(`assets ${other} and ${asset.id} have the same contract`);
+    tokens.set(contract, asset.id);
+  }
+  if (!native) throw invalid(`native asset ${chain.nativeAsset} is not among the assets`);
+  return { chain: chain.id, evmChainId: chain.evmChainId, nativeAsset: chain.nativeAsset, tokens, maxBatchSize };
+}
+
+/**
+ * Fetch strategy of scanBlock, chosen by measurement (packages/chains/bench/fetch.bench.ts, README):
+ *
+ * 1. One batch: `eth_getBlockByNumber(n, false)` (header and transaction hashes) + `eth_getBlockReceipts(n)`.
+ *    Receipts carry everything a deposit needs except a native transfer's value: status, `to`, and the logs, where
+ *    ERC20 transfers are. Full transactions (`eth_getBlockByNumber(n, true)`) are not fetched: anvil recovers every
+ *    sender on each request, which made that call 6x slower than header + receipts together.
+ * 2. Only for receipts whose `to` is watched (rare: deposits among all of a block's transactions), one more batch of
+ *    `eth_getTransactionByBlockHashAndIndex` for the value and sender; pinned to the block hash, so it cannot read
+ *    another block after a reorg.
+ *
+ * `eth_getLogs` (filtered by token contract) instead of receipts would move less data, but cannot find native
+ * deposits, and an empty answer cannot be checked against the block it should belong to. Receipts can: there is
+ * one per transaction hash of the header, and each names the block hash, so a reorg between the two calls of the
+ * batch is always detected. Nodes without `eth_getBlockReceipts` get `eth_getTransactionReceipt` per transaction,
+ * batched.
+ */
+class EvmChainAdapter implements EvmAdapter {
+  readonly chain: string;
+  readonly evmChainId: number;
+  private readonly nativeAsset: string;
+  private readonly tokens: ReadonlyMap<string, string>;
+  private readonly maxBatchSize: number;
+  /** Cleared the first time the node says it does not know the method. */
+  private blockReceiptsSupported = true;
+
+  constructor(
+    config: EvmConfig,
+    private readonly client: JsonRpcClient,
+  ) {
+    this.chain = config.chain;
+    this.evmChainId = config.evmChainId;
+    this.nativeAsset = config.nativeAsset;
+    this.tokens = config.tokens;
+    this.maxBatchSize = config.maxBatchSize;
+  }
+
+  async head(): Promise<BlockRef> {
+    const block = await this.client.call('eth_getBlockByNumber', ['latest', false], RpcBlock);
+    if (block === null) {
+      throw new WalletError('INTERNAL', 'eth_getBlockByNumber: node has no latest block', { details: { method: 'eth_getBlockByNumber' } });
+    }
+    return toBlockRef(block);
+  }
+
+  async blockRef(number: number): Promise<BlockRef | null> {
+    const block = await this.client.call('eth_getBlockByNumber', [quantity(checkBlockNumber(number)), false], RpcBlock);
+    if (block === null) return null;
+    return toBlockRef(checkIsBlock(block, number));
+  }
+
+  async scanBlock(number: number, isWatched: (address: string) => boolean): Promise<ScannedBlock | null> {
+    const fetched = await this.fetchBlock(checkBlockNumber(number));
+    if (fetched === null) return null;
+    const { block, receipts } = fetched;
+
+    // Each transfer with the index of its transaction, to return them in chain order.
+    const found: { txIndex: number; transfer: ObservedTransfer }[] = [];
+    const nativeCandidates: RpcReceipt[] = [];
+    for (const receipt of receipts) {
+      // A failed transaction moved no value. It has no logs either (a revert discards them: checked on anvil in
+      // EvmAdapter.int.test.ts), but this check does not depend on that.
+      if (receipt.status !== 1) continue;
+      if (receipt.to !== null && isWatched(receipt.to)) nativeCandidates.push(receipt);
+      for (const log of receipt.logs) {
+        // Only the configured contract is the token: any other contract can emit a look-alike Transfer.
+        const asset = this.tokens.get(log.address);
+        if (asset === undefined) continue;
+        const transfer = decodeTransferLog(log);
+        if (transfer === null || transfer.amount === 0n || !isWatched(transfer.to)) continue;
+        found.push({
+          txIndex: receipt.transactionIndex,
+          transfer: {
+            chain: this.chain,
+            asset,
+            txid: receipt.transactionHash,
+            outputIndex: log.logIndex,
+            to: transfer.to,
+            from: transfer.from,
+            amount: transfer.amount,
+            blockNumber: block.number,
+            blockHash: block.hash,
+          },
+        });
+      }
+    }
+
+    const transactions = await this.transactionsOf(block, nativeCandidates);
+    for (const [i, tx] of transactions.entries()) {
+      const receipt = nativeCandidates[i];
+      if (receipt === undefined || tx.value === 0n) continue;
+      found.push({
+        txIndex: receipt.transactionIndex,
+        transfer: {
+          chain: this.chain,
+          asset: this.nativeAsset,
+          txid: receipt.transactionHash,
+          outputIndex: -1,
+          to: tx.to,
+          from: tx.from,
+          amount: tx.value,
+          blockNumber: block.number,
+          blockHash: block.hash,
+        },
+      });
+    }
+    found.sort((a, b) => a.txIndex - b.txIndex || a.transfer.outputIndex - b.transfer.outputIndex);
+    return { block: toBlockRef(block), transfers: found.map((f) => f.transfer), txCount: block.transactions.length };
+  }
+
+  async broadcast(rawTx: string): Promise<string> {
+    if (!/^0x(?:[0-9a-fA-F]{2})+$/.test(rawTx)) {
+      throw new WalletError('VALIDATION_FAILED', 'raw transaction must be 0x-prefixed hex bytes', { details: { field: 'rawTx' } });
+    }
+    // The hash of a signed transaction is keccak256 of its serialized bytes, for legacy and typed (EIP-2718) ones
+    // alike: computed here, it both checks the node's answer and answers a re-broadcast the node rejects as known.
+    const txid = `0x${bytesToHex(keccak_256(hexToBytes(rawTx.slice(2))))}`;
+    const [outcome] = await this.client.batch([{ method: 'eth_sendRawTransaction', params: [rawTx], schema: RpcTxHash }] as const);
+    if (!outcome.ok) {
+      if (/already known|known transaction|already imported|already exists/i.test(outcome.rpcMessage)) return txid;
+      throw new WalletError('VALIDATION_FAILED', 'eth_sendRawTransaction: the node rejected the transaction', {
+        details: { method: 'eth_sendRawTransaction', txid, rpcCode: outcome.rpcCode, rpcMessage: outcome.rpcMessage },
+      });
+    }
+    if (outcome.value !== txid) {
+      throw new WalletError('INTERNAL', 'eth_sendRawTransaction: node answered another transaction hash', {
+        details: { method: 'eth_sendRawTransaction', txid, answered: outcome.value },
+      });
+    }
+    return txid;
+  }
+
+  async feeEstimate(): Promise<Eip1559FeeEstimate> {
+    const [history, tip] = await this.client.batch([
+      // The last 5 blocks' median tips are the fallback for nodes without eth_maxPriorityFeePerGas.
+      { method: 'eth_feeHistory', params: ['0x5', 'latest', [50]], schema: RpcFeeHistory },
+      { method: 'eth_maxPriorityFeePerGas', params: [], schema: Quantity },
+    ] as const);
+    const { baseFeePerGas, reward } = unwrap(history);
+    // feeHistory answers one base fee per block plus the next block's: the one a new transaction pays.
+    const nextBaseFee = baseFeePerGas[baseFeePerGas.length - 1] ?? 0n;
+    let priority: bigint;
+    if (tip.ok) priority = tip.value;
+    else if (isMethodMissing(tip)) priority = median((reward ?? []).flatMap((r) => r.slice(0, 1)));
+    else throw tip.error;
+    return { kind: 'eip1559', baseFeePerGas: nextBaseFee, maxPriorityFeePerGas: priority, maxFeePerGas: 2n * nextBaseFee + priority };
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Block `number` with its receipts in transaction order, or null beyond the head. */
+  private async fetchBlock(number: number): Promise<{ block: RpcBlock; receipts: RpcReceipt[] } | null> {
+    const tag = quantity(number);
+    if (this.blockReceiptsSupported) {
+      const [blockOutcome, receiptsOutcome] = await this.client.batch([
+        { method: 'eth_getBlockByNumber', params: [tag, false], schema: RpcBlock },
+        { method: 'eth_getBlockReceipts', params: [tag], schema: RpcBlockReceipts },
+      ] as const);
+      const block = unwrap(blockOutcome);
+      if (block === null) return null;
+      checkIsBlock(block, number);
+      if (!receiptsOutcome.ok && isMethodMissing(receiptsOutcome)) {
+        this.blockReceiptsSupported = false;
+        return { block, receipts: await this.receiptsOneByOne(block) };
+      }
+      const receipts = unwrap(receiptsOutcome);
+      if (receipts !== null && receiptsMatch(block, receipts)) return { block, receipts };
+      // The block at `number` changed between the two calls (a reorg): ask for the receipts of the block we have.
+      const byHash = await this.client.call('eth_getBlockReceipts', [block.hash], RpcBlockReceipts);
+      if (byHash === null) throw reorganized(number);
+      if (!receiptsMatch(block, byHash)) {
+        throw new WalletError('INTERNAL', 'eth_getBlockReceipts: receipts do not match the block', {
+          details: { method: 'eth_getBlockReceipts', block: number },
+        });
+      }
+      return { block, receipts: byHash };
+    }
+    const block = await this.client.call('eth_getBlockByNumber', [tag, false], RpcBlock);
+    if (block === null) return null;
+    return { block: checkIsBlock(block, number), receipts: await this.receiptsOneByOne(block) };
+  }
+
+  /** The fallback for nodes without eth_getBlockReceipts: one eth_getTransactionReceipt per transaction, batched. */
+  private async receiptsOneByOne(block: RpcBlock): Promise<RpcReceipt[]> {
+    const receipts = await this.batched(block.transactions, (hash) => ({
+      method: 'eth_getTransactionReceipt',
+      params: [hash],
+      schema: RpcMaybeReceipt,
+    }));
+    const complete = receipts.filter((r) => r !== null);
+    // A missing receipt, or one from another block: the transaction moved in a reorg since the block was read.
+    if (complete.length !== receipts.length || !receiptsMatch(block, complete)) throw reorganized(block.number);
+    return complete;
+  }
+
+  /** The transactions of `receipts` (same order), read from the block by hash and index, and checked against them. */
+  private async transactionsOf(block: RpcBlock, receipts: readonly RpcReceipt[]): Promise<{ from: string; to: string; value: bigint }[]> {
+    if (receipts.length === 0) return [];
+    const transactions = await this.batched(receipts, (receipt) => ({
+      method: 'eth_getTransactionByBlockHashAndIndex',
+      params: [block.hash, quantity(receipt.transactionIndex)],
+      schema: RpcTransaction,
+    }));
+    return transactions.map((tx, i) => {
+      const receipt = receipts[i];
+      if (tx === null) throw reorganized(block.number);
+      if (
+        receipt === undefined ||
+        tx.hash !== receipt.transactionHash ||
+        tx.blockHash !== block.hash ||
+        tx.to !== receipt.to ||
+        tx.to === null
+      ) {
+        throw new WalletError('INTERNAL', 'eth_getTransactionByBlockHashAndIndex: transaction does not match its receipt', {
+          details: { method: 'eth_getTransactionByBlockHashAndIndex', block: block.number, txid: receipt?.transactionHash ?? null },
+        });
+      }
+      return { from: tx.from, to: tx.to, value: tx.value };
+    });
+  }
+
+  /** One call per item, in batches of at most maxBatchSize sent concurrently; results in item order. */
+  private async batched<I, T>(items: readonly I[], toCall: (item: I) => RpcCall<T>): Promise<T[]> {
+    const chunks: I[][] = [];
+    for (let i = 0; i < items.length; i += this.maxBatchSize) chunks.push(items.slice(i, i + this.maxBatchSize));
+    const answers = await Promise.all(chunks.map((chunk) => this.client.batch(chunk.map(toCall))));
+    return answers.flat().map(unwrap);
+  }
+}
+
+function toBlockRef(block: RpcBlock): BlockRef {
+  return { number: block.number, hash: block.hash, parentHash: block.parentHash, timestamp: block.timestamp };
+}
+
+function quantity(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+function checkBlockNumber(number: number): number {
+  if (!Number.isSafeInteger(number) || number < 0) {
+    throw new WalletError('VALIDATION_FAILED', 'block number must be a non-negative integer', { details: { field: 'number' } });
+  }
+  return number;
+}
+
+/** A node that answers another block than the one asked for is broken, not merely behind. */
+function checkIsBlock(block: RpcBlock, number: number): RpcBlock {
+  if (block.number !== number) {
+    throw new WalletError('INTERNAL', `eth_getBlockByNumber: asked for block ${number}, node answered block ${block.number}`, {
+      details: { method: 'eth_getBlockByNumber', block: number },
+    });
+  }
+  return block;
+}
+
+/**
+ * Whether `receipts` are exactly the block's: one per transaction hash of the header, of this block hash. Sorts
+ * them by transaction index in place (nodes answer in order; this does not rely on it).
+ */
+function receiptsMatch(block: RpcBlock, receipts: RpcReceipt[]): boolean {
+  if (receipts.length !== block.transactions.length) return false;
+  receipts.sort((a, b) => a.transactionIndex - b.transactionIndex);
+  return receipts.every((r, i) => r.transactionIndex === i && r.transactionHash === block.transactions[i] && r.blockHash === block.hash);
+}
+
+function reorganized(number: number): WalletError {
+  return new WalletError('UNAVAILABLE', `block ${number} changed while it was read (reorg); retry`, {
+    details: { block: number, reason: 'REORG' },
+  });
+}
+
+function unwrap<T>(outcome: RpcOutcome<T>): T {
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+/** JSON-RPC's "method not found", or a node's own words for it. */
+function isMethodMissing(outcome: { rpcCode: number; rpcMessage: string }): boolean {
+  return (
+    outcome.rpcCode === -32601 || /\bmethod\b.*\b(?:not|unsupported|unknown)\b|\b(?:unsupported|unknown) method\b/i.test(outcome.rpcMessage)
+  );
+}
+
+function median(values: bigint[]): bigint {
+  if (values.length === 0) return 0n;
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted[Math.floor(sorted.length / 2)] ?? 0n;
+}

@@ -1,0 +1,109 @@
+import { createServer } from 'node:net';
+import { isWalletError } from '@wallet/errors';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type FakeNode, startFakeNode } from './FakeNode.js';
+import { JsonRpcClient } from './JsonRpcClient.js';
+
+const Num = z.number();
+let node: FakeNode | undefined;
+let client: JsonRpcClient | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  await node?.close();
+  client = undefined;
+  node = undefined;
+});
+
+async function connect(options: Parameters<typeof startFakeNode>[0], timeoutMs?: number): Promise<JsonRpcClient> {
+  node = await startFakeNode(options);
+  client = new JsonRpcClient({ url: node.url, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  return client;
+}
+
+/** The WalletError code `promise` rejects with (fails the test if it resolves or throws something else). */
+async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  const error: unknown = await promise.then(
+    () => expect.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  if (!isWalletError(error)) throw error;
+  return error.code;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('JsonRpcClient', () => {
+  it('matches batch answers to calls by id, whatever their order', async () => {
+    const rpc = await connect({
+      rawBody: (body) => {
+        const calls = JSON.parse(body) as { id: number; params: [number] }[];
+        return { status: 200, body: JSON.stringify(calls.map((c) => ({ jsonrpc: '2.0', id: c.id, result: c.params[0] * 10 })).reverse()) };
+      },
+    });
+    const results = await rpc.batch([1, 2, 3].map((n) => ({ method: 'x', params: [n], schema: Num })));
+    expect(results).toEqual([
+      { ok: true, value: 10 },
+      { ok: true, value: 20 },
+      { ok: true, value: 30 },
+    ]);
+  });
+
+  it('returns a JSON-RPC error answer as an outcome, and call() throws it as UNAVAILABLE', async () => {
+    const rpc = await connect({ answer: () => ({ error: { code: -32000, message: 'header not found' } }) });
+    const [outcome] = await rpc.batch([{ method: 'eth_x', params: [], schema: Num }] as const);
+    expect(outcome).toMatchObject({ ok: false, rpcCode: -32000, rpcMessage: 'header not found' });
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('UNAVAILABLE');
+  });
+
+  it('turns a result that fails its schema into INTERNAL naming the method', async () => {
+    const rpc = await connect({ answer: () => ({ result: 'not a number' }) });
+    const error: unknown = await rpc.call('eth_blockNumber', [], Num).catch((e: unknown) => e);
+    expect(isWalletError(error, 'INTERNAL')).toBe(true);
+    expect((error as { details: { method: string } }).details.method).toBe('eth_blockNumber');
+  });
+
+  it('turns a body that is not JSON, a missing answer or a malformed envelope into INTERNAL', async () => {
+    let body = 'garbage';
+    const rpc = await connect({ rawBody: () => ({ status: 200, body }) });
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('INTERNAL');
+    body = '[]';
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('INTERNAL');
+    body = '[{"jsonrpc":"2.0","id":"one","result":1}]';
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('INTERNAL');
+    body = '{"jsonrpc":"2.0","id":1,"result":1}';
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('INTERNAL');
+  });
+
+  it('turns a refused batch (one error object) and an HTTP error status into UNAVAILABLE', async () => {
+    let answer = { status: 200, body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"batch too large"}}' };
+    const rpc = await connect({ rawBody: () => answer });
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('UNAVAILABLE');
+    answer = { status: 503, body: 'overloaded' };
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('UNAVAILABLE');
+  });
+
+  it('turns an unreachable node into UNAVAILABLE', async () => {
+    client = new JsonRpcClient({ url: `http://127.0.0.1:${await freePort()}` });
+    expect(await rejectionCode(client.call('eth_chainId', [], Num))).toBe('UNAVAILABLE');
+  });
+
+  it('turns a node that does not answer in time into TIMEOUT', async () => {
+    const rpc = await connect({ answer: () => new Promise((resolve) => setTimeout(() => resolve({ result: 1 }), 1_000)) }, 200);
+    expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('TIMEOUT');
+  });
+
+  it('sends user:password of the URL as basic authentication', async () => {
+    node = await startFakeNode({ answer: () => ({ result: 1 }) });
+    client = new JsonRpcClient({ url: node.url.replace('http://', 'http://wallet:s%3Acret@') });
+    await client.call('x', [], Num);
+    expect(node.headers[0]?.authorization).toBe(`Basic ${Buffer.from('wallet:s:cret').toString('base64')}`);
+  });
+});

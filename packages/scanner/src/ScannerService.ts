@@ -1,0 +1,162 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Knex } from '@wallet/db';
+import { isWalletError } from '@wallet/errors';
+import type { Logger } from '@wallet/logger';
+import type { Etcd3 } from 'etcd3';
+import type { BlockSource } from './blockSource.js';
+import { ChainScanner } from './ChainScanner.js';
+import { type Leadership, campaign } from './LeaderElection.js';
+import { WatchedAddresses } from './WatchedAddresses.js';
+
+export type ScannerServiceOptions = {
+  readonly db: Knex;
+  readonly etcd: Etcd3;
+  /** WALLET_ENV: elections are per cluster namespace. */
+  readonly env: string;
+  readonly chain: string;
+  readonly source: BlockSource;
+  /** The chain's canonical address form (lower-case hex for EVM). */
+  readonly canonical: (address: string) => string;
+  readonly candidate: string;
+  readonly ttlSeconds: number;
+  readonly log: Logger;
+  /** Pause when caught up with the node. @default 500 */
+  readonly pollMs?: number;
+  /** First block for a chain with no checkpoint. @default the node's head at first start */
+  readonly startHeight?: number;
+  /** Warn when the node advanced but the checkpoint did not for this long. @default 30000 */
+  readonly stallMs?: number;
+};
+
+export type ScannerMetrics = {
+  readonly chain: string;
+  readonly leader: boolean;
+  readonly checkpoint: number | null;
+  readonly head: number | null;
+  /** Node head minus scanned height. */
+  readonly lag: number | null;
+  readonly stalled: boolean;
+};
+
+/**
+ * Runs the scanner of one chain in every process that may scan it; exactly one of them is active
+ * cluster-wide (etcd election), the others wait as standbys. The active one scans under its fencing
+ * token until it loses leadership (then it stops at once and campaigns again), logging catch-up progress
+ * and the lag to the node head, and shouting when it stops advancing while the node advances.
+ */
+export class ScannerService {
+  readonly #o: ScannerServiceOptions;
+  readonly #abort = new AbortController();
+  #loop: Promise<void> | undefined;
+  #leadership: Leadership | undefined;
+  #metrics: { checkpoint: number | null; head: number | null; stalled: boolean } = { checkpoint: null, head: null, stalled: false };
+
+  constructor(options: ScannerServiceOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  metrics(): ScannerMetrics {
+    const { checkpoint, head, stalled } = this.#metrics;
+    return {
+      chain: this.#o.chain,
+      leader: this.#leadership !== undefined,
+      checkpoint,
+      head,
+      lag: checkpoint !== null && head !== null ? Math.max(0, head - checkpoint) : null,
+      stalled,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#leadership?.resign();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { log, chain } = this.#o;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const leadership = await campaign({
+          etcd: this.#o.etcd,
+          prefix: `/wallet/${this.#o.env}/scanners/${chain}/`,
+          candidate: this.#o.candidate,
+          ttlSeconds: this.#o.ttlSeconds,
+          log,
+          signal,
+        });
+        this.#leadership = leadership;
+        await this.#scanWhileLeader(leadership);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (isWalletError(error, 'FENCED')) log.error({ chain }, 'a newer scanner has written: stepping down');
+        else log.error({ err: error, chain }, 'scanner failed; campaigning again');
+        await sleep(1000, undefined, { signal }).catch(() => {});
+      } finally {
+        await this.#leadership?.resign();
+        this.#leadership = undefined;
+      }
+    }
+  }
+
+  async #scanWhileLeader(leadership: Leadership): Promise<void> {
+    const { db, chain, source, log } = this.#o;
+    const signal = this.#abort.signal;
+    let lost = false;
+    void leadership.lost.then(() => (lost = true));
+    const startHeight = this.#o.startHeight ?? (await source.head()).number;
+    const scanner = new ChainScanner({
+      db,
+      chain,
+      source,
+      watched: new WatchedAddresses(db, chain, this.#o.canonical),
+      fence: { chain, token: leadership.token, holder: this.#o.candidate },
+      log,
+      startHeight,
+    });
+    const first = await scanner.checkpoint();
+    log.info({ chain, from: first ? first.number + 1 : startHeight, token: leadership.token.toString() }, 'scanning as leader');
+    let lastReport = Date.now();
+    let scannedSinceReport = 0;
+    let lastAdvance = Date.now();
+    while (!signal.aborted && !lost) {
+      const result = await scanner.step();
+      if (result.kind === 'scanned') {
+        scannedSinceReport++;
+        lastAdvance = Date.now();
+        this.#metrics.checkpoint = result.block.number;
+      }
+      const now = Date.now();
+      if (result.kind === 'idle' || now - lastReport >= 5000) {
+        const head = (await source.head()).number;
+        const checkpoint = (await scanner.checkpoint())?.number ?? null;
+        const stalled = checkpoint !== null && head > checkpoint && now - lastAdvance > (this.#o.stallMs ?? 30_000);
+        if (stalled && !this.#metrics.stalled)
+          log.error({ chain, head, checkpoint }, 'SCANNER STALLED: the node advances but the scanner does not');
+        this.#metrics = { checkpoint, head, stalled };
+        if (now - lastReport >= 5000) {
+          const seconds = (now - lastReport) / 1000;
+          log.info(
+            {
+              chain,
+              checkpoint,
+              head,
+              lag: checkpoint === null ? null : head - checkpoint,
+              blocksPerSecond: Math.round(scannedSinceReport / seconds),
+            },
+            'scan progress',
+          );
+          lastReport = now;
+          scannedSinceReport = 0;
+        }
+      }
+      if (result.kind === 'idle') await sleep(this.#o.pollMs ?? 500, undefined, { signal }).catch(() => {});
+    }
+    log.warn({ chain }, lost ? 'leadership lost: stopped scanning' : 'scanner stopped');
+  }
+}

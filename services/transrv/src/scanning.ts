@@ -1,0 +1,77 @@
+import type { AssetRegistry } from '@wallet/assets';
+import { createEvmAdapter } from '@wallet/chains';
+import type { Db } from '@wallet/db';
+import { settleDeposits } from '@wallet/ledger';
+import type { Logger } from '@wallet/logger';
+import { ScannerService } from '@wallet/scanner';
+import type { Etcd3 } from 'etcd3';
+
+/**
+ * Chain work of a transrv node: it campaigns to be the (single, cluster-wide) scanner of each EVM chain
+ * that has an RPC URL, and it settles the deposits of its own accounts (credit at the asset's
+ * confirmations, reverse after a reorg) every half second.
+ */
+export async function startChainWork(options: {
+  readonly db: Db;
+  readonly etcd: Etcd3;
+  readonly env: string;
+  readonly nodeId: string;
+  readonly registry: AssetRegistry;
+  readonly rpcUrls: Readonly<Record<string, string>>;
+  readonly scan: boolean;
+  readonly ttlSeconds: number;
+  readonly log: Logger;
+}): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
+  const { db, registry, log } = options;
+  const scanners: ScannerService[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  if (options.scan) {
+    for (const chain of registry.chains.values()) {
+      const rpcUrl = options.rpcUrls[chain.id];
+      if (chain.kind !== 'evm' || !rpcUrl) continue;
+      const adapter = await createEvmAdapter({ chain, assets: [...registry.assets.values()].filter((a) => a.chain === chain.id), rpcUrl });
+      const service = new ScannerService({
+        db,
+        etcd: options.etcd,
+        env: options.env,
+        chain: chain.id,
+        source: adapter,
+        canonical: (a) => a.toLowerCase(),
+        candidate: options.nodeId,
+        ttlSeconds: options.ttlSeconds,
+        log: log.child({ component: 'scanner', chain: chain.id }),
+      });
+      service.start();
+      scanners.push(service);
+      closers.push(async () => {
+        await service.stop();
+        await adapter.close();
+      });
+    }
+  }
+
+  let stopped = false;
+  let settling: Promise<void> = Promise.resolve();
+  const settle = async (): Promise<void> => {
+    try {
+      const result = await settleDeposits(db, options.nodeId, (asset) => registry.asset(asset).confirmations);
+      if (result.credited || result.reversed) log.info({ ...result }, 'deposits settled');
+      if (result.shortfalls)
+        log.error({ shortfalls: result.shortfalls }, 'reorg reversal could not take back the whole deposit: shortfall booked');
+    } catch (error) {
+      log.error({ err: error }, 'deposit settlement failed; retrying');
+    }
+  };
+  const timer = setInterval(() => {
+    if (!stopped) settling = settling.then(settle);
+  }, 500);
+  return {
+    scanners,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await settling;
+      for (const close of closers) await close();
+    },
+  };
+}
