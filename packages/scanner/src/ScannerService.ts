@@ -120,7 +120,10 @@ export class ScannerService {
       startHeight,
     });
     const first = await scanner.checkpoint();
-    log.info({ chain, from: first ? first.number + 1 : startHeight, token: leadership.token.toString() }, 'scanning as leader');
+    const from = first ? first.number + 1 : startHeight;
+    const head = (await source.head()).number;
+    // The catch-up to do, said up front; progress follows every 5 s.
+    log.info({ chain, from, head, lag: Math.max(0, head - from + 1), token: leadership.token.toString() }, 'scanning as leader');
     let lastReport = Date.now();
     let scannedSinceReport = 0;
     let lastAdvance = Date.now();
