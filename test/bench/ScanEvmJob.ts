@@ -28,19 +28,19 @@ export type PassFigures = {
   readonly cores: number;
 };
 
-/** What the worker prints as its one line of stdout. Sizes in MiB. */
+/** What the worker prints as its one line of stdout. Sizes in MB of 10^6 bytes, the unit of the goals. */
 export type ScanEvmResult = {
   readonly label: string;
   /** The process after its imports, before it connects to anything: what every figure below starts from. */
-  readonly startRssMiB: number;
-  readonly startHeapUsedMiB: number;
+  readonly startRssMB: number;
+  readonly startHeapUsedMB: number;
   readonly watchedSet: {
     readonly size: number;
     readonly loadSeconds: number;
     /** Heap retained by the loaded set (heapUsed after a full GC, minus the same before it was loaded). */
-    readonly heapMiB: number;
+    readonly heapMB: number;
     readonly bytesPerAddress: number;
-    readonly rssAfterLoadMiB: number;
+    readonly rssAfterLoadMB: number;
   };
   /** The minimal loop, before and after the other passes (anvil and the machine drift: both are shown). */
   readonly rawBefore: PassFigures & { readonly bytesPerBlock: number };
@@ -48,8 +48,8 @@ export type ScanEvmResult = {
   /** adapter.scanBlock alone, nothing stored: separates the fetch-and-validate cost from the database's. */
   readonly adapterOnly: PassFigures & { readonly transfers: number };
   readonly scanner: PassFigures & {
-    readonly peakRssMiB: number;
-    readonly peakHeapUsedMiB: number;
+    readonly peakRssMB: number;
+    readonly peakHeapUsedMB: number;
     readonly depositsStepped: number;
     readonly depositsStored: number;
     /** Stored deposits match the expected ones in count and, per asset, in the sum of amounts. */
@@ -57,5 +57,5 @@ export type ScanEvmResult = {
     readonly cpuProfile: string | null;
   };
   /** The process's lifetime peak RSS (getrusage), loading the watched set included. */
-  readonly maxRssMiB: number;
+  readonly maxRssMB: number;
 };

@@ -65,8 +65,10 @@ function leaderOf(c: Cluster): ServiceProcess | undefined {
 const mine = (blocks: number) => provider.send('anvil_mine', [`0x${blocks.toString(16)}`]);
 const deposits = async (api: ApiClient, id: string) =>
   (await api.get<{ data: Deposit[] }>(`/v1/accounts/${id}/deposits?limit=200`)).body.data;
-const scannedHeight = async (f: LedgerFixtures) =>
-  Number(((await f.db('chain_blocks').where({ chain: 'eth' }).max({ n: 'number' })) as { n: string | null }[])[0]?.n ?? 0);
+async function scannedHeight(f: LedgerFixtures): Promise<number> {
+  const [rows] = (await f.db.raw("SELECT MAX(number) AS n FROM chain_blocks WHERE chain = 'eth'")) as [{ n: string | null }[]];
+  return Number(rows[0]?.n ?? 0);
+}
 
 describe('scanner resilience on a real node', () => {
   it('catches up after downtime; kill -9 during catch-up and restart: every deposit credited once, none missed', async () => {
