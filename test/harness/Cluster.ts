@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AssetRegistry, devRegistryInput } from '@wallet/assets';
+import { AssetRegistry, type RegistryInput, devRegistryInput } from '@wallet/assets';
 import { dropDatabase, migrateLatest } from '@wallet/db';
 import { TEST_MNEMONIC, xpubsFor } from './devKeys.js';
 import { type ServiceName, ServiceProcess } from './ServiceProcess.js';
@@ -25,6 +25,10 @@ export type ClusterOptions = {
   readonly keepDatabase?: boolean;
   /** Mnemonic the deposit xpubs are derived from (by this harness, never by accountsrv). @default TEST_MNEMONIC */
   readonly mnemonic?: string;
+  /** Chains and assets (WALLET_ASSETS for every service; xpubs are derived for each chain). @default the dev registry */
+  readonly assets?: RegistryInput;
+  /** Node RPC URL per EVM chain (WALLET_CHAIN_RPC). @default eth on the stack's anvil */
+  readonly chainRpc?: Record<string, string>;
 };
 
 /**
@@ -36,7 +40,7 @@ export class Cluster {
   readonly database: string;
   readonly processes = new Map<string, ServiceProcess>();
   readonly ttlSeconds: number;
-  readonly registry = AssetRegistry.parse(devRegistryInput);
+  readonly registry: AssetRegistry;
   gatewayUrl = '';
   signsrvUrl = '';
   readonly #options: ClusterOptions;
@@ -46,6 +50,7 @@ export class Cluster {
     this.env = options.env ?? `it-${id}`;
     this.database = options.database ?? `wallet_it_${id}`;
     this.ttlSeconds = options.ttlSeconds ?? 10;
+    this.registry = AssetRegistry.parse(options.assets ?? devRegistryInput);
     this.#options = options;
   }
 
@@ -58,6 +63,8 @@ export class Cluster {
       ETCD_ENDPOINTS: stackEnv.ETCD_ENDPOINTS,
       DISCOVERY_TTL_SECONDS: String(this.ttlSeconds),
       ACCOUNTSRV_XPUBS: JSON.stringify(xpubsFor(this.registry, this.#options.mnemonic ?? TEST_MNEMONIC)),
+      ...(this.#options.assets ? { WALLET_ASSETS: JSON.stringify(this.#options.assets) } : {}),
+      ...(this.#options.chainRpc ? { WALLET_CHAIN_RPC: JSON.stringify(this.#options.chainRpc) } : {}),
       LOG_LEVEL: this.#options.logLevel ?? 'info',
       ...this.#options.extraEnv,
     };

@@ -79,7 +79,7 @@ beforeAll(async () => {
       },
     ],
   };
-  cluster = await Cluster.start({ extraEnv: { WALLET_ASSETS: JSON.stringify(registry) } });
+  cluster = await Cluster.start({ assets: registry });
   fixtures = new LedgerFixtures(cluster.database);
   api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Depositing Exchange'));
   // One of the two transrv nodes wins the election for chain eth.
