@@ -39,13 +39,16 @@ const TOKEN_ASSET = 'BUSD';
 const GOALS = { ratio: 0.8, cores: 1, millionSetMB: 200 };
 const say = (msg: string): boolean => process.stdout.write(`[bench:scan-evm] ${msg}\n`);
 
-if (WATCHED.some((n) => !Number.isSafeInteger(n) || n < RECEIVERS)) throw new Error(`WATCHED: each count must be at least RECEIVERS (${RECEIVERS})`);
+if (WATCHED.some((n) => !Number.isSafeInteger(n) || n < RECEIVERS))
+  throw new Error(`WATCHED: each count must be at least RECEIVERS (${RECEIVERS})`);
 
 say(`starting a private anvil (chain id ${CHAIN_ID}, port chosen by the OS)`);
 const anvil = await startPrivateAnvil({ chainId: CHAIN_ID });
 let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 try {
-  say(`${anvil.rpcUrl}: preloading ${BLOCKS} blocks of ${TXS_PER_BLOCK} transactions, ${WATCHED_SHARE * 100} % to ${RECEIVERS} watched addresses`);
+  say(
+    `${anvil.rpcUrl}: preloading ${BLOCKS} blocks of ${TXS_PER_BLOCK} transactions, ${WATCHED_SHARE * 100} % to ${RECEIVERS} watched addresses`,
+  );
   const chain = await preloadChain({
     rpcUrl: anvil.rpcUrl,
     blocks: BLOCKS,

@@ -114,11 +114,17 @@ if (profiler !== null && job.cpuProfileDir !== undefined) {
 const stored = await db('deposits')
   .where({ chain: job.chain })
   .groupBy('asset')
-  .select<{ asset: string; n: string | number; total: string }[]>('asset', db.raw('COUNT(*) AS n'), db.raw('CAST(SUM(amount) AS CHAR) AS total'));
+  .select<{ asset: string; n: string | number; total: string }[]>(
+    'asset',
+    db.raw('COUNT(*) AS n'),
+    db.raw('CAST(SUM(amount) AS CHAR) AS total'),
+  );
 const depositsStored = stored.reduce((sum, row) => sum + Number(row.n), 0);
 const depositsMatch =
   depositsStored === job.expectedDeposits &&
-  Object.entries(job.expectedAmounts).every(([asset, total]) => BigInt(stored.find((r) => r.asset === asset)?.total ?? '0') === BigInt(total));
+  Object.entries(job.expectedAmounts).every(
+    ([asset, total]) => BigInt(stored.find((r) => r.asset === asset)?.total ?? '0') === BigInt(total),
+  );
 say(
   `scanner: ${scan.blocksPerSecond} blocks/s, ${scan.txsPerSecond} txs/s, ${scan.cores} cores; deposits stored ${depositsStored} of ${job.expectedDeposits} expected`,
 );

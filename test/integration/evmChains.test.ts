@@ -42,18 +42,30 @@ beforeAll(async () => {
   // A second EVM chain: its own anvil with another chain id, added to the cluster by configuration only.
   const port = await freePort();
   secondUrl = `http://127.0.0.1:${port}`;
-  second = spawn(join(repoRoot, 'node_modules', '.bin', 'anvil'), ['--port', String(port), '--chain-id', '31338', '--silent'], { stdio: 'ignore' });
+  second = spawn(join(repoRoot, 'node_modules', '.bin', 'anvil'), ['--port', String(port), '--chain-id', '31338', '--silent'], {
+    stdio: 'ignore',
+  });
   await waitFor('the second anvil', async () => {
     try {
-      const res = await fetch(secondUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' });
+      const res = await fetch(secondUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
+      });
       return res.ok ? true : undefined;
     } catch {
       return undefined;
     }
   });
   const assets = {
-    chains: [...devRegistryInput.chains, { id: 'devnet', kind: 'evm' as const, network: 'regtest' as const, family: 'eth' as const, evmChainId: 31338, nativeAsset: 'DEV' }],
-    assets: [...devRegistryInput.assets, { id: 'DEV', chain: 'devnet', decimals: 18, confirmations: 2, minWithdrawal: '1000', withdrawalFee: '100' }],
+    chains: [
+      ...devRegistryInput.chains,
+      { id: 'devnet', kind: 'evm' as const, network: 'regtest' as const, family: 'eth' as const, evmChainId: 31338, nativeAsset: 'DEV' },
+    ],
+    assets: [
+      ...devRegistryInput.assets,
+      { id: 'DEV', chain: 'devnet', decimals: 18, confirmations: 2, minWithdrawal: '1000', withdrawalFee: '100' },
+    ],
   };
   cluster = await Cluster.start({ assets, chainRpc: { eth: 'http://127.0.0.1:8545', devnet: secondUrl } });
   fixtures = new LedgerFixtures(cluster.database);

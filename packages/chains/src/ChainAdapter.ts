@@ -90,6 +90,13 @@ export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
   /** Current fees for a new transaction. */
   feeEstimate(): Promise<Fee>;
 
+  /**
+   * Calls `onHead` whenever the node announces a new head (where the node offers subscriptions), so a
+   * scanner need not wait for its next poll. Absent when the adapter has no subscription endpoint.
+   * @returns a function that stops watching
+   */
+  watchHeads?(onHead: (number: number) => void): () => void;
+
   /** Closes the node connections; the adapter is unusable afterwards. */
   close(): Promise<void>;
 }

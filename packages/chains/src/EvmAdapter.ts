@@ -16,6 +16,7 @@ import {
   SafeInteger,
 } from './evmRpcSchemas.js';
 import { JsonRpcClient, type RpcCall, type RpcOutcome } from './JsonRpcClient.js';
+import { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
 
 /** Options of {@link createEvmAdapter}. */
 export type EvmAdapterOptions = {
@@ -31,12 +32,18 @@ export type EvmAdapterOptions = {
   connections?: number;
   /** Most calls in one JSON-RPC batch (nodes and providers cap batches). @default 100 */
   maxBatchSize?: number;
+  /** WebSocket endpoint for new-head subscriptions; without it the scanner polls only. */
+  wsUrl?: string;
+  /** Told about subscription connection problems. */
+  onWatchError?: (error: Error) => void;
 };
 
 /** An EVM chain's adapter: fees are EIP-1559's. */
 export interface EvmAdapter extends ChainAdapter<Eip1559FeeEstimate> {
   /** The EVM chain id the node serves (checked against the configuration at start). */
   readonly evmChainId: number;
+  /** New-head notifications over `wsUrl`; a no-op without one. @returns a function that stops watching */
+  watchHeads(onHead: (number: number) => void): () => void;
 }
 
 /**
@@ -69,7 +76,10 @@ export async function createEvmAdapter(options: EvmAdapterOptions): Promise<EvmA
     await client.close();
     throw error;
   }
-  return new EvmChainAdapter(config, client);
+  const adapter = new EvmChainAdapter(config, client);
+  adapter.wsUrl = options.wsUrl;
+  adapter.onWatchError = options.onWatchError;
+  return adapter;
 }
 
 type EvmConfig = {
@@ -134,6 +144,9 @@ class EvmChainAdapter implements EvmAdapter {
   private readonly maxBatchSize: number;
   /** Cleared the first time the node says it does not know the method. */
   private blockReceiptsSupported = true;
+  private readonly watches = new Set<HeadWatch>();
+  wsUrl: string | undefined;
+  onWatchError: ((error: Error) => void) | undefined;
 
   constructor(
     config: EvmConfig,
@@ -257,7 +270,19 @@ class EvmChainAdapter implements EvmAdapter {
     return { kind: 'eip1559', baseFeePerGas: nextBaseFee, maxPriorityFeePerGas: priority, maxFeePerGas: 2n * nextBaseFee + priority };
   }
 
+  watchHeads(onHead: (number: number) => void): () => void {
+    if (!this.wsUrl) return () => {};
+    const watch = watchNewHeads(this.wsUrl, onHead, this.onWatchError);
+    this.watches.add(watch);
+    return () => {
+      watch.close();
+      this.watches.delete(watch);
+    };
+  }
+
   async close(): Promise<void> {
+    for (const watch of this.watches) watch.close();
+    this.watches.clear();
     await this.client.close();
   }
 

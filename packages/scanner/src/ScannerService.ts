@@ -124,10 +124,18 @@ export class ScannerService {
     const head = (await source.head()).number;
     // The catch-up to do, said up front; progress follows every 5 s.
     log.info({ chain, from, head, lag: Math.max(0, head - from + 1), token: leadership.token.toString() }, 'scanning as leader');
+    // Wake up on a new head instead of waiting out the poll (when the node offers subscriptions). A head
+    // announced while a step runs is remembered, so the next idle wait is skipped.
+    const heads: { arrived: boolean; wake: (() => void) | undefined } = { arrived: false, wake: undefined };
+    const unwatch = source.watchHeads?.(() => {
+      heads.arrived = true;
+      heads.wake?.();
+    });
     let lastReport = Date.now();
     let scannedSinceReport = 0;
     let lastAdvance = Date.now();
     while (!signal.aborted && !lost) {
+      heads.arrived = false;
       const result = await scanner.step();
       if (result.kind === 'scanned') {
         scannedSinceReport++;
@@ -158,8 +166,19 @@ export class ScannerService {
           scannedSinceReport = 0;
         }
       }
-      if (result.kind === 'idle') await sleep(this.#o.pollMs ?? 500, undefined, { signal }).catch(() => {});
+      if (result.kind === 'idle' && !heads.arrived) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#o.pollMs ?? 500);
+          heads.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          signal.addEventListener('abort', heads.wake, { once: true });
+        });
+        heads.wake = undefined;
+      }
     }
+    unwatch?.();
     log.warn({ chain }, lost ? 'leadership lost: stopped scanning' : 'scanner stopped');
   }
 }

@@ -24,4 +24,6 @@ export type BlockSource = {
     number: number,
     isWatched: (address: string) => boolean,
   ): Promise<{ block: BlockRef; transfers: readonly SeenTransfer[] } | null>;
+  /** New-head notifications where the node offers them; the scanner polls regardless. */
+  watchHeads?(onHead: (number: number) => void): () => void;
 };

@@ -18,6 +18,18 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /** Node WebSocket URL per EVM chain id, as JSON, for new-head subscriptions (polling continues regardless). */
+  WALLET_CHAIN_WS: z
+    .string()
+    .default('{"eth":"ws://127.0.0.1:8545"}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.string().regex(/^wss?:\/\/\S+$/)).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON {"<chain>": "ws://..."}' });
+        return z.NEVER;
+      }
+    }),
   /** Node RPC URL per EVM chain id, as JSON; chains without one are not scanned by this node. */
   WALLET_CHAIN_RPC: z
     .string()

@@ -80,6 +80,7 @@ runMain(log, async () => {
     nodeId,
     registry: config.WALLET_ASSETS,
     rpcUrls: config.WALLET_CHAIN_RPC,
+    wsUrls: config.WALLET_CHAIN_WS,
     scan: config.TRANSRV_SCAN,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log: nodeLog,

@@ -18,6 +18,7 @@ export async function startChainWork(options: {
   readonly nodeId: string;
   readonly registry: AssetRegistry;
   readonly rpcUrls: Readonly<Record<string, string>>;
+  readonly wsUrls: Readonly<Record<string, string>>;
   readonly scan: boolean;
   readonly ttlSeconds: number;
   readonly log: Logger;
@@ -29,7 +30,15 @@ export async function startChainWork(options: {
     for (const chain of registry.chains.values()) {
       const rpcUrl = options.rpcUrls[chain.id];
       if (chain.kind !== 'evm' || !rpcUrl) continue;
-      const adapter = await createEvmAdapter({ chain, assets: [...registry.assets.values()].filter((a) => a.chain === chain.id), rpcUrl });
+      const wsUrl = options.wsUrls[chain.id];
+      const adapter = await createEvmAdapter({
+        chain,
+        assets: [...registry.assets.values()].filter((a) => a.chain === chain.id),
+        rpcUrl,
+        ...(wsUrl
+          ? { wsUrl, onWatchError: (error: Error) => log.debug({ err: error, chain: chain.id }, 'new-head subscription down; polling') }
+          : {}),
+      });
       const service = new ScannerService({
         db,
         etcd: options.etcd,
