@@ -14,6 +14,7 @@ import {
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
+import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 
 type Deposit = {
@@ -34,16 +35,6 @@ let usdt: TestToken;
 let cluster: Cluster;
 let fixtures: LedgerFixtures;
 let api: ApiClient;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function openAccountWithAddress(): Promise<{ id: string; address: string }> {
   const acc = await api.post<{ id: string }>('/v1/accounts', { externalId: `depositor-${Math.random()}` });

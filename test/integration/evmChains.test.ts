@@ -8,6 +8,7 @@ import { anvilDeployer, anvilProvider } from '../contracts/deploy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
+import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { repoRoot } from '../harness/repoRoot.js';
 
@@ -26,16 +27,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { anvilDeployer, anvilProvider } from '../contracts/deploy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
+import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import type { ServiceProcess } from '../harness/ServiceProcess.js';
 import { stackEnv } from '../harness/stackEnv.js';
@@ -24,16 +25,6 @@ afterEach(async () => {
   fixtures = undefined;
   cluster = undefined;
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function setUp(
   nodes: string[],
@@ -95,10 +86,14 @@ describe('scanner resilience on a real node', () => {
 
     await c.startTransrv('t1');
     await mine(3);
-    await waitFor('all 20 deposits credited', async () => {
-      const seen = await deposits(api, id);
-      return seen.length === 20 && seen.every((d) => d.status === 'credited') ? true : undefined;
-    });
+    await waitFor(
+      'all 20 deposits credited',
+      async () => {
+        const seen = await deposits(api, id);
+        return seen.length === 20 && seen.every((d) => d.status === 'credited') ? true : undefined;
+      },
+      90_000,
+    );
     expect(new Set((await deposits(api, id)).map((d) => d.txid))).toEqual(new Set(sent));
     const credits = await f.db('journal').where({ account_id: id, kind: 'deposit' }).count({ n: '*' });
     expect(credits).toEqual([{ n: '20' }]);
