@@ -50,6 +50,8 @@ export type ScanEvmResult = {
   readonly scanner: PassFigures & {
     readonly peakRssMB: number;
     readonly peakHeapUsedMB: number;
+    /** heapUsed after a full GC once the last block is stored. */
+    readonly liveHeapAfterScanMB: number;
     readonly depositsStepped: number;
     readonly depositsStored: number;
     /** Stored deposits match the expected ones in count and, per asset, in the sum of amounts. */

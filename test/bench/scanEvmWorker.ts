@@ -129,6 +129,10 @@ say(
   `scanner: ${scan.blocksPerSecond} blocks/s, ${scan.txsPerSecond} txs/s, ${scan.cores} cores; deposits stored ${depositsStored} of ${job.expectedDeposits} expected`,
 );
 
+// What the scanner keeps, as opposed to what it had not yet collected at its peak.
+gc();
+const liveHeapAfterScan = process.memoryUsage().heapUsed;
+
 const rawAfter = await rawPass();
 say(`raw loop again: ${rawAfter.blocksPerSecond} blocks/s`);
 await adapter.close();
@@ -146,6 +150,7 @@ const result: ScanEvmResult = {
     ...scan,
     peakRssMB: mb(peakRss),
     peakHeapUsedMB: mb(peakHeapUsed),
+    liveHeapAfterScanMB: mb(liveHeapAfterScan),
     depositsStepped: stepped,
     depositsStored,
     depositsMatch,
