@@ -43,6 +43,9 @@ export type ScanEvmResult = {
     readonly rssAfterLoadMB: number;
   };
   /** The minimal loop, before and after the other passes (anvil and the machine drift: both are shown). */
+  /** The raw loop one block at a time, for reference. */
+  readonly rawSequential: PassFigures & { readonly bytesPerBlock: number };
+  /** The raw loop with the scanner's fetch concurrency, before and after the scanner ran. */
   readonly rawBefore: PassFigures & { readonly bytesPerBlock: number };
   readonly rawAfter: PassFigures & { readonly bytesPerBlock: number };
   /** adapter.scanBlock alone, nothing stored: separates the fetch-and-validate cost from the database's. */

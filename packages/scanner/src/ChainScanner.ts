@@ -1,7 +1,7 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import type { BlockRef, BlockSource } from './blockSource.js';
+import type { BlockRef, BlockSource, SeenTransfer } from './blockSource.js';
 import type { WatchedAddresses } from './WatchedAddresses.js';
 import { type Fence, withFence } from './withFence.js';
 
@@ -19,7 +19,7 @@ export type ChainScannerOptions = {
 };
 
 export type StepResult =
-  | { readonly kind: 'scanned'; readonly block: BlockRef; readonly deposits: number }
+  | { readonly kind: 'scanned'; readonly block: BlockRef; readonly blocks: number; readonly deposits: number }
   | { readonly kind: 'idle' }
   | {
       readonly kind: 'reorg';
@@ -41,6 +41,8 @@ export type StepResult =
 export class ChainScanner {
   readonly #o: ChainScannerOptions;
   readonly #keep: number;
+  /** The checkpoint as last written or read (null: none yet; undefined: read it from MySQL). */
+  #checkpoint: BlockRef | null | undefined;
 
   constructor(options: ChainScannerOptions) {
     this.#o = options;
@@ -49,22 +51,57 @@ export class ChainScanner {
 
   /** The last scanned block (the checkpoint), if any. */
   async checkpoint(): Promise<BlockRef | undefined> {
+    if (this.#checkpoint !== undefined) return this.#checkpoint ?? undefined;
     const row = await this.#o
       .db('chain_blocks')
       .where({ chain: this.#o.chain })
       .orderBy('number', 'desc')
       .first<{ number: string; hash: string; parent_hash: string } | undefined>('number', 'hash', 'parent_hash');
-    return row ? { number: Number(row.number), hash: row.hash, parentHash: row.parent_hash } : undefined;
+    this.#checkpoint = row ? { number: Number(row.number), hash: row.hash, parentHash: row.parent_hash } : null;
+    return this.#checkpoint ?? undefined;
   }
 
   /** Scans the next block, or handles a reorg, or reports that the node has nothing new. */
   async step(): Promise<StepResult> {
-    const { db, chain, source, watched, fence } = this.#o;
+    return this.scan(1);
+  }
+
+  /**
+   * Scans up to `maxBlocks` next blocks: fetched `concurrency` at a time, checked to form one chain from
+   * the checkpoint (a parent mismatch at the start is a reorg; one inside the window ends the window
+   * there), and written in one fenced transaction. One refresh of the watched set serves the whole window:
+   * every block in it was already on the node before the refresh, and an address must be stored before
+   * anyone can be told to deposit to it.
+   * @param maxBlocks @default 1
+   * @param concurrency blocks fetched at once @default 8
+   */
+  async scan(maxBlocks = 1, concurrency = 8): Promise<StepResult> {
+    try {
+      return await this.#scan(maxBlocks, concurrency);
+    } catch (error) {
+      this.#checkpoint = undefined; // re-read from MySQL next time, whatever happened
+      throw error;
+    }
+  }
+
+  async #scan(maxBlocks: number, concurrency: number): Promise<StepResult> {
+    const { source, watched } = this.#o;
     const checkpoint = await this.checkpoint();
-    const number = checkpoint ? checkpoint.number + 1 : (this.#o.startHeight ?? 0);
+    const first = checkpoint ? checkpoint.number + 1 : (this.#o.startHeight ?? 0);
+    const head = maxBlocks > 1 ? (await source.head()).number : first;
+    const last = Math.max(first, Math.min(head, first + maxBlocks - 1));
     await watched.refresh();
-    const scanned = await source.scanBlock(number, watched.has);
-    if (!scanned) {
+
+    const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    const fetched: ({ block: BlockRef; transfers: readonly SeenTransfer[] } | null)[] = new Array<null>(numbers.length).fill(null);
+    for (let i = 0; i < numbers.length; i += concurrency) {
+      const slice = numbers.slice(i, i + concurrency);
+      const results = await Promise.all(slice.map((n) => source.scanBlock(n, watched.has)));
+      results.forEach((r, j) => (fetched[i + j] = r));
+      if (results.some((r) => r === null)) break; // past the head
+    }
+    const firstBlock = fetched[0];
+    if (!firstBlock) {
       // Nothing new on top; but a reorg can replace our tip with a branch of the same height, which no
       // new block would reveal: check the checkpoint is still canonical. A node that lacks the height
       // (lagging, or a shorter branch) is not taken as a reorg: the parent check catches it once the
@@ -73,47 +110,67 @@ export class ChainScanner {
       if (checkpoint && onNode && onNode.hash !== checkpoint.hash) return this.#rewind(checkpoint);
       return { kind: 'idle' };
     }
-    if (checkpoint && scanned.block.parentHash !== checkpoint.hash) return this.#rewind(checkpoint);
+    if (checkpoint && firstBlock.block.parentHash !== checkpoint.hash) return this.#rewind(checkpoint);
+    // The linked prefix of the window: a reorg while it was being fetched ends it early.
+    const window = [firstBlock];
+    for (let i = 1; i < fetched.length; i++) {
+      const b = fetched[i];
+      if (!b || b.block.parentHash !== window[window.length - 1]!.block.hash) break;
+      window.push(b);
+    }
+    const deposits = await this.#write(window);
+    const tip = window[window.length - 1]!.block;
+    this.#checkpoint = tip;
+    return { kind: 'scanned', block: tip, blocks: window.length, deposits };
+  }
 
-    const deposits = scanned.transfers.flatMap((t) => {
-      const owner = watched.owner(t.to);
-      return owner ? [{ ...t, ...owner }] : [];
-    });
+  /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */
+  async #write(window: readonly { block: BlockRef; transfers: readonly SeenTransfer[] }[]): Promise<number> {
+    const { db, chain, watched, fence } = this.#o;
+    const rows = window.flatMap(({ block, transfers }) =>
+      transfers.flatMap((t) => {
+        const owner = watched.owner(t.to);
+        return owner ? [{ t, owner, block }] : [];
+      }),
+    );
     await withFence(db, fence, async (trx) => {
-      await trx('chain_blocks').insert({ chain, number, hash: scanned.block.hash, parent_hash: scanned.block.parentHash });
-      for (const d of deposits) {
+      await trx('chain_blocks').insert(
+        window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),
+      );
+      if (rows.length > 0) {
         // A transaction re-included after a reorg comes back to life on its new block; anything else
         // already recorded is left as it is (rescans and replays are no-ops).
         await trx.raw(
           `INSERT INTO deposits (id, chain, txid, output_index, asset, address, account_id, node_id, amount, block_number, block_hash, status)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, 'pending')
+           VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, 'pending')").join(', ')}
            ON DUPLICATE KEY UPDATE
              block_number = IF(status IN ('orphaned', 'reversed'), VALUES(block_number), block_number),
              block_hash = IF(status IN ('orphaned', 'reversed'), VALUES(block_hash), block_hash),
              updated_at = IF(status IN ('orphaned', 'reversed'), CURRENT_TIMESTAMP(3), updated_at),
              status = IF(status IN ('orphaned', 'reversed'), 'pending', status)`,
-          [
+          rows.flatMap(({ t, owner, block }) => [
             newId('dep'),
             chain,
-            d.txid,
-            d.outputIndex,
-            d.asset,
-            d.to,
-            d.accountId,
-            d.nodeId,
-            d.amount.toString(),
-            number,
-            scanned.block.hash,
-          ],
+            t.txid,
+            t.outputIndex,
+            t.asset,
+            t.to,
+            owner.accountId,
+            owner.nodeId,
+            t.amount.toString(),
+            block.number,
+            block.hash,
+          ]),
         );
       }
-      if (number >= this.#keep)
+      const tip = window[window.length - 1]!.block.number;
+      if (tip >= this.#keep)
         await trx('chain_blocks')
           .where({ chain })
-          .andWhere('number', '<', number - this.#keep)
+          .andWhere('number', '<', tip - this.#keep)
           .delete();
     });
-    return { kind: 'scanned', block: scanned.block, deposits: deposits.length };
+    return rows.length;
   }
 
   /** Walks back from `tip` to the newest stored block the node still has, and undoes what lies above it. */
@@ -147,6 +204,7 @@ export class ChainScanner {
         .update({ status: 'reversal_pending', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
       return { orphaned, reversed };
     });
+    this.#checkpoint = undefined;
     log.warn({ chain, from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
     return { kind: 'reorg', forkPoint, ...result };
   }

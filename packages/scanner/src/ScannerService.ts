@@ -26,6 +26,10 @@ export type ScannerServiceOptions = {
   readonly startHeight?: number;
   /** Warn when the node advanced but the checkpoint did not for this long. @default 30000 */
   readonly stallMs?: number;
+  /** Most blocks written per fenced transaction. @default 64 */
+  readonly windowBlocks?: number;
+  /** Blocks fetched from the node at once. @default 8 */
+  readonly fetchConcurrency?: number;
 };
 
 export type ScannerMetrics = {
@@ -136,9 +140,10 @@ export class ScannerService {
     let lastAdvance = Date.now();
     while (!signal.aborted && !lost) {
       heads.arrived = false;
-      const result = await scanner.step();
+      // Windows of up to 64 blocks while catching up; one block at a time when following the head.
+      const result = await scanner.scan(this.#o.windowBlocks ?? 64, this.#o.fetchConcurrency ?? 8);
       if (result.kind === 'scanned') {
-        scannedSinceReport++;
+        scannedSinceReport += result.blocks;
         lastAdvance = Date.now();
         this.#metrics.checkpoint = result.block.number;
       }

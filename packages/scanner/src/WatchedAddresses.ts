@@ -11,10 +11,12 @@ export class WatchedAddresses {
   readonly #db: Knex;
   readonly #chain: string;
   readonly #canonical: (address: string) => string;
-  // address -> index into the owner arrays: far less memory than an object per address.
+  // address -> account number; accounts and nodes are stored once each, not once per address, which
+  // keeps a million addresses to about one map entry each.
   readonly #index = new Map<string, number>();
-  readonly #accounts: string[] = [];
-  readonly #nodeOf: number[] = [];
+  readonly #accountIds: string[] = [];
+  readonly #accountNode: number[] = [];
+  readonly #accountNumber = new Map<string, number>();
   readonly #nodes: string[] = [];
   #lastId = 0;
 
@@ -32,19 +34,25 @@ export class WatchedAddresses {
   async refresh(batch = 50_000): Promise<number> {
     let added = 0;
     for (;;) {
-      const rows = await this.#db('addresses as a')
-        .join('accounts as acc', 'acc.id', 'a.account_id')
-        .where('a.chain', this.#chain)
-        .andWhere('a.id', '>', this.#lastId)
-        .orderBy('a.id')
-        .limit(batch)
-        .select<{ id: string; address: string; account_id: string; node_id: string }[]>('a.id', 'a.address', 'a.account_id', 'acc.node_id');
+      // STRAIGHT_JOIN: walk addresses by primary key and look each account up. Right after a large import
+      // MariaDB's statistics can make it start from accounts and sort all addresses for every batch
+      // (measured: 34 s per batch instead of 0.1 s).
+      const [rows] = (await this.#db.raw(
+        `SELECT STRAIGHT_JOIN a.id, a.address, a.account_id, acc.node_id
+         FROM addresses a JOIN accounts acc ON acc.id = a.account_id
+         WHERE a.chain = ? AND a.id > ? ORDER BY a.id LIMIT ?`,
+        [this.#chain, this.#lastId, batch],
+      )) as [{ id: string; address: string; account_id: string; node_id: string }[]];
       for (const r of rows) {
-        let node = this.#nodes.indexOf(r.node_id);
-        if (node < 0) node = this.#nodes.push(r.node_id) - 1;
-        this.#index.set(this.#canonical(r.address), this.#accounts.length);
-        this.#accounts.push(r.account_id);
-        this.#nodeOf.push(node);
+        let account = this.#accountNumber.get(r.account_id);
+        if (account === undefined) {
+          let node = this.#nodes.indexOf(r.node_id);
+          if (node < 0) node = this.#nodes.push(r.node_id) - 1;
+          account = this.#accountIds.push(r.account_id) - 1;
+          this.#accountNode.push(node);
+          this.#accountNumber.set(r.account_id, account);
+        }
+        this.#index.set(this.#canonical(r.address), account);
         this.#lastId = Number(r.id);
         added++;
       }
@@ -56,8 +64,8 @@ export class WatchedAddresses {
   readonly has = (address: string): boolean => this.#index.has(address);
 
   owner(address: string): Owner | undefined {
-    const i = this.#index.get(this.#canonical(address));
-    if (i === undefined) return undefined;
-    return { accountId: this.#accounts[i]!, nodeId: this.#nodes[this.#nodeOf[i]!]! };
+    const account = this.#index.get(this.#canonical(address));
+    if (account === undefined) return undefined;
+    return { accountId: this.#accountIds[account]!, nodeId: this.#nodes[this.#accountNode[account]!]! };
   }
 }

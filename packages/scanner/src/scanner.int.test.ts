@@ -234,3 +234,37 @@ describe('ChainScanner with settleDeposits', () => {
     expect(await available(`${name}-a`)).toBe(100n);
   });
 });
+
+describe('ChainScanner windows', () => {
+  it('scans many blocks per transaction with the same result as one at a time', async () => {
+    await addAccount(`${name}-a`, 't1', `0xa-${name}`);
+    for (let i = 0; i < 150; i++) chain.mine(i % 7 === 0 ? [eth(`0xa-${name}`, 1n)] : []);
+    const s = scanner();
+    const first = await s.scan(64, 8);
+    expect(first).toMatchObject({ kind: 'scanned', blocks: 64 });
+    for (let i = 0; i < 10; i++) if ((await s.scan(64, 8)).kind === 'idle') break;
+    expect((await s.checkpoint())?.number).toBe(150);
+    expect(await db('deposits').where({ chain: name }).count({ n: '*' })).toEqual([{ n: String(Math.ceil(150 / 7)) }]);
+    expect(await db('chain_blocks').where({ chain: name }).count({ n: '*' })).toEqual([{ n: '151' }]);
+  });
+
+  it('a reorg inside a window is caught by the parent check of the next window', async () => {
+    await addAccount(`${name}-a`, 't1', `0xa-${name}`);
+    for (let i = 0; i < 20; i++) chain.mine([]);
+    const s = scanner();
+    await s.scan(64, 8);
+    const t = eth(`0xa-${name}`, 5n);
+    chain.reorg(10);
+    chain.mine([t]);
+    for (let i = 0; i < 15; i++) chain.mine([]);
+    let sawReorg = false;
+    for (let i = 0; i < 10; i++) {
+      const r = await s.scan(64, 8);
+      if (r.kind === 'reorg') sawReorg = true;
+      if (r.kind === 'idle') break;
+    }
+    expect(sawReorg).toBe(true);
+    expect((await s.checkpoint())?.hash).toBe(chain.blocks[chain.blocks.length - 1]!.ref.hash);
+    expect(await status(t.txid)).toBe('pending');
+  });
+});
