@@ -54,6 +54,8 @@ export class ScannerService {
   #loop: Promise<void> | undefined;
   #leadership: Leadership | undefined;
   #metrics: { checkpoint: number | null; head: number | null; stalled: boolean } = { checkpoint: null, head: null, stalled: false };
+  /** When the checkpoint last moved (kept across failures and re-elections, so repeated errors count as a stall). */
+  #lastAdvance = Date.now();
 
   constructor(options: ScannerServiceOptions) {
     this.#o = options;
@@ -100,6 +102,11 @@ export class ScannerService {
         if (signal.aborted) break;
         if (isWalletError(error, 'FENCED')) log.error({ chain }, 'a newer scanner has written: stepping down');
         else log.error({ err: error, chain }, 'scanner failed; campaigning again');
+        // A scanner that keeps failing is a stalled scanner too: say so as loudly as when it stops quietly.
+        if (Date.now() - this.#lastAdvance > (this.#o.stallMs ?? 30_000)) {
+          if (!this.#metrics.stalled) log.error({ chain, checkpoint: this.#metrics.checkpoint }, 'SCANNER STALLED: it keeps failing');
+          this.#metrics = { ...this.#metrics, stalled: true };
+        }
         await sleep(1000, undefined, { signal }).catch(() => {});
       } finally {
         await this.#leadership?.resign();
@@ -137,21 +144,20 @@ export class ScannerService {
     });
     let lastReport = Date.now();
     let scannedSinceReport = 0;
-    let lastAdvance = Date.now();
     while (!signal.aborted && !lost) {
       heads.arrived = false;
       // Windows of up to 64 blocks while catching up; one block at a time when following the head.
       const result = await scanner.scan(this.#o.windowBlocks ?? 64, this.#o.fetchConcurrency ?? 8);
       if (result.kind === 'scanned') {
         scannedSinceReport += result.blocks;
-        lastAdvance = Date.now();
+        this.#lastAdvance = Date.now();
         this.#metrics.checkpoint = result.block.number;
       }
       const now = Date.now();
       if (result.kind === 'idle' || now - lastReport >= 5000) {
         const head = (await source.head()).number;
         const checkpoint = (await scanner.checkpoint())?.number ?? null;
-        const stalled = checkpoint !== null && head > checkpoint && now - lastAdvance > (this.#o.stallMs ?? 30_000);
+        const stalled = checkpoint !== null && head > checkpoint && now - this.#lastAdvance > (this.#o.stallMs ?? 30_000);
         if (stalled && !this.#metrics.stalled)
           log.error({ chain, head, checkpoint }, 'SCANNER STALLED: the node advances but the scanner does not');
         this.#metrics = { checkpoint, head, stalled };

@@ -268,3 +268,44 @@ describe('ChainScanner windows', () => {
     expect(await status(t.txid)).toBe('pending');
   });
 });
+
+describe('ScannerService stall alarm', () => {
+  it('reports a scanner whose node keeps failing as stalled; a healthy one is not', async () => {
+    const { Etcd3 } = await import('etcd3');
+    const { ScannerService } = await import('./index.js');
+    const etcd = new Etcd3({ hosts: process.env['ETCD_ENDPOINTS'] ?? 'http://127.0.0.1:2379' });
+    for (let i = 0; i < 5; i++) chain.mine([]);
+    const make = (source: BlockSource, chainId: string) =>
+      new ScannerService({
+        db,
+        etcd,
+        env: `stall-${chainName}`,
+        chain: chainId,
+        source,
+        canonical: (a) => a,
+        candidate: 'x',
+        ttlSeconds: 5,
+        log,
+        stallMs: 300,
+        startHeight: 0,
+        pollMs: 50,
+      });
+    const healthy = make(chain, name);
+    const broken: BlockSource = {
+      head: () => chain.head(),
+      blockRef: (n) => chain.blockRef(n),
+      scanBlock: async () => {
+        throw new Error('node answers garbage');
+      },
+    };
+    const failing = make(broken, `${name}x`);
+    healthy.start();
+    failing.start();
+    const start = Date.now();
+    while (!failing.metrics().stalled && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 100));
+    expect(failing.metrics().stalled).toBe(true);
+    expect(healthy.metrics()).toMatchObject({ leader: true, stalled: false, checkpoint: 5, lag: 0 });
+    await Promise.all([healthy.stop(), failing.stop()]);
+    etcd.close();
+  });
+});
