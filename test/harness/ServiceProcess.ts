@@ -22,21 +22,22 @@ export class ServiceProcess {
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
   #waiters: Waiter[] = [];
-  #file: WriteStream;
   #exitCode: number | null | undefined;
 
   private constructor(label: string, child: ChildProcess, file: WriteStream) {
     this.label = label;
     this.child = child;
-    this.#file = file;
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         this.#exitCode = code ?? (signal ? null : code);
         resolve(code);
       });
     });
+    // The log file is closed when the child's output ends, not when stop() returns: lines still in the
+    // pipe would otherwise be written after the end.
+    child.on('close', () => file.end());
     createInterface({ input: child.stdout! }).on('line', (text) => {
-      file.write(`${text}\n`);
+      if (!file.writableEnded) file.write(`${text}\n`);
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -51,7 +52,7 @@ export class ServiceProcess {
       });
     });
     createInterface({ input: child.stderr! }).on('line', (text) => {
-      file.write(`[stderr] ${text}\n`);
+      if (!file.writableEnded) file.write(`[stderr] ${text}\n`);
       this.stderr.push(text);
     });
   }
@@ -124,7 +125,6 @@ export class ServiceProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;
     clearTimeout(timer);
-    this.#file.end();
     return code;
   }
 

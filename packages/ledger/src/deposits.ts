@@ -55,15 +55,27 @@ export async function settleDeposits(
   return { credited, reversed, shortfalls };
 }
 
+/**
+ * Whether the deposit's block is still on the chain the scanner follows. The scanner keeps only its most
+ * recent blocks; a block below that horizon is deeper than any reorg it can handle (a deeper one stops it
+ * for an operator), so it is final. Locking reads, so a concurrent rewind waits for this transaction.
+ */
+async function isCanonical(trx: Knex.Transaction, chain: string, number: number, hash: string): Promise<boolean> {
+  const [rows] = (await trx.raw('SELECT hash FROM chain_blocks WHERE chain = ? AND number = ? LOCK IN SHARE MODE', [chain, number])) as [
+    { hash: string }[],
+  ];
+  if (rows[0]) return rows[0].hash === hash;
+  const [[oldest]] = (await trx.raw('SELECT MIN(number) AS n FROM chain_blocks WHERE chain = ? LOCK IN SHARE MODE', [chain])) as [
+    [{ n: string | null }],
+  ];
+  return oldest.n !== null && number < Number(oldest.n);
+}
+
 async function creditOne(db: Knex, nodeId: string, depositId: string): Promise<boolean> {
   return withTransaction(db, async (trx) => {
     const d = await trx<DepositRow>('deposits').where({ id: depositId }).forUpdate().first();
     if (!d || d.status !== 'pending') return false;
-    const [blocks] = (await trx.raw('SELECT hash FROM chain_blocks WHERE chain = ? AND number = ? LOCK IN SHARE MODE', [
-      d.chain,
-      d.block_number,
-    ])) as [{ hash: string }[]];
-    if (blocks[0]?.hash !== d.block_hash) return false; // its block is no longer canonical: the scanner will orphan it
+    if (!(await isCanonical(trx, d.chain, Number(d.block_number), d.block_hash))) return false; // the scanner will orphan it
     const amount = BigInt(d.amount);
     await postEntry(trx, {
       entryId: `${d.id}:c:${d.block_hash.slice(2, 12)}`,

@@ -309,3 +309,27 @@ describe('ScannerService stall alarm', () => {
     etcd.close();
   });
 });
+
+describe('settling deposits below the pruning horizon', () => {
+  it('credits a deposit whose block row was already pruned (it is final), not leaving it pending forever', async () => {
+    await addAccount(`${name}-a`, 't1', `0xa-${name}`);
+    const t = eth(`0xa-${name}`, 42n);
+    chain.mine([t]);
+    for (let i = 0; i < 30; i++) chain.mine([]);
+    // A scanner that keeps only 5 blocks races far ahead before the owning node settles (as after a restart).
+    const s = new ChainScanner({
+      db,
+      chain: name,
+      source: chain,
+      watched: new WatchedAddresses(db, name, (a) => a.toLowerCase()),
+      fence: { chain: name, token: 1n, holder: 'pruner' },
+      log,
+      keepBlocks: 5,
+    });
+    await scanAll(s);
+    expect(await db('chain_blocks').where({ chain: name, number: 1 }).first()).toBeUndefined();
+    await settle('t1');
+    expect(await status(t.txid)).toBe('credited');
+    expect(await available(`${name}-a`)).toBe(42n);
+  });
+});
