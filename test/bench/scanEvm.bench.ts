@@ -20,7 +20,7 @@ import { createTestDatabase } from '@wallet/db';
 import { repoRoot } from '../harness/repoRoot.js';
 import { preloadChain } from './preloadChain.js';
 import type { ScanEvmJob, ScanEvmResult } from './ScanEvmJob.js';
-import { startPrivateAnvil } from './startPrivateAnvil.js';
+import { startAnvil } from '@wallet/chains';
 import { createOwners, insertWatchedAddresses } from './watchedAddressFixtures.js';
 
 const BLOCKS = Number(process.env['BLOCKS'] ?? 1000);
@@ -45,7 +45,7 @@ if (WATCHED.some((n) => !Number.isSafeInteger(n) || n < RECEIVERS))
   throw new Error(`WATCHED: each count must be at least RECEIVERS (${RECEIVERS})`);
 
 say(`starting a private anvil (chain id ${CHAIN_ID}, port chosen by the OS)`);
-const anvil = await startPrivateAnvil({ chainId: CHAIN_ID });
+const anvil = await startAnvil({ chainId: CHAIN_ID });
 let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 try {
   say(

@@ -7,6 +7,7 @@ import {
   ContractFactory,
   type ContractMethod,
   type ContractTransactionResponse,
+  type TransactionResponse,
   JsonRpcProvider,
   type Signer,
   type TransactionReceipt,
@@ -134,6 +135,28 @@ export function deployReverter(signer: Signer): Promise<Reverter> {
 }
 
 /**
+ * Waits until a sent transaction is mined, by polling its receipt, and throws if it reverted (as ethers'
+ * `wait()` does). ethers' own wait listens for new blocks after a first receipt check; anvil mines on
+ * submission, so when the block lands between the two, no later block ever arrives and the wait hangs
+ * (seen under load). Polling has no such window.
+ * @param tx a sent transaction (or the promise of one)
+ * @param timeoutMs @default 30000
+ */
+export async function mined(tx: TransactionResponse | Promise<TransactionResponse>, timeoutMs = 30_000): Promise<TransactionReceipt> {
+  const sent = await tx;
+  const started = Date.now();
+  for (;;) {
+    const receipt = await sent.provider.getTransactionReceipt(sent.hash);
+    if (receipt !== null) {
+      if (receipt.status === 0) throw new Error(`transaction ${sent.hash} reverted`);
+      return receipt;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`transaction ${sent.hash} was not mined within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
  * Sends a transaction that reverts and returns its mined receipt, which has status 0. The gas limit is set
  * (default FAILING_TX_GAS_LIMIT) so that ethers does not estimate gas, which would refuse the call; and the
  * receipt is awaited through the provider, since `tx.wait()` throws on status 0.
@@ -146,7 +169,13 @@ export async function sendFailingTx(signer: Signer, request: TransactionRequest)
   const provider = signer.provider;
   if (provider === null) throw new Error('sendFailingTx: the signer has no provider');
   const tx = await signer.sendTransaction({ ...request, gasLimit: request.gasLimit ?? FAILING_TX_GAS_LIMIT });
-  const receipt = await provider.waitForTransaction(tx.hash, 1, 30_000);
+  // Poll the receipt directly: anvil mines on submission, and ethers' block-event wait can miss a block that
+  // was mined before its listener started (seen once as a 30 s timeout under load).
+  let receipt: TransactionReceipt | null = null;
+  for (const started = Date.now(); receipt === null && Date.now() - started < 30_000;) {
+    receipt = await provider.getTransactionReceipt(tx.hash);
+    if (receipt === null) await new Promise((r) => setTimeout(r, 50));
+  }
   if (receipt === null) throw new Error(`sendFailingTx: ${tx.hash} was not mined`);
   if (receipt.status !== 0) throw new FailingTxSucceededError(receipt);
   return receipt;

@@ -1,5 +1,14 @@
 import { readdirSync } from 'node:fs';
-import { type JsonRpcProvider, type Log, type TransactionReceipt, Wallet, id, parseEther, zeroPadValue } from 'ethers';
+import {
+  type JsonRpcProvider,
+  type Log,
+  type TransactionReceipt,
+  type TransactionResponse,
+  Wallet,
+  id,
+  parseEther,
+  zeroPadValue,
+} from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANVIL_CHAIN_ID,
@@ -13,6 +22,7 @@ import {
   deployTestToken,
   sendFailingTx,
   type TestToken,
+  mined,
 } from '../contracts/deploy.js';
 import { CONTRACT_NAMES, loadArtifact, sourcesDir } from '../contracts/loadArtifact.js';
 
@@ -29,10 +39,11 @@ let token: TestToken;
 const freshAddress = () => Wallet.createRandom().address;
 const topicOf = (address: string) => zeroPadValue(address, 32).toLowerCase();
 
-async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
-  const receipt = await (await tx).wait();
-  expect(receipt?.status).toBe(1);
-  return receipt!;
+/** The receipt of a transaction that must succeed (status 1). */
+async function succeeded(tx: Promise<TransactionResponse>): Promise<TransactionReceipt> {
+  const receipt = await mined(tx);
+  expect(receipt.status).toBe(1);
+  return receipt;
 }
 
 function onlyLog(receipt: TransactionReceipt): Log {
@@ -48,7 +59,7 @@ beforeAll(async () => {
   expect(BigInt(chainId as string)).toBe(BigInt(ANVIL_CHAIN_ID));
   deployer = anvilDeployer(provider);
   token = await deployTestToken(deployer, USDT);
-  await mined(token.mint(deployer.address, 1_000_000_000n));
+  await succeeded(token.mint(deployer.address, 1_000_000_000n));
 });
 
 afterAll(() => provider?.destroy());
@@ -73,7 +84,7 @@ describe('TestToken, the listed token', () => {
     const to = freshAddress();
     expect(await token.transfer.staticCall(to, 250_000_000n)).toBe(true);
     const before = await token.balanceOf(deployer.address);
-    const log = onlyLog(await mined(token.transfer(to, 250_000_000n)));
+    const log = onlyLog(await succeeded(token.transfer(to, 250_000_000n)));
     expect(log.address).toBe(await token.getAddress());
     expect(log.topics).toEqual([TRANSFER_TOPIC, topicOf(deployer.address), topicOf(to)]);
     expect(BigInt(log.data)).toBe(250_000_000n);
@@ -83,8 +94,8 @@ describe('TestToken, the listed token', () => {
 
   it('transferFrom spends the allowance and logs Transfer like transfer does', async () => {
     const to = freshAddress();
-    await mined(token.approve(deployer.address, 5n));
-    const log = onlyLog(await mined(token.transferFrom(deployer.address, to, 3n)));
+    await succeeded(token.approve(deployer.address, 5n));
+    const log = onlyLog(await succeeded(token.transferFrom(deployer.address, to, 3n)));
     expect(token.interface.parseLog(log)?.args.toArray()).toEqual([deployer.address, to, 3n]);
     expect(await token.allowance(deployer.address, deployer.address)).toBe(2n);
     expect(await token.balanceOf(to)).toBe(3n);
@@ -92,7 +103,7 @@ describe('TestToken, the listed token', () => {
 
   it('a mint logs Transfer from the zero address', async () => {
     const to = freshAddress();
-    const log = onlyLog(await mined(token.mint(to, 7n)));
+    const log = onlyLog(await succeeded(token.mint(to, 7n)));
     expect(log.topics).toEqual([TRANSFER_TOPIC, topicOf('0x0000000000000000000000000000000000000000'), topicOf(to)]);
   });
 });
@@ -104,9 +115,9 @@ describe('a look-alike: a second TestToken with the same name and symbol', () =>
     expect([await fake.name(), await fake.symbol(), await fake.decimals()]).toEqual([USDT.name, USDT.symbol, 6n]);
 
     const to = freshAddress();
-    await mined(fake.mint(deployer.address, 10n));
-    const fakeLog = onlyLog(await mined(fake.transfer(to, 10n)));
-    const realLog = onlyLog(await mined(token.transfer(to, 10n)));
+    await succeeded(fake.mint(deployer.address, 10n));
+    const fakeLog = onlyLog(await succeeded(fake.transfer(to, 10n)));
+    const realLog = onlyLog(await succeeded(token.transfer(to, 10n)));
     expect({ topics: fakeLog.topics, data: fakeLog.data }).toEqual({ topics: realLog.topics, data: realLog.data });
     expect(fakeLog.address).toBe(await fake.getAddress());
   });
@@ -116,7 +127,7 @@ describe('SpoofEmitter', () => {
   it('emitTransfer logs a Transfer with arbitrary fields, from its own address, moving nothing', async () => {
     const spoof = await deploySpoofEmitter(deployer);
     const [from, to] = [freshAddress(), freshAddress()];
-    const log = onlyLog(await mined(spoof.emitTransfer(from, to, 10n ** 24n)));
+    const log = onlyLog(await succeeded(spoof.emitTransfer(from, to, 10n ** 24n)));
     expect(log.address).toBe(await spoof.getAddress());
     expect(token.interface.parseLog(log)?.args.toArray()).toEqual([from, to, 10n ** 24n]);
     expect(await token.balanceOf(to)).toBe(0n);
@@ -125,8 +136,8 @@ describe('SpoofEmitter', () => {
   it("emitTransferAs copies the listed token's log and metadata; log.address still gives it away", async () => {
     const spoof = await deploySpoofEmitter(deployer);
     const to = freshAddress();
-    const realLog = onlyLog(await mined(token.transfer(to, 5n)));
-    const spoofLog = onlyLog(await mined(spoof.emitTransferAs(await token.getAddress(), deployer.address, to, 5n)));
+    const realLog = onlyLog(await succeeded(token.transfer(to, 5n)));
+    const spoofLog = onlyLog(await succeeded(spoof.emitTransferAs(await token.getAddress(), deployer.address, to, 5n)));
     expect({ topics: spoofLog.topics, data: spoofLog.data }).toEqual({ topics: realLog.topics, data: realLog.data });
     expect(spoofLog.address).toBe(await spoof.getAddress());
     expect(spoofLog.address).not.toBe(realLog.address);
@@ -138,12 +149,12 @@ describe('SpoofEmitter', () => {
 describe('FalseReturningToken', () => {
   it('transfer returns false, and a sent transfer succeeds with no log and no balance change', async () => {
     const bad = await deployFalseReturningToken(deployer, USDT);
-    await mined(bad.mint(deployer.address, 100n));
+    await succeeded(bad.mint(deployer.address, 100n));
     const to = freshAddress();
     expect(await bad.transfer.staticCall(to, 40n)).toBe(false);
     expect(await bad.transferFrom.staticCall(deployer.address, to, 40n)).toBe(false);
 
-    const receipt = await mined(bad.transfer(to, 40n));
+    const receipt = await succeeded(bad.transfer(to, 40n));
     expect(receipt.to).toBe(await bad.getAddress());
     expect(receipt.logs).toEqual([]);
     expect(await bad.refusedTransfers()).toBe(1n); // the refusing code did run
@@ -155,7 +166,7 @@ describe('EtherForwarder', () => {
   it('moves ETH to the target through an internal call of a transaction addressed to the forwarder', async () => {
     const forwarder = await deployEtherForwarder(deployer);
     const to = freshAddress();
-    const receipt = await mined(forwarder.forward(to, { value: parseEther('1.5') }));
+    const receipt = await succeeded(forwarder.forward(to, { value: parseEther('1.5') }));
     const tx = await provider.getTransaction(receipt.hash);
     expect(tx?.to).toBe(await forwarder.getAddress());
     expect(tx?.value).toBe(parseEther('1.5'));

@@ -10,6 +10,7 @@ import {
   deploySpoofEmitter,
   deployTestToken,
   sendFailingTx,
+  mined,
 } from '../contracts/deploy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
@@ -54,7 +55,7 @@ beforeAll(async () => {
   provider = anvilProvider();
   deployer = anvilDeployer(provider);
   usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
-  await (await usdt.mint(deployer.address, 10n ** 15n)).wait();
+  await mined(usdt.mint(deployer.address, 10n ** 15n));
   const registry = {
     ...devRegistryInput,
     assets: [
@@ -92,7 +93,7 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
   it('an ETH deposit is pending, then credited exactly once at 3 confirmations', async () => {
     const { id, address } = await openAccountWithAddress();
     const tx = await deployer.sendTransaction({ to: address, value: parseEther('1.5') });
-    await tx.wait();
+    await mined(tx);
     const pending = await depositOf(id, tx.hash, 'pending');
     expect(pending).toMatchObject({ asset: 'ETH', outputIndex: -1, amount: '1500000000000000000', confirmations: 1 });
     expect(await balance(id, 'ETH')).toMatchObject({ available: '0', pending: '1500000000000000000' });
@@ -111,17 +112,17 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
   it('an ERC20 deposit of the listed contract is credited with its log index', async () => {
     const { id, address } = await openAccountWithAddress();
     const tx = await usdt.transfer(address, 5_000_000n);
-    const receipt = await tx.wait();
+    const receipt = await mined(tx);
     await mine(2);
     const credited = await depositOf(id, tx.hash, 'credited');
-    expect(credited).toMatchObject({ asset: 'USDT', amount: '5000000', outputIndex: receipt!.logs[0]!.index });
+    expect(credited).toMatchObject({ asset: 'USDT', amount: '5000000', outputIndex: receipt.logs[0]!.index });
     expect((await balance(id, 'USDT')).available).toBe('5000000');
   });
 
   it('fake deposits are never credited (failed tx, look-alike token, spoofed log, false-returning token, zero value, internal ETH)', async () => {
     const { id, address } = await openAccountWithAddress();
     const lookAlike = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
-    await (await lookAlike.mint(deployer.address, 10n ** 12n)).wait();
+    await mined(lookAlike.mint(deployer.address, 10n ** 12n));
     const spoof = await deploySpoofEmitter(deployer);
     const falseToken = await deployFalseReturningToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
     const forwarder = await deployEtherForwarder(deployer);
@@ -130,20 +131,20 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
     const failed = await sendFailingTx(deployer, await usdt.transfer.populateTransaction(address, 10n ** 30n));
     expect(failed.status).toBe(0);
     // 2. The same symbol and name at another address.
-    await (await lookAlike.transfer(address, 7_000_000n)).wait();
+    await mined(lookAlike.transfer(address, 7_000_000n));
     // 3. A Transfer event emitted by a contract that is not the listed token (even byte-identical to one).
-    await (await spoof.emitTransfer(deployer.address, address, 8_000_000n)).wait();
-    await (await spoof.emitTransferAs(await usdt.getAddress(), deployer.address, address, 9_000_000n)).wait();
+    await mined(spoof.emitTransfer(deployer.address, address, 8_000_000n));
+    await mined(spoof.emitTransferAs(await usdt.getAddress(), deployer.address, address, 9_000_000n));
     // 4. A token whose transfer returns false without moving funds or logging.
-    await (await falseToken.transfer(address, 6_000_000n)).wait();
+    await mined(falseToken.transfer(address, 6_000_000n));
     // Zero-value transfers, of ETH and of the listed token.
-    await (await deployer.sendTransaction({ to: address, value: 0n })).wait();
-    await (await usdt.transfer(address, 0n)).wait();
+    await mined(deployer.sendTransaction({ to: address, value: 0n }));
+    await mined(usdt.transfer(address, 0n));
     // Internal ETH transfer through a contract: not detected (a documented limit, see README).
-    await (await forwarder.forward(address, { value: parseEther('0.25') })).wait();
+    await mined(forwarder.forward(address, { value: parseEther('0.25') }));
     // A real deposit after all of them: once it is credited, every block above was scanned.
     const sentinel = await deployer.sendTransaction({ to: address, value: 12345n });
-    await sentinel.wait();
+    await mined(sentinel);
     await mine(2);
     await depositOf(id, sentinel.hash, 'credited');
     const seen = await deposits(id);
@@ -155,7 +156,7 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
   it('a deposit whose block is reorged away before credit becomes orphaned', async () => {
     const { id, address } = await openAccountWithAddress();
     const tx = await deployer.sendTransaction({ to: address, value: 777n });
-    await tx.wait();
+    await mined(tx);
     await depositOf(id, tx.hash, 'pending');
     // Replace the deposit's block with an empty one, then grow the chain past it.
     await provider.send('anvil_reorg', [1, []]);
@@ -172,7 +173,7 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
   it('a credited deposit whose block is reorged away is reversed with a reversing ledger entry', async () => {
     const { id, address } = await openAccountWithAddress();
     const tx = await deployer.sendTransaction({ to: address, value: 4242n });
-    await tx.wait();
+    await mined(tx);
     await mine(2);
     const credited = await depositOf(id, tx.hash, 'credited');
     expect((await balance(id, 'ETH')).available).toBe('4242');

@@ -1,53 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { devRegistryInput } from '@wallet/assets';
+import { type AnvilProcess, startAnvil } from '@wallet/chains';
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anvilDeployer, anvilProvider } from '../contracts/deploy.js';
+import { anvilDeployer, anvilProvider, mined } from '../contracts/deploy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
-import { repoRoot } from '../harness/repoRoot.js';
 
 type Deposit = { txid: string; asset: string; chain: string; status: string; amount: string };
 
-let second: ChildProcess;
+let second: AnvilProcess;
 let secondUrl = '';
 let cluster: Cluster;
 let fixtures: LedgerFixtures;
 let api: ApiClient;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
   // A second EVM chain: its own anvil with another chain id, added to the cluster by configuration only.
-  const port = await freePort();
-  secondUrl = `http://127.0.0.1:${port}`;
-  second = spawn(join(repoRoot, 'node_modules', '.bin', 'anvil'), ['--port', String(port), '--chain-id', '31338', '--silent'], {
-    stdio: 'ignore',
-  });
-  await waitFor('the second anvil', async () => {
-    try {
-      const res = await fetch(secondUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
-      });
-      return res.ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  second = await startAnvil({ chainId: 31338 });
+  secondUrl = second.rpcUrl;
   const assets = {
     chains: [
       ...devRegistryInput.chains,
@@ -67,7 +40,7 @@ afterAll(async () => {
   expect(await fixtures.invariants()).toEqual([]);
   await fixtures?.close();
   await cluster?.stop();
-  second?.kill('SIGTERM');
+  await second?.stop();
 });
 
 describe('several EVM chains by configuration', () => {
@@ -87,7 +60,7 @@ describe('several EVM chains by configuration', () => {
     const devnet = new JsonRpcProvider(secondUrl, 31338, { staticNetwork: true, pollingInterval: 50 });
     const ethTx = await anvilDeployer(ethProvider).sendTransaction({ to: onEth, value: parseEther('0.5') });
     const devTx = await anvilDeployer(devnet).sendTransaction({ to: onDev.address, value: parseEther('2') });
-    await Promise.all([ethTx.wait(), devTx.wait()]);
+    await Promise.all([mined(ethTx), mined(devTx)]);
     await ethProvider.send('anvil_mine', ['0x3']);
     await devnet.send('anvil_mine', ['0x3']);
 

@@ -2,7 +2,7 @@ import { parseEther, type JsonRpcProvider, type Wallet } from 'ethers';
 import { withFence } from '@wallet/scanner';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anvilDeployer, anvilProvider } from '../contracts/deploy.js';
+import { anvilDeployer, anvilProvider, mined } from '../contracts/deploy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
@@ -70,7 +70,7 @@ describe('scanner resilience on a real node', () => {
     const sent: string[] = [];
     for (let i = 1; i <= 20; i++) {
       const tx = await deployer.sendTransaction({ to: address, value: BigInt(i) });
-      await tx.wait();
+      await mined(tx);
       sent.push(tx.hash);
       await mine(100);
     }
@@ -117,7 +117,7 @@ describe('scanner resilience on a real node', () => {
     old.child.kill('SIGSTOP');
     await waitFor('the standby to lead', async () => standby.lines.find((l) => l.msg === 'scanning as leader'), 30_000);
     const tx = await deployer.sendTransaction({ to: address, value: parseEther('0.01') });
-    await tx.wait();
+    await mined(tx);
     await mine(3);
     await waitFor('the deposit credited by the new leader', async () =>
       (await deposits(api, id)).some((d) => d.status === 'credited') ? true : undefined,
@@ -148,7 +148,7 @@ describe('scanner resilience on a real node', () => {
     const { api, id, address, f } = await setUp(['t1', 't2'], 4);
     const other = await api.post<{ id: string }>('/v1/accounts', { externalId: 'other' });
     const tx1 = await deployer.sendTransaction({ to: address, value: 1000n });
-    await tx1.wait();
+    await mined(tx1);
     await mine(3);
     await waitFor('first deposit credited', async () =>
       (await deposits(api, id)).some((d) => d.txid === tx1.hash && d.status === 'credited') ? true : undefined,
@@ -174,7 +174,7 @@ describe('scanner resilience on a real node', () => {
     expect(again.body.id).toBe(first.body.id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     const tx2 = await deployer.sendTransaction({ to: address, value: 2000n });
-    await tx2.wait();
+    await mined(tx2);
     await mine(3);
     await waitFor('second deposit credited', async () =>
       (await deposits(api, id)).some((d) => d.txid === tx2.hash && d.status === 'credited') ? true : undefined,
