@@ -8,3 +8,9 @@ export const ExternalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'externalId m
 
 /** Idempotency-Key: 1-64 printable ASCII characters without spaces. */
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'Idempotency-Key must be 1-64 printable ASCII characters');
+
+/** A transrv node id given by ops: lower-case letters, digits and dashes, at most 32 characters. */
+export const NodeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected [a-z0-9-], at most 32 chars');
+
+/** The page part of a gRPC list request (limit 0 means the default; see pageLimit). */
+export const PageRequest = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();

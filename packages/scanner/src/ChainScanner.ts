@@ -19,8 +19,9 @@ export type ChainScannerOptions = {
 };
 
 export type StepResult =
-  | { readonly kind: 'scanned'; readonly block: BlockRef; readonly blocks: number; readonly deposits: number }
-  | { readonly kind: 'idle' }
+  /** `head`: the node's head as this scan saw it (only when it asked: windows of more than one block). */
+  | { readonly kind: 'scanned'; readonly block: BlockRef; readonly blocks: number; readonly deposits: number; readonly head?: number }
+  | { readonly kind: 'idle'; readonly head?: number }
   | {
       readonly kind: 'reorg';
       readonly forkPoint: number;
@@ -88,7 +89,8 @@ export class ChainScanner {
     const { source, watched } = this.#o;
     const checkpoint = await this.checkpoint();
     const first = checkpoint ? checkpoint.number + 1 : (this.#o.startHeight ?? 0);
-    const head = maxBlocks > 1 ? (await source.head()).number : first;
+    const nodeHead = maxBlocks > 1 ? (await source.head()).number : undefined;
+    const head = nodeHead ?? first;
     const last = Math.max(first, Math.min(head, first + maxBlocks - 1));
     await watched.refresh();
 
@@ -108,7 +110,7 @@ export class ChainScanner {
       // chain grows past us, and a lagging node does not make us orphan good deposits.
       const onNode = checkpoint ? await source.blockRef(checkpoint.number) : null;
       if (checkpoint && onNode && onNode.hash !== checkpoint.hash) return this.#rewind(checkpoint);
-      return { kind: 'idle' };
+      return nodeHead === undefined ? { kind: 'idle' } : { kind: 'idle', head: nodeHead };
     }
     if (checkpoint && firstBlock.block.parentHash !== checkpoint.hash) return this.#rewind(checkpoint);
     // The linked prefix of the window: a reorg while it was being fetched ends it early.
@@ -121,7 +123,7 @@ export class ChainScanner {
     const deposits = await this.#write(window);
     const tip = window[window.length - 1]!.block;
     this.#checkpoint = tip;
-    return { kind: 'scanned', block: tip, blocks: window.length, deposits };
+    return { kind: 'scanned', block: tip, blocks: window.length, deposits, ...(nodeHead === undefined ? {} : { head: nodeHead }) };
   }
 
   /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */

@@ -155,7 +155,8 @@ export class ScannerService {
       }
       const now = Date.now();
       if (result.kind === 'idle' || now - lastReport >= 5000) {
-        const head = (await source.head()).number;
+        // The scan already asked the node for its head; ask again only if it did not.
+        const head = result.kind !== 'reorg' && result.head !== undefined ? result.head : (await source.head()).number;
         const checkpoint = (await scanner.checkpoint())?.number ?? null;
         const stalled = checkpoint !== null && head > checkpoint && now - this.#lastAdvance > (this.#o.stallMs ?? 30_000);
         if (stalled && !this.#metrics.stalled)

@@ -17,10 +17,11 @@ import {
 import type { AssetRegistry } from '@wallet/assets';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { ExternalId, IdempotencyKey, ObjectId, pageLimit } from '@wallet/ids';
+import { ExternalId, IdempotencyKey, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
 import { type Account, AccountServiceService, type Client, type DepositAddress } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
+import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { z } from 'zod';
 
@@ -38,7 +39,6 @@ export type AccountsrvDeps = {
 };
 
 const ClientIdOrOps = z.union([z.literal(''), ObjectId]);
-const Page = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();
 
 const toClient = (c: ClientModel): Client => ({
   id: c.id,
@@ -67,13 +67,7 @@ const toAddress = (a: AddressModel): DepositAddress => ({
 export function buildApp(deps: AccountsrvDeps): GrpcServer {
   const { db, registry } = deps;
   return new GrpcServer(deps.log).addService('wallet.v1.AccountService', AccountServiceService, {
-    getInfo: async () => ({
-      service: 'accountsrv',
-      instanceId: deps.instanceId,
-      nodeId: '',
-      version: process.env['npm_package_version'] ?? '0.1.0',
-      startedAt: deps.startedAt.toISOString(),
-    }),
+    getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
 
     createClient: async (raw) => {
       const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
@@ -123,7 +117,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       return toAddress(address);
     },
     listAddresses: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, accountId: ObjectId, chain: z.string().max(32), page: Page }), raw);
+      const req = parseRequest(z.object({ clientId: ObjectId, accountId: ObjectId, chain: z.string().max(32), page: PageRequest }), raw);
       if (req.chain !== '') registry.chain(req.chain);
       await getAccount(db, req.clientId, req.accountId);
       const page = await listAddresses(db, req.accountId, {
@@ -148,10 +142,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       };
     },
     setNodeState: async (raw) => {
-      const req = parseRequest(
-        z.object({ nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/), state: z.enum(['active', 'draining']) }),
-        raw,
-      );
+      const req = parseRequest(z.object({ nodeId: NodeId, state: z.enum(['active', 'draining']) }), raw);
       const node = await setNodeState(db, req.nodeId, req.state);
       deps.log.info({ nodeId: node.nodeId, state: node.state }, 'node state set');
       const instance = deps.shards.instances().find((i) => i.nodeId === node.nodeId);

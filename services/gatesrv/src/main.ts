@@ -29,12 +29,12 @@ runMain(log, async () => {
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
-  const [peers, shards, accountsrv] = await Promise.all([
-    Peers.watch(discovery),
+  const [shards, accountsrv] = await Promise.all([
     ShardClients.watch(discovery, config.GATESRV_UPSTREAM_TIMEOUT_MS),
     AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, config.GATESRV_UPSTREAM_TIMEOUT_MS),
   ]);
 
+  const peers = new Peers(accountsrv, shards);
   const app = buildApp({
     instanceId,
     log,
@@ -79,7 +79,7 @@ runMain(log, async () => {
     await registration.deregister();
     // fastify's close stops accepting and waits for in-flight requests.
     await app.close();
-    await Promise.all([peers.close(), shards.close(), accountsrv.close()]);
+    await Promise.all([shards.close(), accountsrv.close()]);
     await discovery.close();
     redis.disconnect();
   };

@@ -1,4 +1,4 @@
-import type { Discovery, Instance, ServiceWatch } from '@wallet/discovery';
+import type { Instance } from '@wallet/discovery';
 import { type HealthStatus, checkHealth } from '@wallet/rpc';
 
 export type PeerHealth = {
@@ -8,31 +8,20 @@ export type PeerHealth = {
   readonly status: HealthStatus;
 };
 
+/** Anything that knows the live instances of a service (the gateway's routing clients do, from etcd). */
+export type InstanceSource = { instances(): Instance[] };
+
 /**
- * The gateway's live view of the services behind it, kept current by etcd watches: a new transrv is
- * known as soon as it registers, a dead one is gone when its lease expires.
+ * The gateway's health view of the services behind it. It reads the live instances from the watches the
+ * routing clients already keep (no second etcd watch of the same prefixes) and asks each over gRPC.
  */
 export class Peers {
-  readonly #accountsrv: ServiceWatch;
-  readonly #transrv: ServiceWatch;
+  readonly #accountsrv: InstanceSource;
+  readonly #transrv: InstanceSource;
 
-  private constructor(accountsrv: ServiceWatch, transrv: ServiceWatch) {
+  constructor(accountsrv: InstanceSource, transrv: InstanceSource) {
     this.#accountsrv = accountsrv;
     this.#transrv = transrv;
-  }
-
-  static async watch(discovery: Discovery): Promise<Peers> {
-    const [accountsrv, transrv] = await Promise.all([discovery.watch('accountsrv'), discovery.watch('transrv')]);
-    return new Peers(accountsrv, transrv);
-  }
-
-  accountsrv(): Instance[] {
-    return this.#accountsrv.instances();
-  }
-
-  /** Live transrv instances, one per node id (registration is exclusive per node id). */
-  transrv(): Instance[] {
-    return this.#transrv.instances();
   }
 
   /** Health-checks every known peer over gRPC, in parallel. */
@@ -43,11 +32,10 @@ export class Peers {
       address: i.address,
       status: await checkHealth(i.address, '', timeoutMs),
     });
-    const [accountsrv, transrv] = await Promise.all([Promise.all(this.accountsrv().map(check)), Promise.all(this.transrv().map(check))]);
+    const [accountsrv, transrv] = await Promise.all([
+      Promise.all(this.#accountsrv.instances().map(check)),
+      Promise.all(this.#transrv.instances().map(check)),
+    ]);
     return { accountsrv, transrv };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.#accountsrv.close(), this.#transrv.close()]);
   }
 }

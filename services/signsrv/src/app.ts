@@ -1,6 +1,7 @@
 import type { Db } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
 import { SignServiceService } from '@wallet/proto';
+import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer } from '@wallet/rpc';
 import Fastify from 'fastify';
 
@@ -14,13 +15,7 @@ export type SignsrvDeps = {
 /** Builds signsrv's gRPC server without listening. */
 export function buildGrpc(deps: SignsrvDeps): GrpcServer {
   return new GrpcServer(deps.log).addService('wallet.v1.SignService', SignServiceService, {
-    getInfo: async () => ({
-      service: 'signsrv',
-      instanceId: deps.instanceId,
-      nodeId: '',
-      version: process.env['npm_package_version'] ?? '0.1.0',
-      startedAt: deps.startedAt.toISOString(),
-    }),
+    getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
   });
 }
 

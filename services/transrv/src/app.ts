@@ -1,7 +1,7 @@
 import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { IdempotencyKey, ObjectId, pageLimit } from '@wallet/ids';
+import { IdempotencyKey, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import {
   type Transfer,
   type TransferRelay,
@@ -14,6 +14,7 @@ import {
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import { type TransferRecord, TransServiceService } from '@wallet/proto';
+import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
@@ -29,11 +30,8 @@ export type TransrvDeps = {
   readonly relay: TransferRelay;
 };
 
-const NodeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
-const Page = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();
-
 const GetBalancesRequest = z.object({ accountId: ObjectId });
-const ListLedgerRequest = z.object({ accountId: ObjectId, page: Page, asset: z.string().max(16) });
+const ListLedgerRequest = z.object({ accountId: ObjectId, page: PageRequest, asset: z.string().max(16) });
 const TransferRequest = z.object({
   clientId: ObjectId,
   idempotencyKey: IdempotencyKey,
@@ -52,7 +50,7 @@ const CreditTransferRequest = z.object({
   amount: PositiveBaseUnits,
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
-const ListDepositsRequest = z.object({ accountId: ObjectId, page: Page });
+const ListDepositsRequest = z.object({ accountId: ObjectId, page: PageRequest });
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -72,13 +70,7 @@ function toRecord(t: Transfer): TransferRecord {
 export function buildApp(deps: TransrvDeps): GrpcServer {
   const { db, nodeId, registry, accounts } = deps;
   return new GrpcServer(deps.log).addService('wallet.v1.TransService', TransServiceService, {
-    getInfo: async () => ({
-      service: 'transrv',
-      instanceId: deps.instanceId,
-      nodeId,
-      version: process.env['npm_package_version'] ?? '0.1.0',
-      startedAt: deps.startedAt.toISOString(),
-    }),
+    getInfo: async () => instanceInfo('transrv', deps.instanceId, deps.startedAt, nodeId),
 
     getBalances: async (raw) => {
       const req = parseRequest(GetBalancesRequest, raw);
