@@ -1,4 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mnemonicToEntropy } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { sealKeystore } from '@wallet/signer';
 import { AssetRegistry, type RegistryInput, devRegistryInput } from '@wallet/assets';
 import { dropDatabase, migrateLatest } from '@wallet/db';
 import { TEST_MNEMONIC, xpubsFor } from './devKeys.js';
@@ -29,7 +35,34 @@ export type ClusterOptions = {
   readonly assets?: RegistryInput;
   /** Node RPC URL per EVM chain (WALLET_CHAIN_RPC). @default eth on the stack's anvil */
   readonly chainRpc?: Record<string, string>;
+  /**
+   * Where signsrv's keystore, its key-encryption key and the auditor token live: created there when missing (the
+   * keystore seals the mnemonic's entropy). @default a fresh directory under the OS temp dir
+   */
+  readonly secretsDir?: string;
 };
+
+/** signsrv's secrets for a cluster: the sealed keystore, the KEK that opens it, and one auditor's token. */
+export type SignerSecrets = { readonly keystoreFile: string; readonly kekFile: string; readonly auditorToken: string };
+
+/**
+ * Creates (once) signsrv's keystore sealing `mnemonic`'s entropy with a random KEK, and an auditor token, in `dir`.
+ * Files are written with mode 600; existing ones are kept.
+ */
+export function ensureSignerSecrets(dir: string, mnemonic: string): SignerSecrets {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const kekFile = join(dir, 'kek.hex');
+  const keystoreFile = join(dir, 'signsrv-keystore.json');
+  const tokenFile = join(dir, 'auditor-token');
+  if (!existsSync(kekFile)) writeFileSync(kekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  if (!existsSync(keystoreFile)) {
+    const kek = Buffer.from(readFileSync(kekFile, 'utf8').trim(), 'hex');
+    const keystore = sealKeystore(mnemonicToEntropy(mnemonic, wordlist), { kek });
+    writeFileSync(keystoreFile, `${JSON.stringify(keystore, null, 2)}\n`, { mode: 0o600 });
+  }
+  if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return { keystoreFile, kekFile, auditorToken: readFileSync(tokenFile, 'utf8').trim() };
+}
 
 /**
  * The whole wallet cluster as real processes on the local stack: accountsrv, transrv nodes, signsrv,
@@ -41,6 +74,7 @@ export class Cluster {
   readonly processes = new Map<string, ServiceProcess>();
   readonly ttlSeconds: number;
   readonly registry: AssetRegistry;
+  readonly signer: SignerSecrets;
   gatewayUrl = '';
   signsrvUrl = '';
   readonly #options: ClusterOptions;
@@ -52,6 +86,7 @@ export class Cluster {
     this.ttlSeconds = options.ttlSeconds ?? 10;
     this.registry = AssetRegistry.parse(options.assets ?? devRegistryInput);
     this.#options = options;
+    this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
   }
 
   /** The environment every service of this cluster gets. */
@@ -66,6 +101,9 @@ export class Cluster {
       ...(this.#options.assets ? { WALLET_ASSETS: JSON.stringify(this.#options.assets) } : {}),
       ...(this.#options.chainRpc ? { WALLET_CHAIN_RPC: JSON.stringify(this.#options.chainRpc) } : {}),
       LOG_LEVEL: this.#options.logLevel ?? 'info',
+      SIGNSRV_KEYSTORE_FILE: this.signer.keystoreFile,
+      SIGNSRV_KEK_FILE: this.signer.kekFile,
+      SIGNSRV_AUDITORS: JSON.stringify({ auditor: createHash('sha256').update(this.signer.auditorToken).digest('hex') }),
       ...this.#options.extraEnv,
     };
   }
@@ -111,6 +149,16 @@ export class Cluster {
     return p;
   }
 
+  /** Starts (or restarts) signsrv and waits until it is ready; its HTTP address is kept. */
+  async startSignsrv(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    const httpAddr = this.signsrvUrl.replace(/^http:\/\//, '') || '127.0.0.1:0';
+    const p = this.#spawn('signsrv', 'signsrv', { SIGNSRV_HTTP_ADDR: httpAddr, ...extraEnv });
+    await p.ready(60_000);
+    const sign = await p.waitForLog((l) => l.msg === 'http ready');
+    this.signsrvUrl = String(sign['url']);
+    return p;
+  }
+
   /** Starts a service process without waiting (for tests of failing start-ups). */
   spawnRaw(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
     return this.#spawn(service, label, env);
@@ -120,6 +168,7 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values()].map((p) => p.stop('SIGTERM')));
     if (!this.#options.keepDatabase) await dropDatabase(mysqlUrl(this.database)).catch(() => {});
+    if (this.#options.secretsDir === undefined) rmSync(join(tmpdir(), `wallet-${this.env}`), { recursive: true, force: true });
   }
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {

@@ -38,11 +38,27 @@ export class LedgerFixtures {
   }
 
   /** Everything money-related, to compare before and after a refused request. */
-  async snapshot(): Promise<{ journal: number; transfers: number; balances: string }> {
-    const [[j]] = (await this.db.raw('SELECT COUNT(*) AS n FROM journal')) as [[{ n: number }]];
-    const [[t]] = (await this.db.raw('SELECT COUNT(*) AS n FROM transfers')) as [[{ n: number }]];
+  async snapshot(): Promise<{
+    journal: number;
+    transfers: number;
+    withdrawals: number;
+    withdrawalEvents: number;
+    withdrawalOutbox: number;
+    balances: string;
+  }> {
+    const count = async (table: string): Promise<number> => {
+      const [[row]] = (await this.db.raw('SELECT COUNT(*) AS n FROM ??', [table])) as [[{ n: number }]];
+      return Number(row.n);
+    };
     const rows = await this.db('balances').orderBy(['account_id', 'asset']).select('account_id', 'asset', 'available', 'frozen');
-    return { journal: Number(j.n), transfers: Number(t.n), balances: JSON.stringify(rows) };
+    return {
+      journal: await count('journal'),
+      transfers: await count('transfers'),
+      withdrawals: await count('withdrawals'),
+      withdrawalEvents: await count('withdrawal_events'),
+      withdrawalOutbox: await count('withdrawal_outbox'),
+      balances: JSON.stringify(rows),
+    };
   }
 
   async invariants(): Promise<readonly string[]> {

@@ -1,9 +1,11 @@
 // `pnpm cluster`: runs the whole wallet cluster in the foreground on the local stack, with readable
 // logs, on the documented addresses (gatesrv 127.0.0.1:8080, signsrv 127.0.0.1:8090). Ctrl-C stops it.
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PinoPretty } from 'pino-pretty';
 import { Cluster } from './Cluster.js';
 import { devMnemonic } from './devKeys.js';
+import { repoRoot } from './repoRoot.js';
 
 const transrvNodes = (process.env['CLUSTER_TRANSRV_NODES'] ?? 't1,t2').split(',').filter(Boolean);
 const say = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
@@ -19,6 +21,8 @@ const cluster = await Cluster.start(
     logLevel: process.env['LOG_LEVEL'] ?? 'info',
     keepDatabase: true,
     mnemonic: devMnemonic(),
+    // signsrv's keystore is sealed with the stack's KEK; the auditor token for its review API is kept beside it.
+    secretsDir: join(repoRoot, '.stack', 'secrets'),
   },
   say,
 ).catch((error: unknown) => {
@@ -41,7 +45,7 @@ for (const p of cluster.processes.values()) {
 
 say('cluster is up:');
 say(`  gatesrv HTTP   ${cluster.gatewayUrl}   (try: curl ${cluster.gatewayUrl}/healthz)`);
-say(`  signsrv HTTP   ${cluster.signsrvUrl}`);
+say(`  signsrv HTTP   ${cluster.signsrvUrl}   (auditors: Authorization: Bearer $(cat .stack/secrets/auditor-token))`);
 say(`  logs (JSON)    .stack/logs/test/${cluster.env}-*.log`);
 say('press Ctrl-C to stop');
 

@@ -30,11 +30,37 @@ export type ObservedTransfer = {
   readonly blockHash: string;
 };
 
-/** A block and the transfers in it to watched addresses. */
+/**
+ * A mined transaction sent by one of our own addresses (a withdrawal, a sweep), as its receipt shows it: what the
+ * withdrawal pipeline needs to settle it, whether it succeeded or not (a failed transaction still burned its fee and
+ * used its nonce).
+ */
+export type OutgoingTx = {
+  readonly txid: string;
+  /** The sender, in the chain's canonical form (the form `isOutgoing` was asked about). */
+  readonly from: string;
+  /** The recipient (EVM: the called contract for a token transfer); null for a contract creation. */
+  readonly to: string | null;
+  /** `failed`: mined but reverted; nothing moved except the fee. */
+  readonly status: 'success' | 'failed';
+  readonly gasUsed: bigint;
+  /** Wei per gas actually paid (EIP-1559: base fee + the tip, capped by maxFeePerGas). */
+  readonly effectiveGasPrice: bigint;
+  /** gasUsed x effectiveGasPrice: the wei the sender's balance lost beyond any value moved. */
+  readonly fee: bigint;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  /** The transaction's index in its block. */
+  readonly txIndex: number;
+};
+
+/** A block, the transfers in it to watched addresses, and the transactions in it sent by our own addresses. */
 export type ScannedBlock = {
   readonly block: BlockRef;
   /** In chain order (transaction, then log or output index). */
   readonly transfers: ObservedTransfer[];
+  /** Transactions sent by addresses `isOutgoing` accepts, successful or not, in chain order; empty without `isOutgoing`. */
+  readonly outgoing: OutgoingTx[];
   /** Transactions in the block, watched or not: for the scanner's throughput figures. */
   readonly txCount: number;
 };
@@ -56,7 +82,7 @@ export type FeeEstimate = Eip1559FeeEstimate;
  * One chain, as the deposit scanner and the withdrawal sender see it. Chain-agnostic: EVM and UTXO chains implement
  * it alike. Errors are WalletErrors: UNAVAILABLE (node unreachable, retry), TIMEOUT (no answer in time, retry),
  * INTERNAL (node answered malformed or inconsistent data), VALIDATION_FAILED (bad input, or a transaction the node
- * rejects).
+ * rejects), CONFLICT (broadcast: the transaction's slot is taken, see {@link ChainAdapter.broadcast}).
  */
 export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
   /** Registry chain id, e.g. `eth`. */
@@ -72,18 +98,25 @@ export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
   blockRef(number: number): Promise<BlockRef | null>;
 
   /**
-   * Block `number` and its transfers to watched addresses. Only successful transfers of the chain's configured
-   * assets with an amount > 0 are reported.
+   * Block `number`, its transfers to watched addresses, and the transactions our own addresses sent in it. Only
+   * successful transfers of the chain's configured assets with an amount > 0 are reported as transfers; outgoing
+   * transactions are reported whatever their status.
    * @param isWatched asked with addresses in the chain's canonical form (EVM: lower-case 0x hex), possibly many
    * times per block: it must be fast (a Set lookup)
+   * @param isOutgoing asked with each transaction's sender, in the same form and as often: true for the addresses
+   * whose transactions the caller settles (hot wallets). Without it, `outgoing` is empty
    * @returns null when the block is beyond the head
    */
-  scanBlock(number: number, isWatched: (address: string) => boolean): Promise<ScannedBlock | null>;
+  scanBlock(number: number, isWatched: (address: string) => boolean, isOutgoing?: (from: string) => boolean): Promise<ScannedBlock | null>;
 
   /**
-   * Sends a signed transaction. Idempotent: sending one the node already has returns its id again.
+   * Sends a signed transaction. Idempotent: sending one the node already has in its pool returns its id again.
    * @param rawTx the serialized signed transaction (EVM: 0x hex)
    * @returns the transaction id
+   * @throws WalletError CONFLICT with `details.reason` `nonce_used` (EVM: a transaction with this nonce is mined,
+   * possibly this very one: look its receipt up) or `underpriced` (a pending transaction with this nonce pays as
+   * much or more, or the fee is below the node's minimum); VALIDATION_FAILED with `details.reason`
+   * `insufficient_funds`, or with the node's `details.rpcMessage` for any other refusal
    */
   broadcast(rawTx: string): Promise<string>;
 

@@ -349,7 +349,7 @@ describe('EvmAdapter on a second EVM chain (private anvil, chain id 31338)', () 
     }
   });
 
-  it('broadcasts a signed transaction idempotently, and reports a rejected one as VALIDATION_FAILED', async () => {
+  it('broadcasts a signed transaction idempotently, reports a mined one as CONFLICT and a rejected one as VALIDATION_FAILED', async () => {
     const [devAccount] = await dev.request<string[]>('eth_accounts');
     const rawTx = await dev.request<string>('eth_signTransaction', [
       { from: devAccount, to: randomAddress(), value: '0x1', gas: '0x5208' },
@@ -365,7 +365,8 @@ describe('EvmAdapter on a second EVM chain (private anvil, chain id 31338)', () 
       await dev.request('evm_setAutomine', [true]);
     }
     expect((await dev.receipt(txid)).status).toBe('0x1');
-    expect(await rejection(adapter.broadcast(rawTx))).toMatchObject({ code: 'VALIDATION_FAILED', details: { txid } });
+    // Mined: anvil answers "nonce too low", as for any other transaction with that nonce.
+    expect(await rejection(adapter.broadcast(rawTx))).toMatchObject({ code: 'CONFLICT', details: { reason: 'nonce_used', txid } });
     expect((await rejection(adapter.broadcast('0x1234'))).code).toBe('VALIDATION_FAILED');
   });
 

@@ -2,9 +2,10 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
-import type { BlockRef, ChainAdapter, Eip1559FeeEstimate, ObservedTransfer, ScannedBlock } from './ChainAdapter.js';
+import type { BlockRef, ChainAdapter, Eip1559FeeEstimate, ObservedTransfer, OutgoingTx, ScannedBlock } from './ChainAdapter.js';
 import { decodeTransferLog } from './decodeTransferLog.js';
 import {
+  HexData,
   Quantity,
   RpcBlock,
   RpcBlockReceipts,
@@ -12,10 +13,11 @@ import {
   RpcMaybeReceipt,
   type RpcReceipt,
   RpcTransaction,
+  RpcTransactionByHash,
   RpcTxHash,
   SafeInteger,
 } from './evmRpcSchemas.js';
-import { JsonRpcClient, type RpcCall, type RpcOutcome } from './JsonRpcClient.js';
+import { JsonRpcClient, type RpcCall, type RpcFailure, type RpcOutcome } from './JsonRpcClient.js';
 import { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
 
 /** Options of {@link createEvmAdapter}. */
@@ -38,19 +40,66 @@ export type EvmAdapterOptions = {
   onWatchError?: (error: Error) => void;
 };
 
-/** An EVM chain's adapter: fees are EIP-1559's. */
+/** A call for {@link EvmAdapter.estimateGas}: addresses and data as 0x hex, any case. */
+export type EvmCall = {
+  readonly from: string;
+  readonly to: string;
+  /** Calldata. @default none */
+  readonly data?: string;
+  /** Wei sent along. @default 0 */
+  readonly value?: bigint;
+};
+
+/**
+ * An EVM chain's adapter: fees are EIP-1559's, and the withdrawal sender's reads (nonces, gas, balances, receipts).
+ * Arguments are checked before any call (VALIDATION_FAILED); every answer is validated (INTERNAL when malformed).
+ */
 export interface EvmAdapter extends ChainAdapter<Eip1559FeeEstimate> {
   /** The EVM chain id the node serves (checked against the configuration at start). */
   readonly evmChainId: number;
   /** New-head notifications over `wsUrl`; a no-op without one. @returns a function that stops watching */
   watchHeads(onHead: (number: number) => void): () => void;
+
+  /**
+   * The number of transactions `address` has sent (`eth_getTransactionCount`): its next nonce.
+   * @param block `latest`: mined ones only; `pending`: also those in the node's pool (with no gap)
+   */
+  nonceOf(address: string, block: 'latest' | 'pending'): Promise<number>;
+
+  /**
+   * The gas `call` would use now (`eth_estimateGas` on the latest state).
+   * @throws WalletError VALIDATION_FAILED with `details.reason` `execution_reverted` (and `details.revertData` when
+   * the node gives it) when the call would fail, `insufficient_funds` when the sender cannot pay its value;
+   * UNAVAILABLE / TIMEOUT as any call
+   */
+  estimateGas(call: EvmCall): Promise<bigint>;
+
+  /**
+   * The outcome of a mined transaction (`eth_getTransactionReceipt`), in the form `scanBlock` reports it.
+   * @returns null while the transaction is pending, or when the node does not know it
+   */
+  receipt(txid: string): Promise<OutgoingTx | null>;
+
+  /** The native balance of `address` in wei, at the latest block. */
+  balanceOf(address: string): Promise<bigint>;
+
+  /**
+   * The ERC20 balance of `address` at the latest block: `eth_call` of `balanceOf(address)` on `contract`.
+   * @throws WalletError VALIDATION_FAILED with `details.reason` `not_a_token` when the call answers anything but one
+   * 32-byte word (no contract at that address, or not an ERC20), `execution_reverted` when it reverts
+   */
+  tokenBalanceOf(contract: string, address: string): Promise<bigint>;
+
+  /** Whether the node knows the transaction (`eth_getTransactionByHash`): in its pool, or mined. */
+  isKnownTransaction(txid: string): Promise<boolean>;
 }
 
 /**
  * Connects to an EVM node and checks that it serves the configured chain.
  *
  * Deposits found: native value transfers (a successful transaction whose `to` is watched) and ERC20 Transfer logs of
- * the configured token contracts only. Value moved by contract-internal calls is not seen (no traces).
+ * the configured token contracts only. Value moved by contract-internal calls is not seen (no traces). Outgoing
+ * transactions: every receipt whose `from` the caller's `isOutgoing` accepts.
  * @param options see {@link EvmAdapterOptions}
  * @returns the adapter; {@link EvmAdapter.close} it when done
  * @throws WalletError CONFIG_INVALID (bad options, or the node's `eth_chainId` differs from `chain.evmChainId`),
@@ -124,8 +173,9 @@ function resolveConfig(options: EvmAdapterOptions): EvmConfig {
  *
  * 1. One batch: `eth_getBlockByNumber(n, false)` (header and transaction hashes) + `eth_getBlockReceipts(n)`.
  *    Receipts carry everything a deposit needs except a native transfer's value: status, `to`, and the logs, where
- *    ERC20 transfers are. Full transactions (`eth_getBlockByNumber(n, true)`) are not fetched: anvil recovers every
- *    sender on each request, which made that call 6x slower than header + receipts together.
+ *    ERC20 transfers are; and all an outgoing transaction needs (`from`, status, gas used and its price). Full
+ *    transactions (`eth_getBlockByNumber(n, true)`) are not fetched: anvil recovers every sender on each request,
+ *    which made that call 6x slower than header + receipts together.
  * 2. Only for receipts whose `to` is watched (rare: deposits among all of a block's transactions), one more batch of
  *    `eth_getTransactionByBlockHashAndIndex` for the value and sender; pinned to the block hash, so it cannot read
  *    another block after a reorg.
@@ -173,7 +223,11 @@ class EvmChainAdapter implements EvmAdapter {
     return toBlockRef(checkIsBlock(block, number));
   }
 
-  async scanBlock(number: number, isWatched: (address: string) => boolean): Promise<ScannedBlock | null> {
+  async scanBlock(
+    number: number,
+    isWatched: (address: string) => boolean,
+    isOutgoing?: (from: string) => boolean,
+  ): Promise<ScannedBlock | null> {
     const fetched = await this.fetchBlock(checkBlockNumber(number));
     if (fetched === null) return null;
     const { block, receipts } = fetched;
@@ -181,7 +235,11 @@ class EvmChainAdapter implements EvmAdapter {
     // Each transfer with the index of its transaction, to return them in chain order.
     const found: { txIndex: number; transfer: ObservedTransfer }[] = [];
     const nativeCandidates: RpcReceipt[] = [];
+    // Receipts are in transaction order (receiptsMatch), so these are too.
+    const outgoing: OutgoingTx[] = [];
     for (const receipt of receipts) {
+      // Failed ones too: they burned their fee and used their nonce.
+      if (isOutgoing?.(receipt.from) === true) outgoing.push(toOutgoingTx(receipt));
       // A failed transaction moved no value. It has no logs either (a revert discards them: checked on anvil in
       // EvmAdapter.int.test.ts), but this check does not depend on that.
       if (receipt.status !== 1) continue;
@@ -229,7 +287,7 @@ class EvmChainAdapter implements EvmAdapter {
       });
     }
     found.sort((a, b) => a.txIndex - b.txIndex || a.transfer.outputIndex - b.transfer.outputIndex);
-    return { block: toBlockRef(block), transfers: found.map((f) => f.transfer), txCount: block.transactions.length };
+    return { block: toBlockRef(block), transfers: found.map((f) => f.transfer), outgoing, txCount: block.transactions.length };
   }
 
   async broadcast(rawTx: string): Promise<string> {
@@ -241,9 +299,11 @@ class EvmChainAdapter implements EvmAdapter {
     const txid = `0x${bytesToHex(keccak_256(hexToBytes(rawTx.slice(2))))}`;
     const [outcome] = await this.client.batch([{ method: 'eth_sendRawTransaction', params: [rawTx], schema: RpcTxHash }] as const);
     if (!outcome.ok) {
-      if (/already known|known transaction|already imported|already exists/i.test(outcome.rpcMessage)) return txid;
-      throw new WalletError('VALIDATION_FAILED', 'eth_sendRawTransaction: the node rejected the transaction', {
-        details: { method: 'eth_sendRawTransaction', txid, rpcCode: outcome.rpcCode, rpcMessage: outcome.rpcMessage },
+      if (alreadyKnown.test(outcome.rpcMessage)) return txid;
+      // Anything unrecognised (bad signature, wrong chain id, fee under the base fee, gas limit too low) is `rejected`.
+      const { code, reason } = broadcastRejections.find((r) => r.pattern.test(outcome.rpcMessage)) ?? rejected;
+      throw new WalletError(code, `eth_sendRawTransaction: the node rejected the transaction (${reason})`, {
+        details: { method: 'eth_sendRawTransaction', txid, reason, rpcCode: outcome.rpcCode, rpcMessage: outcome.rpcMessage },
       });
     }
     if (outcome.value !== txid) {
@@ -268,6 +328,55 @@ class EvmChainAdapter implements EvmAdapter {
     else if (isMethodMissing(tip)) priority = median((reward ?? []).flatMap((r) => r.slice(0, 1)));
     else throw tip.error;
     return { kind: 'eip1559', baseFeePerGas: nextBaseFee, maxPriorityFeePerGas: priority, maxFeePerGas: 2n * nextBaseFee + priority };
+  }
+
+  async nonceOf(address: string, block: 'latest' | 'pending'): Promise<number> {
+    const owner = checkAddress(address, 'address');
+    if (block !== 'latest' && block !== 'pending') {
+      throw new WalletError('VALIDATION_FAILED', "block must be 'latest' or 'pending'", { details: { field: 'block' } });
+    }
+    return this.client.call('eth_getTransactionCount', [owner, block], SafeInteger);
+  }
+
+  async estimateGas(call: EvmCall): Promise<bigint> {
+    const [outcome] = await this.client.batch([{ method: 'eth_estimateGas', params: [toRpcCall(call)], schema: Quantity }] as const);
+    if (!outcome.ok) throw callFailure('eth_estimateGas', outcome);
+    return outcome.value;
+  }
+
+  async receipt(txid: string): Promise<OutgoingTx | null> {
+    const hash = checkTxid(txid);
+    const receipt = await this.client.call('eth_getTransactionReceipt', [hash], RpcMaybeReceipt);
+    if (receipt === null) return null;
+    if (receipt.transactionHash !== hash) throw anotherTransaction('eth_getTransactionReceipt', hash, receipt.transactionHash);
+    return toOutgoingTx(receipt);
+  }
+
+  async balanceOf(address: string): Promise<bigint> {
+    return this.client.call('eth_getBalance', [checkAddress(address, 'address'), 'latest'], Quantity);
+  }
+
+  async tokenBalanceOf(contract: string, address: string): Promise<bigint> {
+    const to = checkAddress(contract, 'contract');
+    // calldata: balanceOf(address) selector 0x70a08231, then the address left-padded to a 32-byte word
+    const data = `0x70a08231${checkAddress(address, 'address').slice(2).padStart(64, '0')}`;
+    const [outcome] = await this.client.batch([{ method: 'eth_call', params: [{ to, data }, 'latest'], schema: HexData }] as const);
+    if (!outcome.ok) throw callFailure('eth_call', outcome);
+    // A uint256 return is exactly one word. No code at the address answers 0x; a non-ERC20 anything else.
+    if (outcome.value.length !== 2 + 64) {
+      throw new WalletError('VALIDATION_FAILED', `eth_call: ${to} did not answer balanceOf with one 32-byte word`, {
+        details: { method: 'eth_call', reason: 'not_a_token', contract: to, returnedBytes: (outcome.value.length - 2) / 2 },
+      });
+    }
+    return BigInt(outcome.value);
+  }
+
+  async isKnownTransaction(txid: string): Promise<boolean> {
+    const hash = checkTxid(txid);
+    const tx = await this.client.call('eth_getTransactionByHash', [hash], RpcTransactionByHash);
+    if (tx === null) return false;
+    if (tx.hash !== hash) throw anotherTransaction('eth_getTransactionByHash', hash, tx.hash);
+    return true;
   }
 
   watchHeads(onHead: (number: number) => void): () => void {
@@ -346,6 +455,7 @@ class EvmChainAdapter implements EvmAdapter {
         receipt === undefined ||
         tx.hash !== receipt.transactionHash ||
         tx.blockHash !== block.hash ||
+        tx.from !== receipt.from ||
         tx.to !== receipt.to ||
         tx.to === null
       ) {
@@ -364,6 +474,102 @@ class EvmChainAdapter implements EvmAdapter {
     const answers = await Promise.all(chunks.map((chunk) => this.client.batch(chunk.map(toCall))));
     return answers.flat().map(unwrap);
   }
+}
+
+/**
+ * What a node's refusal of eth_sendRawTransaction means for the sender, matched on its message (codes differ between
+ * nodes: anvil answers -32003 for all of these, geth -32000). Wordings: geth, erigon and reth ("nonce too low: next
+ * nonce 5, tx nonce 4", "replacement transaction underpriced", "transaction underpriced: tip needed 1, tip permitted
+ * 0", "insufficient funds for gas * price + value: ..."), anvil 1.7 ("nonce too low", "replacement transaction
+ * underpriced", "Insufficient funds for gas * price + value"), besu (NONCE_TOO_LOW, REPLACEMENT_UNDERPRICED),
+ * nethermind (OldNonce, InsufficientFunds), and ethers' "nonce has already been used" that some providers relay.
+ */
+const broadcastRejections = [
+  // The nonce is mined: by another transaction, or by this one (a re-broadcast after mining gets this too).
+  { pattern: /nonce too low|nonce has already been used|nonce_too_low|\bOldNonce\b/i, code: 'CONFLICT', reason: 'nonce_used' },
+  // A pending transaction with this nonce pays as much or more, or the fee is under the pool's minimum.
+  { pattern: /underpriced/i, code: 'CONFLICT', reason: 'underpriced' },
+  { pattern: /insufficient ?funds/i, code: 'VALIDATION_FAILED', reason: 'insufficient_funds' },
+] as const;
+
+const rejected = { code: 'VALIDATION_FAILED', reason: 'rejected' } as const;
+
+/** The node has this very transaction already (geth "already known", anvil "transaction already imported"). */
+const alreadyKnown = /already known|known transaction|already imported|already exists/i;
+
+/**
+ * A call's execution failed in the EVM, rather than the node failing to run it. EIP-1474 code 3 is "execution
+ * reverted" with revert data; geth and others answer -32000 with these words.
+ */
+const executionFailed =
+  /revert|out of gas|gas required exceeds|invalid opcode|invalid jump|stack (?:underflow|overflow)|write protection|code size exceeded/i;
+
+/** The error for a refused eth_call / eth_estimateGas: VALIDATION_FAILED when the call itself fails, else the node's. */
+function callFailure(method: string, failure: RpcFailure): WalletError {
+  const insufficient = /insufficient ?funds/i.test(failure.rpcMessage);
+  if (failure.rpcCode !== 3 && !insufficient && !executionFailed.test(failure.rpcMessage)) return failure.error;
+  const reason = insufficient ? 'insufficient_funds' : 'execution_reverted';
+  return new WalletError('VALIDATION_FAILED', `${method}: the call fails (${reason})`, {
+    details: {
+      method,
+      reason,
+      rpcCode: failure.rpcCode,
+      rpcMessage: failure.rpcMessage,
+      ...(failure.rpcData === undefined ? {} : { revertData: failure.rpcData }),
+    },
+  });
+}
+
+function toRpcCall(call: EvmCall): Record<string, string> {
+  const rpc: Record<string, string> = { from: checkAddress(call.from, 'from'), to: checkAddress(call.to, 'to') };
+  if (call.data !== undefined) {
+    if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(call.data)) {
+      throw new WalletError('VALIDATION_FAILED', 'data must be 0x-prefixed hex bytes', { details: { field: 'data' } });
+    }
+    // `data`, not `input`: every node reads `data`, older ones nothing else.
+    rpc['data'] = call.data.toLowerCase();
+  }
+  if (call.value !== undefined) {
+    if (typeof call.value !== 'bigint' || call.value < 0n || call.value >= 2n ** 256n) {
+      throw new WalletError('VALIDATION_FAILED', 'value must be a bigint in [0, 2^256)', { details: { field: 'value' } });
+    }
+    rpc['value'] = `0x${call.value.toString(16)}`;
+  }
+  return rpc;
+}
+
+function toOutgoingTx(receipt: RpcReceipt): OutgoingTx {
+  return {
+    txid: receipt.transactionHash,
+    from: receipt.from,
+    to: receipt.to,
+    status: receipt.status === 1 ? 'success' : 'failed',
+    gasUsed: receipt.gasUsed,
+    effectiveGasPrice: receipt.effectiveGasPrice,
+    fee: receipt.gasUsed * receipt.effectiveGasPrice,
+    blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
+    txIndex: receipt.transactionIndex,
+  };
+}
+
+/** A 20-byte address, lower-cased: the form the node's answers are compared in. */
+function checkAddress(value: string, field: string): string {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    throw new WalletError('VALIDATION_FAILED', `${field} must be a 0x-prefixed 20-byte address`, { details: { field } });
+  }
+  return value.toLowerCase();
+}
+
+function checkTxid(value: string): string {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    throw new WalletError('VALIDATION_FAILED', 'txid must be a 0x-prefixed 32-byte hash', { details: { field: 'txid' } });
+  }
+  return value.toLowerCase();
+}
+
+function anotherTransaction(method: string, asked: string, answered: string): WalletError {
+  return new WalletError('INTERNAL', `${method}: node answered another transaction`, { details: { method, txid: asked, answered } });
 }
 
 function toBlockRef(block: RpcBlock): BlockRef {

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 export type FakeAnswer =
   /** Answer `{ result }`. */
   | { result: unknown }
-  /** Answer `{ error: { code, message } }`. */
-  | { error: { code: number; message: string } }
+  /** Answer `{ error: { code, message, data? } }`. */
+  | { error: { code: number; message: string; data?: unknown } }
   /** Pass the call on to the upstream node unchanged. */
   | 'forward';
 

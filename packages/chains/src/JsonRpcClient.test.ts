@@ -63,6 +63,17 @@ describe('JsonRpcClient', () => {
     expect(await rejectionCode(rpc.call('eth_x', [], Num))).toBe('UNAVAILABLE');
   });
 
+  it('keeps an error answer’s data when it is hex bytes (revert data), and drops any other', async () => {
+    let data: unknown = '0x8AC5FF0B';
+    const rpc = await connect({ answer: () => ({ error: { code: 3, message: 'execution reverted', data } }) });
+    const [reverted] = await rpc.batch([{ method: 'eth_call', params: [], schema: Num }] as const);
+    expect(reverted).toMatchObject({ ok: false, rpcCode: 3, rpcData: '0x8ac5ff0b' });
+    for (data of [{ message: 'x' }, '0x123', `0x${'00'.repeat(1025)}`, undefined]) {
+      const [outcome] = await rpc.batch([{ method: 'eth_call', params: [], schema: Num }] as const);
+      expect(outcome).not.toHaveProperty('rpcData');
+    }
+  });
+
   it('turns a result that fails its schema into INTERNAL naming the method', async () => {
     const rpc = await connect({ answer: () => ({ result: 'not a number' }) });
     const error: unknown = await rpc.call('eth_blockNumber', [], Num).catch((e: unknown) => e);

@@ -8,8 +8,11 @@ export type RpcCall<T> = { readonly method: string; readonly params: readonly un
 /** A call's outcome: its validated result, or the JSON-RPC error the node answered with. */
 export type RpcOutcome<T> = { ok: true; value: T } | RpcFailure;
 
-/** A JSON-RPC error answer: `error` is the WalletError (UNAVAILABLE) to throw when the caller has no use for it. */
-export type RpcFailure = { ok: false; error: WalletError; rpcCode: number; rpcMessage: string };
+/**
+ * A JSON-RPC error answer: `error` is the WalletError (UNAVAILABLE) to throw when the caller has no use for it.
+ * `rpcData` is the error's `data` when it is hex bytes (EVM: the revert data of a failed call), else absent.
+ */
+export type RpcFailure = { ok: false; error: WalletError; rpcCode: number; rpcMessage: string; rpcData?: string };
 
 type Results<C extends readonly RpcCall<unknown>[]> = { -readonly [K in keyof C]: C[K] extends RpcCall<infer T> ? RpcOutcome<T> : never };
 
@@ -25,7 +28,9 @@ export type JsonRpcClientOptions = {
   maxResponseBytes?: number;
 };
 
-const ErrorObject = z.object({ code: z.number().int(), message: z.string() });
+const ErrorObject = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() });
+// Revert data is as long as the contract makes it; more than this is not worth carrying in an error's details.
+const RevertData = z.string().regex(/^0x(?:[0-9a-fA-F]{2}){0,1024}$/);
 const Envelope = z.object({ id: z.number().int(), result: z.unknown().optional(), error: ErrorObject.optional() });
 const BatchRefused = z.object({ error: ErrorObject });
 type Envelope = z.output<typeof Envelope>;
@@ -163,12 +168,14 @@ function malformed(method: string, problem: string, cause?: z.ZodError): WalletE
   });
 }
 
-function rpcError(method: string, error: { code: number; message: string }): RpcFailure {
+function rpcError(method: string, error: { code: number; message: string; data?: unknown }): RpcFailure {
   const rpcMessage = error.message.slice(0, 500);
+  const data = RevertData.safeParse(error.data);
   return {
     ok: false,
     rpcCode: error.code,
     rpcMessage,
+    ...(data.success ? { rpcData: data.data.toLowerCase() } : {}),
     error: new WalletError('UNAVAILABLE', `${method}: node answered error ${error.code}`, {
       details: { method, rpcCode: error.code, rpcMessage },
     }),

@@ -30,19 +30,37 @@ describe('EVM RPC schemas', () => {
     expect(HexData.safeParse('0x123').success).toBe(false);
   });
 
-  it('accepts receipt status 0 and 1 only, and drops fields it does not read', () => {
+  it('accepts receipt status 0 and 1 only, reads sender and gas, and drops fields it does not read', () => {
     const receipt = {
       transactionHash: `0x${'11'.repeat(32)}`,
       transactionIndex: '0x0',
       blockHash: `0x${'22'.repeat(32)}`,
       blockNumber: '0x1',
       status: '0x1',
+      from: `0x${'AB'.repeat(20)}`,
       to: null,
-      logs: [],
       gasUsed: '0x5208',
+      effectiveGasPrice: '0x3b9aca07',
+      logs: [],
+      cumulativeGasUsed: '0x5208',
     };
-    expect(RpcReceipt.parse(receipt)).toEqual({ ...receipt, transactionIndex: 0, blockNumber: 1, status: 1, gasUsed: undefined });
+    expect(RpcReceipt.parse(receipt)).toEqual({
+      ...receipt,
+      transactionIndex: 0,
+      blockNumber: 1,
+      status: 1,
+      from: `0x${'ab'.repeat(20)}`,
+      gasUsed: 21_000n,
+      effectiveGasPrice: 1_000_000_007n,
+      cumulativeGasUsed: undefined,
+    });
     expect(RpcReceipt.safeParse({ ...receipt, status: '0x2' }).success).toBe(false);
     expect(RpcReceipt.safeParse({ ...receipt, status: undefined, root: `0x${'33'.repeat(32)}` }).success).toBe(false);
+    for (const field of ['from', 'gasUsed', 'effectiveGasPrice'] as const) {
+      expect(RpcReceipt.safeParse({ ...receipt, [field]: undefined }).success).toBe(false);
+      expect(RpcReceipt.safeParse({ ...receipt, [field]: null }).success).toBe(false);
+    }
+    expect(RpcReceipt.safeParse({ ...receipt, gasUsed: 21_000 }).success).toBe(false);
+    expect(RpcReceipt.safeParse({ ...receipt, from: `0x${'ab'.repeat(19)}` }).success).toBe(false);
   });
 });

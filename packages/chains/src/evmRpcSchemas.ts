@@ -56,14 +56,20 @@ export const RpcLog = z.object({
 });
 export type RpcLog = z.output<typeof RpcLog>;
 
-/** A transaction receipt (post-Byzantium: `status` 1 success, 0 failure). */
+/**
+ * A transaction receipt (post-Byzantium: `status` 1 success, 0 failure). `from`, `gasUsed` and `effectiveGasPrice`
+ * are standard fields (execution-apis `ReceiptInfo`): every receipt of our own transactions is settled from them.
+ */
 export const RpcReceipt = z.object({
   transactionHash: Hash32,
   transactionIndex: SafeInteger,
   blockHash: Hash32,
   blockNumber: SafeInteger,
   status: SafeInteger.refine((status) => status === 0 || status === 1, 'status is neither 0 nor 1'),
+  from: Address,
   to: Address.nullable(),
+  gasUsed: Quantity,
+  effectiveGasPrice: Quantity,
   logs: z.array(RpcLog),
 });
 export type RpcReceipt = z.output<typeof RpcReceipt>;
@@ -85,6 +91,9 @@ export const RpcTransaction = z
     value: Quantity,
   })
   .nullable();
+
+/** `eth_getTransactionByHash`: a pending or mined transaction, or null when the node knows none by that hash. */
+export const RpcTransactionByHash = z.object({ hash: Hash32 }).nullable();
 
 /** `eth_feeHistory`: `baseFeePerGas` has one entry per block plus the next block's, which is the one we want. */
 export const RpcFeeHistory = z.object({

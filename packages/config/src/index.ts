@@ -1,2 +1,17 @@
 export { type EnvSchema, loadEnvConfig } from './loadEnvConfig.js';
-export { advertisedAddress, splitHostPort, commonEnv, envName, hostPort, intString, logLevel, urlList, urlWith } from './schemas.js';
+export {
+  advertisedAddress,
+  chainRpcEnv,
+  chainWsEnv,
+  commonEnv,
+  crashPointsEnv,
+  envName,
+  hostPort,
+  intString,
+  jsonRecord,
+  logLevel,
+  refuseCrashPointsInProd,
+  splitHostPort,
+  urlList,
+  urlWith,
+} from './schemas.js';

@@ -1,3 +1,4 @@
+import { WalletError } from '@wallet/errors';
 import { z } from 'zod';
 
 /** `host:port` where port may be 0 (let the OS choose; the bound port is what gets registered). */
@@ -69,4 +70,43 @@ export function advertisedAddress(bound: string, advertiseHost?: string): string
 export function splitHostPort(value: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
   return { host: value.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(i + 1)) };
+}
+
+/**
+ * A variable holding a JSON object whose values match `value` (e.g. `{"eth": "http://..."}`).
+ * @param example shown in the error message
+ */
+export const jsonRecord = <T extends z.ZodType>(value: T, example: string) =>
+  z.string().transform((text, ctx): Record<string, z.output<T>> => {
+    try {
+      return z.record(z.string(), value).parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected JSON like ${example}` });
+      return z.NEVER;
+    }
+  });
+
+/** WALLET_CHAIN_RPC: node RPC URL per EVM chain id (transrv scans them, signsrv pays out on them). */
+export const chainRpcEnv = jsonRecord(z.string().url(), '{"<chain>": "<rpc url>"}').default({ eth: 'http://127.0.0.1:8545' });
+
+/** WALLET_CHAIN_WS: node WebSocket URL per EVM chain id, for new-head subscriptions. */
+export const chainWsEnv = jsonRecord(z.string().regex(/^wss?:\/\/\S+$/), '{"<chain>": "ws://..."}').default({ eth: 'ws://127.0.0.1:8545' });
+
+/**
+ * WALLET_CRASH_POINTS: comma-separated crash points (test-only: the process SIGKILLs itself there, see
+ * @wallet/withdrawals crashPoints). Refused by {@link refuseCrashPointsInProd} in the prod environment.
+ */
+export const crashPointsEnv = z
+  .string()
+  .regex(/^[a-z0-9_.,]*$/, 'expected comma-separated crash point names')
+  .default('')
+  .transform((v) => new Set(v.split(',').filter((s) => s.length > 0)) as ReadonlySet<string>);
+
+/** @throws WalletError CONFIG_INVALID when crash points are enabled in the `prod` environment */
+export function refuseCrashPointsInProd(config: { readonly WALLET_ENV: string; readonly WALLET_CRASH_POINTS: ReadonlySet<string> }): void {
+  if (config.WALLET_ENV === 'prod' && config.WALLET_CRASH_POINTS.size > 0) {
+    throw new WalletError('CONFIG_INVALID', 'WALLET_CRASH_POINTS: crash points are for tests and are refused in the prod environment', {
+      details: { variables: ['WALLET_CRASH_POINTS'] },
+    });
+  }
 }

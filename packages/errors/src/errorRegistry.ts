@@ -58,6 +58,24 @@ export const errorRegistry = {
     retryable: true,
     description: 'A concurrent change won; re-read and retry.',
   },
+  WITHDRAWAL_NOT_REVIEWABLE: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The withdrawal is not awaiting review (already decided, cancelled, or not yet received by signsrv).',
+  },
+  INTEGRITY_MISMATCH: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The withdrawal does not match its localhash (altered in storage or in transit); it will not be signed.',
+  },
+  LIMIT_EXCEEDED: {
+    http: 422,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'Approving would exceed a per-withdrawal or daily withdrawal limit of the asset.',
+  },
   IDEMPOTENCY_KEY_REUSED: {
     http: 422,
     grpc: GrpcStatus.FAILED_PRECONDITION,

@@ -14,8 +14,10 @@ export const SystemAccount = {
   chainInflow: (chain: string) => `sys:chain:${chain}:inflow`,
   /** Where withdrawals to a chain go. */
   chainOutflow: (chain: string) => `sys:chain:${chain}:outflow`,
-  /** Withdrawal fees charged to users. */
+  /** Withdrawal fees charged to users; network fees the wallet pays are taken from here. */
   feeIncome: (asset: string) => `sys:fees:${asset}`,
+  /** Native asset burned as network fees by the wallet's own transactions on a chain (gas). */
+  networkFees: (chain: string) => `sys:chain:${chain}:network_fees`,
 } as const;
 
 export function isSystemAccount(accountId: string): boolean {
@@ -32,5 +34,6 @@ export const LedgerKind = {
   withdrawalRelease: 'withdrawal_release',
   withdrawalSpend: 'withdrawal_spend',
   withdrawalFee: 'withdrawal_fee',
+  networkFee: 'network_fee',
 } as const;
 export type LedgerKind = (typeof LedgerKind)[keyof typeof LedgerKind];

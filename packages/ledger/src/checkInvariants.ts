@@ -12,7 +12,8 @@ export type InvariantReport = {
  * 1. every entry's lines sum to zero per asset, so all lines of an asset sum to zero;
  * 2. no balance is negative;
  * 3. every user balance row equals the sum of its journal lines, bucket by bucket;
- * 4. the transit account holds exactly the cross-node transfers whose credit is not yet posted.
+ * 4. the transit account holds exactly the cross-node transfers whose credit is not yet posted;
+ * 5. every frozen balance is exactly the amount + fee of the account's withdrawals that have not ended.
  */
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const problems: string[] = [];
@@ -67,6 +68,25 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
     const held = transitByAsset.get(asset) ?? 0n;
     const owed = undeliveredByAsset.get(asset) ?? 0n;
     if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
+  }
+
+  const [frozenMismatch] = (await db.raw(`
+    SELECT COALESCE(b.account_id, w.account_id) AS account_id, COALESCE(b.asset, w.asset) AS asset,
+           CAST(COALESCE(b.frozen, 0) AS CHAR) AS frozen, CAST(COALESCE(w.held, 0) AS CHAR) AS held
+    FROM (SELECT account_id, asset, frozen FROM balances WHERE frozen <> 0) b
+    LEFT JOIN (
+      SELECT account_id, asset, SUM(amount + fee) AS held FROM withdrawals
+      WHERE status IN ('pending_review', 'approved', 'signed', 'broadcast') GROUP BY account_id, asset
+    ) w ON w.account_id = b.account_id AND w.asset = b.asset
+    WHERE b.frozen <> COALESCE(w.held, 0)
+    UNION ALL
+    SELECT w.account_id, w.asset, CAST(COALESCE(b.frozen, 0) AS CHAR), CAST(SUM(w.amount + w.fee) AS CHAR)
+    FROM withdrawals w LEFT JOIN balances b ON b.account_id = w.account_id AND b.asset = w.asset
+    WHERE w.status IN ('pending_review', 'approved', 'signed', 'broadcast') AND COALESCE(b.frozen, 0) = 0
+    GROUP BY w.account_id, w.asset, b.frozen
+    LIMIT 20`)) as [{ account_id: string; asset: string; frozen: string; held: string }[]];
+  for (const r of frozenMismatch) {
+    problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals hold ${r.held}`);
   }
 
   const [userTotals] = (await db.raw(`SELECT asset, CAST(SUM(available + frozen) AS CHAR) AS sum FROM balances GROUP BY asset`)) as [

@@ -1,7 +1,8 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import type { BlockRef, BlockSource, SeenTransfer } from './blockSource.js';
+import type { BlockRef, BlockSource, SeenOutgoing, SeenTransfer } from './blockSource.js';
+import type { HotWallets, OutgoingMatch } from './HotWallets.js';
 import type { WatchedAddresses } from './WatchedAddresses.js';
 import { type Fence, withFence } from './withFence.js';
 
@@ -16,7 +17,11 @@ export type ChainScannerOptions = {
   readonly startHeight?: number;
   /** How many recent blocks are kept for reorg walk-back; a deeper reorg stops the scanner. @default 1000 */
   readonly keepBlocks?: number;
+  /** The chain's hot wallets: transactions they send are recorded for withdrawal settlement. */
+  readonly hotWallets?: HotWallets;
 };
+
+type Fetched = { block: BlockRef; transfers: readonly SeenTransfer[]; outgoing?: readonly SeenOutgoing[] };
 
 export type StepResult =
   /** `head`: the node's head as this scan saw it (only when it asked: windows of more than one block). */
@@ -93,12 +98,16 @@ export class ChainScanner {
     const head = nodeHead ?? first;
     const last = Math.max(first, Math.min(head, first + maxBlocks - 1));
     await watched.refresh();
+    const hot = this.#o.hotWallets;
+    await hot?.refresh();
 
     const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    const fetched: ({ block: BlockRef; transfers: readonly SeenTransfer[] } | null)[] = new Array<null>(numbers.length).fill(null);
+    const fetched: (Fetched | null)[] = new Array<null>(numbers.length).fill(null);
     for (let i = 0; i < numbers.length; i += concurrency) {
       const slice = numbers.slice(i, i + concurrency);
-      const results = await Promise.all(slice.map((n) => source.scanBlock(n, watched.has)));
+      const results = await Promise.all(
+        slice.map((n) => (hot && hot.size > 0 ? source.scanBlock(n, watched.has, hot.has) : source.scanBlock(n, watched.has))),
+      );
       results.forEach((r, j) => (fetched[i + j] = r));
       if (results.some((r) => r === null)) break; // past the head
     }
@@ -127,8 +136,13 @@ export class ChainScanner {
   }
 
   /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */
-  async #write(window: readonly { block: BlockRef; transfers: readonly SeenTransfer[] }[]): Promise<number> {
-    const { db, chain, watched, fence } = this.#o;
+  async #write(window: readonly Fetched[]): Promise<number> {
+    const { db, chain, watched, fence, log } = this.#o;
+    const outgoing = window.flatMap(({ block, outgoing: out }) => (out ?? []).map((o) => ({ o, block })));
+    const matches =
+      outgoing.length > 0 && this.#o.hotWallets
+        ? await this.#o.hotWallets.match(outgoing.map(({ o }) => o.txid))
+        : new Map<string, OutgoingMatch>();
     const rows = window.flatMap(({ block, transfers }) =>
       transfers.flatMap((t) => {
         const owner = watched.owner(t.to);
@@ -164,6 +178,40 @@ export class ChainScanner {
             block.hash,
           ]),
         );
+      }
+      if (outgoing.length > 0) {
+        // Re-included elsewhere after a reorg: the row follows the transaction to its new block.
+        await trx.raw(
+          `INSERT INTO withdrawal_observations (chain, txid, from_address, withdrawal_id, localhash, status, fee, block_number, block_hash)
+           VALUES ${outgoing.map(() => '(?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?)').join(', ')}
+           ON DUPLICATE KEY UPDATE status = VALUES(status), fee = VALUES(fee), block_number = VALUES(block_number),
+             block_hash = VALUES(block_hash), localhash = COALESCE(VALUES(localhash), localhash)`,
+          outgoing.flatMap(({ o, block }) => {
+            const m = matches.get(o.txid);
+            return [
+              chain,
+              o.txid,
+              o.from,
+              m?.withdrawalId ?? null,
+              m?.localhash ?? null,
+              o.status,
+              o.fee.toString(),
+              block.number,
+              block.hash,
+            ];
+          }),
+        );
+        const unknown = outgoing.filter(({ o }) => !matches.get(o.txid)?.withdrawalId);
+        if (unknown.length > 0) {
+          // Money left a hot wallet without a withdrawal behind it: the key was used outside signsrv.
+          log.error({ chain, txids: unknown.map(({ o }) => o.txid) }, 'ALARM: unknown transaction sent from a hot wallet');
+          await trx('sign_alerts').insert(
+            unknown.map(({ o, block }) => ({
+              kind: 'unknown_hot_wallet_tx',
+              details: JSON.stringify({ chain, txid: o.txid, from: o.from, block: block.number }),
+            })),
+          );
+        }
       }
       const tip = window[window.length - 1]!.block.number;
       if (tip >= this.#keep)
@@ -204,6 +252,14 @@ export class ChainScanner {
         .where({ chain, status: 'credited' })
         .andWhere('block_number', '>', forkPoint)
         .update({ status: 'reversal_pending', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      // Hot-wallet transactions in dropped blocks are back in the pool (or gone): seen again when re-mined.
+      const [settled] = (await trx.raw(
+        `SELECT o.txid, w.id, w.status FROM withdrawal_observations o JOIN withdrawals w ON w.id = o.withdrawal_id
+         WHERE o.chain = ? AND o.block_number > ? AND w.status IN ('confirmed', 'failed')`,
+        [chain, forkPoint],
+      )) as [{ txid: string; id: string; status: string }[]];
+      if (settled.length > 0) log.error({ chain, forkPoint, settled }, 'ALARM: reorg dropped the block of a settled withdrawal');
+      await trx('withdrawal_observations').where({ chain }).andWhere('block_number', '>', forkPoint).delete();
       return { orphaned, reversed };
     });
     this.#checkpoint = undefined;

@@ -5,6 +5,7 @@ import type { Logger } from '@wallet/logger';
 import type { Etcd3 } from 'etcd3';
 import type { BlockSource } from './blockSource.js';
 import { ChainScanner } from './ChainScanner.js';
+import type { HotWallets } from './HotWallets.js';
 import { type Leadership, campaign } from './LeaderElection.js';
 import { WatchedAddresses } from './WatchedAddresses.js';
 
@@ -30,6 +31,8 @@ export type ScannerServiceOptions = {
   readonly windowBlocks?: number;
   /** Blocks fetched from the node at once. @default 8 */
   readonly fetchConcurrency?: number;
+  /** The chain's hot wallets, whose transactions settle withdrawals. */
+  readonly hotWallets?: HotWallets;
 };
 
 export type ScannerMetrics = {
@@ -129,6 +132,7 @@ export class ScannerService {
       fence: { chain, token: leadership.token, holder: this.#o.candidate },
       log,
       startHeight,
+      ...(this.#o.hotWallets ? { hotWallets: this.#o.hotWallets } : {}),
     });
     const first = await scanner.checkpoint();
     const from = first ? first.number + 1 : startHeight;

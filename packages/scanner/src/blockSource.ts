@@ -12,6 +12,16 @@ export type SeenTransfer = {
   readonly amount: bigint;
 };
 
+/** A transaction sent from a hot wallet, seen in a block, succeeded or reverted. */
+export type SeenOutgoing = {
+  readonly txid: string;
+  /** Canonical form. */
+  readonly from: string;
+  readonly status: 'success' | 'failed';
+  /** Native base units the chain burned for it. */
+  readonly fee: bigint;
+};
+
 /**
  * What the scanner needs from a chain: the subset of @wallet/chains' ChainAdapter it uses, so the
  * scanner depends on behaviour, not on an implementation.
@@ -23,7 +33,8 @@ export type BlockSource = {
   scanBlock(
     number: number,
     isWatched: (address: string) => boolean,
-  ): Promise<{ block: BlockRef; transfers: readonly SeenTransfer[] } | null>;
+    isOutgoing?: (from: string) => boolean,
+  ): Promise<{ block: BlockRef; transfers: readonly SeenTransfer[]; outgoing?: readonly SeenOutgoing[] } | null>;
   /** New-head notifications where the node offers them; the scanner polls regardless. */
   watchHeads?(onHead: (number: number) => void): () => void;
 };

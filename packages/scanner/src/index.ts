@@ -1,6 +1,7 @@
-export type { BlockRef, BlockSource, SeenTransfer } from './blockSource.js';
+export type { BlockRef, BlockSource, SeenOutgoing, SeenTransfer } from './blockSource.js';
 export { ChainScanner, type ChainScannerOptions, type StepResult } from './ChainScanner.js';
 export { type Owner, WatchedAddresses } from './WatchedAddresses.js';
 export { type Fence, withFence } from './withFence.js';
 export { type Leadership, campaign } from './LeaderElection.js';
 export { type ScannerMetrics, ScannerService, type ScannerServiceOptions } from './ScannerService.js';
+export { HotWallets, type OutgoingMatch } from './HotWallets.js';

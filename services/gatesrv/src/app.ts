@@ -9,10 +9,11 @@ import {
 } from '@wallet/client-auth';
 import { WalletError, toWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
-import type { AccountServiceService } from '@wallet/proto';
+import type { AccountServiceService, WithdrawalRecord } from '@wallet/proto';
 import type { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AccountRouter } from './AccountRouter.js';
+import { callAnyNode } from './callAnyNode.js';
 import { parseInput } from './parseInput.js';
 import type { Peers } from './peers.js';
 import {
@@ -20,10 +21,13 @@ import {
   AddressListQuery,
   CreateAccountBody,
   CreateAddressBody,
+  CreateWithdrawalBody,
+  EmptyBody,
   LedgerQuery,
   ListQuery,
   NoQuery,
   TransferBody,
+  WithdrawalParams,
 } from './schemas.js';
 
 export type GatesrvDeps = {
@@ -322,6 +326,84 @@ async function v1Routes(app: FastifyInstance, deps: GatesrvDeps): Promise<void> 
       createdAt: transfer.createdAt,
     });
   });
+
+  app.post('/accounts/:id/withdrawals', async (request, reply) => {
+    noQuery(request);
+    const { id } = parseInput(AccountParams, request.params, 'params');
+    const body = parseInput(CreateWithdrawalBody, request.body, 'body');
+    registry.asset(body.asset);
+    const clientId = request.client.clientId;
+    const route = await router.resolve(clientId, id);
+    const claim = request.idempotency!;
+    const { withdrawal, created } = await shards.call(route.nodeId, (c) =>
+      c.createWithdrawal(
+        {
+          clientId,
+          idempotencyKey: claim.key,
+          requestHash: claim.hash,
+          accountId: id,
+          asset: body.asset,
+          to: body.to,
+          amount: body.amount.toString(),
+        },
+        { timeoutMs },
+      ),
+    );
+    if (!withdrawal) throw new WalletError('INTERNAL', 'transrv returned no withdrawal');
+    if (!created) reply.header('idempotent-replayed', 'true');
+    return reply.code(201).send(withdrawalView(withdrawal));
+  });
+
+  app.get('/accounts/:id/withdrawals', async (request) => {
+    const { id } = parseInput(AccountParams, request.params, 'params');
+    const query = parseInput(ListQuery, request.query, 'query');
+    const route = await router.resolve(request.client.clientId, id);
+    const page = await shards.call(route.nodeId, (c) =>
+      c.listWithdrawals({ accountId: id, page: { limit: query.limit ?? 0, cursor: query.cursor ?? '' } }, { timeoutMs }),
+    );
+    return { data: page.withdrawals.map(withdrawalView), nextCursor: page.page?.nextCursor || null };
+  });
+
+  // By id alone: the gateway does not know the account, so any node reads it (and refuses another client's).
+  app.get('/withdrawals/:id', async (request) => {
+    noQuery(request);
+    const { id } = parseInput(WithdrawalParams, request.params, 'params');
+    const clientId = request.client.clientId;
+    return withdrawalView(await callAnyNode(shards, (c) => c.getWithdrawal({ clientId, withdrawalId: id }, { timeoutMs })));
+  });
+
+  app.post('/withdrawals/:id/cancel', async (request, reply) => {
+    noQuery(request);
+    const { id } = parseInput(WithdrawalParams, request.params, 'params');
+    // The contract's body is `{}`; no body at all says the same.
+    parseInput(EmptyBody, request.body ?? {}, 'body');
+    const clientId = request.client.clientId;
+    // Any node finds it (NOT_FOUND for another client's); only its account's node may release the funds.
+    const found = await callAnyNode(shards, (c) => c.getWithdrawal({ clientId, withdrawalId: id }, { timeoutMs }));
+    const route = await router.resolve(clientId, found.accountId);
+    const cancelled = await shards.call(route.nodeId, (c) => c.cancelWithdrawal({ clientId, withdrawalId: id }, { timeoutMs }));
+    return reply.code(200).send(withdrawalView(cancelled));
+  });
+}
+
+/** A withdrawal as clients see it (shared/API.md); what it does not have yet is null, as for deposits. */
+function withdrawalView(w: WithdrawalRecord) {
+  return {
+    id: w.id,
+    accountId: w.accountId,
+    chain: w.chain,
+    asset: w.asset,
+    to: w.to,
+    amount: w.amount,
+    fee: w.fee,
+    status: w.status,
+    txid: w.txid || null,
+    confirmations: w.confirmations < 0 ? null : w.confirmations,
+    reason: w.reason || null,
+    networkFee: w.networkFee || null,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+  };
 }
 
 function errorCodeOf(status: number, body: string): string | undefined {

@@ -6,8 +6,20 @@ import { z } from 'zod';
 export const CreateAccountBody = z.object({ externalId: ExternalId }).strict();
 export const CreateAddressBody = z.object({ chain: ChainId }).strict();
 export const TransferBody = z.object({ from: ObjectId, to: ObjectId, asset: AssetId, amount: PositiveBaseUnits }).strict();
+// `to` is only bounded here (the longest address of any chain fits): its format, checksum and network are the
+// asset's chain's to judge (INVALID_ADDRESS), which transrv does before it freezes anything.
+export const CreateWithdrawalBody = z
+  .object({
+    asset: AssetId,
+    to: z.string().min(1, 'to must be an address').max(100, 'to is too long for any address'),
+    amount: PositiveBaseUnits,
+  })
+  .strict();
+/** A body with nothing to say (`{}`): still strict, so a client cannot slip a field in. */
+export const EmptyBody = z.object({}).strict();
 
 export const AccountParams = z.object({ id: ObjectId }).strict();
+export const WithdrawalParams = z.object({ id: ObjectId }).strict();
 
 const Limit = z
   .string()

@@ -1,17 +1,66 @@
-import { commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
+import { assetRegistryEnv } from '@wallet/assets';
+import {
+  chainRpcEnv,
+  commonEnv,
+  crashPointsEnv,
+  hostPort,
+  intString,
+  jsonRecord,
+  loadEnvConfig,
+  refuseCrashPointsInProd,
+} from '@wallet/config';
+import { WalletError } from '@wallet/errors';
 import { z } from 'zod';
+
+const Wei = z
+  .string()
+  .regex(/^[1-9][0-9]{0,40}$/, 'expected a positive integer')
+  .transform(BigInt);
 
 export const ConfigSchema = z.object({
   ...commonEnv,
+  WALLET_ASSETS: assetRegistryEnv,
+  /** Node RPC URL per EVM chain id: the chains signsrv pays out on. */
+  WALLET_CHAIN_RPC: chainRpcEnv,
+  /** Test-only crash points (refused in prod). */
+  WALLET_CRASH_POINTS: crashPointsEnv,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   SIGNSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
   SIGNSRV_ADVERTISE_HOST: z.string().min(1).optional(),
-  /** HTTP API (and, later, the auditors' console). */
+  /** HTTP API for auditors (and, later, the console). */
   SIGNSRV_HTTP_ADDR: hostPort.default('127.0.0.1:8090'),
+  /** The encrypted keystore (JSON, see @wallet/signer). Required: signsrv does not start without its keys. */
+  SIGNSRV_KEYSTORE_FILE: z.string().min(1),
+  /** File holding the key-encryption key (64 hex characters). One of this or SIGNSRV_PASSPHRASE_FILE. */
+  SIGNSRV_KEK_FILE: z.string().min(1).optional(),
+  /** File holding the keystore passphrase (scrypt). One of this or SIGNSRV_KEK_FILE. */
+  SIGNSRV_PASSPHRASE_FILE: z.string().min(1).optional(),
+  /** Auditors as JSON {"<name>": "<sha256 hex of the auditor's bearer token>"}; none by default (nobody can decide). */
+  SIGNSRV_AUDITORS: jsonRecord(z.string().regex(/^[0-9a-f]{64}$/), '{"alice": "<sha256 hex>"}').default({}),
+  /** Limits per asset in base units, JSON {"ETH": {"perWithdrawal": "...", "daily": "..."}}; none by default. */
+  SIGNSRV_LIMITS: jsonRecord(
+    z.object({ perWithdrawal: Wei.optional(), daily: Wei.optional() }).strict(),
+    '{"ETH": {"daily": "10"}}',
+  ).default({}),
+  /** Highest maxFeePerGas (wei) per EVM chain, JSON; 500 gwei where not given. */
+  SIGNSRV_MAX_FEE_PER_GAS: jsonRecord(Wei, '{"eth": "500000000000"}').default({}),
+  /** A transaction not mined after this long is replaced with higher fees (same nonce). */
+  SIGNSRV_BUMP_AFTER_MS: intString(1000, 3_600_000).default(60_000),
+  /** An unmined transaction is sent again this often. */
+  SIGNSRV_REBROADCAST_MS: intString(500, 3_600_000).default(15_000),
+  /** How long to wait for transrv to apply a report before sending it again. */
+  SIGNSRV_RESEND_AFTER_MS: intString(100, 600_000).default(10_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** @param env @default process.env */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  return loadEnvConfig(ConfigSchema, env, ['SIGNSRV_']);
+  const config = loadEnvConfig(ConfigSchema, env, ['SIGNSRV_']);
+  refuseCrashPointsInProd(config);
+  if ((config.SIGNSRV_KEK_FILE === undefined) === (config.SIGNSRV_PASSPHRASE_FILE === undefined)) {
+    throw new WalletError('CONFIG_INVALID', 'SIGNSRV_KEK_FILE or SIGNSRV_PASSPHRASE_FILE: set exactly one', {
+      details: { variables: ['SIGNSRV_KEK_FILE', 'SIGNSRV_PASSPHRASE_FILE'] },
+    });
+  }
+  return config;
 }

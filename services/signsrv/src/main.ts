@@ -1,12 +1,46 @@
+import { readFileSync } from 'node:fs';
 import { splitHostPort } from '@wallet/config';
+import { createEvmAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
+import { WalletError } from '@wallet/errors';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequest } from '@wallet/payout';
+import { type KeyProtector, openKeystore, parseKek, selfTestEvmSigner } from '@wallet/signer';
+import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
+import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 
 const log = createLogger('signsrv');
+
+/** 500 gwei: the default ceiling of maxFeePerGas on a chain without its own. */
+const DEFAULT_MAX_FEE_PER_GAS = 500_000_000_000n;
+
+/** Reads the keystore's protector from its file; the file's content never reaches a log or an error. */
+function readProtector(config: Config): KeyProtector {
+  try {
+    if (config.SIGNSRV_KEK_FILE !== undefined) return { kek: parseKek(readFileSync(config.SIGNSRV_KEK_FILE, 'utf8').trim()) };
+    return { passphrase: readFileSync(config.SIGNSRV_PASSPHRASE_FILE!, 'utf8').replace(/\r?\n$/, '') };
+  } catch (error) {
+    const variable = config.SIGNSRV_KEK_FILE !== undefined ? 'SIGNSRV_KEK_FILE' : 'SIGNSRV_PASSPHRASE_FILE';
+    const code = (error as { code?: unknown }).code;
+    throw new WalletError('CONFIG_INVALID', `${variable}: cannot read the key file${typeof code === 'string' ? ` (${code})` : ''}`, {
+      details: { variables: [variable] },
+    });
+  }
+}
+
+function readKeystore(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    throw new WalletError('CONFIG_INVALID', 'SIGNSRV_KEYSTORE_FILE: cannot read the keystore as JSON', {
+      details: { variables: ['SIGNSRV_KEYSTORE_FILE'] },
+    });
+  }
+}
 
 runMain(log, async () => {
   const config = loadConfig();
@@ -15,21 +49,84 @@ runMain(log, async () => {
   // The key holder is a singleton: one signsrv per cluster, so its identity is fixed and exclusive.
   const instanceId = 'signsrv';
 
+  // A known-answer test of the signing primitive before any key is opened (as bitcoinjs-lib's initEccLib does).
+  selfTestEvmSigner();
+  const vault = openKeystore(readKeystore(config.SIGNSRV_KEYSTORE_FILE), readProtector(config));
+  log.info({ fingerprint: vault.fingerprint }, 'keystore opened');
+  const auditors = new Auditors(config.SIGNSRV_AUDITORS);
+
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+  const consumerRedis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+  await consumerRedis.connect();
+  const keys = blockoutKeys(config.WALLET_ENV);
+  const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, log);
+
+  const chains = new Map<string, PayoutChain>();
+  for (const chain of config.WALLET_ASSETS.chains.values()) {
+    const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
+    if (chain.kind !== 'evm' || !rpcUrl) continue;
+    const adapter = await createEvmAdapter({
+      chain,
+      assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
+      rpcUrl,
+    });
+    chains.set(chain.id, {
+      spec: chain,
+      adapter,
+      wallet: vault.evmHotWallet(),
+      maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
+    });
+  }
+  vault.wipe(); // the hot wallets hold their own keys; the seed is not needed any more
+
+  const relay = new ResponseRelay({
+    db,
+    redis,
+    stream: keys.rsp,
+    log: log.child({ component: 'rsp-relay' }),
+    resendAfterMs: config.SIGNSRV_RESEND_AFTER_MS,
+  });
+  const payouts = new Payouts({
+    db,
+    redis,
+    ctxKey: keys.ctx,
+    registry: config.WALLET_ASSETS,
+    chains,
+    limits: config.SIGNSRV_LIMITS,
+    relay,
+    log: log.child({ component: 'payouts' }),
+    crashPoint,
+    bumpAfterMs: config.SIGNSRV_BUMP_AFTER_MS,
+    rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
+  });
+  await payouts.init();
+  const consumer = new StreamConsumer({
+    redis: consumerRedis,
+    stream: keys.req,
+    group: 'signsrv',
+    consumer: instanceId,
+    log: log.child({ component: 'req-consumer' }),
+    handle: async (message) => {
+      const outcome = await ingestRequest(db, log, message);
+      if (outcome === 'queued' || outcome === 'duplicate') relay.kick();
+    },
+  });
+
+  const deps = { instanceId, startedAt, db, log, payouts, auditors };
+  const http = buildHttp(deps);
+  const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
+  await http.listen({ host, port });
+  const httpAddress = `${host}:${(http.server.address() as { port: number }).port}`;
+
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
-
-  const deps = { instanceId, startedAt, db, log };
-  const http = buildHttp(deps);
-  const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
-  await http.listen({ host, port });
-  const httpAddress = `${host}:${(http.server.address() as { port: number }).port}`;
-
   const served = await serveAndRegister({
     server: buildGrpc(deps),
     discovery,
@@ -44,11 +141,23 @@ runMain(log, async () => {
     graceMs: config.SHUTDOWN_GRACE_MS,
     log,
   });
-  log.info({ url: `http://${httpAddress}` }, 'http ready');
+  // Only once registered as the one signsrv: a second instance must not send or sign.
+  relay.start();
+  consumer.start();
+  payouts.start();
+  log.info({ url: `http://${httpAddress}`, chains: [...chains.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
 
   return async () => {
     await served.stop();
     await http.close();
+    await payouts.stop();
+    await consumer.stop();
+    await relay.stop();
+    for (const c of chains.values()) {
+      c.wallet.wipe();
+      await c.adapter.close();
+    }
+    redis.disconnect();
     await discovery.close();
     await db.destroy();
   };

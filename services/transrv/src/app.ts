@@ -13,9 +13,10 @@ import {
   listLedger,
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import { type TransferRecord, TransServiceService } from '@wallet/proto';
+import { type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
+import { type WithdrawalView, cancelWithdrawal, createWithdrawal, getWithdrawal, listWithdrawals } from '@wallet/withdrawals';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 
@@ -51,6 +52,18 @@ const CreditTransferRequest = z.object({
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
 const ListDepositsRequest = z.object({ accountId: ObjectId, page: PageRequest });
+const CreateWithdrawalRequest = z.object({
+  clientId: ObjectId,
+  idempotencyKey: IdempotencyKey,
+  requestHash: z.string().regex(/^[0-9a-f]{64}$/),
+  accountId: ObjectId,
+  asset: z.string().max(16),
+  // Checked against the asset's chain (format, checksum, network) by checkWithdrawalRequest; here only bounded.
+  to: z.string().min(1).max(100),
+  amount: PositiveBaseUnits,
+});
+const ListWithdrawalsRequest = z.object({ accountId: ObjectId, page: PageRequest });
+const WithdrawalByIdRequest = z.object({ clientId: ObjectId, withdrawalId: ObjectId });
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -63,6 +76,26 @@ function toRecord(t: Transfer): TransferRecord {
     status: t.status,
     createdAt: t.createdAt.toISOString(),
     completedAt: t.completedAt?.toISOString() ?? '',
+  };
+}
+
+function toWithdrawalRecord(w: WithdrawalView): WithdrawalRecord {
+  return {
+    id: w.id,
+    clientId: w.clientId,
+    accountId: w.accountId,
+    chain: w.chain,
+    asset: w.asset,
+    to: w.to,
+    amount: w.amount.toString(),
+    fee: w.fee.toString(),
+    status: w.status,
+    txid: w.txid ?? '',
+    confirmations: w.confirmations ?? -1,
+    reason: w.reason ?? '',
+    networkFee: w.networkFee?.toString() ?? '',
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
   };
 }
 
@@ -158,6 +191,40 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
         })),
         page: { nextCursor: page.nextCursor ?? '' },
       };
+    },
+
+    createWithdrawal: async (raw) => {
+      const req = parseRequest(CreateWithdrawalRequest, raw);
+      registry.asset(req.asset);
+      await accounts.require(req.accountId, nodeId, req.clientId);
+      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, req);
+      // Confirmations are not computed here: the create answer does not show them, and a new one has no transaction.
+      return { withdrawal: toWithdrawalRecord({ ...withdrawal, confirmations: null }), created };
+    },
+
+    listWithdrawals: async (raw) => {
+      const req = parseRequest(ListWithdrawalsRequest, raw);
+      await accounts.require(req.accountId, nodeId);
+      const page = await listWithdrawals(db, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
+      return { withdrawals: page.withdrawals.map(toWithdrawalRecord), page: { nextCursor: page.nextCursor ?? '' } };
+    },
+
+    // Any node answers from the shared database: the gateway knows the withdrawal id, not yet its account.
+    getWithdrawal: async (raw) => {
+      const req = parseRequest(WithdrawalByIdRequest, raw);
+      const withdrawal = await getWithdrawal(db, req.withdrawalId);
+      // Another client's withdrawal is as absent as one that does not exist.
+      if (!withdrawal || withdrawal.clientId !== req.clientId) {
+        throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId: req.withdrawalId } });
+      }
+      return toWithdrawalRecord(withdrawal);
+    },
+
+    cancelWithdrawal: async (raw) => {
+      const req = parseRequest(WithdrawalByIdRequest, raw);
+      const withdrawal = await cancelWithdrawal(db, nodeId, req.clientId, req.withdrawalId);
+      // Cancelled before review, so it never had a transaction to confirm.
+      return toWithdrawalRecord({ ...withdrawal, confirmations: null });
     },
 
     getTransfer: async (raw) => {

@@ -1,5 +1,14 @@
 import { assetRegistryEnv } from '@wallet/assets';
-import { commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
+import {
+  chainRpcEnv,
+  chainWsEnv,
+  commonEnv,
+  crashPointsEnv,
+  hostPort,
+  intString,
+  loadEnvConfig,
+  refuseCrashPointsInProd,
+} from '@wallet/config';
 import { NodeId } from '@wallet/ids';
 import { z } from 'zod';
 
@@ -20,33 +29,19 @@ export const ConfigSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   /** Node WebSocket URL per EVM chain id, as JSON, for new-head subscriptions (polling continues regardless). */
-  WALLET_CHAIN_WS: z
-    .string()
-    .default('{"eth":"ws://127.0.0.1:8545"}')
-    .transform((text, ctx) => {
-      try {
-        return z.record(z.string(), z.string().regex(/^wss?:\/\/\S+$/)).parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected JSON {"<chain>": "ws://..."}' });
-        return z.NEVER;
-      }
-    }),
+  WALLET_CHAIN_WS: chainWsEnv,
   /** Node RPC URL per EVM chain id, as JSON; chains without one are not scanned by this node. */
-  WALLET_CHAIN_RPC: z
-    .string()
-    .default('{"eth":"http://127.0.0.1:8545"}')
-    .transform((text, ctx) => {
-      try {
-        return z.record(z.string(), z.string().url()).parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected JSON {"<chain>": "<rpc url>"}' });
-        return z.NEVER;
-      }
-    }),
+  WALLET_CHAIN_RPC: chainRpcEnv,
+  /** Test-only crash points (refused in prod). */
+  WALLET_CRASH_POINTS: crashPointsEnv,
+  /** How long to wait for signsrv's receipt of a withdrawal before sending it again. */
+  TRANSRV_RESEND_AFTER_MS: intString(100, 600_000).default(10_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** @param env @default process.env */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  return loadEnvConfig(ConfigSchema, env, ['TRANSRV_']);
+  const config = loadEnvConfig(ConfigSchema, env, ['TRANSRV_']);
+  refuseCrashPointsInProd(config);
+  return config;
 }

@@ -5,6 +5,8 @@ import { TransferRelay } from '@wallet/ledger';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
+import { BlockoutResponse, RequestRelay, StreamConsumer, applyResponse, blockoutKeys, crashPoints } from '@wallet/withdrawals';
+import { Redis } from 'ioredis';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
 import { startMetricsServer } from './metricsServer.js';
@@ -22,6 +24,43 @@ runMain(log, async () => {
 
   const db = createDb(config.MYSQL_URL);
   await recordNodeStart(db, nodeId);
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await redis.connect();
+  const consumerRedis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+  await consumerRedis.connect();
+  const keys = blockoutKeys(config.WALLET_ENV);
+  const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, nodeLog);
+  // Withdrawals: the outbox to signsrv (blockout_req), and signsrv's reports (blockout_rsp) for this node's
+  // withdrawals, each applied in MySQL before it is acknowledged.
+  const requestRelay = new RequestRelay({
+    db,
+    redis,
+    nodeId,
+    stream: keys.req,
+    log: nodeLog.child({ component: 'req-relay' }),
+    resendAfterMs: config.TRANSRV_RESEND_AFTER_MS,
+  });
+  const rspLog = nodeLog.child({ component: 'rsp-consumer' });
+  const responses = new StreamConsumer({
+    redis: consumerRedis,
+    stream: keys.rsp,
+    group: `transrv:${nodeId}`,
+    consumer: nodeId,
+    log: rspLog,
+    handle: async (raw) => {
+      let msg: BlockoutResponse;
+      try {
+        msg = BlockoutResponse.parse(JSON.parse(raw));
+      } catch {
+        rspLog.error({ entry: raw.slice(0, 500) }, 'blockout_rsp: malformed entry dropped');
+        return;
+      }
+      if (msg.nodeId !== nodeId) return; // another node's withdrawal: its own consumer group applies it
+      const outcome = await applyResponse(db, nodeId, msg, crashPoint);
+      if (outcome === 'unverified') rspLog.error({ ...msg }, 'blockout_rsp: message not backed by signsrv records in MySQL; ignored');
+      else if (outcome === 'applied') rspLog.info({ withdrawalId: msg.withdrawalId, type: msg.type, txid: msg.txid }, 'withdrawal updated');
+    },
+  });
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
@@ -84,18 +123,24 @@ runMain(log, async () => {
     scan: config.TRANSRV_SCAN,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log: nodeLog,
+    ctxLookup: async (txids) => (txids.length === 0 ? [] : redis.hmget(keys.ctx, ...txids)),
   });
+  requestRelay.start();
+  responses.start();
   const { host, port } = splitHostPort(config.TRANSRV_METRICS_ADDR);
   const metrics = await startMetricsServer(host, port, () => chainWork.scanners.map((s) => s.metrics()));
   nodeLog.info({ url: `http://${metrics.address}/metrics` }, 'metrics ready');
 
   return async () => {
     await served.stop();
+    await requestRelay.stop();
+    await responses.stop();
     await chainWork.stop();
     await new Promise((resolve) => metrics.server.close(resolve));
     await relay.stop();
     await peers.close();
     await discovery.close();
+    redis.disconnect();
     await db.destroy();
   };
 });

@@ -2,14 +2,16 @@ import type { AssetRegistry } from '@wallet/assets';
 import { createEvmAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { settleDeposits } from '@wallet/ledger';
+import { settleWithdrawals } from '@wallet/withdrawals';
 import type { Logger } from '@wallet/logger';
-import { ScannerService } from '@wallet/scanner';
+import { HotWallets, ScannerService } from '@wallet/scanner';
 import type { Etcd3 } from 'etcd3';
 
 /**
  * Chain work of a transrv node: it campaigns to be the (single, cluster-wide) scanner of each EVM chain
  * that has an RPC URL, and it settles the deposits of its own accounts (credit at the asset's
- * confirmations, reverse after a reorg) every half second.
+ * confirmations, reverse after a reorg) and its withdrawals whose transaction has its confirmations (confirmed
+ * or failed) every half second.
  */
 export async function startChainWork(options: {
   readonly db: Db;
@@ -22,6 +24,8 @@ export async function startChainWork(options: {
   readonly scan: boolean;
   readonly ttlSeconds: number;
   readonly log: Logger;
+  /** localhash per transaction hash from Redis blockout_ctx (null where it has none). */
+  readonly ctxLookup: (txids: readonly string[]) => Promise<(string | null)[]>;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { db, registry, log } = options;
   const scanners: ScannerService[] = [];
@@ -47,6 +51,7 @@ export async function startChainWork(options: {
         source: adapter,
         canonical: (a) => a.toLowerCase(),
         candidate: options.nodeId,
+        hotWallets: new HotWallets(db, chain.id, (a) => a.toLowerCase(), options.ctxLookup),
         ttlSeconds: options.ttlSeconds,
         log: log.child({ component: 'scanner', chain: chain.id }),
       });
@@ -69,6 +74,12 @@ export async function startChainWork(options: {
         log.error({ shortfalls: result.shortfalls }, 'reorg reversal could not take back the whole deposit: shortfall booked');
     } catch (error) {
       log.error({ err: error }, 'deposit settlement failed; retrying');
+    }
+    try {
+      const result = await settleWithdrawals(db, options.nodeId, registry, log);
+      if (result.confirmed || result.failed) log.info({ ...result }, 'withdrawals settled');
+    } catch (error) {
+      log.error({ err: error }, 'withdrawal settlement failed; retrying');
     }
   };
   const timer = setInterval(() => {

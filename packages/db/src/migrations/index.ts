@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m0001 from './0001_transrv_nodes.js';
 import * as m0002 from './0002_accounts_ledger.js';
 import * as m0003 from './0003_deposits.js';
+import * as m0004 from './0004_withdrawals.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -10,4 +11,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0001_transrv_nodes', m0001],
   ['0002_accounts_ledger', m0002],
   ['0003_deposits', m0003],
+  ['0004_withdrawals', m0004],
 ];

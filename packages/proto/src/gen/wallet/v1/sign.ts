@@ -6,6 +6,7 @@
 // source: wallet/v1/sign.proto
 
 /* eslint-disable */
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -18,7 +19,469 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { GetInfoRequest, InstanceInfo } from "./common.js";
+import { GetInfoRequest, InstanceInfo, PageInfo, PageRequest } from "./common.js";
+
+export interface ReviewItem {
+  withdrawalId: string;
+  accountId: string;
+  nodeId: string;
+  chain: string;
+  asset: string;
+  to: string;
+  amount: string;
+  fee: string;
+  localhash: string;
+  /** The withdrawal's status in MySQL. */
+  status: string;
+  /** Empty, approved or rejected. */
+  decision: string;
+  decidedBy: string;
+  reason: string;
+  /** The signed transaction, once there is one. */
+  txid: string;
+  nonce: string;
+  receivedAt: string;
+  createdAt: string;
+}
+
+export interface ListReviewsRequest {
+  auditorToken: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListReviewsResponse {
+  items: ReviewItem[];
+  page: PageInfo | undefined;
+}
+
+export interface ReviewDecision {
+  auditorToken: string;
+  withdrawalId: string;
+  /** Required to reject. */
+  reason: string;
+}
+
+function createBaseReviewItem(): ReviewItem {
+  return {
+    withdrawalId: "",
+    accountId: "",
+    nodeId: "",
+    chain: "",
+    asset: "",
+    to: "",
+    amount: "",
+    fee: "",
+    localhash: "",
+    status: "",
+    decision: "",
+    decidedBy: "",
+    reason: "",
+    txid: "",
+    nonce: "0",
+    receivedAt: "",
+    createdAt: "",
+  };
+}
+
+export const ReviewItem: MessageFns<ReviewItem> = {
+  encode(message: ReviewItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.withdrawalId !== "") {
+      writer.uint32(10).string(message.withdrawalId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(26).string(message.nodeId);
+    }
+    if (message.chain !== "") {
+      writer.uint32(34).string(message.chain);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.to !== "") {
+      writer.uint32(50).string(message.to);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    if (message.fee !== "") {
+      writer.uint32(66).string(message.fee);
+    }
+    if (message.localhash !== "") {
+      writer.uint32(74).string(message.localhash);
+    }
+    if (message.status !== "") {
+      writer.uint32(82).string(message.status);
+    }
+    if (message.decision !== "") {
+      writer.uint32(90).string(message.decision);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(98).string(message.decidedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(106).string(message.reason);
+    }
+    if (message.txid !== "") {
+      writer.uint32(114).string(message.txid);
+    }
+    if (message.nonce !== "0") {
+      writer.uint32(120).uint64(message.nonce);
+    }
+    if (message.receivedAt !== "") {
+      writer.uint32(130).string(message.receivedAt);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(138).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.fee = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.localhash = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.txid = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.nonce = reader.uint64().toString();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.receivedAt = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListReviewsRequest(): ListReviewsRequest {
+  return { auditorToken: "", page: undefined };
+}
+
+export const ListReviewsRequest: MessageFns<ListReviewsRequest> = {
+  encode(message: ListReviewsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.auditorToken !== "") {
+      writer.uint32(10).string(message.auditorToken);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReviewsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReviewsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.auditorToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListReviewsResponse(): ListReviewsResponse {
+  return { items: [], page: undefined };
+}
+
+export const ListReviewsResponse: MessageFns<ListReviewsResponse> = {
+  encode(message: ListReviewsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      ReviewItem.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReviewsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReviewsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(ReviewItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseReviewDecision(): ReviewDecision {
+  return { auditorToken: "", withdrawalId: "", reason: "" };
+}
+
+export const ReviewDecision: MessageFns<ReviewDecision> = {
+  encode(message: ReviewDecision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.auditorToken !== "") {
+      writer.uint32(10).string(message.auditorToken);
+    }
+    if (message.withdrawalId !== "") {
+      writer.uint32(18).string(message.withdrawalId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewDecision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewDecision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.auditorToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
 
 export type SignServiceService = typeof SignServiceService;
 export const SignServiceService = {
@@ -31,10 +494,52 @@ export const SignServiceService = {
     responseSerialize: (value: InstanceInfo): Buffer => Buffer.from(InstanceInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceInfo => InstanceInfo.decode(value),
   },
+  /**
+   * Review (auditors). Every call carries the auditor's token; the auditor's name is what the audit trail records.
+   * Withdrawals waiting for a decision, oldest first, as read from MySQL (never from the Redis message).
+   */
+  listReviews: {
+    path: "/wallet.v1.SignService/ListReviews" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReviewsRequest): Buffer => Buffer.from(ListReviewsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReviewsRequest => ListReviewsRequest.decode(value),
+    responseSerialize: (value: ListReviewsResponse): Buffer => Buffer.from(ListReviewsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReviewsResponse => ListReviewsResponse.decode(value),
+  },
+  /** Approves, then signs and stores the transaction before it is broadcast. */
+  approveWithdrawal: {
+    path: "/wallet.v1.SignService/ApproveWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewDecision): Buffer => Buffer.from(ReviewDecision.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewDecision => ReviewDecision.decode(value),
+    responseSerialize: (value: ReviewItem): Buffer => Buffer.from(ReviewItem.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewItem => ReviewItem.decode(value),
+  },
+  /** Rejects with a reason: the owning transrv releases the frozen funds. */
+  rejectWithdrawal: {
+    path: "/wallet.v1.SignService/RejectWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewDecision): Buffer => Buffer.from(ReviewDecision.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewDecision => ReviewDecision.decode(value),
+    responseSerialize: (value: ReviewItem): Buffer => Buffer.from(ReviewItem.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewItem => ReviewItem.decode(value),
+  },
 } as const;
 
 export interface SignServiceServer extends UntypedServiceImplementation {
   getInfo: handleUnaryCall<GetInfoRequest, InstanceInfo>;
+  /**
+   * Review (auditors). Every call carries the auditor's token; the auditor's name is what the audit trail records.
+   * Withdrawals waiting for a decision, oldest first, as read from MySQL (never from the Redis message).
+   */
+  listReviews: handleUnaryCall<ListReviewsRequest, ListReviewsResponse>;
+  /** Approves, then signs and stores the transaction before it is broadcast. */
+  approveWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
+  /** Rejects with a reason: the owning transrv releases the frozen funds. */
+  rejectWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
 }
 
 export interface SignServiceClient extends Client1 {
@@ -53,6 +558,57 @@ export interface SignServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InstanceInfo) => void,
   ): ClientUnaryCall;
+  /**
+   * Review (auditors). Every call carries the auditor's token; the auditor's name is what the audit trail records.
+   * Withdrawals waiting for a decision, oldest first, as read from MySQL (never from the Redis message).
+   */
+  listReviews(
+    request: ListReviewsRequest,
+    callback: (error: ServiceError | null, response: ListReviewsResponse) => void,
+  ): ClientUnaryCall;
+  listReviews(
+    request: ListReviewsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReviewsResponse) => void,
+  ): ClientUnaryCall;
+  listReviews(
+    request: ListReviewsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReviewsResponse) => void,
+  ): ClientUnaryCall;
+  /** Approves, then signs and stores the transaction before it is broadcast. */
+  approveWithdrawal(
+    request: ReviewDecision,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  approveWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  approveWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  /** Rejects with a reason: the owning transrv releases the frozen funds. */
+  rejectWithdrawal(
+    request: ReviewDecision,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  rejectWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  rejectWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
 }
 
 export const SignServiceClient = makeGenericClientConstructor(
@@ -63,3 +619,8 @@ export const SignServiceClient = makeGenericClientConstructor(
   service: typeof SignServiceService;
   serviceName: string;
 };
+
+interface MessageFns<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+}

@@ -21,6 +21,68 @@ import {
 } from "@grpc/grpc-js";
 import { GetInfoRequest, InstanceInfo, PageInfo, PageRequest } from "./common.js";
 
+export interface WithdrawalRecord {
+  id: string;
+  clientId: string;
+  accountId: string;
+  chain: string;
+  asset: string;
+  to: string;
+  amount: string;
+  fee: string;
+  /** pending_review, approved, signed, broadcast, confirmed, rejected, cancelled or failed. */
+  status: string;
+  /** Empty until signed. */
+  txid: string;
+  /** Of its transaction once the chain has it; -1 before. */
+  confirmations: number;
+  /** Why it was rejected or failed; empty otherwise. */
+  reason: string;
+  /** Native base units the chain burned; empty until settled. */
+  networkFee: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreateWithdrawalRequest {
+  clientId: string;
+  idempotencyKey: string;
+  /** sha256 of the canonical request: the same key with another request is IDEMPOTENCY_KEY_REUSED. */
+  requestHash: string;
+  accountId: string;
+  asset: string;
+  to: string;
+  amount: string;
+}
+
+export interface CreateWithdrawalResponse {
+  withdrawal:
+    | WithdrawalRecord
+    | undefined;
+  /** false: an earlier request with this idempotency key created it. */
+  created: boolean;
+}
+
+export interface ListWithdrawalsRequest {
+  accountId: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListWithdrawalsResponse {
+  withdrawals: WithdrawalRecord[];
+  page: PageInfo | undefined;
+}
+
+export interface GetWithdrawalRequest {
+  clientId: string;
+  withdrawalId: string;
+}
+
+export interface CancelWithdrawalRequest {
+  clientId: string;
+  withdrawalId: string;
+}
+
 export interface Balance {
   asset: string;
   available: string;
@@ -144,6 +206,619 @@ export interface ListDepositsResponse {
   deposits: Deposit[];
   page: PageInfo | undefined;
 }
+
+function createBaseWithdrawalRecord(): WithdrawalRecord {
+  return {
+    id: "",
+    clientId: "",
+    accountId: "",
+    chain: "",
+    asset: "",
+    to: "",
+    amount: "",
+    fee: "",
+    status: "",
+    txid: "",
+    confirmations: 0,
+    reason: "",
+    networkFee: "",
+    createdAt: "",
+    updatedAt: "",
+  };
+}
+
+export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
+  encode(message: WithdrawalRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(26).string(message.accountId);
+    }
+    if (message.chain !== "") {
+      writer.uint32(34).string(message.chain);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.to !== "") {
+      writer.uint32(50).string(message.to);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    if (message.fee !== "") {
+      writer.uint32(66).string(message.fee);
+    }
+    if (message.status !== "") {
+      writer.uint32(74).string(message.status);
+    }
+    if (message.txid !== "") {
+      writer.uint32(82).string(message.txid);
+    }
+    if (message.confirmations !== 0) {
+      writer.uint32(88).int32(message.confirmations);
+    }
+    if (message.reason !== "") {
+      writer.uint32(98).string(message.reason);
+    }
+    if (message.networkFee !== "") {
+      writer.uint32(106).string(message.networkFee);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(114).string(message.createdAt);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(122).string(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawalRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawalRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.fee = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.txid = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.confirmations = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.networkFee = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateWithdrawalRequest(): CreateWithdrawalRequest {
+  return { clientId: "", idempotencyKey: "", requestHash: "", accountId: "", asset: "", to: "", amount: "" };
+}
+
+export const CreateWithdrawalRequest: MessageFns<CreateWithdrawalRequest> = {
+  encode(message: CreateWithdrawalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.requestHash !== "") {
+      writer.uint32(26).string(message.requestHash);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(34).string(message.accountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.to !== "") {
+      writer.uint32(50).string(message.to);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWithdrawalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWithdrawalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateWithdrawalResponse(): CreateWithdrawalResponse {
+  return { withdrawal: undefined, created: false };
+}
+
+export const CreateWithdrawalResponse: MessageFns<CreateWithdrawalResponse> = {
+  encode(message: CreateWithdrawalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.withdrawal !== undefined) {
+      WithdrawalRecord.encode(message.withdrawal, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWithdrawalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWithdrawalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.withdrawal = WithdrawalRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListWithdrawalsRequest(): ListWithdrawalsRequest {
+  return { accountId: "", page: undefined };
+}
+
+export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
+  encode(message: ListWithdrawalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWithdrawalsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWithdrawalsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListWithdrawalsResponse(): ListWithdrawalsResponse {
+  return { withdrawals: [], page: undefined };
+}
+
+export const ListWithdrawalsResponse: MessageFns<ListWithdrawalsResponse> = {
+  encode(message: ListWithdrawalsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.withdrawals) {
+      WithdrawalRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWithdrawalsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWithdrawalsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.withdrawals.push(WithdrawalRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetWithdrawalRequest(): GetWithdrawalRequest {
+  return { clientId: "", withdrawalId: "" };
+}
+
+export const GetWithdrawalRequest: MessageFns<GetWithdrawalRequest> = {
+  encode(message: GetWithdrawalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.withdrawalId !== "") {
+      writer.uint32(18).string(message.withdrawalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWithdrawalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWithdrawalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCancelWithdrawalRequest(): CancelWithdrawalRequest {
+  return { clientId: "", withdrawalId: "" };
+}
+
+export const CancelWithdrawalRequest: MessageFns<CancelWithdrawalRequest> = {
+  encode(message: CancelWithdrawalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.withdrawalId !== "") {
+      writer.uint32(18).string(message.withdrawalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelWithdrawalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelWithdrawalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
 
 function createBaseBalance(): Balance {
   return { asset: "", available: "", frozen: "", pending: "" };
@@ -1458,6 +2133,54 @@ export const TransServiceService = {
       Buffer.from(ListDepositsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDepositsResponse => ListDepositsResponse.decode(value),
   },
+  /**
+   * Sent to the account's node: freezes amount + fee and queues the withdrawal for review.
+   * Idempotent on (client_id, idempotency_key).
+   */
+  createWithdrawal: {
+    path: "/wallet.v1.TransService/CreateWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateWithdrawalRequest): Buffer =>
+      Buffer.from(CreateWithdrawalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateWithdrawalRequest => CreateWithdrawalRequest.decode(value),
+    responseSerialize: (value: CreateWithdrawalResponse): Buffer =>
+      Buffer.from(CreateWithdrawalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateWithdrawalResponse => CreateWithdrawalResponse.decode(value),
+  },
+  /** The account's withdrawals, newest first. */
+  listWithdrawals: {
+    path: "/wallet.v1.TransService/ListWithdrawals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWithdrawalsRequest): Buffer =>
+      Buffer.from(ListWithdrawalsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWithdrawalsRequest => ListWithdrawalsRequest.decode(value),
+    responseSerialize: (value: ListWithdrawalsResponse): Buffer =>
+      Buffer.from(ListWithdrawalsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWithdrawalsResponse => ListWithdrawalsResponse.decode(value),
+  },
+  /** One withdrawal of the client, by id; any node answers (the gateway does not know the account yet). */
+  getWithdrawal: {
+    path: "/wallet.v1.TransService/GetWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWithdrawalRequest): Buffer => Buffer.from(GetWithdrawalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWithdrawalRequest => GetWithdrawalRequest.decode(value),
+    responseSerialize: (value: WithdrawalRecord): Buffer => Buffer.from(WithdrawalRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawalRecord => WithdrawalRecord.decode(value),
+  },
+  /** Sent to the account's node; only while pending_review (else WITHDRAWAL_NOT_CANCELLABLE). */
+  cancelWithdrawal: {
+    path: "/wallet.v1.TransService/CancelWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelWithdrawalRequest): Buffer =>
+      Buffer.from(CancelWithdrawalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelWithdrawalRequest => CancelWithdrawalRequest.decode(value),
+    responseSerialize: (value: WithdrawalRecord): Buffer => Buffer.from(WithdrawalRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawalRecord => WithdrawalRecord.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
@@ -1473,6 +2196,17 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   getTransfer: handleUnaryCall<GetTransferRequest, TransferRecord>;
   /** The account's deposits, newest first. */
   listDeposits: handleUnaryCall<ListDepositsRequest, ListDepositsResponse>;
+  /**
+   * Sent to the account's node: freezes amount + fee and queues the withdrawal for review.
+   * Idempotent on (client_id, idempotency_key).
+   */
+  createWithdrawal: handleUnaryCall<CreateWithdrawalRequest, CreateWithdrawalResponse>;
+  /** The account's withdrawals, newest first. */
+  listWithdrawals: handleUnaryCall<ListWithdrawalsRequest, ListWithdrawalsResponse>;
+  /** One withdrawal of the client, by id; any node answers (the gateway does not know the account yet). */
+  getWithdrawal: handleUnaryCall<GetWithdrawalRequest, WithdrawalRecord>;
+  /** Sent to the account's node; only while pending_review (else WITHDRAWAL_NOT_CANCELLABLE). */
+  cancelWithdrawal: handleUnaryCall<CancelWithdrawalRequest, WithdrawalRecord>;
 }
 
 export interface TransServiceClient extends Client1 {
@@ -1585,6 +2319,73 @@ export interface TransServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sent to the account's node: freezes amount + fee and queues the withdrawal for review.
+   * Idempotent on (client_id, idempotency_key).
+   */
+  createWithdrawal(
+    request: CreateWithdrawalRequest,
+    callback: (error: ServiceError | null, response: CreateWithdrawalResponse) => void,
+  ): ClientUnaryCall;
+  createWithdrawal(
+    request: CreateWithdrawalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateWithdrawalResponse) => void,
+  ): ClientUnaryCall;
+  createWithdrawal(
+    request: CreateWithdrawalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateWithdrawalResponse) => void,
+  ): ClientUnaryCall;
+  /** The account's withdrawals, newest first. */
+  listWithdrawals(
+    request: ListWithdrawalsRequest,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  listWithdrawals(
+    request: ListWithdrawalsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  listWithdrawals(
+    request: ListWithdrawalsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  /** One withdrawal of the client, by id; any node answers (the gateway does not know the account yet). */
+  getWithdrawal(
+    request: GetWithdrawalRequest,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  getWithdrawal(
+    request: GetWithdrawalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  getWithdrawal(
+    request: GetWithdrawalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  /** Sent to the account's node; only while pending_review (else WITHDRAWAL_NOT_CANCELLABLE). */
+  cancelWithdrawal(
+    request: CancelWithdrawalRequest,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  cancelWithdrawal(
+    request: CancelWithdrawalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  cancelWithdrawal(
+    request: CancelWithdrawalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
   ): ClientUnaryCall;
 }
 

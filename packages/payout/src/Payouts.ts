@@ -1,0 +1,593 @@
+import type { AssetRegistry, ChainSpec } from '@wallet/assets';
+import type { EvmAdapter } from '@wallet/chains';
+import { type Knex, withTransaction } from '@wallet/db';
+import { WalletError, isWalletError } from '@wallet/errors';
+import type { Logger } from '@wallet/logger';
+import { type EvmHotWallet, encodeErc20Transfer } from '@wallet/signer';
+import { type CrashPoint, type WithdrawalRow, noCrashPoints, transition } from '@wallet/withdrawals';
+import type { Redis } from 'ioredis';
+import type { ResponseRelay } from './ResponseRelay.js';
+import { allocateNonce, initNonceAllocator } from './allocateNonce.js';
+import { integrityProblems } from './integrity.js';
+import { queueResponse } from './queueResponse.js';
+import { AlertKind, raiseAlert } from './raiseAlert.js';
+
+/** One EVM chain signsrv pays out on. */
+export type PayoutChain = {
+  readonly spec: ChainSpec;
+  readonly adapter: EvmAdapter;
+  readonly wallet: EvmHotWallet;
+  /** The most signsrv will ever offer per gas (maxFeePerGas), however busy the chain. */
+  readonly maxFeePerGas: bigint;
+};
+
+/** Per asset, in base units: the largest single withdrawal, and the most approved per UTC day. */
+export type PayoutLimits = Readonly<Record<string, { readonly perWithdrawal?: bigint | undefined; readonly daily?: bigint | undefined }>>;
+
+export type PayoutsOptions = {
+  readonly db: Knex;
+  readonly redis: Redis;
+  /** The blockout_ctx hash key. */
+  readonly ctxKey: string;
+  readonly registry: AssetRegistry;
+  readonly chains: ReadonlyMap<string, PayoutChain>;
+  readonly limits: PayoutLimits;
+  readonly relay: ResponseRelay;
+  readonly log: Logger;
+  readonly crashPoint?: CrashPoint;
+  /** A transaction not mined after this long is replaced with higher fees (same nonce). @default 60_000 */
+  readonly bumpAfterMs?: number;
+  /** A sent transaction not yet mined is sent again this often (nodes drop pool entries). @default 15_000 */
+  readonly rebroadcastAfterMs?: number;
+  /** How much a replacement raises both fee fields, in percent (nodes want at least 10). @default 25 */
+  readonly bumpPercent?: number;
+  /** How often the sender looks for work. @default 1000 */
+  readonly intervalMs?: number;
+};
+
+/** A withdrawal under review, as auditors see it: always read from MySQL. */
+export type ReviewView = {
+  readonly withdrawalId: string;
+  readonly accountId: string;
+  readonly nodeId: string;
+  readonly chain: string;
+  readonly asset: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly fee: bigint;
+  readonly localhash: string;
+  readonly status: string;
+  readonly decision: 'approved' | 'rejected' | null;
+  readonly decidedBy: string | null;
+  readonly reason: string | null;
+  readonly txid: string | null;
+  readonly nonce: number | null;
+  readonly receivedAt: Date;
+  readonly createdAt: Date;
+};
+
+type TxRow = {
+  chain: string;
+  txid: string;
+  withdrawal_id: string;
+  attempt: number;
+  from_address: string;
+  nonce: string;
+  raw: string;
+  gas_limit: string;
+  max_fee_per_gas: string;
+  max_priority_fee_per_gas: string;
+  created_at: Date;
+  broadcast_at: Date | null;
+  last_broadcast_at: Date | null;
+};
+
+type ReviewRow = WithdrawalRow & {
+  decision: 'approved' | 'rejected' | null;
+  decided_by: string | null;
+  sr_reason: string | null;
+  received_at: Date;
+  tx_txid: string | null;
+  tx_nonce: string | null;
+};
+
+/**
+ * signsrv's payout desk: the review queue, the auditors' decisions, and the life of each approved withdrawal's
+ * transaction: signed (nonce from the MySQL allocator, stored with blockout_ctx before it leaves the process),
+ * broadcast, re-broadcast while unmined, replaced with higher fees (same nonce) when stuck.
+ *
+ * Nothing is voided once a signature exists: the withdrawal stays in flight, its funds frozen, until the chain
+ * mines one of its transactions (the scanner reports it; the owning transrv confirms or fails it).
+ */
+export class Payouts {
+  readonly #o: PayoutsOptions;
+  readonly #crash: CrashPoint;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> = Promise.resolve();
+  #stopped = false;
+  /** Withdrawals whose transaction could not be built (e.g. it would revert), with when that was last alarmed. */
+  readonly #alarmed = new Map<string, number>();
+
+  constructor(options: PayoutsOptions) {
+    this.#o = options;
+    this.#crash = options.crashPoint ?? noCrashPoints;
+  }
+
+  /** Records the hot wallet addresses for the scanners, and sets up each one's nonce allocator from its node. */
+  async init(): Promise<void> {
+    const { db, log } = this.#o;
+    for (const [chainId, c] of this.#o.chains) {
+      await db.raw(
+        `INSERT INTO hot_wallets (chain, address) VALUES (?, ?)
+         ON DUPLICATE KEY UPDATE address = VALUES(address), updated_at = CURRENT_TIMESTAMP(3)`,
+        [chainId, c.wallet.address],
+      );
+      const chainNonce = await c.adapter.nonceOf(c.wallet.address, 'latest');
+      const { next, chainAheadBy } = await initNonceAllocator(db, chainId, c.wallet.address, chainNonce);
+      if (chainAheadBy > 0) {
+        await raiseAlert(db, log, AlertKind.nonceAhead, null, {
+          chain: chainId,
+          address: c.wallet.address,
+          chainNonce,
+          aheadBy: chainAheadBy,
+        });
+      }
+      log.info({ chain: chainId, hotWallet: c.wallet.address, nextNonce: next }, 'hot wallet ready');
+    }
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#stopped) return;
+      this.#running = this.#running.then(() =>
+        this.tick().catch((error: unknown) => this.#o.log.error({ err: error }, 'payout sender pass failed; retrying')),
+      );
+    }, this.#o.intervalMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  // ------------------------------------------------------------------ review
+
+  /** Withdrawals received and waiting for a decision, oldest first. */
+  async listPending(limit: number, afterId?: string): Promise<ReviewView[]> {
+    const q = this.#reviewQuery().whereNull('r.decision').andWhere('w.status', 'pending_review').orderBy('r.withdrawal_id').limit(limit);
+    if (afterId) void q.andWhere('r.withdrawal_id', '>', afterId);
+    return (await q).map(toView);
+  }
+
+  /** @throws WalletError NOT_FOUND when signsrv has not received it */
+  async get(withdrawalId: string): Promise<ReviewView> {
+    const row = await this.#reviewQuery().where('r.withdrawal_id', withdrawalId).first();
+    if (!row) throw new WalletError('NOT_FOUND', 'no such withdrawal in the review queue', { details: { withdrawalId } });
+    return toView(row);
+  }
+
+  /**
+   * Approves a withdrawal and signs its transaction. The approval is one transaction: the withdrawal must still be
+   * pending_review (the same conditional UPDATE the client's cancel uses decides the race), its row must still hash
+   * to the localhash signsrv received, and the asset's limits must allow it. Signing follows at once; if it
+   * cannot happen now (node down, fees above the cap), the sender retries it.
+   * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, INTEGRITY_MISMATCH, LIMIT_EXCEEDED
+   */
+  async approve(auditor: string, withdrawalId: string): Promise<ReviewView> {
+    const { db, relay } = this.#o;
+    try {
+      await withTransaction(db, async (trx) => {
+        const { row } = await this.#lockForDecision(trx, withdrawalId);
+        await this.#checkLimits(trx, row);
+        const moved = await transition(trx, { withdrawalId, to: 'approved', actor: `auditor:${auditor}` });
+        if (moved === null) throw notReviewable(withdrawalId, row.status);
+        await trx('sign_requests')
+          .where({ withdrawal_id: withdrawalId })
+          .update({ decision: 'approved', decided_by: `auditor:${auditor}`, decided_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+        await queueResponse(trx, { type: 'approved', withdrawalId, nodeId: row.node_id, actor: `auditor:${auditor}` });
+      });
+    } catch (error) {
+      if (isWalletError(error, 'INTEGRITY_MISMATCH')) {
+        await raiseAlert(db, this.#o.log, AlertKind.integrityMismatch, withdrawalId, { fields: error.details['fields'], auditor });
+      }
+      throw error;
+    }
+    relay.kick();
+    this.#o.log.info({ withdrawalId, auditor }, 'withdrawal approved');
+    try {
+      await this.sign(withdrawalId);
+    } catch (error) {
+      this.#o.log.warn({ err: error, withdrawalId }, 'approved; signing deferred to the sender');
+    }
+    return this.get(withdrawalId);
+  }
+
+  /**
+   * Rejects a withdrawal with a reason; the owning transrv releases the funds when it applies the decision.
+   * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, VALIDATION_FAILED (no reason)
+   */
+  async reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
+    if (reason.trim().length === 0)
+      throw new WalletError('VALIDATION_FAILED', 'a rejection needs a reason', { details: { field: 'reason' } });
+    await withTransaction(this.#o.db, async (trx) => {
+      const { row } = await this.#lockForDecision(trx, withdrawalId, false);
+      await trx('sign_requests')
+        .where({ withdrawal_id: withdrawalId })
+        .update({ decision: 'rejected', decided_by: `auditor:${auditor}`, reason, decided_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      await queueResponse(trx, { type: 'rejected', withdrawalId, nodeId: row.node_id, reason, actor: `auditor:${auditor}` });
+    });
+    this.#o.relay.kick();
+    this.#o.log.info({ withdrawalId, auditor }, 'withdrawal rejected');
+    return this.get(withdrawalId);
+  }
+
+  async #lockForDecision(trx: Knex.Transaction, withdrawalId: string, checkIntegrity = true): Promise<{ row: WithdrawalRow }> {
+    const review = await trx('sign_requests')
+      .where({ withdrawal_id: withdrawalId })
+      .forUpdate()
+      .first<{ decision: string | null; localhash: string } | undefined>('decision', 'localhash');
+    if (!review) throw new WalletError('NOT_FOUND', 'no such withdrawal in the review queue', { details: { withdrawalId } });
+    const row = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).forUpdate().first();
+    if (!row) throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId } });
+    if (review.decision !== null) throw notReviewable(withdrawalId, review.decision);
+    if (row.status !== 'pending_review') throw notReviewable(withdrawalId, row.status);
+    if (checkIntegrity) {
+      const problems = integrityProblems(row, { localhash: review.localhash });
+      if (problems.length > 0) {
+        throw new WalletError('INTEGRITY_MISMATCH', 'the withdrawal no longer matches its localhash: not approved', {
+          details: { withdrawalId, fields: problems },
+        });
+      }
+    }
+    return { row };
+  }
+
+  async #checkLimits(trx: Knex.Transaction, row: WithdrawalRow): Promise<void> {
+    const limit = this.#o.limits[row.asset];
+    if (!limit) return;
+    const amount = BigInt(row.amount);
+    if (limit.perWithdrawal !== undefined && amount > limit.perWithdrawal) {
+      throw new WalletError('LIMIT_EXCEEDED', `above the per-withdrawal limit of ${row.asset}`, {
+        details: { asset: row.asset, limit: limit.perWithdrawal.toString(), kind: 'per_withdrawal' },
+      });
+    }
+    if (limit.daily === undefined) return;
+    const day = new Date().toISOString().slice(0, 10);
+    await trx.raw('INSERT IGNORE INTO approval_totals (asset, day, total) VALUES (?, ?, 0)', [row.asset, day]);
+    const [rows] = (await trx.raw('SELECT CAST(total AS CHAR) AS total FROM approval_totals WHERE asset = ? AND day = ? FOR UPDATE', [
+      row.asset,
+      day,
+    ])) as [{ total: string }[]];
+    const total = BigInt(rows[0]!.total);
+    if (total + amount > limit.daily) {
+      throw new WalletError('LIMIT_EXCEEDED', `above the daily limit of ${row.asset}`, {
+        details: { asset: row.asset, limit: limit.daily.toString(), approvedToday: total.toString(), kind: 'daily' },
+      });
+    }
+    await trx.raw('UPDATE approval_totals SET total = total + CAST(? AS DECIMAL(65,0)) WHERE asset = ? AND day = ?', [
+      amount.toString(),
+      row.asset,
+      day,
+    ]);
+  }
+
+  #reviewQuery() {
+    const { db } = this.#o;
+    return db('sign_requests as r')
+      .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
+      .leftJoin('nonce_assignments as n', 'n.withdrawal_id', 'r.withdrawal_id')
+      .leftJoin(
+        db.raw('(SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) AS la'),
+        'la.withdrawal_id',
+        'r.withdrawal_id',
+      )
+      .leftJoin('withdrawal_txs as t', function () {
+        this.on('t.withdrawal_id', '=', 'la.withdrawal_id').andOn('t.attempt', '=', 'la.attempt');
+      })
+      .select<ReviewRow[]>(
+        'w.*',
+        'r.decision',
+        'r.decided_by',
+        'r.reason as sr_reason',
+        'r.received_at',
+        't.txid as tx_txid',
+        'n.nonce as tx_nonce',
+      );
+  }
+
+  // ------------------------------------------------------------------ signing and sending
+
+  /**
+   * Builds, signs and stores the transaction of an approved withdrawal, then sends it. Re-reads the withdrawal
+   * from MySQL and re-checks it against its localhash (and the one signsrv received) inside the signing
+   * transaction. The signed transaction, its nonce and the `signed` report commit together; blockout_ctx is
+   * written before the transaction leaves the process. Does nothing when it is already signed.
+   */
+  async sign(withdrawalId: string): Promise<void> {
+    const { db, log } = this.#o;
+    const w = await db<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).first();
+    if (!w || w.status !== 'approved') return;
+    if (await db('withdrawal_txs').where({ withdrawal_id: withdrawalId }).first()) return;
+    const chain = this.#chain(w.chain);
+    const call = this.#call(w);
+    const gasLimit = await this.#gasLimit(chain, call);
+    const fees = await this.#fees(chain);
+
+    const tx = await withTransaction(db, async (trx) => {
+      const row = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).forUpdate().first();
+      if (!row || row.status !== 'approved') return null;
+      if (await trx('withdrawal_txs').where({ withdrawal_id: withdrawalId }).first()) return null;
+      const review = await trx('sign_requests')
+        .where({ withdrawal_id: withdrawalId })
+        .first<{ localhash: string; decision: string | null }>();
+      const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
+      if (review?.decision !== 'approved') problems.push('decision');
+      if (problems.length > 0) {
+        throw new WalletError('INTEGRITY_MISMATCH', 'the withdrawal no longer matches its localhash: not signed', {
+          details: { withdrawalId, fields: problems },
+        });
+      }
+      const nonce = await allocateNonce(trx, w.chain, chain.wallet.address, withdrawalId);
+      const signed = chain.wallet.signEip1559({
+        chainId: chain.adapter.evmChainId,
+        nonce,
+        to: call.to,
+        value: call.value,
+        data: call.data,
+        gasLimit,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      const txRow = {
+        chain: w.chain,
+        txid: signed.txid,
+        withdrawal_id: withdrawalId,
+        attempt: 0,
+        from_address: chain.wallet.address,
+        nonce: String(nonce),
+        raw: signed.raw,
+        gas_limit: gasLimit.toString(),
+        max_fee_per_gas: fees.maxFeePerGas.toString(),
+        max_priority_fee_per_gas: fees.maxPriorityFeePerGas.toString(),
+      };
+      await trx('withdrawal_txs').insert(txRow);
+      await queueResponse(trx, { type: 'signed', withdrawalId, nodeId: row.node_id, txid: signed.txid });
+      return { ...txRow, created_at: new Date(), broadcast_at: null, last_broadcast_at: null };
+    }).catch(async (error: unknown) => {
+      if (isWalletError(error, 'INTEGRITY_MISMATCH')) {
+        await raiseAlert(db, log, AlertKind.integrityMismatch, withdrawalId, { fields: error.details['fields'] });
+      }
+      throw error;
+    });
+    if (!tx) return;
+    this.#o.relay.kick();
+    log.info({ withdrawalId, txid: tx.txid, nonce: Number(tx.nonce) }, 'withdrawal signed');
+    this.#crash('signsrv.after_sign');
+    await this.#send(tx, w.localhash, w.node_id);
+  }
+
+  /** Puts the transaction in blockout_ctx, sends it to the node, then records that it was sent. */
+  async #send(tx: TxRow, localhash: string, nodeId: string): Promise<void> {
+    const { db, redis, ctxKey, log } = this.#o;
+    const chain = this.#chain(tx.chain);
+    await redis.hset(ctxKey, tx.txid, localhash);
+    try {
+      await chain.adapter.broadcast(tx.raw);
+    } catch (error) {
+      if (isWalletError(error, 'CONFLICT') && error.details['reason'] === 'nonce_used') {
+        // The nonce is used on chain: by one of this withdrawal's transactions (the scanner will report it), or
+        // by something signsrv did not sign.
+        if (await this.#anyAttemptMined(tx)) return;
+        await raiseAlert(db, log, AlertKind.nonceUsedElsewhere, tx.withdrawal_id, {
+          chain: tx.chain,
+          nonce: Number(tx.nonce),
+          txid: tx.txid,
+        });
+        return;
+      }
+      throw error;
+    }
+    this.#crash('signsrv.after_broadcast');
+    await withTransaction(db, async (trx) => {
+      await trx('withdrawal_txs')
+        .where({ chain: tx.chain, txid: tx.txid })
+        .update({
+          broadcast_at: trx.raw('COALESCE(broadcast_at, CURRENT_TIMESTAMP(3))'),
+          last_broadcast_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+        });
+      if (tx.broadcast_at === null) await queueResponse(trx, { type: 'broadcast', withdrawalId: tx.withdrawal_id, nodeId, txid: tx.txid });
+    });
+    this.#o.relay.kick();
+    if (tx.broadcast_at === null) log.info({ withdrawalId: tx.withdrawal_id, txid: tx.txid, attempt: tx.attempt }, 'withdrawal broadcast');
+  }
+
+  async #anyAttemptMined(tx: TxRow): Promise<boolean> {
+    const attempts = await this.#o.db<TxRow>('withdrawal_txs').where({ withdrawal_id: tx.withdrawal_id });
+    const chain = this.#chain(tx.chain);
+    for (const a of attempts) if (await chain.adapter.receipt(a.txid)) return true;
+    return false;
+  }
+
+  /**
+   * One pass of the sender: signs approved withdrawals that have no transaction yet (a crash or an unreachable
+   * node came between approval and signing); sends signed transactions not yet sent; re-sends unmined ones; and
+   * replaces those stuck longer than `bumpAfterMs` with a fee-bumped transaction of the same nonce.
+   */
+  async tick(): Promise<void> {
+    const { db, log } = this.#o;
+    const unsigned = await db('withdrawals as w')
+      .leftJoin('withdrawal_txs as t', 't.withdrawal_id', 'w.id')
+      .where('w.status', 'approved')
+      .whereNull('t.txid')
+      .limit(50)
+      .pluck<string[]>('w.id');
+    for (const id of unsigned) {
+      try {
+        await this.sign(id);
+      } catch (error) {
+        this.#alarmOnce(id, error);
+      }
+    }
+
+    // The latest transaction of every withdrawal in flight that the scanner has not seen mined.
+    const [latest] = (await db.raw(
+      `SELECT t.*, w.localhash, w.node_id FROM withdrawal_txs t
+       JOIN (SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) la
+         ON la.withdrawal_id = t.withdrawal_id AND la.attempt = t.attempt
+       JOIN withdrawals w ON w.id = t.withdrawal_id
+       WHERE w.status IN ('approved', 'signed', 'broadcast')
+         AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.withdrawal_id = t.withdrawal_id)
+       ORDER BY t.created_at LIMIT 200`,
+    )) as [(TxRow & { localhash: string; node_id: string })[]];
+    const now = Date.now();
+    for (const tx of latest) {
+      try {
+        if (tx.broadcast_at === null) {
+          await this.#send(tx, tx.localhash, tx.node_id);
+        } else if (now - tx.created_at.getTime() >= (this.#o.bumpAfterMs ?? 60_000)) {
+          if (!(await this.#anyAttemptMined(tx))) await this.#bump(tx);
+        } else if (now - (tx.last_broadcast_at ?? tx.broadcast_at).getTime() >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
+          await this.#send(tx, tx.localhash, tx.node_id);
+        }
+      } catch (error) {
+        log.warn({ err: error, withdrawalId: tx.withdrawal_id, txid: tx.txid }, 'sending failed; retrying');
+      }
+    }
+  }
+
+  /** Replaces a stuck transaction: same nonce, gas and call, fees raised by bumpPercent (at least the market's). */
+  async #bump(tx: TxRow & { localhash: string; node_id: string }): Promise<void> {
+    const { db, log } = this.#o;
+    const chain = this.#chain(tx.chain);
+    const percent = BigInt(this.#o.bumpPercent ?? 25);
+    const market = await this.#fees(chain).catch(() => null);
+    const raise = (v: string) => (BigInt(v) * (100n + percent) + 99n) / 100n;
+    let priority = raise(tx.max_priority_fee_per_gas);
+    let maxFee = raise(tx.max_fee_per_gas);
+    if (market && market.maxPriorityFeePerGas > priority) priority = market.maxPriorityFeePerGas;
+    if (market && market.maxFeePerGas > maxFee) maxFee = market.maxFeePerGas;
+    if (maxFee > chain.maxFeePerGas) maxFee = chain.maxFeePerGas;
+    if (priority > maxFee) priority = maxFee;
+    // Nodes replace a pooled transaction only for at least 10 % more on both fields.
+    const minimum = (v: string) => (BigInt(v) * 110n + 99n) / 100n;
+    if (maxFee < minimum(tx.max_fee_per_gas) || priority < minimum(tx.max_priority_fee_per_gas)) {
+      log.warn(
+        { withdrawalId: tx.withdrawal_id, txid: tx.txid, cap: chain.maxFeePerGas.toString() },
+        'stuck, but the fee cap allows no bump',
+      );
+      return;
+    }
+    const w = await db<WithdrawalRow>('withdrawals').where({ id: tx.withdrawal_id }).first();
+    if (!w) return;
+    const call = this.#call(w);
+    const next = await withTransaction(db, async (trx) => {
+      const [rows] = (await trx.raw('SELECT MAX(attempt) AS attempt FROM withdrawal_txs WHERE withdrawal_id = ? FOR UPDATE', [
+        tx.withdrawal_id,
+      ])) as [{ attempt: number }[]];
+      if (rows[0]?.attempt !== tx.attempt) return null; // someone else bumped it meanwhile
+      const signed = chain.wallet.signEip1559({
+        chainId: chain.adapter.evmChainId,
+        nonce: Number(tx.nonce),
+        to: call.to,
+        value: call.value,
+        data: call.data,
+        gasLimit: BigInt(tx.gas_limit),
+        maxFeePerGas: maxFee,
+        maxPriorityFeePerGas: priority,
+      });
+      const row = {
+        chain: tx.chain,
+        txid: signed.txid,
+        withdrawal_id: tx.withdrawal_id,
+        attempt: tx.attempt + 1,
+        from_address: tx.from_address,
+        nonce: tx.nonce,
+        raw: signed.raw,
+        gas_limit: tx.gas_limit,
+        max_fee_per_gas: maxFee.toString(),
+        max_priority_fee_per_gas: priority.toString(),
+      };
+      await trx('withdrawal_txs').insert(row);
+      return { ...row, created_at: new Date(), broadcast_at: null, last_broadcast_at: null };
+    });
+    if (!next) return;
+    log.warn(
+      { withdrawalId: tx.withdrawal_id, replaced: tx.txid, txid: next.txid, nonce: Number(tx.nonce) },
+      'stuck transaction replaced with a fee bump',
+    );
+    await this.#send(next, tx.localhash, tx.node_id);
+  }
+
+  #alarmOnce(withdrawalId: string, error: unknown): void {
+    const last = this.#alarmed.get(withdrawalId) ?? 0;
+    if (Date.now() - last < 60_000) return;
+    this.#alarmed.set(withdrawalId, Date.now());
+    void raiseAlert(this.#o.db, this.#o.log, AlertKind.sendRefused, withdrawalId, {
+      code: isWalletError(error) ? error.code : 'INTERNAL',
+      reason: isWalletError(error) ? (error.details['reason'] ?? null) : null,
+      message: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+    }).catch(() => {});
+  }
+
+  #chain(chainId: string): PayoutChain {
+    const chain = this.#o.chains.get(chainId);
+    if (!chain) throw new WalletError('UNSUPPORTED_CHAIN', `signsrv does not pay out on ${chainId}`, { details: { chain: chainId } });
+    return chain;
+  }
+
+  /** The call that pays a withdrawal: a value transfer, or the token's transfer(to, amount). */
+  #call(w: WithdrawalRow): { to: string; value: bigint; data: string } {
+    const asset = this.#o.registry.asset(w.asset);
+    if (asset.contract === undefined) return { to: w.to_address, value: BigInt(w.amount), data: '0x' };
+    return { to: asset.contract, value: 0n, data: encodeErc20Transfer(w.to_address, BigInt(w.amount)) };
+  }
+
+  /** The estimate with a 20 % margin (a plain value transfer to an account needs exactly 21000). */
+  async #gasLimit(chain: PayoutChain, call: { to: string; value: bigint; data: string }): Promise<bigint> {
+    const estimate = await chain.adapter.estimateGas({ from: chain.wallet.address, to: call.to, value: call.value, data: call.data });
+    if (estimate === 21_000n && call.data === '0x') return estimate;
+    return (estimate * 12n) / 10n;
+  }
+
+  /** EIP-1559 fees now, capped. @throws WalletError UNAVAILABLE when the base fee alone is above the cap (wait) */
+  async #fees(chain: PayoutChain): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const estimate = await chain.adapter.feeEstimate();
+    if (estimate.baseFeePerGas >= chain.maxFeePerGas) {
+      throw new WalletError('UNAVAILABLE', 'the base fee is above the fee cap: waiting', {
+        details: { baseFeePerGas: estimate.baseFeePerGas.toString(), cap: chain.maxFeePerGas.toString() },
+      });
+    }
+    const maxFeePerGas = estimate.maxFeePerGas < chain.maxFeePerGas ? estimate.maxFeePerGas : chain.maxFeePerGas;
+    const maxPriorityFeePerGas = estimate.maxPriorityFeePerGas < maxFeePerGas ? estimate.maxPriorityFeePerGas : maxFeePerGas;
+    return { maxFeePerGas, maxPriorityFeePerGas };
+  }
+}
+
+function notReviewable(withdrawalId: string, state: string): WalletError {
+  return new WalletError('WITHDRAWAL_NOT_REVIEWABLE', `the withdrawal is ${state}, not awaiting review`, {
+    details: { withdrawalId, state },
+  });
+}
+
+function toView(r: ReviewRow): ReviewView {
+  return {
+    withdrawalId: r.id,
+    accountId: r.account_id,
+    nodeId: r.node_id,
+    chain: r.chain,
+    asset: r.asset,
+    to: r.to_address,
+    amount: BigInt(r.amount),
+    fee: BigInt(r.fee),
+    localhash: r.localhash,
+    status: r.status,
+    decision: r.decision,
+    decidedBy: r.decided_by,
+    reason: r.sr_reason,
+    txid: r.tx_txid,
+    nonce: r.tx_nonce === null ? null : Number(r.tx_nonce),
+    receivedAt: r.received_at,
+    createdAt: r.created_at,
+  };
+}

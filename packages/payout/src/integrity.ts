@@ -1,0 +1,38 @@
+import { type BlockoutRequest, type WithdrawalRow, computeLocalhash } from '@wallet/withdrawals';
+
+/**
+ * Recomputes a withdrawal's localhash from its row in MySQL.
+ * @returns the fields that disagree: `localhash` when the row no longer hashes to its stored localhash (the row
+ * was altered), and each field of `expected` (a blockout_req, or the hash signsrv received) that differs from it
+ */
+export function integrityProblems(row: WithdrawalRow, expected?: Partial<BlockoutRequest>): string[] {
+  const recomputed = computeLocalhash({
+    id: row.id,
+    accountId: row.account_id,
+    chain: row.chain,
+    asset: row.asset,
+    to: row.to_address,
+    amount: BigInt(row.amount),
+    fee: BigInt(row.fee),
+  });
+  const problems: string[] = [];
+  if (recomputed !== row.localhash) problems.push('localhash');
+  if (!expected) return problems;
+  const actual: Record<string, string> = {
+    withdrawalId: row.id,
+    nodeId: row.node_id,
+    accountId: row.account_id,
+    chain: row.chain,
+    asset: row.asset,
+    to: row.to_address,
+    amount: row.amount,
+    fee: row.fee,
+    localhash: recomputed,
+  };
+  for (const [field, value] of Object.entries(expected)) {
+    if (field === 'v' || value === undefined) continue;
+    const given = typeof value === 'bigint' ? value.toString() : String(value);
+    if (actual[field] !== given && !problems.includes(field)) problems.push(field);
+  }
+  return problems;
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { entropyToMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { HDNodeWallet } from 'ethers';
+import { describe, expect, it } from 'vitest';
+import { SeedVault, evmHotWalletPath } from './SeedVault.js';
+
+const mnemonic = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+const zeroEntropy = new Uint8Array(16);
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+describe('SeedVault', () => {
+  it("derives the hot wallet at m/44'/60'/1'/0/0 by default, as ethers does from the mnemonic", () => {
+    expect(evmHotWalletPath).toBe("m/44'/60'/1'/0/0");
+    const wallet = new SeedVault(zeroEntropy).evmHotWallet();
+    expect(wallet.path).toBe("m/44'/60'/1'/0/0");
+    expect(wallet.address).toBe(HDNodeWallet.fromPhrase(mnemonic, undefined, "m/44'/60'/1'/0/0").address);
+    // and not the deposit account's first address
+    expect(wallet.address).not.toBe(HDNodeWallet.fromPhrase(mnemonic, undefined, "m/44'/60'/0'/0/0").address);
+  });
+
+  it.each(["m/44'/60'/0'/0/0", "m/44'/60'/0'/0/7", "m/44'/60'/1'/0/1", "m/44'/60'/2147483647'/1/2147483647", 'm/0'])(
+    'derives %s as ethers does, from 16 and 32 random bytes',
+    (path) => {
+      for (const entropy of [Uint8Array.from(randomBytes(16)), Uint8Array.from(randomBytes(32))]) {
+        const phrase = entropyToMnemonic(entropy, wordlist);
+        expect(new SeedVault(entropy).evmHotWallet(path).address).toBe(HDNodeWallet.fromPhrase(phrase, undefined, path).address);
+      }
+    },
+  );
+
+  it('has the BIP32 master fingerprint of the seed', () => {
+    expect(new SeedVault(zeroEntropy).fingerprint).toBe('73c5da0a');
+    const entropy = Uint8Array.from(randomBytes(32));
+    const master = HDNodeWallet.fromPhrase(entropyToMnemonic(entropy, wordlist), undefined, 'm');
+    expect(`0x${new SeedVault(entropy).fingerprint}`).toBe(master.fingerprint);
+  });
+
+  it('keeps its own copy of the entropy', () => {
+    const entropy = Uint8Array.from(randomBytes(16));
+    const vault = new SeedVault(entropy);
+    const address = vault.evmHotWallet().address;
+    entropy.fill(0);
+    expect(vault.evmHotWallet().address).toBe(address);
+  });
+
+  it('refuses to derive once wiped, and keeps its fingerprint', () => {
+    const vault = new SeedVault(zeroEntropy);
+    const wallet = vault.evmHotWallet();
+    vault.wipe();
+    expect(() => vault.evmHotWallet()).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(vault.fingerprint).toBe('73c5da0a');
+    expect(wallet.address).toMatch(/^0x/); // wallets derived earlier hold their own key
+  });
+
+  it.each([
+    "m/44'/60'/1'/0/x",
+    "44'/60'/1'/0/0",
+    'M/0',
+    'm//0',
+    'm/0/',
+    "m/0''",
+    'm/2147483648',
+    "m/2147483648'",
+    'm/-1',
+    'm/0h',
+    '',
+    ' m/0',
+  ])('refuses the derivation path %j', (path) => {
+    expect(() => new SeedVault(zeroEntropy).evmHotWallet(path)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  it.each([[new Uint8Array(20)], [new Uint8Array(64)], ['00'.repeat(16)], [undefined]])('refuses entropy %#', (entropy) => {
+    expect(() => new SeedVault(entropy as Uint8Array)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  it('shows its fingerprint only to JSON.stringify and util.inspect', () => {
+    for (const entropy of [zeroEntropy, Uint8Array.from(randomBytes(16)), Uint8Array.from(randomBytes(32))]) {
+      const vault = new SeedVault(entropy);
+      const words = entropyToMnemonic(entropy, wordlist).split(' ');
+      const privateKey = HDNodeWallet.fromPhrase(words.join(' '), undefined, evmHotWalletPath).privateKey.slice(2);
+      expect(JSON.parse(JSON.stringify(vault))).toEqual({ fingerprint: vault.fingerprint });
+      const shown = [
+        JSON.stringify(vault),
+        JSON.stringify({ vault }),
+        inspect(vault, { showHidden: true, depth: Infinity }),
+        inspect({ nested: { vault } }),
+      ].join('\n');
+      expect(shown).toContain(vault.fingerprint);
+      expect(shown).not.toContain(hex(entropy));
+      expect(shown).not.toContain(privateKey);
+      for (let i = 0; i + 1 < words.length; i++) expect(shown).not.toContain(`${words[i]} ${words[i + 1]}`);
+      expect(inspect(vault)).toBe(`SeedVault { fingerprint: '${vault.fingerprint}' }`);
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { inspect, type InspectOptions } from 'node:util';
+import { WalletError } from '@wallet/errors';
+import { derivePrivateKey } from './derivePrivateKey.js';
+import { EvmHotWallet } from './EvmHotWallet.js';
+import { masterFingerprint } from './masterFingerprint.js';
+import { assertEntropy, seedFromEntropy } from './seedFromEntropy.js';
+
+/**
+ * Where the EVM hot wallet's key is derived: BIP44 coin type 60', account 1'. Account 0' (`m/44'/60'/0'`) is the
+ * deposit addresses' account, whose extended public key accountsrv holds; the hot wallet is kept out of it so that no
+ * deposit index can ever collide with it.
+ */
+export const evmHotWalletPath = "m/44'/60'/1'/0/0";
+
+/**
+ * The wallet's seed, as BIP39 entropy, opened from the keystore by {@link openKeystore}. The entropy sits in a private
+ * field and never leaves: keys are derived from it on demand. `JSON.stringify` and `util.inspect` (console.log,
+ * loggers) show the fingerprint only.
+ */
+export class SeedVault {
+  readonly #entropy: Uint8Array;
+  readonly #fingerprint: string;
+  #wiped = false;
+
+  /**
+   * @param entropy 16 or 32 bytes of BIP39 entropy; copied, so the caller should zero its own copy
+   * @throws WalletError VALIDATION_FAILED for entropy of another length (it is not echoed)
+   */
+  constructor(entropy: Uint8Array) {
+    assertEntropy(entropy);
+    this.#entropy = Uint8Array.from(entropy);
+    this.#fingerprint = masterFingerprint(this.#entropy);
+  }
+
+  /** BIP32 master key fingerprint of the seed, 8 hex characters (public: lets an operator check which seed is loaded). */
+  get fingerprint(): string {
+    return this.#fingerprint;
+  }
+
+  /**
+   * Derives an EVM signing key; the seed and every intermediate key are zeroed afterwards.
+   * @param path BIP32 path @default evmHotWalletPath (`m/44'/60'/1'/0/0`)
+   * @returns the wallet holding the key at `path`
+   * @throws WalletError VALIDATION_FAILED for a bad path, INTERNAL once the vault is wiped
+   */
+  evmHotWallet(path: string = evmHotWalletPath): EvmHotWallet {
+    if (this.#wiped) throw new WalletError('INTERNAL', 'seed vault has been wiped', { details: { fingerprint: this.#fingerprint } });
+    const seed = seedFromEntropy(this.#entropy);
+    let key: Uint8Array | undefined;
+    try {
+      key = derivePrivateKey(seed, path);
+      return new EvmHotWallet(key, path);
+    } finally {
+      seed.fill(0);
+      key?.fill(0);
+    }
+  }
+
+  /** Zeroes the entropy; the vault refuses to derive afterwards. Wallets already derived keep their own key copy. */
+  wipe(): void {
+    this.#entropy.fill(0);
+    this.#wiped = true;
+  }
+
+  /** @returns the fingerprint only: JSON of the vault never carries the seed */
+  toJSON(): { fingerprint: string } {
+    return { fingerprint: this.#fingerprint };
+  }
+
+  /** What `util.inspect` and `console.log` show: the fingerprint only. */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `SeedVault ${inspect(this.toJSON(), options)}`;
+  }
+}

@@ -1,0 +1,10 @@
+export { type KeyProtector } from './keyProtector.js';
+export { type KeystoreFile, type KeystoreKdf } from './keystoreFile.js';
+export { type SealKeystoreOptions, sealKeystore } from './sealKeystore.js';
+export { openKeystore } from './openKeystore.js';
+export { parseKek } from './parseKek.js';
+export { SeedVault, evmHotWalletPath } from './SeedVault.js';
+export { EvmHotWallet } from './EvmHotWallet.js';
+export { type Eip1559Tx, type SignedEvmTransaction } from './eip1559Tx.js';
+export { encodeErc20Transfer } from './encodeErc20Transfer.js';
+export { selfTestEvmSigner } from './selfTestEvmSigner.js';

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseKek } from './parseKek.js';
+
+const hex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+
+describe('parseKek', () => {
+  it('parses 64 hex characters in either case into 32 bytes', () => {
+    expect(Buffer.from(parseKek(hex)).toString('hex')).toBe(hex);
+    expect(Buffer.from(parseKek(hex.toUpperCase())).toString('hex')).toBe(hex);
+    expect(parseKek(hex)).toBeInstanceOf(Uint8Array);
+  });
+
+  it.each([
+    ['63 characters', hex.slice(1)],
+    ['65 characters', `${hex}0`],
+    ['a 0x prefix', `0x${hex}`],
+    ['a non-hex character', `${hex.slice(1)}g`],
+    ['a trailing newline', `${hex}\n`],
+    ['an empty string', ''],
+  ])('refuses %s, without echoing it', (_, bad) => {
+    let error: unknown;
+    try {
+      parseKek(bad);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toEqual(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    const shown = JSON.stringify(error) + (error as Error).message;
+    expect(shown).not.toContain(hex.slice(1, 30));
+  });
+
+  it('refuses a value that is not a string', () => {
+    expect(() => parseKek(undefined as unknown as string)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});

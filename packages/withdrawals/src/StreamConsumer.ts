@@ -1,0 +1,128 @@
+import type { Logger } from '@wallet/logger';
+import type { Redis } from 'ioredis';
+
+export type StreamConsumerOptions = {
+  /** A connection of its own: blocking reads hold it. Closed by {@link StreamConsumer.stop}. */
+  readonly redis: Redis;
+  readonly stream: string;
+  readonly group: string;
+  /** Stable across restarts (the node id, the service name), so a restarted process finds its pending entries. */
+  readonly consumer: string;
+  /**
+   * Handles one entry's `m` field. Resolve only after the effect is committed (the entry is acknowledged then);
+   * throw to leave it pending (it is retried). An entry without a message field is acknowledged and skipped.
+   */
+  readonly handle: (message: string, entryId: string) => Promise<void>;
+  readonly log: Logger;
+  /** @default 100 */
+  readonly batch?: number;
+  /** @default 1000 */
+  readonly blockMs?: number;
+};
+
+type Entries = [id: string, fields: string[] | null][];
+
+/**
+ * Reads a Redis stream in a consumer group with at-least-once delivery: an entry is acknowledged (XACK) only after
+ * its handler resolved, that is after the MySQL commit. Entries this consumer read but did not acknowledge (it
+ * crashed between read and commit) are read again first on every start, and after any failure (its own pending
+ * entries list). A vanished group or stream (Redis restarted empty, FLUSHALL) is re-created; what was lost in
+ * Redis is re-sent by the senders' MySQL outboxes, so nothing depends on Redis keeping anything.
+ */
+export class StreamConsumer {
+  readonly #o: StreamConsumerOptions;
+  #stopped = false;
+  #running: Promise<void> | undefined;
+  /** Whether this consumer's pending entries must be read again before new ones. */
+  #pending = true;
+
+  constructor(options: StreamConsumerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#o.redis.disconnect();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    const { log } = this.#o;
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        const progressed = await this.#step();
+        failures = 0;
+        if (!progressed && this.#pending) await sleep(500);
+      } catch (error) {
+        if (this.#stopped) break;
+        if (/NOGROUP/.test(String((error as Error).message))) {
+          await this.#createGroup().catch((e: unknown) => log.warn({ err: e }, 'could not create the consumer group'));
+          continue;
+        }
+        failures++;
+        this.#pending = true;
+        log.error({ err: error, stream: this.#o.stream }, 'stream consumer failed; retrying');
+        await sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
+      }
+    }
+  }
+
+  /** @returns whether any entry was handled */
+  async #step(): Promise<boolean> {
+    const { redis, stream, group, consumer } = this.#o;
+    const fromPending = this.#pending;
+    const count = this.#o.batch ?? 100;
+    // ioredis types each argument list separately: the blocking read and the pending-entries read are two calls.
+    // A pending entry trimmed from the stream comes back with null fields, which ioredis' types do not show.
+    const reply: [string, Entries][] | null = fromPending
+      ? await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '0')
+      : await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', this.#o.blockMs ?? 1000, 'STREAMS', stream, '>');
+    const entries = reply?.[0]?.[1] ?? [];
+    if (fromPending && entries.length === 0) {
+      this.#pending = false;
+      return false;
+    }
+    let handled = 0;
+    let failed = false;
+    for (const [id, fields] of entries) {
+      const message = fields ? fieldValue(fields, 'm') : undefined;
+      if (message !== undefined) {
+        try {
+          await this.#o.handle(message, id);
+        } catch (error) {
+          failed = true;
+          this.#o.log.error({ err: error, entryId: id, stream }, 'message handling failed; left pending for a retry');
+          continue;
+        }
+      }
+      await redis.xack(stream, group, id);
+      handled++;
+    }
+    if (failed) this.#pending = true;
+    return handled > 0;
+  }
+
+  async #createGroup(): Promise<void> {
+    const { redis, stream, group, log } = this.#o;
+    try {
+      // From the start of whatever the stream holds: handlers are idempotent, and senders re-send anyway.
+      await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+      log.info({ stream, group }, 'consumer group created');
+    } catch (error) {
+      if (!/BUSYGROUP/.test(String((error as Error).message))) throw error;
+    }
+    this.#pending = true;
+  }
+}
+
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

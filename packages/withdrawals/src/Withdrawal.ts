@@ -1,0 +1,73 @@
+import type { WithdrawalStatus } from './WithdrawalStatus.js';
+
+/** A withdrawal as the ledger keeps it. Amounts in the asset's base units. */
+export type Withdrawal = {
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  readonly nodeId: string;
+  readonly chain: string;
+  readonly asset: string;
+  /** The destination in the chain's canonical form (EIP-55 for EVM chains). */
+  readonly to: string;
+  readonly amount: bigint;
+  /** The withdrawal fee charged to the user (frozen with the amount; income when confirmed). */
+  readonly fee: bigint;
+  readonly localhash: string;
+  readonly status: WithdrawalStatus;
+  readonly reason: string | null;
+  readonly txid: string | null;
+  /** Native base units the chain burned for it (confirmed or failed); paid by the wallet. */
+  readonly networkFee: bigint | null;
+  readonly blockNumber: number | null;
+  readonly blockHash: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+};
+
+/** A row of the withdrawals table, as mysql2 returns it. */
+export type WithdrawalRow = {
+  id: string;
+  client_id: string;
+  account_id: string;
+  node_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  chain: string;
+  asset: string;
+  to_address: string;
+  amount: string;
+  fee: string;
+  localhash: string;
+  status: WithdrawalStatus;
+  reason: string | null;
+  txid: string | null;
+  network_fee: string | null;
+  block_number: string | number | null;
+  block_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export function withdrawalFromRow(row: WithdrawalRow): Withdrawal {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    accountId: row.account_id,
+    nodeId: row.node_id,
+    chain: row.chain,
+    asset: row.asset,
+    to: row.to_address,
+    amount: BigInt(row.amount),
+    fee: BigInt(row.fee),
+    localhash: row.localhash,
+    status: row.status,
+    reason: row.reason,
+    txid: row.txid,
+    networkFee: row.network_fee === null ? null : BigInt(row.network_fee),
+    blockNumber: row.block_number === null ? null : Number(row.block_number),
+    blockHash: row.block_hash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,87 @@
+import { type Knex, withTransaction } from '@wallet/db';
+import type { WithdrawalRow } from './Withdrawal.js';
+import { type CrashPoint, noCrashPoints } from './crashPoint.js';
+import type { BlockoutResponse } from './messages.js';
+import { releaseWithdrawal } from './releaseWithdrawal.js';
+import { transition } from './transition.js';
+
+export type ResponseOutcome = 'applied' | 'unchanged' | 'unverified' | 'unknown';
+
+/**
+ * Applies one blockout_rsp message on the node that owns the withdrawal, in one MySQL transaction. The message is
+ * only a hint: each effect is checked against what signsrv recorded in MySQL before it is applied (a rejection
+ * against its decision, a signed or broadcast report against its stored transaction), so a forged or altered Redis
+ * entry can change nothing. Idempotent and order-insensitive: transitions only move forward.
+ * @returns `applied`; `unchanged` (already applied, or overtaken); `unverified` (MySQL does not back the message:
+ * ignored); `unknown` (no such withdrawal on this node)
+ */
+export async function applyResponse(
+  db: Knex,
+  nodeId: string,
+  msg: BlockoutResponse,
+  crashPoint: CrashPoint = noCrashPoints,
+): Promise<ResponseOutcome> {
+  return withTransaction(db, async (trx) => {
+    const w = await trx<WithdrawalRow>('withdrawals').where({ id: msg.withdrawalId, node_id: nodeId }).forUpdate().first();
+    if (!w) return 'unknown';
+    const outcome = await apply(trx, nodeId, w, msg);
+    crashPoint('transrv.rsp.before_commit');
+    return outcome;
+  });
+}
+
+async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, msg: BlockoutResponse): Promise<ResponseOutcome> {
+  const review = await trx('sign_requests')
+    .where({ withdrawal_id: w.id })
+    .first<{ decision: 'approved' | 'rejected' | null; decided_by: string | null; reason: string | null } | undefined>(
+      'decision',
+      'decided_by',
+      'reason',
+    );
+  switch (msg.type) {
+    case 'received':
+    case 'approved': {
+      if (!review) return 'unverified';
+      const acked = await trx('withdrawal_outbox')
+        .where({ withdrawal_id: w.id })
+        .whereNull('acked_at')
+        .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      return acked > 0 ? 'applied' : 'unchanged';
+    }
+    case 'rejected': {
+      if (review?.decision !== 'rejected') return 'unverified';
+      await trx('withdrawal_outbox')
+        .where({ withdrawal_id: w.id })
+        .whereNull('acked_at')
+        .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      const released = await releaseWithdrawal(trx, w, 'rejected', nodeId, review.decided_by ?? 'signsrv', review.reason ?? 'rejected');
+      return released ? 'applied' : 'unchanged';
+    }
+    case 'signed':
+    case 'broadcast': {
+      if (!msg.txid) return 'unverified';
+      const tx = await trx('withdrawal_txs')
+        .where({ chain: w.chain, txid: msg.txid, withdrawal_id: w.id })
+        .first<{ broadcast_at: Date | null } | undefined>('broadcast_at');
+      if (!tx || (msg.type === 'broadcast' && tx.broadcast_at === null)) return 'unverified';
+      const moved = await transition(trx, { withdrawalId: w.id, to: msg.type, actor: 'signsrv', txid: msg.txid });
+      if (moved !== null) return 'applied';
+      if (msg.type === 'broadcast' && w.status === 'broadcast' && w.txid !== msg.txid) {
+        // A fee-bumped replacement (same nonce) was sent: show its id; whichever one the chain takes is recorded then.
+        await trx('withdrawals')
+          .where({ id: w.id })
+          .update({ txid: msg.txid, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+        await trx('withdrawal_events').insert({
+          withdrawal_id: w.id,
+          from_status: 'broadcast',
+          to_status: 'broadcast',
+          actor: 'signsrv',
+          reason: 'replaced by a fee bump',
+          txid: msg.txid,
+        });
+        return 'applied';
+      }
+      return 'unchanged';
+    }
+  }
+}

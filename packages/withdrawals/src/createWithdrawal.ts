@@ -1,0 +1,141 @@
+import { type AssetRegistry, MAX_DECIMAL65 } from '@wallet/assets';
+import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { newId } from '@wallet/ids';
+import { validateAddress } from '@wallet/keys';
+import { LedgerKind, postEntry } from '@wallet/ledger';
+import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
+import { computeLocalhash } from './localhash.js';
+import { encodeMessage } from './messages.js';
+
+export type WithdrawalRequest = {
+  readonly clientId: string;
+  readonly idempotencyKey: string;
+  /** Hash of the canonical request: the same key with another request is refused. */
+  readonly requestHash: string;
+  readonly accountId: string;
+  readonly asset: string;
+  /** As the client wrote it; validated and stored in the chain's canonical form. */
+  readonly to: string;
+  readonly amount: bigint;
+};
+
+/**
+ * Checks a withdrawal request against the registry: the asset is listed and its chain can pay out, the destination
+ * is valid for the chain (format and checksum), the amount reaches the minimum.
+ * @returns the canonical destination, the chain and the fee
+ * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, VALIDATION_FAILED
+ */
+export function checkWithdrawalRequest(
+  registry: AssetRegistry,
+  req: Pick<WithdrawalRequest, 'asset' | 'to' | 'amount'>,
+): { to: string; chain: string; fee: bigint } {
+  const asset = registry.asset(req.asset);
+  const chain = registry.chain(asset.chain);
+  if (chain.kind !== 'evm') {
+    // The UTXO payout path (coin selection, change, PSBT signing) is not built yet: refuse rather than freeze
+    // funds for a withdrawal nothing could pay.
+    throw new WalletError('UNSUPPORTED_ASSET', `withdrawals of ${asset.id} are not supported yet`, {
+      details: { asset: asset.id, reason: 'withdrawals_not_supported' },
+    });
+  }
+  const to = validateAddress(chain.family, chain.network, req.to);
+  if (req.amount <= 0n) throw new WalletError('VALIDATION_FAILED', 'amount must be positive', { details: { field: 'amount' } });
+  if (req.amount < asset.minWithdrawal) {
+    throw new WalletError('AMOUNT_TOO_SMALL', `the minimum withdrawal of ${asset.id} is ${asset.minWithdrawal}`, {
+      details: { asset: asset.id, minWithdrawal: asset.minWithdrawal.toString() },
+    });
+  }
+  return { to, chain: chain.id, fee: asset.withdrawalFee };
+}
+
+/**
+ * Accepts a withdrawal on the account's node, in ONE MySQL transaction: freezes amount + fee (a conditional
+ * debit of available, so concurrent requests can never overdraw), stores the withdrawal with its localhash in
+ * `pending_review`, its first audit event, and the blockout_req outbox row the RequestRelay sends to signsrv.
+ *
+ * Idempotent on (clientId, idempotencyKey), enforced by a unique key, so a retry storm creates one withdrawal even
+ * if the gateway's idempotency cache was lost.
+ * @returns the withdrawal, and whether this call created it
+ * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED
+ */
+export async function createWithdrawal(
+  db: Knex,
+  nodeId: string,
+  registry: AssetRegistry,
+  req: WithdrawalRequest,
+): Promise<{ withdrawal: Withdrawal; created: boolean }> {
+  const replay = async (): Promise<{ withdrawal: Withdrawal; created: boolean } | undefined> => {
+    const row = await db<WithdrawalRow>('withdrawals').where({ client_id: req.clientId, idempotency_key: req.idempotencyKey }).first();
+    if (!row) return undefined;
+    if (row.request_hash !== req.requestHash) {
+      throw new WalletError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another request');
+    }
+    return { withdrawal: withdrawalFromRow(row), created: false };
+  };
+  const { to, chain, fee } = checkWithdrawalRequest(registry, req);
+  const total = req.amount + fee;
+  if (total > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
+
+  try {
+    return await withTransaction(db, async (trx) => {
+      const id = newId('wd');
+      const localhash = computeLocalhash({ id, accountId: req.accountId, chain, asset: req.asset, to, amount: req.amount, fee });
+      await trx('withdrawals').insert({
+        id,
+        client_id: req.clientId,
+        account_id: req.accountId,
+        node_id: nodeId,
+        idempotency_key: req.idempotencyKey,
+        request_hash: req.requestHash,
+        chain,
+        asset: req.asset,
+        to_address: to,
+        amount: req.amount.toString(),
+        fee: fee.toString(),
+        localhash,
+        status: 'pending_review',
+      });
+      await postEntry(trx, {
+        entryId: `${id}:freeze`,
+        nodeId,
+        refId: id,
+        lines: [
+          { accountId: req.accountId, asset: req.asset, bucket: 'available', amount: -total, kind: LedgerKind.withdrawalFreeze },
+          { accountId: req.accountId, asset: req.asset, bucket: 'frozen', amount: total, kind: LedgerKind.withdrawalFreeze },
+        ],
+      });
+      await trx('withdrawal_events').insert({
+        withdrawal_id: id,
+        from_status: null,
+        to_status: 'pending_review',
+        actor: `client:${req.clientId}`,
+      });
+      await trx('withdrawal_outbox').insert({
+        withdrawal_id: id,
+        node_id: nodeId,
+        payload: encodeMessage({
+          v: 1,
+          withdrawalId: id,
+          nodeId,
+          accountId: req.accountId,
+          chain,
+          asset: req.asset,
+          to,
+          amount: req.amount,
+          fee,
+          localhash,
+        }),
+      });
+      const row = await trx<WithdrawalRow>('withdrawals').where({ id }).first();
+      return { withdrawal: withdrawalFromRow(row!), created: true };
+    });
+  } catch (error) {
+    // A concurrent request with the same key committed first: answer with its withdrawal.
+    if (isDuplicateKey(error)) {
+      const winner = await replay();
+      if (winner) return winner;
+    }
+    throw error;
+  }
+}

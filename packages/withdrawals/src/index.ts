@@ -1,0 +1,15 @@
+export { RequestRelay, type RequestRelayOptions } from './RequestRelay.js';
+export { StreamConsumer, type StreamConsumerOptions } from './StreamConsumer.js';
+export { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
+export { WithdrawalStatus, inFlightStatuses, isForward, predecessorsOf, terminalStatuses, withdrawalStatuses } from './WithdrawalStatus.js';
+export { type ResponseOutcome, applyResponse } from './applyResponse.js';
+export { cancelWithdrawal } from './cancelWithdrawal.js';
+export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
+export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';
+export { type WithdrawalView, getWithdrawal, listWithdrawals, withdrawalEvents } from './listWithdrawals.js';
+export { type LocalhashFields, computeLocalhash } from './localhash.js';
+export { BlockoutRequest, BlockoutResponse, ResponseType, encodeMessage } from './messages.js';
+export { releaseWithdrawal } from './releaseWithdrawal.js';
+export { type WithdrawalSettlement, settleWithdrawals } from './settleWithdrawals.js';
+export { blockoutKeys } from './streams.js';
+export { type TransitionRequest, transition } from './transition.js';

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+
+/** The fields a withdrawal's localhash covers: everything that decides where money goes and how much. */
+export type LocalhashFields = {
+  readonly id: string;
+  readonly accountId: string;
+  readonly chain: string;
+  readonly asset: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly fee: bigint;
+};
+
+// Canonical encoding: a version tag and the fields, each on its own line, in this order:
+//   wallet-withdrawal-v1 \n id \n accountId \n chain \n asset \n to \n amount (decimal) \n fee (decimal)
+// No field may contain a line break (ids, chain and asset ids, addresses and decimal integers cannot), so the
+// encoding is unambiguous: two different withdrawals never encode alike.
+const VERSION = 'wallet-withdrawal-v1';
+
+/**
+ * The withdrawal's localhash: sha256 (hex) over its canonical encoding. transrv stores it with the withdrawal;
+ * signsrv recomputes it from the row in MySQL before it signs, and from every blockout_req it receives, and refuses
+ * anything that does not match.
+ * @throws Error when a field contains a line break (never valid input; a programming error)
+ */
+export function computeLocalhash(w: LocalhashFields): string {
+  const fields = [VERSION, w.id, w.accountId, w.chain, w.asset, w.to, w.amount.toString(), w.fee.toString()];
+  for (const f of fields) if (/[\r\n]/.test(f)) throw new Error('localhash: a field contains a line break');
+  return createHash('sha256').update(fields.join('\n'), 'utf8').digest('hex');
+}

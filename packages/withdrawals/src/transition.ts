@@ -1,0 +1,46 @@
+import type { Knex } from '@wallet/db';
+import { type WithdrawalStatus, predecessorsOf } from './WithdrawalStatus.js';
+
+export type TransitionRequest = {
+  readonly withdrawalId: string;
+  readonly to: WithdrawalStatus;
+  /** Who made it: client:<id>, auditor:<name>, transrv:<node>, signsrv, chain. */
+  readonly actor: string;
+  readonly reason?: string | undefined;
+  readonly txid?: string | undefined;
+  /** Further columns to set with the status (txid, network fee, block...). */
+  readonly set?: Readonly<Record<string, string | number | null>>;
+};
+
+/**
+ * Moves a withdrawal forward, inside the caller's transaction: a conditional UPDATE (`WHERE status IN (the statuses
+ * that may precede it)`) and, when it moved, the audit event. Concurrent writers of the same row are decided by
+ * the UPDATE: exactly one of them sees `true`.
+ * @returns the status it moved from, or null when it did not move (already there, or past it)
+ */
+export async function transition(trx: Knex.Transaction, t: TransitionRequest): Promise<WithdrawalStatus | null> {
+  const from = predecessorsOf(t.to);
+  const [rows] = (await trx.raw('SELECT status FROM withdrawals WHERE id = ? FOR UPDATE', [t.withdrawalId])) as [
+    { status: WithdrawalStatus }[],
+  ];
+  const current = rows[0]?.status;
+  if (current === undefined || !from.includes(current)) return null;
+  await trx('withdrawals')
+    .where({ id: t.withdrawalId, status: current })
+    .update({
+      status: t.to,
+      ...(t.reason !== undefined ? { reason: t.reason } : {}),
+      ...(t.txid !== undefined ? { txid: t.txid } : {}),
+      ...t.set,
+      updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+    });
+  await trx('withdrawal_events').insert({
+    withdrawal_id: t.withdrawalId,
+    from_status: current,
+    to_status: t.to,
+    actor: t.actor,
+    reason: t.reason ?? null,
+    txid: t.txid ?? null,
+  });
+  return current;
+}

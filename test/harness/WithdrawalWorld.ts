@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { devRegistryInput } from '@wallet/assets';
+import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from 'ethers';
+import { Redis } from 'ioredis';
+import { type TestToken, anvilDeployer, anvilProvider, deployTestToken, mined } from '../contracts/deploy.js';
+import { ApiClient } from './ApiClient.js';
+import { createApiClient } from './clients.js';
+import { Cluster, type ClusterOptions } from './Cluster.js';
+import { TEST_MNEMONIC } from './devKeys.js';
+import { LedgerFixtures } from './ledgerFixtures.js';
+import { stackEnv } from './stackEnv.js';
+import { waitFor } from './waitFor.js';
+
+export type WithdrawalView = {
+  id: string;
+  accountId: string;
+  asset: string;
+  to: string;
+  amount: string;
+  fee: string;
+  status: string;
+  txid?: string | null;
+  confirmations?: number | null;
+  reason?: string | null;
+  networkFee?: string | null;
+};
+
+export type ReviewJson = {
+  withdrawalId: string;
+  to: string;
+  amount: string;
+  status: string;
+  decision: string | null;
+  txid: string | null;
+  nonce: number | null;
+};
+
+/** The auditors' side: signsrv's review API with a bearer token. */
+export class SignsrvClient {
+  constructor(
+    readonly baseUrl: () => string,
+    readonly token: string,
+  ) {}
+
+  async send<T>(method: 'GET' | 'POST', path: string, body?: unknown, token = this.token): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.baseUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  approve(id: string) {
+    return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/approve`, {});
+  }
+
+  reject(id: string, reason: string) {
+    return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/reject`, { reason });
+  }
+
+  review(id: string) {
+    return this.send<ReviewJson & { events: { from: string | null; to: string; actor: string }[]; error?: { code: string } }>(
+      'GET',
+      `/v1/reviews/${id}`,
+    );
+  }
+
+  /** Waits until signsrv has the withdrawal in its review queue. */
+  received(id: string, timeoutMs = 30_000) {
+    return waitFor(`signsrv received ${id}`, async () => ((await this.review(id)).status === 200 ? true : undefined), timeoutMs);
+  }
+}
+
+/** The hot wallet the test mnemonic's keystore holds (m/44'/60'/1'/0/0): public knowledge, anvil only. */
+export const TEST_HOT_WALLET = HDNodeWallet.fromPhrase(TEST_MNEMONIC, undefined, "m/44'/60'/1'/0/0").address;
+
+/**
+ * A cluster on the stack's anvil, set up for withdrawals: a listed ERC20 (USDT), the hot wallet funded with ETH and
+ * tokens, an exchange client, an auditor, and direct MySQL and Redis access for checks.
+ */
+export class WithdrawalWorld {
+  private constructor(
+    readonly cluster: Cluster,
+    readonly provider: JsonRpcProvider,
+    readonly deployer: Wallet,
+    readonly usdt: TestToken,
+    readonly api: ApiClient,
+    readonly signsrv: SignsrvClient,
+    readonly fixtures: LedgerFixtures,
+    readonly redis: Redis,
+  ) {}
+
+  static async start(options: ClusterOptions = {}): Promise<WithdrawalWorld> {
+    const provider = anvilProvider();
+    const deployer = anvilDeployer(provider);
+    const usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
+    const registry = {
+      ...devRegistryInput,
+      assets: [
+        ...devRegistryInput.assets,
+        {
+          id: 'USDT',
+          chain: 'eth',
+          decimals: 6,
+          confirmations: 3,
+          minWithdrawal: '1000000',
+          withdrawalFee: '100000',
+          contract: await usdt.getAddress(),
+        },
+      ],
+    };
+    // The hot wallet pays the withdrawals: ETH for values and gas, tokens for token withdrawals.
+    await provider.send('anvil_setBalance', [TEST_HOT_WALLET, `0x${parseEther('100000').toString(16)}`]);
+    await mined(usdt.mint(TEST_HOT_WALLET, 10n ** 15n));
+    const cluster = await Cluster.start({
+      assets: registry,
+      ...options,
+      extraEnv: {
+        GATESRV_RATE_LIMIT_PER_SECOND: '100000',
+        TRANSRV_RESEND_AFTER_MS: '1000',
+        SIGNSRV_RESEND_AFTER_MS: '1000',
+        ...options.extraEnv,
+      },
+    });
+    try {
+      const api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Withdrawing Exchange'));
+      const signsrv = new SignsrvClient(() => cluster.signsrvUrl, cluster.signer.auditorToken);
+      const redis = new Redis(stackEnv.REDIS_URL);
+      const world = new WithdrawalWorld(cluster, provider, deployer, usdt, api, signsrv, new LedgerFixtures(cluster.database), redis);
+      await waitFor('a scanner leader', async () =>
+        [...cluster.processes.values()].some((p) => p.lines.some((l) => l.msg === 'scanning as leader')) ? true : undefined,
+      );
+      return world;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.redis.disconnect();
+    await this.fixtures.close();
+    await this.cluster.stop();
+  }
+
+  /** The highest block the scanner has recorded for eth. */
+  async scannedHead(): Promise<number | null> {
+    const [[row]] = (await this.fixtures.db.raw("SELECT MAX(number) AS n FROM chain_blocks WHERE chain = 'eth'")) as [
+      [{ n: string | null }],
+    ];
+    return row.n === null ? null : Number(row.n);
+  }
+
+  /** A new account of the exchange, funded in the ledger. */
+  async fundedAccount(funds: Record<string, bigint>): Promise<string> {
+    const res = await this.api.post<{ id: string }>('/v1/accounts', { externalId: `user-${randomBytes(6).toString('hex')}` });
+    if (res.status !== 201) throw new Error(`account: ${res.status}`);
+    for (const [asset, amount] of Object.entries(funds)) await this.fixtures.fund(res.body.id, asset, amount);
+    return res.body.id;
+  }
+
+  /** A fresh destination address nobody else uses. */
+  static freshAddress(): string {
+    return Wallet.createRandom().address;
+  }
+
+  async withdraw(accountId: string, body: { asset: string; to: string; amount: string }, idempotencyKey?: string) {
+    return this.api.post<WithdrawalView & { error?: { code: string } }>(
+      `/v1/accounts/${accountId}/withdrawals`,
+      body,
+      idempotencyKey === undefined ? {} : { idempotencyKey },
+    );
+  }
+
+  async get(id: string): Promise<WithdrawalView> {
+    const res = await this.api.get<WithdrawalView>(`/v1/withdrawals/${id}`);
+    if (res.status !== 200) throw new Error(`GET withdrawal ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Waits for a status, mining a block now and then (confirmations need blocks; anvil mines only on demand). */
+  async waitStatus(id: string, status: string, timeoutMs = 60_000): Promise<WithdrawalView> {
+    let polls = 0;
+    return waitFor(
+      `withdrawal ${id} ${status}`,
+      async () => {
+        const w = await this.get(id);
+        if (w.status === status) return w;
+        if (['confirmed', 'failed', 'rejected', 'cancelled'].includes(w.status))
+          throw new Error(`withdrawal ${id} ended ${w.status}, not ${status}`);
+        if (++polls % 3 === 0 && (w.status === 'broadcast' || w.status === 'signed')) await this.mine(1);
+        return undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  mine(blocks: number): Promise<unknown> {
+    return this.provider.send('anvil_mine', [`0x${blocks.toString(16)}`]);
+  }
+
+  async balances(accountId: string, asset: string): Promise<{ available: bigint; frozen: bigint }> {
+    const res = await this.api.get<{ data: { asset: string; available: string; frozen: string }[] }>(`/v1/accounts/${accountId}/balances`);
+    const b = res.body.data.find((x) => x.asset === asset)!;
+    return { available: BigInt(b.available), frozen: BigInt(b.frozen) };
+  }
+
+  /** Transactions of a withdrawal as signsrv stored them. */
+  async txsOf(withdrawalId: string): Promise<{ txid: string; attempt: number; nonce: number }[]> {
+    const rows = await this.fixtures.db('withdrawal_txs').where({ withdrawal_id: withdrawalId }).orderBy('attempt');
+    return rows.map((r: { txid: string; attempt: number; nonce: string }) => ({
+      txid: r.txid,
+      attempt: r.attempt,
+      nonce: Number(r.nonce),
+    }));
+  }
+
+  /** How many of a withdrawal's transactions the chain has mined (must never exceed one). */
+  async minedTxCount(withdrawalId: string): Promise<number> {
+    let n = 0;
+    for (const tx of await this.txsOf(withdrawalId)) if (await this.provider.getTransactionReceipt(tx.txid)) n++;
+    return n;
+  }
+}
