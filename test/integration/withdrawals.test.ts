@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { blockoutKeys, encodeMessage } from '@wallet/withdrawals';
+import { TEST_HOT_WALLET, WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { waitFor } from '../harness/waitFor.js';
 
 let world: WithdrawalWorld;
+const ETH = 10n ** 18n;
+const ETH_FEE = 100000000000000n; // the dev registry's withdrawalFee for ETH
+const USDT_FEE = 100000n;
+
+type Event = { from_status: string | null; to_status: string; actor: string; txid: string | null };
+const events = async (id: string) =>
+  (await world.fixtures.db('withdrawal_events').where({ withdrawal_id: id }).orderBy('id')) as Event[];
+const alerts = async (kind: string, id: string) => world.fixtures.db('sign_alerts').where({ kind, withdrawal_id: id });
 
 beforeAll(async () => {
   world = await WithdrawalWorld.start();
@@ -13,19 +23,220 @@ afterAll(async () => {
 });
 
 describe('withdrawals end to end on anvil', () => {
-  it('ETH: requested, approved, signed, broadcast, confirmed; paid on chain and spent in the ledger', async () => {
-    const account = await world.fundedAccount({ ETH: 10n ** 18n });
+  it('ETH: requested, approved, signed, broadcast, confirmed; paid on chain, spent in the ledger, every step audited', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
     const to = WithdrawalWorld.freshAddress();
     const res = await world.withdraw(account, { asset: 'ETH', to, amount: '200000000000000000' });
     expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'pending_review', fee: ETH_FEE.toString(), to });
     const id = res.body.id;
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 200000000000000000n - ETH_FEE, frozen: 200000000000000000n + ETH_FEE });
     await world.signsrv.received(id);
     const approved = await world.signsrv.approve(id);
     expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ decision: 'approved', to, amount: '200000000000000000' });
+    expect(approved.body.txid).toMatch(/^0x[0-9a-f]{64}$/);
+
     const confirmed = await world.waitStatus(id, 'confirmed');
     expect(await world.provider.getBalance(to)).toBe(200000000000000000n);
-    expect(confirmed.txid).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(BigInt(confirmed.networkFee!)).toBeGreaterThan(0n);
-    expect(await world.balances(account, 'ETH')).toEqual({ available: 10n ** 18n - 200000000000000000n - 100000000000000n, frozen: 0n });
+    expect(confirmed.txid).toBe(approved.body.txid);
+    const receipt = (await world.provider.getTransactionReceipt(confirmed.txid!))!;
+    expect(receipt.from).toBe(TEST_HOT_WALLET);
+    expect(BigInt(confirmed.networkFee!)).toBe(receipt.gasUsed * receipt.gasPrice);
+    expect(confirmed.confirmations).toBeGreaterThanOrEqual(3);
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 200000000000000000n - ETH_FEE, frozen: 0n });
+
+    const trail = await events(id);
+    expect(trail.map((e) => `${e.from_status ?? '-'}>${e.to_status}`)).toEqual(
+      expect.arrayContaining(['->pending_review', 'pending_review>approved', 'broadcast>confirmed']),
+    );
+    expect(trail.find((e) => e.to_status === 'approved')!.actor).toBe('auditor:auditor');
+    expect(trail.find((e) => e.to_status === 'confirmed')).toMatchObject({ actor: 'chain', txid: confirmed.txid });
+    // Forward only: the statuses in the trail never go back.
+    const order = ['pending_review', 'approved', 'signed', 'broadcast', 'confirmed'];
+    const ranks = trail.map((e) => order.indexOf(e.to_status));
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+
+    const ledger = await world.api.get<{ data: { kind: string; amount: string; bucket: string }[] }>(`/v1/accounts/${account}/ledger`);
+    expect(ledger.body.data.map((l) => l.kind)).toEqual(expect.arrayContaining(['withdrawal_freeze', 'withdrawal_spend']));
+    // The books: the amount left through the chain's outflow, the fee became income, which paid the gas.
+    const sums = async (accountId: string, asset: string) => {
+      const [[r]] = (await world.fixtures.db.raw('SELECT CAST(COALESCE(SUM(amount), 0) AS CHAR) AS s FROM journal WHERE ref_id = ? AND account_id = ? AND asset = ?', [
+        id,
+        accountId,
+        asset,
+      ])) as [[{ s: string }]];
+      return BigInt(r.s);
+    };
+    expect(await sums('sys:chain:eth:outflow', 'ETH')).toBe(200000000000000000n);
+    expect(await sums('sys:fees:ETH', 'ETH')).toBe(ETH_FEE - BigInt(confirmed.networkFee!));
+    expect(await sums('sys:chain:eth:network_fees', 'ETH')).toBe(BigInt(confirmed.networkFee!));
+  });
+
+  it('ERC20: the token transfer is paid from the hot wallet; the network fee is booked in ETH', async () => {
+    const account = await world.fundedAccount({ USDT: 50_000_000n });
+    const to = WithdrawalWorld.freshAddress();
+    const res = await world.withdraw(account, { asset: 'USDT', to, amount: '12345678' });
+    expect(res.status).toBe(201);
+    expect(res.body.fee).toBe(USDT_FEE.toString());
+    await world.signsrv.received(res.body.id);
+    expect((await world.signsrv.approve(res.body.id)).status).toBe(200);
+    const confirmed = await world.waitStatus(res.body.id, 'confirmed');
+    expect(await world.usdt.balanceOf(to)).toBe(12345678n);
+    expect(await world.balances(account, 'USDT')).toEqual({ available: 50_000_000n - 12345678n - USDT_FEE, frozen: 0n });
+    const [[gas]] = (await world.fixtures.db.raw(
+      "SELECT CAST(SUM(amount) AS CHAR) AS s FROM journal WHERE ref_id = ? AND account_id = 'sys:chain:eth:network_fees' AND asset = 'ETH'",
+      [res.body.id],
+    )) as [[{ s: string }]];
+    expect(BigInt(gas.s)).toBe(BigInt(confirmed.networkFee!));
+    expect(await world.minedTxCount(res.body.id)).toBe(1);
+  });
+
+  it('reject releases the funds exactly once, with the auditor reason; no transaction is ever signed', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
+    const res = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '300000000000000000' });
+    const id = res.body.id;
+    await world.signsrv.received(id);
+    const rejected = await world.signsrv.reject(id, 'destination on a sanctions list');
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.decision).toBe('rejected');
+    const w = await world.waitStatus(id, 'rejected');
+    expect(w.reason).toBe('destination on a sanctions list');
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
+    // Deciding again, either way, is refused; the client can no longer cancel.
+    expect((await world.signsrv.approve(id)).body.error?.code).toBe('WITHDRAWAL_NOT_REVIEWABLE');
+    expect((await world.signsrv.reject(id, 'again')).body.error?.code).toBe('WITHDRAWAL_NOT_REVIEWABLE');
+    expect((await world.api.post<{ error: { code: string } }>(`/v1/withdrawals/${id}/cancel`, {})).body.error.code).toBe(
+      'WITHDRAWAL_NOT_CANCELLABLE',
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // re-sent responses must not release twice
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
+    const [[releases]] = (await world.fixtures.db.raw("SELECT COUNT(*) AS n FROM journal WHERE ref_id = ? AND kind = 'withdrawal_release'", [id])) as [
+      [{ n: number }],
+    ];
+    expect(Number(releases.n)).toBe(2); // one entry: frozen -> available
+    expect(await world.txsOf(id)).toEqual([]);
+  });
+
+  it('cancel works only before review: cancelled releases once; after approval it is refused and the payout goes on', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
+    const a = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '100000000000000000' });
+    const cancelled = await world.api.post<{ status: string }>(`/v1/withdrawals/${a.body.id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
+    // signsrv may have it queued, but it can no longer be approved.
+    await new Promise((r) => setTimeout(r, 500));
+    const late = await world.signsrv.approve(a.body.id);
+    expect(['WITHDRAWAL_NOT_REVIEWABLE', 'NOT_FOUND']).toContain(late.body.error?.code);
+
+    const b = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '100000000000000000' });
+    await world.signsrv.received(b.body.id);
+    expect((await world.signsrv.approve(b.body.id)).status).toBe(200);
+    const refused = await world.api.post<{ error: { code: string } }>(`/v1/withdrawals/${b.body.id}/cancel`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('WITHDRAWAL_NOT_CANCELLABLE');
+    await world.waitStatus(b.body.id, 'confirmed');
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 100000000000000000n - ETH_FEE, frozen: 0n });
+  });
+
+  it('a blockout_req entry altered in Redis is refused by signsrv; the genuine withdrawal still pays the original', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
+    const to = WithdrawalWorld.freshAddress();
+    const res = await world.withdraw(account, { asset: 'ETH', to, amount: '150000000000000000' });
+    const id = res.body.id;
+    await world.signsrv.received(id);
+    const row = await world.fixtures.db('withdrawals').where({ id }).first<{ localhash: string; node_id: string }>();
+    const attacker = WithdrawalWorld.freshAddress();
+    const genuine = { v: 1 as const, withdrawalId: id, nodeId: row.node_id, accountId: account, chain: 'eth', asset: 'ETH', localhash: row.localhash };
+    const stream = blockoutKeys(world.cluster.env).req;
+    // Same id and localhash, another amount; then another address.
+    await world.redis.xadd(stream, '*', 'm', encodeMessage({ ...genuine, to, amount: 900000000000000000n, fee: ETH_FEE }));
+    await world.redis.xadd(stream, '*', 'm', encodeMessage({ ...genuine, to: attacker, amount: 150000000000000000n, fee: ETH_FEE }));
+    await waitFor('two tamper alerts', async () => ((await alerts('tampered_request', id)).length >= 2 ? true : undefined));
+    const review = await world.signsrv.review(id);
+    expect(review.body).toMatchObject({ to, amount: '150000000000000000' });
+    expect((await world.signsrv.approve(id)).status).toBe(200);
+    await world.waitStatus(id, 'confirmed');
+    expect(await world.provider.getBalance(to)).toBe(150000000000000000n);
+    expect(await world.provider.getBalance(attacker)).toBe(0n);
+  });
+
+  it('a withdrawal row altered in MySQL no longer matches its localhash: approval is refused, nothing is signed', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
+    const res = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '100000000000000000' });
+    const id = res.body.id;
+    await world.signsrv.received(id);
+    const attacker = WithdrawalWorld.freshAddress();
+    await world.fixtures.db('withdrawals').where({ id }).update({ to_address: attacker });
+    const refused = await world.signsrv.approve(id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.code).toBe('INTEGRITY_MISMATCH');
+    expect((await alerts('integrity_mismatch', id)).length).toBeGreaterThanOrEqual(1);
+    expect(await world.txsOf(id)).toEqual([]);
+    expect((await world.get(id)).status).toBe('pending_review');
+    // The auditor rejects it instead; the funds come back.
+    expect((await world.signsrv.reject(id, 'record altered')).status).toBe(200);
+    await world.waitStatus(id, 'rejected');
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
+  });
+
+  it('the review API authenticates auditors and validates input', async () => {
+    const account = await world.fundedAccount({ ETH: ETH });
+    const res = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '100000000000000000' });
+    await world.signsrv.received(res.body.id);
+    const bad = await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, {}, 'not-the-token-at-all');
+    expect(bad.status).toBe(401);
+    expect(bad.body.error.code).toBe('UNAUTHENTICATED');
+    const none = await fetch(`${world.cluster.signsrvUrl}/v1/reviews`);
+    expect(none.status).toBe(401);
+    expect((await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/reject`, { reason: '' })).body.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect((await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, { force: true })).status).toBe(400);
+    expect((await world.signsrv.send<{ error: { code: string } }>('POST', '/v1/reviews/wd_nope/approve', {})).status).toBe(404);
+    // None of that decided anything.
+    expect((await world.get(res.body.id)).status).toBe('pending_review');
+    const list = await world.signsrv.send<{ data: { withdrawalId: string }[] }>('GET', '/v1/reviews?limit=200');
+    expect(list.body.data.map((d) => d.withdrawalId)).toContain(res.body.id);
+  });
+
+  it('200 approvals at once get 200 distinct, consecutive nonces, and all 200 confirm', async () => {
+    const account = await world.fundedAccount({ ETH: 100n * ETH });
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: 50 }, () => world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '1000000000000000' })),
+      );
+      for (const r of batch) {
+        expect(r.status).toBe(201);
+        ids.push(r.body.id);
+      }
+    }
+    await waitFor('all received', async () => {
+      const [[r]] = (await world.fixtures.db.raw(`SELECT COUNT(*) AS n FROM sign_requests WHERE withdrawal_id IN (${ids.map(() => '?').join(',')})`, ids)) as [
+        [{ n: number }],
+      ];
+      return Number(r.n) === 200 ? true : undefined;
+    });
+    const answers = await Promise.all(ids.map((id) => world.signsrv.approve(id)));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    const nonces = (await world.fixtures.db('nonce_assignments').whereIn('withdrawal_id', ids).pluck('nonce')).map(Number).sort((a, b) => a - b);
+    expect(nonces).toHaveLength(200);
+    expect(nonces.every((n, i) => n === nonces[0]! + i)).toBe(true);
+    await waitFor(
+      'all 200 confirmed',
+      async () => {
+        const [[r]] = (await world.fixtures.db.raw(
+          `SELECT COUNT(*) AS n FROM withdrawals WHERE status = 'confirmed' AND id IN (${ids.map(() => '?').join(',')})`,
+          ids,
+        )) as [[{ n: number }]];
+        if (Number(r.n) === 200) return true;
+        await world.mine(1);
+        return undefined;
+      },
+      120_000,
+    );
+    expect(await world.balances(account, 'ETH')).toEqual({ available: 100n * ETH - 200n * (1000000000000000n + ETH_FEE), frozen: 0n });
   });
 });
