@@ -9,8 +9,7 @@ const ETH_FEE = 100000000000000n; // the dev registry's withdrawalFee for ETH
 const USDT_FEE = 100000n;
 
 type Event = { from_status: string | null; to_status: string; actor: string; txid: string | null };
-const events = async (id: string) =>
-  (await world.fixtures.db('withdrawal_events').where({ withdrawal_id: id }).orderBy('id')) as Event[];
+const events = async (id: string) => (await world.fixtures.db('withdrawal_events').where({ withdrawal_id: id }).orderBy('id')) as Event[];
 const alerts = async (kind: string, id: string) => world.fixtures.db('sign_alerts').where({ kind, withdrawal_id: id });
 
 beforeAll(async () => {
@@ -30,7 +29,10 @@ describe('withdrawals end to end on anvil', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'pending_review', fee: ETH_FEE.toString(), to });
     const id = res.body.id;
-    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 200000000000000000n - ETH_FEE, frozen: 200000000000000000n + ETH_FEE });
+    expect(await world.balances(account, 'ETH')).toEqual({
+      available: ETH - 200000000000000000n - ETH_FEE,
+      frozen: 200000000000000000n + ETH_FEE,
+    });
     await world.signsrv.received(id);
     const approved = await world.signsrv.approve(id);
     expect(approved.status).toBe(200);
@@ -61,11 +63,10 @@ describe('withdrawals end to end on anvil', () => {
     expect(ledger.body.data.map((l) => l.kind)).toEqual(expect.arrayContaining(['withdrawal_freeze', 'withdrawal_spend']));
     // The books: the amount left through the chain's outflow, the fee became income, which paid the gas.
     const sums = async (accountId: string, asset: string) => {
-      const [[r]] = (await world.fixtures.db.raw('SELECT CAST(COALESCE(SUM(amount), 0) AS CHAR) AS s FROM journal WHERE ref_id = ? AND account_id = ? AND asset = ?', [
-        id,
-        accountId,
-        asset,
-      ])) as [[{ s: string }]];
+      const [[r]] = (await world.fixtures.db.raw(
+        'SELECT CAST(COALESCE(SUM(amount), 0) AS CHAR) AS s FROM journal WHERE ref_id = ? AND account_id = ? AND asset = ?',
+        [id, accountId, asset],
+      )) as [[{ s: string }]];
       return BigInt(r.s);
     };
     expect(await sums('sys:chain:eth:outflow', 'ETH')).toBe(200000000000000000n);
@@ -111,9 +112,10 @@ describe('withdrawals end to end on anvil', () => {
     );
     await new Promise((r) => setTimeout(r, 1500)); // re-sent responses must not release twice
     expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
-    const [[releases]] = (await world.fixtures.db.raw("SELECT COUNT(*) AS n FROM journal WHERE ref_id = ? AND kind = 'withdrawal_release'", [id])) as [
-      [{ n: number }],
-    ];
+    const [[releases]] = (await world.fixtures.db.raw(
+      "SELECT COUNT(*) AS n FROM journal WHERE ref_id = ? AND kind = 'withdrawal_release'",
+      [id],
+    )) as [[{ n: number }]];
     expect(Number(releases.n)).toBe(2); // one entry: frozen -> available
     expect(await world.txsOf(id)).toEqual([]);
   });
@@ -148,7 +150,15 @@ describe('withdrawals end to end on anvil', () => {
     await world.signsrv.received(id);
     const row = await world.fixtures.db('withdrawals').where({ id }).first<{ localhash: string; node_id: string }>();
     const attacker = WithdrawalWorld.freshAddress();
-    const genuine = { v: 1 as const, withdrawalId: id, nodeId: row.node_id, accountId: account, chain: 'eth', asset: 'ETH', localhash: row.localhash };
+    const genuine = {
+      v: 1 as const,
+      withdrawalId: id,
+      nodeId: row.node_id,
+      accountId: account,
+      chain: 'eth',
+      asset: 'ETH',
+      localhash: row.localhash,
+    };
     const stream = blockoutKeys(world.cluster.env).req;
     // Same id and localhash, another amount; then another address.
     await world.redis.xadd(stream, '*', 'm', encodeMessage({ ...genuine, to, amount: 900000000000000000n, fee: ETH_FEE }));
@@ -185,15 +195,22 @@ describe('withdrawals end to end on anvil', () => {
     const account = await world.fundedAccount({ ETH: ETH });
     const res = await world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '100000000000000000' });
     await world.signsrv.received(res.body.id);
-    const bad = await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, {}, 'not-the-token-at-all');
+    const bad = await world.signsrv.send<{ error: { code: string } }>(
+      'POST',
+      `/v1/reviews/${res.body.id}/approve`,
+      {},
+      'not-the-token-at-all',
+    );
     expect(bad.status).toBe(401);
     expect(bad.body.error.code).toBe('UNAUTHENTICATED');
     const none = await fetch(`${world.cluster.signsrvUrl}/v1/reviews`);
     expect(none.status).toBe(401);
-    expect((await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/reject`, { reason: '' })).body.error.code).toBe(
-      'VALIDATION_FAILED',
-    );
-    expect((await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, { force: true })).status).toBe(400);
+    expect(
+      (await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/reject`, { reason: '' })).body.error.code,
+    ).toBe('VALIDATION_FAILED');
+    expect(
+      (await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, { force: true })).status,
+    ).toBe(400);
     expect((await world.signsrv.send<{ error: { code: string } }>('POST', '/v1/reviews/wd_nope/approve', {})).status).toBe(404);
     // None of that decided anything.
     expect((await world.get(res.body.id)).status).toBe('pending_review');
@@ -206,7 +223,9 @@ describe('withdrawals end to end on anvil', () => {
     const ids: string[] = [];
     for (let i = 0; i < 200; i += 50) {
       const batch = await Promise.all(
-        Array.from({ length: 50 }, () => world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '1000000000000000' })),
+        Array.from({ length: 50 }, () =>
+          world.withdraw(account, { asset: 'ETH', to: WithdrawalWorld.freshAddress(), amount: '1000000000000000' }),
+        ),
       );
       for (const r of batch) {
         expect(r.status).toBe(201);
@@ -214,14 +233,17 @@ describe('withdrawals end to end on anvil', () => {
       }
     }
     await waitFor('all received', async () => {
-      const [[r]] = (await world.fixtures.db.raw(`SELECT COUNT(*) AS n FROM sign_requests WHERE withdrawal_id IN (${ids.map(() => '?').join(',')})`, ids)) as [
-        [{ n: number }],
-      ];
+      const [[r]] = (await world.fixtures.db.raw(
+        `SELECT COUNT(*) AS n FROM sign_requests WHERE withdrawal_id IN (${ids.map(() => '?').join(',')})`,
+        ids,
+      )) as [[{ n: number }]];
       return Number(r.n) === 200 ? true : undefined;
     });
     const answers = await Promise.all(ids.map((id) => world.signsrv.approve(id)));
     expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
-    const nonces = (await world.fixtures.db('nonce_assignments').whereIn('withdrawal_id', ids).pluck('nonce')).map(Number).sort((a, b) => a - b);
+    const nonces = (await world.fixtures.db('nonce_assignments').whereIn('withdrawal_id', ids).pluck('nonce'))
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(nonces).toHaveLength(200);
     expect(nonces.every((n, i) => n === nonces[0]! + i)).toBe(true);
     await waitFor(

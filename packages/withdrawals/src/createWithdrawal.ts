@@ -55,7 +55,8 @@ export function checkWithdrawalRequest(
  * `pending_review`, its first audit event, and the blockout_req outbox row the RequestRelay sends to signsrv.
  *
  * Idempotent on (clientId, idempotencyKey), enforced by a unique key, so a retry storm creates one withdrawal even
- * if the gateway's idempotency cache was lost.
+ * if the gateway's idempotency cache was lost. The caller has checked that the account is the client's and lives on
+ * this node (transrv's AccountDirectory).
  * @returns the withdrawal, and whether this call created it
  * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED
  */
@@ -73,9 +74,19 @@ export async function createWithdrawal(
     }
     return { withdrawal: withdrawalFromRow(row), created: false };
   };
-  const { to, chain, fee } = checkWithdrawalRequest(registry, req);
+  let checked: { to: string; chain: string; fee: bigint };
+  try {
+    checked = checkWithdrawalRequest(registry, req);
+    if (req.amount + checked.fee > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
+  } catch (error) {
+    // A retry of a request accepted before the registry changed (minimum raised, asset delisted) still gets its
+    // withdrawal; another request under a used key is IDEMPOTENCY_KEY_REUSED rather than a validation error.
+    const earlier = await replay();
+    if (earlier) return earlier;
+    throw error;
+  }
+  const { to, chain, fee } = checked;
   const total = req.amount + fee;
-  if (total > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
 
   try {
     return await withTransaction(db, async (trx) => {

@@ -7,11 +7,14 @@ export type WithdrawalView = Withdrawal & { readonly confirmations: number | nul
 
 type ViewRow = WithdrawalRow & { obs_block: string | null; head: string | null };
 
+// Correlated subqueries, one row per withdrawal: the block of its transaction the scanner saw (at most one of a
+// withdrawal's transactions can be mined: they share a nonce), and the scanned head of its chain (primary key).
 const select = (db: Knex) =>
-  db('withdrawals as w')
-    .leftJoin('withdrawal_observations as o', 'o.withdrawal_id', 'w.id')
-    .leftJoin(db.raw('(SELECT chain, MAX(number) AS head FROM chain_blocks GROUP BY chain) AS h'), 'h.chain', 'w.chain')
-    .select<ViewRow[]>('w.*', 'o.block_number as obs_block', 'h.head');
+  db('withdrawals as w').select<ViewRow[]>(
+    'w.*',
+    db.raw('(SELECT MAX(o.block_number) FROM withdrawal_observations o WHERE o.withdrawal_id = w.id) AS obs_block'),
+    db.raw('(SELECT MAX(b.number) FROM chain_blocks b WHERE b.chain = w.chain) AS head'),
+  );
 
 function toView(r: ViewRow): WithdrawalView {
   const w = withdrawalFromRow(r);

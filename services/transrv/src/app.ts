@@ -16,7 +16,15 @@ import type { Logger } from '@wallet/logger';
 import { type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
-import { type WithdrawalView, cancelWithdrawal, createWithdrawal, getWithdrawal, listWithdrawals } from '@wallet/withdrawals';
+import {
+  type CrashPoint,
+  type WithdrawalView,
+  cancelWithdrawal,
+  createWithdrawal,
+  getWithdrawal,
+  listWithdrawals,
+  noCrashPoints,
+} from '@wallet/withdrawals';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 
@@ -29,6 +37,8 @@ export type TransrvDeps = {
   readonly registry: AssetRegistry;
   readonly accounts: AccountDirectory;
   readonly relay: TransferRelay;
+  /** Test-only crash points (see @wallet/withdrawals crashPoints). @default none */
+  readonly crashPoint?: CrashPoint;
 };
 
 const GetBalancesRequest = z.object({ accountId: ObjectId });
@@ -198,6 +208,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       registry.asset(req.asset);
       await accounts.require(req.accountId, nodeId, req.clientId);
       const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, req);
+      (deps.crashPoint ?? noCrashPoints)('transrv.withdrawal.after_freeze');
       // Confirmations are not computed here: the create answer does not show them, and a new one has no transaction.
       return { withdrawal: toWithdrawalRecord({ ...withdrawal, confirmations: null }), created };
     },

@@ -96,6 +96,7 @@ runMain(log, async () => {
       registry: config.WALLET_ASSETS,
       accounts: new AccountDirectory(db),
       relay,
+      crashPoint,
     }),
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
