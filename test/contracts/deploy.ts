@@ -83,6 +83,7 @@ export type SpoofEmitter = BaseContract & {
 };
 export type EtherForwarder = BaseContract & { forward: Send<[to: AddressLike]> };
 export type Reverter = BaseContract & { fail: Send<[]> };
+export type Gate = BaseContract & { close: Send<[]>; open: ConstantContractMethod<[], boolean> };
 
 export interface TokenOptions {
   name: string;
@@ -132,6 +133,10 @@ export function deployEtherForwarder(signer: Signer): Promise<EtherForwarder> {
 
 export function deployReverter(signer: Signer): Promise<Reverter> {
   return deployAs<Reverter>('Reverter', [], signer, { fail: true });
+}
+
+export function deployGate(signer: Signer): Promise<Gate> {
+  return deployAs<Gate>('Gate', [], signer, { close: true, open: true });
 }
 
 /**

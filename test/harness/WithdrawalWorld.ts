@@ -6,7 +6,8 @@ import { type TestToken, anvilDeployer, anvilProvider, deployTestToken, mined } 
 import { ApiClient } from './ApiClient.js';
 import { createApiClient } from './clients.js';
 import { Cluster, type ClusterOptions } from './Cluster.js';
-import { TEST_MNEMONIC } from './devKeys.js';
+import { generateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { LedgerFixtures } from './ledgerFixtures.js';
 import { stackEnv } from './stackEnv.js';
 import { waitFor } from './waitFor.js';
@@ -73,8 +74,10 @@ export class SignsrvClient {
   }
 }
 
-/** The hot wallet the test mnemonic's keystore holds (m/44'/60'/1'/0/0): public knowledge, anvil only. */
-export const TEST_HOT_WALLET = HDNodeWallet.fromPhrase(TEST_MNEMONIC, undefined, "m/44'/60'/1'/0/0").address;
+/** The hot wallet signsrv derives from a mnemonic (m/44'/60'/1'/0/0). */
+export function hotWalletOf(mnemonic: string): string {
+  return HDNodeWallet.fromPhrase(mnemonic, undefined, "m/44'/60'/1'/0/0").address;
+}
 
 /**
  * A cluster on the stack's anvil, set up for withdrawals: a listed ERC20 (USDT), the hot wallet funded with ETH and
@@ -90,9 +93,14 @@ export class WithdrawalWorld {
     readonly signsrv: SignsrvClient,
     readonly fixtures: LedgerFixtures,
     readonly redis: Redis,
+    /** The cluster's mnemonic: fresh for every world, so its secrets can be searched for in logs and stores. */
+    readonly mnemonic: string,
+    readonly hotWallet: string,
   ) {}
 
   static async start(options: ClusterOptions = {}): Promise<WithdrawalWorld> {
+    const mnemonic = options.mnemonic ?? generateMnemonic(wordlist, 128);
+    const hotWallet = hotWalletOf(mnemonic);
     const provider = anvilProvider();
     const deployer = anvilDeployer(provider);
     const usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
@@ -112,11 +120,12 @@ export class WithdrawalWorld {
       ],
     };
     // The hot wallet pays the withdrawals: ETH for values and gas, tokens for token withdrawals.
-    await provider.send('anvil_setBalance', [TEST_HOT_WALLET, `0x${parseEther('100000').toString(16)}`]);
-    await mined(usdt.mint(TEST_HOT_WALLET, 10n ** 15n));
+    await provider.send('anvil_setBalance', [hotWallet, `0x${parseEther('100000').toString(16)}`]);
+    await mined(usdt.mint(hotWallet, 10n ** 15n));
     const cluster = await Cluster.start({
       assets: registry,
       ...options,
+      mnemonic,
       extraEnv: {
         GATESRV_RATE_LIMIT_PER_SECOND: '100000',
         TRANSRV_RESEND_AFTER_MS: '1000',
@@ -128,7 +137,18 @@ export class WithdrawalWorld {
       const api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Withdrawing Exchange'));
       const signsrv = new SignsrvClient(() => cluster.signsrvUrl, cluster.signer.auditorToken);
       const redis = new Redis(stackEnv.REDIS_URL);
-      const world = new WithdrawalWorld(cluster, provider, deployer, usdt, api, signsrv, new LedgerFixtures(cluster.database), redis);
+      const world = new WithdrawalWorld(
+        cluster,
+        provider,
+        deployer,
+        usdt,
+        api,
+        signsrv,
+        new LedgerFixtures(cluster.database),
+        redis,
+        mnemonic,
+        hotWallet,
+      );
       await waitFor('a scanner leader', async () =>
         [...cluster.processes.values()].some((p) => p.lines.some((l) => l.msg === 'scanning as leader')) ? true : undefined,
       );

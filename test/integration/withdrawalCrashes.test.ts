@@ -22,7 +22,7 @@ afterAll(async () => {
   if (world) {
     // Every withdrawal ended in exactly one terminal status, no withdrawal had more than one transaction mined,
     // and the books balance.
-    const rows = (await world.fixtures.db('withdrawals').select('id', 'status')) as { id: string; status: string }[];
+    const rows = await world.fixtures.db('withdrawals').select<{ id: string; status: string }[]>('id', 'status');
     for (const r of rows) {
       expect(terminal, r.id).toContain(r.status);
       const ends = await world.fixtures.db('withdrawal_events').where({ withdrawal_id: r.id }).whereIn('to_status', terminal);

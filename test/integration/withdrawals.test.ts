@@ -1,6 +1,13 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mnemonicToEntropy, mnemonicToSeedSync } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { HDNodeWallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockoutKeys, encodeMessage } from '@wallet/withdrawals';
-import { TEST_HOT_WALLET, WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { deployGate } from '../contracts/deploy.js';
+import { repoRoot } from '../harness/repoRoot.js';
+import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';
 
 let world: WithdrawalWorld;
@@ -43,7 +50,7 @@ describe('withdrawals end to end on anvil', () => {
     expect(await world.provider.getBalance(to)).toBe(200000000000000000n);
     expect(confirmed.txid).toBe(approved.body.txid);
     const receipt = (await world.provider.getTransactionReceipt(confirmed.txid!))!;
-    expect(receipt.from).toBe(TEST_HOT_WALLET);
+    expect(receipt.from).toBe(world.hotWallet);
     expect(BigInt(confirmed.networkFee!)).toBe(receipt.gasUsed * receipt.gasPrice);
     expect(confirmed.confirmations).toBeGreaterThanOrEqual(3);
     expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 200000000000000000n - ETH_FEE, frozen: 0n });
@@ -91,6 +98,42 @@ describe('withdrawals end to end on anvil', () => {
     )) as [[{ s: string }]];
     expect(BigInt(gas.s)).toBe(BigInt(confirmed.networkFee!));
     expect(await world.minedTxCount(res.body.id)).toBe(1);
+  });
+
+  it('a transaction that reverts on chain fails the withdrawal: amount and fee released, the burned gas booked', async () => {
+    const gate = await deployGate(world.deployer);
+    const to = await gate.getAddress();
+    const account = await world.fundedAccount({ ETH: ETH });
+    const res = await world.withdraw(account, { asset: 'ETH', to, amount: '250000000000000000' });
+    expect(res.status).toBe(201);
+    await world.signsrv.received(res.body.id);
+    await world.provider.send('evm_setAutomine', [false]);
+    try {
+      // Estimated and signed while the recipient accepts ETH...
+      const approved = await world.signsrv.approve(res.body.id);
+      expect(approved.status).toBe(200);
+      await waitFor('the withdrawal in the pool', async () =>
+        (await world.provider.getTransaction(approved.body.txid!)) ? true : undefined,
+      );
+      // ...and mined in the same block as, but after, a transaction (higher tip) that makes it refuse.
+      const close = await gate.close({ gasLimit: 100_000n, maxPriorityFeePerGas: 100_000_000_000n, maxFeePerGas: 300_000_000_000n });
+      await waitFor('close() in the pool', async () => ((await world.provider.getTransaction(close.hash)) ? true : undefined));
+      await world.mine(1);
+    } finally {
+      await world.provider.send('evm_setAutomine', [true]);
+    }
+    const failed = await world.waitStatus(res.body.id, 'failed');
+    const receipt = (await world.provider.getTransactionReceipt(failed.txid!))!;
+    expect(receipt.status).toBe(0);
+    expect(failed.reason).toMatch(/reverted/);
+    expect(BigInt(failed.networkFee!)).toBe(receipt.gasUsed * receipt.gasPrice);
+    expect(await world.provider.getBalance(to)).toBe(0n);
+    expect(await world.balances(account, 'ETH')).toEqual({ available: ETH, frozen: 0n });
+    const [[gas]] = (await world.fixtures.db.raw(
+      "SELECT CAST(SUM(amount) AS CHAR) AS s FROM journal WHERE ref_id = ? AND account_id = 'sys:chain:eth:network_fees'",
+      [res.body.id],
+    )) as [[{ s: string }]];
+    expect(BigInt(gas.s)).toBe(receipt.gasUsed * receipt.gasPrice);
   });
 
   it('reject releases the funds exactly once, with the auditor reason; no transaction is ever signed', async () => {
@@ -260,5 +303,83 @@ describe('withdrawals end to end on anvil', () => {
       120_000,
     );
     expect(await world.balances(account, 'ETH')).toEqual({ available: 100n * ETH - 200n * (1000000000000000n + ETH_FEE), frozen: 0n });
+  });
+});
+
+describe('key material stays inside signsrv', () => {
+  it('no seed, mnemonic, private key or KEK appears in any log, MySQL table, Redis key, or start-up error', async () => {
+    const entropy = Buffer.from(mnemonicToEntropy(world.mnemonic, wordlist)).toString('hex');
+    const seed = Buffer.from(mnemonicToSeedSync(world.mnemonic)).toString('hex');
+    const master = HDNodeWallet.fromSeed(`0x${seed}`);
+    const hot = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/1'/0/0");
+    const deposit0 = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/0'/0/0");
+    const kek = readFileSync(world.cluster.signer.kekFile, 'utf8').trim();
+    const secrets: Record<string, string> = {
+      mnemonic: world.mnemonic,
+      'mnemonic words': world.mnemonic.split(' ').slice(0, 4).join(' '),
+      entropy,
+      seed,
+      'master xprv': master.extendedKey,
+      'hot wallet key': hot.privateKey.slice(2),
+      'deposit key': deposit0.privateKey.slice(2),
+      kek,
+    };
+    const leaks = (where: string, text: string): string[] => {
+      const lower = text.toLowerCase();
+      return Object.entries(secrets)
+        .filter(([, value]) => lower.includes(value.toLowerCase()))
+        .map(([name]) => `${name} in ${where}`);
+    };
+
+    // A signsrv given the wrong key-encryption key refuses to start, and says nothing secret about either key.
+    const wrongKek = join(dirname(world.cluster.signer.kekFile), 'wrong-kek.hex');
+    writeFileSync(wrongKek, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const refused = world.cluster.spawnRaw('signsrv', 'signsrv-wrong-kek', {
+      ...world.cluster.serviceEnv,
+      SIGNSRV_KEK_FILE: wrongKek,
+      SIGNSRV_HTTP_ADDR: '127.0.0.1:0',
+    });
+    expect(await refused.exited).toBe(1);
+    const refusal = [...refused.lines.map((l) => JSON.stringify(l)), ...refused.stderr].join('\n');
+    expect(refusal).toContain('CONFIG_INVALID');
+    expect(refusal).not.toContain('ab'.repeat(32));
+
+    const found: string[] = [];
+    let searched = 0;
+    const logDir = join(repoRoot, '.stack', 'logs', 'test');
+    for (const file of readdirSync(logDir).filter((f) => f.startsWith(`${world.cluster.env}-`))) {
+      const text = readFileSync(join(logDir, file), 'utf8');
+      searched += text.length;
+      found.push(...leaks(file, text));
+    }
+    found.push(...leaks('signsrv-wrong-kek output', refusal));
+    const [tables] = (await world.fixtures.db.raw('SHOW TABLES')) as [Record<string, string>[]];
+    for (const t of tables.map((r) => Object.values(r)[0]!)) {
+      const text = JSON.stringify(await world.fixtures.db(t).select());
+      searched += text.length;
+      found.push(...leaks(`MySQL ${t}`, text));
+    }
+    for (const key of await world.redis.keys('*')) {
+      const type = await world.redis.type(key);
+      const value =
+        type === 'string'
+          ? await world.redis.get(key)
+          : type === 'hash'
+            ? await world.redis.hgetall(key)
+            : type === 'stream'
+              ? await world.redis.xrange(key, '-', '+')
+              : type === 'zset'
+                ? await world.redis.zrange(key, '0', '-1')
+                : type === 'set'
+                  ? await world.redis.smembers(key)
+                  : type === 'list'
+                    ? await world.redis.lrange(key, 0, -1)
+                    : null;
+      const text = `${key} ${JSON.stringify(value)}`;
+      searched += text.length;
+      found.push(...leaks(`Redis ${key}`, text));
+    }
+    expect(searched).toBeGreaterThan(100_000); // the search did look at the pipeline's traces
+    expect(found).toEqual([]);
   });
 });
