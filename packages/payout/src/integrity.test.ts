@@ -26,7 +26,9 @@ const row = {
 describe('integrityProblems', () => {
   it('finds nothing wrong with an intact row and a matching message', () => {
     expect(integrityProblems(row)).toEqual([]);
-    expect(integrityProblems(row, { withdrawalId: row.id, nodeId: 't1', to: fields.to, amount: 10n, fee: 1n, localhash: row.localhash })).toEqual([]);
+    expect(
+      integrityProblems(row, { withdrawalId: row.id, nodeId: 't1', to: fields.to, amount: 10n, fee: 1n, localhash: row.localhash }),
+    ).toEqual([]);
   });
 
   it('names each field a message changed', () => {

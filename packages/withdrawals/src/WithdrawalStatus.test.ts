@@ -3,7 +3,9 @@ import { isForward, predecessorsOf, terminalStatuses, withdrawalStatuses } from 
 
 describe('the withdrawal state machine', () => {
   it('allows exactly the documented moves', () => {
-    const allowed = withdrawalStatuses.flatMap((from) => withdrawalStatuses.filter((to) => isForward(from, to)).map((to) => `${from}>${to}`));
+    const allowed = withdrawalStatuses.flatMap((from) =>
+      withdrawalStatuses.filter((to) => isForward(from, to)).map((to) => `${from}>${to}`),
+    );
     expect(allowed.sort()).toEqual(
       [
         'pending_review>approved',
