@@ -56,7 +56,9 @@ export async function runRequests(
     });
 
   const progress =
-    options.onProgress === undefined ? undefined : setInterval(() => options.onProgress?.(latencies.length), options.progressEveryMs ?? 1000);
+    options.onProgress === undefined
+      ? undefined
+      : setInterval(() => options.onProgress?.(latencies.length), options.progressEveryMs ?? 1000);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { mnemonicToEntropy, mnemonicToSeedSync } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { HDNodeWallet } from 'ethers';
+import { SignServiceService } from '@wallet/proto';
+import { createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockoutKeys, encodeMessage } from '@wallet/withdrawals';
 import { deployGate } from '../contracts/deploy.js';
@@ -20,7 +22,9 @@ const events = async (id: string) => (await world.fixtures.db('withdrawal_events
 const alerts = async (kind: string, id: string) => world.fixtures.db('sign_alerts').where({ kind, withdrawal_id: id });
 
 beforeAll(async () => {
-  world = await WithdrawalWorld.start();
+  world = await WithdrawalWorld.start({
+    extraEnv: { SIGNSRV_LIMITS: JSON.stringify({ USDT: { perWithdrawal: '30000000', daily: '95000000' } }) },
+  });
 });
 
 afterAll(async () => {
@@ -259,6 +263,78 @@ describe('withdrawals end to end on anvil', () => {
     expect((await world.get(res.body.id)).status).toBe('pending_review');
     const list = await world.signsrv.send<{ data: { withdrawalId: string }[] }>('GET', '/v1/reviews?limit=200');
     expect(list.body.data.map((d) => d.withdrawalId)).toContain(res.body.id);
+  });
+
+  it('auditors can decide over gRPC too; a wrong token is refused there as well', async () => {
+    const ready = await world.cluster.process('signsrv').ready();
+    const client = createClient(SignServiceService, String(ready['address']));
+    try {
+      const account = await world.fundedAccount({ ETH: ETH });
+      const to = WithdrawalWorld.freshAddress();
+      const res = await world.withdraw(account, { asset: 'ETH', to, amount: '120000000000000000' });
+      await world.signsrv.received(res.body.id);
+      const listed = await client.listReviews({ auditorToken: world.signsrv.token, page: { limit: 200, cursor: '' } });
+      expect(listed.items.map((i) => i.withdrawalId)).toContain(res.body.id);
+      await expect(client.approveWithdrawal({ auditorToken: 'x'.repeat(32), withdrawalId: res.body.id, reason: '' })).rejects.toMatchObject(
+        {
+          code: 'UNAUTHENTICATED',
+        },
+      );
+      const item = await client.approveWithdrawal({ auditorToken: world.signsrv.token, withdrawalId: res.body.id, reason: '' });
+      expect(item).toMatchObject({ decision: 'approved', to, amount: '120000000000000000' });
+      await world.waitStatus(res.body.id, 'confirmed');
+      expect(await world.provider.getBalance(to)).toBe(120000000000000000n);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('limits: a withdrawal above the per-withdrawal or the daily limit of its asset is not approved', async () => {
+    const account = await world.fundedAccount({ USDT: 500_000_000n });
+    const ask = async (amount: bigint) => {
+      const res = await world.withdraw(account, { asset: 'USDT', to: WithdrawalWorld.freshAddress(), amount: amount.toString() });
+      expect(res.status).toBe(201);
+      await world.signsrv.received(res.body.id);
+      return res.body.id;
+    };
+    const tooBig = await ask(30_000_001n);
+    const refused = await world.signsrv.approve(tooBig);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error?.code).toBe('LIMIT_EXCEEDED');
+    expect((await world.get(tooBig)).status).toBe('pending_review');
+    // 95,000,000 a day: three of 25,000,000 fit (with what other tests approved today: at most 12,345,678)...
+    for (let i = 0; i < 3; i++) expect((await world.signsrv.approve(await ask(25_000_000n))).status).toBe(200);
+    // ...a fourth does not.
+    const overDaily = await ask(25_000_000n);
+    const daily = await world.signsrv.approve(overDaily);
+    expect(daily.body.error?.code).toBe('LIMIT_EXCEEDED');
+    expect(await world.txsOf(overDaily)).toEqual([]);
+    expect((await world.signsrv.reject(overDaily, 'over the daily limit')).status).toBe(200);
+    expect((await world.signsrv.reject(tooBig, 'over the single limit')).status).toBe(200);
+    await world.waitStatus(tooBig, 'rejected');
+    await world.waitStatus(overDaily, 'rejected');
+  });
+
+  it('a transaction sent from the hot wallet outside signsrv raises alarms, and later withdrawals still get usable nonces', async () => {
+    const key = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/1'/0/0").connect(world.provider);
+    const rogue = await key.sendTransaction({ to: WithdrawalWorld.freshAddress(), value: 1n });
+    await world.provider.waitForTransaction(rogue.hash);
+    await waitFor('the unknown spend alarm', async () => {
+      await world.mine(1);
+      const rows = (await world.fixtures.db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' })) as { details: string }[];
+      return rows.some((r) => r.details.includes(rogue.hash)) ? true : undefined;
+    });
+    await waitFor('the nonce alarm', async () =>
+      (await world.fixtures.db('sign_alerts').where({ kind: 'nonce_ahead' })).length > 0 ? true : undefined,
+    );
+    const account = await world.fundedAccount({ ETH: ETH });
+    const to = WithdrawalWorld.freshAddress();
+    const res = await world.withdraw(account, { asset: 'ETH', to, amount: '110000000000000000' });
+    await world.signsrv.received(res.body.id);
+    const approved = await world.signsrv.approve(res.body.id);
+    expect(approved.body.nonce).toBeGreaterThan(rogue.nonce);
+    await world.waitStatus(res.body.id, 'confirmed');
+    expect(await world.provider.getBalance(to)).toBe(110000000000000000n);
   });
 
   it('200 approvals at once get 200 distinct, consecutive nonces, and all 200 confirm', async () => {

@@ -122,18 +122,29 @@ export class Payouts {
          ON DUPLICATE KEY UPDATE address = VALUES(address), updated_at = CURRENT_TIMESTAMP(3)`,
         [chainId, c.wallet.address],
       );
-      const chainNonce = await c.adapter.nonceOf(c.wallet.address, 'latest');
-      const { next, chainAheadBy } = await initNonceAllocator(db, chainId, c.wallet.address, chainNonce);
-      if (chainAheadBy > 0) {
-        await raiseAlert(db, log, AlertKind.nonceAhead, null, {
-          chain: chainId,
-          address: c.wallet.address,
-          chainNonce,
-          aheadBy: chainAheadBy,
-        });
-      }
+      const next = await this.#syncNonces(chainId, c);
       log.info({ chain: chainId, hotWallet: c.wallet.address, nextNonce: next }, 'hot wallet ready');
     }
+  }
+
+  /**
+   * Moves a hot wallet's allocator forward when the chain has mined more of its transactions than signsrv ever
+   * numbered: something else sent from the hot wallet (alarm). Without this, every later withdrawal would be
+   * signed with a nonce already used.
+   * @returns the allocator's next nonce
+   */
+  async #syncNonces(chainId: string, c: PayoutChain): Promise<number> {
+    const chainNonce = await c.adapter.nonceOf(c.wallet.address, 'latest');
+    const { next, chainAheadBy } = await initNonceAllocator(this.#o.db, chainId, c.wallet.address, chainNonce);
+    if (chainAheadBy > 0) {
+      await raiseAlert(this.#o.db, this.#o.log, AlertKind.nonceAhead, null, {
+        chain: chainId,
+        address: c.wallet.address,
+        chainNonce,
+        aheadBy: chainAheadBy,
+      });
+    }
+    return next;
   }
 
   start(): void {
@@ -410,12 +421,15 @@ export class Payouts {
   }
 
   /**
-   * One pass of the sender: signs approved withdrawals that have no transaction yet (a crash or an unreachable
+   * One pass of the sender: checks no one else has used the hot wallets' nonces; signs approved withdrawals that have no transaction yet (a crash or an unreachable
    * node came between approval and signing); sends signed transactions not yet sent; re-sends unmined ones; and
    * replaces those stuck longer than `bumpAfterMs` with a fee-bumped transaction of the same nonce.
    */
   async tick(): Promise<void> {
     const { db, log } = this.#o;
+    for (const [chainId, c] of this.#o.chains) {
+      await this.#syncNonces(chainId, c).catch((error: unknown) => log.warn({ err: error, chain: chainId }, 'nonce check failed'));
+    }
     const unsigned = await db('withdrawals as w')
       .leftJoin('withdrawal_txs as t', 't.withdrawal_id', 'w.id')
       .where('w.status', 'approved')
