@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { devRegistryInput } from '@wallet/assets';
+import { devRegistryWithToken } from './devRegistryWithToken.js';
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { Redis } from 'ioredis';
 import { type TestToken, anvilDeployer, anvilProvider, deployTestToken, mined } from '../contracts/deploy.js';
@@ -104,21 +104,7 @@ export class WithdrawalWorld {
     const provider = anvilProvider();
     const deployer = anvilDeployer(provider);
     const usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
-    const registry = {
-      ...devRegistryInput,
-      assets: [
-        ...devRegistryInput.assets,
-        {
-          id: 'USDT',
-          chain: 'eth',
-          decimals: 6,
-          confirmations: 3,
-          minWithdrawal: '1000000',
-          withdrawalFee: '100000',
-          contract: await usdt.getAddress(),
-        },
-      ],
-    };
+    const registry = devRegistryWithToken(await usdt.getAddress());
     // The hot wallet pays the withdrawals: ETH for values and gas, tokens for token withdrawals.
     await provider.send('anvil_setBalance', [hotWallet, `0x${parseEther('100000').toString(16)}`]);
     await mined(usdt.mint(hotWallet, 10n ** 15n));

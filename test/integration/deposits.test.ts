@@ -1,4 +1,3 @@
-import { devRegistryInput } from '@wallet/assets';
 import { type JsonRpcProvider, type Wallet, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +14,7 @@ import {
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
+import { devRegistryWithToken } from '../harness/devRegistryWithToken.js';
 import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 
@@ -56,21 +56,7 @@ beforeAll(async () => {
   deployer = anvilDeployer(provider);
   usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
   await mined(usdt.mint(deployer.address, 10n ** 15n));
-  const registry = {
-    ...devRegistryInput,
-    assets: [
-      ...devRegistryInput.assets,
-      {
-        id: 'USDT',
-        chain: 'eth',
-        decimals: 6,
-        confirmations: 3,
-        minWithdrawal: '1000000',
-        withdrawalFee: '100000',
-        contract: await usdt.getAddress(),
-      },
-    ],
-  };
+  const registry = devRegistryWithToken(await usdt.getAddress());
   cluster = await Cluster.start({ assets: registry });
   fixtures = new LedgerFixtures(cluster.database);
   api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Depositing Exchange'));

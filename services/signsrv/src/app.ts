@@ -26,47 +26,27 @@ const ListReviewsRequest = z.object({
 });
 const ReviewDecision = z.object({ auditorToken: z.string(), withdrawalId: ObjectId, reason: z.string().max(200) });
 
-function toItem(v: ReviewView): ReviewItem {
+/** A review as the HTTP API shows it (absent values are null). */
+function toJson(v: ReviewView) {
   return {
-    withdrawalId: v.withdrawalId,
-    accountId: v.accountId,
-    nodeId: v.nodeId,
-    chain: v.chain,
-    asset: v.asset,
-    to: v.to,
+    ...v,
     amount: v.amount.toString(),
     fee: v.fee.toString(),
-    localhash: v.localhash,
-    status: v.status,
-    decision: v.decision ?? '',
-    decidedBy: v.decidedBy ?? '',
-    reason: v.reason ?? '',
-    txid: v.txid ?? '',
-    nonce: v.nonce === null ? '0' : String(v.nonce),
     receivedAt: v.receivedAt.toISOString(),
     createdAt: v.createdAt.toISOString(),
   };
 }
 
-function toJson(v: ReviewView) {
+/** The same over gRPC (proto3 has no null: absent values are empty). */
+function toItem(v: ReviewView): ReviewItem {
+  const j = toJson(v);
   return {
-    withdrawalId: v.withdrawalId,
-    accountId: v.accountId,
-    nodeId: v.nodeId,
-    chain: v.chain,
-    asset: v.asset,
-    to: v.to,
-    amount: v.amount.toString(),
-    fee: v.fee.toString(),
-    localhash: v.localhash,
-    status: v.status,
-    decision: v.decision,
-    decidedBy: v.decidedBy,
-    reason: v.reason,
-    txid: v.txid,
-    nonce: v.nonce,
-    receivedAt: v.receivedAt.toISOString(),
-    createdAt: v.createdAt.toISOString(),
+    ...j,
+    decision: j.decision ?? '',
+    decidedBy: j.decidedBy ?? '',
+    reason: j.reason ?? '',
+    txid: j.txid ?? '',
+    nonce: String(j.nonce ?? 0),
   };
 }
 
