@@ -1,0 +1,509 @@
+// `pnpm bench:withdrawals`: the withdrawal pipeline on the local stack's anvil, two scenarios, each against a baseline
+// measured in the same run and reported as a ratio. Prints the figures, checks that the system did the work it was
+// timed on (a benchmark of a broken system is worthless), and appends one JSON line per scenario to
+// bench/results/withdrawals.jsonl. A benchmark, not a test: it asserts nothing about timings.
+//
+// 1. accept: REQUESTS signed POST /v1/accounts/:id/withdrawals (ETH, fresh destinations, one Idempotency-Key each)
+//    over ACCOUNTS funded accounts on both transrv nodes, at CONCURRENCY, through gatesrv -> gRPC -> transrv -> MySQL
+//    until 201 pending_review (transrv's request relay forwards each to signsrv over Redis meanwhile: part of the
+//    system). Baseline: one bare fastify process calling createWithdrawal on the same database, same load generator,
+//    same requests and concurrency.
+// 2. payout: PAYOUTS withdrawals created and received by signsrv, then approved through signsrv's review API at
+//    APPROVE_CONCURRENCY (signsrv signs and broadcasts before answering) while a block is mined every MINE_MS, timed
+//    from the first approval until the last is `confirmed` in MySQL (3 confirmations, scanned and settled by the
+//    owning transrv). Baseline: the chain alone doing the same payouts: as many ETH transfers signed with ethers and
+//    sent with eth_sendRawTransaction at the same concurrency and mining cadence, until each has 3 confirmations.
+//
+// Settings, as `--name=value` or BENCH_<NAME> (e.g. `pnpm bench:withdrawals --requests=500`, BENCH_PAYOUTS=100):
+//   requests 2000, warmup 200 (requests before the measured ones, for the cluster and the baseline alike),
+//   concurrency 64, accounts 64, payouts 300, approve-concurrency 32, mine-ms 200, confirm-timeout-s 600.
+// The services run from dist/ (the package script runs `tsc -b` first), with transrv's and signsrv's production
+// re-send intervals rather than the test harness's short ones. Progress is logged as JSON lines (pino).
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { signRequest } from '@wallet/client-auth';
+import { type Db, dropDatabase } from '@wallet/db';
+import { createLogger } from '@wallet/logger';
+import { ANVIL_CHAIN_ID, ANVIL_RPC_URL, anvilProvider } from '../contracts/deploy.js';
+import type { Cluster } from '../harness/Cluster.js';
+import { LedgerFixtures } from '../harness/ledgerFixtures.js';
+import { repoRoot } from '../harness/repoRoot.js';
+import { mysqlUrl } from '../harness/stackEnv.js';
+import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { inBatches } from './inBatches.js';
+import type { RequestSpec } from './loadGenerator.js';
+import { randomAddress } from './randomAddress.js';
+import { type RawChainPayouts, measureRawChainPayouts } from './rawChainPayouts.js';
+import { type CountedLoadResult, runRequests } from './runRequests.js';
+import { type SystemPayouts, measureSystemPayouts } from './systemPayouts.js';
+
+const REQUESTS = setting('requests', 2000);
+const WARMUP = setting('warmup', 200, 0);
+const CONCURRENCY = setting('concurrency', 64);
+const ACCOUNTS = setting('accounts', 64);
+const PAYOUTS = setting('payouts', 300);
+const APPROVE_CONCURRENCY = setting('approve-concurrency', 32);
+const MINE_MS = setting('mine-ms', 200);
+const CONFIRM_TIMEOUT_MS = setting('confirm-timeout-s', 600) * 1000;
+const RECEIVE_TIMEOUT_MS = 180_000;
+
+const log = createLogger('bench-withdrawals');
+const say = (msg: string): boolean => process.stdout.write(`[bench:withdrawals] ${msg}\n`);
+
+type Check = { readonly scenario: 'accept' | 'payout'; readonly name: string; readonly ok: boolean; readonly detail: string };
+const checks: Check[] = [];
+function check(scenario: Check['scenario'], name: string, ok: boolean, detail: string): void {
+  checks.push({ scenario, name, ok, detail });
+  if (ok) log.info({ scenario, check: name, detail }, 'check holds');
+  else log.error({ scenario, check: name, detail }, 'CHECK FAILED');
+}
+
+// Services run from the compiled output, as in production.
+process.env['WALLET_RUN_FROM'] = 'dist';
+const provider = anvilProvider();
+let world: WithdrawalWorld | undefined;
+let database: string | undefined;
+// Our own connection to the cluster's database: it outlives the world (whose fixtures close with it).
+let fixtures: LedgerFixtures | undefined;
+let baseline: ChildProcess | undefined;
+try {
+  log.info(
+    { requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY, accounts: ACCOUNTS, payouts: PAYOUTS, approveConcurrency: APPROVE_CONCURRENCY },
+    'starting the withdrawal world on the stack anvil: gatesrv, accountsrv, transrv t1+t2, signsrv from dist/',
+  );
+  world = await WithdrawalWorld.start({
+    keepDatabase: true,
+    extraEnv: { TRANSRV_RESEND_AFTER_MS: '10000', SIGNSRV_RESEND_AFTER_MS: '10000' },
+  });
+  database = world.cluster.database;
+  const { cluster } = world;
+  fixtures = new LedgerFixtures(database);
+  const db = fixtures.db;
+  const walletAssets = cluster.serviceEnv['WALLET_ASSETS'];
+  const eth = cluster.registry.asset('ETH');
+  const amount = eth.minWithdrawal;
+  log.info({ database, gateway: cluster.gatewayUrl, signsrv: cluster.signsrvUrl }, 'cluster ready');
+
+  const accounts: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) accounts.push(await world.fundedAccount({ ETH: 10n ** 24n }));
+  const owner = await db('accounts').where({ id: accounts[0]! }).first<{ client_id: string }>('client_id');
+  const clientId = owner.client_id;
+  const nodes = Object.fromEntries(
+    (
+      await db('accounts')
+        .whereIn('id', accounts)
+        .groupBy('node_id')
+        .select<{ node_id: string; n: number | string }[]>('node_id', db.raw('COUNT(*) AS n'))
+    ).map((r) => [r.node_id, Number(r.n)]),
+  );
+  log.info({ accounts: ACCOUNTS, nodes }, 'accounts funded');
+  check('accept', 'accounts on both transrv nodes', Object.keys(nodes).length >= 2, JSON.stringify(nodes));
+
+  const credentials = world.api.credentials;
+  /** Withdrawal requests over the accounts in turn, each with a fresh destination and key (recorded in `keys`). */
+  const withdrawalRequests =
+    (keys: string[]) =>
+    (i: number): RequestSpec => {
+      const path = `/v1/accounts/${accounts[i % accounts.length]!}/withdrawals`;
+      const body = JSON.stringify({ asset: 'ETH', to: randomAddress(), amount: amount.toString() });
+      const key = randomUUID();
+      keys.push(key);
+      const signed = signRequest({ keyId: credentials.keyId, secret: credentials.secret, method: 'POST', pathWithQuery: path, body });
+      return { method: 'POST', path, body, headers: { ...signed, 'content-type': 'application/json', 'idempotency-key': key } };
+    };
+  const accepted = (status: number, body: string) => status === 201 && jsonField(body, 'status') === 'pending_review';
+
+  /** The warm-up, then the measured requests, against the cluster or the baseline. */
+  const acceptRun = async (target: 'cluster' | 'baseline', url: string) => {
+    const warmupKeys: string[] = [];
+    const keys: string[] = [];
+    const warmup =
+      WARMUP > 0 ? await runRequests(url, CONCURRENCY, WARMUP, withdrawalRequests(warmupKeys), { ok: accepted }) : undefined;
+    log.info({ target, requests: REQUESTS, concurrency: CONCURRENCY, warmupErrors: warmup?.errors ?? 0 }, 'accept: warmed up; measuring');
+    const result = await runRequests(url, CONCURRENCY, REQUESTS, withdrawalRequests(keys), {
+      ok: accepted,
+      onProgress: (answered) => log.info({ target, answered, of: REQUESTS }, 'accept: requests answered'),
+    });
+    say(
+      `accept ${target.padEnd(9)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1).padStart(7)} ms  p99 ${result.p99Ms.toFixed(1).padStart(7)} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}`,
+    );
+    for (const sample of result.errorSamples) say(`  error: ${sample}`);
+    return { warmup, result, keys: [...warmupKeys, ...keys] };
+  };
+
+  // ------------------------------------------------------------------ 1. accept, cluster
+  log.info('accept: the cluster');
+  const acceptCluster = await acceptRun('cluster', cluster.gatewayUrl);
+  const acceptedRows = await rowsByKey(db, clientId, acceptCluster.keys);
+  checkExactlyOnce('cluster', acceptCluster.keys, acceptedRows, acceptCluster.result, acceptCluster.warmup);
+  const relayStarted = performance.now();
+  const receivedAll = await waitReceived(
+    db,
+    acceptedRows.map((r) => r.id),
+    'accept',
+  );
+  const relayDrainSeconds = receivedAll ? (performance.now() - relayStarted) / 1000 : null;
+  check(
+    'accept',
+    'signsrv received every accepted withdrawal',
+    receivedAll,
+    relayDrainSeconds === null ? 'not within the timeout' : `${relayDrainSeconds.toFixed(2)} s after the last 201`,
+  );
+
+  // ------------------------------------------------------------------ 2. payout, system
+  log.info({ payouts: PAYOUTS }, 'payout: creating the withdrawals through the gateway');
+  const payoutKeys: string[] = [];
+  const created = await runRequests(cluster.gatewayUrl, CONCURRENCY, PAYOUTS, withdrawalRequests(payoutKeys), { ok: accepted });
+  const payoutRows = await rowsByKey(db, clientId, payoutKeys);
+  check(
+    'payout',
+    'every payout withdrawal created once',
+    created.errors === 0 && payoutRows.length === PAYOUTS && new Set(payoutRows.map((r) => r.idempotency_key)).size === PAYOUTS,
+    `${payoutRows.length} rows of ${PAYOUTS}, ${created.errors} errors`,
+  );
+  const payoutIds = payoutRows.map((r) => r.id);
+  if (!(await waitReceived(db, payoutIds, 'payout'))) throw new Error('signsrv did not receive every payout withdrawal: nothing to approve');
+  log.info({ payouts: payoutIds.length, approveConcurrency: APPROVE_CONCURRENCY, mineMs: MINE_MS }, 'payout: approving through signsrv');
+  const system = await measureSystemPayouts({
+    ids: payoutIds,
+    signsrvUrl: cluster.signsrvUrl,
+    auditorToken: cluster.signer.auditorToken,
+    db,
+    provider,
+    concurrency: APPROVE_CONCURRENCY,
+    mineEveryMs: MINE_MS,
+    timeoutMs: CONFIRM_TIMEOUT_MS,
+    log,
+  });
+  for (const sample of system.approvals.errorSamples) say(`  approve error: ${sample}`);
+  check(
+    'payout',
+    'every approval answered 200 approved',
+    system.approvals.errors === 0 && system.approvals.requests === PAYOUTS,
+    `${system.approvals.requests - system.approvals.errors} of ${PAYOUTS}; statuses ${JSON.stringify(system.approvals.statuses)}`,
+  );
+  check(
+    'payout',
+    'every withdrawal confirmed',
+    (system.statuses['confirmed'] ?? 0) === PAYOUTS,
+    JSON.stringify(system.statuses),
+  );
+  const paid = await inBatches(payoutRows, 32, async (r) => (await provider.getBalance(r.to_address)) === BigInt(r.amount));
+  check(
+    'payout',
+    'every destination paid exactly the amount',
+    paid.every(Boolean),
+    `${paid.filter(Boolean).length} of ${PAYOUTS}`,
+  );
+  const clusterLog = logProblems(cluster);
+  const observations = await clusterObservations(db);
+  const invariantsAfterCluster = await fixtures.invariants();
+  check('payout', 'ledger invariants after the cluster run', invariantsAfterCluster.length === 0, invariantsAfterCluster.join('; ') || '[]');
+  log.info('stopping the cluster (the database is kept for the baselines)');
+  await world.stop();
+  world = undefined;
+
+  // ------------------------------------------------------------------ 1. accept, baseline
+  log.info('accept: baseline, bare fastify + createWithdrawal in one process, no auth, no gRPC, no relay');
+  baseline = spawn(process.execPath, [join(repoRoot, 'test', 'dist', 'bench', 'withdrawalBaselineServer.js')], {
+    env: { ...process.env, MYSQL_URL: mysqlUrl(database), WALLET_ASSETS: walletAssets ?? '', BENCH_CLIENT_ID: clientId },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const baselineUrl = await urlOf(baseline);
+  const acceptBaseline = await acceptRun('baseline', baselineUrl);
+  baseline.kill('SIGTERM');
+  await new Promise((r) => baseline!.once('exit', r));
+  baseline = undefined;
+  checkExactlyOnce(
+    'baseline',
+    acceptBaseline.keys,
+    await rowsByKey(db, clientId, acceptBaseline.keys),
+    acceptBaseline.result,
+    acceptBaseline.warmup,
+  );
+
+  // ------------------------------------------------------------------ 2. payout, raw chain
+  log.info({ transfers: PAYOUTS, concurrency: APPROVE_CONCURRENCY, mineMs: MINE_MS }, 'payout: baseline, the chain alone');
+  const raw = await measureRawChainPayouts({
+    provider,
+    rpcUrl: ANVIL_RPC_URL,
+    chainId: ANVIL_CHAIN_ID,
+    count: PAYOUTS,
+    concurrency: APPROVE_CONCURRENCY,
+    amount,
+    confirmations: eth.confirmations,
+    mineEveryMs: MINE_MS,
+    timeoutMs: CONFIRM_TIMEOUT_MS,
+    log,
+  });
+  for (const sample of raw.sends.errorSamples) say(`  send error: ${sample}`);
+  check(
+    'payout',
+    'raw chain: every transfer sent, mined with status 1 and paid',
+    raw.sends.errors === 0 && raw.succeeded === PAYOUTS && raw.paid === PAYOUTS && raw.allConfirmedSeconds !== null,
+    `${raw.succeeded} succeeded, ${raw.paid} paid of ${PAYOUTS}, ${raw.sends.errors} send errors`,
+  );
+
+  // ------------------------------------------------------------------ the whole database, both baselines included
+  const expectedRows = acceptCluster.keys.length + PAYOUTS + acceptBaseline.keys.length;
+  const [[total]] = (await db.raw('SELECT COUNT(*) AS n FROM withdrawals')) as [[{ n: number | string }]];
+  check('accept', 'no withdrawal beyond the requests sent', Number(total.n) === expectedRows, `${total.n} rows, ${expectedRows} requests`);
+  const invariantsAfterAll = await fixtures.invariants();
+  check('accept', 'ledger invariants after every run', invariantsAfterAll.length === 0, invariantsAfterAll.join('; ') || '[]');
+
+  report({
+    acceptCluster: acceptCluster.result,
+    acceptBaseline: acceptBaseline.result,
+    relayDrainSeconds,
+    nodes,
+    system,
+    raw,
+    clusterLog,
+    observations,
+    invariantsHold: invariantsAfterCluster.length === 0 && invariantsAfterAll.length === 0,
+    confirmations: eth.confirmations,
+  });
+} finally {
+  if (baseline !== undefined && baseline.exitCode === null) baseline.kill('SIGTERM');
+  await world?.stop();
+  await fixtures?.close();
+  if (database !== undefined) await dropDatabase(mysqlUrl(database));
+  provider.destroy();
+}
+
+// ------------------------------------------------------------------ figures
+
+type Figures = {
+  acceptCluster: CountedLoadResult;
+  acceptBaseline: CountedLoadResult;
+  relayDrainSeconds: number | null;
+  nodes: Record<string, number>;
+  system: SystemPayouts;
+  raw: RawChainPayouts;
+  clusterLog: LogProblem[];
+  observations: Awaited<ReturnType<typeof clusterObservations>>;
+  invariantsHold: boolean;
+  confirmations: number;
+};
+
+function report(f: Figures): void {
+  const acceptRatio = f.acceptCluster.rps / f.acceptBaseline.rps;
+  const approvalsPerSecond = f.system.approvals.rps;
+  const sendsPerSecond = f.raw.sends.rps;
+  const confirmedRatio =
+    f.system.confirmedPerSecond !== null && f.raw.confirmedPerSecond !== null ? f.system.confirmedPerSecond / f.raw.confirmedPerSecond : null;
+  const fixed = (v: number | null, digits = 2) => (v === null ? 'n/a' : v.toFixed(digits));
+  const held = (scenario: Check['scenario']) => checks.filter((c) => c.scenario === scenario).every((c) => c.ok);
+
+  say('');
+  say(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
+  say(
+    `1. accept: ${REQUESTS} withdrawals (+${WARMUP} warm-up) at concurrency ${CONCURRENCY} over ${ACCOUNTS} accounts ${JSON.stringify(f.nodes)}`,
+  );
+  const acceptRow = (name: string, r: CountedLoadResult) =>
+    say(
+      `   ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  errors ${r.errors}`,
+    );
+  acceptRow('cluster', f.acceptCluster);
+  acceptRow('baseline', f.acceptBaseline);
+  say(`   cluster/baseline throughput ${acceptRatio.toFixed(2)}`);
+  say(`   signsrv had every accepted withdrawal ${fixed(f.relayDrainSeconds)} s after the last 201`);
+  say(`2. payout: ${PAYOUTS} ETH withdrawals, ${APPROVE_CONCURRENCY} at a time, a block every ${MINE_MS} ms, ${f.confirmations} confirmations`);
+  say(
+    `   system     approvals ${approvalsPerSecond.toFixed(1).padStart(6)}/s (p50 ${f.system.approvals.p50Ms.toFixed(1)} ms, p99 ${f.system.approvals.p99Ms.toFixed(1)} ms)  first confirmed ${fixed(f.system.firstConfirmedSeconds)} s  all confirmed ${fixed(f.system.allConfirmedSeconds)} s  ${fixed(f.system.confirmedPerSecond, 1)} confirmed/s`,
+  );
+  say(
+    `   raw chain  sends     ${sendsPerSecond.toFixed(1).padStart(6)}/s (p50 ${f.raw.sends.p50Ms.toFixed(1)} ms, p99 ${f.raw.sends.p99Ms.toFixed(1)} ms)  first confirmed ${fixed(f.raw.firstConfirmedSeconds)} s  all confirmed ${fixed(f.raw.allConfirmedSeconds)} s  ${fixed(f.raw.confirmedPerSecond, 1)} confirmed/s`,
+  );
+  say(`   system/raw chain: confirmed/s ${fixed(confirmedRatio)}, approvals/s vs sends/s ${(approvalsPerSecond / sendsPerSecond).toFixed(2)}`);
+  say('checks:');
+  for (const c of checks) say(`   ${c.ok ? 'holds ' : 'FAILED'}  [${c.scenario}] ${c.name}: ${c.detail}`);
+  say(
+    `cluster log lines at warn or above: ${f.clusterLog.length === 0 ? 'none' : ''} (files: .stack/logs/test/<env>-<service>.log)`,
+  );
+  for (const p of f.clusterLog) say(`   ${p.process} ${p.level} x${p.count}: ${p.msg}  e.g. ${p.example}`);
+  say(`signsrv alerts: ${JSON.stringify(f.observations.signAlerts)}; outbox rows not acknowledged: ${f.observations.unackedOutbox}`);
+  if (!held('accept') || !held('payout')) {
+    say('some checks FAILED: these figures are not valid');
+    process.exitCode = 1;
+  }
+
+  const common = {
+    bench: 'withdrawals',
+    at: new Date().toISOString(),
+    commit: gitCommit(),
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+  };
+  const checksOf = (scenario: Check['scenario']) => checks.filter((c) => c.scenario === scenario);
+  const lines = [
+    {
+      ...common,
+      scenario: 'accept',
+      requests: REQUESTS,
+      warmup: WARMUP,
+      concurrency: CONCURRENCY,
+      accounts: ACCOUNTS,
+      nodes: f.nodes,
+      cluster: { ...f.acceptCluster, signsrvReceivedAllSeconds: f.relayDrainSeconds },
+      baseline: f.acceptBaseline,
+      ratio: { rps: acceptRatio },
+      checks: checksOf('accept'),
+      valid: held('accept'),
+      invariantsHold: f.invariantsHold,
+      clusterLog: f.clusterLog,
+    },
+    {
+      ...common,
+      scenario: 'payout',
+      payouts: PAYOUTS,
+      concurrency: APPROVE_CONCURRENCY,
+      mineEveryMs: MINE_MS,
+      confirmations: f.confirmations,
+      system: f.system,
+      rawChain: f.raw,
+      ratio: { confirmedPerSecond: confirmedRatio, approvalsVsSends: approvalsPerSecond / sendsPerSecond },
+      checks: checksOf('payout'),
+      valid: held('payout'),
+      invariantsHold: f.invariantsHold,
+      clusterLog: f.clusterLog,
+      observations: f.observations,
+    },
+  ];
+  mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+  appendFileSync(join(repoRoot, 'bench', 'results', 'withdrawals.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  say('figures appended to bench/results/withdrawals.jsonl');
+}
+
+// ------------------------------------------------------------------ helpers
+
+/** A positive integer from `--name=value` or BENCH_<NAME>, else `fallback`. */
+function setting(name: string, fallback: number, min = 1): number {
+  const variable = `BENCH_${name.toUpperCase().replaceAll('-', '_')}`;
+  const flag = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
+  const raw = flag === undefined ? process.env[variable] : flag.slice(name.length + 3);
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} / ${variable}: expected an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function jsonField(body: string, field: string): unknown {
+  try {
+    return (JSON.parse(body) as Record<string, unknown>)[field];
+  } catch {
+    return undefined;
+  }
+}
+
+type WithdrawalKeyRow = { id: string; idempotency_key: string; status: string; to_address: string; amount: string };
+
+/** The client's withdrawals stored under `keys`. */
+async function rowsByKey(db: Db, clientId: string, keys: readonly string[]): Promise<WithdrawalKeyRow[]> {
+  const rows: WithdrawalKeyRow[] = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    rows.push(
+      ...(await db('withdrawals')
+        .where({ client_id: clientId })
+        .whereIn('idempotency_key', keys.slice(i, i + 1000))
+        .select<WithdrawalKeyRow[]>('id', 'idempotency_key', 'status', 'to_address', 'amount')),
+    );
+  }
+  return rows;
+}
+
+/** Every request of a run (warm-up included) stored exactly once, in pending_review, and every answer a 201. */
+function checkExactlyOnce(
+  target: 'cluster' | 'baseline',
+  keys: readonly string[],
+  rows: readonly WithdrawalKeyRow[],
+  result: CountedLoadResult,
+  warmup: CountedLoadResult | undefined,
+): void {
+  const distinct = new Set(rows.map((r) => r.idempotency_key)).size;
+  const pending = rows.filter((r) => r.status === 'pending_review').length;
+  check(
+    'accept',
+    `${target}: every request answered 201 pending_review`,
+    result.errors === 0 && result.requests === REQUESTS && (warmup?.errors ?? 0) === 0,
+    `${result.requests - result.errors} of ${REQUESTS} measured, warm-up errors ${warmup?.errors ?? 0}; statuses ${JSON.stringify(result.statuses)}`,
+  );
+  check(
+    'accept',
+    `${target}: every withdrawal stored exactly once, pending_review`,
+    rows.length === keys.length && distinct === keys.length && pending === keys.length,
+    `${rows.length} rows, ${distinct} distinct keys, ${pending} pending_review, of ${keys.length} requests`,
+  );
+}
+
+/** Waits until signsrv's review queue (sign_requests) holds every one of `ids`. @returns false on timeout */
+async function waitReceived(db: Db, ids: readonly string[], scenario: string): Promise<boolean> {
+  const started = performance.now();
+  let lastLog = 0;
+  for (;;) {
+    let received = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      const [row] = await db('sign_requests')
+        .whereIn('withdrawal_id', ids.slice(i, i + 1000))
+        .count<{ n: number | string }[]>({ n: '*' });
+      received += Number(row?.n ?? 0);
+    }
+    if (received === ids.length) return true;
+    const seconds = (performance.now() - started) / 1000;
+    if (seconds * 1000 > RECEIVE_TIMEOUT_MS) {
+      log.error({ scenario, received, of: ids.length }, 'signsrv did not receive every withdrawal in time');
+      return false;
+    }
+    if (seconds - lastLog >= 2) {
+      lastLog = seconds;
+      log.info({ scenario, received, of: ids.length }, 'waiting for signsrv to receive the withdrawals');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type LogProblem = { process: string; level: string; msg: string; count: number; example: string };
+
+/** Every log line at warn or above (and stderr output) of the cluster's processes, counted by message. */
+function logProblems(cluster: Cluster): LogProblem[] {
+  const found = new Map<string, LogProblem>();
+  const note = (process: string, level: string, msg: string, example: string) => {
+    const key = `${process}\0${level}\0${msg}`;
+    const seen = found.get(key);
+    if (seen) seen.count++;
+    else found.set(key, { process, level, msg, count: 1, example: example.slice(0, 400) });
+  };
+  for (const p of cluster.processes.values()) {
+    for (const line of p.lines) if (line.level >= 40) note(p.label, line.level >= 50 ? 'error' : 'warn', line.msg, JSON.stringify(line));
+    for (const text of p.stderr) if (text.trim() !== '') note(p.label, 'stderr', text.slice(0, 120), text);
+  }
+  return [...found.values()];
+}
+
+/** What the cluster left to look at: signsrv's alerts by kind, and request outbox rows signsrv never acknowledged. */
+async function clusterObservations(db: Db): Promise<{ signAlerts: Record<string, number>; unackedOutbox: number }> {
+  const alerts = await db('sign_alerts').groupBy('kind').select<{ kind: string; n: number | string }[]>('kind', db.raw('COUNT(*) AS n'));
+  const [unacked] = await db('withdrawal_outbox').whereNull('acked_at').count<{ n: number | string }[]>({ n: '*' });
+  return { signAlerts: Object.fromEntries(alerts.map((a) => [a.kind, Number(a.n)])), unackedOutbox: Number(unacked?.n ?? 0) };
+}
+
+/** The baseline server's URL, from its first line of output. */
+function urlOf(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the baseline server exited with ${String(code)} before listening`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+  });
+}
+
+function gitCommit(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
