@@ -3,6 +3,7 @@
 import { createDb } from '@wallet/db';
 import { completeTransfer, createTransfer, creditTransfer, getBalances } from '@wallet/ledger';
 import Fastify from 'fastify';
+import { serveUntilTerm } from './serveUntilTerm.js';
 
 const db = createDb(process.env['MYSQL_URL']!);
 const assets = ['BTC', 'ETH', 'LTC'];
@@ -48,13 +49,4 @@ app.post<{ Body: { from: string; to: string; asset: string; amount: string } }>(
   }
   return reply.code(201).send({ id: transfer.id, status: 'completed' });
 });
-await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` })}\n`);
-process.on(
-  'SIGTERM',
-  () =>
-    void app
-      .close()
-      .then(() => db.destroy())
-      .then(() => process.exit(0)),
-);
+await serveUntilTerm(app, db);

@@ -1,3 +1,4 @@
+import { latencySummary } from './latencySummary.js';
 import { Agent, request } from 'node:http';
 
 export type RequestSpec = { method: string; path: string; headers: Record<string, string>; body?: string };
@@ -57,15 +58,5 @@ export async function runLoad(baseUrl: string, concurrency: number, seconds: num
   );
   agent.destroy();
   const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    statuses,
-    seconds: elapsed,
-    rps: latencies.length / elapsed,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-  };
+  return { ...latencySummary(latencies, elapsed), errors, statuses };
 }

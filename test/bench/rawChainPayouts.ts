@@ -84,10 +84,7 @@ export async function measureRawChainPayouts(o: RawChainPayoutsOptions): Promise
       onProgress: (answered) => log.info({ answered, of: o.count }, 'raw chain: transfers sent'),
     },
   );
-  log.info(
-    { seconds: sends.seconds, errors: sends.errors },
-    'raw chain: every transfer sent; waiting for confirmations',
-  );
+  log.info({ seconds: sends.seconds, errors: sends.errors }, 'raw chain: every transfer sent; waiting for confirmations');
   const { firstConfirmedSeconds, allConfirmedSeconds } = await watching;
   const { blocks } = await mining.stop();
 
@@ -117,7 +114,8 @@ export async function measureRawChainPayouts(o: RawChainPayoutsOptions): Promise
       const [head, mined] = await Promise.all([provider.getBlockNumber(), provider.getTransactionCount(wallet.address, 'latest')]);
       const count = mined - firstNonce;
       if (firstBlock === undefined && count >= 1) firstBlock = (await provider.getTransactionReceipt(hashes[0]!))?.blockNumber;
-      if (lastBlock === undefined && count >= o.count) lastBlock = (await provider.getTransactionReceipt(hashes[o.count - 1]!))?.blockNumber;
+      if (lastBlock === undefined && count >= o.count)
+        lastBlock = (await provider.getTransactionReceipt(hashes[o.count - 1]!))?.blockNumber;
       const confirmed = (block: number | undefined) => block !== undefined && head - block + 1 >= o.confirmations;
       if (firstConfirmedSeconds === null && confirmed(firstBlock)) firstConfirmedSeconds = sinceStart();
       if (confirmed(lastBlock)) return { firstConfirmedSeconds, allConfirmedSeconds: sinceStart() };

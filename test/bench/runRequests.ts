@@ -1,3 +1,4 @@
+import { latencySummary } from './latencySummary.js';
 import { Agent, request } from 'node:http';
 import type { LoadResult, RequestSpec } from './loadGenerator.js';
 
@@ -83,16 +84,5 @@ export async function runRequests(
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(progress);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return {
-    requests: latencies.length,
-    errors,
-    statuses,
-    seconds: elapsed,
-    rps: latencies.length / elapsed,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-    errorSamples,
-  };
+  return { ...latencySummary(latencies, elapsed), errors, statuses, errorSamples };
 }

@@ -11,6 +11,7 @@ import { requestHash } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
 import { createWithdrawal } from '@wallet/withdrawals';
 import Fastify from 'fastify';
+import { serveUntilTerm } from './serveUntilTerm.js';
 
 const db = createDb(process.env['MYSQL_URL']!);
 const registry = assetRegistryEnv.parse(process.env['WALLET_ASSETS']);
@@ -55,13 +56,4 @@ app.post<{ Params: { id: string }; Body: Body }>('/v1/accounts/:id/withdrawals',
     updatedAt: withdrawal.updatedAt.toISOString(),
   });
 });
-await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` })}\n`);
-process.on(
-  'SIGTERM',
-  () =>
-    void app
-      .close()
-      .then(() => db.destroy())
-      .then(() => process.exit(0)),
-);
+await serveUntilTerm(app, db);

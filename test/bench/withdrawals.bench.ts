@@ -22,7 +22,7 @@
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { signRequest } from '@wallet/client-auth';
@@ -34,6 +34,7 @@ import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { mysqlUrl } from '../harness/stackEnv.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { pidsNamed, startCpuMeter } from './cpuMeter.js';
 import { inBatches } from './inBatches.js';
 import type { RequestSpec } from './loadGenerator.js';
 import { randomAddress } from './randomAddress.js';
@@ -72,7 +73,14 @@ let fixtures: LedgerFixtures | undefined;
 let baseline: ChildProcess | undefined;
 try {
   log.info(
-    { requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY, accounts: ACCOUNTS, payouts: PAYOUTS, approveConcurrency: APPROVE_CONCURRENCY },
+    {
+      requests: REQUESTS,
+      warmup: WARMUP,
+      concurrency: CONCURRENCY,
+      accounts: ACCOUNTS,
+      payouts: PAYOUTS,
+      approveConcurrency: APPROVE_CONCURRENCY,
+    },
     'starting the withdrawal world on the stack anvil: gatesrv, accountsrv, transrv t1+t2, signsrv from dist/',
   );
   world = await WithdrawalWorld.start({
@@ -81,6 +89,10 @@ try {
   });
   database = world.cluster.database;
   const { cluster } = world;
+  const loadAverageAtStart = loadavg()[0] ?? 0;
+  // CPU time per process over each measured phase: the services, and the stack's shared servers they load.
+  const sharedPids = pidsNamed(['mariadbd', 'mysqld', 'anvil', 'redis-server']);
+  const clusterPids = { ...sharedPids, ...Object.fromEntries([...cluster.processes].map(([label, p]) => [label, p.child.pid!])) };
   fixtures = new LedgerFixtures(database);
   const db = fixtures.db;
   const walletAssets = cluster.serviceEnv['WALLET_ASSETS'];
@@ -118,26 +130,28 @@ try {
   const accepted = (status: number, body: string) => status === 201 && jsonField(body, 'status') === 'pending_review';
 
   /** The warm-up, then the measured requests, against the cluster or the baseline. */
-  const acceptRun = async (target: 'cluster' | 'baseline', url: string) => {
+  const acceptRun = async (target: 'cluster' | 'baseline', url: string, pids: Record<string, number>) => {
     const warmupKeys: string[] = [];
     const keys: string[] = [];
-    const warmup =
-      WARMUP > 0 ? await runRequests(url, CONCURRENCY, WARMUP, withdrawalRequests(warmupKeys), { ok: accepted }) : undefined;
+    const warmup = WARMUP > 0 ? await runRequests(url, CONCURRENCY, WARMUP, withdrawalRequests(warmupKeys), { ok: accepted }) : undefined;
     log.info({ target, requests: REQUESTS, concurrency: CONCURRENCY, warmupErrors: warmup?.errors ?? 0 }, 'accept: warmed up; measuring');
+    const cpuUsed = startCpuMeter(pids);
     const result = await runRequests(url, CONCURRENCY, REQUESTS, withdrawalRequests(keys), {
       ok: accepted,
       onProgress: (answered) => log.info({ target, answered, of: REQUESTS }, 'accept: requests answered'),
     });
+    const cpuSeconds = cpuUsed();
     say(
       `accept ${target.padEnd(9)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1).padStart(7)} ms  p99 ${result.p99Ms.toFixed(1).padStart(7)} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}`,
     );
     for (const sample of result.errorSamples) say(`  error: ${sample}`);
-    return { warmup, result, keys: [...warmupKeys, ...keys] };
+    say(`  CPU s: ${JSON.stringify(cpuSeconds)}`);
+    return { warmup, result: { ...result, cpuSeconds }, keys: [...warmupKeys, ...keys] };
   };
 
   // ------------------------------------------------------------------ 1. accept, cluster
   log.info('accept: the cluster');
-  const acceptCluster = await acceptRun('cluster', cluster.gatewayUrl);
+  const acceptCluster = await acceptRun('cluster', cluster.gatewayUrl, clusterPids);
   const acceptedRows = await rowsByKey(db, clientId, acceptCluster.keys);
   checkExactlyOnce('cluster', acceptCluster.keys, acceptedRows, acceptCluster.result, acceptCluster.warmup);
   const relayStarted = performance.now();
@@ -166,9 +180,11 @@ try {
     `${payoutRows.length} rows of ${PAYOUTS}, ${created.errors} errors`,
   );
   const payoutIds = payoutRows.map((r) => r.id);
-  if (!(await waitReceived(db, payoutIds, 'payout'))) throw new Error('signsrv did not receive every payout withdrawal: nothing to approve');
+  if (!(await waitReceived(db, payoutIds, 'payout')))
+    throw new Error('signsrv did not receive every payout withdrawal: nothing to approve');
   log.info({ payouts: payoutIds.length, approveConcurrency: APPROVE_CONCURRENCY, mineMs: MINE_MS }, 'payout: approving through signsrv');
-  const system = await measureSystemPayouts({
+  const systemCpu = startCpuMeter(clusterPids);
+  const measuredSystem = await measureSystemPayouts({
     ids: payoutIds,
     signsrvUrl: cluster.signsrvUrl,
     auditorToken: cluster.signer.auditorToken,
@@ -179,6 +195,7 @@ try {
     timeoutMs: CONFIRM_TIMEOUT_MS,
     log,
   });
+  const system = { ...measuredSystem, cpuSeconds: systemCpu() };
   for (const sample of system.approvals.errorSamples) say(`  approve error: ${sample}`);
   check(
     'payout',
@@ -186,23 +203,18 @@ try {
     system.approvals.errors === 0 && system.approvals.requests === PAYOUTS,
     `${system.approvals.requests - system.approvals.errors} of ${PAYOUTS}; statuses ${JSON.stringify(system.approvals.statuses)}`,
   );
-  check(
-    'payout',
-    'every withdrawal confirmed',
-    (system.statuses['confirmed'] ?? 0) === PAYOUTS,
-    JSON.stringify(system.statuses),
-  );
+  check('payout', 'every withdrawal confirmed', (system.statuses['confirmed'] ?? 0) === PAYOUTS, JSON.stringify(system.statuses));
   const paid = await inBatches(payoutRows, 32, async (r) => (await provider.getBalance(r.to_address)) === BigInt(r.amount));
+  check('payout', 'every destination paid exactly the amount', paid.every(Boolean), `${paid.filter(Boolean).length} of ${PAYOUTS}`);
+  const clusterLog = logProblems(cluster);
+  const observations = { ...(await clusterObservations(db, payoutIds)), relayResends: relayResends(cluster) };
+  const invariantsAfterCluster = await fixtures.invariants();
   check(
     'payout',
-    'every destination paid exactly the amount',
-    paid.every(Boolean),
-    `${paid.filter(Boolean).length} of ${PAYOUTS}`,
+    'ledger invariants after the cluster run',
+    invariantsAfterCluster.length === 0,
+    invariantsAfterCluster.join('; ') || '[]',
   );
-  const clusterLog = logProblems(cluster);
-  const observations = await clusterObservations(db);
-  const invariantsAfterCluster = await fixtures.invariants();
-  check('payout', 'ledger invariants after the cluster run', invariantsAfterCluster.length === 0, invariantsAfterCluster.join('; ') || '[]');
   log.info('stopping the cluster (the database is kept for the baselines)');
   await world.stop();
   world = undefined;
@@ -214,7 +226,7 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const baselineUrl = await urlOf(baseline);
-  const acceptBaseline = await acceptRun('baseline', baselineUrl);
+  const acceptBaseline = await acceptRun('baseline', baselineUrl, { ...sharedPids, baseline: baseline.pid! });
   baseline.kill('SIGTERM');
   await new Promise((r) => baseline!.once('exit', r));
   baseline = undefined;
@@ -228,7 +240,8 @@ try {
 
   // ------------------------------------------------------------------ 2. payout, raw chain
   log.info({ transfers: PAYOUTS, concurrency: APPROVE_CONCURRENCY, mineMs: MINE_MS }, 'payout: baseline, the chain alone');
-  const raw = await measureRawChainPayouts({
+  const rawCpu = startCpuMeter(sharedPids);
+  const measuredRaw = await measureRawChainPayouts({
     provider,
     rpcUrl: ANVIL_RPC_URL,
     chainId: ANVIL_CHAIN_ID,
@@ -240,6 +253,7 @@ try {
     timeoutMs: CONFIRM_TIMEOUT_MS,
     log,
   });
+  const raw = { ...measuredRaw, cpuSeconds: rawCpu() };
   for (const sample of raw.sends.errorSamples) say(`  send error: ${sample}`);
   check(
     'payout',
@@ -266,6 +280,8 @@ try {
     observations,
     invariantsHold: invariantsAfterCluster.length === 0 && invariantsAfterAll.length === 0,
     confirmations: eth.confirmations,
+    clusterEnv: cluster.env,
+    loadAverageAtStart,
   });
 } finally {
   if (baseline !== undefined && baseline.exitCode === null) baseline.kill('SIGTERM');
@@ -277,17 +293,20 @@ try {
 
 // ------------------------------------------------------------------ figures
 
+type CpuSeconds = { cpuSeconds: Record<string, number> };
 type Figures = {
-  acceptCluster: CountedLoadResult;
-  acceptBaseline: CountedLoadResult;
+  acceptCluster: CountedLoadResult & CpuSeconds;
+  acceptBaseline: CountedLoadResult & CpuSeconds;
   relayDrainSeconds: number | null;
   nodes: Record<string, number>;
-  system: SystemPayouts;
-  raw: RawChainPayouts;
+  system: SystemPayouts & CpuSeconds;
+  raw: RawChainPayouts & CpuSeconds;
   clusterLog: LogProblem[];
-  observations: Awaited<ReturnType<typeof clusterObservations>>;
+  observations: Awaited<ReturnType<typeof clusterObservations>> & { relayResends: Record<string, number> };
   invariantsHold: boolean;
   confirmations: number;
+  clusterEnv: string;
+  loadAverageAtStart: number;
 };
 
 function report(f: Figures): void {
@@ -295,12 +314,16 @@ function report(f: Figures): void {
   const approvalsPerSecond = f.system.approvals.rps;
   const sendsPerSecond = f.raw.sends.rps;
   const confirmedRatio =
-    f.system.confirmedPerSecond !== null && f.raw.confirmedPerSecond !== null ? f.system.confirmedPerSecond / f.raw.confirmedPerSecond : null;
+    f.system.confirmedPerSecond !== null && f.raw.confirmedPerSecond !== null
+      ? f.system.confirmedPerSecond / f.raw.confirmedPerSecond
+      : null;
   const fixed = (v: number | null, digits = 2) => (v === null ? 'n/a' : v.toFixed(digits));
   const held = (scenario: Check['scenario']) => checks.filter((c) => c.scenario === scenario).every((c) => c.ok);
 
   say('');
-  say(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
+  say(
+    `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${f.loadAverageAtStart.toFixed(2)} at start`,
+  );
   say(
     `1. accept: ${REQUESTS} withdrawals (+${WARMUP} warm-up) at concurrency ${CONCURRENCY} over ${ACCOUNTS} accounts ${JSON.stringify(f.nodes)}`,
   );
@@ -312,21 +335,33 @@ function report(f: Figures): void {
   acceptRow('baseline', f.acceptBaseline);
   say(`   cluster/baseline throughput ${acceptRatio.toFixed(2)}`);
   say(`   signsrv had every accepted withdrawal ${fixed(f.relayDrainSeconds)} s after the last 201`);
-  say(`2. payout: ${PAYOUTS} ETH withdrawals, ${APPROVE_CONCURRENCY} at a time, a block every ${MINE_MS} ms, ${f.confirmations} confirmations`);
+  say(
+    `2. payout: ${PAYOUTS} ETH withdrawals, ${APPROVE_CONCURRENCY} at a time, a block every ${MINE_MS} ms, ${f.confirmations} confirmations`,
+  );
   say(
     `   system     approvals ${approvalsPerSecond.toFixed(1).padStart(6)}/s (p50 ${f.system.approvals.p50Ms.toFixed(1)} ms, p99 ${f.system.approvals.p99Ms.toFixed(1)} ms)  first confirmed ${fixed(f.system.firstConfirmedSeconds)} s  all confirmed ${fixed(f.system.allConfirmedSeconds)} s  ${fixed(f.system.confirmedPerSecond, 1)} confirmed/s`,
   );
   say(
     `   raw chain  sends     ${sendsPerSecond.toFixed(1).padStart(6)}/s (p50 ${f.raw.sends.p50Ms.toFixed(1)} ms, p99 ${f.raw.sends.p99Ms.toFixed(1)} ms)  first confirmed ${fixed(f.raw.firstConfirmedSeconds)} s  all confirmed ${fixed(f.raw.allConfirmedSeconds)} s  ${fixed(f.raw.confirmedPerSecond, 1)} confirmed/s`,
   );
-  say(`   system/raw chain: confirmed/s ${fixed(confirmedRatio)}, approvals/s vs sends/s ${(approvalsPerSecond / sendsPerSecond).toFixed(2)}`);
+  say(
+    `   system/raw chain: confirmed/s ${fixed(confirmedRatio)}, approvals/s vs sends/s ${(approvalsPerSecond / sendsPerSecond).toFixed(2)}`,
+  );
+  say(`   CPU s, system: ${JSON.stringify(f.system.cpuSeconds)}`);
+  say(`   CPU s, raw chain: ${JSON.stringify(f.raw.cpuSeconds)}`);
+  say(
+    `   audit trail of the ${PAYOUTS} payouts (events by status reached): ${JSON.stringify(f.observations.payoutTrail)}; a status transrv learnt only after the chain had confirmed the withdrawal is skipped`,
+  );
   say('checks:');
   for (const c of checks) say(`   ${c.ok ? 'holds ' : 'FAILED'}  [${c.scenario}] ${c.name}: ${c.detail}`);
   say(
-    `cluster log lines at warn or above: ${f.clusterLog.length === 0 ? 'none' : ''} (files: .stack/logs/test/<env>-<service>.log)`,
+    `cluster log lines at warn or above, and stderr (.stack/logs/test/${f.clusterEnv}-*.log): ${f.clusterLog.length === 0 ? 'none' : ''}`,
   );
-  for (const p of f.clusterLog) say(`   ${p.process} ${p.level} x${p.count}: ${p.msg}  e.g. ${p.example}`);
-  say(`signsrv alerts: ${JSON.stringify(f.observations.signAlerts)}; outbox rows not acknowledged: ${f.observations.unackedOutbox}`);
+  for (const p of f.clusterLog)
+    say(`   ${p.process} ${p.level} x${p.count}: ${p.level === 'stderr' ? p.msg : `${p.msg}  e.g. ${p.example}`}`);
+  say(
+    `signsrv alerts: ${JSON.stringify(f.observations.signAlerts)}; outbox rows not acknowledged: ${f.observations.unackedOutbox}; relay re-sends: ${JSON.stringify(f.observations.relayResends)}`,
+  );
   if (!held('accept') || !held('payout')) {
     say('some checks FAILED: these figures are not valid');
     process.exitCode = 1;
@@ -339,6 +374,7 @@ function report(f: Figures): void {
     node: process.version,
     cpus: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
+    loadAverageAtStart: f.loadAverageAtStart,
   };
   const checksOf = (scenario: Check['scenario']) => checks.filter((c) => c.scenario === scenario);
   const lines = [
@@ -356,7 +392,9 @@ function report(f: Figures): void {
       checks: checksOf('accept'),
       valid: held('accept'),
       invariantsHold: f.invariantsHold,
+      clusterEnv: f.clusterEnv,
       clusterLog: f.clusterLog,
+      relayResends: f.observations.relayResends,
     },
     {
       ...common,
@@ -371,6 +409,7 @@ function report(f: Figures): void {
       checks: checksOf('payout'),
       valid: held('payout'),
       invariantsHold: f.invariantsHold,
+      clusterEnv: f.clusterEnv,
       clusterLog: f.clusterLog,
       observations: f.observations,
     },
@@ -480,16 +519,53 @@ function logProblems(cluster: Cluster): LogProblem[] {
   };
   for (const p of cluster.processes.values()) {
     for (const line of p.lines) if (line.level >= 40) note(p.label, line.level >= 50 ? 'error' : 'warn', line.msg, JSON.stringify(line));
-    for (const text of p.stderr) if (text.trim() !== '') note(p.label, 'stderr', text.slice(0, 120), text);
+    // Node's warnings name the process id; without it the same warning of two processes counts as one.
+    for (const text of p.stderr) {
+      if (text.trim() === '' || text.startsWith('(Use `node --trace-warnings')) continue;
+      note(p.label, 'stderr', text.replace(/^\(node:\d+\) /, '').slice(0, 160), text);
+    }
   }
   return [...found.values()];
 }
 
-/** What the cluster left to look at: signsrv's alerts by kind, and request outbox rows signsrv never acknowledged. */
-async function clusterObservations(db: Db): Promise<{ signAlerts: Record<string, number>; unackedOutbox: number }> {
+/**
+ * Entries the outbox relays sent again because the other side had not applied them within the re-send interval, per
+ * process and stream (from their logs): each is extra work for a receiver that was already behind.
+ */
+function relayResends(cluster: Cluster): Record<string, number> {
+  const resends: Record<string, number> = {};
+  for (const [label, p] of cluster.processes) {
+    for (const line of p.lines) {
+      const stream = /^(blockout_\w+): re-sent/.exec(line.msg)?.[1];
+      if (stream !== undefined) resends[`${label} ${stream}`] = (resends[`${label} ${stream}`] ?? 0) + Number(line['resent'] ?? 0);
+    }
+  }
+  return resends;
+}
+
+/**
+ * What the cluster left to look at: signsrv's alerts by kind, request outbox rows signsrv never acknowledged, and the
+ * payouts' audit trail (how many reached each status; one that learnt of a status only after a later one skips it).
+ */
+async function clusterObservations(
+  db: Db,
+  payoutIds: readonly string[],
+): Promise<{ signAlerts: Record<string, number>; unackedOutbox: number; payoutTrail: Record<string, number> }> {
   const alerts = await db('sign_alerts').groupBy('kind').select<{ kind: string; n: number | string }[]>('kind', db.raw('COUNT(*) AS n'));
   const [unacked] = await db('withdrawal_outbox').whereNull('acked_at').count<{ n: number | string }[]>({ n: '*' });
-  return { signAlerts: Object.fromEntries(alerts.map((a) => [a.kind, Number(a.n)])), unackedOutbox: Number(unacked?.n ?? 0) };
+  const trail: Record<string, number> = {};
+  for (let i = 0; i < payoutIds.length; i += 1000) {
+    const rows = await db('withdrawal_events')
+      .whereIn('withdrawal_id', payoutIds.slice(i, i + 1000))
+      .groupBy('to_status')
+      .select<{ to_status: string; n: number | string }[]>('to_status', db.raw('COUNT(*) AS n'));
+    for (const r of rows) trail[r.to_status] = (trail[r.to_status] ?? 0) + Number(r.n);
+  }
+  return {
+    signAlerts: Object.fromEntries(alerts.map((a) => [a.kind, Number(a.n)])),
+    unackedOutbox: Number(unacked?.n ?? 0),
+    payoutTrail: trail,
+  };
 }
 
 /** The baseline server's URL, from its first line of output. */

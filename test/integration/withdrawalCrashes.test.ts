@@ -178,6 +178,30 @@ describe('withdrawals survive kill -9 at every step', () => {
     expect(await world.balances(account, 'ETH')).toEqual({ available: ETH - 5n * (AMOUNT + FEE), frozen: 0n });
   });
 
+  it('a transaction the node dropped from its pool is sent again (same transaction, no new one) and confirms once', async () => {
+    await restartSignsrv({ SIGNSRV_REBROADCAST_MS: '1000', SIGNSRV_BUMP_AFTER_MS: '600000' });
+    const account = await world.fundedAccount({ ETH });
+    const to = WithdrawalWorld.freshAddress();
+    const res = await world.withdraw(account, { asset: 'ETH', to, amount: AMOUNT.toString() });
+    await world.signsrv.received(res.body.id);
+    await world.provider.send('evm_setAutomine', [false]);
+    try {
+      const approved = await world.signsrv.approve(res.body.id);
+      const txid = approved.body.txid!;
+      await waitFor('in the pool', async () => ((await world.provider.getTransaction(txid)) ? true : undefined));
+      await world.provider.send('anvil_dropTransaction', [txid]);
+      expect(await world.provider.getTransaction(txid)).toBeNull();
+      await waitFor('sent again', async () => ((await world.provider.getTransaction(txid)) ? true : undefined));
+    } finally {
+      await world.provider.send('evm_setAutomine', [true]);
+    }
+    await world.mine(1);
+    const confirmed = await world.waitStatus(res.body.id, 'confirmed');
+    expect(await world.txsOf(res.body.id)).toHaveLength(1);
+    expect(confirmed.txid).toBe((await world.txsOf(res.body.id))[0]!.txid);
+    expect(await world.provider.getBalance(to)).toBe(AMOUNT);
+  });
+
   it('a stuck transaction (anvil automine off) is replaced by a fee bump with the same nonce, and confirms once', async () => {
     await restartSignsrv({ SIGNSRV_BUMP_AFTER_MS: '2000' });
     const account = await world.fundedAccount({ ETH });

@@ -105,6 +105,8 @@ export class Payouts {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** Transactions being sent right now (approval and the sender's pass must not both send one). */
+  readonly #sending = new Set<string>();
   /** Withdrawals whose transaction could not be built (e.g. it would revert), with when that was last alarmed. */
   readonly #alarmed = new Map<string, number>();
 
@@ -380,6 +382,16 @@ export class Payouts {
 
   /** Puts the transaction in blockout_ctx, sends it to the node, then records that it was sent. */
   async #send(tx: TxRow, localhash: string, nodeId: string): Promise<void> {
+    if (this.#sending.has(tx.txid)) return;
+    this.#sending.add(tx.txid);
+    try {
+      await this.#sendOnce(tx, localhash, nodeId);
+    } finally {
+      this.#sending.delete(tx.txid);
+    }
+  }
+
+  async #sendOnce(tx: TxRow, localhash: string, nodeId: string): Promise<void> {
     const { db, redis, ctxKey, log } = this.#o;
     const chain = this.#chain(tx.chain);
     await redis.hset(ctxKey, tx.txid, localhash);

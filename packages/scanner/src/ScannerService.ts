@@ -183,13 +183,16 @@ export class ScannerService {
         }
       }
       if (result.kind === 'idle' && !heads.arrived) {
+        // One abort listener per wait, removed when the wait ends (else they pile up while the node is idle).
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.#o.pollMs ?? 500);
-          heads.wake = () => {
+          const wake = (): void => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', wake);
             resolve();
           };
-          signal.addEventListener('abort', heads.wake, { once: true });
+          const timer = setTimeout(wake, this.#o.pollMs ?? 500);
+          heads.wake = wake;
+          signal.addEventListener('abort', wake, { once: true });
         });
         heads.wake = undefined;
       }

@@ -139,6 +139,17 @@ async function settleOne(
     }
     const to = o.status === 'success' ? 'confirmed' : 'failed';
     await postEntry(trx, { entryId: `${w.id}:settle`, nodeId, refId: w.id, lines });
+    // The chain has it, so it was signed and sent: when signsrv's reports have not arrived yet (they are
+    // asynchronous), the trail records those steps now rather than skipping them.
+    for (const step of ['signed', 'broadcast'] as const) {
+      await transition(trx, {
+        withdrawalId: w.id,
+        to: step,
+        actor: 'chain',
+        txid: o.txid,
+        reason: 'seen on chain before signsrv reported it',
+      });
+    }
     await transition(trx, {
       withdrawalId: w.id,
       to,

@@ -11,7 +11,7 @@ import { WalletError, toWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
 import type { AccountServiceService, WithdrawalRecord } from '@wallet/proto';
 import type { AnyInstanceClient, ShardClients } from '@wallet/routing';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AccountRouter } from './AccountRouter.js';
 import { callAnyNode } from './callAnyNode.js';
 import { parseInput } from './parseInput.js';
@@ -63,7 +63,7 @@ export function buildApp(deps: GatesrvDeps) {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }),
     bodyLimit: deps.bodyLimitBytes,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     // Paths are signed as sent: no rewriting of trailing slashes or duplicate slashes.
     routerOptions: { ignoreTrailingSlash: false },

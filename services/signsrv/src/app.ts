@@ -7,7 +7,7 @@ import type { Auditors, Payouts, ReviewView } from '@wallet/payout';
 import { type ReviewItem, SignServiceService } from '@wallet/proto';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { withdrawalEvents } from '@wallet/withdrawals';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { z } from 'zod';
 
 export type SignsrvDeps = {
@@ -80,7 +80,11 @@ export function buildGrpc(deps: SignsrvDeps): GrpcServer {
  */
 export function buildHttp(deps: SignsrvDeps) {
   const { payouts, auditors } = deps;
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }), disableRequestLogging: true, bodyLimit: 16 * 1024 });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+  });
   app.setErrorHandler((error, request, reply) => {
     const e = fromHttpError(error);
     if (e.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
