@@ -7,7 +7,7 @@ import { SignServiceService } from '@wallet/proto';
 import { createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockoutKeys, encodeMessage } from '@wallet/withdrawals';
-import { deployGate } from '../contracts/deploy.js';
+import { deployGate, mined } from '../contracts/deploy.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';
@@ -323,7 +323,7 @@ describe('withdrawals end to end on anvil', () => {
   it('a transaction sent from the hot wallet outside signsrv raises alarms, and later withdrawals still get usable nonces', async () => {
     const key = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/1'/0/0").connect(world.provider);
     const rogue = await key.sendTransaction({ to: WithdrawalWorld.freshAddress(), value: 1n });
-    await world.provider.waitForTransaction(rogue.hash);
+    await mined(rogue);
     await waitFor('the unknown spend alarm', async () => {
       await world.mine(1);
       const rows = (await world.fixtures.db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' })) as { details: string }[];

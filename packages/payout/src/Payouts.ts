@@ -7,7 +7,7 @@ import { type EvmHotWallet, encodeErc20Transfer } from '@wallet/signer';
 import { type CrashPoint, type WithdrawalRow, noCrashPoints, transition } from '@wallet/withdrawals';
 import type { Redis } from 'ioredis';
 import type { ResponseRelay } from './ResponseRelay.js';
-import { allocateNonce, initNonceAllocator } from './allocateNonce.js';
+import { allocateNonces, initNonceAllocator } from './allocateNonce.js';
 import { integrityProblems } from './integrity.js';
 import { queueResponse } from './queueResponse.js';
 import { AlertKind, raiseAlert } from './raiseAlert.js';
@@ -66,6 +66,9 @@ export type ReviewView = {
   readonly createdAt: Date;
 };
 
+type Call = { to: string; value: bigint; data: string };
+type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+
 type TxRow = {
   chain: string;
   txid: string;
@@ -105,6 +108,9 @@ export class Payouts {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** Withdrawals waiting for the next signing transaction, and whether one is running. */
+  readonly #signQueue: { id: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #signing = false;
   /** Transactions being sent right now (approval and the sender's pass must not both send one). */
   readonly #sending = new Set<string>();
   /** Withdrawals whose transaction could not be built (e.g. it would revert), with when that was last alarmed. */
@@ -312,72 +318,179 @@ export class Payouts {
   // ------------------------------------------------------------------ signing and sending
 
   /**
-   * Builds, signs and stores the transaction of an approved withdrawal, then sends it. Re-reads the withdrawal
-   * from MySQL and re-checks it against its localhash (and the one signsrv received) inside the signing
-   * transaction. The signed transaction, its nonce and the `signed` report commit together; blockout_ctx is
-   * written before the transaction leaves the process. Does nothing when it is already signed.
+   * Builds, signs and stores the transaction of an approved withdrawal, then sends it; resolves once it was sent
+   * (or sending failed: the sender retries). Re-reads the withdrawal from MySQL and re-checks it against its
+   * localhash (and the one signsrv received) inside the signing transaction. The signed transaction, its nonce and
+   * the `signed` report commit together; blockout_ctx is written before the transaction leaves the process. Does
+   * nothing when it is already signed.
+   *
+   * Calls that arrive while a signing transaction runs are signed together in the next one (one lock of the nonce
+   * allocator and one commit for the batch), so concurrent approvals do not queue on the allocator one by one.
+   * @throws WalletError INTEGRITY_MISMATCH; the node's errors (gas estimate, fees) for this withdrawal
    */
-  async sign(withdrawalId: string): Promise<void> {
-    const { db, log } = this.#o;
-    const w = await db<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).first();
-    if (!w || w.status !== 'approved') return;
-    if (await db('withdrawal_txs').where({ withdrawal_id: withdrawalId }).first()) return;
-    const chain = this.#chain(w.chain);
-    const call = this.#call(w);
-    const gasLimit = await this.#gasLimit(chain, call);
-    const fees = await this.#fees(chain);
-
-    const tx = await withTransaction(db, async (trx) => {
-      const row = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).forUpdate().first();
-      if (!row || row.status !== 'approved') return null;
-      if (await trx('withdrawal_txs').where({ withdrawal_id: withdrawalId }).first()) return null;
-      const review = await trx('sign_requests')
-        .where({ withdrawal_id: withdrawalId })
-        .first<{ localhash: string; decision: string | null }>();
-      const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
-      if (review?.decision !== 'approved') problems.push('decision');
-      if (problems.length > 0) {
-        throw new WalletError('INTEGRITY_MISMATCH', 'the withdrawal no longer matches its localhash: not signed', {
-          details: { withdrawalId, fields: problems },
-        });
-      }
-      const nonce = await allocateNonce(trx, w.chain, chain.wallet.address, withdrawalId);
-      const signed = chain.wallet.signEip1559({
-        chainId: chain.adapter.evmChainId,
-        nonce,
-        to: call.to,
-        value: call.value,
-        data: call.data,
-        gasLimit,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      });
-      const txRow = {
-        chain: w.chain,
-        txid: signed.txid,
-        withdrawal_id: withdrawalId,
-        attempt: 0,
-        from_address: chain.wallet.address,
-        nonce: String(nonce),
-        raw: signed.raw,
-        gas_limit: gasLimit.toString(),
-        max_fee_per_gas: fees.maxFeePerGas.toString(),
-        max_priority_fee_per_gas: fees.maxPriorityFeePerGas.toString(),
-      };
-      await trx('withdrawal_txs').insert(txRow);
-      await queueResponse(trx, { type: 'signed', withdrawalId, nodeId: row.node_id, txid: signed.txid });
-      return { ...txRow, created_at: new Date(), broadcast_at: null, last_broadcast_at: null };
-    }).catch(async (error: unknown) => {
-      if (isWalletError(error, 'INTEGRITY_MISMATCH')) {
-        await raiseAlert(db, log, AlertKind.integrityMismatch, withdrawalId, { fields: error.details['fields'] });
-      }
-      throw error;
+  sign(withdrawalId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#signQueue.push({ id: withdrawalId, resolve, reject });
+      if (!this.#signing) void this.#drainSignQueue();
     });
-    if (!tx) return;
+  }
+
+  async #drainSignQueue(): Promise<void> {
+    this.#signing = true;
+    try {
+      while (this.#signQueue.length > 0) {
+        const batch = this.#signQueue.splice(0, 100);
+        let errors: Map<string, unknown>;
+        try {
+          errors = await this.#signBatch([...new Set(batch.map((b) => b.id))]);
+        } catch (error) {
+          errors = new Map(batch.map((b) => [b.id, error]));
+        }
+        for (const b of batch) {
+          if (errors.has(b.id)) b.reject(errors.get(b.id));
+          else b.resolve();
+        }
+      }
+    } finally {
+      this.#signing = false;
+    }
+  }
+
+  /** Signs a batch in one transaction and sends the results. @returns the error of each withdrawal that failed */
+  async #signBatch(ids: readonly string[]): Promise<Map<string, unknown>> {
+    const { db, log } = this.#o;
+    const errors = new Map<string, unknown>();
+    const already = new Set(
+      await db('withdrawal_txs')
+        .whereIn('withdrawal_id', [...ids])
+        .pluck<string[]>('withdrawal_id'),
+    );
+    const rows = (
+      await db<WithdrawalRow>('withdrawals')
+        .whereIn('id', [...ids])
+        .where('status', 'approved')
+    ).filter((r) => !already.has(r.id));
+    // Gas and fees from the node before any lock is taken; one fee estimate per chain for the batch.
+    type Prepared = { row: WithdrawalRow; chain: PayoutChain; call: Call; gasLimit: bigint; fees: Fees };
+    const prepared: Prepared[] = [];
+    const feesOf = new Map<string, Promise<Fees>>();
+    await Promise.all(
+      rows.map(async (row) => {
+        try {
+          const chain = this.#chain(row.chain);
+          const call = this.#call(row);
+          if (!feesOf.has(row.chain)) feesOf.set(row.chain, this.#fees(chain));
+          const [gasLimit, fees] = await Promise.all([this.#gasLimit(chain, call), feesOf.get(row.chain)!]);
+          prepared.push({ row, chain, call, gasLimit, fees });
+        } catch (error) {
+          errors.set(row.id, error);
+        }
+      }),
+    );
+    if (prepared.length === 0) return errors;
+    // Nonces in approval order (withdrawal ids are time-ordered).
+    prepared.sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
+
+    let mismatched: { id: string; fields: string[] }[] = [];
+    const txs = await withTransaction(db, async (trx) => {
+      mismatched = [];
+      const batchIds = prepared.map((p) => p.row.id);
+      const locked = new Map(
+        (await trx<WithdrawalRow>('withdrawals').whereIn('id', batchIds).orderBy('id').forUpdate()).map((r) => [r.id, r]),
+      );
+      const signed = new Set(await trx('withdrawal_txs').whereIn('withdrawal_id', batchIds).pluck<string[]>('withdrawal_id'));
+      const reviews = new Map(
+        (
+          await trx('sign_requests')
+            .whereIn('withdrawal_id', batchIds)
+            .select<{ withdrawal_id: string; localhash: string; decision: string | null }[]>('withdrawal_id', 'localhash', 'decision')
+        ).map((r) => [r.withdrawal_id, r]),
+      );
+      const ready: Prepared[] = [];
+      for (const p of prepared) {
+        const row = locked.get(p.row.id);
+        if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
+        const review = reviews.get(row.id);
+        const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
+        if (review?.decision !== 'approved') problems.push('decision');
+        // The call built outside the transaction must be the row's as it is now.
+        if (row.to_address !== p.row.to_address || row.amount !== p.row.amount || row.asset !== p.row.asset) problems.push('changed');
+        if (problems.length > 0) mismatched.push({ id: row.id, fields: problems });
+        else ready.push({ ...p, row });
+      }
+      const out: (TxRow & { localhash: string; node_id: string })[] = [];
+      for (const chainId of new Set(ready.map((p) => p.row.chain))) {
+        const group = ready.filter((p) => p.row.chain === chainId);
+        const wallet = group[0]!.chain.wallet;
+        const nonces = await allocateNonces(
+          trx,
+          chainId,
+          wallet.address,
+          group.map((p) => p.row.id),
+        );
+        for (const p of group) {
+          const nonce = nonces.get(p.row.id)!;
+          const tx = wallet.signEip1559({
+            chainId: p.chain.adapter.evmChainId,
+            nonce,
+            to: p.call.to,
+            value: p.call.value,
+            data: p.call.data,
+            gasLimit: p.gasLimit,
+            maxFeePerGas: p.fees.maxFeePerGas,
+            maxPriorityFeePerGas: p.fees.maxPriorityFeePerGas,
+          });
+          out.push({
+            chain: chainId,
+            txid: tx.txid,
+            withdrawal_id: p.row.id,
+            attempt: 0,
+            from_address: wallet.address,
+            nonce: String(nonce),
+            raw: tx.raw,
+            gas_limit: p.gasLimit.toString(),
+            max_fee_per_gas: p.fees.maxFeePerGas.toString(),
+            max_priority_fee_per_gas: p.fees.maxPriorityFeePerGas.toString(),
+            created_at: new Date(),
+            broadcast_at: null,
+            last_broadcast_at: null,
+            localhash: p.row.localhash,
+            node_id: p.row.node_id,
+          });
+        }
+      }
+      if (out.length > 0) {
+        await trx('withdrawal_txs').insert(
+          out.map(({ localhash: _l, node_id: _n, created_at: _c, broadcast_at: _b, last_broadcast_at: _lb, ...row }) => row),
+        );
+        await queueResponse(
+          trx,
+          ...out.map((t) => ({ type: 'signed' as const, withdrawalId: t.withdrawal_id, nodeId: t.node_id, txid: t.txid })),
+        );
+      }
+      return out;
+    });
+    for (const m of mismatched) {
+      errors.set(
+        m.id,
+        new WalletError('INTEGRITY_MISMATCH', 'the withdrawal no longer matches its localhash: not signed', {
+          details: { withdrawalId: m.id, fields: m.fields },
+        }),
+      );
+      await raiseAlert(db, log, AlertKind.integrityMismatch, m.id, { fields: m.fields });
+    }
+    if (txs.length === 0) return errors;
     this.#o.relay.kick();
-    log.info({ withdrawalId, txid: tx.txid, nonce: Number(tx.nonce) }, 'withdrawal signed');
+    for (const t of txs) log.info({ withdrawalId: t.withdrawal_id, txid: t.txid, nonce: Number(t.nonce) }, 'withdrawal signed');
     this.#crash('signsrv.after_sign');
-    await this.#send(tx, w.localhash, w.node_id);
+    await Promise.all(
+      txs.map((t) =>
+        this.#send(t, t.localhash, t.node_id).catch((error: unknown) =>
+          log.warn({ err: error, withdrawalId: t.withdrawal_id, txid: t.txid }, 'sending failed; the sender retries'),
+        ),
+      ),
+    );
+    return errors;
   }
 
   /** Puts the transaction in blockout_ctx, sends it to the node, then records that it was sent. */
@@ -448,13 +561,7 @@ export class Payouts {
       .whereNull('t.txid')
       .limit(50)
       .pluck<string[]>('w.id');
-    for (const id of unsigned) {
-      try {
-        await this.sign(id);
-      } catch (error) {
-        this.#alarmOnce(id, error);
-      }
-    }
+    await Promise.all(unsigned.map((id) => this.sign(id).catch((error: unknown) => this.#alarmOnce(id, error))));
 
     // The latest transaction of every withdrawal in flight that the scanner has not seen mined.
     const [latest] = (await db.raw(

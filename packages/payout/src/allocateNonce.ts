@@ -2,26 +2,45 @@ import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 
 /**
- * The nonce of a withdrawal's transaction from the hot address, inside the caller's (signing) transaction: the
- * allocator row is locked, its next nonce is given to the withdrawal for ever (nonce_assignments: one nonce per
- * withdrawal, one withdrawal per nonce) and advanced. Nonces are therefore handed out contiguously, in commit
- * order, and never to two withdrawals; a replacement transaction asks again and gets the same one.
+ * Nonces for withdrawals' transactions from one hot address, inside the caller's (signing) transaction: the
+ * allocator row is locked once, each withdrawal without a nonce gets the next one, for ever (nonce_assignments: one
+ * nonce per withdrawal, one withdrawal per nonce), in the order given, and the allocator moves past them. Nonces are
+ * therefore handed out contiguously, in commit order, and never to two withdrawals; asking again for a withdrawal
+ * (a replacement transaction) gives the nonce it already has.
+ * @returns the nonce of each withdrawal
  * @throws WalletError INTERNAL when the allocator of this hot address was never initialised
  */
-export async function allocateNonce(trx: Knex.Transaction, chain: string, address: string, withdrawalId: string): Promise<number> {
-  const existing = await trx('nonce_assignments').where({ withdrawal_id: withdrawalId }).first<{ nonce: string } | undefined>('nonce');
-  if (existing) return Number(existing.nonce);
+export async function allocateNonces(
+  trx: Knex.Transaction,
+  chain: string,
+  address: string,
+  withdrawalIds: readonly string[],
+): Promise<Map<string, number>> {
+  const nonces = new Map<string, number>();
+  if (withdrawalIds.length === 0) return nonces;
+  const existing = await trx('nonce_assignments')
+    .whereIn('withdrawal_id', [...withdrawalIds])
+    .select<{ withdrawal_id: string; nonce: string }[]>('withdrawal_id', 'nonce');
+  for (const e of existing) nonces.set(e.withdrawal_id, Number(e.nonce));
+  const fresh = [...new Set(withdrawalIds)].filter((id) => !nonces.has(id));
+  if (fresh.length === 0) return nonces;
   const [rows] = (await trx.raw('SELECT next_nonce FROM nonce_counters WHERE chain = ? AND address = ? FOR UPDATE', [chain, address])) as [
     { next_nonce: string }[],
   ];
   const row = rows[0];
   if (!row) throw new WalletError('INTERNAL', `no nonce allocator for the ${chain} hot wallet`, { details: { chain, address } });
-  const nonce = Number(row.next_nonce);
-  await trx('nonce_assignments').insert({ chain, address, nonce, withdrawal_id: withdrawalId });
+  const first = Number(row.next_nonce);
+  fresh.forEach((id, i) => nonces.set(id, first + i));
+  await trx('nonce_assignments').insert(fresh.map((id, i) => ({ chain, address, nonce: first + i, withdrawal_id: id })));
   await trx('nonce_counters')
     .where({ chain, address })
-    .update({ next_nonce: nonce + 1 });
-  return nonce;
+    .update({ next_nonce: first + fresh.length });
+  return nonces;
+}
+
+/** {@link allocateNonces} for one withdrawal. */
+export async function allocateNonce(trx: Knex.Transaction, chain: string, address: string, withdrawalId: string): Promise<number> {
+  return (await allocateNonces(trx, chain, address, [withdrawalId])).get(withdrawalId)!;
 }
 
 /**

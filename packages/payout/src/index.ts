@@ -1,8 +1,8 @@
 export { Auditors } from './Auditors.js';
 export { type PayoutChain, type PayoutLimits, Payouts, type PayoutsOptions, type ReviewView } from './Payouts.js';
 export { ResponseRelay, type ResponseRelayOptions } from './ResponseRelay.js';
-export { allocateNonce, initNonceAllocator } from './allocateNonce.js';
-export { type IngestOutcome, ingestRequest } from './ingestRequest.js';
+export { allocateNonce, allocateNonces, initNonceAllocator } from './allocateNonce.js';
+export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';
 export { queueResponse } from './queueResponse.js';
 export { AlertKind, raiseAlert } from './raiseAlert.js';

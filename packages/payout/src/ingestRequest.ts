@@ -8,47 +8,60 @@ import { AlertKind, raiseAlert } from './raiseAlert.js';
 export type IngestOutcome = 'queued' | 'duplicate' | 'refused' | 'malformed' | 'unknown';
 
 /**
- * Takes one blockout_req entry into signsrv's review queue. The entry is untrusted: it is parsed, and every field
- * is compared with the withdrawal row in MySQL and with the localhash recomputed from that row. Any difference
- * (an amount or address altered in Redis, or a row altered in MySQL) refuses it with an alarm; nothing from the
+ * Takes blockout_req entries into signsrv's review queue. Each entry is untrusted: it is parsed, and every field is
+ * compared with the withdrawal row in MySQL and with the localhash recomputed from that row. Any difference (an
+ * amount or address altered in Redis, or a row altered in MySQL) refuses that entry with an alarm; nothing from an
  * entry is ever used beyond its withdrawal id. Accepted entries are queued once (keyed by withdrawal id) and
- * answered with `received` so the sender stops re-sending.
+ * answered with `received` so the sender stops re-sending; a batch is one read and one transaction.
+ * @returns how many entries ended each way
  */
-export async function ingestRequest(db: Knex, log: Logger, raw: string): Promise<IngestOutcome> {
-  let parsed: BlockoutRequest;
-  try {
-    parsed = BlockoutRequest.parse(JSON.parse(raw));
-  } catch {
-    log.error({ entry: raw.slice(0, 500) }, 'blockout_req: malformed entry dropped');
-    return 'malformed';
+export async function ingestRequests(db: Knex, log: Logger, raws: readonly string[]): Promise<Record<IngestOutcome, number>> {
+  const counts: Record<IngestOutcome, number> = { queued: 0, duplicate: 0, refused: 0, malformed: 0, unknown: 0 };
+  const parsed: BlockoutRequest[] = [];
+  for (const raw of raws) {
+    try {
+      parsed.push(BlockoutRequest.parse(JSON.parse(raw)));
+    } catch {
+      log.error({ entry: raw.slice(0, 500) }, 'blockout_req: malformed entry dropped');
+      counts.malformed++;
+    }
   }
-  const row = await db<WithdrawalRow>('withdrawals').where({ id: parsed.withdrawalId }).first();
-  if (!row) {
-    await raiseAlert(db, log, AlertKind.tamperedRequest, null, { withdrawalId: parsed.withdrawalId, problem: 'no such withdrawal' });
-    return 'unknown';
-  }
-  const problems = integrityProblems(row, parsed);
-  if (problems.length > 0) {
-    await raiseAlert(
-      db,
-      log,
-      problems.includes('localhash') && problems.length === 1 ? AlertKind.integrityMismatch : AlertKind.tamperedRequest,
-      row.id,
-      {
+  if (parsed.length === 0) return counts;
+  const rows = new Map(
+    (await db<WithdrawalRow>('withdrawals').whereIn('id', [...new Set(parsed.map((p) => p.withdrawalId))])).map((r) => [r.id, r]),
+  );
+  const accepted = new Map<string, WithdrawalRow>();
+  for (const p of parsed) {
+    const row = rows.get(p.withdrawalId);
+    if (!row) {
+      await raiseAlert(db, log, AlertKind.tamperedRequest, null, { withdrawalId: p.withdrawalId, problem: 'no such withdrawal' });
+      counts.unknown++;
+      continue;
+    }
+    const problems = integrityProblems(row, p);
+    if (problems.length > 0) {
+      const kind = problems.length === 1 && problems[0] === 'localhash' ? AlertKind.integrityMismatch : AlertKind.tamperedRequest;
+      await raiseAlert(db, log, kind, row.id, {
         fields: problems,
-        received: { to: parsed.to, amount: parsed.amount.toString(), fee: parsed.fee.toString(), localhash: parsed.localhash },
-      },
-    );
-    return 'refused';
+        received: { to: p.to, amount: p.amount.toString(), fee: p.fee.toString(), localhash: p.localhash },
+      });
+      counts.refused++;
+      continue;
+    }
+    accepted.set(row.id, row);
   }
-  return withTransaction(db, async (trx) => {
-    const [result] = (await trx.raw('INSERT IGNORE INTO sign_requests (withdrawal_id, node_id, localhash) VALUES (?, ?, ?)', [
-      row.id,
-      row.node_id,
-      row.localhash,
-    ])) as [{ affectedRows: number }];
+  if (accepted.size === 0) return counts;
+  const queued = await withTransaction(db, async (trx) => {
+    const list = [...accepted.values()];
+    const [result] = (await trx.raw(
+      `INSERT IGNORE INTO sign_requests (withdrawal_id, node_id, localhash) VALUES ${list.map(() => '(?, ?, ?)').join(', ')}`,
+      list.flatMap((r) => [r.id, r.node_id, r.localhash]),
+    )) as [{ affectedRows: number }];
     // Answered every time, also for a duplicate: a re-sent request means the sender has not seen `received`.
-    await queueResponse(trx, { type: 'received', withdrawalId: row.id, nodeId: row.node_id });
-    return result.affectedRows === 1 ? 'queued' : 'duplicate';
+    await queueResponse(trx, ...list.map((r) => ({ type: 'received' as const, withdrawalId: r.id, nodeId: r.node_id })));
+    return result.affectedRows;
   });
+  counts.queued += queued;
+  counts.duplicate += accepted.size - queued;
+  return counts;
 }

@@ -2,14 +2,15 @@ import type { Knex } from '@wallet/db';
 import { type BlockoutResponse, encodeMessage } from '@wallet/withdrawals';
 
 /**
- * Queues a blockout_rsp message in signsrv's outbox, inside the caller's transaction (so it exists if and only if
+ * Queues blockout_rsp messages in signsrv's outbox, inside the caller's transaction (so each exists if and only if
  * what it reports was committed). One row per withdrawal and type: a newer report of the same type (a replacement
  * transaction's `broadcast`) replaces the older one and is sent afresh.
  */
-export async function queueResponse(trx: Knex.Transaction, msg: Omit<BlockoutResponse, 'v'>): Promise<void> {
+export async function queueResponse(trx: Knex.Transaction, ...messages: Omit<BlockoutResponse, 'v'>[]): Promise<void> {
+  if (messages.length === 0) return;
   await trx.raw(
-    `INSERT INTO sign_outbox (withdrawal_id, node_id, type, payload) VALUES (?, ?, ?, ?)
+    `INSERT INTO sign_outbox (withdrawal_id, node_id, type, payload) VALUES ${messages.map(() => '(?, ?, ?, ?)').join(', ')}
      ON DUPLICATE KEY UPDATE payload = VALUES(payload), done_at = NULL, sent_count = 0, next_send_at = CURRENT_TIMESTAMP(3)`,
-    [msg.withdrawalId, msg.nodeId, msg.type, encodeMessage({ v: 1, ...msg })],
+    messages.flatMap((msg) => [msg.withdrawalId, msg.nodeId, msg.type, encodeMessage({ v: 1, ...msg })]),
   );
 }

@@ -1,6 +1,9 @@
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 
+/** One stream entry's message. */
+export type StreamEntry = { readonly id: string; readonly message: string };
+
 export type StreamConsumerOptions = {
   /** A connection of its own: blocking reads hold it. Closed by {@link StreamConsumer.stop}. */
   readonly redis: Redis;
@@ -9,10 +12,11 @@ export type StreamConsumerOptions = {
   /** Stable across restarts (the node id, the service name), so a restarted process finds its pending entries. */
   readonly consumer: string;
   /**
-   * Handles one entry's `m` field. Resolve only after the effect is committed (the entry is acknowledged then);
-   * throw to leave it pending (it is retried). An entry without a message field is acknowledged and skipped.
+   * Handles a batch of entries (their `m` field), in stream order. Resolve only after their effects are committed
+   * (the entries are acknowledged then); throw to leave the whole batch pending (it is retried, so handling must be
+   * idempotent). An entry without a message field is acknowledged and skipped.
    */
-  readonly handle: (message: string, entryId: string) => Promise<void>;
+  readonly handle: (entries: readonly StreamEntry[]) => Promise<void>;
   readonly log: Logger;
   /** @default 100 */
   readonly batch?: number;
@@ -87,24 +91,22 @@ export class StreamConsumer {
       this.#pending = false;
       return false;
     }
-    let handled = 0;
-    let failed = false;
+    const batch: StreamEntry[] = [];
     for (const [id, fields] of entries) {
       const message = fields ? fieldValue(fields, 'm') : undefined;
-      if (message !== undefined) {
-        try {
-          await this.#o.handle(message, id);
-        } catch (error) {
-          failed = true;
-          this.#o.log.error({ err: error, entryId: id, stream }, 'message handling failed; left pending for a retry');
-          continue;
-        }
-      }
-      await redis.xack(stream, group, id);
-      handled++;
+      if (message !== undefined) batch.push({ id, message });
     }
-    if (failed) this.#pending = true;
-    return handled > 0;
+    if (batch.length > 0) {
+      try {
+        await this.#o.handle(batch);
+      } catch (error) {
+        this.#pending = true;
+        this.#o.log.error({ err: error, entries: batch.length, stream }, 'message handling failed; left pending for a retry');
+        return false;
+      }
+    }
+    if (entries.length > 0) await redis.xack(stream, group, ...entries.map(([id]) => id));
+    return entries.length > 0;
   }
 
   async #createGroup(): Promise<void> {

@@ -1,8 +1,9 @@
 export { RequestRelay, type RequestRelayOptions } from './RequestRelay.js';
-export { StreamConsumer, type StreamConsumerOptions } from './StreamConsumer.js';
+export { StreamConsumer, type StreamConsumerOptions, type StreamEntry } from './StreamConsumer.js';
 export { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
 export { WithdrawalStatus, inFlightStatuses, isForward, predecessorsOf, terminalStatuses, withdrawalStatuses } from './WithdrawalStatus.js';
 export { type ResponseOutcome, applyResponse } from './applyResponse.js';
+export { applyResponses } from './applyResponses.js';
 export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';

@@ -6,7 +6,7 @@ import { Discovery } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
-import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequest } from '@wallet/payout';
+import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequests } from '@wallet/payout';
 import { type KeyProtector, openKeystore, parseKek, selfTestEvmSigner } from '@wallet/signer';
 import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
@@ -109,9 +109,13 @@ runMain(log, async () => {
     group: 'signsrv',
     consumer: instanceId,
     log: log.child({ component: 'req-consumer' }),
-    handle: async (message) => {
-      const outcome = await ingestRequest(db, log, message);
-      if (outcome === 'queued' || outcome === 'duplicate') relay.kick();
+    handle: async (entries) => {
+      const outcome = await ingestRequests(
+        db,
+        log,
+        entries.map((e) => e.message),
+      );
+      if (outcome.queued > 0 || outcome.duplicate > 0) relay.kick();
     },
   });
 

@@ -5,7 +5,7 @@ import { TransferRelay } from '@wallet/ledger';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
-import { BlockoutResponse, RequestRelay, StreamConsumer, applyResponse, blockoutKeys, crashPoints } from '@wallet/withdrawals';
+import { BlockoutResponse, RequestRelay, StreamConsumer, applyResponses, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
@@ -47,18 +47,24 @@ runMain(log, async () => {
     group: `transrv:${nodeId}`,
     consumer: nodeId,
     log: rspLog,
-    handle: async (raw) => {
-      let msg: BlockoutResponse;
-      try {
-        msg = BlockoutResponse.parse(JSON.parse(raw));
-      } catch {
-        rspLog.error({ entry: raw.slice(0, 500) }, 'blockout_rsp: malformed entry dropped');
-        return;
+    handle: async (entries) => {
+      const mine: BlockoutResponse[] = [];
+      for (const { message } of entries) {
+        let msg: BlockoutResponse;
+        try {
+          msg = BlockoutResponse.parse(JSON.parse(message));
+        } catch {
+          rspLog.error({ entry: message.slice(0, 500) }, 'blockout_rsp: malformed entry dropped');
+          continue;
+        }
+        // Another node's withdrawal: its own consumer group applies it.
+        if (msg.nodeId === nodeId) mine.push(msg);
       }
-      if (msg.nodeId !== nodeId) return; // another node's withdrawal: its own consumer group applies it
-      const outcome = await applyResponse(db, nodeId, msg, crashPoint);
-      if (outcome === 'unverified') rspLog.error({ ...msg }, 'blockout_rsp: message not backed by signsrv records in MySQL; ignored');
-      else if (outcome === 'applied') rspLog.info({ withdrawalId: msg.withdrawalId, type: msg.type, txid: msg.txid }, 'withdrawal updated');
+      for (const { message: msg, outcome } of await applyResponses(db, nodeId, mine, crashPoint)) {
+        if (outcome === 'unverified') rspLog.error({ ...msg }, 'blockout_rsp: message not backed by signsrv records in MySQL; ignored');
+        else if (outcome === 'applied')
+          rspLog.info({ withdrawalId: msg.withdrawalId, type: msg.type, txid: msg.txid }, 'withdrawal updated');
+      }
     },
   });
   const discovery = new Discovery({
