@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PinoPretty } from 'pino-pretty';
 import { Cluster } from './Cluster.js';
+import { anvilProvider } from '../contracts/deploy.js';
 import { devMnemonic } from './devKeys.js';
+import { hotWalletOf } from './WithdrawalWorld.js';
 import { repoRoot } from './repoRoot.js';
 
 const transrvNodes = (process.env['CLUSTER_TRANSRV_NODES'] ?? 't1,t2').split(',').filter(Boolean);
@@ -41,6 +43,17 @@ for (const p of cluster.processes.values()) {
   pretty.pipe(process.stdout);
   createInterface({ input: p.child.stdout! }).on('line', (line) => pretty.write(`${line}\n`));
   void p.exited.then((code) => say(`${p.label} exited with ${code}`));
+}
+
+// The local stack's anvil: give the dev hot wallet ETH to pay withdrawals with (deposits are not swept into it yet).
+const hotWallet = hotWalletOf(devMnemonic());
+try {
+  const provider = anvilProvider();
+  if ((await provider.getBalance(hotWallet)) === 0n) await provider.send('anvil_setBalance', [hotWallet, `0x${(10n ** 22n).toString(16)}`]);
+  say(`hot wallet ${hotWallet} on anvil: ${(await provider.getBalance(hotWallet)) / 10n ** 18n} ETH`);
+  provider.destroy();
+} catch (error) {
+  say(`could not fund the hot wallet on anvil: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 say('cluster is up:');
