@@ -117,6 +117,11 @@ export function deployFalseReturningToken(signer: Signer, { name, symbol, decima
   });
 }
 
+/** The fee-on-transfer ERC20: a transfer delivers 1 % less than it takes (and logs what it delivered). */
+export function deployTaxedToken(signer: Signer, { name, symbol, decimals }: TokenOptions): Promise<TestToken> {
+  return deployAs<TestToken>('TaxedToken', [name, symbol, decimals], signer, ERC20_FUNCTIONS);
+}
+
 export function deploySpoofEmitter(signer: Signer): Promise<SpoofEmitter> {
   return deployAs<SpoofEmitter>('SpoofEmitter', [], signer, {
     name: true,

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { type JsonFragment } from 'ethers';
 
 /** The contracts in `src/`, one per file named after it. The contracts test checks this list against `src/`. */
-export const CONTRACT_NAMES = ['TestToken', 'SpoofEmitter', 'FalseReturningToken', 'EtherForwarder', 'Reverter', 'Gate'] as const;
+export const CONTRACT_NAMES = [
+  'TestToken',
+  'SpoofEmitter',
+  'FalseReturningToken',
+  'EtherForwarder',
+  'Reverter',
+  'Gate',
+  'TaxedToken',
+] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** What `compile.ts` writes to `artifacts/<contractName>.json`, in this key order. */

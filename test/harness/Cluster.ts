@@ -89,7 +89,7 @@ export class Cluster {
     this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
   }
 
-  /** The environment every service of this cluster gets. */
+  /** The environment every service of this cluster gets (signsrv also gets {@link signsrvEnv}). */
   get serviceEnv(): Record<string, string> {
     return {
       WALLET_ENV: this.env,
@@ -101,10 +101,20 @@ export class Cluster {
       ...(this.#options.assets ? { WALLET_ASSETS: JSON.stringify(this.#options.assets) } : {}),
       ...(this.#options.chainRpc ? { WALLET_CHAIN_RPC: JSON.stringify(this.#options.chainRpc) } : {}),
       LOG_LEVEL: this.#options.logLevel ?? 'info',
+      ...this.#options.extraEnv,
+    };
+  }
+
+  /**
+   * What only signsrv gets: where its keystore and KEK are, and the auditors' token hashes. No other service has a
+   * use for them (each one refuses unknown variables of its own prefix only), and a process that is never told
+   * where the key material is cannot leak it.
+   */
+  get signsrvEnv(): Record<string, string> {
+    return {
       SIGNSRV_KEYSTORE_FILE: this.signer.keystoreFile,
       SIGNSRV_KEK_FILE: this.signer.kekFile,
       SIGNSRV_AUDITORS: JSON.stringify({ auditor: createHash('sha256').update(this.signer.auditorToken).digest('hex') }),
-      ...this.#options.extraEnv,
     };
   }
 
@@ -172,7 +182,9 @@ export class Cluster {
   }
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
-    const p = ServiceProcess.start(service, `${this.env}-${label}`, { ...this.serviceEnv, ...env });
+    // Under serviceEnv, so that the options' extraEnv still overrides them, as it did when they were in it.
+    const own = service === 'signsrv' ? this.signsrvEnv : {};
+    const p = ServiceProcess.start(service, `${this.env}-${label}`, { ...own, ...this.serviceEnv, ...env });
     this.processes.set(label, p);
     return p;
   }

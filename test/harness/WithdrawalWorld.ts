@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { devRegistryWithToken } from './devRegistryWithToken.js';
+import { type ExtraToken, devRegistryWithToken } from './devRegistryWithToken.js';
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { Redis } from 'ioredis';
 import { type TestToken, anvilDeployer, anvilProvider, deployTestToken, mined } from '../contracts/deploy.js';
@@ -61,6 +61,11 @@ export class SignsrvClient {
     return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/reject`, { reason });
   }
 
+  /** Gives up an approved, never signed withdrawal. */
+  voidApproved(id: string, reason: string) {
+    return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/void`, { reason });
+  }
+
   review(id: string) {
     return this.send<ReviewJson & { events: { from: string | null; to: string; actor: string }[]; error?: { code: string } }>(
       'GET',
@@ -98,13 +103,17 @@ export class WithdrawalWorld {
     readonly hotWallet: string,
   ) {}
 
-  static async start(options: ClusterOptions = {}): Promise<WithdrawalWorld> {
+  /**
+   * @param options the cluster's
+   * @param tokens further listed tokens (deployed by the caller; the hot wallet holds whatever the caller minted it)
+   */
+  static async start(options: ClusterOptions = {}, tokens: readonly ExtraToken[] = []): Promise<WithdrawalWorld> {
     const mnemonic = options.mnemonic ?? generateMnemonic(wordlist, 128);
     const hotWallet = hotWalletOf(mnemonic);
     const provider = anvilProvider();
     const deployer = anvilDeployer(provider);
     const usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
-    const registry = devRegistryWithToken(await usdt.getAddress());
+    const registry = devRegistryWithToken(await usdt.getAddress(), tokens);
     // The hot wallet pays the withdrawals: ETH for values and gas, tokens for token withdrawals.
     await provider.send('anvil_setBalance', [hotWallet, `0x${parseEther('100000').toString(16)}`]);
     await mined(usdt.mint(hotWallet, 10n ** 15n));
@@ -211,6 +220,17 @@ export class WithdrawalWorld {
     const res = await this.api.get<{ data: { asset: string; available: string; frozen: string }[] }>(`/v1/accounts/${accountId}/balances`);
     const b = res.body.data.find((x) => x.asset === asset)!;
     return { available: BigInt(b.available), frozen: BigInt(b.frozen) };
+  }
+
+  /** signsrv's alarms of a kind about a withdrawal, oldest first, with their details parsed. */
+  async alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
+    const rows = await this.fixtures.db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).orderBy('id');
+    return rows.map((r: { details: string }) => JSON.parse(r.details) as Record<string, unknown>);
+  }
+
+  /** Waits until signsrv has raised an alarm of a kind about a withdrawal (matching `match`, if given). */
+  waitAlert(kind: string, withdrawalId: string, match: (details: Record<string, unknown>) => boolean = () => true, timeoutMs = 30_000) {
+    return waitFor(`alarm ${kind} for ${withdrawalId}`, async () => (await this.alerts(kind, withdrawalId)).find(match), timeoutMs);
   }
 
   /** Transactions of a withdrawal as signsrv stored them. */

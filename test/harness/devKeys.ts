@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { entropyToMnemonic } from '@scure/bip39';
+import { entropyToMnemonic, mnemonicToEntropy } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { type AssetRegistry } from '@wallet/assets';
-import { accountXpubFromMnemonic } from '@wallet/keys';
+import { SeedVault } from '@wallet/signer';
 import { repoRoot } from './repoRoot.js';
 
 /**
@@ -20,13 +20,17 @@ export function devMnemonic(): string {
 }
 
 /**
- * Account-level extended public keys for every chain of `registry`, as ACCOUNTSRV_XPUBS wants them.
- * This runs in dev tooling only: accountsrv itself is never given the mnemonic.
+ * Account-level extended public keys for every chain of `registry`, as ACCOUNTSRV_XPUBS wants them: derived the
+ * way signsrv's keystore tool derives them for production (SeedVault.accountXpubs). This runs in dev tooling only:
+ * accountsrv itself is never given the mnemonic.
  */
 export function xpubsFor(registry: AssetRegistry, mnemonic: string): Record<string, string> {
-  const xpubs: Record<string, string> = {};
-  for (const chain of registry.chains.values()) {
-    xpubs[chain.id] = accountXpubFromMnemonic({ chain: chain.family, network: chain.network, mnemonic });
+  const entropy = mnemonicToEntropy(mnemonic, wordlist);
+  const vault = new SeedVault(entropy);
+  try {
+    return vault.accountXpubs(registry.chains.values());
+  } finally {
+    vault.wipe();
+    entropy.fill(0);
   }
-  return xpubs;
 }

@@ -19,6 +19,7 @@ import {
   deployFalseReturningToken,
   deployReverter,
   deploySpoofEmitter,
+  deployTaxedToken,
   deployTestToken,
   sendFailingTx,
   type TestToken,
@@ -159,6 +160,24 @@ describe('FalseReturningToken', () => {
     expect(receipt.logs).toEqual([]);
     expect(await bad.refusedTransfers()).toBe(1n); // the refusing code did run
     expect([await bad.balanceOf(deployer.address), await bad.balanceOf(to)]).toEqual([100n, 0n]);
+  });
+});
+
+describe('TaxedToken', () => {
+  it('a transfer takes the full value, delivers 1 % less and logs what it delivered', async () => {
+    const taxed = await deployTaxedToken(deployer, { name: 'Taxed', symbol: 'TAX', decimals: 6 });
+    await succeeded(taxed.mint(deployer.address, 1_000_000n));
+    const to = freshAddress();
+    const receipt = await succeeded(taxed.transfer(to, 250_000n));
+    const log = onlyLog(receipt);
+    expect(log.address).toBe(await taxed.getAddress());
+    expect(log.topics).toEqual([TRANSFER_TOPIC, topicOf(deployer.address), topicOf(to)]);
+    expect(BigInt(log.data)).toBe(247_500n);
+    expect([await taxed.balanceOf(deployer.address), await taxed.balanceOf(to), await taxed.totalSupply()]).toEqual([
+      750_000n,
+      247_500n,
+      997_500n,
+    ]);
   });
 });
 

@@ -52,6 +52,22 @@ export type OutgoingTx = {
   readonly blockHash: string;
   /** The transaction's index in its block. */
   readonly txIndex: number;
+  /**
+   * The ERC20 Transfer logs of the chain's configured token contracts this transaction emitted (successful ones only:
+   * a revert emits none), in log order: what a token withdrawal really moved. A token that returns false instead of
+   * reverting leaves a successful transaction without one. Empty on chains without tokens.
+   */
+  readonly tokenTransfers: readonly OutgoingTokenTransfer[];
+};
+
+/** A Transfer log of a configured token contract in an outgoing transaction. Addresses lower-case. */
+export type OutgoingTokenTransfer = {
+  readonly asset: string;
+  readonly contract: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly logIndex: number;
 };
 
 /** A block, the transfers in it to watched addresses, and the transactions in it sent by our own addresses. */

@@ -265,6 +265,7 @@ describe('EvmAdapter outgoing transactions in scanBlock', () => {
     blockNumber: 5,
     blockHash: h(5),
     txIndex,
+    tokenTransfers: [],
   });
 
   it('reports every receipt from an outgoing address, failed ones too, in chain order, asking with lower-case senders', async () => {
@@ -282,6 +283,43 @@ describe('EvmAdapter outgoing transactions in scanBlock', () => {
     expect(asked).toEqual([hot, hot, sender]);
     // The deposit in the same block is reported as before.
     expect(scanned?.transfers).toMatchObject([{ txid: txs[2], to: watched, from: sender, amount: 16n }]);
+    await adapter.close();
+  });
+
+  it("reports the listed token's Transfer logs an outgoing transaction emitted, and only those", async () => {
+    const topic = (a: string) => `0x${'0'.repeat(24)}${a.slice(2)}`;
+    const to = `0x${'cc'.repeat(20)}`;
+    const transferLog = (address: string, logIndex: number, amount: bigint) => ({
+      address,
+      topics: ['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', topic(hot), topic(to)],
+      data: `0x${amount.toString(16).padStart(64, '0')}`,
+      logIndex: `0x${logIndex.toString(16)}`,
+      blockHash: h(5),
+      blockNumber: '0x5',
+      transactionHash: txs[0],
+      transactionIndex: '0x0',
+      removed: false,
+    });
+    const token = usdt.contract!.toLowerCase();
+    const withLogs = {
+      ...receipts[0],
+      to: token,
+      logs: [
+        transferLog(token, 0, 1_000_000n),
+        transferLog(`0x${'99'.repeat(20)}`, 1, 5n), // a look-alike contract: not the token
+        { ...transferLog(token, 2, 7n), topics: [transferLog(token, 2, 7n).topics[0]] }, // not a well-formed Transfer
+      ],
+    };
+    const adapter = await adapterFor({ ...override, eth_getBlockReceipts: [receipts[2], withLogs, receipts[1]] });
+    const scanned = await adapter.scanBlock(
+      5,
+      (a) => a === watched,
+      (from) => from === hot,
+    );
+    expect(scanned?.outgoing[0]?.tokenTransfers).toEqual([
+      { asset: 'USDT', contract: token, from: hot, to, amount: 1_000_000n, logIndex: 0 },
+    ]);
+    expect(scanned?.outgoing[1]?.tokenTransfers).toEqual([]);
     await adapter.close();
   });
 
@@ -431,6 +469,7 @@ describe('EvmAdapter withdrawal reads', () => {
       blockNumber: 5,
       blockHash: h(5),
       txIndex: 0,
+      tokenTransfers: [],
     });
     await adapter.close();
   });

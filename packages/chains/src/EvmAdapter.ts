@@ -2,7 +2,15 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
-import type { BlockRef, ChainAdapter, Eip1559FeeEstimate, ObservedTransfer, OutgoingTx, ScannedBlock } from './ChainAdapter.js';
+import type {
+  BlockRef,
+  ChainAdapter,
+  Eip1559FeeEstimate,
+  ObservedTransfer,
+  OutgoingTokenTransfer,
+  OutgoingTx,
+  ScannedBlock,
+} from './ChainAdapter.js';
 import { decodeTransferLog } from './decodeTransferLog.js';
 import {
   HexData,
@@ -239,7 +247,7 @@ class EvmChainAdapter implements EvmAdapter {
     const outgoing: OutgoingTx[] = [];
     for (const receipt of receipts) {
       // Failed ones too: they burned their fee and used their nonce.
-      if (isOutgoing?.(receipt.from) === true) outgoing.push(toOutgoingTx(receipt));
+      if (isOutgoing?.(receipt.from) === true) outgoing.push(toOutgoingTx(receipt, this.tokens));
       // A failed transaction moved no value. It has no logs either (a revert discards them: checked on anvil in
       // EvmAdapter.int.test.ts), but this check does not depend on that.
       if (receipt.status !== 1) continue;
@@ -349,7 +357,7 @@ class EvmChainAdapter implements EvmAdapter {
     const receipt = await this.client.call('eth_getTransactionReceipt', [hash], RpcMaybeReceipt);
     if (receipt === null) return null;
     if (receipt.transactionHash !== hash) throw anotherTransaction('eth_getTransactionReceipt', hash, receipt.transactionHash);
-    return toOutgoingTx(receipt);
+    return toOutgoingTx(receipt, this.tokens);
   }
 
   async balanceOf(address: string): Promise<bigint> {
@@ -538,7 +546,15 @@ function toRpcCall(call: EvmCall): Record<string, string> {
   return rpc;
 }
 
-function toOutgoingTx(receipt: RpcReceipt): OutgoingTx {
+function toOutgoingTx(receipt: RpcReceipt, tokens: ReadonlyMap<string, string>): OutgoingTx {
+  const tokenTransfers: OutgoingTokenTransfer[] = [];
+  for (const log of receipt.status === 1 ? receipt.logs : []) {
+    // As for deposits: only the configured contract is the token, and only a well-formed Transfer counts.
+    const asset = tokens.get(log.address);
+    const transfer = asset === undefined ? null : decodeTransferLog(log);
+    if (asset !== undefined && transfer !== null)
+      tokenTransfers.push({ asset, contract: log.address, ...transfer, logIndex: log.logIndex });
+  }
   return {
     txid: receipt.transactionHash,
     from: receipt.from,
@@ -550,6 +566,7 @@ function toOutgoingTx(receipt: RpcReceipt): OutgoingTx {
     blockNumber: receipt.blockNumber,
     blockHash: receipt.blockHash,
     txIndex: receipt.transactionIndex,
+    tokenTransfers,
   };
 }
 

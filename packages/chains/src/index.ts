@@ -4,6 +4,7 @@ export type {
   Eip1559FeeEstimate,
   FeeEstimate,
   ObservedTransfer,
+  OutgoingTokenTransfer,
   OutgoingTx,
   ScannedBlock,
 } from './ChainAdapter.js';

@@ -63,6 +63,22 @@ describe('loadEnvConfig', () => {
     expect(variables).toEqual(['GATESRV_HTTP_ADR']);
   });
 
+  it.each([
+    ['MYSQL_URL', 'mysqlx://root:hunter2@db.internal/wallet', 'mysqlx://***@db.internal/…'],
+    ['REDIS_URL', 'http://:hunter2@cache:6379', 'http://***@cache:6379'],
+    ['ETCD_ENDPOINTS', 'ftp://etcd.example/v3/hunter2', 'ftp://etcd.example/…'],
+  ])('shows a bad %s without its credentials or path', (name, value, shown) => {
+    const { message } = fail({ [name]: value });
+    expect(message).toContain(shown);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('cuts a long bad value', () => {
+    const { message } = fail({ GATESRV_HTTP_ADDR: 'h'.repeat(200) });
+    expect(message).toContain(`${'h'.repeat(80)}…`);
+    expect(message).not.toContain('h'.repeat(81));
+  });
+
   it('never echoes a secret value in the message', () => {
     const { message } = fail({ GATESRV_SECRET: 'short' });
     expect(message).toContain('GATESRV_SECRET');

@@ -1,5 +1,6 @@
 import { WalletError } from '@wallet/errors';
 import { type z } from 'zod';
+import { redactEnvValue } from './redactEnvValue.js';
 
 export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
 
@@ -7,7 +8,8 @@ export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
  * Parses a service's configuration from environment variables with one zod object schema whose keys are
  * the variable names. The schema is strict over the variables this service owns: any variable that
  * starts with one of `ownedPrefixes` but is not in the schema is an error (a typo never silently falls
- * back to a default). Fails with one message that names every bad variable; the result is frozen.
+ * back to a default). Fails with one message that names every bad variable, showing its value only as
+ * {@link redactEnvValue} allows (no secrets, no credentials in URLs); the result is frozen.
  *
  * @param schema zod object keyed by environment variable name, with defaults for the local stack
  * @param env the environment @default process.env
@@ -32,7 +34,7 @@ export function loadEnvConfig<S extends EnvSchema>(
     const problems = result.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') return `${issue.keys.join(', ')}: unknown variable`;
       const name = String(issue.path[0] ?? '(config)');
-      const shown = input[name] === undefined ? 'unset' : `got ${JSON.stringify(redact(name, input[name]))}`;
+      const shown = input[name] === undefined ? 'unset' : `got ${JSON.stringify(redactEnvValue(name, input[name]))}`;
       return `${name}: ${issue.message} (${shown})`;
     });
     throw new WalletError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, {
@@ -42,10 +44,4 @@ export function loadEnvConfig<S extends EnvSchema>(
     });
   }
   return Object.freeze(result.data as z.infer<S>);
-}
-
-const secretName = /SECRET|PASSWORD|PASSPHRASE|KEK|MNEMONIC|SEED|PRIVATE|TOKEN/;
-
-function redact(name: string, value: string): string {
-  return secretName.test(name) ? '***' : value;
 }

@@ -18,6 +18,23 @@ describe('jsonRecord', () => {
   });
 });
 
+describe('jsonRecord with a key schema', () => {
+  const named = jsonRecord(z.string().regex(/^\d+$/, 'values are digits'), '{"a": "1"}', z.string().regex(/^[a-z]+$/, 'keys are a-z'));
+
+  it('checks the keys too', () => {
+    expect(named.parse('{"abc": "1"}')).toEqual({ abc: '1' });
+    expect(named.safeParse('{"ABC": "1"}').success).toBe(false);
+  });
+
+  it('says what is expected, but neither the keys nor the values given', () => {
+    const message = named.safeParse('{"Secret-Key": "1", "ok": "secret-value"}').error?.issues[0]?.message ?? '';
+    expect(message).toContain('keys are a-z');
+    expect(message).toContain('values are digits');
+    expect(message).not.toContain('Secret-Key');
+    expect(message).not.toContain('secret-value');
+  });
+});
+
 describe('crash points', () => {
   it('are off unless listed', () => {
     expect(crashPointsEnv.parse(undefined).size).toBe(0);

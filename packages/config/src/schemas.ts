@@ -74,14 +74,22 @@ export function splitHostPort(value: string): { host: string; port: number } {
 
 /**
  * A variable holding a JSON object whose values match `value` (e.g. `{"eth": "http://..."}`).
+ * @param value schema of each value
  * @param example shown in the error message
+ * @param key schema of each key @default any string
  */
-export const jsonRecord = <T extends z.ZodType>(value: T, example: string) =>
+export const jsonRecord = <T extends z.ZodType>(value: T, example: string, key: z.ZodType<string, string> = z.string()) =>
   z.string().transform((text, ctx): Record<string, z.output<T>> => {
     try {
-      return z.record(z.string(), value).parse(JSON.parse(text));
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `expected JSON like ${example}` });
+      return z.record(key, value).parse(JSON.parse(text));
+    } catch (error) {
+      // The schemas' messages say what is expected, never what was given; paths are left out because they are the
+      // object's keys, which could be anything (a token pasted as a name).
+      const reasons =
+        error instanceof z.ZodError
+          ? [...new Set(error.issues.map((i) => (i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message)))]
+          : [];
+      ctx.addIssue({ code: 'custom', message: `expected JSON like ${example}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}` });
       return z.NEVER;
     }
   });

@@ -11,7 +11,7 @@ export type DbOptions = {
 
 /**
  * Opens a knex pool on MariaDB/MySQL through mysql2. DECIMAL and BIGINT columns come back as strings
- * (never JS numbers), so money is parsed to bigint without loss; times are UTC.
+ * (never JS numbers), so money is parsed to bigint without loss; times are UTC, in the session as in the driver.
  * @param url `mysql://user:pass@host:port/database`
  */
 export function createDb(url: string, options: DbOptions = {}): Db {
@@ -30,7 +30,19 @@ export function createDb(url: string, options: DbOptions = {}): Db {
       timezone: 'Z',
       charset: 'utf8mb4',
     },
-    pool: { min: options.poolMin ?? 2, max: options.poolMax ?? 20 },
+    pool: {
+      min: options.poolMin ?? 2,
+      max: options.poolMax ?? 20,
+      // The session's clock in UTC, as the driver reads and writes DATETIMEs (timezone 'Z'): otherwise
+      // CURRENT_TIMESTAMP(3) defaults are written in the server's zone and read back as UTC, and every age computed
+      // from them (re-send, fee bump) is off by the server's UTC offset.
+      afterCreate: (
+        conn: { query: (sql: string, cb: (error: Error | null) => void) => void },
+        done: (error: Error | null, conn: unknown) => void,
+      ) => {
+        conn.query("SET time_zone = '+00:00'", (error) => done(error, conn));
+      },
+    },
     acquireConnectionTimeout: 10_000,
   });
 }

@@ -64,6 +64,12 @@ export const errorRegistry = {
     retryable: false,
     description: 'The withdrawal is not awaiting review (already decided, cancelled, or not yet received by signsrv).',
   },
+  WITHDRAWAL_NOT_VOIDABLE: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'Only an approved withdrawal of which no transaction was ever signed can be voided.',
+  },
   INTEGRITY_MISMATCH: {
     http: 409,
     grpc: GrpcStatus.FAILED_PRECONDITION,
@@ -134,7 +140,7 @@ export const errorRegistry = {
     http: 503,
     grpc: GrpcStatus.UNAVAILABLE,
     retryable: true,
-    description: 'A service this request depends on is unreachable.',
+    description: 'A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.',
   },
   TIMEOUT: {
     http: 504,

@@ -1,3 +1,3 @@
 export { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 export { newId } from './newId.js';
-export { ExternalId, IdempotencyKey, NodeId, ObjectId, PageRequest } from './schemas.js';
+export { ExternalId, IdempotencyKey, NodeId, ObjectId, PageLimitQuery, PageRequest } from './schemas.js';

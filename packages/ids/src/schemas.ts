@@ -12,5 +12,17 @@ export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'Idempoten
 /** A transrv node id given by ops: lower-case letters, digits and dashes, at most 32 characters. */
 export const NodeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected [a-z0-9-], at most 32 chars');
 
+const limitMessage = 'limit must be an integer 1..200';
+
+/**
+ * A page size as an HTTP query parameter: 1..200 written in plain decimal digits. Query values are strings, and
+ * `z.coerce.number()` would also take `1e2`, `0x10`, ` 5` or `5.0`: a limit is exactly digits, nothing else.
+ */
+export const PageLimitQuery = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, limitMessage)
+  .transform(Number)
+  .pipe(z.number().int().min(1, limitMessage).max(200, limitMessage));
+
 /** The page part of a gRPC list request (limit 0 means the default; see pageLimit). */
 export const PageRequest = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();

@@ -1,10 +1,8 @@
-import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { WalletError } from '@wallet/errors';
+import { accountXpubFromSeed } from './accountXpubFromSeed.js';
 import { type Chain, assertChain } from './chain.js';
-import { accountDerivationPath } from './derivationPath.js';
-import { emittedXpubVersion, extendedKeyVersions } from './extendedKeyVersions.js';
 import { type Network, assertNetwork } from './network.js';
 
 /** What {@link accountXpubFromMnemonic} takes. */
@@ -24,7 +22,7 @@ export type AccountXpubFromMnemonicParams = {
  * DEV AND TEST TOOLING ONLY: turns a BIP39 mnemonic into the account extended public key that accountsrv is
  * configured with (`m/44'/60'/0'` for eth, `m/84'/coin'/0'` for btc and ltc). accountsrv must never call it: it
  * holds no mnemonic and no private key, only the xpub this returns; in production the xpub comes from signsrv's
- * key ceremony. The seed and private nodes are wiped after use, as far as JavaScript allows.
+ * key ceremony (`pnpm signsrv:keystore`). The seed and private nodes are wiped after use, as far as JavaScript allows.
  * @param params.chain eth, btc or ltc
  * @param params.network mainnet, testnet or regtest (btc and ltc use coin type 1' off mainnet)
  * @param params.mnemonic BIP39 English mnemonic
@@ -43,13 +41,9 @@ export function accountXpubFromMnemonic(params: AccountXpubFromMnemonicParams): 
     throw new WalletError('VALIDATION_FAILED', 'BIP39 passphrase must be a string', { details: { reason: 'PASSPHRASE' } });
   }
   const seed = mnemonicToSeedSync(mnemonic, passphrase);
-  const master = HDKey.fromMasterSeed(seed, extendedKeyVersions[emittedXpubVersion(chain, network)]);
-  const account = master.derive(accountDerivationPath(chain, network));
   try {
-    return account.publicExtendedKey;
+    return accountXpubFromSeed({ chain, network, seed });
   } finally {
     seed.fill(0);
-    master.wipePrivateData();
-    account.wipePrivateData();
   }
 }

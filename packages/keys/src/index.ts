@@ -1,5 +1,6 @@
 export { type DeriveAddressParams, deriveAddress } from './deriveAddress.js';
 export { type AccountXpubFromMnemonicParams, accountXpubFromMnemonic } from './accountXpubFromMnemonic.js';
+export { type AccountXpubFromSeedParams, accountXpubFromSeed } from './accountXpubFromSeed.js';
 export { validateAddress } from './validateAddress.js';
 export { type AddressRejection } from './invalidAddress.js';
 export { type AccountXpubRejection } from './parseAccountXpub.js';

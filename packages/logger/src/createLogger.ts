@@ -1,37 +1,47 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type DestinationStream, pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** Keys whose values are never written to logs, wherever they appear in a log object. */
-const redactPaths = [
+/** Fields whose values are never logged: secrets, key material, and the credentials of auditors and clients. */
+const secretKeys = [
   'secret',
-  '*.secret',
   'password',
-  '*.password',
+  'passphrase',
   'mnemonic',
-  '*.mnemonic',
   'seed',
-  '*.seed',
+  'entropy',
   'privateKey',
-  '*.privateKey',
   'xprv',
-  '*.xprv',
-  'headers["x-signature"]',
-  'req.headers["x-signature"]',
+  'kek',
+  'auditorToken',
+  'bearerToken',
+  'accessToken',
+  'authorization',
 ];
+// Not a bare `token`: the scanners' fencing tokens are logged under that name, and operators need them to follow a
+// failover. A credential is always logged, if at all, under one of the names above.
+
+/**
+ * Where they are redacted: at the top of a log object, one and two levels down (`{ err: { config: { token } } }`,
+ * `{ req: { body: { auditorToken } } }`), and in request headers as fastify and grpc-js log them. pino (fast-redact)
+ * matches exact paths with `*` for one level, not any depth: a field nested deeper is not covered.
+ */
+const redactPaths = [...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]), 'headers["x-signature"]', '*.headers["x-signature"]'];
 
 /**
  * Creates the structured JSON logger every process uses (one line per event on stdout).
  * @param service service name, added to every line as `svc`
  * @param options pino options; `level` @default 'info'
+ * @param destination where lines go (tests capture them) @default stdout
  * @returns a pino logger
  */
-export function createLogger(service: string, options: LoggerOptions = {}): Logger {
-  return pino({
+export function createLogger(service: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const settings: LoggerOptions = {
     level: 'info',
     base: { svc: service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: redactPaths, censor: '[redacted]' },
+    redact: { paths: redactPaths, censor: '[Redacted]' },
     ...options,
-  });
+  };
+  return destination === undefined ? pino(settings) : pino(settings, destination);
 }

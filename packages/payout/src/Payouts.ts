@@ -3,14 +3,13 @@ import type { EvmAdapter } from '@wallet/chains';
 import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
-import { type EvmHotWallet, encodeErc20Transfer } from '@wallet/signer';
-import { type CrashPoint, type WithdrawalRow, noCrashPoints, transition } from '@wallet/withdrawals';
+import { type EvmHotWallet, encodeErc20Transfer, parseSignedEip1559 } from '@wallet/signer';
+import { AlertKind, type CrashPoint, type WithdrawalRow, noCrashPoints, raiseAlert, raiseAlertOnce, transition } from '@wallet/withdrawals';
 import type { Redis } from 'ioredis';
 import type { ResponseRelay } from './ResponseRelay.js';
 import { allocateNonces, initNonceAllocator } from './allocateNonce.js';
 import { integrityProblems } from './integrity.js';
 import { queueResponse } from './queueResponse.js';
-import { AlertKind, raiseAlert } from './raiseAlert.js';
 
 /** One EVM chain signsrv pays out on. */
 export type PayoutChain = {
@@ -57,7 +56,7 @@ export type ReviewView = {
   readonly fee: bigint;
   readonly localhash: string;
   readonly status: string;
-  readonly decision: 'approved' | 'rejected' | null;
+  readonly decision: 'approved' | 'rejected' | 'voided' | null;
   readonly decidedBy: string | null;
   readonly reason: string | null;
   readonly txid: string | null;
@@ -85,8 +84,11 @@ type TxRow = {
   last_broadcast_at: Date | null;
 };
 
+/** A withdrawal's latest transaction, with what sending it needs. */
+type InFlightTx = TxRow & { localhash: string; node_id: string };
+
 type ReviewRow = WithdrawalRow & {
-  decision: 'approved' | 'rejected' | null;
+  decision: 'approved' | 'rejected' | 'voided' | null;
   decided_by: string | null;
   sr_reason: string | null;
   received_at: Date;
@@ -113,24 +115,33 @@ export class Payouts {
   #signing = false;
   /** Transactions being sent right now (approval and the sender's pass must not both send one). */
   readonly #sending = new Set<string>();
-  /** Withdrawals whose transaction could not be built (e.g. it would revert), with when that was last alarmed. */
+  /** Withdrawals whose transaction could not be built or sent (e.g. it would revert), with when that was last alarmed. */
   readonly #alarmed = new Map<string, number>();
+  /** Approved withdrawals whose signing failed: how often, and not before when to try again. */
+  readonly #signRetry = new Map<string, { failures: number; at: number }>();
 
   constructor(options: PayoutsOptions) {
     this.#o = options;
     this.#crash = options.crashPoint ?? noCrashPoints;
   }
 
-  /** Records the hot wallet addresses for the scanners, and sets up each one's nonce allocator from its node. */
+  /**
+   * Records the hot wallet addresses for the scanners (the current one active; earlier ones stay watched, so what
+   * they still have in flight settles and anything else they send is an alarm), and sets up each one's nonce
+   * allocator from its node.
+   */
   async init(): Promise<void> {
     const { db, log } = this.#o;
     for (const [chainId, c] of this.#o.chains) {
-      await db.raw(
-        `INSERT INTO hot_wallets (chain, address) VALUES (?, ?)
-         ON DUPLICATE KEY UPDATE address = VALUES(address), updated_at = CURRENT_TIMESTAMP(3)`,
-        [chainId, c.wallet.address],
-      );
-      const next = await this.#syncNonces(chainId, c);
+      await withTransaction(db, async (trx) => {
+        await trx.raw(
+          `INSERT INTO hot_wallets (chain, address, active) VALUES (?, ?, 1)
+           ON DUPLICATE KEY UPDATE active = 1, updated_at = CURRENT_TIMESTAMP(3)`,
+          [chainId, c.wallet.address],
+        );
+        await trx('hot_wallets').where({ chain: chainId }).whereNot({ address: c.wallet.address }).update({ active: false });
+      });
+      const { next } = await this.#syncNonces(chainId, c);
       log.info({ chain: chainId, hotWallet: c.wallet.address, nextNonce: next }, 'hot wallet ready');
     }
   }
@@ -139,9 +150,9 @@ export class Payouts {
    * Moves a hot wallet's allocator forward when the chain has mined more of its transactions than signsrv ever
    * numbered: something else sent from the hot wallet (alarm). Without this, every later withdrawal would be
    * signed with a nonce already used.
-   * @returns the allocator's next nonce
+   * @returns the allocator's next nonce, and the chain's: the nonce of the hot wallet's next transaction to be mined
    */
-  async #syncNonces(chainId: string, c: PayoutChain): Promise<number> {
+  async #syncNonces(chainId: string, c: PayoutChain): Promise<{ next: number; chainNonce: number }> {
     const chainNonce = await c.adapter.nonceOf(c.wallet.address, 'latest');
     const { next, chainAheadBy } = await initNonceAllocator(this.#o.db, chainId, c.wallet.address, chainNonce);
     if (chainAheadBy > 0) {
@@ -152,7 +163,7 @@ export class Payouts {
         aheadBy: chainAheadBy,
       });
     }
-    return next;
+    return { next, chainNonce };
   }
 
   start(): void {
@@ -238,6 +249,50 @@ export class Payouts {
     });
     this.#o.relay.kick();
     this.#o.log.info({ withdrawalId, auditor }, 'withdrawal rejected');
+    return this.get(withdrawalId);
+  }
+
+  /**
+   * Gives up an approved withdrawal that was never signed: its transaction cannot be built (the destination refuses
+   * the call, the token blocks it) and it would otherwise hold the user's funds for ever. One transaction, under the
+   * withdrawal's lock (the one signing takes): the withdrawal must be approved with no transaction and no nonce, so no
+   * signature of it exists anywhere; afterwards it can never be signed. The owning transrv releases the funds and
+   * ends it `failed` when it applies the decision (re-checking both in MySQL).
+   * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_VOIDABLE (not approved, or already signed), VALIDATION_FAILED
+   */
+  async voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
+    if (reason.trim().length === 0) throw new WalletError('VALIDATION_FAILED', 'voiding needs a reason', { details: { field: 'reason' } });
+    await withTransaction(this.#o.db, async (trx) => {
+      const review = await trx('sign_requests')
+        .where({ withdrawal_id: withdrawalId })
+        .forUpdate()
+        .first<{ decision: string | null } | undefined>('decision');
+      if (!review) throw new WalletError('NOT_FOUND', 'no such withdrawal in the review queue', { details: { withdrawalId } });
+      const row = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).forUpdate().first();
+      if (!row) throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId } });
+      // Locking reads: they see what a signing transaction that held the lock before us committed.
+      const signed = await trx('withdrawal_txs')
+        .where({ withdrawal_id: withdrawalId })
+        .forUpdate()
+        .first<{ txid: string } | undefined>('txid');
+      const nonce = await trx('nonce_assignments')
+        .where({ withdrawal_id: withdrawalId })
+        .forUpdate()
+        .first<{ nonce: string } | undefined>('nonce');
+      if (row.status !== 'approved' || review.decision !== 'approved' || signed || nonce) {
+        const state = signed || nonce ? 'signed' : review.decision === 'approved' ? row.status : (review.decision ?? row.status);
+        throw new WalletError('WITHDRAWAL_NOT_VOIDABLE', `the withdrawal is ${state}: only an approved, never signed one can be voided`, {
+          details: { withdrawalId, state },
+        });
+      }
+      await trx('sign_requests')
+        .where({ withdrawal_id: withdrawalId })
+        .update({ decision: 'voided', decided_by: `auditor:${auditor}`, reason, decided_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      await queueResponse(trx, { type: 'voided', withdrawalId, nodeId: row.node_id, reason, actor: `auditor:${auditor}` });
+    });
+    this.#signRetry.delete(withdrawalId);
+    this.#o.relay.kick();
+    this.#o.log.warn({ withdrawalId, auditor }, 'approved withdrawal voided before signing');
     return this.get(withdrawalId);
   }
 
@@ -400,6 +455,9 @@ export class Payouts {
       );
       const signed = new Set(await trx('withdrawal_txs').whereIn('withdrawal_id', batchIds).pluck<string[]>('withdrawal_id'));
       const reviews = new Map(
+        // A plain read after the withdrawal locks above (the transaction's snapshot starts after them): a void that
+        // held those locks first has committed, and is seen. (Locking sign_requests here
+        // would take locks in the opposite order to approve and void, which lock it before the withdrawal.)
         (
           await trx('sign_requests')
             .whereIn('withdrawal_id', batchIds)
@@ -411,7 +469,9 @@ export class Payouts {
         const row = locked.get(p.row.id);
         if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
         const review = reviews.get(row.id);
+        if (review?.decision === 'voided') continue; // given up before signing: never signed
         const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
+        // Approved in MySQL without signsrv's decision: someone wrote the status.
         if (review?.decision !== 'approved') problems.push('decision');
         // The call built outside the transaction must be the row's as it is now.
         if (row.to_address !== p.row.to_address || row.amount !== p.row.amount || row.asset !== p.row.asset) problems.push('changed');
@@ -477,7 +537,7 @@ export class Payouts {
           details: { withdrawalId: m.id, fields: m.fields },
         }),
       );
-      await raiseAlert(db, log, AlertKind.integrityMismatch, m.id, { fields: m.fields });
+      await raiseAlertOnce(db, log, AlertKind.integrityMismatch, m.id, { fields: m.fields, during: 'signing' });
     }
     if (txs.length === 0) return errors;
     this.#o.relay.kick();
@@ -522,6 +582,9 @@ export class Payouts {
         });
         return;
       }
+      // The node refuses this very transaction (the hot wallet cannot pay for it, or it is invalid): it will refuse
+      // it again, and every later nonce waits behind it. Operators must know; it is retried meanwhile.
+      if (isWalletError(error, 'VALIDATION_FAILED')) this.#alarmOnce(tx.withdrawal_id, error, { txid: tx.txid, nonce: Number(tx.nonce) });
       throw error;
     }
     this.#crash('signsrv.after_broadcast');
@@ -546,53 +609,129 @@ export class Payouts {
   }
 
   /**
-   * One pass of the sender: checks no one else has used the hot wallets' nonces; signs approved withdrawals that have no transaction yet (a crash or an unreachable
-   * node came between approval and signing); sends signed transactions not yet sent; re-sends unmined ones; and
-   * replaces those stuck longer than `bumpAfterMs` with a fee-bumped transaction of the same nonce.
+   * One pass of the sender: checks no one else has used the hot wallets' nonces; signs approved withdrawals that have
+   * no transaction yet (a crash or an unreachable node came between approval and signing), each failing one backing
+   * off on its own so it cannot hold up the others; sends signed transactions not yet sent; re-sends unmined ones;
+   * and replaces the hot wallet's lowest unmined transaction, when it is stuck longer than `bumpAfterMs`, with a
+   * fee-bumped one of the same nonce. Transactions queued behind it are not bumped: they wait for it, not for a fee.
+   * Ages are MySQL's own (its clock wrote the times), never compared with this process's clock.
    */
   async tick(): Promise<void> {
     const { db, log } = this.#o;
+    /** Per chain: the nonce of the active hot wallet's next transaction to be mined. */
+    const minedNonce = new Map<string, number>();
     for (const [chainId, c] of this.#o.chains) {
-      await this.#syncNonces(chainId, c).catch((error: unknown) => log.warn({ err: error, chain: chainId }, 'nonce check failed'));
+      await this.#syncNonces(chainId, c).then(
+        ({ chainNonce }) => minedNonce.set(chainId, chainNonce),
+        (error: unknown) => log.warn({ err: error, chain: chainId }, 'nonce check failed'),
+      );
     }
-    const unsigned = await db('withdrawals as w')
+    const approved = await db('withdrawals as w')
+      .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
       .leftJoin('withdrawal_txs as t', 't.withdrawal_id', 'w.id')
       .where('w.status', 'approved')
+      .andWhere('r.decision', 'approved')
       .whereNull('t.txid')
-      .limit(50)
+      .orderBy('w.id')
+      .limit(500)
       .pluck<string[]>('w.id');
-    await Promise.all(unsigned.map((id) => this.sign(id).catch((error: unknown) => this.#alarmOnce(id, error))));
+    const now = Date.now();
+    const due = approved.filter((id) => (this.#signRetry.get(id)?.at ?? 0) <= now).slice(0, 50);
+    await Promise.all(
+      due.map((id) =>
+        this.sign(id).then(
+          () => this.#signRetry.delete(id),
+          (error: unknown) => {
+            const failures = (this.#signRetry.get(id)?.failures ?? 0) + 1;
+            this.#signRetry.set(id, { failures, at: Date.now() + Math.min(300_000, 1000 * 2 ** Math.min(failures, 9)) });
+            this.#alarmOnce(id, error);
+          },
+        ),
+      ),
+    );
 
     // The latest transaction of every withdrawal in flight that the scanner has not seen mined.
     const [latest] = (await db.raw(
-      `SELECT t.*, w.localhash, w.node_id FROM withdrawal_txs t
+      `SELECT t.*, w.localhash, w.node_id,
+         TIMESTAMPDIFF(MICROSECOND, t.created_at, CURRENT_TIMESTAMP(3)) DIV 1000 AS age_ms,
+         TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at), CURRENT_TIMESTAMP(3)) DIV 1000 AS since_sent_ms
+       FROM withdrawal_txs t
        JOIN (SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) la
          ON la.withdrawal_id = t.withdrawal_id AND la.attempt = t.attempt
        JOIN withdrawals w ON w.id = t.withdrawal_id
        WHERE w.status IN ('approved', 'signed', 'broadcast')
          AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.withdrawal_id = t.withdrawal_id)
-       ORDER BY t.created_at LIMIT 200`,
-    )) as [(TxRow & { localhash: string; node_id: string })[]];
-    const now = Date.now();
-    for (const tx of latest) {
+       ORDER BY t.chain, t.nonce LIMIT 200`,
+    )) as [(InFlightTx & { age_ms: string | number; since_sent_ms: string | number | null })[]];
+    for (const row of latest) {
+      const tx: InFlightTx = row;
       try {
         if (tx.broadcast_at === null) {
           await this.#send(tx, tx.localhash, tx.node_id);
-        } else if (now - tx.created_at.getTime() >= (this.#o.bumpAfterMs ?? 60_000)) {
-          if (!(await this.#anyAttemptMined(tx))) await this.#bump(tx);
-        } else if (now - (tx.last_broadcast_at ?? tx.broadcast_at).getTime() >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
+          continue;
+        }
+        const stuck = Number(row.age_ms) >= (this.#o.bumpAfterMs ?? 60_000);
+        const chain = this.#chain(tx.chain);
+        // Only the next nonce to be mined can be stuck on its fee; a bump of one behind it would pay for nothing.
+        const next = sameAddress(tx.from_address, chain.wallet.address) && minedNonce.get(tx.chain) === Number(tx.nonce);
+        if (stuck && (next || !sameAddress(tx.from_address, chain.wallet.address)) && !(await this.#anyAttemptMined(tx))) {
+          if (await this.#bump(tx)) continue;
+        }
+        // Not replaced (not stuck, behind another, at the fee cap, or refused): the node may have dropped it.
+        if (row.since_sent_ms === null || Number(row.since_sent_ms) >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
           await this.#send(tx, tx.localhash, tx.node_id);
         }
       } catch (error) {
         log.warn({ err: error, withdrawalId: tx.withdrawal_id, txid: tx.txid }, 'sending failed; retrying');
       }
     }
+
+    // Settled withdrawals whose block a reorg deeper than their confirmations dropped (the scanner marked them): the
+    // books keep the settlement, and the very transaction that was mined is sent again until it is mined again, so
+    // the chain catches up with the books and the hot wallet's later nonces are not left behind a gap.
+    const [dropped] = (await db.raw(
+      `SELECT t.*, w.localhash, w.node_id,
+         TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at, t.created_at), CURRENT_TIMESTAMP(3)) DIV 1000 AS since_sent_ms
+       FROM withdrawal_observations o
+       JOIN withdrawals w ON w.id = o.withdrawal_id
+       JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid AND t.withdrawal_id = w.id
+       WHERE o.dropped = 1 AND w.status IN ('confirmed', 'failed')
+       ORDER BY t.chain, t.nonce LIMIT 50`,
+    )) as [(InFlightTx & { since_sent_ms: string | number })[]];
+    for (const tx of dropped) {
+      if (Number(tx.since_sent_ms) < (this.#o.rebroadcastAfterMs ?? 15_000)) continue;
+      log.warn({ withdrawalId: tx.withdrawal_id, txid: tx.txid }, 'a reorg dropped a settled withdrawal: re-sending its transaction');
+      await this.#send(tx, tx.localhash, tx.node_id).catch((error: unknown) =>
+        log.warn(
+          { err: error, withdrawalId: tx.withdrawal_id, txid: tx.txid },
+          're-sending a dropped settled transaction failed; retrying',
+        ),
+      );
+    }
   }
 
-  /** Replaces a stuck transaction: same nonce, gas and call, fees raised by bumpPercent (at least the market's). */
-  async #bump(tx: TxRow & { localhash: string; node_id: string }): Promise<void> {
+  /**
+   * Replaces a stuck transaction with one of the same nonce, call and gas, read back from the stored signed bytes,
+   * and fees raised by bumpPercent (at least the market's, at most the cap). Inside one transaction it re-checks that
+   * the withdrawal is still in flight and unseen on chain, that its row still hashes to the localhash signsrv received,
+   * and that the stored transaction still pays exactly what the row says: a row altered after signing cannot redirect
+   * the replacement. Only the key that signed the original can replace it.
+   * @returns whether a replacement was signed (and sent)
+   */
+  async #bump(tx: InFlightTx): Promise<boolean> {
     const { db, log } = this.#o;
     const chain = this.#chain(tx.chain);
+    if (!sameAddress(tx.from_address, chain.wallet.address)) {
+      // Signed by a key signsrv no longer holds (the keystore changed): any "replacement" from the new key would be
+      // a second payment, not a replacement. The original is re-sent until it is mined.
+      await raiseAlertOnce(db, log, AlertKind.hotWalletChanged, tx.withdrawal_id, {
+        chain: tx.chain,
+        txid: tx.txid,
+        signedBy: tx.from_address,
+        hotWallet: chain.wallet.address,
+      });
+      return false;
+    }
     const percent = BigInt(this.#o.bumpPercent ?? 25);
     const market = await this.#fees(chain).catch(() => null);
     const raise = (v: string) => (BigInt(v) * (100n + percent) + 99n) / 100n;
@@ -607,25 +746,43 @@ export class Payouts {
     if (maxFee < minimum(tx.max_fee_per_gas) || priority < minimum(tx.max_priority_fee_per_gas)) {
       log.warn(
         { withdrawalId: tx.withdrawal_id, txid: tx.txid, cap: chain.maxFeePerGas.toString() },
-        'stuck, but the fee cap allows no bump',
+        'stuck, but the fee cap allows no bump: re-sending it as it is',
       );
-      return;
+      return false;
     }
-    const w = await db<WithdrawalRow>('withdrawals').where({ id: tx.withdrawal_id }).first();
-    if (!w) return;
-    const call = this.#call(w);
-    const next = await withTransaction(db, async (trx) => {
-      const [rows] = (await trx.raw('SELECT MAX(attempt) AS attempt FROM withdrawal_txs WHERE withdrawal_id = ? FOR UPDATE', [
-        tx.withdrawal_id,
-      ])) as [{ attempt: number }[]];
+    const original = parseSignedEip1559(tx.raw);
+    const outcome = await withTransaction(db, async (trx): Promise<{ replaced: TxRow } | { problems: string[] } | null> => {
+      const w = await trx<WithdrawalRow>('withdrawals').where({ id: tx.withdrawal_id }).forUpdate().first();
+      if (!w || !['approved', 'signed', 'broadcast'].includes(w.status)) return null;
+      if (await trx('withdrawal_observations').where({ withdrawal_id: w.id }).first<{ txid: string } | undefined>('txid')) return null; // mined meanwhile
+      const [rows] = (await trx.raw('SELECT MAX(attempt) AS attempt FROM withdrawal_txs WHERE withdrawal_id = ? FOR UPDATE', [w.id])) as [
+        { attempt: number }[],
+      ];
       if (rows[0]?.attempt !== tx.attempt) return null; // someone else bumped it meanwhile
+      const review = await trx('sign_requests')
+        .where({ withdrawal_id: w.id })
+        .first<{ localhash: string; decision: string | null } | undefined>('localhash', 'decision');
+      const problems = integrityProblems(w, { localhash: review?.localhash ?? '' });
+      if (review?.decision !== 'approved') problems.push('decision');
+      const call = this.#call(w);
+      if (!sameAddress(original.to, call.to) || original.value !== call.value || original.data.toLowerCase() !== call.data.toLowerCase()) {
+        problems.push('call');
+      }
+      if (
+        original.nonce !== Number(tx.nonce) ||
+        original.chainId !== chain.adapter.evmChainId ||
+        !sameAddress(original.from, tx.from_address)
+      ) {
+        problems.push('signed_transaction');
+      }
+      if (problems.length > 0) return { problems };
       const signed = chain.wallet.signEip1559({
-        chainId: chain.adapter.evmChainId,
-        nonce: Number(tx.nonce),
-        to: call.to,
-        value: call.value,
-        data: call.data,
-        gasLimit: BigInt(tx.gas_limit),
+        chainId: original.chainId,
+        nonce: original.nonce,
+        to: original.to,
+        value: original.value,
+        data: original.data,
+        gasLimit: original.gasLimit,
         maxFeePerGas: maxFee,
         maxPriorityFeePerGas: priority,
       });
@@ -637,29 +794,44 @@ export class Payouts {
         from_address: tx.from_address,
         nonce: tx.nonce,
         raw: signed.raw,
-        gas_limit: tx.gas_limit,
+        gas_limit: original.gasLimit.toString(),
         max_fee_per_gas: maxFee.toString(),
         max_priority_fee_per_gas: priority.toString(),
       };
       await trx('withdrawal_txs').insert(row);
-      return { ...row, created_at: new Date(), broadcast_at: null, last_broadcast_at: null };
+      return { replaced: { ...row, created_at: new Date(), broadcast_at: null, last_broadcast_at: null } };
     });
-    if (!next) return;
+    if (outcome === null) return false;
+    if ('problems' in outcome) {
+      // The original was checked when it was signed and still pays what was approved: it is re-sent as it is.
+      await raiseAlertOnce(db, log, AlertKind.integrityMismatch, tx.withdrawal_id, {
+        fields: outcome.problems,
+        txid: tx.txid,
+        during: 'bump',
+      });
+      return false;
+    }
     log.warn(
-      { withdrawalId: tx.withdrawal_id, replaced: tx.txid, txid: next.txid, nonce: Number(tx.nonce) },
+      { withdrawalId: tx.withdrawal_id, replaced: tx.txid, txid: outcome.replaced.txid, nonce: Number(tx.nonce) },
       'stuck transaction replaced with a fee bump',
     );
-    await this.#send(next, tx.localhash, tx.node_id);
+    await this.#send(outcome.replaced, tx.localhash, tx.node_id);
+    return true;
   }
 
-  #alarmOnce(withdrawalId: string, error: unknown): void {
+  /** A `send_refused` alarm for a withdrawal, at most once a minute each (the condition repeats on every pass). */
+  #alarmOnce(withdrawalId: string, error: unknown, extra: Record<string, unknown> = {}): void {
     const last = this.#alarmed.get(withdrawalId) ?? 0;
     if (Date.now() - last < 60_000) return;
     this.#alarmed.set(withdrawalId, Date.now());
-    void raiseAlert(this.#o.db, this.#o.log, AlertKind.sendRefused, withdrawalId, {
+    const kind = isWalletError(error, 'INTEGRITY_MISMATCH') ? AlertKind.integrityMismatch : AlertKind.sendRefused;
+    // An integrity mismatch raised its own alarm where it was found.
+    if (kind === AlertKind.integrityMismatch) return;
+    void raiseAlert(this.#o.db, this.#o.log, kind, withdrawalId, {
       code: isWalletError(error) ? error.code : 'INTERNAL',
       reason: isWalletError(error) ? (error.details['reason'] ?? null) : null,
       message: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+      ...extra,
     }).catch(() => {});
   }
 
@@ -723,4 +895,9 @@ function toView(r: ReviewRow): ReviewView {
     receivedAt: r.received_at,
     createdAt: r.created_at,
   };
+}
+
+/** Whether two EVM addresses are the same (checksummed or not). */
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

@@ -36,6 +36,8 @@ function applied(r: Row): boolean {
       return r.acked_at !== null || r.status !== 'pending_review';
     case 'rejected':
       return r.status === 'rejected' || r.status === 'cancelled';
+    case 'voided':
+      return terminal;
     case 'signed':
       return ['signed', 'broadcast'].includes(r.status) || terminal;
     case 'broadcast': {
@@ -99,12 +101,15 @@ export class ResponseRelay {
     )) as [Row[]];
     if (rows.length === 0) return 0;
     const done = rows.filter((r) => r.sent_count > 0 && applied(r));
-    if (done.length > 0) {
+    // Only rows still as read: a newer report of the same type (a replacement's `broadcast`) resets its row's
+    // sent_count to 0 meanwhile, and must be sent, not marked done on the strength of the old one.
+    const doneBySent = new Map<number, string[]>();
+    for (const r of done) doneBySent.set(r.sent_count, [...(doneBySent.get(r.sent_count) ?? []), r.id]);
+    for (const [sent, ids] of doneBySent) {
       await db('sign_outbox')
-        .whereIn(
-          'id',
-          done.map((r) => r.id),
-        )
+        .whereIn('id', ids)
+        .andWhere('sent_count', sent)
+        .whereNull('done_at')
         .update({ done_at: db.raw('CURRENT_TIMESTAMP(3)') });
     }
     const due = rows.filter((r) => !(r.sent_count > 0 && applied(r)));

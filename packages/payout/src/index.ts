@@ -5,4 +5,3 @@ export { allocateNonce, allocateNonces, initNonceAllocator } from './allocateNon
 export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';
 export { queueResponse } from './queueResponse.js';
-export { AlertKind, raiseAlert } from './raiseAlert.js';

@@ -1,9 +1,8 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
-import { BlockoutRequest, type WithdrawalRow } from '@wallet/withdrawals';
+import { AlertKind, BlockoutRequest, type WithdrawalRow, raiseAlert } from '@wallet/withdrawals';
 import { integrityProblems } from './integrity.js';
 import { queueResponse } from './queueResponse.js';
-import { AlertKind, raiseAlert } from './raiseAlert.js';
 
 export type IngestOutcome = 'queued' | 'duplicate' | 'refused' | 'malformed' | 'unknown';
 

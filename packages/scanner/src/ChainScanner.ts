@@ -182,10 +182,12 @@ export class ChainScanner {
       if (outgoing.length > 0) {
         // Re-included elsewhere after a reorg: the row follows the transaction to its new block.
         await trx.raw(
-          `INSERT INTO withdrawal_observations (chain, txid, from_address, withdrawal_id, localhash, status, fee, block_number, block_hash)
-           VALUES ${outgoing.map(() => '(?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?)').join(', ')}
+          `INSERT INTO withdrawal_observations
+             (chain, txid, from_address, withdrawal_id, localhash, status, fee, block_number, block_hash, token_transfers)
+           VALUES ${outgoing.map(() => '(?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, ?)').join(', ')}
            ON DUPLICATE KEY UPDATE status = VALUES(status), fee = VALUES(fee), block_number = VALUES(block_number),
-             block_hash = VALUES(block_hash), localhash = COALESCE(VALUES(localhash), localhash)`,
+             block_hash = VALUES(block_hash), localhash = COALESCE(VALUES(localhash), localhash),
+             token_transfers = VALUES(token_transfers), dropped = 0`,
           outgoing.flatMap(({ o, block }) => {
             const m = matches.get(o.txid);
             return [
@@ -198,6 +200,7 @@ export class ChainScanner {
               o.fee.toString(),
               block.number,
               block.hash,
+              o.tokenTransfers === undefined ? null : JSON.stringify(o.tokenTransfers.map((t) => ({ ...t, amount: t.amount.toString() }))),
             ];
           }),
         );
@@ -258,8 +261,30 @@ export class ChainScanner {
          WHERE o.chain = ? AND o.block_number > ? AND w.status IN ('confirmed', 'failed')`,
         [chain, forkPoint],
       )) as [{ txid: string; id: string; status: string }[]];
-      if (settled.length > 0) log.error({ chain, forkPoint, settled }, 'ALARM: reorg dropped the block of a settled withdrawal');
-      await trx('withdrawal_observations').where({ chain }).andWhere('block_number', '>', forkPoint).delete();
+      if (settled.length > 0) {
+        // Deeper than the withdrawal's confirmations: its outcome may change when re-mined (or it may never be).
+        // The books keep what settlement recorded; an operator must look (there is no automatic re-opening).
+        log.error({ chain, forkPoint, settled }, 'ALARM: reorg dropped the block of a settled withdrawal');
+        await trx('sign_alerts').insert(
+          settled.map((w) => ({
+            kind: 'settled_withdrawal_reorged',
+            withdrawal_id: w.id,
+            details: JSON.stringify({ chain, txid: w.txid, status: w.status, forkPoint }),
+          })),
+        );
+      }
+      // Settled ones are kept, marked dropped: signsrv re-sends their transaction until it is mined again (the nonce
+      // must not stay a gap). Those of withdrawals still in flight go: settlement waits until they are seen again.
+      if (settled.length > 0) {
+        await trx('withdrawal_observations')
+          .where({ chain })
+          .whereIn(
+            'txid',
+            settled.map((w) => w.txid),
+          )
+          .update({ dropped: true });
+      }
+      await trx('withdrawal_observations').where({ chain, dropped: false }).andWhere('block_number', '>', forkPoint).delete();
       return { orphaned, reversed };
     });
     this.#checkpoint = undefined;

@@ -20,6 +20,17 @@ export type SeenOutgoing = {
   readonly status: 'success' | 'failed';
   /** Native base units the chain burned for it. */
   readonly fee: bigint;
+  /** Token transfers (of the chain's listed contracts) it made, where the chain has tokens; recorded for settlement. */
+  readonly tokenTransfers?: readonly SeenTokenTransfer[];
+};
+
+/** A Transfer log of a listed token contract in a hot wallet's transaction. Addresses in canonical (lower-case) form. */
+export type SeenTokenTransfer = {
+  readonly contract: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly logIndex: number;
 };
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { accountXpubFromMnemonic } from '@wallet/keys';
 import { HDNodeWallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { SeedVault, evmHotWalletPath } from './SeedVault.js';
@@ -37,6 +38,26 @@ describe('SeedVault', () => {
     expect(`0x${new SeedVault(entropy).fingerprint}`).toBe(master.fingerprint);
   });
 
+  it("gives the deposit accounts' xpubs that accountXpubFromMnemonic gives for its mnemonic", () => {
+    const chains = [
+      { id: 'eth', family: 'eth', network: 'mainnet' },
+      { id: 'anvil', family: 'eth', network: 'regtest' },
+      { id: 'btc', family: 'btc', network: 'mainnet' },
+      { id: 'ltc-test', family: 'ltc', network: 'testnet' },
+    ] as const;
+    for (const entropy of [zeroEntropy, Uint8Array.from(randomBytes(32))]) {
+      const phrase = entropyToMnemonic(entropy, wordlist);
+      const expected = Object.fromEntries(
+        chains.map((c) => [c.id, accountXpubFromMnemonic({ chain: c.family, network: c.network, mnemonic: phrase })]),
+      );
+      expect(new SeedVault(entropy).accountXpubs(chains)).toEqual(expected);
+    }
+    // BIP-0084's account 0 zpub of its (and this) mnemonic.
+    expect(new SeedVault(zeroEntropy).accountXpubs([{ id: 'btc', family: 'btc', network: 'mainnet' }])['btc']).toBe(
+      'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs',
+    );
+  });
+
   it('keeps its own copy of the entropy', () => {
     const entropy = Uint8Array.from(randomBytes(16));
     const vault = new SeedVault(entropy);
@@ -50,6 +71,9 @@ describe('SeedVault', () => {
     const wallet = vault.evmHotWallet();
     vault.wipe();
     expect(() => vault.evmHotWallet()).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => vault.accountXpubs([{ id: 'eth', family: 'eth', network: 'mainnet' }])).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
     expect(vault.fingerprint).toBe('73c5da0a');
     expect(wallet.address).toMatch(/^0x/); // wallets derived earlier hold their own key
   });

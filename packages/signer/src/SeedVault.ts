@@ -1,5 +1,6 @@
 import { inspect, type InspectOptions } from 'node:util';
 import { WalletError } from '@wallet/errors';
+import { type Chain, type Network, accountXpubFromSeed } from '@wallet/keys';
 import { derivePrivateKey } from './derivePrivateKey.js';
 import { EvmHotWallet } from './EvmHotWallet.js';
 import { masterFingerprint } from './masterFingerprint.js';
@@ -53,6 +54,26 @@ export class SeedVault {
     } finally {
       seed.fill(0);
       key?.fill(0);
+    }
+  }
+
+  /**
+   * The deposit accounts' extended public keys, as accountsrv's ACCOUNTSRV_XPUBS wants them: one per chain, at the
+   * chain's account path (`m/44'/60'/0'` for EVM chains, `m/84'/coin'/0'` for btc and ltc). Public keys only; the
+   * seed and every private node are zeroed afterwards.
+   * @param chains the chains accountsrv derives deposit addresses on (e.g. an asset registry's chains)
+   * @returns chain id -> account xpub (xpub for eth; zpub on mainnet, vpub elsewhere, for btc and ltc)
+   * @throws WalletError INTERNAL once the vault is wiped; UNSUPPORTED_CHAIN or VALIDATION_FAILED for a bad chain
+   */
+  accountXpubs(chains: Iterable<{ readonly id: string; readonly family: Chain; readonly network: Network }>): Record<string, string> {
+    if (this.#wiped) throw new WalletError('INTERNAL', 'seed vault has been wiped', { details: { fingerprint: this.#fingerprint } });
+    const seed = seedFromEntropy(this.#entropy);
+    try {
+      const xpubs: Record<string, string> = {};
+      for (const chain of chains) xpubs[chain.id] = accountXpubFromSeed({ chain: chain.family, network: chain.network, seed });
+      return xpubs;
+    } finally {
+      seed.fill(0);
     }
   }
 

@@ -7,4 +7,5 @@ export { SeedVault, evmHotWalletPath } from './SeedVault.js';
 export { EvmHotWallet } from './EvmHotWallet.js';
 export { type Eip1559Tx, type SignedEvmTransaction } from './eip1559Tx.js';
 export { encodeErc20Transfer } from './encodeErc20Transfer.js';
+export { type ParsedEip1559Tx, parseSignedEip1559 } from './parseSignedEip1559.js';
 export { selfTestEvmSigner } from './selfTestEvmSigner.js';

@@ -11,6 +11,12 @@ export type KeyProtector = { readonly kek: Uint8Array } | { readonly passphrase:
 /** scrypt cost used when sealing with a passphrase: N = 2^17, r = 8, p = 1 (128 MiB, OWASP's recommendation). */
 export const defaultScrypt = { N: 2 ** 17, r: 8, p: 1 } as const;
 
+/**
+ * Shortest passphrase accepted, in characters (code points, after NFKC): scrypt slows guessing down, it does not
+ * make a short passphrase strong.
+ */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
 /** HKDF `info`: binds the derived key to this use and format version. */
 const HKDF_INFO = 'wallet keystore v1';
 const KEY_LENGTH = 32;
@@ -19,10 +25,15 @@ function protectorKind(protector: unknown): 'kek' | 'passphrase' {
   if (typeof protector === 'object' && protector !== null) {
     const { kek, passphrase } = protector as { kek?: unknown; passphrase?: unknown };
     if (passphrase === undefined && kek instanceof Uint8Array && kek.length === KEY_LENGTH) return 'kek';
-    if (kek === undefined && typeof passphrase === 'string' && passphrase.length > 0) return 'passphrase';
+    if (kek === undefined && typeof passphrase === 'string' && [...passphrase.normalize('NFKC')].length >= MIN_PASSPHRASE_LENGTH) {
+      return 'passphrase';
+    }
   }
-  // Neither the protector nor any part of it is echoed: it is a secret.
-  throw new WalletError('CONFIG_INVALID', 'key protector must be { kek: 32 bytes } or { passphrase: non-empty string }');
+  // Neither the protector nor any part of it (not even a passphrase's length) is echoed: it is a secret.
+  throw new WalletError(
+    'CONFIG_INVALID',
+    `key protector must be { kek: 32 bytes } or { passphrase: at least ${MIN_PASSPHRASE_LENGTH} characters }`,
+  );
 }
 
 /**
@@ -36,7 +47,7 @@ export function newKeystoreKdf(protector: KeyProtector, scryptN: number = defaul
   const salt = randomBytes(32).toString('hex');
   if (protectorKind(protector) === 'kek') return { name: 'hkdf-sha256', salt };
   if (!Number.isInteger(scryptN) || scryptN < scryptLimits.minN || scryptN > scryptLimits.maxN || (scryptN & (scryptN - 1)) !== 0) {
-    throw new WalletError('VALIDATION_FAILED', 'scryptN must be a power of two in [2^10, 2^20]', { details: { scryptN } });
+    throw new WalletError('VALIDATION_FAILED', 'scryptN must be a power of two in [2^15, 2^20]', { details: { scryptN } });
   }
   return { name: 'scrypt', N: scryptN, r: defaultScrypt.r, p: defaultScrypt.p, salt };
 }

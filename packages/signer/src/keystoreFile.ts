@@ -34,14 +34,23 @@ const hexBytes = (...lengths: number[]) =>
 
 const isPowerOfTwo = (n: number) => n > 1 && (n & (n - 1)) === 0;
 
-/** Bounds on scrypt's cost: at least 2^10 (any less is not a KDF), at most 2^20 and 1 GiB of memory (128·N·r). */
-export const scryptLimits = { minN: 2 ** 10, maxN: 2 ** 20, maxMemory: 2 ** 30 } as const;
+/**
+ * Bounds on scrypt's cost, enforced when opening as well as sealing: a keystore file is untrusted input, and one
+ * re-sealed (or forged) with weak parameters would make a stolen copy cheap to brute-force. At least N = 2^15 with
+ * r = 8 (32 MiB and about 0.1 s per guess; sealing uses 2^17), at most N = 2^20 and 1 GiB (128·N·r).
+ */
+export const scryptLimits = { minN: 2 ** 15, maxN: 2 ** 20, minR: 8, maxR: 32, maxMemory: 2 ** 30 } as const;
 
 const ScryptParams = z
   .object({
     name: z.literal('scrypt'),
-    N: z.number().int().min(scryptLimits.minN).max(scryptLimits.maxN).refine(isPowerOfTwo, 'must be a power of two'),
-    r: z.number().int().min(1).max(32),
+    N: z
+      .number()
+      .int()
+      .min(scryptLimits.minN, 'scrypt N must be at least 2^15')
+      .max(scryptLimits.maxN, 'scrypt N must be at most 2^20')
+      .refine(isPowerOfTwo, 'must be a power of two'),
+    r: z.number().int().min(scryptLimits.minR, 'scrypt r must be at least 8').max(scryptLimits.maxR),
     p: z.number().int().min(1).max(16),
     salt: hexBytes(32),
   })

@@ -1,13 +1,13 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { type KeyProtector } from './keyProtector.js';
-import { type KeystoreFile } from './keystoreFile.js';
+import { type KeystoreFile, keystoreAad } from './keystoreFile.js';
 import { openKeystore } from './openKeystore.js';
 import { sealKeystore } from './sealKeystore.js';
 import { SeedVault } from './SeedVault.js';
 
-const scryptN = 2 ** 10; // the smallest accepted: keeps tests fast
+const scryptN = 2 ** 15; // the smallest accepted (about 0.1 s a derivation): keeps tests fast
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const entropy = Uint8Array.from(randomBytes(32));
 const kek = Uint8Array.from(randomBytes(32));
@@ -61,8 +61,8 @@ describe('sealKeystore and openKeystore', () => {
   });
 
   it('normalises the passphrase (NFKC): composed and decomposed accents open the same keystore', () => {
-    const file = sealKeystore(entropy, { passphrase: 'caf\u00e9' }, { scryptN });
-    expect(openKeystore(file, { passphrase: 'cafe\u0301' }).fingerprint).toBe(fingerprint);
+    const file = sealKeystore(entropy, { passphrase: 'caf\u00e9 au lait !' }, { scryptN });
+    expect(openKeystore(file, { passphrase: 'cafe\u0301 au lait !' }).fingerprint).toBe(fingerprint);
   });
 
   it('salts and IVs every file afresh', () => {
@@ -95,7 +95,7 @@ describe('sealKeystore and openKeystore', () => {
       ['an edited fingerprint (passphrase)', { ...passFile, fingerprint: otherFingerprint }, { passphrase }],
       ['an edited KDF salt', { ...kekFile, kdf: { ...kekFile.kdf, salt: flipByte(kekFile.kdf.salt, 31) } }, { kek }],
       ['an edited scrypt N', { ...passFile, kdf: { ...passFile.kdf, N: scryptN * 2 } }, { passphrase }],
-      ['an edited scrypt r', { ...passFile, kdf: { ...passFile.kdf, r: 4 } }, { passphrase }],
+      ['an edited scrypt r', { ...passFile, kdf: { ...passFile.kdf, r: 16 } }, { passphrase }],
       ['a KDF switched to scrypt', { ...kekFile, kdf: { name: 'scrypt', N: scryptN, r: 8, p: 1, salt: kekFile.kdf.salt } }, { kek }],
       ['a passphrase for a KEK keystore', kekFile, { passphrase }],
       ['a KEK for a passphrase keystore', passFile, { kek }],
@@ -142,6 +142,42 @@ describe('sealKeystore and openKeystore', () => {
     });
   });
 
+  describe('refuses weak scrypt parameters on open, even in a file that is otherwise valid', () => {
+    /** Seals as sealKeystore does, but with whatever scrypt parameters (sealKeystore itself refuses weak ones). */
+    const sealWith = (N: number, r: number): KeystoreFile => {
+      const kdf = { name: 'scrypt', N, r, p: 1, salt: randomBytes(32).toString('hex') } as const;
+      const header = { version: 1, cipher: 'aes-256-gcm', kdf, fingerprint } as const;
+      const key = scryptSync(passphrase.normalize('NFKC'), Buffer.from(kdf.salt, 'hex'), 32, { N, r, p: 1, maxmem: 256 * N * r });
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+      cipher.setAAD(keystoreAad(header));
+      const ciphertext = Buffer.concat([cipher.update(entropy), cipher.final()]);
+      return { ...header, iv: hex(iv), ciphertext: hex(ciphertext), tag: hex(cipher.getAuthTag()), createdAt: new Date().toISOString() };
+    };
+
+    it('opens the weakest accepted: N = 2^15, r = 8', () => {
+      expect(openKeystore(sealWith(2 ** 15, 8), { passphrase }).fingerprint).toBe(fingerprint);
+    });
+
+    it.each([
+      ['N = 2^10, r = 1', 2 ** 10, 1, 'kdf.N'],
+      ['N = 2^14, r = 8', 2 ** 14, 8, 'kdf.N'],
+      ['N = 2^15, r = 1', 2 ** 15, 1, 'kdf.r'],
+      ['N = 2^16, r = 4', 2 ** 16, 4, 'kdf.r'],
+    ])('%s', (_, N, r, path) => {
+      expect(failure(sealWith(N, r), { passphrase })).toEqual(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          details: { issues: expect.arrayContaining([expect.objectContaining({ path })]) },
+        }),
+      );
+    });
+  });
+
+  it('refuses a passphrase under 12 characters on open as well', () => {
+    expect(failure(sealKeystore(entropy, { passphrase }, { scryptN }), { passphrase: passphrase.slice(0, 11) })).toEqual(refused);
+  });
+
   it('does not authenticate createdAt (informational)', () => {
     const file = sealKeystore(entropy, { kek });
     expect(openKeystore({ ...file, createdAt: '2000-01-01T00:00:00.000Z' }, { kek }).fingerprint).toBe(fingerprint);
@@ -152,7 +188,7 @@ describe('sealKeystore and openKeystore', () => {
       expect(() => sealKeystore(bad as Uint8Array, { kek })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     });
 
-    it.each([[1000], [2 ** 9], [2 ** 21], [1.5 * 2 ** 10]])('scryptN %d', (n) => {
+    it.each([[1000], [2 ** 9], [2 ** 10], [2 ** 14], [2 ** 21], [1.5 * 2 ** 15]])('scryptN %d', (n) => {
       expect(() => sealKeystore(entropy, { passphrase }, { scryptN: n })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     });
 
@@ -160,6 +196,8 @@ describe('sealKeystore and openKeystore', () => {
       ['a KEK of 16 bytes', { kek: new Uint8Array(16) }],
       ['a KEK given as hex', { kek: hex(kek) }],
       ['an empty passphrase', { passphrase: '' }],
+      ['an 11-character passphrase', { passphrase: 'elevenchars' }],
+      ['a passphrase of 11 characters in 12 code units', { passphrase: 'ten chars \u{1F511}' }],
       ['both a KEK and a passphrase', { kek, passphrase }],
       ['no protector', undefined],
     ])('%s as protector, with CONFIG_INVALID', (_, protector) => {

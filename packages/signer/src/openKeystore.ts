@@ -13,7 +13,8 @@ const unopenable = () => new WalletError('CONFIG_INVALID', 'keystore could not b
  * @param file the parsed JSON of the file; validated here
  * @param protector the KEK or passphrase it was sealed with
  * @returns the seed vault
- * @throws WalletError CONFIG_INVALID: a malformed file (`details.issues`), a malformed protector or one of the wrong
+ * @throws WalletError CONFIG_INVALID: a malformed file (`details.issues`; this includes scrypt parameters weaker than
+ * N = 2^15, r = 8, see `scryptLimits`), a malformed protector (a passphrase under 12 characters) or one of the wrong
  * kind, or a wrong key or damaged file (the message says no more than that)
  */
 export function openKeystore(file: unknown, protector: KeyProtector): SeedVault {

@@ -29,6 +29,18 @@ describe('parseKek', () => {
     expect(shown).not.toContain(hex.slice(1, 30));
   });
 
+  it('returns bytes in memory of their own, leaving no copy in the shared Buffer pool', () => {
+    // A key of this test's own, so that no other test's copy of it is in the pool.
+    const digits = Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+    const kek = parseKek(digits);
+    expect(kek.byteOffset).toBe(0);
+    expect(kek.buffer.byteLength).toBe(32);
+    // The pool that Buffer.from() and small Buffer.allocUnsafe() carve from, read in place (copying would add a copy).
+    const pool = new Uint8Array(Buffer.allocUnsafe(1).buffer);
+    const inPool = pool.some((_, i) => i + 32 <= pool.length && kek.every((b, j) => pool[i + j] === b));
+    expect(inPool).toBe(false);
+  });
+
   it('refuses a value that is not a string', () => {
     expect(() => parseKek(undefined as unknown as string)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

@@ -6,7 +6,8 @@ import { masterFingerprint } from './masterFingerprint.js';
 /** Options of {@link sealKeystore}. */
 export type SealKeystoreOptions = {
   /**
-   * scrypt cost N for a passphrase (ignored with a KEK): a power of two in [2^10, 2^20]. Lower it only in tests.
+   * scrypt cost N for a passphrase (ignored with a KEK): a power of two in [2^15, 2^20]; {@link openKeystore} refuses
+   * less too.
    * @default 2 ** 17
    */
   scryptN?: number;
@@ -17,7 +18,7 @@ export type SealKeystoreOptions = {
  * entropy already is: the entropy goes into AES-256-GCM under a key derived from `protector`, with the header as
  * additional authenticated data. The caller zeroes `entropy` when done.
  * @param entropy 16 or 32 bytes of BIP39 entropy
- * @param protector a 32-byte KEK (HKDF-SHA256) or a passphrase (scrypt)
+ * @param protector a 32-byte KEK (HKDF-SHA256) or a passphrase of at least 12 characters (scrypt)
  * @param options see {@link SealKeystoreOptions}
  * @returns the keystore, plain JSON
  * @throws WalletError VALIDATION_FAILED (entropy length, scryptN), CONFIG_INVALID (malformed protector)

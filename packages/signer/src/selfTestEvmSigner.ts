@@ -23,6 +23,31 @@ const eip155 = {
     '0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83',
 } as const;
 
+// An EIP-1559 (type 2) transaction signed with EIP-155's example key. EIP-1559 publishes no signed example, so this
+// vector was computed outside this codebase, by a throwaway script that wrote out keccak-256, RLP, secp256k1 point
+// arithmetic and RFC 6979 (HMAC-SHA256 from node:crypto) by hand in BigInt, with neither ethers nor @noble: the
+// script reproduced EIP-155's published signature above before it was trusted with this one, and its result agrees
+// with ethers 6 and with this package's signer. Layout of `signed`:
+//   0x02 || rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList = [],
+//                yParity, r, s])
+// and the signature is over keccak256(0x02 || rlp([chainId .. accessList])).
+const eip1559KnownAnswer = {
+  privateKey: eip155.privateKey,
+  tx: {
+    chainId: 1,
+    nonce: 7,
+    to: '0x3535353535353535353535353535353535353535',
+    value: 10n ** 18n,
+    data: '0xa9059cbb',
+    gasLimit: 60_000n,
+    maxFeePerGas: 30_000_000_000n,
+    maxPriorityFeePerGas: 1_000_000_000n,
+  } satisfies Eip1559Tx,
+  signed:
+    '0x02f8770107843b9aca008506fc23ac0082ea60943535353535353535353535353535353535353535880de0b6b3a764000084a9059cbbc080a09ebd2e39a48ca14287c7b81dc70149c7392f226ba5ca26a41345cfcbe6fb1404a026575adadb8b12d00a9c26c8d148ad422d820942d208d684fb82d78ccb532816',
+  txid: '0x79478a198f8129766853a7c1055de44462b4d241f30c1ba06d969c560de2b4ef',
+} as const;
+
 const eip1559: Eip1559Tx = {
   chainId: 1,
   nonce: 7,
@@ -40,6 +65,7 @@ const eip1559: Eip1559Tx = {
  * Checks that
  * - the signing primitive the hot wallet uses reproduces the published EIP-155 example byte for byte;
  * - the wallet's address for that key is the one its published signature recovers to;
+ * - the hot wallet signs a fixed EIP-1559 transaction with that key into the independently computed bytes and txid;
  * - a throwaway key signs an EIP-1559 transaction deterministically, ethers parses it back with the same fields, and
  *   recovers the wallet's address from it.
  * @throws WalletError INTERNAL 'signer self-test failed', `details.check` naming the check that failed
@@ -55,6 +81,18 @@ export function selfTestEvmSigner(): void {
   check('ADDRESS', () => {
     const wallet = new EvmHotWallet(getBytes(eip155.privateKey), 'eip-155 example');
     return Transaction.from(eip155.signed).from === wallet.address;
+  });
+
+  check('EIP1559_KNOWN_ANSWER', () => {
+    const key = getBytes(eip1559KnownAnswer.privateKey);
+    const wallet = new EvmHotWallet(key, 'eip-1559 known answer');
+    key.fill(0);
+    try {
+      const signed = wallet.signEip1559(eip1559KnownAnswer.tx);
+      return signed.raw === eip1559KnownAnswer.signed && signed.txid === eip1559KnownAnswer.txid;
+    } finally {
+      wallet.wipe();
+    }
   });
 
   check('EIP1559_ROUND_TRIP', () => {

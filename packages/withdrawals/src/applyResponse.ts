@@ -33,7 +33,7 @@ export async function applyResponse(
 async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, msg: BlockoutResponse): Promise<ResponseOutcome> {
   const review = await trx('sign_requests')
     .where({ withdrawal_id: w.id })
-    .first<{ decision: 'approved' | 'rejected' | null; decided_by: string | null; reason: string | null } | undefined>(
+    .first<{ decision: 'approved' | 'rejected' | 'voided' | null; decided_by: string | null; reason: string | null } | undefined>(
       'decision',
       'decided_by',
       'reason',
@@ -55,6 +55,16 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
         .whereNull('acked_at')
         .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
       const released = await releaseWithdrawal(trx, w, 'rejected', nodeId, review.decided_by ?? 'signsrv', review.reason ?? 'rejected');
+      return released ? 'applied' : 'unchanged';
+    }
+    case 'voided': {
+      // Only an approved withdrawal of which signsrv never stored a transaction: then no signature exists anywhere.
+      if (review?.decision !== 'voided') return 'unverified';
+      const signed = await trx('withdrawal_txs').where({ withdrawal_id: w.id }).forShare().first<{ txid: string } | undefined>('txid');
+      const nonce = await trx('nonce_assignments').where({ withdrawal_id: w.id }).forShare().first<{ nonce: string } | undefined>('nonce');
+      if (signed || nonce) return 'unverified';
+      const reason = `voided before signing: ${review.reason ?? 'no reason given'}`.slice(0, 200);
+      const released = await releaseWithdrawal(trx, w, 'failed', nodeId, review.decided_by ?? 'signsrv', reason);
       return released ? 'applied' : 'unchanged';
     }
     case 'signed':

@@ -10,6 +10,7 @@ export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from
 export { type WithdrawalView, getWithdrawal, listWithdrawals, withdrawalEvents } from './listWithdrawals.js';
 export { type LocalhashFields, computeLocalhash } from './localhash.js';
 export { BlockoutRequest, BlockoutResponse, ResponseType, encodeMessage } from './messages.js';
+export { AlertKind, raiseAlert, raiseAlertOnce } from './raiseAlert.js';
 export { releaseWithdrawal } from './releaseWithdrawal.js';
 export { type WithdrawalSettlement, settleWithdrawals } from './settleWithdrawals.js';
 export { blockoutKeys } from './streams.js';

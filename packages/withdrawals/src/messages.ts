@@ -37,13 +37,18 @@ export const ResponseType = {
   signed: 'signed',
   /** Sent to the chain's node. */
   broadcast: 'broadcast',
+  /**
+   * An approved withdrawal that was never signed (its transaction cannot be built), given up by an auditor: transrv
+   * releases the frozen funds and ends it `failed`, after checking signsrv's decision and that no transaction exists.
+   */
+  voided: 'voided',
 } as const;
 export type ResponseType = (typeof ResponseType)[keyof typeof ResponseType];
 
 export const BlockoutResponse = z
   .object({
     v: z.literal(1),
-    type: z.enum(['received', 'approved', 'rejected', 'signed', 'broadcast']),
+    type: z.enum(['received', 'approved', 'rejected', 'signed', 'broadcast', 'voided']),
     withdrawalId: ObjectId,
     nodeId: NodeId,
     txid: TxHash.optional(),

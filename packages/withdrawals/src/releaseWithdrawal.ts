@@ -1,23 +1,26 @@
 import type { Knex } from '@wallet/db';
 import { LedgerKind, postEntry } from '@wallet/ledger';
 import type { WithdrawalRow } from './Withdrawal.js';
+import type { WithdrawalStatus } from './WithdrawalStatus.js';
 import { transition } from './transition.js';
 
 /**
- * Ends a withdrawal that never reached the chain (cancelled by the client, rejected by an auditor) and gives the
- * frozen amount + fee back, inside the caller's transaction. Only from pending_review: once approved, a signature
- * may exist and nothing but the chain can end it.
- * @returns whether it was released by this call (false: it had already left pending_review)
+ * Ends a withdrawal that never reached the chain and gives the frozen amount + fee back, inside the caller's
+ * transaction: `cancelled` by the client or `rejected` by an auditor, from pending_review only; or `failed` when an
+ * auditor voided an approved withdrawal that was never signed, from approved only (the caller has checked, under
+ * lock, that no transaction exists). Once a signature may exist, nothing but the chain can end it.
+ * @returns whether it was released by this call (false: it had already left the status it is released from)
  */
 export async function releaseWithdrawal(
   trx: Knex.Transaction,
   w: Pick<WithdrawalRow, 'id' | 'account_id' | 'asset' | 'amount' | 'fee'>,
-  to: 'cancelled' | 'rejected',
+  to: 'cancelled' | 'rejected' | 'failed',
   nodeId: string,
   actor: string,
   reason?: string,
 ): Promise<boolean> {
-  const moved = await transition(trx, { withdrawalId: w.id, to, actor, reason });
+  const from: WithdrawalStatus[] = to === 'failed' ? ['approved'] : ['pending_review'];
+  const moved = await transition(trx, { withdrawalId: w.id, to, from, actor, reason });
   if (moved === null) return false;
   const total = BigInt(w.amount) + BigInt(w.fee);
   await postEntry(trx, {

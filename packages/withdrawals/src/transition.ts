@@ -8,6 +8,11 @@ export type TransitionRequest = {
   readonly actor: string;
   readonly reason?: string | undefined;
   readonly txid?: string | undefined;
+  /**
+   * Narrows the statuses it may move from (default: every status the state machine lets precede `to`), for a move
+   * that is only safe from some of them (an approved withdrawal voided before any signature: `approved` only).
+   */
+  readonly from?: readonly WithdrawalStatus[];
   /** Further columns to set with the status (txid, network fee, block...). */
   readonly set?: Readonly<Record<string, string | number | null>>;
 };
@@ -19,7 +24,7 @@ export type TransitionRequest = {
  * @returns the status it moved from, or null when it did not move (already there, or past it)
  */
 export async function transition(trx: Knex.Transaction, t: TransitionRequest): Promise<WithdrawalStatus | null> {
-  const from = predecessorsOf(t.to);
+  const from = predecessorsOf(t.to).filter((s) => t.from === undefined || t.from.includes(s));
   const [rows] = (await trx.raw('SELECT status FROM withdrawals WHERE id = ? FOR UPDATE', [t.withdrawalId])) as [
     { status: WithdrawalStatus }[],
   ];

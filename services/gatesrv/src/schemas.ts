@@ -1,5 +1,5 @@
 import { AssetId, ChainId, PositiveBaseUnits } from '@wallet/assets';
-import { ExternalId, ObjectId } from '@wallet/ids';
+import { ExternalId, ObjectId, PageLimitQuery } from '@wallet/ids';
 import { z } from 'zod';
 
 // Every body is strict: unknown fields are refused, so nothing like status or fee can be mass-assigned.
@@ -21,14 +21,9 @@ export const EmptyBody = z.object({}).strict();
 export const AccountParams = z.object({ id: ObjectId }).strict();
 export const WithdrawalParams = z.object({ id: ObjectId }).strict();
 
-const Limit = z
-  .string()
-  .regex(/^[0-9]{1,3}$/, 'limit must be an integer 1..200')
-  .transform(Number)
-  .pipe(z.number().int().min(1, 'limit must be an integer 1..200').max(200, 'limit must be an integer 1..200'));
 const Cursor = z.string().min(1).max(200);
 
-export const ListQuery = z.object({ limit: Limit.optional(), cursor: Cursor.optional() }).strict();
+export const ListQuery = z.object({ limit: PageLimitQuery.optional(), cursor: Cursor.optional() }).strict();
 export const AddressListQuery = ListQuery.extend({ chain: ChainId.optional() }).strict();
 export const LedgerQuery = ListQuery.extend({ asset: AssetId.optional() }).strict();
 export const NoQuery = z.object({}).strict();

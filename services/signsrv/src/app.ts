@@ -1,6 +1,6 @@
 import type { Db } from '@wallet/db';
 import { WalletError, toWalletError } from '@wallet/errors';
-import { ObjectId } from '@wallet/ids';
+import { ObjectId, PageLimitQuery } from '@wallet/ids';
 import { instanceInfo } from '@wallet/lifecycle';
 import type { Logger } from '@wallet/logger';
 import type { Auditors, Payouts, ReviewView } from '@wallet/payout';
@@ -15,16 +15,43 @@ export type SignsrvDeps = {
   readonly startedAt: Date;
   readonly db: Db;
   readonly log: Logger;
-  readonly payouts: Payouts;
-  readonly auditors: Auditors;
+  /** The review queue (only these methods: tests pass a fake). */
+  readonly payouts: Pick<Payouts, 'listPending' | 'get' | 'approve' | 'reject' | 'voidApproved'>;
+  readonly auditors: Pick<Auditors, 'authenticate'>;
+  /**
+   * Whether this process is registered in etcd as the cluster's one signsrv. Until it is, another signsrv may still
+   * hold the keys' role, so review calls answer UNAVAILABLE (retryable) instead of deciding anything.
+   */
+  readonly ready: () => boolean;
 };
 
-const Reason = z.string().trim().min(1).max(200);
+const DEFAULT_PAGE = 50;
+
+/** A rejection's (or void's) reason: trimmed, 1..200 characters (the `reason` columns and the Redis message cap it). */
+const Reason = z.string().trim().min(1, 'a reason is required').max(200, 'reason must be at most 200 characters');
+/** A review list cursor is the last withdrawal id of the previous page; empty means the first page. */
+const ReviewCursor = z.union([z.literal(''), ObjectId]);
 const ListReviewsRequest = z.object({
   auditorToken: z.string(),
-  page: z.object({ limit: z.number().int().min(0).max(200), cursor: z.string().max(64) }).optional(),
+  page: z.object({ limit: z.number().int().min(0).max(200), cursor: ReviewCursor }).optional(),
 });
-const ReviewDecision = z.object({ auditorToken: z.string(), withdrawalId: ObjectId, reason: z.string().max(200) });
+const ApproveRequest = z.object({ auditorToken: z.string(), withdrawalId: ObjectId, reason: z.string().max(200) });
+const RejectRequest = ApproveRequest.extend({ reason: Reason });
+
+const notReady = () =>
+  new WalletError('UNAVAILABLE', "signsrv is not ready: not yet registered as the cluster's signsrv", {
+    details: { reason: 'NOT_READY' },
+  });
+
+/**
+ * One page of the review queue. One more row than the page is asked for, so a next cursor is given only when
+ * another page exists (a page that happens to end the queue does not send the client to an empty one).
+ */
+async function reviewPage(payouts: SignsrvDeps['payouts'], limit: number, after: string | undefined) {
+  const rows = await payouts.listPending(limit + 1, after);
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? items[items.length - 1]!.withdrawalId : undefined };
+}
 
 /** A review as the HTTP API shows it (absent values are null). */
 function toJson(v: ReviewView) {
@@ -46,37 +73,51 @@ function toItem(v: ReviewView): ReviewItem {
     decidedBy: j.decidedBy ?? '',
     reason: j.reason ?? '',
     txid: j.txid ?? '',
-    nonce: String(j.nonce ?? 0),
+    nonce: j.nonce === null ? '' : String(j.nonce),
   };
 }
 
-/** Builds signsrv's gRPC server without listening. Every review call authenticates its auditor token. */
+/**
+ * Builds signsrv's gRPC server without listening. Every review call checks readiness, then authenticates its auditor
+ * token, and only then validates the rest of the request: a caller without a valid token learns nothing from the
+ * validation errors of its input.
+ */
 export function buildGrpc(deps: SignsrvDeps): GrpcServer {
   const { payouts, auditors } = deps;
+  const admit = (raw: { auditorToken?: unknown }): string => {
+    if (!deps.ready()) throw notReady();
+    return auditors.authenticate(typeof raw.auditorToken === 'string' ? raw.auditorToken : undefined);
+  };
   return new GrpcServer(deps.log).addService('wallet.v1.SignService', SignServiceService, {
     getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
     listReviews: async (raw) => {
+      admit(raw);
       const req = parseRequest(ListReviewsRequest, raw);
-      auditors.authenticate(req.auditorToken);
-      const limit = req.page?.limit || 50;
-      const items = await payouts.listPending(limit, req.page?.cursor || undefined);
-      return { items: items.map(toItem), page: { nextCursor: items.length === limit ? items[items.length - 1]!.withdrawalId : '' } };
+      const page = await reviewPage(payouts, req.page?.limit || DEFAULT_PAGE, req.page?.cursor || undefined);
+      return { items: page.items.map(toItem), page: { nextCursor: page.next ?? '' } };
     },
     approveWithdrawal: async (raw) => {
-      const req = parseRequest(ReviewDecision, raw);
-      return toItem(await payouts.approve(auditors.authenticate(req.auditorToken), req.withdrawalId));
+      const auditor = admit(raw);
+      const req = parseRequest(ApproveRequest, raw);
+      return toItem(await payouts.approve(auditor, req.withdrawalId));
     },
     rejectWithdrawal: async (raw) => {
-      const req = parseRequest(ReviewDecision, raw);
-      const auditor = auditors.authenticate(req.auditorToken);
-      return toItem(await payouts.reject(auditor, req.withdrawalId, Reason.parse(req.reason)));
+      const auditor = admit(raw);
+      const req = parseRequest(RejectRequest, raw);
+      return toItem(await payouts.reject(auditor, req.withdrawalId, req.reason));
+    },
+    voidWithdrawal: async (raw) => {
+      const auditor = admit(raw);
+      const req = parseRequest(RejectRequest, raw);
+      return toItem(await payouts.voidApproved(auditor, req.withdrawalId, req.reason));
     },
   });
 }
 
 /**
  * Builds signsrv's HTTP API without listening (tests use `inject()`): the auditors' review API, authenticated by
- * `Authorization: Bearer <token>`. /healthz is open.
+ * `Authorization: Bearer <token>`. /healthz is open. Readiness and the token are checked in `onRequest`, before the
+ * body is read or parsed: an unauthenticated request gets 401, never a body-parse or body-size error.
  */
 export function buildHttp(deps: SignsrvDeps) {
   const { payouts, auditors } = deps;
@@ -107,7 +148,8 @@ export function buildHttp(deps: SignsrvDeps) {
   void app.register(
     async (v1) => {
       v1.decorateRequest('auditor', '');
-      v1.addHook('preHandler', async (request) => {
+      v1.addHook('onRequest', async (request) => {
+        if (!deps.ready()) throw notReady();
         const header = request.headers.authorization;
         const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
         (request as unknown as { auditor: string }).auditor = auditors.authenticate(token);
@@ -116,13 +158,9 @@ export function buildHttp(deps: SignsrvDeps) {
       const Params = z.object({ id: ObjectId }).strict();
 
       v1.get('/reviews', async (request) => {
-        const q = parse(
-          z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), after: ObjectId.optional() }).strict(),
-          request.query,
-        );
-        const limit = q.limit ?? 50;
-        const items = await payouts.listPending(limit, q.after);
-        return { data: items.map(toJson), next: items.length === limit ? items[items.length - 1]!.withdrawalId : null };
+        const q = parse(z.object({ limit: PageLimitQuery.optional(), after: ObjectId.optional() }).strict(), request.query);
+        const page = await reviewPage(payouts, q.limit ?? DEFAULT_PAGE, q.after);
+        return { data: page.items.map(toJson), next: page.next ?? null };
       });
       v1.get('/reviews/:id', async (request) => {
         const { id } = parse(Params, request.params);
@@ -140,12 +178,17 @@ export function buildHttp(deps: SignsrvDeps) {
         const body = parse(z.object({ reason: Reason }).strict(), request.body);
         return toJson(await payouts.reject(auditorOf(request), id, body.reason));
       });
+      v1.post('/reviews/:id/void', async (request) => {
+        const { id } = parse(Params, request.params);
+        const body = parse(z.object({ reason: Reason }).strict(), request.body);
+        return toJson(await payouts.voidApproved(auditorOf(request), id, body.reason));
+      });
       v1.get('/alerts', async (request) => {
-        const q = parse(z.object({ limit: z.coerce.number().int().min(1).max(200).optional() }).strict(), request.query);
+        const q = parse(z.object({ limit: PageLimitQuery.optional() }).strict(), request.query);
         const rows = await deps
           .db('sign_alerts')
           .orderBy('id', 'desc')
-          .limit(q.limit ?? 50)
+          .limit(q.limit ?? DEFAULT_PAGE)
           .select<{ id: number; kind: string; withdrawal_id: string | null; details: string; created_at: Date }[]>();
         return {
           data: rows.map((r) => ({

@@ -1,3 +1,4 @@
+import { isWalletError } from '@wallet/errors';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
@@ -38,6 +39,45 @@ describe('signsrv configuration', () => {
         expect.objectContaining({ code: 'CONFIG_INVALID' }),
       );
     }
+  });
+
+  it('takes auditor names of 1..64 of [A-Za-z0-9_.-] with 64 lower-case hex token hashes', () => {
+    const hash = 'ab'.repeat(32);
+    const names = ['alice', 'a', 'Bob.Smith-2_x', 'n'.repeat(64)];
+    const config = loadConfig({
+      ...base,
+      SIGNSRV_KEK_FILE: '/k',
+      SIGNSRV_AUDITORS: JSON.stringify(Object.fromEntries(names.map((n) => [n, hash]))),
+    });
+    expect(Object.keys(config.SIGNSRV_AUDITORS)).toEqual(names);
+  });
+
+  // `auditor:<name>` goes into VARCHAR(100) columns and Redis messages capped at 100: a name must fit, and be plain.
+  it.each([
+    ['an empty name', { '': 'ab'.repeat(32) }],
+    ['a 65-character name', { ['n'.repeat(65)]: 'ab'.repeat(32) }],
+    ['a name with a space', { 'alice smith': 'ab'.repeat(32) }],
+    ['a name with a colon', { 'auditor:alice': 'ab'.repeat(32) }],
+    ['a non-ASCII name', { 'al\u00efce': 'ab'.repeat(32) }],
+    ['an upper-case hash', { alice: 'AB'.repeat(32) }],
+    ['a 63-character hash', { alice: 'a'.repeat(63) }],
+    ['a 65-character hash', { alice: 'a'.repeat(65) }],
+  ])('refuses an auditor with %s', (_, auditors) => {
+    expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_AUDITORS: JSON.stringify(auditors) })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', details: { variables: ['SIGNSRV_AUDITORS'] } }),
+    );
+  });
+
+  it('never echoes SIGNSRV_AUDITORS, where plaintext tokens are a common mistake', () => {
+    const token = 'plaintext-auditor-token-0123456789';
+    let message = '';
+    try {
+      loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_AUDITORS: JSON.stringify({ alice: token, [token]: 'ab'.repeat(32) }) });
+    } catch (error) {
+      if (isWalletError(error, 'CONFIG_INVALID')) message = error.message;
+    }
+    expect(message).toContain('SIGNSRV_AUDITORS');
+    expect(message).not.toContain(token.slice(0, 12));
   });
 
   it('refuses crash points in prod', () => {

@@ -17,6 +17,10 @@ const Wei = z
   .regex(/^[1-9][0-9]{0,40}$/, 'expected a positive integer')
   .transform(BigInt);
 
+const AuditorName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'auditor names are 1..64 of [A-Za-z0-9_.-]');
+/** sha256 of the token, lower-case hex: never the token itself. */
+const TokenHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of the token as 64 lower-case hex characters');
+
 export const ConfigSchema = z.object({
   ...commonEnv,
   WALLET_ASSETS: assetRegistryEnv,
@@ -35,8 +39,12 @@ export const ConfigSchema = z.object({
   SIGNSRV_KEK_FILE: z.string().min(1).optional(),
   /** File holding the keystore passphrase (scrypt). One of this or SIGNSRV_KEK_FILE. */
   SIGNSRV_PASSPHRASE_FILE: z.string().min(1).optional(),
-  /** Auditors as JSON {"<name>": "<sha256 hex of the auditor's bearer token>"}; none by default (nobody can decide). */
-  SIGNSRV_AUDITORS: jsonRecord(z.string().regex(/^[0-9a-f]{64}$/), '{"alice": "<sha256 hex>"}').default({}),
+  /**
+   * Auditors as JSON {"<name>": "<sha256 hex of the auditor's bearer token>"}; none by default (nobody can decide).
+   * Names are 1..64 of [A-Za-z0-9_.-]: they are written as `auditor:<name>` into VARCHAR(100) columns (decided_by,
+   * actor) and into Redis messages whose actor is capped at 100.
+   */
+  SIGNSRV_AUDITORS: jsonRecord(TokenHash, '{"alice": "<sha256 hex of the token, 64 lower-case hex>"}', AuditorName).default({}),
   /** Limits per asset in base units, JSON {"ETH": {"perWithdrawal": "...", "daily": "..."}}; none by default. */
   SIGNSRV_LIMITS: jsonRecord(
     z.object({ perWithdrawal: Wei.optional(), daily: Wei.optional() }).strict(),

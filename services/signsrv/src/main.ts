@@ -1,46 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { splitHostPort } from '@wallet/config';
 import { createEvmAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
-import { WalletError } from '@wallet/errors';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequests } from '@wallet/payout';
-import { type KeyProtector, openKeystore, parseKek, selfTestEvmSigner } from '@wallet/signer';
+import { selfTestEvmSigner } from '@wallet/signer';
 import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
-import { type Config, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { openVault } from './openVault.js';
 
 const log = createLogger('signsrv');
 
 /** 500 gwei: the default ceiling of maxFeePerGas on a chain without its own. */
 const DEFAULT_MAX_FEE_PER_GAS = 500_000_000_000n;
-
-/** Reads the keystore's protector from its file; the file's content never reaches a log or an error. */
-function readProtector(config: Config): KeyProtector {
-  try {
-    if (config.SIGNSRV_KEK_FILE !== undefined) return { kek: parseKek(readFileSync(config.SIGNSRV_KEK_FILE, 'utf8').trim()) };
-    return { passphrase: readFileSync(config.SIGNSRV_PASSPHRASE_FILE!, 'utf8').replace(/\r?\n$/, '') };
-  } catch (error) {
-    const variable = config.SIGNSRV_KEK_FILE !== undefined ? 'SIGNSRV_KEK_FILE' : 'SIGNSRV_PASSPHRASE_FILE';
-    const code = (error as { code?: unknown }).code;
-    throw new WalletError('CONFIG_INVALID', `${variable}: cannot read the key file${typeof code === 'string' ? ` (${code})` : ''}`, {
-      details: { variables: [variable] },
-    });
-  }
-}
-
-function readKeystore(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch {
-    throw new WalletError('CONFIG_INVALID', 'SIGNSRV_KEYSTORE_FILE: cannot read the keystore as JSON', {
-      details: { variables: ['SIGNSRV_KEYSTORE_FILE'] },
-    });
-  }
-}
 
 runMain(log, async () => {
   const config = loadConfig();
@@ -51,7 +26,13 @@ runMain(log, async () => {
 
   // A known-answer test of the signing primitive before any key is opened (as bitcoinjs-lib's initEccLib does).
   selfTestEvmSigner();
-  const vault = openKeystore(readKeystore(config.SIGNSRV_KEYSTORE_FILE), readProtector(config));
+  const vault = openVault({
+    keystore: { path: config.SIGNSRV_KEYSTORE_FILE, name: 'SIGNSRV_KEYSTORE_FILE' },
+    protector:
+      config.SIGNSRV_KEK_FILE !== undefined
+        ? { kind: 'kek', path: config.SIGNSRV_KEK_FILE, name: 'SIGNSRV_KEK_FILE' }
+        : { kind: 'passphrase', path: config.SIGNSRV_PASSPHRASE_FILE!, name: 'SIGNSRV_PASSPHRASE_FILE' },
+  });
   log.info({ fingerprint: vault.fingerprint }, 'keystore opened');
   const auditors = new Auditors(config.SIGNSRV_AUDITORS);
 
@@ -119,7 +100,11 @@ runMain(log, async () => {
     },
   });
 
-  const deps = { instanceId, startedAt, db, log, payouts, auditors };
+  // HTTP listens before etcd registration (its address is part of what gets registered), so until registration
+  // succeeds, and again once it is lost, the review API answers UNAVAILABLE: a second signsrv waiting for the
+  // exclusive registration must not decide withdrawals.
+  let registered = false;
+  const deps = { instanceId, startedAt, db, log, payouts, auditors, ready: () => registered };
   const http = buildHttp(deps);
   const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
   await http.listen({ host, port });
@@ -140,12 +125,16 @@ runMain(log, async () => {
     register: {
       exclusive: true,
       waitForExclusiveMs: (config.DISCOVERY_TTL_SECONDS + 2) * 1000,
-      onLost: () => process.kill(process.pid, 'SIGTERM'),
+      onLost: () => {
+        registered = false;
+        process.kill(process.pid, 'SIGTERM');
+      },
     },
     graceMs: config.SHUTDOWN_GRACE_MS,
     log,
   });
   // Only once registered as the one signsrv: a second instance must not send or sign.
+  registered = true;
   relay.start();
   consumer.start();
   payouts.start();

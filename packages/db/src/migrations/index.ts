@@ -3,6 +3,7 @@ import * as m0001 from './0001_transrv_nodes.js';
 import * as m0002 from './0002_accounts_ledger.js';
 import * as m0003 from './0003_deposits.js';
 import * as m0004 from './0004_withdrawals.js';
+import * as m0005 from './0005_payout_hardening.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -12,4 +13,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0002_accounts_ledger', m0002],
   ['0003_deposits', m0003],
   ['0004_withdrawals', m0004],
+  ['0005_payout_hardening', m0005],
 ];

@@ -33,15 +33,16 @@ export interface ReviewItem {
   localhash: string;
   /** The withdrawal's status in MySQL. */
   status: string;
-  /** Empty, approved or rejected. */
+  /** Empty, approved, rejected or voided. */
   decision: string;
   decidedBy: string;
   reason: string;
   /** The signed transaction, once there is one. */
   txid: string;
-  nonce: string;
   receivedAt: string;
   createdAt: string;
+  /** The transaction's nonce in decimal, empty until one is allocated. */
+  nonce: string;
 }
 
 export interface ListReviewsRequest {
@@ -57,7 +58,7 @@ export interface ListReviewsResponse {
 export interface ReviewDecision {
   auditorToken: string;
   withdrawalId: string;
-  /** Required to reject. */
+  /** Required to reject and to void. */
   reason: string;
 }
 
@@ -77,9 +78,9 @@ function createBaseReviewItem(): ReviewItem {
     decidedBy: "",
     reason: "",
     txid: "",
-    nonce: "0",
     receivedAt: "",
     createdAt: "",
+    nonce: "",
   };
 }
 
@@ -127,14 +128,14 @@ export const ReviewItem: MessageFns<ReviewItem> = {
     if (message.txid !== "") {
       writer.uint32(114).string(message.txid);
     }
-    if (message.nonce !== "0") {
-      writer.uint32(120).uint64(message.nonce);
-    }
     if (message.receivedAt !== "") {
       writer.uint32(130).string(message.receivedAt);
     }
     if (message.createdAt !== "") {
       writer.uint32(138).string(message.createdAt);
+    }
+    if (message.nonce !== "") {
+      writer.uint32(146).string(message.nonce);
     }
     return writer;
   },
@@ -264,14 +265,6 @@ export const ReviewItem: MessageFns<ReviewItem> = {
             message.txid = reader.string();
             continue;
           }
-          case 15: {
-            if (tag !== 120) {
-              break;
-            }
-
-            message.nonce = reader.uint64().toString();
-            continue;
-          }
           case 16: {
             if (tag !== 130) {
               break;
@@ -286,6 +279,14 @@ export const ReviewItem: MessageFns<ReviewItem> = {
             }
 
             message.createdAt = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.nonce = reader.string();
             continue;
           }
         }
@@ -527,6 +528,19 @@ export const SignServiceService = {
     responseSerialize: (value: ReviewItem): Buffer => Buffer.from(ReviewItem.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReviewItem => ReviewItem.decode(value),
   },
+  /**
+   * Gives up, with a reason, an approved withdrawal of which no transaction was ever signed (its transaction cannot
+   * be built): the owning transrv releases the frozen funds and the withdrawal ends failed.
+   */
+  voidWithdrawal: {
+    path: "/wallet.v1.SignService/VoidWithdrawal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewDecision): Buffer => Buffer.from(ReviewDecision.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewDecision => ReviewDecision.decode(value),
+    responseSerialize: (value: ReviewItem): Buffer => Buffer.from(ReviewItem.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewItem => ReviewItem.decode(value),
+  },
 } as const;
 
 export interface SignServiceServer extends UntypedServiceImplementation {
@@ -540,6 +554,11 @@ export interface SignServiceServer extends UntypedServiceImplementation {
   approveWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
   /** Rejects with a reason: the owning transrv releases the frozen funds. */
   rejectWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
+  /**
+   * Gives up, with a reason, an approved withdrawal of which no transaction was ever signed (its transaction cannot
+   * be built): the owning transrv releases the frozen funds and the withdrawal ends failed.
+   */
+  voidWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
 }
 
 export interface SignServiceClient extends Client1 {
@@ -604,6 +623,25 @@ export interface SignServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: ReviewItem) => void,
   ): ClientUnaryCall;
   rejectWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  /**
+   * Gives up, with a reason, an approved withdrawal of which no transaction was ever signed (its transaction cannot
+   * be built): the owning transrv releases the frozen funds and the withdrawal ends failed.
+   */
+  voidWithdrawal(
+    request: ReviewDecision,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  voidWithdrawal(
+    request: ReviewDecision,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewItem) => void,
+  ): ClientUnaryCall;
+  voidWithdrawal(
     request: ReviewDecision,
     metadata: Metadata,
     options: Partial<CallOptions>,

@@ -1,0 +1,371 @@
+import type { Db } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+import { createLogger } from '@wallet/logger';
+import { Auditors, type ReviewView } from '@wallet/payout';
+import { SignServiceService } from '@wallet/proto';
+import { type PromiseClient, createClient } from '@wallet/rpc';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SignsrvDeps, buildGrpc, buildHttp } from './app.js';
+
+const token = 'alice-auditor-token-0123456789';
+const auth = { authorization: `Bearer ${token}` };
+const badAuth = { authorization: 'Bearer not-a-known-token-0123' };
+
+function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): ReviewView {
+  return {
+    withdrawalId,
+    accountId: 'acc_1',
+    nodeId: 't1',
+    chain: 'eth',
+    asset: 'ETH',
+    to: '0x3535353535353535353535353535353535353535',
+    amount: 10n ** 18n,
+    fee: 21_000n,
+    localhash: 'ab'.repeat(32),
+    status: 'pending_review',
+    decision: null,
+    decidedBy: null,
+    reason: null,
+    txid: null,
+    nonce: null,
+    receivedAt: new Date('2025-01-01T00:00:00Z'),
+    createdAt: new Date('2025-01-01T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+/** The review queue in memory, in withdrawal id order, as Payouts.listPending pages it; no storage involved. */
+type ReviewDesk = SignsrvDeps['payouts'];
+
+class FakePayouts implements ReviewDesk {
+  pending: ReviewView[] = [];
+  readonly listCalls: { limit: number; after: string | undefined }[] = [];
+  readonly decisions: { auditor: string; withdrawalId: string; reason?: string }[] = [];
+
+  async listPending(limit: number, afterId?: string): Promise<ReviewView[]> {
+    this.listCalls.push({ limit, after: afterId });
+    return this.pending.filter((v) => afterId === undefined || v.withdrawalId > afterId).slice(0, limit);
+  }
+
+  async get(withdrawalId: string): Promise<ReviewView> {
+    const found = this.pending.find((v) => v.withdrawalId === withdrawalId);
+    if (!found) throw new WalletError('NOT_FOUND');
+    return found;
+  }
+
+  async approve(auditor: string, withdrawalId: string): Promise<ReviewView> {
+    this.decisions.push({ auditor, withdrawalId });
+    return { ...(await this.get(withdrawalId)), decision: 'approved', decidedBy: `auditor:${auditor}` };
+  }
+
+  async reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
+    this.decisions.push({ auditor, withdrawalId, reason });
+    return { ...(await this.get(withdrawalId)), decision: 'rejected', decidedBy: `auditor:${auditor}`, reason };
+  }
+
+  async voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
+    this.decisions.push({ auditor, withdrawalId, reason });
+    return { ...(await this.get(withdrawalId)), decision: 'voided', decidedBy: `auditor:${auditor}`, reason };
+  }
+}
+
+let payouts: FakePayouts;
+let ready: boolean;
+const deps = (): SignsrvDeps => ({
+  instanceId: 'signsrv',
+  startedAt: new Date('2025-01-01T00:00:00Z'),
+  // Only /healthz reaches the database in these tests.
+  db: { raw: async () => [[{ 1: 1 }]] } as unknown as Db,
+  log: createLogger('signsrv-test', { level: 'silent' }),
+  payouts,
+  auditors: new Auditors({ alice: Auditors.hashToken(token) }),
+  ready: () => ready,
+});
+
+beforeEach(() => {
+  payouts = new FakePayouts();
+  payouts.pending = ['wd_a', 'wd_b', 'wd_c'].map((id) => review(id));
+  ready = true;
+});
+
+describe('signsrv HTTP', () => {
+  const app = () => buildHttp(deps());
+
+  describe('authenticates before it reads the body', () => {
+    it.each([
+      ['no token', {}],
+      ['an unknown token', badAuth],
+    ])('with %s, a malformed JSON body is 401, not 400', async (_, headers) => {
+      const res = await app().inject({
+        method: 'POST',
+        url: '/v1/reviews/wd_a/reject',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: '{"reason": ',
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+    });
+
+    it('without a token, a body over the size limit is 401, not 413', async () => {
+      const res = await app().inject({
+        method: 'POST',
+        url: '/v1/reviews/wd_a/reject',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ reason: 'x'.repeat(32 * 1024) }),
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+    });
+
+    it('with a valid token, the same bodies are still 400 and 413', async () => {
+      const bad = await app().inject({
+        method: 'POST',
+        url: '/v1/reviews/wd_a/reject',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '{"reason": ',
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+      const big = await app().inject({
+        method: 'POST',
+        url: '/v1/reviews/wd_a/reject',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: JSON.stringify({ reason: 'x'.repeat(32 * 1024) }),
+      });
+      expect(big.statusCode).toBe(413);
+      expect(big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+      expect(payouts.decisions).toEqual([]);
+    });
+  });
+
+  describe('void', () => {
+    it('needs a reason and no other field; voids with the trimmed reason', async () => {
+      const post = (payload: unknown) =>
+        app().inject({
+          method: 'POST',
+          url: '/v1/reviews/wd_a/void',
+          headers: { ...auth, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+      for (const bad of [{}, { reason: '  ' }, { reason: 'ok', amount: '1' }, { reason: 7 }]) {
+        const res = await post(bad);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+      }
+      expect(payouts.decisions).toEqual([]);
+      const res = await post({ reason: ' the destination refuses ETH ' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ decision: 'voided', reason: 'the destination refuses ETH' });
+    });
+  });
+
+  describe('limit', () => {
+    it.each(['1e2', '0x10', '0b1', '+5', '5.0', ' 5', '0', '201'])('refuses %j, for reviews and alerts', async (limit) => {
+      for (const path of ['/v1/reviews', '/v1/alerts']) {
+        const res = await app().inject({ method: 'GET', url: path, query: { limit }, headers: auth });
+        expect(res.statusCode, path).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+      }
+    });
+  });
+
+  describe('pagination', () => {
+    it('gives no next cursor when the page ends the queue exactly', async () => {
+      const res = await app().inject({ method: 'GET', url: '/v1/reviews?limit=3', headers: auth });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{ data: { withdrawalId: string }[]; next: string | null }>();
+      expect(body.data.map((d) => d.withdrawalId)).toEqual(['wd_a', 'wd_b', 'wd_c']);
+      expect(body.next).toBeNull();
+      expect(payouts.listCalls).toEqual([{ limit: 4, after: undefined }]);
+    });
+
+    it('gives the last id of the page as the next cursor when more exist, and the next page from it', async () => {
+      const first = (await app().inject({ method: 'GET', url: '/v1/reviews?limit=2', headers: auth })).json<{
+        data: { withdrawalId: string }[];
+        next: string | null;
+      }>();
+      expect(first.data.map((d) => d.withdrawalId)).toEqual(['wd_a', 'wd_b']);
+      expect(first.next).toBe('wd_b');
+      const second = (await app().inject({ method: 'GET', url: `/v1/reviews?limit=2&after=${first.next}`, headers: auth })).json<{
+        data: { withdrawalId: string }[];
+        next: string | null;
+      }>();
+      expect(second.data.map((d) => d.withdrawalId)).toEqual(['wd_c']);
+      expect(second.next).toBeNull();
+    });
+
+    it('pages by 50 by default', async () => {
+      await app().inject({ method: 'GET', url: '/v1/reviews', headers: auth });
+      expect(payouts.listCalls).toEqual([{ limit: 51, after: undefined }]);
+    });
+  });
+
+  describe('before signsrv is registered in etcd', () => {
+    beforeEach(() => {
+      ready = false;
+    });
+
+    it.each([
+      ['GET', '/v1/reviews'],
+      ['GET', '/v1/reviews/wd_a'],
+      ['POST', '/v1/reviews/wd_a/approve'],
+      ['POST', '/v1/reviews/wd_a/reject'],
+      ['GET', '/v1/alerts'],
+    ] as const)('%s %s answers 503 UNAVAILABLE (not ready), token or not', async (method, url) => {
+      for (const headers of [auth, {}]) {
+        const res = await app().inject({ method, url, headers, ...(method === 'POST' ? { payload: { reason: 'no' } } : {}) });
+        expect(res.statusCode).toBe(503);
+        expect(res.json()).toMatchObject({ error: { code: 'UNAVAILABLE', details: { reason: 'NOT_READY' } } });
+      }
+      expect(payouts.decisions).toEqual([]);
+    });
+
+    it('still answers /healthz', async () => {
+      const res = await app().inject({ method: 'GET', url: '/healthz' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ status: 'ok' });
+    });
+
+    it('serves once ready', async () => {
+      const http = app();
+      expect((await http.inject({ method: 'GET', url: '/v1/reviews', headers: auth })).statusCode).toBe(503);
+      ready = true;
+      expect((await http.inject({ method: 'GET', url: '/v1/reviews', headers: auth })).statusCode).toBe(200);
+    });
+  });
+});
+
+describe('signsrv gRPC', () => {
+  // One real server on a loopback port for the file; it calls through to each test's fresh fake.
+  const server = buildGrpc({
+    ...deps(),
+    payouts: {
+      listPending: async (limit, afterId) => payouts.listPending(limit, afterId),
+      get: async (id) => payouts.get(id),
+      approve: async (auditor, id) => payouts.approve(auditor, id),
+      reject: async (auditor, id, reason) => payouts.reject(auditor, id, reason),
+      voidApproved: async (auditor, id, reason) => payouts.voidApproved(auditor, id, reason),
+    },
+  });
+  let client: PromiseClient<typeof SignServiceService>;
+
+  beforeAll(async () => {
+    client = createClient(SignServiceService, await server.listen('127.0.0.1:0'), { target: 'signsrv' });
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close(0);
+  });
+
+  const codeOf = async (call: Promise<unknown>): Promise<unknown> =>
+    call.then(
+      () => 'resolved',
+      (error: unknown) => (error as { code?: unknown }).code,
+    );
+  const decision = (overrides: { auditorToken?: string; withdrawalId?: string; reason?: string } = {}) => ({
+    auditorToken: token,
+    withdrawalId: 'wd_a',
+    reason: '',
+    ...overrides,
+  });
+
+  describe('rejectWithdrawal', () => {
+    it.each([
+      ['empty', ''],
+      ['blank', ' \t\n '],
+      ['over 200 characters', 'x'.repeat(201)],
+    ])('refuses an %s reason with VALIDATION_FAILED (INVALID_ARGUMENT), not INTERNAL', async (_, reason) => {
+      expect(await codeOf(client.rejectWithdrawal(decision({ reason })))).toBe('VALIDATION_FAILED');
+      expect(payouts.decisions).toEqual([]);
+    });
+
+    it('rejects with the trimmed reason', async () => {
+      const item = await client.rejectWithdrawal(decision({ reason: '  wrong address  ' }));
+      expect(item).toMatchObject({ decision: 'rejected', decidedBy: 'auditor:alice', reason: 'wrong address' });
+      expect(payouts.decisions).toEqual([{ auditor: 'alice', withdrawalId: 'wd_a', reason: 'wrong address' }]);
+    });
+  });
+
+  describe('voidWithdrawal', () => {
+    it.each([
+      ['empty', ''],
+      ['blank', '   '],
+      ['over 200 characters', 'x'.repeat(201)],
+    ])('refuses an %s reason with VALIDATION_FAILED', async (_, reason) => {
+      expect(await codeOf(client.voidWithdrawal(decision({ reason })))).toBe('VALIDATION_FAILED');
+      expect(payouts.decisions).toEqual([]);
+    });
+
+    it('refuses an unknown token before anything else, and voids with the trimmed reason', async () => {
+      expect(await codeOf(client.voidWithdrawal(decision({ auditorToken: 'nope', withdrawalId: 'bad id', reason: '' })))).toBe(
+        'UNAUTHENTICATED',
+      );
+      const item = await client.voidWithdrawal(decision({ reason: ' cannot be sent ' }));
+      expect(item).toMatchObject({ decision: 'voided', decidedBy: 'auditor:alice', reason: 'cannot be sent' });
+      expect(payouts.decisions).toEqual([{ auditor: 'alice', withdrawalId: 'wd_a', reason: 'cannot be sent' }]);
+    });
+  });
+
+  describe('authenticates before it validates', () => {
+    it.each(['', 'not-a-known-token-0123'])('a bad token (%j) with bad input is UNAUTHENTICATED', async (auditorToken) => {
+      expect(await codeOf(client.rejectWithdrawal(decision({ auditorToken, withdrawalId: 'no such id!', reason: '' })))).toBe(
+        'UNAUTHENTICATED',
+      );
+      expect(await codeOf(client.approveWithdrawal(decision({ auditorToken, withdrawalId: 'x'.repeat(65) })))).toBe('UNAUTHENTICATED');
+      expect(await codeOf(client.listReviews({ auditorToken, page: { limit: 1000, cursor: 'a b' } }))).toBe('UNAUTHENTICATED');
+    });
+
+    it('a good token with bad input is VALIDATION_FAILED', async () => {
+      expect(await codeOf(client.approveWithdrawal(decision({ withdrawalId: 'no such id!' })))).toBe('VALIDATION_FAILED');
+      expect(await codeOf(client.listReviews({ auditorToken: token, page: { limit: 1000, cursor: '' } }))).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('listReviews', () => {
+    it.each(["wd_a' OR 1=1", 'a b', 'x'.repeat(65), 'wd/a'])('refuses the cursor %j, as HTTP refuses such an `after`', async (cursor) => {
+      expect(await codeOf(client.listReviews({ auditorToken: token, page: { limit: 2, cursor } }))).toBe('VALIDATION_FAILED');
+    });
+
+    it('pages with a next cursor only when more exist; an empty cursor is the first page', async () => {
+      const first = await client.listReviews({ auditorToken: token, page: { limit: 2, cursor: '' } });
+      expect(first.items.map((i) => i.withdrawalId)).toEqual(['wd_a', 'wd_b']);
+      expect(first.page?.nextCursor).toBe('wd_b');
+      const second = await client.listReviews({ auditorToken: token, page: { limit: 2, cursor: 'wd_b' } });
+      expect(second.items.map((i) => i.withdrawalId)).toEqual(['wd_c']);
+      expect(second.page?.nextCursor).toBe('');
+      const exact = await client.listReviews({ auditorToken: token, page: { limit: 3, cursor: '' } });
+      expect(exact.items).toHaveLength(3);
+      expect(exact.page?.nextCursor).toBe('');
+      expect(payouts.listCalls.map((c) => c.limit)).toEqual([3, 3, 4]);
+    });
+
+    it('pages by 50 when no page is given', async () => {
+      await client.listReviews({ auditorToken: token, page: undefined });
+      expect(payouts.listCalls).toEqual([{ limit: 51, after: undefined }]);
+    });
+  });
+
+  it('reports a missing nonce as empty, and nonce 0 as "0"', async () => {
+    payouts.pending = [review('wd_a'), review('wd_b', { nonce: 0 }), review('wd_c', { nonce: 12 })];
+    const { items } = await client.listReviews({ auditorToken: token, page: undefined });
+    expect(items.map((i) => i.nonce)).toEqual(['', '0', '12']);
+  });
+
+  describe('before signsrv is registered in etcd', () => {
+    beforeEach(() => {
+      ready = false;
+    });
+
+    it('answers every review call UNAVAILABLE (not ready), and decides nothing', async () => {
+      expect(await codeOf(client.listReviews({ auditorToken: token, page: undefined }))).toBe('UNAVAILABLE');
+      expect(await codeOf(client.approveWithdrawal(decision()))).toBe('UNAVAILABLE');
+      expect(await codeOf(client.rejectWithdrawal(decision({ reason: 'no' })))).toBe('UNAVAILABLE');
+      expect(payouts.decisions).toEqual([]);
+      expect(payouts.listCalls).toEqual([]);
+    });
+
+    it('still answers getInfo', async () => {
+      expect(await client.getInfo({})).toMatchObject({ service: 'signsrv', instanceId: 'signsrv' });
+    });
+  });
+});
