@@ -395,24 +395,33 @@ export class Payouts {
     try {
       while (this.#signQueue.length > 0) {
         const batch = this.#signQueue.splice(0, 100);
-        let errors: Map<string, unknown>;
+        let outcome: { errors: Map<string, unknown>; sent: Promise<void> };
         try {
-          errors = await this.#signBatch([...new Set(batch.map((b) => b.id))]);
+          outcome = await this.#signBatch([...new Set(batch.map((b) => b.id))]);
         } catch (error) {
-          errors = new Map(batch.map((b) => [b.id, error]));
+          outcome = { errors: new Map(batch.map((b) => [b.id, error])), sent: Promise.resolve() };
         }
-        for (const b of batch) {
-          if (errors.has(b.id)) b.reject(errors.get(b.id));
-          else b.resolve();
-        }
+        // The next batch is signed while this one's transactions go to the node (their nonces are already fixed, and
+        // a node holds a later nonce until the earlier one arrives); each caller hears back once its own was sent.
+        const { errors, sent } = outcome;
+        void sent.then(() => {
+          for (const b of batch) {
+            if (errors.has(b.id)) b.reject(errors.get(b.id));
+            else b.resolve();
+          }
+        });
       }
     } finally {
       this.#signing = false;
     }
   }
 
-  /** Signs a batch in one transaction and sends the results. @returns the error of each withdrawal that failed */
-  async #signBatch(ids: readonly string[]): Promise<Map<string, unknown>> {
+  /**
+   * Signs a batch in one transaction, then starts sending the results.
+   * @returns the error of each withdrawal that failed, and when the sends have ended (they never reject: a failed send
+   * is logged and left to the sender)
+   */
+  async #signBatch(ids: readonly string[]): Promise<{ errors: Map<string, unknown>; sent: Promise<void> }> {
     const { db, log } = this.#o;
     const errors = new Map<string, unknown>();
     const already = new Set(
@@ -442,7 +451,7 @@ export class Payouts {
         }
       }),
     );
-    if (prepared.length === 0) return errors;
+    if (prepared.length === 0) return { errors, sent: Promise.resolve() };
     // Nonces in approval order (withdrawal ids are time-ordered).
     prepared.sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
 
@@ -539,18 +548,18 @@ export class Payouts {
       );
       await raiseAlertOnce(db, log, AlertKind.integrityMismatch, m.id, { fields: m.fields, during: 'signing' });
     }
-    if (txs.length === 0) return errors;
+    if (txs.length === 0) return { errors, sent: Promise.resolve() };
     this.#o.relay.kick();
     for (const t of txs) log.info({ withdrawalId: t.withdrawal_id, txid: t.txid, nonce: Number(t.nonce) }, 'withdrawal signed');
     this.#crash('signsrv.after_sign');
-    await Promise.all(
+    const sent = Promise.all(
       txs.map((t) =>
         this.#send(t, t.localhash, t.node_id).catch((error: unknown) =>
           log.warn({ err: error, withdrawalId: t.withdrawal_id, txid: t.txid }, 'sending failed; the sender retries'),
         ),
       ),
-    );
-    return errors;
+    ).then(() => undefined);
+    return { errors, sent };
   }
 
   /** Puts the transaction in blockout_ctx, sends it to the node, then records that it was sent. */

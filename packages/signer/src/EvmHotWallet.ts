@@ -1,7 +1,8 @@
 import { inspect, type InspectOptions } from 'node:util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { WalletError } from '@wallet/errors';
-import { Transaction, computeAddress, getBytes, hexlify, keccak256, recoverAddress } from 'ethers';
+import { Transaction, computeAddress, getBytes, hexlify, keccak256 } from 'ethers';
+import { SignatureVerifier } from './SignatureVerifier.js';
 import { type Eip1559Tx, Eip1559TxSchema, type SignedEvmTransaction } from './eip1559Tx.js';
 import { parseInput } from './parseInput.js';
 import { signDigest } from './signDigest.js';
@@ -12,6 +13,8 @@ import { signDigest } from './signDigest.js';
  */
 export class EvmHotWallet {
   readonly #privateKey: Uint8Array;
+  /** Checks each signature against this key before it is released. */
+  readonly #verifier: SignatureVerifier;
   #wiped = false;
   /** EIP-55 checksummed address of the key. */
   readonly address: string;
@@ -30,7 +33,9 @@ export class EvmHotWallet {
     }
     if (typeof path !== 'string') throw new WalletError('VALIDATION_FAILED', 'path must be a string');
     this.#privateKey = Uint8Array.from(privateKey);
-    this.address = computeAddress(hexlify(secp256k1.getPublicKey(this.#privateKey, false)));
+    const publicKey = secp256k1.getPublicKey(this.#privateKey, false);
+    this.address = computeAddress(hexlify(publicKey));
+    this.#verifier = new SignatureVerifier(publicKey);
     this.path = path;
   }
 
@@ -46,10 +51,12 @@ export class EvmHotWallet {
     this.#assertUsable();
     const fields = parseInput(Eip1559TxSchema, tx, 'EIP-1559 transaction');
     const transaction = Transaction.from({ type: 2, ...fields, accessList: [] });
-    const digest = transaction.unsignedHash;
-    const signature = signDigest(this.#privateKey, getBytes(digest));
+    const digest = getBytes(transaction.unsignedHash);
+    const signature = signDigest(this.#privateKey, digest);
     // Verify before release: a faulty signature (hardware or library fault) is worse than none, and cheap to catch.
-    if (recoverAddress(digest, signature) !== this.address) {
+    // The recovery bit is checked too: with a wrong one the network would recover another sender.
+    const checked = { r: BigInt(signature.r), s: BigInt(signature.s), yParity: signature.yParity };
+    if (!this.#verifier.verify(digest, checked)) {
       throw new WalletError('INTERNAL', 'signature did not verify', { details: { address: this.address } });
     }
     transaction.signature = signature;
