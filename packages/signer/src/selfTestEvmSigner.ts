@@ -48,16 +48,8 @@ const eip1559KnownAnswer = {
   txid: '0x79478a198f8129766853a7c1055de44462b4d241f30c1ba06d969c560de2b4ef',
 } as const;
 
-const eip1559: Eip1559Tx = {
-  chainId: 1,
-  nonce: 7,
-  to: '0x3535353535353535353535353535353535353535',
-  value: 10n ** 18n,
-  data: '0xa9059cbb',
-  gasLimit: 60_000n,
-  maxFeePerGas: 30_000_000_000n,
-  maxPriorityFeePerGas: 1_000_000_000n,
-};
+// The round trip below signs the same transaction with a throwaway key.
+const eip1559: Eip1559Tx = eip1559KnownAnswer.tx;
 
 /**
  * Known-answer test of the EVM signer, run once at signsrv start-up before any key is loaded (as bitcoinjs-lib's
