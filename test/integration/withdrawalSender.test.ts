@@ -138,6 +138,36 @@ describe('stuck transactions', () => {
     await restartSignsrv();
   });
 
+  it('a replacement the node refuses (the hot wallet cannot pay the higher fee) leaves the original sent; it confirms', async () => {
+    await restartSignsrv({ SIGNSRV_BUMP_AFTER_MS: '1000', SIGNSRV_REBROADCAST_MS: '1000' });
+    const w = await requested('ETH', AMOUNT);
+    const balance = await world.provider.getBalance(world.hotWallet);
+    try {
+      await withAutomineOff(async () => {
+        const approved = await world.signsrv.approve(w.id);
+        const txid = approved.body.txid!;
+        await inPool(txid);
+        const original = (await world.provider.getTransaction(txid))!;
+        // Enough for the original at its fee cap, not for a replacement 25 % dearer.
+        const gas = original.gasLimit * original.maxFeePerGas!;
+        await world.provider.send('anvil_setBalance', [world.hotWallet, `0x${(AMOUNT + (gas * 11n) / 10n).toString(16)}`]);
+        const replacement = await waitFor('a replacement signed', async () => (await world.txsOf(w.id))[1]);
+        const alarm = await world.waitAlert('send_refused', w.id, (d) => d['txid'] === replacement.txid);
+        expect(alarm['reason']).toBe('insufficient_funds');
+        // The node forgets the original: it is sent again, though a replacement exists.
+        await world.provider.send('anvil_dropTransaction', [txid]);
+        await inPool(txid);
+      });
+    } finally {
+      await world.provider.send('anvil_setBalance', [world.hotWallet, `0x${balance.toString(16)}`]);
+    }
+    await world.mine(1);
+    await world.waitStatus(w.id, 'confirmed');
+    expect(await world.minedTxCount(w.id)).toBe(1);
+    expect(await world.provider.getBalance(w.to)).toBe(AMOUNT);
+    await restartSignsrv();
+  });
+
   it('a row altered after signing cannot redirect a fee bump: no replacement, an alarm, and settlement is held', async () => {
     await restartSignsrv({ SIGNSRV_BUMP_AFTER_MS: '1000', SIGNSRV_REBROADCAST_MS: '600000' });
     const w = await requested('ETH', AMOUNT);

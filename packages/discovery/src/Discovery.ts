@@ -82,14 +82,25 @@ export class Discovery {
       }
     };
     const waitUntil = Date.now() + (options.waitForExclusiveMs ?? 0);
+    /** Each lease seen holding the key, with when it was first seen. */
+    const seen = new Map<string, number>();
     for (;;) {
       try {
         await grant();
         break;
       } catch (error) {
-        // After a kill -9 the previous holder's lease lives on for up to the TTL: wait it out.
         if (!isWalletError(error, 'CONFLICT') || Date.now() >= waitUntil) throw error;
-        this.#log.warn({ key }, 'identity held by a live lease; waiting for it to be released or expire');
+        // After a kill -9 the previous holder's lease lives on until etcd expires it (sometimes late): wait that out.
+        // A lease that outlives its own granted TTL while not expired is being renewed: its holder is alive. Refuse
+        // then, rather than when the wait runs out.
+        const now = await this.#holderLease(key);
+        if (now && !seen.has(now.lease)) seen.set(now.lease, Date.now());
+        const since = now ? seen.get(now.lease) : undefined;
+        if (now && since !== undefined && now.ttl >= 0 && Date.now() - since > (now.grantedTtl + 2) * 1000) {
+          this.#log.fatal({ key }, 'identity held by a live instance (its lease is being renewed)');
+          throw error;
+        }
+        this.#log.warn({ key, remainingTtl: now?.ttl ?? null }, 'identity held by a lease; waiting for it to be released or expire');
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -134,6 +145,18 @@ export class Discovery {
   async close(): Promise<void> {
     await Promise.all([...this.#closers].map((close) => close()));
     this.etcd.close();
+  }
+
+  /**
+   * The lease holding `key`: its id, remaining TTL in seconds (-1 once expired, even before etcd has revoked it) and
+   * granted TTL; null when no lease holds the key.
+   */
+  async #holderLease(key: string): Promise<{ lease: string; ttl: number; grantedTtl: number } | null> {
+    const response = await this.etcd.kv.range({ key: Buffer.from(key) });
+    const lease = response.kvs[0]?.lease;
+    if (lease === undefined || lease === '0') return null;
+    const ttl = await this.etcd.leaseClient.leaseTimeToLive({ ID: lease });
+    return { lease, ttl: Number(ttl.TTL), grantedTtl: Number(ttl.grantedTTL) };
   }
 }
 

@@ -676,7 +676,7 @@ export class Payouts {
       const tx: InFlightTx = row;
       try {
         if (tx.broadcast_at === null) {
-          await this.#send(tx, tx.localhash, tx.node_id);
+          await this.#sendOrKeepReplaced(tx);
           continue;
         }
         const stuck = Number(row.age_ms) >= (this.#o.bumpAfterMs ?? 60_000);
@@ -824,8 +824,36 @@ export class Payouts {
       { withdrawalId: tx.withdrawal_id, replaced: tx.txid, txid: outcome.replaced.txid, nonce: Number(tx.nonce) },
       'stuck transaction replaced with a fee bump',
     );
-    await this.#send(outcome.replaced, tx.localhash, tx.node_id);
+    await this.#sendOrKeepReplaced({ ...outcome.replaced, localhash: tx.localhash, node_id: tx.node_id });
     return true;
+  }
+
+  /**
+   * Sends a withdrawal's latest transaction. When the node refuses a replacement outright (the hot wallet cannot pay
+   * its higher fee), the transaction it replaces is still valid and may be all that holds the nonce: it is kept
+   * sent (at the re-send interval) until the replacement is accepted or one of them is mined.
+   * @throws the replacement's refusal, after keeping the earlier transaction sent
+   */
+  async #sendOrKeepReplaced(tx: InFlightTx): Promise<void> {
+    try {
+      await this.#send(tx, tx.localhash, tx.node_id);
+    } catch (error) {
+      if (tx.attempt > 0 && isWalletError(error, 'VALIDATION_FAILED')) {
+        const [rows] = (await this.#o.db.raw(
+          `SELECT t.*, TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at, t.created_at), CURRENT_TIMESTAMP(3))
+             DIV 1000 AS since_sent_ms
+           FROM withdrawal_txs t WHERE t.withdrawal_id = ? AND t.attempt = ?`,
+          [tx.withdrawal_id, tx.attempt - 1],
+        )) as [(TxRow & { since_sent_ms: string | number })[]];
+        const previous = rows[0];
+        if (previous && Number(previous.since_sent_ms) >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
+          await this.#send(previous, tx.localhash, tx.node_id).catch((e: unknown) =>
+            this.#o.log.warn({ err: e, withdrawalId: tx.withdrawal_id, txid: previous.txid }, 're-sending the replaced transaction failed'),
+          );
+        }
+      }
+      throw error;
+    }
   }
 
   /** A `send_refused` alarm for a withdrawal, at most once a minute each (the condition repeats on every pass). */

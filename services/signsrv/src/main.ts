@@ -124,7 +124,8 @@ runMain(log, async () => {
     advertiseHost: config.SIGNSRV_ADVERTISE_HOST,
     register: {
       exclusive: true,
-      waitForExclusiveMs: (config.DISCOVERY_TTL_SECONDS + 2) * 1000,
+      // A crashed predecessor's lease is waited out (etcd may expire it late); a live holder is refused at once.
+      waitForExclusiveMs: (3 * config.DISCOVERY_TTL_SECONDS + 2) * 1000,
       onLost: () => {
         registered = false;
         process.kill(process.pid, 'SIGTERM');

@@ -111,7 +111,8 @@ runMain(log, async () => {
     // A node id owns its accounts: two live processes with one node id would both serve them.
     register: {
       exclusive: true,
-      waitForExclusiveMs: (config.DISCOVERY_TTL_SECONDS + 2) * 1000,
+      // A crashed predecessor's lease is waited out (etcd may expire it late); a live holder is refused at once.
+      waitForExclusiveMs: (3 * config.DISCOVERY_TTL_SECONDS + 2) * 1000,
       onLost: () => process.kill(process.pid, 'SIGTERM'),
     },
     graceMs: config.SHUTDOWN_GRACE_MS,
