@@ -87,6 +87,13 @@ type TxRow = {
 /** A withdrawal's latest transaction, with what sending it needs. */
 type InFlightTx = TxRow & { localhash: string; node_id: string };
 
+// Ages of a `withdrawal_txs t` row in milliseconds, computed by MySQL from the times it wrote itself, so no clock of
+// this process is ever compared with the database's. Since it was last sent (or signed, if it never was):
+const SINCE_SENT_MS =
+  'TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at, t.created_at), CURRENT_TIMESTAMP(3)) DIV 1000';
+// Since it was signed:
+const AGE_MS = 'TIMESTAMPDIFF(MICROSECOND, t.created_at, CURRENT_TIMESTAMP(3)) DIV 1000';
+
 type ReviewRow = WithdrawalRow & {
   decision: 'approved' | 'rejected' | 'voided' | null;
   decided_by: string | null;
@@ -119,10 +126,14 @@ export class Payouts {
   readonly #alarmed = new Map<string, number>();
   /** Approved withdrawals whose signing failed: how often, and not before when to try again. */
   readonly #signRetry = new Map<string, { failures: number; at: number }>();
+  readonly #bumpAfterMs: number;
+  readonly #rebroadcastAfterMs: number;
 
   constructor(options: PayoutsOptions) {
     this.#o = options;
     this.#crash = options.crashPoint ?? noCrashPoints;
+    this.#bumpAfterMs = options.bumpAfterMs ?? 60_000;
+    this.#rebroadcastAfterMs = options.rebroadcastAfterMs ?? 15_000;
   }
 
   /**
@@ -238,8 +249,7 @@ export class Payouts {
    * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, VALIDATION_FAILED (no reason)
    */
   async reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    if (reason.trim().length === 0)
-      throw new WalletError('VALIDATION_FAILED', 'a rejection needs a reason', { details: { field: 'reason' } });
+    requireReason(reason, 'a rejection');
     await withTransaction(this.#o.db, async (trx) => {
       const { row } = await this.#lockForDecision(trx, withdrawalId, false);
       await trx('sign_requests')
@@ -261,7 +271,7 @@ export class Payouts {
    * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_VOIDABLE (not approved, or already signed), VALIDATION_FAILED
    */
   async voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    if (reason.trim().length === 0) throw new WalletError('VALIDATION_FAILED', 'voiding needs a reason', { details: { field: 'reason' } });
+    requireReason(reason, 'voiding');
     await withTransaction(this.#o.db, async (trx) => {
       const review = await trx('sign_requests')
         .where({ withdrawal_id: withdrawalId })
@@ -479,9 +489,7 @@ export class Payouts {
         if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
         const review = reviews.get(row.id);
         if (review?.decision === 'voided') continue; // given up before signing: never signed
-        const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
-        // Approved in MySQL without signsrv's decision: someone wrote the status.
-        if (review?.decision !== 'approved') problems.push('decision');
+        const problems = approvalProblems(row, review);
         // The call built outside the transaction must be the row's as it is now.
         if (row.to_address !== p.row.to_address || row.amount !== p.row.amount || row.asset !== p.row.asset) problems.push('changed');
         if (problems.length > 0) mismatched.push({ id: row.id, fields: problems });
@@ -661,9 +669,7 @@ export class Payouts {
 
     // The latest transaction of every withdrawal in flight that the scanner has not seen mined.
     const [latest] = (await db.raw(
-      `SELECT t.*, w.localhash, w.node_id,
-         TIMESTAMPDIFF(MICROSECOND, t.created_at, CURRENT_TIMESTAMP(3)) DIV 1000 AS age_ms,
-         TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at), CURRENT_TIMESTAMP(3)) DIV 1000 AS since_sent_ms
+      `SELECT t.*, w.localhash, w.node_id, ${AGE_MS} AS age_ms, ${SINCE_SENT_MS} AS since_sent_ms
        FROM withdrawal_txs t
        JOIN (SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) la
          ON la.withdrawal_id = t.withdrawal_id AND la.attempt = t.attempt
@@ -671,7 +677,7 @@ export class Payouts {
        WHERE w.status IN ('approved', 'signed', 'broadcast')
          AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.withdrawal_id = t.withdrawal_id)
        ORDER BY t.chain, t.nonce LIMIT 200`,
-    )) as [(InFlightTx & { age_ms: string | number; since_sent_ms: string | number | null })[]];
+    )) as [(InFlightTx & { age_ms: string | number; since_sent_ms: string | number })[]];
     for (const row of latest) {
       const tx: InFlightTx = row;
       try {
@@ -679,15 +685,15 @@ export class Payouts {
           await this.#sendOrKeepReplaced(tx);
           continue;
         }
-        const stuck = Number(row.age_ms) >= (this.#o.bumpAfterMs ?? 60_000);
-        const chain = this.#chain(tx.chain);
-        // Only the next nonce to be mined can be stuck on its fee; a bump of one behind it would pay for nothing.
-        const next = sameAddress(tx.from_address, chain.wallet.address) && minedNonce.get(tx.chain) === Number(tx.nonce);
-        if (stuck && (next || !sameAddress(tx.from_address, chain.wallet.address)) && !(await this.#anyAttemptMined(tx))) {
+        // Only the next nonce to be mined can be stuck on its fee; a bump of one behind it would pay for nothing. One
+        // signed by another key is handed to #bump too, which refuses it with an alarm.
+        const ownKey = sameAddress(tx.from_address, this.#chain(tx.chain).wallet.address);
+        const bumpable = !ownKey || minedNonce.get(tx.chain) === Number(tx.nonce);
+        if (Number(row.age_ms) >= this.#bumpAfterMs && bumpable && !(await this.#anyAttemptMined(tx))) {
           if (await this.#bump(tx)) continue;
         }
         // Not replaced (not stuck, behind another, at the fee cap, or refused): the node may have dropped it.
-        if (row.since_sent_ms === null || Number(row.since_sent_ms) >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
+        if (Number(row.since_sent_ms) >= this.#rebroadcastAfterMs) {
           await this.#send(tx, tx.localhash, tx.node_id);
         }
       } catch (error) {
@@ -699,8 +705,7 @@ export class Payouts {
     // books keep the settlement, and the very transaction that was mined is sent again until it is mined again, so
     // the chain catches up with the books and the hot wallet's later nonces are not left behind a gap.
     const [dropped] = (await db.raw(
-      `SELECT t.*, w.localhash, w.node_id,
-         TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at, t.created_at), CURRENT_TIMESTAMP(3)) DIV 1000 AS since_sent_ms
+      `SELECT t.*, w.localhash, w.node_id, ${SINCE_SENT_MS} AS since_sent_ms
        FROM withdrawal_observations o
        JOIN withdrawals w ON w.id = o.withdrawal_id
        JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid AND t.withdrawal_id = w.id
@@ -708,7 +713,7 @@ export class Payouts {
        ORDER BY t.chain, t.nonce LIMIT 50`,
     )) as [(InFlightTx & { since_sent_ms: string | number })[]];
     for (const tx of dropped) {
-      if (Number(tx.since_sent_ms) < (this.#o.rebroadcastAfterMs ?? 15_000)) continue;
+      if (Number(tx.since_sent_ms) < this.#rebroadcastAfterMs) continue;
       log.warn({ withdrawalId: tx.withdrawal_id, txid: tx.txid }, 'a reorg dropped a settled withdrawal: re-sending its transaction');
       await this.#send(tx, tx.localhash, tx.node_id).catch((error: unknown) =>
         log.warn(
@@ -771,8 +776,7 @@ export class Payouts {
       const review = await trx('sign_requests')
         .where({ withdrawal_id: w.id })
         .first<{ localhash: string; decision: string | null } | undefined>('localhash', 'decision');
-      const problems = integrityProblems(w, { localhash: review?.localhash ?? '' });
-      if (review?.decision !== 'approved') problems.push('decision');
+      const problems = approvalProblems(w, review);
       const call = this.#call(w);
       if (!sameAddress(original.to, call.to) || original.value !== call.value || original.data.toLowerCase() !== call.data.toLowerCase()) {
         problems.push('call');
@@ -840,13 +844,11 @@ export class Payouts {
     } catch (error) {
       if (tx.attempt > 0 && isWalletError(error, 'VALIDATION_FAILED')) {
         const [rows] = (await this.#o.db.raw(
-          `SELECT t.*, TIMESTAMPDIFF(MICROSECOND, COALESCE(t.last_broadcast_at, t.broadcast_at, t.created_at), CURRENT_TIMESTAMP(3))
-             DIV 1000 AS since_sent_ms
-           FROM withdrawal_txs t WHERE t.withdrawal_id = ? AND t.attempt = ?`,
+          `SELECT t.*, ${SINCE_SENT_MS} AS since_sent_ms FROM withdrawal_txs t WHERE t.withdrawal_id = ? AND t.attempt = ?`,
           [tx.withdrawal_id, tx.attempt - 1],
         )) as [(TxRow & { since_sent_ms: string | number })[]];
         const previous = rows[0];
-        if (previous && Number(previous.since_sent_ms) >= (this.#o.rebroadcastAfterMs ?? 15_000)) {
+        if (previous && Number(previous.since_sent_ms) >= this.#rebroadcastAfterMs) {
           await this.#send(previous, tx.localhash, tx.node_id).catch((e: unknown) =>
             this.#o.log.warn({ err: e, withdrawalId: tx.withdrawal_id, txid: previous.txid }, 're-sending the replaced transaction failed'),
           );
@@ -856,15 +858,16 @@ export class Payouts {
     }
   }
 
-  /** A `send_refused` alarm for a withdrawal, at most once a minute each (the condition repeats on every pass). */
+  /**
+   * A `send_refused` alarm for a withdrawal, at most once a minute each (the condition repeats on every pass). An
+   * integrity mismatch is not one: it raised its own alarm where it was found.
+   */
   #alarmOnce(withdrawalId: string, error: unknown, extra: Record<string, unknown> = {}): void {
+    if (isWalletError(error, 'INTEGRITY_MISMATCH')) return;
     const last = this.#alarmed.get(withdrawalId) ?? 0;
     if (Date.now() - last < 60_000) return;
     this.#alarmed.set(withdrawalId, Date.now());
-    const kind = isWalletError(error, 'INTEGRITY_MISMATCH') ? AlertKind.integrityMismatch : AlertKind.sendRefused;
-    // An integrity mismatch raised its own alarm where it was found.
-    if (kind === AlertKind.integrityMismatch) return;
-    void raiseAlert(this.#o.db, this.#o.log, kind, withdrawalId, {
+    void raiseAlert(this.#o.db, this.#o.log, AlertKind.sendRefused, withdrawalId, {
       code: isWalletError(error) ? error.code : 'INTERNAL',
       reason: isWalletError(error) ? (error.details['reason'] ?? null) : null,
       message: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
@@ -906,6 +909,11 @@ export class Payouts {
   }
 }
 
+/** @throws WalletError VALIDATION_FAILED when an auditor's reason is blank (the audit trail needs one) */
+function requireReason(reason: string, what: string): void {
+  if (reason.trim().length === 0) throw new WalletError('VALIDATION_FAILED', `${what} needs a reason`, { details: { field: 'reason' } });
+}
+
 function notReviewable(withdrawalId: string, state: string): WalletError {
   return new WalletError('WITHDRAWAL_NOT_REVIEWABLE', `the withdrawal is ${state}, not awaiting review`, {
     details: { withdrawalId, state },
@@ -932,6 +940,17 @@ function toView(r: ReviewRow): ReviewView {
     receivedAt: r.received_at,
     createdAt: r.created_at,
   };
+}
+
+/**
+ * What stops a withdrawal from being signed (or its transaction replaced): a row that no longer hashes to the
+ * localhash signsrv received, or a status of approved without signsrv's approval behind it (someone wrote the status).
+ * @returns the problems, empty when it may be signed
+ */
+function approvalProblems(row: WithdrawalRow, review: { localhash: string; decision: string | null } | undefined): string[] {
+  const problems = integrityProblems(row, { localhash: review?.localhash ?? '' });
+  if (review?.decision !== 'approved') problems.push('decision');
+  return problems;
 }
 
 /** Whether two EVM addresses are the same (checksummed or not). */

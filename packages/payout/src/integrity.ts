@@ -1,4 +1,4 @@
-import { type BlockoutRequest, type WithdrawalRow, computeLocalhash } from '@wallet/withdrawals';
+import { type BlockoutRequest, type WithdrawalRow, localhashOfRow } from '@wallet/withdrawals';
 
 /**
  * Recomputes a withdrawal's localhash from its row in MySQL.
@@ -6,15 +6,7 @@ import { type BlockoutRequest, type WithdrawalRow, computeLocalhash } from '@wal
  * was altered), and each field of `expected` (a blockout_req, or the hash signsrv received) that differs from it
  */
 export function integrityProblems(row: WithdrawalRow, expected?: Partial<BlockoutRequest>): string[] {
-  const recomputed = computeLocalhash({
-    id: row.id,
-    accountId: row.account_id,
-    chain: row.chain,
-    asset: row.asset,
-    to: row.to_address,
-    amount: BigInt(row.amount),
-    fee: BigInt(row.fee),
-  });
+  const recomputed = localhashOfRow(row);
   const problems: string[] = [];
   if (recomputed !== row.localhash) problems.push('localhash');
   if (!expected) return problems;

@@ -8,7 +8,7 @@ export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';
 export { type WithdrawalView, getWithdrawal, listWithdrawals, withdrawalEvents } from './listWithdrawals.js';
-export { type LocalhashFields, computeLocalhash } from './localhash.js';
+export { type LocalhashFields, computeLocalhash, localhashOfRow } from './localhash.js';
 export { BlockoutRequest, BlockoutResponse, ResponseType, encodeMessage } from './messages.js';
 export { AlertKind, raiseAlert, raiseAlertOnce } from './raiseAlert.js';
 export { releaseWithdrawal } from './releaseWithdrawal.js';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { WithdrawalRow } from './Withdrawal.js';
 
 /** The fields a withdrawal's localhash covers: everything that decides where money goes and how much. */
 export type LocalhashFields = {
@@ -27,4 +28,22 @@ export function computeLocalhash(w: LocalhashFields): string {
   const fields = [VERSION, w.id, w.accountId, w.chain, w.asset, w.to, w.amount.toString(), w.fee.toString()];
   for (const f of fields) if (/[\r\n]/.test(f)) throw new Error('localhash: a field contains a line break');
   return createHash('sha256').update(fields.join('\n'), 'utf8').digest('hex');
+}
+
+/**
+ * The localhash recomputed from a withdrawal's row as MySQL holds it now: what every re-check compares with the
+ * stored localhash (and with the one signsrv received).
+ */
+export function localhashOfRow(
+  row: Pick<WithdrawalRow, 'id' | 'account_id' | 'chain' | 'asset' | 'to_address' | 'amount' | 'fee'>,
+): string {
+  return computeLocalhash({
+    id: row.id,
+    accountId: row.account_id,
+    chain: row.chain,
+    asset: row.asset,
+    to: row.to_address,
+    amount: BigInt(row.amount),
+    fee: BigInt(row.fee),
+  });
 }

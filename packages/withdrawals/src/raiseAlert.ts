@@ -50,7 +50,7 @@ export async function raiseAlert(
 
 /**
  * {@link raiseAlert} for a condition that is found again on every pass (a held settlement, a stuck replacement): the
- * alarm is recorded once per withdrawal and kind; later finds are logged at warn level only.
+ * alarm is recorded once per withdrawal and kind; later finds are logged at debug level only.
  * @returns whether an alarm was recorded by this call
  */
 export async function raiseAlertOnce(
@@ -62,7 +62,7 @@ export async function raiseAlertOnce(
 ): Promise<boolean> {
   const seen = await db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).first<{ id: string } | undefined>('id');
   if (seen) {
-    log.warn({ alert: kind, withdrawalId, ...details }, `still: ${kind}`);
+    log.debug({ alert: kind, withdrawalId, ...details }, `still: ${kind}`); // found again on every pass: not news
     return false;
   }
   await raiseAlert(db, log, kind, withdrawalId, details);

@@ -4,7 +4,7 @@ import { LedgerKind, type JournalLine, SystemAccount, postEntry } from '@wallet/
 import type { Logger } from '@wallet/logger';
 import type { WithdrawalRow } from './Withdrawal.js';
 import { inFlightStatuses } from './WithdrawalStatus.js';
-import { computeLocalhash } from './localhash.js';
+import { localhashOfRow } from './localhash.js';
 import { AlertKind, raiseAlertOnce } from './raiseAlert.js';
 import { transition } from './transition.js';
 
@@ -118,15 +118,7 @@ async function settleOne(db: Knex, nodeId: string, registry: AssetRegistry, id: 
     const [reviewRows] = (await trx.raw('SELECT localhash FROM sign_requests WHERE withdrawal_id = ?', [w.id])) as [
       { localhash: string }[],
     ];
-    const recomputed = computeLocalhash({
-      id: w.id,
-      accountId: w.account_id,
-      chain: w.chain,
-      asset: w.asset,
-      to: w.to_address,
-      amount: BigInt(w.amount),
-      fee: BigInt(w.fee),
-    });
+    const recomputed = localhashOfRow(w);
     if (recomputed !== w.localhash || reviewRows[0]?.localhash !== w.localhash) {
       return {
         kind: 'held',

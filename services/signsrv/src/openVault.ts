@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { WalletError } from '@wallet/errors';
 import { type SeedVault, openKeystore } from '@wallet/signer';
 import { type ProtectorFile, readProtector } from './readProtector.js';
+import { readSettingFile } from './readSettingFile.js';
 
 /** The files a keystore is opened from. */
 export type VaultFiles = {
@@ -32,15 +32,7 @@ export function openVault(files: VaultFiles): SeedVault {
 }
 
 function readKeystore(file: VaultFiles['keystore']): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file.path, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new WalletError('CONFIG_INVALID', `${file.name}: cannot read the keystore${typeof code === 'string' ? ` (${code})` : ''}`, {
-      details: { variables: [file.name], problem: 'unreadable' },
-    });
-  }
+  const text = readSettingFile(file, 'keystore').toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { type KeyProtector, parseKek } from '@wallet/signer';
+import { readSettingFile } from './readSettingFile.js';
 
 /** Where a keystore's protector comes from: a file holding a KEK (64 hex characters) or a passphrase. */
 export type ProtectorFile = {
@@ -19,15 +19,7 @@ export type ProtectorFile = {
  * (the errno code is in the message) or `malformed` (no valid KEK in a KEK file)
  */
 export function readProtector(file: ProtectorFile): KeyProtector {
-  let content: Buffer;
-  try {
-    content = readFileSync(file.path);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new WalletError('CONFIG_INVALID', `${file.name}: cannot read the key file${typeof code === 'string' ? ` (${code})` : ''}`, {
-      details: { variables: [file.name], problem: 'unreadable' },
-    });
-  }
+  const content = readSettingFile(file, 'key file');
   try {
     if (file.kind === 'passphrase') return { passphrase: content.toString('utf8').replace(/\r?\n$/, '') };
     try {
