@@ -124,6 +124,30 @@ export const errorRegistry = {
     retryable: false,
     description: 'The request body exceeds the size limit.',
   },
+  UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'A request with a body must send it as JSON: Content-Type application/json (UTF-8).',
+  },
+  URI_TOO_LONG: {
+    http: 414,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The request target (path and query) is longer than the server accepts.',
+  },
+  HEADERS_TOO_LARGE: {
+    http: 431,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The request line and headers together are larger than the server accepts.',
+  },
+  REQUEST_TIMEOUT: {
+    http: 408,
+    grpc: GrpcStatus.DEADLINE_EXCEEDED,
+    retryable: true,
+    description: 'The client did not finish sending its request in time; nothing was done.',
+  },
   RATE_LIMITED: {
     http: 429,
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,

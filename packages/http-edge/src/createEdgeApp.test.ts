@@ -1,0 +1,205 @@
+import { connect } from 'node:net';
+import { WalletError } from '@wallet/errors';
+import { createLogger } from '@wallet/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ApiDocument } from './ApiDocument.js';
+import { createEdgeApp } from './createEdgeApp.js';
+
+const log = createLogger('http-edge-test', { level: 'silent' });
+
+function build() {
+  const app = createEdgeApp({ log, bodyLimitBytes: 1024, maxUrlLength: 600 });
+  const api = new ApiDocument({ title: 't', version: '1' });
+  void app.register(
+    async (v1) => {
+      api.route(
+        v1,
+        {
+          method: 'POST',
+          path: '/things/:id',
+          summary: 'make',
+          params: z.object({ id: z.string().regex(/^[a-z]{1,10}$/) }).strict(),
+          body: z.object({ n: z.number().int() }).strict(),
+          responses: { 201: { description: 'made' } },
+        },
+        async (input, _req, reply) => reply.code(201).send({ id: input.params.id, n: input.body.n }),
+      );
+      api.route(v1, { method: 'GET', path: '/boom', summary: 'fails', responses: { 200: { description: 'never' } } }, async () => {
+        throw new Error('secret internal detail');
+      });
+      api.route(v1, { method: 'GET', path: '/busy', summary: 'limited', responses: { 200: { description: 'never' } } }, async () => {
+        throw new WalletError('RATE_LIMITED', 'slow down', { details: { retryAfterSeconds: 3 } });
+      });
+      api.route(v1, { method: 'GET', path: '/old', summary: 'old style', responses: { 200: { description: 'never' } } }, async () => {
+        throw new WalletError('VALIDATION_FAILED', 'limit must be 1..200', { details: { field: 'limit' } });
+      });
+    },
+    { prefix: '/v1' },
+  );
+  return { app, api };
+}
+
+type Envelope = { error: { code: string; message: string; details: Record<string, unknown> } };
+
+function expectEnvelope(body: string, code: string, status: number, actualStatus: number): Envelope {
+  expect(actualStatus).toBe(status);
+  const parsed = JSON.parse(body) as Envelope;
+  expect(Object.keys(parsed)).toEqual(['error']);
+  expect(parsed.error.code).toBe(code);
+  expect(typeof parsed.error.message).toBe('string');
+  expect(typeof parsed.error.details).toBe('object');
+  return parsed;
+}
+
+describe('createEdgeApp (inject)', () => {
+  const { app } = build();
+  afterAll(() => app.close());
+
+  it('validates params, body and query into one details shape', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/things/ABC?x=1',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"n":1.5,"extra":true}',
+    });
+    const e = expectEnvelope(r.body, 'VALIDATION_FAILED', 400, r.statusCode);
+    const fields = (e.error.details['issues'] as { field: string }[]).map((i) => i.field);
+    expect(fields).toContain('params.id');
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/things/abc',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"n":2}',
+    });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json()).toEqual({ id: 'abc', n: 2 });
+    const q = await app.inject({
+      method: 'POST',
+      url: '/v1/things/abc?x=1',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"n":2}',
+    });
+    expect((expectEnvelope(q.body, 'VALIDATION_FAILED', 400, q.statusCode).error.details['issues'] as { field: string }[])[0]!.field).toBe(
+      'query',
+    );
+  });
+
+  it('answers 415 for a body that is not JSON and 400 for duplicate keys', async () => {
+    const r = await app.inject({ method: 'POST', url: '/v1/things/abc', headers: { 'content-type': 'text/plain' }, payload: '{"n":2}' });
+    expectEnvelope(r.body, 'UNSUPPORTED_MEDIA_TYPE', 415, r.statusCode);
+    const form = await app.inject({
+      method: 'POST',
+      url: '/v1/things/abc',
+      payload: { n: '2' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expectEnvelope(form.body, 'UNSUPPORTED_MEDIA_TYPE', 415, form.statusCode);
+    const dup = await app.inject({
+      method: 'POST',
+      url: '/v1/things/abc',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"n":1,"n":1000}',
+    });
+    expectEnvelope(dup.body, 'VALIDATION_FAILED', 400, dup.statusCode);
+  });
+
+  it('answers 413 with the envelope', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/things/abc',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"n":1,"p":"${'x'.repeat(2000)}"}`,
+    });
+    expectEnvelope(r.body, 'PAYLOAD_TOO_LARGE', 413, r.statusCode);
+  });
+
+  it('answers an unknown route with 404 without echoing the path', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/<script>alert(1)</script>' });
+    expectEnvelope(r.body, 'NOT_FOUND', 404, r.statusCode);
+    expect(r.body).not.toContain('script');
+  });
+
+  it('answers 414 for a long target and a long parameter, without echoing it', async () => {
+    const long = await app.inject({ method: 'GET', url: `/v1/things/${'q'.repeat(700)}` });
+    expectEnvelope(long.body, 'URI_TOO_LONG', 414, long.statusCode);
+    expect(long.body).not.toContain('qqqq');
+    const param = await app.inject({ method: 'POST', url: `/v1/things/${'q'.repeat(300)}` });
+    expectEnvelope(param.body, 'URI_TOO_LONG', 414, param.statusCode);
+    expect(param.body).not.toContain('qqqq');
+  });
+
+  it('answers a bad URL component with 400 without echoing it', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/things/%zzsecret' });
+    expectEnvelope(r.body, 'VALIDATION_FAILED', 400, r.statusCode);
+    expect(r.body).not.toContain('secret');
+  });
+
+  it('hides internal errors behind INTERNAL', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/boom' });
+    expectEnvelope(r.body, 'INTERNAL', 500, r.statusCode);
+    expect(r.body).not.toContain('secret internal detail');
+  });
+
+  it('sends Retry-After for RATE_LIMITED and the issues shape for old-style validation errors', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/busy' });
+    expectEnvelope(r.body, 'RATE_LIMITED', 429, r.statusCode);
+    expect(r.headers['retry-after']).toBe('3');
+    const old = await app.inject({ method: 'GET', url: '/v1/old' });
+    expect(expectEnvelope(old.body, 'VALIDATION_FAILED', 400, old.statusCode).error.details).toEqual({
+      issues: [{ field: 'limit', message: 'limit must be 1..200' }],
+    });
+  });
+
+  it('sets nosniff and no-store on every answer, errors included', async () => {
+    for (const url of ['/v1/busy', '/nope', '/v1/boom']) {
+      const r = await app.inject({ method: 'GET', url });
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['cache-control']).toBe('no-store');
+    }
+  });
+});
+
+/** Sends raw bytes to a listening server and returns everything it answered until it closed. */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+    setTimeout(() => {
+      socket.destroy();
+      resolve(data);
+    }, 3000).unref();
+  });
+}
+
+function parseRaw(answer: string): { status: number; headers: string; body: string } {
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body };
+}
+
+describe('createEdgeApp (HTTP parser errors on a real socket)', () => {
+  const { app } = build();
+  let port = 0;
+  beforeAll(async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as { port: number }).port;
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['a bad request line', 'GARBAGE /x\r\n\r\n', 400, 'VALIDATION_FAILED'],
+    ['a bad Content-Length', 'POST /v1/things/abc HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'VALIDATION_FAILED'],
+    ['oversized headers', `GET /v1/busy HTTP/1.1\r\nHost: x\r\nX-Big: ${'s'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ['an oversized target', `GET /v1/${'s'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ])('answers %s with the envelope', async (_what, bytes, status, code) => {
+    const answer = parseRaw(await rawRequest(port, bytes));
+    expectEnvelope(answer.body, code, status, answer.status);
+    expect(answer.body).not.toContain('sss');
+    expect(answer.headers).toContain('x-content-type-options: nosniff');
+    expect(answer.headers).toContain('cache-control: no-store');
+  });
+});

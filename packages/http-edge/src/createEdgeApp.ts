@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net';
+import { WalletError } from '@wallet/errors';
+import type { Logger } from '@wallet/logger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { securityHeaders } from './securityHeaders.js';
+import { toEdgeError } from './toEdgeError.js';
+
+export type EdgeAppOptions = {
+  readonly log: Logger;
+  /** Largest accepted body. */
+  readonly bodyLimitBytes: number;
+  /** Longest accepted request target (path and query) in bytes; longer gets 414. @default 2048 */
+  readonly maxUrlLength?: number;
+  /** Seconds to suggest in Retry-After when a dependency is unavailable. @default 5 */
+  readonly retryAfterUnavailableSeconds?: number;
+};
+
+/**
+ * A fastify instance with the edge rules every HTTP service of the wallet shares (gatesrv, signsrv, the console):
+ * - every answer, including the framework's own (bad URL, 404, 413, 414, 415, 431, 5xx) and the HTTP parser's
+ *   (bad request line, bad Content-Length, oversized headers), is the `{"error": {code, message, details}}` envelope
+ *   of the error registry, and never echoes the request;
+ * - bodies stay raw bytes (a signature may cover them): routes read them with `readJsonBody`;
+ * - `X-Content-Type-Options: nosniff` and `Cache-Control: no-store` on every answer;
+ * - paths are matched exactly as sent (no trailing-slash rewriting: they are signed as sent).
+ * @param options logger, body limit, URL limit
+ * @returns the app, not listening (tests use `inject()`)
+ */
+export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
+  const maxUrlLength = options.maxUrlLength ?? 2048;
+  const retryAfterUnavailable = String(options.retryAfterUnavailableSeconds ?? 5);
+  const log = options.log.child({ component: 'http' });
+
+  const sendError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toEdgeError(error);
+    if (e.httpStatus >= 500) request.log.error({ err: error, code: e.code }, 'request failed');
+    if (e.code === 'RATE_LIMITED') {
+      const seconds = e.details['retryAfterSeconds'];
+      reply.header('retry-after', String(typeof seconds === 'number' ? Math.max(1, Math.ceil(seconds)) : 1));
+    }
+    if (e.code === 'SHARD_UNAVAILABLE' || e.code === 'UNAVAILABLE') reply.header('retry-after', retryAfterUnavailable);
+    return reply.code(e.httpStatus).headers(securityHeaders).type('application/json; charset=utf-8').send(e.toJSON());
+  };
+
+  const app = Fastify({
+    // Typed as fastify's base logger so routes and plugins see the plain FastifyInstance type.
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    frameworkErrors: (error, request, reply) => {
+      void sendError(error, request, reply);
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
+      clientError(error, socket, log);
+    },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(securityHeaders);
+    if (request.url.length > maxUrlLength) throw new WalletError('URI_TOO_LONG');
+  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new WalletError('NOT_FOUND', 'no such route'), request, reply));
+  return app;
+}
+
+/**
+ * Answers what Node's HTTP parser refused before fastify saw a request (a bad request line, an invalid
+ * Content-Length, headers over the size limit, a request not finished in time) with the same envelope.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket, log: Logger): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const e =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new WalletError('HEADERS_TOO_LARGE')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new WalletError('REQUEST_TIMEOUT')
+        : new WalletError('VALIDATION_FAILED', 'malformed HTTP request', {
+            details: { issues: [{ field: 'request', message: 'malformed HTTP request' }] },
+          });
+  log.debug({ parserError: error.code }, 'refused a malformed HTTP request');
+  const body = JSON.stringify(e.toJSON());
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[e.httpStatus] ?? 'Error';
+  const head = [
+    `HTTP/1.1 ${e.httpStatus} ${reason}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(securityHeaders).map(([k, v]) => `${k}: ${v}`),
+    'Connection: close',
+  ].join('\r\n');
+  socket.end(`${head}\r\n\r\n${body}`);
+}
