@@ -100,6 +100,12 @@ export const errorRegistry = {
     retryable: false,
     description: 'The address is not valid for the chain (format or checksum).',
   },
+  INVALID_DESTINATION: {
+    http: 422,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+    description: 'The destination cannot receive a withdrawal: the zero address, a precompile, or an address the wallet itself operates.',
+  },
   AMOUNT_TOO_SMALL: {
     http: 422,
     grpc: GrpcStatus.INVALID_ARGUMENT,
