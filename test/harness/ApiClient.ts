@@ -19,7 +19,7 @@ export type SendOptions = {
 };
 
 /**
- * The exchange back office as a test sees it: signs every request exactly as shared/API.md says, with
+ * The exchange back office as a test sees it: signs every request exactly as docs/api.md says, with
  * hooks to break each part of the signature on purpose.
  */
 export class ApiClient {

@@ -10,7 +10,7 @@ export type IdempotencyStoreOptions = {
   readonly redis: Redis;
   /** Start of every Redis key, e.g. `wallet:prod:`. */
   readonly prefix: string;
-  /** How long a completed response is kept (shared/API.md: 24 h). @default 86_400_000 */
+  /** How long a completed response is kept (docs/api.md: 24 h). @default 86_400_000 */
   readonly ttlMs?: number;
   /**
    * How long an in-progress claim holds the key without completing: long enough for the slowest request,
@@ -58,7 +58,7 @@ return 1
 `);
 
 /**
- * The gateway's `Idempotency-Key` store (shared/API.md): claims a key before a POST runs, keeps its first
+ * The gateway's `Idempotency-Key` store (docs/api.md): claims a key before a POST runs, keeps its first
  * response for `ttlMs`, and answers retries from it.
  *
  * Redis is a cache here, not the source of truth: accountsrv and transrv also enforce the idempotency key

@@ -52,7 +52,7 @@ const maxKeyIdLength = 128;
 const nonceMarginMs = 5_000;
 
 /**
- * Verifies the request signature of shared/API.md: headers present, timestamp within the window, nonce
+ * Verifies the request signature of docs/api.md: headers present, timestamp within the window, nonce
  * well-formed and unused, key known and active, HMAC matching in constant time. Every refusal is
  * UNAUTHENTICATED with a `details.reason` from {@link AuthFailureReason}; a Redis or lookup failure is
  * propagated as is (the gateway answers 5xx: it fails closed, never open).

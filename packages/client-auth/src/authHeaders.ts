@@ -1,5 +1,5 @@
 /**
- * The four request-signing headers of shared/API.md, as a client sends them. Node lower-cases incoming
+ * The four request-signing headers of docs/api.md, as a client sends them. Node lower-cases incoming
  * header names, so the authenticator matches them case-insensitively.
  */
 export const AuthHeader = {

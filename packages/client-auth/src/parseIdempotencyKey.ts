@@ -4,7 +4,7 @@ import { WalletError } from '@wallet/errors';
 const idempotencyKeyPattern = /^[\x21-\x7E]{1,64}$/;
 
 /**
- * Validates an `Idempotency-Key` header value (shared/API.md: required on every POST, 1-64 chars).
+ * Validates an `Idempotency-Key` header value (docs/api.md: required on every POST, 1-64 chars).
  * @param value the header as received; absent, repeated or malformed values are refused
  * @returns the key
  * @throws WalletError VALIDATION_FAILED

@@ -8,7 +8,7 @@ const transientStatuses = new Set([408, 425, 429]);
  * or the key is released for a retry ({@link IdempotencyStore.abandon}).
  *
  * Kept: successes and definitive refusals (4xx such as VALIDATION_FAILED, INSUFFICIENT_FUNDS): resending the
- * same request would get the same answer, and shared/API.md promises the first response. Released: 5xx
+ * same request would get the same answer, and docs/api.md promises the first response. Released: 5xx
  * (INTERNAL, SHARD_UNAVAILABLE, UNAVAILABLE) and errors the registry marks retryable (CONFLICT,
  * RATE_LIMITED): storing them would turn a transient outage into a permanent failure for that key. A
  * released key is safe to retry because the services enforce the key in MySQL too, so a request that did

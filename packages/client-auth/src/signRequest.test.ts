@@ -5,7 +5,7 @@ import { signRequest } from './index.js';
 // Known-answer vectors. `expected` was computed outside this code with openssl:
 //   BH=$(printf '%s' "$BODY" | openssl dgst -sha256 -r | cut -d' ' -f1)
 //   printf '1700000000000\nabcdefghijklmnop0123\nPOST\n/v1/accounts?x=1\n%s' "$BH" | openssl dgst -sha256 -hmac 'kat-secret-0123456789'
-// and each test also recomputes it inline from the layout in shared/API.md.
+// and each test also recomputes it inline from the layout in docs/api.md.
 const secret = 'kat-secret-0123456789';
 const timestamp = 1_700_000_000_000;
 const nonce = 'abcdefghijklmnop0123';

@@ -20,7 +20,7 @@ export type SignRequestInput = {
 };
 
 /**
- * Signs a request as shared/API.md specifies: the reference client. It signs whatever it is given without
+ * Signs a request as docs/api.md specifies: the reference client. It signs whatever it is given without
  * validating it, so tests can build requests the gateway must refuse (bad nonces, stale timestamps).
  * @param input key, secret and the request to sign
  * @returns the four X-* headers to send with the request

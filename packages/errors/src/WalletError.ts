@@ -35,7 +35,7 @@ export class WalletError<C extends ErrorCode = ErrorCode> extends Error {
     return errorRegistry[this.code].grpc;
   }
 
-  /** The HTTP error body of shared/API.md. */
+  /** The HTTP error body of docs/api.md. */
   toJSON(): { error: { code: C; message: string; details: ErrorDetails } } {
     return { error: { code: this.code, message: this.message, details: this.details } };
   }

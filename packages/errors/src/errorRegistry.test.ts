@@ -2,8 +2,51 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GrpcStatus, WalletError, errorCodes, errorRegistry, isWalletError, toWalletError } from './index.js';
 
-const apiMd = readFileSync(new URL('../../../../shared/API.md', import.meta.url), 'utf8');
+const apiMd = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
 const errorsMd = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+
+/**
+ * The codes and statuses the first contract with clients fixed. docs/api.md may add codes; it may never drop one of
+ * these nor give it another status.
+ */
+const contractFloor: Readonly<Record<string, number>> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  WITHDRAWAL_NOT_CANCELLABLE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  INSUFFICIENT_FUNDS: 422,
+  INVALID_ADDRESS: 422,
+  AMOUNT_TOO_SMALL: 422,
+  UNSUPPORTED_ASSET: 422,
+  UNSUPPORTED_CHAIN: 422,
+  RATE_LIMITED: 429,
+  SHARD_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/**
+ * Every code written with its HTTP status in docs/api.md: `` `CODE` 422 `` (the codes table) and `` `422 CODE` ``
+ * (in the text).
+ */
+function codeStatusPairs(markdown: string): [code: string, http: number][] {
+  const codeFirst = [...markdown.matchAll(/`([A-Z][A-Z_]+)` (\d{3})\b/g)].map((m) => [m[1]!, Number(m[2])] as [string, number]);
+  const statusFirst = [...markdown.matchAll(/`(\d{3}) ([A-Z][A-Z_]+)`/g)].map((m) => [m[2]!, Number(m[1])] as [string, number]);
+  return [...codeFirst, ...statusFirst];
+}
+
+/** The codes in the last column ("codes beyond the common ones") of docs/api.md's routes table. */
+function routeTableCodes(markdown: string): string[] {
+  return markdown
+    .split('\n')
+    .filter((line) => /^\| `(GET|POST) \/v1\//.test(line))
+    .flatMap((line) => {
+      const cells = line.split(' | ');
+      return [...(cells[cells.length - 1] ?? '').matchAll(/`(?:\d{3} )?([A-Z][A-Z_]+)`/g)].map((m) => m[1]!);
+    });
+}
 const grpcValues = new Set<number>(Object.values(GrpcStatus));
 
 describe('error registry', () => {
@@ -25,13 +68,38 @@ describe('error registry', () => {
     expect(row).toContain(`| ${grpcName} |`);
   });
 
-  it('contains every code and HTTP status that shared/API.md fixes', () => {
-    const fixed = [...apiMd.matchAll(/`([A-Z_]+)` (\d{3})/g)].map((m) => [m[1], Number(m[2])] as const);
-    expect(fixed.length).toBeGreaterThanOrEqual(15);
+  it('contains every code and HTTP status that docs/api.md fixes', () => {
+    const fixed = codeStatusPairs(apiMd);
+    expect(fixed.length).toBeGreaterThanOrEqual(Object.keys(contractFloor).length);
     for (const [code, http] of fixed) {
-      expect(errorRegistry, code).toHaveProperty(code as string);
+      expect(errorRegistry, `docs/api.md names ${code}, which the registry lacks`).toHaveProperty(code);
+      expect(errorRegistry[code as keyof typeof errorRegistry].http, `docs/api.md: ${code} ${http}`).toBe(http);
+    }
+  });
+
+  it('has every code that docs/api.md lists for a route', () => {
+    const codes = routeTableCodes(apiMd);
+    expect(codes).toContain('INVALID_ADDRESS');
+    for (const code of codes) expect(errorRegistry, `docs/api.md routes table names ${code}`).toHaveProperty(code);
+  });
+
+  it('docs/api.md still fixes every code and status of the first contract', () => {
+    const fixed = codeStatusPairs(apiMd);
+    for (const [code, http] of Object.entries(contractFloor)) {
+      expect(fixed, `docs/api.md dropped ${code} ${http}`).toContainEqual([code, http]);
       expect(errorRegistry[code as keyof typeof errorRegistry].http, code).toBe(http);
     }
+  });
+
+  it('reads code/status pairs in both spellings, so a wrong status in docs/api.md is caught', () => {
+    expect(codeStatusPairs('`INSUFFICIENT_FUNDS` 409 and `503 SHARD_UNAVAILABLE`, not `ETH` or 422')).toEqual([
+      ['INSUFFICIENT_FUNDS', 409],
+      ['SHARD_UNAVAILABLE', 503],
+    ]);
+    expect(routeTableCodes('| `GET /v1/x` | | y | `ACCOUNT_NOT_FOUND`, `503 UNAVAILABLE` |\n| `VALIDATION_FAILED` 400 | z |')).toEqual([
+      'ACCOUNT_NOT_FOUND',
+      'UNAVAILABLE',
+    ]);
   });
 });
 

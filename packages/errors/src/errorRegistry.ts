@@ -12,7 +12,7 @@ export type ErrorSpec = {
 };
 
 /**
- * The one table of stable error codes. Codes are part of the public HTTP contract (shared/API.md):
+ * The one table of stable error codes. Codes are part of the public HTTP contract (docs/api.md):
  * add codes freely, never rename or remove one.
  */
 export const errorRegistry = {
