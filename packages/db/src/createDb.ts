@@ -2,6 +2,9 @@ import knex, { type Knex } from 'knex';
 
 export type Db = Knex;
 
+/** MySQL's collation id of utf8mb4_bin (the handshake's character set number). */
+const UTF8MB4_BIN = 46;
+
 export type DbOptions = {
   /** @default 2 */
   readonly poolMin?: number;
@@ -28,7 +31,10 @@ export function createDb(url: string, options: DbOptions = {}): Db {
       bigNumberStrings: true,
       decimalNumbers: false,
       timezone: 'Z',
-      charset: 'utf8mb4',
+      // utf8mb4 with the binary collation, given by number: knex copies a `charset` option into every CREATE TABLE
+      // (`default character set utf8mb4`, which means utf8mb4_general_ci), while without it new tables inherit the
+      // database's utf8mb4_bin. Identifiers, keys and addresses compare byte-exact (see migration 0006).
+      charsetNumber: UTF8MB4_BIN,
     },
     pool: {
       min: options.poolMin ?? 2,
@@ -54,7 +60,13 @@ export function databaseName(url: string): string {
   return name;
 }
 
-/** Creates the database of `url` if it does not exist (migrations need it to connect). */
+/**
+ * Creates the database of `url` if it does not exist (migrations need it to connect), and makes utf8mb4_bin its
+ * default collation, so every table created later inherits it: ids, keys and addresses compare byte-exact. An
+ * existing database is altered here too, before the migrations' pool connects: a session keeps the default of the
+ * database as it was when the session selected it, so a table created by a connection opened before
+ * 0006_binary_collation altered it would still be case-insensitive.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const name = databaseName(url);
   const u = new URL(url);
@@ -62,6 +74,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   const admin = createDb(u.toString(), { poolMin: 0, poolMax: 1 });
   try {
     await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await admin.raw(`ALTER DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   } finally {
     await admin.destroy();
   }

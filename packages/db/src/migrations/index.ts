@@ -4,6 +4,7 @@ import * as m0002 from './0002_accounts_ledger.js';
 import * as m0003 from './0003_deposits.js';
 import * as m0004 from './0004_withdrawals.js';
 import * as m0005 from './0005_payout_hardening.js';
+import * as m0006 from './0006_binary_collation.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -14,4 +15,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0003_deposits', m0003],
   ['0004_withdrawals', m0004],
   ['0005_payout_hardening', m0005],
+  ['0006_binary_collation', m0006],
 ];
