@@ -113,7 +113,11 @@ export async function listAddresses(
   };
 }
 
-/** Which account a deposit address belongs to (the chain scanner's question). */
+/**
+ * Which account a deposit address belongs to (the chain scanner's question).
+ * @param address in the form it is stored, deriveAddress's canonical one (EIP-55 for EVM, lower-case bech32 for
+ * BTC/LTC): addresses compare byte-exact (utf8mb4_bin), so an EVM address in another case is not found
+ */
 export async function accountOfAddress(db: Db, chain: string, address: string): Promise<string | undefined> {
   const row = await db<AddressRow>('addresses').where({ chain, address }).first('account_id');
   return row?.account_id;
