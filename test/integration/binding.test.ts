@@ -22,13 +22,14 @@ async function openAccounts(n: number): Promise<{ id: string; node: string }[]> 
 const countBy = (items: { node: string }[]) =>
   items.reduce<Record<string, number>>((m, i) => ({ ...m, [i.node]: (m[i.node] ?? 0) + 1 }), {});
 
-async function liveInGateway(nodeId: string, live: boolean): Promise<void> {
+/** Waits until the gateway sees exactly `count` serving transrv nodes (its signed /v1/health shows counts only). */
+async function transrvInGateway(count: number): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    const health = (await (await fetch(`${cluster.gatewayUrl}/healthz`)).json()) as { transrv: { nodeId: string }[] };
-    if (health.transrv.some((t) => t.nodeId === nodeId) === live) return;
+    const health = await api.get<{ transrv: { serving: number; total: number } }>('/v1/health');
+    if (health.body.transrv?.serving === count && health.body.transrv.total === count) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`gateway never saw ${nodeId} ${live ? 'live' : 'gone'}`);
+  throw new Error(`gateway never saw ${count} transrv nodes`);
 }
 
 beforeAll(async () => {
@@ -63,7 +64,7 @@ describe('binding accounts to transrv nodes, for life', () => {
 
   it('a third node attracts the next 50 accounts until the loads even out', async () => {
     await cluster.startTransrv('t3');
-    await liveInGateway('t3', true);
+    await transrvInGateway(3);
     const next = await openAccounts(50);
     expect(countBy(next)['t3'] ?? 0).toBeGreaterThanOrEqual(45);
     const nodes = await walletctl(cluster, 'nodes', '--json');
@@ -90,7 +91,7 @@ describe('binding accounts to transrv nodes, for life', () => {
     const t1 = cluster.process('transrv-t1');
     t1.child.kill('SIGKILL');
     await t1.exited;
-    await liveInGateway('t1', false);
+    await transrvInGateway(2);
 
     const down = await api.get<{ error: { code: string } }>(`/v1/accounts/${onT1.id}/balances`);
     expect(down.status).toBe(503);
@@ -109,7 +110,7 @@ describe('binding accounts to transrv nodes, for life', () => {
     expect(countBy(await openAccounts(5))['t1'] ?? 0).toBe(0);
 
     await cluster.startTransrv('t1');
-    await liveInGateway('t1', true);
+    await transrvInGateway(3);
     const back = await api.get<{ data: { asset: string; available: string }[] }>(`/v1/accounts/${onT1.id}/balances`);
     expect(back.status).toBe(200);
     expect(back.body.data.find((b) => b.asset === 'ETH')?.available).toBe('100');

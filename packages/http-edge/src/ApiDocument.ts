@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteaso
 import { type ErrorCode, errorRegistry } from '@wallet/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseInput } from './parseInput.js';
+import { parseInput, validationFailed } from './parseInput.js';
 import { readJsonBody } from './readJsonBody.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -169,7 +169,7 @@ function readBody(request: FastifyRequest, schema: z.ZodType | undefined, option
   const raw = request.body;
   const value = Buffer.isBuffer(raw) ? readJsonBody(raw, request.headers['content-type']) : raw;
   if (schema === undefined) {
-    if (value !== undefined) throw parseInput(z.undefined({ error: 'this route takes no body' }), value, 'body');
+    if (value !== undefined) throw validationFailed([{ field: 'body', message: 'this route takes no body' }]);
     return undefined;
   }
   return parseInput(schema, value === undefined && optional ? {} : value, 'body');

@@ -30,6 +30,8 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
   const maxUrlLength = options.maxUrlLength ?? 2048;
   const retryAfterUnavailable = String(options.retryAfterUnavailableSeconds ?? 5);
   const log = options.log.child({ component: 'http' });
+  // Seen as fastify's base logger, so routes and plugins get the plain FastifyInstance type.
+  const fastifyLog: FastifyBaseLogger = log;
 
   const sendError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const e = toEdgeError(error);
@@ -43,8 +45,7 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
   };
 
   const app = Fastify({
-    // Typed as fastify's base logger so routes and plugins see the plain FastifyInstance type.
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: fastifyLog,
     bodyLimit: options.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',

@@ -1,13 +1,13 @@
 import type { Db } from '@wallet/db';
-import { WalletError, toWalletError } from '@wallet/errors';
+import { WalletError } from '@wallet/errors';
 import { ObjectId, PageLimitQuery } from '@wallet/ids';
 import { instanceInfo } from '@wallet/lifecycle';
 import type { Logger } from '@wallet/logger';
 import type { Auditors, Payouts, ReviewView } from '@wallet/payout';
 import { type ReviewItem, SignServiceService } from '@wallet/proto';
+import { ApiDocument, bearerAuth, createEdgeApp } from '@wallet/http-edge';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { withdrawalEvents } from '@wallet/withdrawals';
-import Fastify, { LogController } from 'fastify';
 import { z } from 'zod';
 
 export type SignsrvDeps = {
@@ -114,113 +114,170 @@ export function buildGrpc(deps: SignsrvDeps): GrpcServer {
   });
 }
 
+/** The review API's OpenAPI document (served at `/openapi.json`, open: it holds no data). */
+function reviewApiDocument(): ApiDocument {
+  return new ApiDocument(
+    { title: 'signsrv review API', version: '1.0.0', description: "The auditors' review API (docs/withdrawals.md)." },
+    { bearer: { type: 'http', scheme: 'bearer', description: "An auditor's token." } },
+  );
+}
+
+const Params = z.object({ id: ObjectId }).strict();
+const ReviewsQuery = z.object({ limit: PageLimitQuery.optional(), after: ObjectId.optional() }).strict();
+const AlertsQuery = z.object({ limit: PageLimitQuery.optional() }).strict();
+const ReasonBody = z.object({ reason: Reason }).strict();
+const REVIEW_ERRORS = ['UNAUTHENTICATED', 'UNAVAILABLE', 'NOT_FOUND'] as const;
+const DECISION_ERRORS = [...REVIEW_ERRORS, 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'WITHDRAWAL_NOT_REVIEWABLE', 'CONFLICT'] as const;
+const ReviewJson = z.object({ withdrawalId: z.string() }).passthrough().meta({ id: 'Review' });
+
 /**
  * Builds signsrv's HTTP API without listening (tests use `inject()`): the auditors' review API, authenticated by
  * `Authorization: Bearer <token>`. /healthz is open. Readiness and the token are checked in `onRequest`, before the
- * body is read or parsed: an unauthenticated request gets 401, never a body-parse or body-size error.
+ * body is read or parsed: an unauthenticated request gets 401, never a body-parse or body-size error. Every answer,
+ * errors of the framework and the HTTP parser included, has the edge kit's envelope.
  */
 export function buildHttp(deps: SignsrvDeps) {
   const { payouts, auditors } = deps;
-  const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }),
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 16 * 1024,
-  });
-  app.setErrorHandler((error, request, reply) => {
-    const e = fromHttpError(error);
-    if (e.code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
-    return reply.code(e.httpStatus).send(e.toJSON());
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const e = new WalletError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(e.httpStatus).send(e.toJSON());
-  });
+  const app = createEdgeApp({ log: deps.log, bodyLimitBytes: 16 * 1024 });
+  const api = reviewApiDocument();
 
   app.get('/healthz', async (_req, reply) => {
     try {
       await deps.db.raw('SELECT 1');
-      return { status: 'ok', instanceId: deps.instanceId, mysql: 'ok' };
+      return { status: 'ok' };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', instanceId: deps.instanceId, mysql: 'unreachable' });
+      return reply.code(503).send({ status: 'unavailable' });
     }
+  });
+  let document: string | undefined;
+  app.get('/openapi.json', async (_req, reply) => {
+    document ??= JSON.stringify(api.toJSON());
+    return reply.type('application/json; charset=utf-8').send(document);
   });
 
   void app.register(
     async (v1) => {
       v1.decorateRequest('auditor', '');
-      v1.addHook('onRequest', async (request) => {
-        if (!deps.ready()) throw notReady();
-        const header = request.headers.authorization;
-        const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-        (request as unknown as { auditor: string }).auditor = auditors.authenticate(token);
-      });
+      v1.addHook(
+        'onRequest',
+        bearerAuth(
+          (token) => auditors.authenticate(token),
+          (request, auditor) => ((request as unknown as { auditor: string }).auditor = auditor),
+          deps.ready,
+        ),
+      );
       const auditorOf = (request: object) => (request as { auditor: string }).auditor;
-      const Params = z.object({ id: ObjectId }).strict();
+      const common = { tags: ['reviews'], security: 'bearer' } as const;
 
-      v1.get('/reviews', async (request) => {
-        const q = parse(z.object({ limit: PageLimitQuery.optional(), after: ObjectId.optional() }).strict(), request.query);
-        const page = await reviewPage(payouts, q.limit ?? DEFAULT_PAGE, q.after);
-        return { data: page.items.map(toJson), next: page.next ?? null };
-      });
-      v1.get('/reviews/:id', async (request) => {
-        const { id } = parse(Params, request.params);
-        const view = await payouts.get(id);
-        const events = await withdrawalEvents(deps.db, id);
-        return { ...toJson(view), events: events.map((e) => ({ ...e, at: e.at.toISOString() })) };
-      });
-      v1.post('/reviews/:id/approve', async (request) => {
-        const { id } = parse(Params, request.params);
-        parse(z.object({}).strict(), request.body ?? {});
-        return toJson(await payouts.approve(auditorOf(request), id));
-      });
-      v1.post('/reviews/:id/reject', async (request) => {
-        const { id } = parse(Params, request.params);
-        const body = parse(z.object({ reason: Reason }).strict(), request.body);
-        return toJson(await payouts.reject(auditorOf(request), id, body.reason));
-      });
-      v1.post('/reviews/:id/void', async (request) => {
-        const { id } = parse(Params, request.params);
-        const body = parse(z.object({ reason: Reason }).strict(), request.body);
-        return toJson(await payouts.voidApproved(auditorOf(request), id, body.reason));
-      });
-      v1.get('/alerts', async (request) => {
-        const q = parse(z.object({ limit: PageLimitQuery.optional() }).strict(), request.query);
-        const rows = await deps
-          .db('sign_alerts')
-          .orderBy('id', 'desc')
-          .limit(q.limit ?? DEFAULT_PAGE)
-          .select<{ id: number; kind: string; withdrawal_id: string | null; details: string; created_at: Date }[]>();
-        return {
-          data: rows.map((r) => ({
-            id: String(r.id),
-            kind: r.kind,
-            withdrawalId: r.withdrawal_id,
-            details: JSON.parse(r.details) as unknown,
-            createdAt: r.created_at.toISOString(),
-          })),
-        };
-      });
+      api.route(
+        v1,
+        {
+          ...common,
+          method: 'GET',
+          path: '/reviews',
+          summary: 'The review queue, oldest first',
+          query: ReviewsQuery,
+          responses: { 200: { description: 'A page.', schema: z.object({ data: z.array(ReviewJson), next: z.string().nullable() }) } },
+          errors: REVIEW_ERRORS,
+        },
+        async ({ query }) => {
+          const page = await reviewPage(payouts, query.limit ?? DEFAULT_PAGE, query.after);
+          return { data: page.items.map(toJson), next: page.next ?? null };
+        },
+      );
+      api.route(
+        v1,
+        {
+          ...common,
+          method: 'GET',
+          path: '/reviews/:id',
+          summary: 'One withdrawal with its audit trail',
+          params: Params,
+          responses: { 200: { description: 'The review.', schema: ReviewJson } },
+          errors: REVIEW_ERRORS,
+        },
+        async ({ params }) => {
+          const view = await payouts.get(params.id);
+          const events = await withdrawalEvents(deps.db, params.id);
+          return { ...toJson(view), events: events.map((e) => ({ ...e, at: e.at.toISOString() })) };
+        },
+      );
+      api.route(
+        v1,
+        {
+          ...common,
+          method: 'POST',
+          path: '/reviews/:id/approve',
+          summary: 'Approve a withdrawal',
+          params: Params,
+          body: z.object({}).strict(),
+          bodyOptional: true,
+          responses: { 200: { description: 'Approved.', schema: ReviewJson } },
+          errors: [...DECISION_ERRORS, 'INTEGRITY_MISMATCH', 'LIMIT_EXCEEDED'],
+        },
+        async ({ params }, request) => toJson(await payouts.approve(auditorOf(request), params.id)),
+      );
+      api.route(
+        v1,
+        {
+          ...common,
+          method: 'POST',
+          path: '/reviews/:id/reject',
+          summary: 'Reject a withdrawal (its funds are released)',
+          params: Params,
+          body: ReasonBody,
+          responses: { 200: { description: 'Rejected.', schema: ReviewJson } },
+          errors: DECISION_ERRORS,
+        },
+        async ({ params, body }, request) => toJson(await payouts.reject(auditorOf(request), params.id, body.reason)),
+      );
+      api.route(
+        v1,
+        {
+          ...common,
+          method: 'POST',
+          path: '/reviews/:id/void',
+          summary: 'Void an approved withdrawal that was never signed',
+          params: Params,
+          body: ReasonBody,
+          responses: { 200: { description: 'Voided.', schema: ReviewJson } },
+          errors: [...DECISION_ERRORS, 'WITHDRAWAL_NOT_VOIDABLE'],
+        },
+        async ({ params, body }, request) => toJson(await payouts.voidApproved(auditorOf(request), params.id, body.reason)),
+      );
+      api.route(
+        v1,
+        {
+          ...common,
+          tags: ['alerts'],
+          method: 'GET',
+          path: '/alerts',
+          summary: 'Operator alarms, newest first',
+          query: AlertsQuery,
+          responses: {
+            200: { description: 'The newest alarms.', schema: z.object({ data: z.array(z.object({ id: z.string() }).passthrough()) }) },
+          },
+          errors: ['UNAUTHENTICATED', 'UNAVAILABLE'],
+        },
+        async ({ query }) => {
+          const rows = await deps
+            .db('sign_alerts')
+            .orderBy('id', 'desc')
+            .limit(query.limit ?? DEFAULT_PAGE)
+            .select<{ id: number; kind: string; withdrawal_id: string | null; details: string; created_at: Date }[]>();
+          return {
+            data: rows.map((r) => ({
+              id: String(r.id),
+              kind: r.kind,
+              withdrawalId: r.withdrawal_id,
+              details: JSON.parse(r.details) as unknown,
+              createdAt: r.created_at.toISOString(),
+            })),
+          };
+        },
+      );
     },
     { prefix: '/v1' },
   );
   return app;
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new WalletError('VALIDATION_FAILED', issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'invalid input', {
-    details: { field: issue?.path.join('.') ?? '' },
-  });
-}
-
-function fromHttpError(error: unknown): WalletError {
-  const e = error as { code?: unknown; statusCode?: unknown; message?: unknown };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new WalletError('PAYLOAD_TOO_LARGE');
-  if (typeof e.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode < 500) {
-    return new WalletError('VALIDATION_FAILED', typeof e.message === 'string' ? e.message : undefined);
-  }
-  if (error instanceof z.ZodError) return new WalletError('VALIDATION_FAILED', 'invalid input');
-  return toWalletError(error);
 }

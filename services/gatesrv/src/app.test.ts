@@ -1,0 +1,106 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { WalletError, errorRegistry } from '@wallet/errors';
+import { createLogger } from '@wallet/logger';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp, type GatesrvDeps } from './app.js';
+import { registry, routeDeps } from './routes/routeTestApp.js';
+
+// The whole app with no upstream at all: what is tested here never reaches one (the document, the envelope of
+// unsigned refusals, the probes' shape).
+function app() {
+  const deps = {
+    ...routeDeps({}, []),
+    registry,
+    instanceId: 'gw-test',
+    log: createLogger('gatesrv-test', { level: 'silent' }),
+    bodyLimitBytes: 64 * 1024,
+    peers: { health: async () => ({ accountsrv: [{ instanceId: 'a1', address: '10.0.0.1:1', status: 'SERVING' }], transrv: [] }) },
+    authenticator: {
+      authenticate: async () => {
+        throw new WalletError('UNAUTHENTICATED', 'request authentication failed', { details: { reason: 'invalid_credentials' } });
+      },
+    },
+    rateLimiter: {},
+    idempotency: {},
+  } as unknown as GatesrvDeps;
+  const built = buildApp(deps);
+  const routes: { method: string; url: string }[] = [];
+  built.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url });
+  });
+  return { app: built, routes };
+}
+
+describe('the OpenAPI document', () => {
+  const { app: server, routes } = app();
+  afterAll(() => server.close());
+
+  it('is served unsigned at /v1/openapi.json and is valid OpenAPI 3.1', async () => {
+    const r = await server.inject({ method: 'GET', url: '/v1/openapi.json' });
+    expect(r.statusCode).toBe(200);
+    const doc = r.json<{ openapi: string }>();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('has every route the server serves, and nothing it does not', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const served = routes.map((r) => `${r.method} ${r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(served.length).toBeGreaterThan(10);
+    expect(documented).toEqual(served);
+  });
+
+  it('names only registered error codes, each with its registry status', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      paths: Record<string, Record<string, { 'x-error-codes': string[]; responses: Record<string, unknown> }>>;
+    }>();
+    for (const ops of Object.values(doc.paths)) {
+      for (const op of Object.values(ops)) {
+        for (const code of op['x-error-codes']) {
+          expect(Object.keys(errorRegistry)).toContain(code);
+          expect(Object.keys(op.responses)).toContain(String(errorRegistry[code as keyof typeof errorRegistry].http));
+        }
+      }
+    }
+  });
+});
+
+describe('the edge of the whole gateway', () => {
+  const { app: server } = app();
+  afterAll(() => server.close());
+
+  it('public /healthz shows status only', async () => {
+    const r = await server.inject({ method: 'GET', url: '/healthz' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ status: 'unavailable' });
+    expect(r.body).not.toContain('10.0.0.1');
+  });
+
+  it('/v1/health is signed', async () => {
+    const r = await server.inject({ method: 'GET', url: '/v1/health' });
+    expect(r.statusCode).toBe(401);
+    expect(r.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it.each([
+    ['an unknown route', { method: 'GET' as const, url: '/v1/nothing/here' }, 404, 'NOT_FOUND'],
+    ['an unsigned request', { method: 'GET' as const, url: '/v1/assets' }, 401, 'UNAUTHENTICATED'],
+    ['an over-long target', { method: 'GET' as const, url: `/v1/accounts/${'a'.repeat(3000)}` }, 414, 'URI_TOO_LONG'],
+    ['a bad URL component', { method: 'GET' as const, url: '/v1/accounts/%zz' }, 400, 'VALIDATION_FAILED'],
+  ])('answers %s with the envelope, nosniff and no-store', async (_what, req, status, code) => {
+    const r = await server.inject(req);
+    expect(r.statusCode).toBe(status);
+    expect(r.json()).toMatchObject({ error: { code, message: expect.any(String), details: expect.any(Object) } });
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.body).not.toContain('aaaa');
+    expect(r.body).not.toContain('%zz');
+  });
+});

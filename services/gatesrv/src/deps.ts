@@ -1,0 +1,26 @@
+import type { AssetRegistry } from '@wallet/assets';
+import type { IdempotencyStore, RateLimiter, RequestAuthenticator } from '@wallet/client-auth';
+import type { Logger } from '@wallet/logger';
+import type { AccountServiceService } from '@wallet/proto';
+import type { AnyInstanceClient, ShardClients } from '@wallet/routing';
+import type { AccountRouter } from './AccountRouter.js';
+import type { Peers } from './peers.js';
+
+/** Everything the gateway's HTTP app is built from; each route plugin takes only the part it uses. */
+export type GatesrvDeps = {
+  readonly instanceId: string;
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  readonly upstreamTimeoutMs: number;
+  readonly peers: Peers;
+  readonly registry: AssetRegistry;
+  readonly authenticator: RequestAuthenticator;
+  readonly rateLimiter: RateLimiter;
+  readonly idempotency: IdempotencyStore;
+  readonly accountsrv: AnyInstanceClient<typeof AccountServiceService>;
+  readonly shards: ShardClients;
+  readonly router: AccountRouter;
+};
+
+/** What the resource plugins use: upstream clients, routing and the asset registry. */
+export type RouteDeps = Pick<GatesrvDeps, 'registry' | 'accountsrv' | 'shards' | 'router' | 'upstreamTimeoutMs'>;

@@ -1,0 +1,111 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { addressRoutes } from './addresses.js';
+import { assetRoutes } from './assets.js';
+import { depositRoutes } from './deposits.js';
+import { ledgerRoutes } from './ledger.js';
+import { codeOf, post, registry, routeTestApp } from './routeTestApp.js';
+
+const at = '2026-01-01T00:00:00.000Z';
+
+describe('asset routes', async () => {
+  const { app } = await routeTestApp((api, deps) => assetRoutes(api, deps), {});
+  afterAll(() => app.close());
+  it('lists every configured asset with amounts as strings', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/assets' });
+    const data = r.json<{ data: { asset: string; minWithdrawal: unknown }[] }>().data;
+    expect(data.map((a) => a.asset)).toEqual(registry.assetIds());
+    expect(data.every((a) => typeof a.minWithdrawal === 'string')).toBe(true);
+  });
+});
+
+describe('address routes', async () => {
+  const { app, calls } = await routeTestApp((api, deps) => addressRoutes(api, deps), {
+    accountsrv: {
+      createAddress: async () => ({ chain: 'eth', address: '0xabc', index: 3, createdAt: at, path: "m/44'/60'/0'/0/3" }),
+      listAddresses: async () => ({
+        addresses: [{ chain: 'eth', address: '0xabc', index: 3, createdAt: at }],
+        page: { nextCursor: 'next' },
+      }),
+    },
+  });
+  afterAll(() => app.close());
+  it('issues an address with the Idempotency-Key and shows only the documented fields', async () => {
+    const r = await app.inject(post('/v1/accounts/acc_a/addresses', { chain: 'eth' }, 'addr-1'));
+    expect(r.statusCode).toBe(201);
+    expect(r.json()).toEqual({ chain: 'eth', address: '0xabc', index: 3, createdAt: at });
+    expect(calls.at(-1)?.args).toMatchObject({ idempotencyKey: 'addr-1', chain: 'eth' });
+  });
+  it('refuses an unknown chain with UNSUPPORTED_CHAIN', async () => {
+    const r = await app.inject(post('/v1/accounts/acc_a/addresses', { chain: 'doge' }));
+    expect(codeOf(r.body)).toBe('UNSUPPORTED_CHAIN');
+  });
+  it('pages with nextCursor', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/addresses?chain=eth&limit=1' });
+    expect(r.json()).toMatchObject({ nextCursor: 'next' });
+  });
+});
+
+describe('ledger and deposit routes', async () => {
+  const { app } = await routeTestApp(
+    (api, deps) => async (scope) => {
+      await scope.register(ledgerRoutes(api, deps));
+      await scope.register(depositRoutes(api, deps));
+    },
+    {
+      nodes: {
+        t1: {
+          listLedger: async () => ({
+            entries: [
+              {
+                id: '1',
+                asset: 'ETH',
+                amount: '-5',
+                kind: 'transfer_out',
+                refId: 'tr_1',
+                balanceAfter: '0',
+                bucket: 'available',
+                createdAt: at,
+              },
+            ],
+            page: { nextCursor: '' },
+          }),
+          listDeposits: async () => ({
+            deposits: [
+              {
+                id: 'dep_1',
+                asset: 'ETH',
+                chain: 'eth',
+                address: '0xabc',
+                txid: '0x01',
+                outputIndex: 0,
+                amount: '7',
+                blockNumber: '12',
+                blockHash: '0x02',
+                confirmations: 1,
+                status: 'pending',
+                createdAt: at,
+                creditedAt: '',
+              },
+            ],
+            page: { nextCursor: '' },
+          }),
+        },
+      },
+      accounts: { acc_a: 't1' },
+    },
+  );
+  afterAll(() => app.close());
+  it('shows ledger lines with signed amounts', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/ledger?asset=ETH' });
+    expect(r.json()).toMatchObject({ data: [{ amount: '-5', bucket: 'available' }], nextCursor: null });
+    expect(codeOf((await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/ledger?asset=DOGE' })).body)).toBe('UNSUPPORTED_ASSET');
+  });
+  it('shows deposits with a numeric block number and a null creditedAt until credited', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/deposits' });
+    expect(r.json()).toMatchObject({ data: [{ blockNumber: 12, creditedAt: null, status: 'pending' }] });
+  });
+  it('refuses an unknown cursor-shaped query key', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/deposits?after=1' });
+    expect(codeOf(r.body)).toBe('VALIDATION_FAILED');
+  });
+});

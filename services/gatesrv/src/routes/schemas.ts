@@ -1,0 +1,33 @@
+import { AssetId, ChainId, PositiveBaseUnits } from '@wallet/assets';
+import { ExternalId, ObjectId, PageLimitQuery } from '@wallet/ids';
+import { z } from 'zod';
+
+// Request schemas: the routes validate with these and the OpenAPI document is generated from them.
+// Every body is strict: unknown fields are refused, so nothing like status or fee can be mass-assigned.
+export const CreateAccountBody = z.object({ externalId: ExternalId }).strict().meta({ id: 'CreateAccountRequest' });
+export const CreateAddressBody = z.object({ chain: ChainId }).strict().meta({ id: 'CreateAddressRequest' });
+export const TransferBody = z
+  .object({ from: ObjectId, to: ObjectId, asset: AssetId, amount: PositiveBaseUnits })
+  .strict()
+  .meta({ id: 'CreateTransferRequest' });
+// `to` is only bounded here (the longest address of any chain fits): its format, checksum and network are the
+// asset's chain's to judge (INVALID_ADDRESS), which transrv does before it freezes anything.
+export const CreateWithdrawalBody = z
+  .object({
+    asset: AssetId,
+    to: z.string().min(1, 'to must be an address').max(100, 'to is too long for any address'),
+    amount: PositiveBaseUnits,
+  })
+  .strict()
+  .meta({ id: 'CreateWithdrawalRequest' });
+/** A body with nothing to say (`{}`): still strict, so a client cannot slip a field in. */
+export const EmptyBody = z.object({}).strict();
+
+export const AccountParams = z.object({ id: ObjectId }).strict();
+export const WithdrawalParams = z.object({ id: ObjectId }).strict();
+
+const Cursor = z.string().min(1).max(200);
+
+export const ListQuery = z.object({ limit: PageLimitQuery.optional(), cursor: Cursor.optional() }).strict();
+export const AddressListQuery = ListQuery.extend({ chain: ChainId.optional() }).strict();
+export const LedgerQuery = ListQuery.extend({ asset: AssetId.optional() }).strict();

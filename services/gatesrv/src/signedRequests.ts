@@ -1,0 +1,100 @@
+import {
+  type AuthenticatedClient,
+  type IdempotencyStore,
+  type RateLimiter,
+  type RequestAuthenticator,
+  requestHash,
+  shouldStoreResponse,
+} from '@wallet/client-auth';
+import { WalletError } from '@wallet/errors';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+type IdempotencyClaim = { key: string; hash: string; replayed: boolean };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated client (set for every signed route before its handler runs). */
+    client: AuthenticatedClient;
+    idempotency: IdempotencyClaim | undefined;
+  }
+}
+
+export type SignedRequestDeps = {
+  readonly authenticator: RequestAuthenticator;
+  readonly rateLimiter: RateLimiter;
+  readonly idempotency: IdempotencyStore;
+};
+
+/**
+ * Makes every route of `app`'s scope a signed route (docs/api.md, Authentication and Idempotency): the request is
+ * authenticated on its raw bytes, rate-limited per key, and a POST claims its Idempotency-Key before the handler
+ * runs; a retry is answered from the stored first response. The body is parsed as JSON only after all of that
+ * (by the route), so nothing unauthenticated is ever parsed.
+ * @param app the plugin scope whose routes are signed
+ * @param deps authenticator, rate limiter and idempotency store
+ */
+export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): void {
+  const { idempotency } = deps;
+  app.decorateRequest('client', undefined as unknown as AuthenticatedClient);
+  app.decorateRequest('idempotency', undefined);
+
+  app.addHook('preValidation', async (request, reply) => {
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    request.client = await deps.authenticator.authenticate({
+      headers: request.headers,
+      method: request.method,
+      pathWithQuery: request.url,
+      rawBody,
+    });
+    const limit = await deps.rateLimiter.consume(request.client.keyId);
+    if (!limit.allowed) {
+      throw new WalletError('RATE_LIMITED', 'too many requests for this API key', {
+        details: { retryAfterSeconds: limit.retryAfterSeconds },
+      });
+    }
+    if (request.method === 'POST') {
+      const key = request.headers['idempotency-key'];
+      if (typeof key !== 'string' || key.length === 0) {
+        throw new WalletError('VALIDATION_FAILED', 'every POST needs an Idempotency-Key header', {
+          details: { issues: [{ field: 'headers.idempotency-key', message: 'every POST needs an Idempotency-Key header' }] },
+        });
+      }
+      const hash = requestHash({ method: request.method, route: request.url, body: rawBody });
+      const claim = await idempotency.begin(request.client.clientId, key, hash);
+      if (claim.kind === 'replay') {
+        request.idempotency = { key, hash, replayed: true };
+        return reply.code(claim.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(claim.body);
+      }
+      request.idempotency = { key, hash, replayed: false };
+    }
+    return undefined;
+  });
+
+  // The first response to an Idempotency-Key is kept (shared by all gateways); a 5xx or a retryable
+  // refusal is not, so a transient outage never becomes the permanent answer for that key.
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const claim = request.idempotency;
+    if (!claim || claim.replayed || !request.client) return payload;
+    const body =
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? null);
+    try {
+      if (shouldStoreResponse(reply.statusCode, errorCodeOf(reply.statusCode, body))) {
+        await idempotency.complete(request.client.clientId, claim.key, claim.hash, reply.statusCode, body);
+      } else await idempotency.abandon(request.client.clientId, claim.key, claim.hash);
+    } catch (error) {
+      // MySQL unique keys still make the operation idempotent; only the cached replay is lost.
+      request.log.warn({ err: error }, 'idempotency record not saved');
+    }
+    return payload;
+  });
+}
+
+function errorCodeOf(status: number, body: string): string | undefined {
+  if (status < 400) return undefined;
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}

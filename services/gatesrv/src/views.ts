@@ -1,0 +1,205 @@
+import type { AssetSpec } from '@wallet/assets';
+import type { Account, Deposit, DepositAddress, LedgerEntry, TransferRecord, WithdrawalRecord } from '@wallet/proto';
+import { z } from 'zod';
+
+// The JSON shapes of docs/api.md. Each answer is built by one function from the gRPC record, and each has the zod
+// schema the OpenAPI document is generated from: the two sit side by side so they change together.
+
+const Amount = z
+  .string()
+  .regex(/^[0-9]+$/)
+  .meta({ description: 'Integer amount in the asset base unit (wei, satoshi).' });
+const SignedAmount = z
+  .string()
+  .regex(/^-?[0-9]+$/)
+  .meta({ description: 'Signed integer amount in base units.' });
+const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp.', format: 'date-time' });
+
+export const DepositStatus = z.enum(['pending', 'credited', 'orphaned', 'reversed']).meta({ id: 'DepositStatus' });
+export const WithdrawalStatus = z
+  .enum(['pending_review', 'approved', 'signed', 'broadcast', 'confirmed', 'rejected', 'cancelled', 'failed'])
+  .meta({ id: 'WithdrawalStatus' });
+export const TransferStatus = z.enum(['pending_credit', 'completed']).meta({ id: 'TransferStatus' });
+export const LedgerBucket = z.enum(['available', 'frozen']).meta({ id: 'LedgerBucket' });
+
+export const AssetView = z
+  .object({
+    asset: z.string(),
+    chain: z.string(),
+    decimals: z.number().int(),
+    confirmations: z.number().int(),
+    minWithdrawal: Amount,
+    withdrawalFee: Amount,
+    contract: z.string().optional(),
+  })
+  .meta({ id: 'Asset' });
+
+export function assetView(a: AssetSpec): z.infer<typeof AssetView> {
+  return {
+    asset: a.id,
+    chain: a.chain,
+    decimals: a.decimals,
+    confirmations: a.confirmations,
+    minWithdrawal: a.minWithdrawal.toString(),
+    withdrawalFee: a.withdrawalFee.toString(),
+    ...(a.contract === undefined ? {} : { contract: a.contract }),
+  };
+}
+
+export const AccountView = z.object({ id: z.string(), externalId: z.string(), createdAt: Timestamp }).meta({ id: 'Account' });
+
+export function accountView(a: Account): z.infer<typeof AccountView> {
+  return { id: a.id, externalId: a.externalId, createdAt: a.createdAt };
+}
+
+export const BalanceView = z
+  .object({
+    asset: z.string(),
+    available: Amount,
+    frozen: Amount.meta({ description: 'Held for withdrawals in flight.' }),
+    pending: Amount.meta({ description: 'Deposits seen on chain, not yet credited.' }),
+  })
+  .meta({ id: 'Balance' });
+
+export const AddressView = z
+  .object({ chain: z.string(), address: z.string(), index: z.number().int(), createdAt: Timestamp })
+  .meta({ id: 'Address' });
+
+export function addressView(a: DepositAddress): z.infer<typeof AddressView> {
+  return { chain: a.chain, address: a.address, index: a.index, createdAt: a.createdAt };
+}
+
+export const LedgerEntryView = z
+  .object({
+    id: z.string(),
+    asset: z.string(),
+    amount: SignedAmount,
+    kind: z.string(),
+    refId: z.string(),
+    balanceAfter: Amount,
+    bucket: LedgerBucket,
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'LedgerEntry' });
+
+export function ledgerEntryView(e: LedgerEntry): z.infer<typeof LedgerEntryView> {
+  return {
+    id: e.id,
+    asset: e.asset,
+    amount: e.amount,
+    kind: e.kind,
+    refId: e.refId,
+    balanceAfter: e.balanceAfter,
+    bucket: e.bucket as z.infer<typeof LedgerBucket>,
+    createdAt: e.createdAt,
+  };
+}
+
+export const DepositView = z
+  .object({
+    id: z.string(),
+    asset: z.string(),
+    chain: z.string(),
+    address: z.string(),
+    txid: z.string(),
+    outputIndex: z.number().int(),
+    amount: Amount,
+    blockNumber: z.number().int(),
+    blockHash: z.string(),
+    confirmations: z.number().int(),
+    status: DepositStatus,
+    createdAt: Timestamp,
+    creditedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'Deposit' });
+
+export function depositView(d: Deposit): z.infer<typeof DepositView> {
+  return {
+    id: d.id,
+    asset: d.asset,
+    chain: d.chain,
+    address: d.address,
+    txid: d.txid,
+    outputIndex: d.outputIndex,
+    amount: d.amount,
+    blockNumber: Number(d.blockNumber),
+    blockHash: d.blockHash,
+    confirmations: d.confirmations,
+    status: d.status as z.infer<typeof DepositStatus>,
+    createdAt: d.createdAt,
+    creditedAt: d.creditedAt || null,
+  };
+}
+
+export const TransferView = z
+  .object({
+    id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    asset: z.string(),
+    amount: Amount,
+    status: TransferStatus,
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Transfer' });
+
+export function transferView(t: TransferRecord): z.infer<typeof TransferView> {
+  return {
+    id: t.id,
+    from: t.fromAccountId,
+    to: t.toAccountId,
+    asset: t.asset,
+    amount: t.amount,
+    status: t.status as z.infer<typeof TransferStatus>,
+    createdAt: t.createdAt,
+  };
+}
+
+export const WithdrawalView = z
+  .object({
+    id: z.string(),
+    accountId: z.string(),
+    chain: z.string(),
+    asset: z.string(),
+    to: z.string(),
+    amount: Amount,
+    fee: Amount,
+    status: WithdrawalStatus,
+    txid: z.string().nullable(),
+    confirmations: z.number().int().nullable(),
+    reason: z.string().nullable(),
+    networkFee: Amount.nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Withdrawal' });
+
+/** A withdrawal as clients see it; what it does not have yet is null, as for deposits. */
+export function withdrawalView(w: WithdrawalRecord): z.infer<typeof WithdrawalView> {
+  return {
+    id: w.id,
+    accountId: w.accountId,
+    chain: w.chain,
+    asset: w.asset,
+    to: w.to,
+    amount: w.amount,
+    fee: w.fee,
+    status: w.status as z.infer<typeof WithdrawalStatus>,
+    txid: w.txid || null,
+    confirmations: w.confirmations < 0 ? null : w.confirmations,
+    reason: w.reason || null,
+    networkFee: w.networkFee || null,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+  };
+}
+
+/** A list page: newest first; `nextCursor` is null on the last page. */
+export function pageOf<T extends z.ZodType>(item: T, id: string) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+}
+
+/** `{data: [...]}` for short, unpaged lists. */
+export function listOf<T extends z.ZodType>(item: T, id: string) {
+  return z.object({ data: z.array(item) }).meta({ id });
+}
