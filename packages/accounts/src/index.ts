@@ -1,4 +1,15 @@
 export { type Account, createAccount, getAccount } from './accounts.js';
 export { type DepositAddress, type DeriveAddress, accountOfAddress, createAddress, listAddresses } from './addresses.js';
-export { type Client, type ClientStatus, clientCredentials, createClient, disableClient, listClients } from './clients.js';
+export {
+  type Client,
+  type ClientCredentials,
+  type ClientStatus,
+  clientCredentials,
+  createClient,
+  disableClient,
+  enableClient,
+  listClients,
+  maxSecretOverlapMs,
+  rotateClientSecret,
+} from './clients.js';
 export { type NodeRow, type NodeState, listNodes, setNodeState } from './nodes.js';

@@ -24,9 +24,16 @@ const emptyBodyHash = hash('sha256', '', 'hex');
  * @returns the 32-byte MAC
  */
 export function computeSignature(secret: string | Uint8Array | KeyObject, input: SignatureInput): Buffer {
+  return createHmac('sha256', secret).update(signaturePayload(input)).digest();
+}
+
+/**
+ * The text the HMAC covers (see {@link computeSignature}), so a verifier trying more than one key builds it once.
+ * @param input the signed fields
+ */
+export function signaturePayload(input: SignatureInput): string {
   const { body } = input;
   // One-shot hash(): no Hash object per request, which matters at the gateway's request rate.
   const bodyHash = body === undefined || body.length === 0 ? emptyBodyHash : hash('sha256', body, 'hex');
-  const payload = `${input.timestamp}\n${input.nonce}\n${input.method.toUpperCase()}\n${input.pathWithQuery}\n${bodyHash}`;
-  return createHmac('sha256', secret).update(payload).digest();
+  return `${input.timestamp}\n${input.nonce}\n${input.method.toUpperCase()}\n${input.pathWithQuery}\n${bodyHash}`;
 }

@@ -1,6 +1,7 @@
-export { AuthFailureReason } from './authFailureReason.js';
+export { AuthFailureCause, AuthFailureReason, authFailureCause } from './authFailureReason.js';
 export { AuthHeader, type SignedHeaders } from './authHeaders.js';
 export { type ClientCredentials, type CredentialLookup } from './CredentialCache.js';
+export { credentialChangesChannel, publishCredentialChange } from './credentialChanges.js';
 export { type IdempotencyBegin, IdempotencyStore, type IdempotencyStoreOptions } from './IdempotencyStore.js';
 export { parseIdempotencyKey } from './parseIdempotencyKey.js';
 export { type RateLimitDecision, RateLimiter, type RateLimiterOptions } from './RateLimiter.js';
@@ -8,6 +9,7 @@ export { type RequestHashInput, requestHash } from './requestHash.js';
 export {
   type AuthenticateInput,
   type AuthenticatedClient,
+  type AuthenticatorLog,
   RequestAuthenticator,
   type RequestAuthenticatorOptions,
 } from './RequestAuthenticator.js';

@@ -158,7 +158,7 @@ export const errorRegistry = {
     http: 429,
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
-    description: 'Too many requests for this API key; wait for Retry-After seconds.',
+    description: 'Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds.',
   },
   SHARD_UNAVAILABLE: {
     http: 503,
@@ -177,6 +177,12 @@ export const errorRegistry = {
     grpc: GrpcStatus.DEADLINE_EXCEEDED,
     retryable: true,
     description: 'A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key.',
+  },
+  CLIENT_DISABLED: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: true,
+    description: "The withdrawal's client is disabled: it is not signed until ops enable the client again.",
   },
   FENCED: {
     http: 409,

@@ -61,6 +61,11 @@ export type ReviewView = {
   readonly reason: string | null;
   readonly txid: string | null;
   readonly nonce: number | null;
+  /**
+   * The withdrawal's client is disabled by ops: an approved withdrawal of it is not signed until the client is
+   * enabled again (then the sender signs it on its next pass).
+   */
+  readonly clientDisabled: boolean;
   readonly receivedAt: Date;
   readonly createdAt: Date;
 };
@@ -101,6 +106,7 @@ type ReviewRow = WithdrawalRow & {
   received_at: Date;
   tx_txid: string | null;
   tx_nonce: string | null;
+  client_status: string | null;
 };
 
 /**
@@ -358,26 +364,31 @@ export class Payouts {
 
   #reviewQuery() {
     const { db } = this.#o;
-    return db('sign_requests as r')
-      .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
-      .leftJoin('nonce_assignments as n', 'n.withdrawal_id', 'r.withdrawal_id')
-      .leftJoin(
-        db.raw('(SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) AS la'),
-        'la.withdrawal_id',
-        'r.withdrawal_id',
-      )
-      .leftJoin('withdrawal_txs as t', function () {
-        this.on('t.withdrawal_id', '=', 'la.withdrawal_id').andOn('t.attempt', '=', 'la.attempt');
-      })
-      .select<ReviewRow[]>(
-        'w.*',
-        'r.decision',
-        'r.decided_by',
-        'r.reason as sr_reason',
-        'r.received_at',
-        't.txid as tx_txid',
-        'n.nonce as tx_nonce',
-      );
+    return (
+      db('sign_requests as r')
+        .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
+        .leftJoin('nonce_assignments as n', 'n.withdrawal_id', 'r.withdrawal_id')
+        .leftJoin(
+          db.raw('(SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) AS la'),
+          'la.withdrawal_id',
+          'r.withdrawal_id',
+        )
+        .leftJoin('withdrawal_txs as t', function () {
+          this.on('t.withdrawal_id', '=', 'la.withdrawal_id').andOn('t.attempt', '=', 'la.attempt');
+        })
+        // accountsrv owns clients; signsrv only reads a client's status (see #signBatch).
+        .leftJoin('clients as c', 'c.id', 'w.client_id')
+        .select<ReviewRow[]>(
+          'w.*',
+          'c.status as client_status',
+          'r.decision',
+          'r.decided_by',
+          'r.reason as sr_reason',
+          'r.received_at',
+          't.txid as tx_txid',
+          'n.nonce as tx_nonce',
+        )
+    );
   }
 
   // ------------------------------------------------------------------ signing and sending
@@ -466,6 +477,7 @@ export class Payouts {
     prepared.sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
 
     let mismatched: { id: string; fields: string[] }[] = [];
+    let held: string[] = [];
     const txs = await withTransaction(db, async (trx) => {
       mismatched = [];
       const batchIds = prepared.map((p) => p.row.id);
@@ -473,6 +485,15 @@ export class Payouts {
         (await trx<WithdrawalRow>('withdrawals').whereIn('id', batchIds).orderBy('id').forUpdate()).map((r) => [r.id, r]),
       );
       const signed = new Set(await trx('withdrawal_txs').whereIn('withdrawal_id', batchIds).pluck<string[]>('withdrawal_id'));
+      // A disabled client's withdrawals are not signed (accountsrv owns clients; this is a read at signing time, after
+      // the withdrawal locks: a disable committed before them is seen). Enabled again, the sender's pass signs them.
+      const disabledClients = new Set(
+        await trx('clients')
+          .whereIn('id', [...new Set([...locked.values()].map((r) => r.client_id))])
+          .andWhere('status', 'disabled')
+          .pluck<string[]>('id'),
+      );
+      held = [];
       const reviews = new Map(
         // A plain read after the withdrawal locks above (the transaction's snapshot starts after them): a void that
         // held those locks first has committed, and is seen. (Locking sign_requests here
@@ -489,6 +510,10 @@ export class Payouts {
         if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
         const review = reviews.get(row.id);
         if (review?.decision === 'voided') continue; // given up before signing: never signed
+        if (disabledClients.has(row.client_id)) {
+          held.push(row.id);
+          continue;
+        }
         const problems = approvalProblems(row, review);
         // The call built outside the transaction must be the row's as it is now.
         if (row.to_address !== p.row.to_address || row.amount !== p.row.amount || row.asset !== p.row.asset) problems.push('changed');
@@ -547,6 +572,13 @@ export class Payouts {
       }
       return out;
     });
+    for (const id of held) {
+      errors.set(
+        id,
+        new WalletError('CLIENT_DISABLED', "the withdrawal's client is disabled: not signed", { details: { withdrawalId: id } }),
+      );
+    }
+    if (held.length > 0) log.info({ withdrawalIds: held }, 'held for signing: the client is disabled');
     for (const m of mismatched) {
       errors.set(
         m.id,
@@ -646,8 +678,11 @@ export class Payouts {
     const approved = await db('withdrawals as w')
       .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
       .leftJoin('withdrawal_txs as t', 't.withdrawal_id', 'w.id')
+      // Held while their client is disabled: not retried (nor alarmed) until it is enabled again.
+      .join('clients as c', 'c.id', 'w.client_id')
       .where('w.status', 'approved')
       .andWhere('r.decision', 'approved')
+      .andWhere('c.status', 'active')
       .whereNull('t.txid')
       .orderBy('w.id')
       .limit(500)
@@ -863,7 +898,7 @@ export class Payouts {
    * integrity mismatch is not one: it raised its own alarm where it was found.
    */
   #alarmOnce(withdrawalId: string, error: unknown, extra: Record<string, unknown> = {}): void {
-    if (isWalletError(error, 'INTEGRITY_MISMATCH')) return;
+    if (isWalletError(error, 'INTEGRITY_MISMATCH') || isWalletError(error, 'CLIENT_DISABLED')) return;
     const last = this.#alarmed.get(withdrawalId) ?? 0;
     if (Date.now() - last < 60_000) return;
     this.#alarmed.set(withdrawalId, Date.now());
@@ -937,6 +972,7 @@ function toView(r: ReviewRow): ReviewView {
     reason: r.sr_reason,
     txid: r.tx_txid,
     nonce: r.tx_nonce === null ? null : Number(r.tx_nonce),
+    clientDisabled: r.client_status === 'disabled',
     receivedAt: r.received_at,
     createdAt: r.created_at,
   };

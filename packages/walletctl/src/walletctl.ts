@@ -8,6 +8,7 @@ import { createLogger } from '@wallet/logger';
 import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient } from '@wallet/routing';
 import { z } from 'zod';
+import { parseDuration } from './parseDuration.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 
@@ -15,13 +16,21 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
 
   clients create --name NAME [--json]   create an exchange client; prints keyId and secret (shown once)
   clients list [--json]                 list clients
-  clients disable CLIENT_ID             disable a client (its key stops working within the gateway's cache time)
+  clients disable CLIENT_ID             disable a client: its key stops working on every gateway within 1 s, and
+                                        signsrv signs none of its withdrawals until it is enabled again
+  clients enable CLIENT_ID              enable a disabled client again
+  clients rotate CLIENT_ID [--overlap DURATION] [--json]
+                                        issue a new secret (printed once); the old one keeps working for the
+                                        overlap (default 24h; 0 = stops at once). DURATION: 0, 500ms, 90s, 15m, 24h, 7d
   nodes [--json]                        transrv nodes: state, live in etcd, address, bound accounts
   nodes drain NODE_ID                   stop binding new accounts to a node (its accounts stay on it)
   nodes activate NODE_ID                let a node take new accounts again
   accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
   ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
 `;
+
+// accountsrv's bound (the request field is a uint32 of milliseconds: a longer one would not fit anyway).
+const maxOverlapMs = 30 * 86_400_000;
 
 const env = z.object({
   WALLET_ENV: commonEnv.WALLET_ENV,
@@ -37,7 +46,12 @@ const env = z.object({
 export async function runWalletctl(argv: readonly string[], io: Io, environment: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { name: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      name: { type: 'string' },
+      overlap: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -98,6 +112,27 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       case 'clients disable': {
         const client = await api.disableClient({ clientId: required(arg, 'CLIENT_ID') });
         print(client, [`${client.id} is ${client.status}`]);
+        return 0;
+      }
+      case 'clients enable': {
+        const client = await api.enableClient({ clientId: required(arg, 'CLIENT_ID') });
+        print(client, [`${client.id} is ${client.status}`]);
+        return 0;
+      }
+      case 'clients rotate': {
+        const overlapMs = parseDuration(values.overlap ?? '24h', '--overlap');
+        if (overlapMs > maxOverlapMs) throw new WalletError('VALIDATION_FAILED', '--overlap must be at most 30d');
+        const { client, secret, previousSecretExpiresAt } = await api.rotateClientSecret({
+          clientId: required(arg, 'CLIENT_ID'),
+          overlapMs,
+        });
+        print({ clientId: client?.id, keyId: client?.keyId, secret, previousSecretExpiresAt: previousSecretExpiresAt || null }, [
+          `client   ${client?.id} (${client?.name})`,
+          `keyId    ${client?.keyId} (unchanged)`,
+          `secret   ${secret}`,
+          previousSecretExpiresAt ? `The old secret keeps working until ${previousSecretExpiresAt}.` : 'The old secret no longer works.',
+          'The secret is shown only now: hand it to the exchange over a secure channel.',
+        ]);
         return 0;
       }
       case 'nodes': {

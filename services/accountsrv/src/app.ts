@@ -5,10 +5,13 @@ import {
   createAddress,
   createClient,
   disableClient,
+  enableClient,
   getAccount,
   listAddresses,
   listClients,
   listNodes,
+  maxSecretOverlapMs,
+  rotateClientSecret,
   setNodeState,
   type Account as AccountModel,
   type Client as ClientModel,
@@ -36,6 +39,12 @@ export type AccountsrvDeps = {
   readonly derive: DeriveAddress;
   /** Called after an address is stored (e.g. to cache address -> account in Redis). */
   readonly onAddressCreated?: (address: AddressModel) => Promise<void>;
+  /**
+   * Called after a change to a client's credentials (disable, enable, rotation) is committed, to tell the gateways
+   * (Redis pub/sub): they drop their cached copy at once. A failure is logged; for a disable or enable the call then
+   * fails (UNAVAILABLE: the change is committed, re-running it tells the gateways again).
+   */
+  readonly onCredentialsChanged?: (keyId: string) => Promise<void>;
 };
 
 const ClientIdOrOps = z.union([z.literal(''), ObjectId]);
@@ -66,6 +75,25 @@ const toAddress = (a: AddressModel): DepositAddress => ({
 /** Builds accountsrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: AccountsrvDeps): GrpcServer {
   const { db, registry } = deps;
+  const announce = async (client: ClientModel, failOnError: boolean): Promise<void> => {
+    try {
+      await deps.onCredentialsChanged?.(client.keyId);
+    } catch (error) {
+      deps.log.error(
+        { err: error, clientId: client.id },
+        'gateways not told of the credential change: they follow it within their cache time',
+      );
+      if (failOnError) {
+        throw new WalletError(
+          'UNAVAILABLE',
+          `client ${client.id} is ${client.status}, but the gateways could not be told; run the command again`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+  };
   return new GrpcServer(deps.log).addService('wallet.v1.AccountService', AccountServiceService, {
     getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
 
@@ -80,13 +108,37 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       const req = parseRequest(z.object({ clientId: ObjectId }), raw);
       const client = await disableClient(db, req.clientId);
       deps.log.info({ clientId: client.id }, 'client disabled');
+      await announce(client, true);
       return toClient(client);
+    },
+    enableClient: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+      const client = await enableClient(db, req.clientId);
+      deps.log.info({ clientId: client.id }, 'client enabled');
+      await announce(client, true);
+      return toClient(client);
+    },
+    rotateClientSecret: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: z.number().int().min(0).max(maxSecretOverlapMs) }), raw);
+      const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, req.clientId, req.overlapMs);
+      deps.log.info({ clientId: client.id, previousSecretExpiresAt }, 'client secret rotated');
+      // The new secret is committed and shown only in this answer: it is returned even if the gateways were not told
+      // (they then accept it once their cache expires, and the old one until then).
+      await announce(client, false);
+      return { client: toClient(client), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
     },
     getClientCredentials: async (raw) => {
       const req = parseRequest(z.object({ keyId: z.string().min(1).max(64) }), raw);
       const credentials = await clientCredentials(db, req.keyId);
       if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
-      return credentials;
+      return {
+        clientId: credentials.clientId,
+        keyId: credentials.keyId,
+        secret: credentials.secret,
+        active: credentials.active,
+        previousSecret: credentials.previousSecret ?? '',
+        previousSecretExpiresAt: credentials.previousSecretExpiresAt?.toISOString() ?? '',
+      };
     },
 
     createAccount: async (raw) => {

@@ -1,3 +1,4 @@
+import { publishCredentialChange } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
@@ -28,7 +29,8 @@ runMain(log, async () => {
     log,
   });
   const shards = await ShardClients.watch(discovery);
-  const cachePrefix = `wallet:${config.WALLET_ENV}:addr:`;
+  const prefix = `wallet:${config.WALLET_ENV}:`;
+  const cachePrefix = `${prefix}addr:`;
 
   const served = await serveAndRegister({
     server: buildApp({
@@ -40,6 +42,10 @@ runMain(log, async () => {
       shards,
       derive,
       // A cache for the chain scanners; MySQL stays the truth (a miss falls back to it).
+      // After the commit: every gateway drops its cached credentials of the key (a disable takes effect at once).
+      onCredentialsChanged: async (keyId) => {
+        await publishCredentialChange(redis, prefix, keyId);
+      },
       onAddressCreated: async (a) => {
         await redis.set(`${cachePrefix}${a.chain}:${a.address}`, a.accountId).catch((error: unknown) => {
           log.warn({ err: error, chain: a.chain }, 'address cache write failed (MySQL has it)');

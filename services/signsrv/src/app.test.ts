@@ -28,6 +28,7 @@ function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): Revi
     reason: null,
     txid: null,
     nonce: null,
+    clientDisabled: false,
     receivedAt: new Date('2025-01-01T00:00:00Z'),
     createdAt: new Date('2025-01-01T00:00:00Z'),
     ...overrides,

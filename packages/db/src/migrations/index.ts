@@ -5,6 +5,7 @@ import * as m0003 from './0003_deposits.js';
 import * as m0004 from './0004_withdrawals.js';
 import * as m0005 from './0005_payout_hardening.js';
 import * as m0006 from './0006_binary_collation.js';
+import * as m0007 from './0007_client_secret_rotation.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -16,4 +17,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0004_withdrawals', m0004],
   ['0005_payout_hardening', m0005],
   ['0006_binary_collation', m0006],
+  ['0007_client_secret_rotation', m0007],
 ];

@@ -53,6 +53,26 @@ export interface DisableClientRequest {
   clientId: string;
 }
 
+export interface EnableClientRequest {
+  clientId: string;
+}
+
+export interface RotateClientSecretRequest {
+  clientId: string;
+  /** How long the old secret keeps working; 0 retires it at once. */
+  overlapMs: number;
+}
+
+export interface RotateClientSecretResponse {
+  client:
+    | Client
+    | undefined;
+  /** Shown once. */
+  secret: string;
+  /** When the old secret stops working (ISO 8601, UTC); empty when it already has. */
+  previousSecretExpiresAt: string;
+}
+
 export interface GetClientCredentialsRequest {
   keyId: string;
 }
@@ -62,6 +82,10 @@ export interface ClientCredentials {
   keyId: string;
   secret: string;
   active: boolean;
+  /** The secret before the last rotation while it is still accepted; empty otherwise. */
+  previousSecret: string;
+  /** When previous_secret stops being accepted (ISO 8601, UTC); empty when there is none. */
+  previousSecretExpiresAt: string;
 }
 
 export interface Account {
@@ -466,6 +490,177 @@ export const DisableClientRequest: MessageFns<DisableClientRequest> = {
   },
 };
 
+function createBaseEnableClientRequest(): EnableClientRequest {
+  return { clientId: "" };
+}
+
+export const EnableClientRequest: MessageFns<EnableClientRequest> = {
+  encode(message: EnableClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnableClientRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnableClientRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRotateClientSecretRequest(): RotateClientSecretRequest {
+  return { clientId: "", overlapMs: 0 };
+}
+
+export const RotateClientSecretRequest: MessageFns<RotateClientSecretRequest> = {
+  encode(message: RotateClientSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.overlapMs !== 0) {
+      writer.uint32(16).uint32(message.overlapMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateClientSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateClientSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.overlapMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRotateClientSecretResponse(): RotateClientSecretResponse {
+  return { client: undefined, secret: "", previousSecretExpiresAt: "" };
+}
+
+export const RotateClientSecretResponse: MessageFns<RotateClientSecretResponse> = {
+  encode(message: RotateClientSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.client !== undefined) {
+      Client.encode(message.client, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    if (message.previousSecretExpiresAt !== "") {
+      writer.uint32(26).string(message.previousSecretExpiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateClientSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateClientSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.client = Client.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseGetClientCredentialsRequest(): GetClientCredentialsRequest {
   return { keyId: "" };
 }
@@ -513,7 +708,7 @@ export const GetClientCredentialsRequest: MessageFns<GetClientCredentialsRequest
 };
 
 function createBaseClientCredentials(): ClientCredentials {
-  return { clientId: "", keyId: "", secret: "", active: false };
+  return { clientId: "", keyId: "", secret: "", active: false, previousSecret: "", previousSecretExpiresAt: "" };
 }
 
 export const ClientCredentials: MessageFns<ClientCredentials> = {
@@ -529,6 +724,12 @@ export const ClientCredentials: MessageFns<ClientCredentials> = {
     }
     if (message.active !== false) {
       writer.uint32(32).bool(message.active);
+    }
+    if (message.previousSecret !== "") {
+      writer.uint32(42).string(message.previousSecret);
+    }
+    if (message.previousSecretExpiresAt !== "") {
+      writer.uint32(50).string(message.previousSecretExpiresAt);
     }
     return writer;
   },
@@ -576,6 +777,22 @@ export const ClientCredentials: MessageFns<ClientCredentials> = {
             }
 
             message.active = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.previousSecret = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = reader.string();
             continue;
           }
         }
@@ -1436,6 +1653,27 @@ export const AccountServiceService = {
     responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
     responseDeserialize: (value: Buffer): Client => Client.decode(value),
   },
+  enableClient: {
+    path: "/wallet.v1.AccountService/EnableClient" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EnableClientRequest): Buffer => Buffer.from(EnableClientRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnableClientRequest => EnableClientRequest.decode(value),
+    responseSerialize: (value: Client): Buffer => Buffer.from(Client.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Client => Client.decode(value),
+  },
+  /** A new secret (shown once); the old one keeps working for overlap_ms, then stops. */
+  rotateClientSecret: {
+    path: "/wallet.v1.AccountService/RotateClientSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateClientSecretRequest): Buffer =>
+      Buffer.from(RotateClientSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateClientSecretRequest => RotateClientSecretRequest.decode(value),
+    responseSerialize: (value: RotateClientSecretResponse): Buffer =>
+      Buffer.from(RotateClientSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateClientSecretResponse => RotateClientSecretResponse.decode(value),
+  },
   /** The gateway's authentication lookup: a client's secret by API key id. */
   getClientCredentials: {
     path: "/wallet.v1.AccountService/GetClientCredentials" as const,
@@ -1516,6 +1754,9 @@ export interface AccountServiceServer extends UntypedServiceImplementation {
   createClient: handleUnaryCall<CreateClientRequest, CreateClientResponse>;
   listClients: handleUnaryCall<ListClientsRequest, ListClientsResponse>;
   disableClient: handleUnaryCall<DisableClientRequest, Client>;
+  enableClient: handleUnaryCall<EnableClientRequest, Client>;
+  /** A new secret (shown once); the old one keeps working for overlap_ms, then stops. */
+  rotateClientSecret: handleUnaryCall<RotateClientSecretRequest, RotateClientSecretResponse>;
   /** The gateway's authentication lookup: a client's secret by API key id. */
   getClientCredentials: handleUnaryCall<GetClientCredentialsRequest, ClientCredentials>;
   /** Idempotent on (client_id, external_id): the same external id returns the same account. */
@@ -1592,6 +1833,37 @@ export interface AccountServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Client) => void,
+  ): ClientUnaryCall;
+  enableClient(
+    request: EnableClientRequest,
+    callback: (error: ServiceError | null, response: Client) => void,
+  ): ClientUnaryCall;
+  enableClient(
+    request: EnableClientRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Client) => void,
+  ): ClientUnaryCall;
+  enableClient(
+    request: EnableClientRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Client) => void,
+  ): ClientUnaryCall;
+  /** A new secret (shown once); the old one keeps working for overlap_ms, then stops. */
+  rotateClientSecret(
+    request: RotateClientSecretRequest,
+    callback: (error: ServiceError | null, response: RotateClientSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateClientSecret(
+    request: RotateClientSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateClientSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateClientSecret(
+    request: RotateClientSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateClientSecretResponse) => void,
   ): ClientUnaryCall;
   /** The gateway's authentication lookup: a client's secret by API key id. */
   getClientCredentials(

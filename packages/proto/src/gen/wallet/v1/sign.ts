@@ -43,6 +43,8 @@ export interface ReviewItem {
   createdAt: string;
   /** The transaction's nonce in decimal, empty until one is allocated. */
   nonce: string;
+  /** The withdrawal's client is disabled: it is not signed until the client is enabled again. */
+  clientDisabled: boolean;
 }
 
 export interface ListReviewsRequest {
@@ -81,6 +83,7 @@ function createBaseReviewItem(): ReviewItem {
     receivedAt: "",
     createdAt: "",
     nonce: "",
+    clientDisabled: false,
   };
 }
 
@@ -136,6 +139,9 @@ export const ReviewItem: MessageFns<ReviewItem> = {
     }
     if (message.nonce !== "") {
       writer.uint32(146).string(message.nonce);
+    }
+    if (message.clientDisabled !== false) {
+      writer.uint32(152).bool(message.clientDisabled);
     }
     return writer;
   },
@@ -287,6 +293,14 @@ export const ReviewItem: MessageFns<ReviewItem> = {
             }
 
             message.nonce = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.clientDisabled = reader.bool();
             continue;
           }
         }
