@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { WalletError, isWalletError } from '@wallet/errors';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
 import { Etcd3, type Lease, type Watcher } from 'etcd3';
 import { type Instance, InstanceSchema, type ServiceName, servicePrefix } from './instance.js';
@@ -35,81 +36,137 @@ export class Discovery {
 
   /**
    * Publishes `instance` under a lease and keeps it published: if the lease is lost (etcd restart,
-   * long pause) a new one is granted and the key written again.
+   * long pause) a new one is granted and the key written again, retrying with backoff for as long as it
+   * takes. Re-registrations are serialized (two `lost` events never race), and a key still held by one of
+   * this process's own earlier leases is recognised as its own, not as another instance's.
    * @returns a handle whose `deregister()` revokes the lease (the key disappears at once)
    */
   async register(instance: Instance, options: RegisterOptions = {}): Promise<Registration> {
     const key = `${servicePrefix(this.#env, instance.service)}${instance.instanceId}`;
     const value = JSON.stringify(InstanceSchema.parse(instance));
+    const exclusive = options.exclusive ?? false;
     let closed = false;
-    let lease: Lease;
-    const grant = async (): Promise<void> => {
-      lease = this.etcd.lease(this.#ttl, { autoKeepAlive: true });
-      lease.on('lost', (error) => {
-        if (closed) return;
-        this.#log.warn({ err: error, key }, 'registration lease lost; registering again');
-        void retry();
-      });
-      if (!options.exclusive) {
-        await lease.put(key).value(value).exec();
-        return;
+    /** The lease the key is published under; undefined while re-registering. */
+    let current: Lease | undefined;
+    let reregistering = false;
+    /** Every lease id this registration was granted: a key held by one of them is our own. */
+    const ours = new Set<string>();
+
+    /** One try: a new lease and the key under it (exclusive: only if no lease holds the key, else its holder). */
+    const attempt = async (): Promise<{ lease: Lease } | { heldBy: HolderLease | null }> => {
+      const lease = this.etcd.lease(this.#ttl, { autoKeepAlive: true });
+      lease.on('lost', (error) => onLost(lease, error));
+      let id: string;
+      try {
+        id = await lease.grant();
+      } catch (error) {
+        lease.release();
+        throw error;
       }
-      // Exclusive: create the key only if nobody holds it, in one etcd transaction.
-      const leaseId = await lease.grant();
-      const result = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(value).lease(leaseId)).commit();
-      if (!result.succeeded) {
+      ours.add(id);
+      try {
+        if (!exclusive) {
+          await this.etcd.put(key).value(value).lease(id).exec();
+          return { lease };
+        }
+        // Exclusive: create the key only if nobody holds it, in one etcd transaction.
+        const result = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(value).lease(id)).commit();
+        if (result.succeeded) return { lease };
+      } catch (error) {
         await lease.revoke().catch(() => {});
-        throw new WalletError('CONFLICT', `another live instance is registered as ${key}`, { details: { key } });
+        throw error;
       }
+      await lease.revoke().catch(() => {});
+      return { heldBy: await this.#holderLease(key) };
     };
-    const retry = async (): Promise<void> => {
-      for (let attempt = 1; !closed; attempt++) {
+
+    const onLost = (lease: Lease, error: Error): void => {
+      // etcd3 may report one loss more than once (keepalive timeout, then the expired answer), and a lease
+      // replaced already is no news: only the loss of the current lease starts a re-registration.
+      if (closed || lease !== current) return;
+      current = undefined;
+      this.#log.warn({ err: error, key }, 'registration lease lost; registering again');
+      startReregistering();
+    };
+
+    const startReregistering = (): void => {
+      if (reregistering || closed) return;
+      reregistering = true;
+      void reregister().finally(() => {
+        reregistering = false;
+        // The new lease may have been lost while this loop was finishing.
+        if (!closed && current === undefined) startReregistering();
+      });
+    };
+
+    const reregister = async (): Promise<void> => {
+      const seen = new Map<string, number>();
+      for (let n = 1; !closed && current === undefined; n++) {
         try {
-          await grant();
-          this.#log.info({ key, attempt }, 'registered again');
-          return;
-        } catch (error) {
-          if (isWalletError(error, 'CONFLICT')) {
-            // Someone else took our exclusive identity while we were away: we must stop serving it.
-            closed = true;
-            this.#log.fatal({ key }, 'exclusive registration taken by another instance');
-            options.onLost?.(error);
+          const outcome = await attempt();
+          if ('lease' in outcome) {
+            if (closed) {
+              await outcome.lease.revoke().catch(() => {});
+              return;
+            }
+            if (outcome.lease.revoked()) continue; // lost before it was even in use
+            current = outcome.lease;
+            this.#log.info({ key, attempt: n }, 'registered again');
             return;
           }
-          this.#log.error({ err: error, key, attempt }, 'registration failed; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+          const holder = outcome.heldBy;
+          if (holder && ours.has(holder.lease)) {
+            // Our own earlier lease still holds the key (it was reported lost but etcd has not expired it): it is
+            // nobody else's registration. Revoke it and write the key again under the new lease.
+            this.#log.info({ key, lease: holder.lease }, 'own earlier lease still holds the key; revoking it');
+            await this.etcd.leaseClient.leaseRevoke({ ID: holder.lease }).catch(() => {});
+            continue;
+          }
+          if (holder && this.#heldByLiveInstance(holder, seen)) {
+            // Another process holds our identity and keeps it alive: two would serve it. Only now do we give up.
+            closed = true;
+            this.#log.fatal({ key }, 'exclusive registration taken by another live instance');
+            options.onLost?.(new WalletError('CONFLICT', `another live instance is registered as ${key}`, { details: { key } }));
+            return;
+          }
+          this.#log.warn(
+            { key, attempt: n, remainingTtl: holder?.ttl ?? null },
+            'identity held by another lease; waiting for it to expire',
+          );
+        } catch (error) {
+          this.#log.warn({ err: error, key, attempt: n }, 'registration failed; retrying');
         }
+        await sleep(jitteredBackoffMs(n));
       }
     };
+
     const waitUntil = Date.now() + (options.waitForExclusiveMs ?? 0);
-    /** Each lease seen holding the key, with when it was first seen. */
     const seen = new Map<string, number>();
     for (;;) {
-      try {
-        await grant();
+      const outcome = await attempt();
+      if ('lease' in outcome) {
+        current = outcome.lease;
         break;
-      } catch (error) {
-        if (!isWalletError(error, 'CONFLICT') || Date.now() >= waitUntil) throw error;
-        // After a kill -9 the previous holder's lease lives on until etcd expires it (sometimes late): wait that out.
-        // A lease that outlives its own granted TTL while not expired is being renewed: its holder is alive. Refuse
-        // then, rather than when the wait runs out.
-        const now = await this.#holderLease(key);
-        if (now && !seen.has(now.lease)) seen.set(now.lease, Date.now());
-        const since = now ? seen.get(now.lease) : undefined;
-        if (now && since !== undefined && now.ttl >= 0 && Date.now() - since > (now.grantedTtl + 2) * 1000) {
-          this.#log.fatal({ key }, 'identity held by a live instance (its lease is being renewed)');
-          throw error;
-        }
-        this.#log.warn({ key, remainingTtl: now?.ttl ?? null }, 'identity held by a lease; waiting for it to be released or expire');
-        await new Promise((r) => setTimeout(r, 500));
       }
+      const conflict = new WalletError('CONFLICT', `another live instance is registered as ${key}`, { details: { key } });
+      if (Date.now() >= waitUntil) throw conflict;
+      // After a kill -9 the previous holder's lease lives on until etcd expires it (sometimes late): wait that out.
+      // A lease that outlives its own granted TTL while not expired is being renewed: its holder is alive. Refuse
+      // then, rather than when the wait runs out.
+      const holder = outcome.heldBy;
+      if (holder && this.#heldByLiveInstance(holder, seen)) {
+        this.#log.fatal({ key }, 'identity held by a live instance (its lease is being renewed)');
+        throw conflict;
+      }
+      this.#log.warn({ key, remainingTtl: holder?.ttl ?? null }, 'identity held by a lease; waiting for it to be released or expire');
+      await sleep(500);
     }
     this.#log.info({ key, ttlSeconds: this.#ttl }, 'registered');
     const deregister = async (): Promise<void> => {
       if (closed) return;
       closed = true;
       this.#closers.delete(deregister);
-      await lease.revoke().catch((error: unknown) => this.#log.warn({ err: error, key }, 'lease revoke failed'));
+      await current?.revoke().catch((error: unknown) => this.#log.warn({ err: error, key }, 'lease revoke failed'));
     };
     this.#closers.add(deregister);
     return { key, deregister };
@@ -148,16 +205,35 @@ export class Discovery {
   }
 
   /**
+   * Whether `holder` is a live instance's lease: one seen (in `seen`, updated here) for longer than its granted TTL
+   * while not expired is being renewed. A crashed holder's lease only ever runs down.
+   */
+  #heldByLiveInstance(holder: HolderLease, seen: Map<string, number>): boolean {
+    if (!seen.has(holder.lease)) seen.set(holder.lease, Date.now());
+    const since = seen.get(holder.lease)!;
+    return holder.ttl >= 0 && Date.now() - since > (holder.grantedTtl + 2) * 1000;
+  }
+
+  /**
    * The lease holding `key`: its id, remaining TTL in seconds (-1 once expired, even before etcd has revoked it) and
    * granted TTL; null when no lease holds the key.
    */
-  async #holderLease(key: string): Promise<{ lease: string; ttl: number; grantedTtl: number } | null> {
+  async #holderLease(key: string): Promise<HolderLease | null> {
     const response = await this.etcd.kv.range({ key: Buffer.from(key) });
     const lease = response.kvs[0]?.lease;
     if (lease === undefined || lease === '0') return null;
     const ttl = await this.etcd.leaseClient.leaseTimeToLive({ ID: lease });
     return { lease, ttl: Number(ttl.TTL), grantedTtl: Number(ttl.grantedTTL) };
   }
+}
+
+/** The lease holding a key: its id, remaining TTL in seconds (-1 once expired) and granted TTL. */
+type HolderLease = { lease: string; ttl: number; grantedTtl: number };
+
+/** Backoff before re-registration attempt `n + 1`: exponential up to 5 s, with jitter. */
+function jitteredBackoffMs(n: number): number {
+  const cap = Math.min(5000, 250 * 2 ** (n - 1));
+  return Math.round(cap / 2 + (Math.random() * cap) / 2);
 }
 
 export type RegisterOptions = {
@@ -171,7 +247,10 @@ export type RegisterOptions = {
    * predecessor's lease expires within the TTL). @default 0
    */
   readonly waitForExclusiveMs?: number;
-  /** Called if an exclusive registration is lost for good (another instance took the key). */
+  /**
+   * Called if an exclusive registration is lost for good: another live instance holds the key. A lost lease alone
+   * never calls it (the registration is retried until it succeeds).
+   */
   readonly onLost?: (error: Error) => void;
 };
 
