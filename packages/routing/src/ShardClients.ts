@@ -52,8 +52,10 @@ export class ShardClients {
   }
 
   /**
-   * Runs `call` against node `nodeId`, turning a node that vanished mid-call (UNAVAILABLE) into
-   * SHARD_UNAVAILABLE for that node.
+   * Runs `call` against node `nodeId`, turning a node that could not be reached (UNAVAILABLE: the request was not
+   * sent) into SHARD_UNAVAILABLE for that node. A failure after the request may have reached the node stays TIMEOUT
+   * (see createClient): its outcome is unknown. A node whose registration vanishes has its client closed, which
+   * lets the calls in flight on it settle first.
    */
   async call<T>(nodeId: string, call: (client: TransClient) => Promise<T>): Promise<T> {
     try {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Metadata, type ServiceError, credentials } from '@grpc/grpc-js';
-import { ERROR_METADATA_KEY, fromGrpcError } from './errorMetadata.js';
+import { Client, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
+import { WalletError } from '@wallet/errors';
+import { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent } from './errorMetadata.js';
 import { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
 
@@ -17,7 +18,10 @@ export type PromiseClient<D extends UnaryServiceDefinition> = {
 } & {
   /** The address this client talks to. */
   readonly address: string;
-  /** Closes the channel; pending calls fail. */
+  /**
+   * Stops taking calls (a later call fails with UNAVAILABLE, not sent) and closes the channel once the calls in
+   * flight have settled: a call that was sent is answered or runs into its deadline, never cut off by the close.
+   */
   close(): void;
 };
 
@@ -50,41 +54,73 @@ export function createClient<D extends UnaryServiceDefinition>(
     'grpc.enable_retries': 0,
   });
 
+  let closing = false;
+  let inFlight = 0;
+  const settled = (): void => {
+    inFlight--;
+    if (closing && inFlight === 0) client.close();
+  };
+
   const methods: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(definition)) {
     methods[name] = async (request: unknown, callOptions: CallOptions = {}) => {
-      const deadline = Date.now() + (callOptions.timeoutMs ?? defaultTimeoutMs);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await new Promise((resolve, reject) => {
-            const metadata = new Metadata();
-            if (callOptions.requestId !== undefined) metadata.set('x-request-id', callOptions.requestId);
-            client.makeUnaryRequest(
-              method.path,
-              method.requestSerialize,
-              method.responseDeserialize,
-              request,
-              metadata,
-              { deadline },
-              (error: ServiceError | null, response?: unknown) => (error ? reject(error) : resolve(response)),
-            );
-          });
-        } catch (error) {
-          const e = error as ServiceError;
-          const hasWalletCode = e.metadata?.get(ERROR_METADATA_KEY).length > 0;
-          const canRetry =
-            !hasWalletCode &&
-            attempt < policy.maxAttempts &&
-            policy.retryableStatuses.includes(e.code) &&
-            Date.now() + backoffMs(policy, attempt + 1) < deadline;
-          if (!canRetry) throw fromGrpcError(e, target);
-          await sleep(backoffMs(policy, attempt + 1));
-        }
+      if (closing) throw new WalletError('UNAVAILABLE', `${target} is unreachable (client closed)`, { details: { grpcStatus: 'NONE' } });
+      inFlight++;
+      try {
+        return await call(method, request, callOptions);
+      } finally {
+        settled();
       }
     };
   }
+
+  async function call(method: UnaryServiceDefinition[string], request: unknown, callOptions: CallOptions): Promise<unknown> {
+    const deadline = Date.now() + (callOptions.timeoutMs ?? defaultTimeoutMs);
+    /** Whether an earlier attempt may have reached the peer: then a later failure's outcome is unknown too. */
+    let sentBefore = false;
+    for (let attempt = 1; ; attempt++) {
+      let started = false;
+      try {
+        return await new Promise((resolve, reject) => {
+          const metadata = new Metadata();
+          if (callOptions.requestId !== undefined) metadata.set('x-request-id', callOptions.requestId);
+          // Throws at once ("Channel has been shut down") if the channel is closed: nothing was sent by this attempt.
+          client.makeUnaryRequest(
+            method.path,
+            method.requestSerialize,
+            method.responseDeserialize,
+            request,
+            metadata,
+            { deadline },
+            (error: ServiceError | null, response?: unknown) => (error ? reject(error) : resolve(response)),
+          );
+          started = true;
+        });
+      } catch (error) {
+        if (!started) {
+          const notStarted = Object.assign(error as ServiceError, { code: status.UNAVAILABLE, metadata: new Metadata() });
+          throw fromGrpcError(notStarted, target, sentBefore);
+        }
+        const e = error as ServiceError;
+        const hasWalletCode = e.metadata?.get(ERROR_METADATA_KEY).length > 0;
+        sentBefore ||= mayHaveBeenSent(e);
+        const canRetry =
+          !hasWalletCode &&
+          attempt < policy.maxAttempts &&
+          policy.retryableStatuses.includes(e.code) &&
+          Date.now() + backoffMs(policy, attempt + 1) < deadline;
+        if (!canRetry) throw fromGrpcError(e, target, sentBefore);
+        await sleep(backoffMs(policy, attempt + 1));
+      }
+    }
+  }
+
   return Object.assign(methods, {
     address,
-    close: () => client.close(),
+    close: () => {
+      if (closing) return;
+      closing = true;
+      if (inFlight === 0) client.close();
+    },
   }) as PromiseClient<D>;
 }

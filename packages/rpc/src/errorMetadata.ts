@@ -15,10 +15,23 @@ export function toGrpcError(error: WalletError): Partial<ServiceError> {
 }
 
 /**
- * Turns a gRPC client error back into the same typed WalletError the server threw. Errors without
- * wallet metadata (transport failures, deadlines) become UNAVAILABLE or INTERNAL.
+ * Whether a failed call may have reached the peer. Only a call that never had a connection surely did not
+ * (grpc-js: "No connection established", "Name resolution failed"); a connection that dropped, a deadline or a
+ * cancellation leaves the outcome unknown.
  */
-export function fromGrpcError(error: ServiceError, target: string): WalletError {
+export function mayHaveBeenSent(error: ServiceError): boolean {
+  if (error.code !== status.UNAVAILABLE) return true;
+  return !/^(No connection established|Name resolution failed)/.test(error.details ?? '');
+}
+
+/**
+ * Turns a gRPC client error back into the same typed WalletError the server threw. An error without wallet
+ * metadata is a transport failure (a wallet server puts a code on every error it returns): TIMEOUT when the
+ * request may have been applied (the caller retries with the same idempotency key), UNAVAILABLE when it surely
+ * was not sent. Never INTERNAL: a 500 would tell a caller that a request which may have been applied failed.
+ * @param sent whether the request may have reached the peer @default {@link mayHaveBeenSent}(error)
+ */
+export function fromGrpcError(error: ServiceError, target: string, sent = mayHaveBeenSent(error)): WalletError {
   const raw = error.metadata?.get(ERROR_METADATA_KEY)[0];
   if (typeof raw === 'string') {
     try {
@@ -31,15 +44,11 @@ export function fromGrpcError(error: ServiceError, target: string): WalletError 
       // fall through: a peer that sent garbage metadata is treated like one that sent none
     }
   }
-  if (error.code === status.DEADLINE_EXCEEDED) {
-    // Not "unavailable": the peer may have done the work. Callers retry with the same idempotency key.
-    return new WalletError('TIMEOUT', `${target} did not answer in time`, { details: { grpcStatus: 'DEADLINE_EXCEEDED' }, cause: error });
+  const grpcStatus = typeof error.code === 'number' ? (status[error.code] ?? String(error.code)) : 'NONE';
+  if (!sent) {
+    return new WalletError('UNAVAILABLE', `${target} is unreachable`, { details: { grpcStatus }, cause: error });
   }
-  if (error.code === status.UNAVAILABLE || error.code === status.CANCELLED) {
-    return new WalletError('UNAVAILABLE', `${target} is unreachable`, {
-      details: { grpcStatus: status[error.code] },
-      cause: error,
-    });
-  }
-  return new WalletError('INTERNAL', undefined, { cause: error });
+  // Not "unavailable": the peer may have done the work. Callers retry with the same idempotency key.
+  const message = error.code === status.DEADLINE_EXCEEDED ? `${target} did not answer in time` : `${target}: the call's outcome is unknown`;
+  return new WalletError('TIMEOUT', message, { details: { grpcStatus }, cause: error });
 }

@@ -1,5 +1,5 @@
 export { type CallOptions, type ClientOptions, type PromiseClient, createClient } from './createClient.js';
-export { ERROR_METADATA_KEY, fromGrpcError, toGrpcError } from './errorMetadata.js';
+export { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent, toGrpcError } from './errorMetadata.js';
 export { type CallContext, GrpcServer, type ServiceHandlers } from './grpcServer.js';
 export { type HealthStatus, checkHealth } from './healthCheck.js';
 export { parseRequest } from './parseRequest.js';
