@@ -8,7 +8,9 @@ export type AccountRoute = { readonly clientId: string; readonly nodeId: string 
 /**
  * Which transrv node owns an account. Bindings never change, so answers are cached for good: in
  * process (LRU) and in Redis (shared by gateways); a miss asks accountsrv. The cache can only be
- * incomplete, never wrong, so it is safe for Redis to lose it.
+ * incomplete, never wrong, so it is safe for Redis to lose it. Keys are the id exactly as the account has it
+ * (ids compare byte for byte since migration 0006; the key prefix is versioned so entries written before it,
+ * possibly under another spelling, are never read).
  */
 export class AccountRouter {
   readonly #accountsrv: AnyInstanceClient<typeof AccountServiceService>;
@@ -59,6 +61,8 @@ export class AccountRouter {
     }
     try {
       const account = await this.#accountsrv.pick().getAccount({ clientId: '', accountId });
+      // Ids compare byte for byte: an answer for another spelling is not this id's binding (and is never cached).
+      if (account.id !== accountId) return undefined;
       const route = { clientId: account.clientId, nodeId: account.nodeId };
       this.remember(accountId, route);
       return route;

@@ -60,7 +60,7 @@ runMain(log, async () => {
     idempotency: new IdempotencyStore({ redis, prefix }),
     accountsrv,
     shards,
-    router: new AccountRouter(accountsrv, redis, `${prefix}acct:`),
+    router: new AccountRouter(accountsrv, redis, `${prefix}acct:v2:`),
   });
   const { host, port } = splitHostPort(config.GATESRV_HTTP_ADDR);
   await app.listen({ host, port });
