@@ -65,8 +65,13 @@ export async function createAddress(
   if (earlier) return earlier;
   try {
     return await withTransaction(db, async (trx) => {
-      await trx.raw('INSERT IGNORE INTO address_counters (chain, next_index) VALUES (?, 0)', [req.chain]);
-      await trx.raw('UPDATE address_counters SET next_index = LAST_INSERT_ID(next_index + 1) WHERE chain = ?', [req.chain]);
+      // One statement that takes the counter row's exclusive lock at once. (INSERT IGNORE then UPDATE took a shared
+      // lock first: concurrent requests each held it and waited for the others' to upgrade, a deadlock.) On the
+      // insert path LAST_INSERT_ID(1) is the value; on the duplicate path the UPDATE's LAST_INSERT_ID is set last.
+      await trx.raw(
+        'INSERT INTO address_counters (chain, next_index) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE next_index = LAST_INSERT_ID(next_index + 1)',
+        [req.chain],
+      );
       const [[{ next }]] = (await trx.raw('SELECT LAST_INSERT_ID() AS next')) as [[{ next: string }]];
       const index = Number(next) - 1;
       if (index > MAX_INDEX) throw new WalletError('INTERNAL', `address space of ${req.chain} exhausted`);

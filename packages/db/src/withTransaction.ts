@@ -8,19 +8,30 @@ const RETRYABLE = new Set([
 
 /**
  * Runs `work` in one MySQL transaction, committed if it resolves and rolled back if it throws. A
- * transaction chosen as a deadlock victim is retried (up to `attempts` in all), so callers write
- * straight-line code; `work` must therefore have no side effects outside the transaction.
- * @param attempts @default 5
+ * transaction chosen as a deadlock victim (1213) or timed out waiting for a lock (1205) is rolled back
+ * and run again, up to `attempts` in all, after an exponential backoff with full jitter (so the
+ * transactions that met do not meet again in step); callers write straight-line code. `work` may
+ * therefore run more than once: it must have no side effects outside the transaction (no messages
+ * sent, no caches written, no state kept from one run to the next).
+ * @param attempts @default 8
  */
-export async function withTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 5): Promise<T> {
+export async function withTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(work);
     } catch (error) {
-      if (attempt >= attempts || !RETRYABLE.has(mysqlErrno(error) ?? 0)) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      if (attempt >= attempts || !isRetryableTransactionError(error)) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(MAX_BACKOFF_MS, 5 * 2 ** attempt)));
     }
   }
+}
+
+/** Cap of the backoff between attempts. */
+const MAX_BACKOFF_MS = 250;
+
+/** Whether `error` ended a transaction that may simply be run again (deadlock victim, lock wait timeout). */
+export function isRetryableTransactionError(error: unknown): boolean {
+  return RETRYABLE.has(mysqlErrno(error) ?? 0);
 }
 
 /** The MySQL error number of a driver error, if it is one. */

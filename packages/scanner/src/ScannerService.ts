@@ -90,6 +90,8 @@ export class ScannerService {
     const { log, chain } = this.#o;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      /** Whether this process was the active scanner when the error came: only then can it be a stalled scanner. */
+      let leading = false;
       try {
         const leadership = await campaign({
           etcd: this.#o.etcd,
@@ -100,15 +102,25 @@ export class ScannerService {
           signal,
         });
         this.#leadership = leadership;
+        leading = true;
+        void leadership.lost.then(() => (leading = false));
         await this.#scanWhileLeader(leadership);
       } catch (error) {
         if (signal.aborted) break;
-        if (isWalletError(error, 'FENCED')) log.error({ chain }, 'a newer scanner has written: stepping down');
-        else log.error({ err: error, chain }, 'scanner failed; campaigning again');
-        // A scanner that keeps failing is a stalled scanner too: say so as loudly as when it stops quietly.
-        if (Date.now() - this.#lastAdvance > (this.#o.stallMs ?? 30_000)) {
-          if (!this.#metrics.stalled) log.error({ chain, checkpoint: this.#metrics.checkpoint }, 'SCANNER STALLED: it keeps failing');
-          this.#metrics = { ...this.#metrics, stalled: true };
+        if (isWalletError(error, 'FENCED')) {
+          // Another process leads now (this one was paused or cut off): the cluster's scanner is fine.
+          log.warn({ chain }, 'a newer scanner has written: stepping down');
+          this.#metrics = { ...this.#metrics, stalled: false };
+        } else if (!leading) {
+          // A standby (or a leader whose lease is gone) failing to campaign is not a stalled scanner: the leader scans.
+          log.warn({ err: error, chain }, 'not the active scanner; campaigning again');
+        } else {
+          log.error({ err: error, chain }, 'scanner failed; campaigning again');
+          // A scanner that keeps failing is a stalled scanner too: say so as loudly as when it stops quietly.
+          if (Date.now() - this.#lastAdvance > (this.#o.stallMs ?? 30_000)) {
+            if (!this.#metrics.stalled) log.error({ chain, checkpoint: this.#metrics.checkpoint }, 'SCANNER STALLED: it keeps failing');
+            this.#metrics = { ...this.#metrics, stalled: true };
+          }
         }
         await sleep(1000, undefined, { signal }).catch(() => {});
       } finally {

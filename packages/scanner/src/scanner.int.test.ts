@@ -310,6 +310,57 @@ describe('ScannerService stall alarm', () => {
   });
 });
 
+describe('ScannerService standby', () => {
+  it('a standby that loses its campaign never raises the stall alarm, nor any error', async () => {
+    const { Etcd3 } = await import('etcd3');
+    const { ScannerService } = await import('./index.js');
+    const etcd = new Etcd3({ hosts: process.env['ETCD_ENDPOINTS'] ?? 'http://127.0.0.1:2379' });
+    for (let i = 0; i < 5; i++) chain.mine([]);
+    const env = `standby-${chainName}`;
+    const make = (candidate: string, lines: { level: number; msg: string }[]) =>
+      new ScannerService({
+        db,
+        etcd,
+        env,
+        chain: name,
+        source: chain,
+        canonical: (a) => a,
+        candidate,
+        ttlSeconds: 5,
+        log: createLogger(
+          'scanner-test',
+          {},
+          { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) },
+        ),
+        stallMs: 300,
+        startHeight: 0,
+        pollMs: 50,
+      });
+    const leaderLines: { level: number; msg: string }[] = [];
+    const standbyLines: { level: number; msg: string }[] = [];
+    const leader = make('a', leaderLines);
+    leader.start();
+    while (!leader.metrics().leader || leader.metrics().lag !== 0) await new Promise((r) => setTimeout(r, 50));
+    const standby = make('b', standbyLines);
+    standby.start();
+    // The standby waits past the stall time without scanning (it never advances: it is not the scanner).
+    const key = `/wallet/${env}/scanners/${name}/b`;
+    let lease: string | undefined;
+    while (!(lease = (await etcd.kv.range({ key: Buffer.from(key) })).kvs[0]?.lease)) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 600));
+    // What a pause past its TTL does to a standby: its candidate lease expires and its campaign fails.
+    await etcd.leaseClient.leaseRevoke({ ID: lease });
+    while (!standbyLines.some((l) => /campaigning again/.test(l.msg))) await new Promise((r) => setTimeout(r, 50));
+    expect(standbyLines.filter((l) => /STALLED/.test(l.msg))).toEqual([]);
+    expect(standbyLines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(standby.metrics()).toMatchObject({ leader: false, stalled: false });
+    expect(leader.metrics()).toMatchObject({ leader: true, stalled: false });
+    expect(leaderLines.filter((l) => l.level >= 50)).toEqual([]);
+    await Promise.all([leader.stop(), standby.stop()]);
+    etcd.close();
+  });
+});
+
 describe('settling deposits below the pruning horizon', () => {
   it('credits a deposit whose block row was already pruned (it is final), not leaving it pending forever', async () => {
     await addAccount(`${name}-a`, 't1', `0xa-${name}`);
