@@ -91,6 +91,6 @@ describe('withTransaction (real MariaDB)', () => {
     });
     await holder;
     expect(runs).toBeGreaterThanOrEqual(2);
-    expect((await db('deadlock_probe').where({ id: 1 }).first('n')) as { n: number }).toEqual({ n: 1 });
+    expect(await db('deadlock_probe').where({ id: 1 }).first<{ n: number }>('n')).toEqual({ n: 1 });
   });
 });
