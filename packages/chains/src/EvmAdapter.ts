@@ -100,6 +100,9 @@ export interface EvmAdapter extends ChainAdapter<Eip1559FeeEstimate> {
 
   /** Whether the node knows the transaction (`eth_getTransactionByHash`): in its pool, or mined. */
   isKnownTransaction(txid: string): Promise<boolean>;
+
+  /** Whether `address` has code (a contract) at the latest block (`eth_getCode`). */
+  hasCode(address: string): Promise<boolean>;
 }
 
 /**
@@ -362,6 +365,11 @@ class EvmChainAdapter implements EvmAdapter {
 
   async balanceOf(address: string): Promise<bigint> {
     return this.client.call('eth_getBalance', [checkAddress(address, 'address'), 'latest'], Quantity);
+  }
+
+  async hasCode(address: string): Promise<boolean> {
+    const code = await this.client.call('eth_getCode', [checkAddress(address, 'address'), 'latest'], HexData);
+    return code.length > 2;
   }
 
   async tokenBalanceOf(contract: string, address: string): Promise<bigint> {

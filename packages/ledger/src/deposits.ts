@@ -1,6 +1,6 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
-import { decodeCursor, encodeCursor } from '@wallet/ids';
+import { decodeCursor, encodeCursor, newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { postEntry } from './postEntry.js';
 
@@ -142,17 +142,62 @@ async function reverseOne(db: Knex, nodeId: string, depositId: string): Promise<
   });
 }
 
+/**
+ * Records the credit of an internal withdrawal (a withdrawal to this account's deposit address, settled inside the
+ * wallet) as the receiving account's deposit, inside the caller's transaction, which also posts the credit: `credited`
+ * at once, `internal`, with no transaction and no block (txid, block number and hash NULL, so no reorg ever touches
+ * it; output index 0). At most one per withdrawal (a unique key): a second attempt fails the caller's transaction.
+ * @returns the deposit's id (the credit's journal lines refer to it)
+ */
+export async function recordInternalDeposit(
+  trx: Knex.Transaction,
+  d: {
+    readonly withdrawalId: string;
+    readonly chain: string;
+    readonly address: string;
+    readonly accountId: string;
+    readonly nodeId: string;
+    readonly asset: string;
+    readonly amount: bigint;
+  },
+): Promise<string> {
+  const id = newId('dep');
+  await trx('deposits').insert({
+    id,
+    chain: d.chain,
+    txid: null,
+    output_index: 0,
+    asset: d.asset,
+    address: d.address,
+    account_id: d.accountId,
+    node_id: d.nodeId,
+    amount: d.amount.toString(),
+    block_number: null,
+    block_hash: null,
+    status: 'credited',
+    internal: true,
+    withdrawal_id: d.withdrawalId,
+    credited_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+  });
+  return id;
+}
+
 export type DepositView = {
   readonly id: string;
   readonly asset: string;
   readonly chain: string;
   readonly address: string;
-  readonly txid: string;
+  /** null for an internal deposit (no chain transaction). */
+  readonly txid: string | null;
   readonly outputIndex: number;
   readonly amount: bigint;
-  readonly blockNumber: number;
-  readonly blockHash: string;
+  /** null for an internal deposit. */
+  readonly blockNumber: number | null;
+  readonly blockHash: string | null;
+  /** 0 for an internal deposit (it has no block; it is final once credited). */
   readonly confirmations: number;
+  /** Credited by a withdrawal of this wallet to this deposit address, settled in the ledger: nothing on chain. */
+  readonly internal: boolean;
   /** As clients see it: a reversal that is decided but not yet posted still shows as credited. */
   readonly status: 'pending' | 'credited' | 'orphaned' | 'reversed';
   readonly createdAt: Date;
@@ -177,12 +222,13 @@ export async function listDeposits(
         asset: string;
         chain: string;
         address: string;
-        txid: string;
+        txid: string | null;
         output_index: number;
         amount: string;
-        block_number: string;
-        block_hash: string;
+        block_number: string | null;
+        block_hash: string | null;
         status: string;
+        internal: number;
         created_at: Date;
         credited_at: Date | null;
         head: string | null;
@@ -198,6 +244,7 @@ export async function listDeposits(
       'd.block_number',
       'd.block_hash',
       'd.status',
+      'd.internal',
       'd.created_at',
       'd.credited_at',
       'h.head',
@@ -217,9 +264,10 @@ export async function listDeposits(
         txid: r.txid,
         outputIndex: r.output_index,
         amount: BigInt(r.amount),
-        blockNumber: Number(r.block_number),
+        blockNumber: r.block_number === null ? null : Number(r.block_number),
         blockHash: r.block_hash,
-        confirmations: live && r.head !== null ? Math.max(0, Number(r.head) - Number(r.block_number) + 1) : 0,
+        confirmations: live && r.head !== null && r.block_number !== null ? Math.max(0, Number(r.head) - Number(r.block_number) + 1) : 0,
+        internal: Boolean(r.internal),
         status,
         createdAt: r.created_at,
         creditedAt: r.credited_at,

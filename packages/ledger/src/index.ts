@@ -1,7 +1,7 @@
 export { Bucket, LedgerKind, SystemAccount, isSystemAccount } from './accounts.js';
 export { type Balance, getBalances } from './balances.js';
 export { type InvariantReport, checkInvariants } from './checkInvariants.js';
-export { type DepositCreditResult, type DepositView, listDeposits, settleDeposits } from './deposits.js';
+export { type DepositCreditResult, type DepositView, listDeposits, recordInternalDeposit, settleDeposits } from './deposits.js';
 export { type LedgerLine, listLedger } from './listLedger.js';
 export { type Entry, type JournalLine, type PostedLine, assertBalanced, postEntry } from './postEntry.js';
 export { type DeliverCredit, TransferRelay, type TransferRelayOptions } from './TransferRelay.js';
@@ -16,4 +16,5 @@ export {
   getTransfer,
   pendingTransfers,
   recordDeliveryFailure,
+  recordInternalTransfer,
 } from './transfers.js';

@@ -3,6 +3,7 @@ import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
+import { recordInternalDeposit } from './deposits.js';
 import { postEntry } from './postEntry.js';
 
 export const TransferStatus = { pendingCredit: 'pending_credit', completed: 'completed' } as const;
@@ -18,6 +19,8 @@ export type Transfer = {
   readonly asset: string;
   readonly amount: bigint;
   readonly status: TransferStatus;
+  /** The internal withdrawal whose credit this transfer carries to another node (null: a client's transfer). */
+  readonly withdrawalId: string | null;
   readonly createdAt: Date;
   readonly completedAt: Date | null;
 };
@@ -46,6 +49,7 @@ type TransferRow = {
   asset: string;
   amount: string;
   status: TransferStatus;
+  withdrawal_id: string | null;
   created_at: Date;
   completed_at: Date | null;
 };
@@ -61,6 +65,7 @@ function fromRow(row: TransferRow): Transfer {
     asset: row.asset,
     amount: BigInt(row.amount),
     status: row.status,
+    withdrawalId: row.withdrawal_id ?? null,
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };
@@ -139,6 +144,7 @@ export async function createTransfer(db: Knex, nodeId: string, req: TransferRequ
         asset: req.asset,
         amount: req.amount,
         status: sameNode ? TransferStatus.completed : TransferStatus.pendingCredit,
+        withdrawalId: null,
         createdAt: now,
         completedAt: sameNode ? now : null,
       };
@@ -160,7 +166,52 @@ export type CreditRequest = {
   readonly toAccountId: string;
   readonly asset: string;
   readonly amount: bigint;
+  /**
+   * The transfer carries an internal withdrawal's credit: the receiver sees it as a deposit (internal, no transaction)
+   * to the address the withdrawal was sent to. The caller has checked the withdrawal behind it.
+   */
+  readonly deposit?: { readonly withdrawalId: string; readonly chain: string; readonly address: string } | undefined;
 };
+
+/**
+ * The debit leg of an internal withdrawal whose credited account lives on another node, inside the caller's
+ * transaction on the withdrawal's node: records the transfer (pending_credit, tied to the withdrawal: at most one per
+ * withdrawal) that the TransferRelay then delivers like any cross-node transfer; the caller posts the value into the
+ * transit account in the same transaction.
+ * @returns the transfer, for delivering it at once
+ */
+export async function recordInternalTransfer(
+  trx: Knex.Transaction,
+  nodeId: string,
+  t: {
+    readonly withdrawalId: string;
+    readonly clientId: string;
+    readonly fromAccountId: string;
+    readonly toAccountId: string;
+    readonly toNodeId: string;
+    readonly asset: string;
+    readonly amount: bigint;
+  },
+): Promise<Transfer> {
+  const id = newId('tr');
+  await trx('transfers').insert({
+    id,
+    client_id: t.clientId,
+    // A space is outside every client's Idempotency-Key (printable ASCII without space): never a client's key.
+    idempotency_key: `withdrawal ${t.withdrawalId}`,
+    request_hash: t.withdrawalId.padEnd(64, '0').slice(0, 64),
+    from_account_id: t.fromAccountId,
+    to_account_id: t.toAccountId,
+    from_node_id: nodeId,
+    to_node_id: t.toNodeId,
+    asset: t.asset,
+    amount: t.amount.toString(),
+    status: TransferStatus.pendingCredit,
+    withdrawal_id: t.withdrawalId,
+  });
+  const row = await trx<TransferRow>('transfers').where({ id }).first();
+  return fromRow(row!);
+}
 
 /**
  * The credit leg of a cross-node transfer, on the receiver's node: moves the value from transit to the
@@ -180,13 +231,25 @@ export async function creditTransfer(db: Knex, nodeId: string, req: CreditReques
         asset: req.asset,
         amount: req.amount.toString(),
       });
+      // An internal withdrawal's credit is the receiver's deposit: its ledger lines refer to the deposit.
+      const depositId =
+        req.deposit === undefined
+          ? null
+          : await recordInternalDeposit(trx, {
+              ...req.deposit,
+              nodeId,
+              accountId: req.toAccountId,
+              asset: req.asset,
+              amount: req.amount,
+            });
+      const kind = depositId === null ? LedgerKind.transferIn : LedgerKind.deposit;
       await postEntry(trx, {
         entryId: `${req.transferId}:credit`,
         nodeId,
-        refId: req.transferId,
+        refId: depositId ?? req.transferId,
         lines: [
-          { accountId: SystemAccount.transit, asset: req.asset, bucket: 'available', amount: -req.amount, kind: LedgerKind.transferIn },
-          { accountId: req.toAccountId, asset: req.asset, bucket: 'available', amount: req.amount, kind: LedgerKind.transferIn },
+          { accountId: SystemAccount.transit, asset: req.asset, bucket: 'available', amount: -req.amount, kind },
+          { accountId: req.toAccountId, asset: req.asset, bucket: 'available', amount: req.amount, kind },
         ],
       });
       return { alreadyCredited: false };

@@ -4,7 +4,19 @@ import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
 import { type EvmHotWallet, encodeErc20Transfer, parseSignedEip1559 } from '@wallet/signer';
-import { AlertKind, type CrashPoint, type WithdrawalRow, noCrashPoints, raiseAlert, raiseAlertOnce, transition } from '@wallet/withdrawals';
+import {
+  AlertKind,
+  type CrashPoint,
+  type OperatedRole,
+  type WithdrawalRow,
+  invalidDestination,
+  noCrashPoints,
+  operatedRoles,
+  raiseAlert,
+  raiseAlertOnce,
+  reservedEvmDestination,
+  transition,
+} from '@wallet/withdrawals';
 import type { Redis } from 'ioredis';
 import type { ResponseRelay } from './ResponseRelay.js';
 import { allocateNonces, initNonceAllocator } from './allocateNonce.js';
@@ -20,6 +32,14 @@ export type PayoutChain = {
   readonly maxFeePerGas: bigint;
 };
 
+/**
+ * Addresses the wallet operates besides its hot wallets, per chain and role (fee payer, sweep, cold...): recorded in
+ * `operated_addresses` at start, so no withdrawal is ever paid to one (refused at request and before signing).
+ */
+export type OperatedAddresses = Readonly<
+  Record<string, { readonly [role in Exclude<OperatedRole, 'hot'>]?: readonly string[] | undefined }>
+>;
+
 /** Per asset, in base units: the largest single withdrawal, and the most approved per UTC day. */
 export type PayoutLimits = Readonly<Record<string, { readonly perWithdrawal?: bigint | undefined; readonly daily?: bigint | undefined }>>;
 
@@ -31,6 +51,8 @@ export type PayoutsOptions = {
   readonly registry: AssetRegistry;
   readonly chains: ReadonlyMap<string, PayoutChain>;
   readonly limits: PayoutLimits;
+  /** @default none */
+  readonly operatedAddresses?: OperatedAddresses;
   readonly relay: ResponseRelay;
   readonly log: Logger;
   readonly crashPoint?: CrashPoint;
@@ -66,6 +88,17 @@ export type ReviewView = {
    * enabled again (then the sender signs it on its next pass).
    */
   readonly clientDisabled: boolean;
+  /**
+   * The destination is a deposit address of this wallet: once approved, the owning transrv credits `internalAccountId`
+   * in the ledger. Nothing is ever signed or sent for it.
+   */
+  readonly internal: boolean;
+  readonly internalAccountId: string | null;
+  /**
+   * Whether the destination had code (a contract) when signsrv received the request: allowed, but worth a look (a
+   * contract may refuse or forward what it is sent). null: not looked up yet (the node was unreachable), or internal.
+   */
+  readonly destinationIsContract: boolean | null;
   readonly receivedAt: Date;
   readonly createdAt: Date;
 };
@@ -107,6 +140,7 @@ type ReviewRow = WithdrawalRow & {
   tx_txid: string | null;
   tx_nonce: string | null;
   client_status: string | null;
+  destination_is_contract: number | null;
 };
 
 /**
@@ -158,6 +192,19 @@ export class Payouts {
         );
         await trx('hot_wallets').where({ chain: chainId }).whereNot({ address: c.wallet.address }).update({ active: false });
       });
+    }
+    for (const [chainId, byRole] of Object.entries(this.#o.operatedAddresses ?? {})) {
+      const rows = Object.entries(byRole).flatMap(([role, addresses]) => (addresses ?? []).map((address) => [chainId, address, role]));
+      if (rows.length === 0) continue;
+      // Never deleted when dropped from the configuration: an address that was ours is never a customer's.
+      await db.raw(
+        `INSERT INTO operated_addresses (chain, address, role) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE role = VALUES(role)`,
+        rows.flat(),
+      );
+      log.info({ chain: chainId, operated: rows.length }, 'operated addresses recorded');
+    }
+    for (const [chainId, c] of this.#o.chains) {
       const { next } = await this.#syncNonces(chainId, c);
       log.info({ chain: chainId, hotWallet: c.wallet.address, nextNonce: next }, 'hot wallet ready');
     }
@@ -217,15 +264,21 @@ export class Payouts {
   /**
    * Approves a withdrawal and signs its transaction. The approval is one transaction: the withdrawal must still be
    * pending_review (the same conditional UPDATE the client's cancel uses decides the race), its row must still hash
-   * to the localhash signsrv received, and the asset's limits must allow it. Signing follows at once; if it
-   * cannot happen now (node down, fees above the cap), the sender retries it.
-   * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, INTEGRITY_MISMATCH, LIMIT_EXCEEDED
+   * to the localhash signsrv received, its destination must still be payable (not an address the wallet operates
+   * now: reject it), and the asset's limits must allow it. Signing follows at once; if it cannot happen now (node
+   * down, fees above the cap), the sender retries it. An internal withdrawal is not signed: its transrv settles it in
+   * the ledger on the `approved` decision.
+   * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, INTEGRITY_MISMATCH, INVALID_DESTINATION, LIMIT_EXCEEDED
    */
   async approve(auditor: string, withdrawalId: string): Promise<ReviewView> {
     const { db, relay } = this.#o;
+    let internal = false;
     try {
       await withTransaction(db, async (trx) => {
         const { row } = await this.#lockForDecision(trx, withdrawalId);
+        internal = row.internal_account_id !== null;
+        const refused = (await this.#unpayableDestinations(trx, [row])).get(row.id);
+        if (refused !== undefined) throw invalidDestination(row.to_address, refused);
         await this.#checkLimits(trx, row);
         const moved = await transition(trx, { withdrawalId, to: 'approved', actor: `auditor:${auditor}` });
         if (moved === null) throw notReviewable(withdrawalId, row.status);
@@ -242,6 +295,7 @@ export class Payouts {
     }
     relay.kick();
     this.#o.log.info({ withdrawalId, auditor }, 'withdrawal approved');
+    if (internal) return this.get(withdrawalId); // settled in the ledger by its transrv: nothing to sign
     try {
       await this.sign(withdrawalId);
     } catch (error) {
@@ -362,6 +416,71 @@ export class Payouts {
     ]);
   }
 
+  /**
+   * Looks up whether the destinations of received, undecided withdrawals have code (`eth_getCode`), for the reviewers'
+   * `destinationIsContract`: after the request was accepted (the client's request waits for no chain call), on
+   * signsrv's side where the chain's node is at hand. Those the node could not answer stay unknown (null) and are
+   * looked up again on the sender's next pass.
+   * @returns how many were flagged
+   */
+  async flagDestinations(limit = 100): Promise<number> {
+    const { db, log } = this.#o;
+    const rows = await db('sign_requests as r')
+      .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
+      .whereNull('r.destination_is_contract')
+      .whereNull('r.decision')
+      .whereNull('w.internal_account_id')
+      .orderBy('r.withdrawal_id')
+      .limit(limit)
+      .select<{ id: string; chain: string; to_address: string }[]>('w.id', 'w.chain', 'w.to_address');
+    let flagged = 0;
+    await Promise.all(
+      rows.map(async (r) => {
+        const chain = this.#o.chains.get(r.chain);
+        if (!chain) return;
+        try {
+          const isContract = await chain.adapter.hasCode(r.to_address);
+          await db('sign_requests')
+            .where({ withdrawal_id: r.id })
+            .whereNull('destination_is_contract')
+            .update({ destination_is_contract: isContract });
+          flagged++;
+        } catch (error) {
+          log.warn({ err: error, withdrawalId: r.id }, 'could not look up whether the destination is a contract; retrying');
+        }
+      }),
+    );
+    return flagged;
+  }
+
+  /**
+   * Which of these withdrawals must not be paid on chain as they stand (the re-check before approving and signing: an
+   * address may have become one the wallet operates after the request was screened). Internal ones are never paid
+   * on chain and are not looked at.
+   * @returns per refused withdrawal, why
+   */
+  async #unpayableDestinations(
+    trx: Knex.Transaction,
+    rows: readonly WithdrawalRow[],
+  ): Promise<Map<string, 'zero_address' | 'reserved_address' | 'operated_address'>> {
+    const refused = new Map<string, 'zero_address' | 'reserved_address' | 'operated_address'>();
+    const external = rows.filter((r) => r.internal_account_id === null);
+    for (const chainId of new Set(external.map((r) => r.chain))) {
+      const group = external.filter((r) => r.chain === chainId);
+      const operated = await operatedRoles(
+        trx,
+        chainId,
+        group.map((r) => r.to_address),
+      );
+      for (const r of group) {
+        const reserved = this.#o.registry.chain(chainId).kind === 'evm' ? reservedEvmDestination(r.to_address) : null;
+        if (reserved !== null) refused.set(r.id, reserved);
+        else if (operated.has(r.to_address.toLowerCase())) refused.set(r.id, 'operated_address');
+      }
+    }
+    return refused;
+  }
+
   #reviewQuery() {
     const { db } = this.#o;
     return (
@@ -385,6 +504,7 @@ export class Payouts {
           'r.decided_by',
           'r.reason as sr_reason',
           'r.received_at',
+          'r.destination_is_contract',
           't.txid as tx_txid',
           'n.nonce as tx_nonce',
         )
@@ -454,6 +574,8 @@ export class Payouts {
       await db<WithdrawalRow>('withdrawals')
         .whereIn('id', [...ids])
         .where('status', 'approved')
+        // Internal withdrawals are settled in the ledger by transrv: never signed, never sent.
+        .whereNull('internal_account_id')
     ).filter((r) => !already.has(r.id));
     // Gas and fees from the node before any lock is taken; one fee estimate per chain for the batch.
     type Prepared = { row: WithdrawalRow; chain: PayoutChain; call: Call; gasLimit: bigint; fees: Fees };
@@ -478,6 +600,7 @@ export class Payouts {
 
     let mismatched: { id: string; fields: string[] }[] = [];
     let held: string[] = [];
+    let unpayable = new Map<string, 'zero_address' | 'reserved_address' | 'operated_address'>();
     const txs = await withTransaction(db, async (trx) => {
       mismatched = [];
       const batchIds = prepared.map((p) => p.row.id);
@@ -504,10 +627,14 @@ export class Payouts {
             .select<{ withdrawal_id: string; localhash: string; decision: string | null }[]>('withdrawal_id', 'localhash', 'decision')
         ).map((r) => [r.withdrawal_id, r]),
       );
+      // Defence in depth: a destination that became an address of ours after the request was screened is not paid.
+      unpayable = await this.#unpayableDestinations(trx, [...locked.values()]);
       const ready: Prepared[] = [];
       for (const p of prepared) {
         const row = locked.get(p.row.id);
         if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
+        if (row.internal_account_id !== null) continue; // settled in the ledger by transrv: never signed
+        if (unpayable.has(row.id)) continue;
         const review = reviews.get(row.id);
         if (review?.decision === 'voided') continue; // given up before signing: never signed
         if (disabledClients.has(row.client_id)) {
@@ -579,6 +706,11 @@ export class Payouts {
       );
     }
     if (held.length > 0) log.info({ withdrawalIds: held }, 'held for signing: the client is disabled');
+    for (const [id, reason] of unpayable) {
+      const row = rows.find((r) => r.id === id);
+      errors.set(id, invalidDestination(row?.to_address ?? '', reason));
+      await raiseAlertOnce(db, log, AlertKind.invalidDestination, id, { to: row?.to_address ?? null, reason, during: 'signing' });
+    }
     for (const m of mismatched) {
       errors.set(
         m.id,
@@ -675,6 +807,7 @@ export class Payouts {
         (error: unknown) => log.warn({ err: error, chain: chainId }, 'nonce check failed'),
       );
     }
+    await this.flagDestinations().catch((error: unknown) => log.warn({ err: error }, 'destination lookups failed'));
     const approved = await db('withdrawals as w')
       .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
       .leftJoin('withdrawal_txs as t', 't.withdrawal_id', 'w.id')
@@ -683,6 +816,8 @@ export class Payouts {
       .where('w.status', 'approved')
       .andWhere('r.decision', 'approved')
       .andWhere('c.status', 'active')
+      // Internal ones are settled in the ledger by transrv.
+      .whereNull('w.internal_account_id')
       .whereNull('t.txid')
       .orderBy('w.id')
       .limit(500)
@@ -898,7 +1033,12 @@ export class Payouts {
    * integrity mismatch is not one: it raised its own alarm where it was found.
    */
   #alarmOnce(withdrawalId: string, error: unknown, extra: Record<string, unknown> = {}): void {
-    if (isWalletError(error, 'INTEGRITY_MISMATCH') || isWalletError(error, 'CLIENT_DISABLED')) return;
+    if (
+      isWalletError(error, 'INTEGRITY_MISMATCH') ||
+      isWalletError(error, 'CLIENT_DISABLED') ||
+      isWalletError(error, 'INVALID_DESTINATION')
+    )
+      return;
     const last = this.#alarmed.get(withdrawalId) ?? 0;
     if (Date.now() - last < 60_000) return;
     this.#alarmed.set(withdrawalId, Date.now());
@@ -973,6 +1113,9 @@ function toView(r: ReviewRow): ReviewView {
     txid: r.tx_txid,
     nonce: r.tx_nonce === null ? null : Number(r.tx_nonce),
     clientDisabled: r.client_status === 'disabled',
+    internal: r.internal_account_id !== null,
+    internalAccountId: r.internal_account_id,
+    destinationIsContract: r.destination_is_contract === null ? null : Boolean(r.destination_is_contract),
     receivedAt: r.received_at,
     createdAt: r.created_at,
   };

@@ -21,6 +21,13 @@ const row = {
   amount: '10',
   fee: '1',
   localhash: computeLocalhash(fields),
+  internal_account_id: null,
+} as WithdrawalRow;
+const internalRow = {
+  ...row,
+  internal_account_id: 'acc_2',
+  fee: '0',
+  localhash: computeLocalhash({ ...fields, fee: 0n, internalAccountId: 'acc_2' }),
 } as WithdrawalRow;
 
 describe('integrityProblems', () => {
@@ -39,5 +46,14 @@ describe('integrityProblems', () => {
   it('finds a row altered in MySQL (it no longer hashes to its localhash)', () => {
     expect(integrityProblems({ ...row, to_address: '0x0000000000000000000000000000000000000001' })).toEqual(['localhash']);
     expect(integrityProblems({ ...row, amount: '1000' })).toEqual(['localhash']);
+  });
+
+  it('checks the credited account of an internal withdrawal, which its localhash covers', () => {
+    expect(integrityProblems(internalRow, { internalAccountId: 'acc_2', fee: 0n, localhash: internalRow.localhash })).toEqual([]);
+    expect(integrityProblems(internalRow, { internalAccountId: 'acc_3' })).toEqual(['internalAccountId']);
+    expect(integrityProblems(row, { internalAccountId: 'acc_2' })).toEqual(['internalAccountId']);
+    // Altered in MySQL: another account credited, or made a chain withdrawal.
+    expect(integrityProblems({ ...internalRow, internal_account_id: 'acc_3' })).toEqual(['localhash']);
+    expect(integrityProblems({ ...internalRow, internal_account_id: null })).toEqual(['localhash']);
   });
 });

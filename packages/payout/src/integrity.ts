@@ -21,6 +21,8 @@ export function integrityProblems(row: WithdrawalRow, expected?: Partial<Blockou
     fee: row.fee,
     localhash: recomputed,
   };
+  // An internal withdrawal's message names the account it credits; a chain one's has no such field.
+  if (row.internal_account_id !== null) actual['internalAccountId'] = row.internal_account_id;
   for (const [field, value] of Object.entries(expected)) {
     if (field === 'v' || value === undefined) continue;
     const given = typeof value === 'bigint' ? value.toString() : String(value);

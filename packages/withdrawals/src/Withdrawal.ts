@@ -14,6 +14,13 @@ export type Withdrawal = {
   /** The withdrawal fee charged to the user (frozen with the amount; income when confirmed). */
   readonly fee: bigint;
   readonly localhash: string;
+  /**
+   * Settled inside the wallet: the destination is a deposit address of this wallet, so after approval the account
+   * that owns it is credited; nothing is signed or sent, no withdrawal fee and no network fee.
+   */
+  readonly internal: boolean;
+  /** The account credited by an internal withdrawal (null otherwise). Not shown to clients: it may be another's. */
+  readonly internalAccountId: string | null;
   readonly status: WithdrawalStatus;
   readonly reason: string | null;
   readonly txid: string | null;
@@ -39,6 +46,7 @@ export type WithdrawalRow = {
   amount: string;
   fee: string;
   localhash: string;
+  internal_account_id: string | null;
   status: WithdrawalStatus;
   reason: string | null;
   txid: string | null;
@@ -61,6 +69,8 @@ export function withdrawalFromRow(row: WithdrawalRow): Withdrawal {
     amount: BigInt(row.amount),
     fee: BigInt(row.fee),
     localhash: row.localhash,
+    internal: row.internal_account_id !== null,
+    internalAccountId: row.internal_account_id,
     status: row.status,
     reason: row.reason,
     txid: row.txid,

@@ -7,6 +7,7 @@ import { LedgerKind, postEntry } from '@wallet/ledger';
 import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
 import { computeLocalhash } from './localhash.js';
 import { encodeMessage } from './messages.js';
+import { screenDestination } from './screenDestination.js';
 
 export type WithdrawalRequest = {
   readonly clientId: string;
@@ -57,8 +58,14 @@ export function checkWithdrawalRequest(
  * Idempotent on (clientId, idempotencyKey), enforced by a unique key, so a retry storm creates one withdrawal even
  * if the gateway's idempotency cache was lost. The caller has checked that the account is the client's and lives on
  * this node (transrv's AccountDirectory).
+ *
+ * The destination is screened first ({@link screenDestination}): the zero address, reserved addresses and the
+ * wallet's own addresses are refused with nothing changed. A deposit address of this wallet makes the withdrawal
+ * internal: it records the account credited, charges no withdrawal fee (nothing leaves through the chain), and is
+ * settled in the ledger once approved (settleInternalWithdrawals).
  * @returns the withdrawal, and whether this call created it
- * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED
+ * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, INVALID_DESTINATION, AMOUNT_TOO_SMALL, INSUFFICIENT_FUNDS,
+ * IDEMPOTENCY_KEY_REUSED
  */
 export async function createWithdrawal(
   db: Knex,
@@ -74,9 +81,11 @@ export async function createWithdrawal(
     }
     return { withdrawal: withdrawalFromRow(row), created: false };
   };
-  let checked: { to: string; chain: string; fee: bigint };
+  let checked: { to: string; chain: string; fee: bigint; internalAccountId: string | null };
   try {
-    checked = checkWithdrawalRequest(registry, req);
+    const request = checkWithdrawalRequest(registry, req);
+    const { internalAccountId } = await screenDestination(db, registry.chain(request.chain), request.to);
+    checked = { ...request, internalAccountId, fee: internalAccountId === null ? request.fee : 0n };
     if (req.amount + checked.fee > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
   } catch (error) {
     // A retry of a request accepted before the registry changed (minimum raised, asset delisted) still gets its
@@ -85,13 +94,22 @@ export async function createWithdrawal(
     if (earlier) return earlier;
     throw error;
   }
-  const { to, chain, fee } = checked;
+  const { to, chain, fee, internalAccountId } = checked;
   const total = req.amount + fee;
 
   try {
     return await withTransaction(db, async (trx) => {
       const id = newId('wd');
-      const localhash = computeLocalhash({ id, accountId: req.accountId, chain, asset: req.asset, to, amount: req.amount, fee });
+      const localhash = computeLocalhash({
+        id,
+        accountId: req.accountId,
+        chain,
+        asset: req.asset,
+        to,
+        amount: req.amount,
+        fee,
+        internalAccountId,
+      });
       await trx('withdrawals').insert({
         id,
         client_id: req.clientId,
@@ -105,6 +123,7 @@ export async function createWithdrawal(
         amount: req.amount.toString(),
         fee: fee.toString(),
         localhash,
+        internal_account_id: internalAccountId,
         status: 'pending_review',
       });
       await postEntry(trx, {
@@ -136,6 +155,7 @@ export async function createWithdrawal(
           amount: req.amount,
           fee,
           localhash,
+          ...(internalAccountId === null ? {} : { internalAccountId }),
         }),
       });
       const row = await trx<WithdrawalRow>('withdrawals').where({ id }).first();

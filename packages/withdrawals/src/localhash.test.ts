@@ -39,6 +39,24 @@ describe('computeLocalhash', () => {
     expect(computeLocalhash({ ...base, ...change })).not.toBe(computeLocalhash(base));
   });
 
+  it('tags an internal withdrawal apart and covers the credited account', () => {
+    const encoding = [
+      'wallet-withdrawal-internal-v1',
+      base.id,
+      base.accountId,
+      'eth',
+      'ETH',
+      base.to,
+      '1500000000000000000',
+      '100000000000000',
+      'acc_01JD3ZQ0000000000000000009',
+    ].join('\n');
+    const internal = computeLocalhash({ ...base, internalAccountId: 'acc_01JD3ZQ0000000000000000009' });
+    expect(internal).toBe(createHash('sha256').update(encoding).digest('hex'));
+    expect(computeLocalhash({ ...base, internalAccountId: null })).toBe(computeLocalhash(base));
+    expect(computeLocalhash({ ...base, internalAccountId: 'acc_01JD3ZQ0000000000000000008' })).not.toBe(internal);
+  });
+
   it('cannot be fooled by moving digits between amount and fee (fields are delimited)', () => {
     expect(computeLocalhash({ ...base, amount: 15n, fee: 1n })).not.toBe(computeLocalhash({ ...base, amount: 1n, fee: 51n }));
   });

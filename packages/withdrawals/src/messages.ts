@@ -21,6 +21,8 @@ export const BlockoutRequest = z
     amount: BaseUnits,
     fee: BaseUnits,
     localhash: Localhash,
+    /** Present when the withdrawal is internal: the account it credits (covered by the localhash). */
+    internalAccountId: ObjectId.optional(),
   })
   .strict();
 export type BlockoutRequest = z.infer<typeof BlockoutRequest>;

@@ -28,6 +28,11 @@ export const AlertKind = {
    * withdrawal (`token_transfer_mismatch`: another amount, e.g. a fee-on-transfer token). Its funds stay frozen.
    */
   settlementHeld: 'settlement_held',
+  /**
+   * An approved withdrawal's destination is one signsrv must not pay (an address the wallet operates, e.g. it became a
+   * hot/fee/sweep/cold address after the request, or a reserved one): not signed. An auditor voids it (funds released).
+   */
+  invalidDestination: 'invalid_destination',
   /** A reorg dropped the block of a withdrawal already settled (deeper than its confirmations): check it. */
   settledWithdrawalReorged: 'settled_withdrawal_reorged',
 } as const;

@@ -74,6 +74,9 @@ function toItem(v: ReviewView): ReviewItem {
     reason: j.reason ?? '',
     txid: j.txid ?? '',
     nonce: j.nonce === null ? '' : String(j.nonce),
+    internalAccountId: j.internalAccountId ?? '',
+    destinationIsContract: j.destinationIsContract === true,
+    destinationChecked: j.destinationIsContract !== null,
   };
 }
 

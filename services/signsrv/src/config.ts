@@ -17,6 +17,11 @@ const Wei = z
   .regex(/^[1-9][0-9]{0,40}$/, 'expected a positive integer')
   .transform(BigInt);
 
+const EvmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected an EVM address (0x and 40 hex digits)');
+const OperatedByRole = z
+  .object({ fee: z.array(EvmAddress).optional(), sweep: z.array(EvmAddress).optional(), cold: z.array(EvmAddress).optional() })
+  .strict();
+
 const AuditorName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'auditor names are 1..64 of [A-Za-z0-9_.-]');
 /** sha256 of the token, lower-case hex: never the token itself. */
 const TokenHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of the token as 64 lower-case hex characters');
@@ -50,6 +55,12 @@ export const ConfigSchema = z.object({
     z.object({ perWithdrawal: Wei.optional(), daily: Wei.optional() }).strict(),
     '{"ETH": {"daily": "10"}}',
   ).default({}),
+  /**
+   * Addresses the wallet operates besides its hot wallet, per chain and role, JSON
+   * {"eth": {"fee": ["0x..."], "sweep": ["0x..."], "cold": ["0x..."]}}; none by default. Recorded in MySQL at start
+   * (and kept when removed from here): no withdrawal is ever paid to one.
+   */
+  SIGNSRV_OPERATED_ADDRESSES: jsonRecord(OperatedByRole, '{"eth": {"cold": ["0x..."]}}').default({}),
   /** Highest maxFeePerGas (wei) per EVM chain, JSON; 500 gwei where not given. */
   SIGNSRV_MAX_FEE_PER_GAS: jsonRecord(Wei, '{"eth": "500000000000"}').default({}),
   /** A transaction not mined after this long is replaced with higher fees (same nonce). */

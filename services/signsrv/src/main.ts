@@ -77,6 +77,7 @@ runMain(log, async () => {
     registry: config.WALLET_ASSETS,
     chains,
     limits: config.SIGNSRV_LIMITS,
+    operatedAddresses: config.SIGNSRV_OPERATED_ADDRESSES,
     relay,
     log: log.child({ component: 'payouts' }),
     crashPoint,
@@ -97,6 +98,9 @@ runMain(log, async () => {
         entries.map((e) => e.message),
       );
       if (outcome.queued > 0 || outcome.duplicate > 0) relay.kick();
+      // Reviewers see whether each destination is a contract: looked up after the request is queued, off its path.
+      if (outcome.queued > 0)
+        void payouts.flagDestinations().catch((error: unknown) => log.warn({ err: error }, 'destination lookups failed'));
     },
   });
 

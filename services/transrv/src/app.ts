@@ -22,6 +22,7 @@ import {
   cancelWithdrawal,
   createWithdrawal,
   getWithdrawal,
+  internalCreditOf,
   listWithdrawals,
   noCrashPoints,
 } from '@wallet/withdrawals';
@@ -59,6 +60,8 @@ const CreditTransferRequest = z.object({
   toAccountId: ObjectId,
   asset: z.string().max(16),
   amount: PositiveBaseUnits,
+  // Empty for a client's transfer (older senders leave it out).
+  withdrawalId: z.union([z.literal(''), ObjectId]).default(''),
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
 const ListDepositsRequest = z.object({ accountId: ObjectId, page: PageRequest });
@@ -106,6 +109,7 @@ function toWithdrawalRecord(w: WithdrawalView): WithdrawalRecord {
     networkFee: w.networkFee?.toString() ?? '',
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
+    internal: w.internal,
   };
 }
 
@@ -176,7 +180,10 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       const req = parseRequest(CreditTransferRequest, raw);
       registry.asset(req.asset);
       await accounts.require(req.toAccountId, nodeId);
-      return creditTransfer(db, nodeId, req);
+      const { withdrawalId, ...credit } = req;
+      // An internal withdrawal's credit: only one its confirmed withdrawal backs, recorded as the receiver's deposit.
+      const deposit = withdrawalId === '' ? undefined : await internalCreditOf(db, { ...credit, withdrawalId });
+      return creditTransfer(db, nodeId, { ...credit, deposit });
     },
 
     listDeposits: async (raw) => {
@@ -189,15 +196,16 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
           asset: d.asset,
           chain: d.chain,
           address: d.address,
-          txid: d.txid,
+          txid: d.txid ?? '',
           outputIndex: d.outputIndex,
           amount: d.amount.toString(),
-          blockNumber: String(d.blockNumber),
-          blockHash: d.blockHash,
+          blockNumber: String(d.blockNumber ?? 0),
+          blockHash: d.blockHash ?? '',
           confirmations: d.confirmations,
           status: d.status,
           createdAt: d.createdAt.toISOString(),
           creditedAt: d.creditedAt?.toISOString() ?? '',
+          internal: d.internal,
         })),
         page: { nextCursor: page.nextCursor ?? '' },
       };

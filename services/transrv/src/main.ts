@@ -87,6 +87,7 @@ runMain(log, async () => {
           toAccountId: t.toAccountId,
           asset: t.asset,
           amount: t.amount.toString(),
+          withdrawalId: t.withdrawalId ?? '',
         }),
       );
     },
@@ -132,6 +133,8 @@ runMain(log, async () => {
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log: nodeLog,
     ctxLookup: async (txids) => (txids.length === 0 ? [] : redis.hmget(keys.ctx, ...txids)),
+    // An internal withdrawal's credit on another node: delivered at once (the relay's sweep retries).
+    deliverCredit: (transfer) => void relay.deliver(transfer),
   });
   requestRelay.start();
   responses.start();

@@ -1,8 +1,8 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { createEvmAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
-import { settleDeposits } from '@wallet/ledger';
-import { settleWithdrawals } from '@wallet/withdrawals';
+import { type Transfer, settleDeposits } from '@wallet/ledger';
+import { settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
 import type { Logger } from '@wallet/logger';
 import { HotWallets, ScannerService } from '@wallet/scanner';
 import type { Etcd3 } from 'etcd3';
@@ -10,8 +10,8 @@ import type { Etcd3 } from 'etcd3';
 /**
  * Chain work of a transrv node: it campaigns to be the (single, cluster-wide) scanner of each EVM chain
  * that has an RPC URL, and it settles the deposits of its own accounts (credit at the asset's
- * confirmations, reverse after a reorg) and its withdrawals whose transaction has its confirmations (confirmed
- * or failed) every half second.
+ * confirmations, reverse after a reorg), its withdrawals whose transaction has its confirmations (confirmed
+ * or failed), and its approved internal withdrawals (credited in the ledger, nothing on chain) every half second.
  */
 export async function startChainWork(options: {
   readonly db: Db;
@@ -26,6 +26,8 @@ export async function startChainWork(options: {
   readonly log: Logger;
   /** localhash per transaction hash from Redis blockout_ctx (null where it has none). */
   readonly ctxLookup: (txids: readonly string[]) => Promise<(string | null)[]>;
+  /** Delivers the cross-node credit of an internal withdrawal just settled (the transfer relay). */
+  readonly deliverCredit: (transfer: Transfer) => void;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { db, registry, log } = options;
   const scanners: ScannerService[] = [];
@@ -80,6 +82,12 @@ export async function startChainWork(options: {
       if (result.confirmed || result.failed) log.info({ ...result }, 'withdrawals settled');
     } catch (error) {
       log.error({ err: error }, 'withdrawal settlement failed; retrying');
+    }
+    try {
+      const result = await settleInternalWithdrawals(db, options.nodeId, log);
+      for (const transfer of result.transfers) options.deliverCredit(transfer);
+    } catch (error) {
+      log.error({ err: error }, 'internal withdrawal settlement failed; retrying');
     }
   };
   const timer = setInterval(() => {

@@ -6,6 +6,7 @@ import * as m0004 from './0004_withdrawals.js';
 import * as m0005 from './0005_payout_hardening.js';
 import * as m0006 from './0006_binary_collation.js';
 import * as m0007 from './0007_client_secret_rotation.js';
+import * as m0008 from './0008_withdrawal_destinations.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -18,4 +19,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0005_payout_hardening', m0005],
   ['0006_binary_collation', m0006],
   ['0007_client_secret_rotation', m0007],
+  ['0008_withdrawal_destinations', m0008],
 ];

@@ -45,6 +45,18 @@ export interface ReviewItem {
   nonce: string;
   /** The withdrawal's client is disabled: it is not signed until the client is enabled again. */
   clientDisabled: boolean;
+  /**
+   * Internal: the destination is a deposit address of this wallet; approved, it is settled in the ledger by crediting
+   * internal_account_id, and nothing is signed or sent.
+   */
+  internal: boolean;
+  internalAccountId: string;
+  /**
+   * Whether the destination had code (a contract) when signsrv received the request; meaningful only when
+   * destination_checked (false: not looked up yet, or internal).
+   */
+  destinationIsContract: boolean;
+  destinationChecked: boolean;
 }
 
 export interface ListReviewsRequest {
@@ -84,6 +96,10 @@ function createBaseReviewItem(): ReviewItem {
     createdAt: "",
     nonce: "",
     clientDisabled: false,
+    internal: false,
+    internalAccountId: "",
+    destinationIsContract: false,
+    destinationChecked: false,
   };
 }
 
@@ -142,6 +158,18 @@ export const ReviewItem: MessageFns<ReviewItem> = {
     }
     if (message.clientDisabled !== false) {
       writer.uint32(152).bool(message.clientDisabled);
+    }
+    if (message.internal !== false) {
+      writer.uint32(160).bool(message.internal);
+    }
+    if (message.internalAccountId !== "") {
+      writer.uint32(170).string(message.internalAccountId);
+    }
+    if (message.destinationIsContract !== false) {
+      writer.uint32(176).bool(message.destinationIsContract);
+    }
+    if (message.destinationChecked !== false) {
+      writer.uint32(184).bool(message.destinationChecked);
     }
     return writer;
   },
@@ -301,6 +329,38 @@ export const ReviewItem: MessageFns<ReviewItem> = {
             }
 
             message.clientDisabled = reader.bool();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.internal = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.internalAccountId = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.destinationIsContract = reader.bool();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.destinationChecked = reader.bool();
             continue;
           }
         }

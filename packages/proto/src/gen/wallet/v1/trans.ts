@@ -42,6 +42,11 @@ export interface WithdrawalRecord {
   networkFee: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Settled inside the wallet: `to` is a deposit address of this wallet, so the account that owns it was credited in
+   * the ledger after approval; no transaction (txid empty), no withdrawal fee, no network fee.
+   */
+  internal: boolean;
 }
 
 export interface CreateWithdrawalRequest {
@@ -166,6 +171,11 @@ export interface CreditTransferRequest {
   toAccountId: string;
   asset: string;
   amount: string;
+  /**
+   * Set when the transfer carries an internal withdrawal's credit (the receiver records it as an internal deposit,
+   * after checking the withdrawal); empty for a client's transfer.
+   */
+  withdrawalId: string;
 }
 
 export interface CreditTransferResponse {
@@ -195,6 +205,11 @@ export interface Deposit {
   createdAt: string;
   /** Empty until credited. */
   creditedAt: string;
+  /**
+   * Credited by a withdrawal of this wallet to this deposit address, settled in the ledger: no chain transaction
+   * (txid and block_hash empty, block_number and confirmations 0), credited at once.
+   */
+  internal: boolean;
 }
 
 export interface ListDepositsRequest {
@@ -224,6 +239,7 @@ function createBaseWithdrawalRecord(): WithdrawalRecord {
     networkFee: "",
     createdAt: "",
     updatedAt: "",
+    internal: false,
   };
 }
 
@@ -273,6 +289,9 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
     }
     if (message.updatedAt !== "") {
       writer.uint32(122).string(message.updatedAt);
+    }
+    if (message.internal !== false) {
+      writer.uint32(128).bool(message.internal);
     }
     return writer;
   },
@@ -408,6 +427,14 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
             }
 
             message.updatedAt = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.internal = reader.bool();
             continue;
           }
         }
@@ -1573,7 +1600,7 @@ export const TransferResponse: MessageFns<TransferResponse> = {
 };
 
 function createBaseCreditTransferRequest(): CreditTransferRequest {
-  return { transferId: "", fromNodeId: "", toAccountId: "", asset: "", amount: "" };
+  return { transferId: "", fromNodeId: "", toAccountId: "", asset: "", amount: "", withdrawalId: "" };
 }
 
 export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
@@ -1592,6 +1619,9 @@ export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
     }
     if (message.amount !== "") {
       writer.uint32(42).string(message.amount);
+    }
+    if (message.withdrawalId !== "") {
+      writer.uint32(50).string(message.withdrawalId);
     }
     return writer;
   },
@@ -1647,6 +1677,14 @@ export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
             }
 
             message.amount = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
             continue;
           }
         }
@@ -1769,6 +1807,7 @@ function createBaseDeposit(): Deposit {
     status: "",
     createdAt: "",
     creditedAt: "",
+    internal: false,
   };
 }
 
@@ -1812,6 +1851,9 @@ export const Deposit: MessageFns<Deposit> = {
     }
     if (message.creditedAt !== "") {
       writer.uint32(106).string(message.creditedAt);
+    }
+    if (message.internal !== false) {
+      writer.uint32(112).bool(message.internal);
     }
     return writer;
   },
@@ -1931,6 +1973,14 @@ export const Deposit: MessageFns<Deposit> = {
             }
 
             message.creditedAt = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.internal = reader.bool();
             continue;
           }
         }
