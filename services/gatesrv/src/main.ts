@@ -35,6 +35,23 @@ runMain(log, async () => {
   ]);
 
   const peers = new Peers(accountsrv, shards);
+  // Credentials are cached per gateway; a disable or rotation reaches every gateway over Redis pub/sub (start()).
+  const authenticator = new RequestAuthenticator({
+    redis,
+    prefix,
+    log,
+    windowMs: config.GATESRV_AUTH_WINDOW_MS,
+    credentialCacheMs: config.GATESRV_CREDENTIAL_CACHE_MS,
+    lookup: async (keyId) => {
+      try {
+        return await accountsrv.pick().getClientCredentials({ keyId });
+      } catch (error) {
+        if (isWalletError(error, 'NOT_FOUND')) return undefined;
+        throw error;
+      }
+    },
+  });
+  await authenticator.start();
   const app = buildApp({
     instanceId,
     log,
@@ -42,20 +59,7 @@ runMain(log, async () => {
     upstreamTimeoutMs: config.GATESRV_UPSTREAM_TIMEOUT_MS,
     peers,
     registry: config.WALLET_ASSETS,
-    authenticator: new RequestAuthenticator({
-      redis,
-      prefix,
-      windowMs: config.GATESRV_AUTH_WINDOW_MS,
-      credentialCacheMs: config.GATESRV_CREDENTIAL_CACHE_MS,
-      lookup: async (keyId) => {
-        try {
-          return await accountsrv.pick().getClientCredentials({ keyId });
-        } catch (error) {
-          if (isWalletError(error, 'NOT_FOUND')) return undefined;
-          throw error;
-        }
-      },
-    }),
+    authenticator,
     rateLimiter: new RateLimiter({ redis, prefix, limit: config.GATESRV_RATE_LIMIT_PER_SECOND, windowMs: 1000 }),
     idempotency: new IdempotencyStore({ redis, prefix }),
     accountsrv,
@@ -81,6 +85,7 @@ runMain(log, async () => {
     await app.close();
     await Promise.all([shards.close(), accountsrv.close()]);
     await discovery.close();
+    await authenticator.close();
     redis.disconnect();
   };
 });

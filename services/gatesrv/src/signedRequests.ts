@@ -1,5 +1,6 @@
 import {
   type AuthenticatedClient,
+  authFailureCause,
   type IdempotencyStore,
   type RateLimiter,
   type RequestAuthenticator,
@@ -40,12 +41,20 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
 
   app.addHook('preValidation', async (request, reply) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    request.client = await deps.authenticator.authenticate({
-      headers: request.headers,
-      method: request.method,
-      pathWithQuery: request.url,
-      rawBody,
-    });
+    try {
+      request.client = await deps.authenticator.authenticate({
+        headers: request.headers,
+        method: request.method,
+        pathWithQuery: request.url,
+        rawBody,
+        sourceAddress: request.ip,
+      });
+    } catch (error) {
+      // The answer names one public reason; the log keeps the precise one (unknown key, disabled, bad signature).
+      const cause = authFailureCause(error);
+      if (cause !== undefined) request.log.info({ authFailure: cause, keyId: request.headers['x-api-key'] }, 'authentication refused');
+      throw error;
+    }
     const limit = await deps.rateLimiter.consume(request.client.keyId);
     if (!limit.allowed) {
       throw new WalletError('RATE_LIMITED', 'too many requests for this API key', {
