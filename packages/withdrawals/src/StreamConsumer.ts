@@ -26,6 +26,9 @@ export type StreamConsumerOptions = {
 
 type Entries = [id: string, fields: string[] | null][];
 
+/** Consecutive failures (about 15 s of retrying) after which a failing consumer is logged as an error. */
+const FAILURES_BEFORE_ERROR = 6;
+
 /**
  * Reads a Redis stream in a consumer group with at-least-once delivery: an entry is acknowledged (XACK) only after
  * its handler resolved, that is after the MySQL commit. Entries this consumer read but did not acknowledge (it
@@ -55,22 +58,36 @@ export class StreamConsumer {
   }
 
   async #loop(): Promise<void> {
-    const { log } = this.#o;
+    const { log, stream } = this.#o;
     let failures = 0;
+    /** Whether the current streak of failures was logged (at warn, once) and so its end is worth an info line. */
+    let troubled = false;
     while (!this.#stopped) {
       try {
         const progressed = await this.#step();
         failures = 0;
+        if (troubled) log.info({ stream }, 'stream consumer recovered');
+        troubled = false;
         if (!progressed && this.#pending) await sleep(500);
       } catch (error) {
         if (this.#stopped) break;
-        if (/NOGROUP/.test(String((error as Error).message))) {
-          await this.#createGroup().catch((e: unknown) => log.warn({ err: e }, 'could not create the consumer group'));
+        const message = String((error as Error).message);
+        // The stream or its group vanished (Redis restarted empty, FLUSHALL; a blocked read then ends UNBLOCKED):
+        // re-created here, and the senders' outboxes re-send what was lost. Nothing for an operator to do.
+        if (/NOGROUP|UNBLOCKED/.test(message)) {
+          if (!troubled) log.warn({ stream, reason: message }, 'stream or consumer group vanished; re-creating it');
+          troubled = true;
+          if (/NOGROUP/.test(message)) {
+            await this.#createGroup().catch((e: unknown) => log.warn({ err: e }, 'could not create the consumer group'));
+          }
           continue;
         }
         failures++;
         this.#pending = true;
-        log.error({ err: error, stream: this.#o.stream }, 'stream consumer failed; retrying');
+        // Warn once per streak; only a consumer that keeps failing needs an operator.
+        if (failures === 1) log.warn({ err: error, stream }, 'stream consumer failed; retrying');
+        else if (failures === FAILURES_BEFORE_ERROR) log.error({ err: error, stream, failures }, 'stream consumer keeps failing; retrying');
+        troubled = true;
         await sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
       }
     }
