@@ -101,15 +101,19 @@ export const DepositView = z
     asset: z.string(),
     chain: z.string(),
     address: z.string(),
-    txid: z.string(),
+    txid: z.string().nullable().meta({ description: 'null for an internal deposit.' }),
     outputIndex: z.number().int(),
     amount: Amount,
-    blockNumber: z.number().int(),
-    blockHash: z.string(),
+    blockNumber: z.number().int().nullable().meta({ description: 'null for an internal deposit.' }),
+    blockHash: z.string().nullable().meta({ description: 'null for an internal deposit.' }),
     confirmations: z.number().int(),
     status: DepositStatus,
     createdAt: Timestamp,
     creditedAt: Timestamp.nullable(),
+    internal: z.boolean().meta({
+      description:
+        'Credited by a withdrawal of this wallet to this deposit address: no chain transaction (txid and block fields are empty).',
+    }),
   })
   .meta({ id: 'Deposit' });
 
@@ -119,15 +123,16 @@ export function depositView(d: Deposit): z.infer<typeof DepositView> {
     asset: d.asset,
     chain: d.chain,
     address: d.address,
-    txid: d.txid,
+    txid: d.internal ? null : d.txid,
     outputIndex: d.outputIndex,
     amount: d.amount,
-    blockNumber: Number(d.blockNumber),
-    blockHash: d.blockHash,
+    blockNumber: d.internal ? null : Number(d.blockNumber),
+    blockHash: d.internal ? null : d.blockHash,
     confirmations: d.confirmations,
     status: d.status as z.infer<typeof DepositStatus>,
     createdAt: d.createdAt,
     creditedAt: d.creditedAt || null,
+    internal: d.internal,
   };
 }
 
@@ -169,6 +174,10 @@ export const WithdrawalView = z
     confirmations: z.number().int().nullable(),
     reason: z.string().nullable(),
     networkFee: Amount.nullable(),
+    internal: z.boolean().meta({
+      description:
+        'The destination is a deposit address of this wallet: settled in the books after approval, no chain transaction, no fee.',
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -189,6 +198,7 @@ export function withdrawalView(w: WithdrawalRecord): z.infer<typeof WithdrawalVi
     confirmations: w.confirmations < 0 ? null : w.confirmations,
     reason: w.reason || null,
     networkFee: w.networkFee || null,
+    internal: w.internal,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

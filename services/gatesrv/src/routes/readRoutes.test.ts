@@ -85,6 +85,23 @@ describe('ledger and deposit routes', async () => {
                 status: 'pending',
                 createdAt: at,
                 creditedAt: '',
+                internal: false,
+              },
+              {
+                id: 'dep_2',
+                asset: 'ETH',
+                chain: 'eth',
+                address: '0xabc',
+                txid: '',
+                outputIndex: 0,
+                amount: '9',
+                blockNumber: '0',
+                blockHash: '',
+                confirmations: 0,
+                status: 'credited',
+                createdAt: at,
+                creditedAt: at,
+                internal: true,
               },
             ],
             page: { nextCursor: '' },
@@ -102,7 +119,12 @@ describe('ledger and deposit routes', async () => {
   });
   it('shows deposits with a numeric block number and a null creditedAt until credited', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/deposits' });
-    expect(r.json()).toMatchObject({ data: [{ blockNumber: 12, creditedAt: null, status: 'pending' }] });
+    expect(r.json()).toMatchObject({
+      data: [
+        { blockNumber: 12, creditedAt: null, status: 'pending', internal: false, txid: '0x01' },
+        { internal: true, txid: null, blockNumber: null, blockHash: null, creditedAt: at },
+      ],
+    });
   });
   it('refuses an unknown cursor-shaped query key', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/accounts/acc_a/deposits?after=1' });

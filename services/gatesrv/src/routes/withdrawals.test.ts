@@ -17,6 +17,7 @@ const record = {
   confirmations: -1,
   reason: '',
   networkFee: '',
+  internal: false,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
