@@ -196,6 +196,8 @@ describe('internal withdrawals (to a deposit address of this wallet)', () => {
     const to = await depositAddress(receiver);
     const res = await world.withdraw(sender, { asset: 'ETH', to, amount: AMOUNT.toString() });
     expect(res.status).toBe(201);
+    expect(res.body.fee).toBe('0');
+    expect(await record(res.body.id)).toMatchObject({ internal: true });
     await world.signsrv.received(res.body.id);
     expect((await world.signsrv.reject(res.body.id, 'not today')).status).toBe(200);
     await world.waitStatus(res.body.id, 'rejected');

@@ -13,7 +13,8 @@ export type InvariantReport = {
  * 2. no balance is negative;
  * 3. every user balance row equals the sum of its journal lines, bucket by bucket;
  * 4. the transit account holds exactly the cross-node transfers whose credit is not yet posted;
- * 5. every frozen balance is exactly the amount + fee of the account's withdrawals that have not ended.
+ * 5. every frozen balance is exactly the amount + fee of the account's withdrawals that have not ended;
+ * 6. every confirmed internal withdrawal has its credit: the receiver's internal deposit, or a transfer still in transit.
  */
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const problems: string[] = [];
@@ -88,6 +89,15 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   for (const r of frozenMismatch) {
     problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals hold ${r.held}`);
   }
+
+  const [uncredited] = (await db.raw(`
+    SELECT w.id FROM withdrawals w
+    WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
+      AND NOT EXISTS (SELECT 1 FROM transfers t LEFT JOIN transfer_credits c ON c.transfer_id = t.id
+                      WHERE t.withdrawal_id = w.id AND c.transfer_id IS NULL)
+    LIMIT 20`)) as [{ id: string }[]];
+  for (const r of uncredited) problems.push(`internal withdrawal ${r.id} is confirmed but its credit is nowhere`);
 
   const [userTotals] = (await db.raw(`SELECT asset, CAST(SUM(available + frozen) AS CHAR) AS sum FROM balances GROUP BY asset`)) as [
     { asset: string; sum: string }[],
