@@ -13,6 +13,18 @@ describe('signsrv configuration', () => {
     );
   });
 
+  it('parses the operated addresses per chain and role, and refuses malformed ones', () => {
+    const cold = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
+    const config = loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_OPERATED_ADDRESSES: JSON.stringify({ eth: { cold: [cold] } }) });
+    expect(config.SIGNSRV_OPERATED_ADDRESSES).toEqual({ eth: { cold: [cold] } });
+    expect(loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k' }).SIGNSRV_OPERATED_ADDRESSES).toEqual({});
+    for (const bad of [{ eth: { hot: [cold] } }, { eth: { cold: ['0x1234'] } }, { eth: { cold: cold } }]) {
+      expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_OPERATED_ADDRESSES: JSON.stringify(bad) })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('needs a keystore', () => {
     expect(() => loadConfig({ SIGNSRV_KEK_FILE: '/x/kek.hex' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
