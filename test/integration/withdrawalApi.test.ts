@@ -161,6 +161,7 @@ describe('POST /v1/accounts/{id}/withdrawals', () => {
       confirmations: null,
       reason: null,
       networkFee: null,
+      internal: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updatedAt: expect.any(String),
     });

@@ -151,7 +151,7 @@ describe('internal withdrawals (to a deposit address of this wallet)', () => {
       expect(approved.body).toMatchObject({ decision: 'approved', internal: true, txid: null, nonce: null });
 
       const confirmed = await world.waitStatus(id, 'confirmed');
-      expect(confirmed).toMatchObject({ txid: null, fee: '0' });
+      expect(confirmed).toMatchObject({ txid: null, fee: '0', internal: true });
       expect(await record(id)).toMatchObject({ status: 'confirmed', internal: true, txid: '', networkFee: '0' });
       await waitFor('the credit', async () => ((await world.balances(receiver, 'ETH')).available === AMOUNT ? true : undefined));
       expect(await world.balances(sender, 'ETH')).toEqual({ available: ETH - AMOUNT, frozen: 0n });
@@ -163,7 +163,9 @@ describe('internal withdrawals (to a deposit address of this wallet)', () => {
       const listed = await world.api.get<{ data: { address: string; amount: string; status: string }[] }>(
         `/v1/accounts/${receiver}/deposits`,
       );
-      expect(listed.body.data).toEqual([expect.objectContaining({ address: to, amount: AMOUNT.toString(), status: 'credited' })]);
+      expect(listed.body.data).toEqual([
+        expect.objectContaining({ address: to, amount: AMOUNT.toString(), status: 'credited', internal: true, txid: null }),
+      ]);
 
       // Nothing signed or sent: no transaction stored, the hot wallet's nonce unchanged, the trail says so.
       expect(await world.txsOf(id)).toEqual([]);
