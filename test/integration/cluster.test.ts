@@ -2,7 +2,7 @@ import { Discovery, type ServiceWatch } from '@wallet/discovery';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/ApiClient.js';
-import { createApiClient } from '../harness/clients.js';
+import { createApiClient, walletctl } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { stackEnv } from '../harness/stackEnv.js';
 
@@ -56,6 +56,23 @@ describe('a cluster of real processes on the local stack', () => {
     const open = await fetch(`${cluster.gatewayUrl}/healthz`);
     expect(open.status).toBe(200);
     expect(await open.json()).toEqual({ status: 'ok' });
+  });
+
+  it('walletctl health shows the layout the open probe hides: instances, node ids, addresses, gRPC health', async () => {
+    const { code, out } = await walletctl(cluster, 'health', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join('\n')) as {
+      ok: boolean;
+      instances: { service: string; nodeId?: string; status: string; address: string }[];
+    };
+    expect(report.ok).toBe(true);
+    const transrvs = report.instances.filter((i) => i.service === 'transrv');
+    expect(transrvs.map((t) => [t.nodeId, t.status]).sort()).toEqual([
+      ['t1', 'SERVING'],
+      ['t2', 'SERVING'],
+    ]);
+    expect(report.instances.find((i) => i.service === 'accountsrv')?.status).toBe('SERVING');
+    expect(report.instances.find((i) => i.service === 'gatesrv')?.status).toBe('no-grpc');
   });
 
   it('signsrv answers its HTTP health check', async () => {

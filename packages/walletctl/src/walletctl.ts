@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { commonEnv, loadEnvConfig } from '@wallet/config';
 import { createDb } from '@wallet/db';
-import { Discovery } from '@wallet/discovery';
+import { Discovery, ServiceName } from '@wallet/discovery';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { checkInvariants } from '@wallet/ledger';
 import { createLogger } from '@wallet/logger';
 import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient } from '@wallet/routing';
+import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { parseDuration } from './parseDuration.js';
 
@@ -27,6 +28,9 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   nodes activate NODE_ID                let a node take new accounts again
   accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
   ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
+  health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
+                                        answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
+                                        the gateway's open /healthz shows status only
 `;
 
 // accountsrv's bound (the request field is a uint32 of milliseconds: a longer one would not fit anyway).
@@ -86,6 +90,24 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     env: config.WALLET_ENV,
     log: createLogger('walletctl', { level: 'silent' }),
   });
+  if (group === 'health') {
+    try {
+      const rows = await clusterHealth(discovery);
+      const serving = (service: string) => rows.some((r) => r.service === service && r.status === 'SERVING');
+      const ok = serving('accountsrv') && serving('transrv');
+      print({ ok, instances: rows }, [
+        ok ? 'cluster ok' : 'cluster NOT ready (needs a serving accountsrv and transrv)',
+        'service     instance                            node  status       gRPC                  HTTP',
+        ...rows.map(
+          (r) =>
+            `${r.service.padEnd(11)} ${r.instanceId.padEnd(35)} ${(r.nodeId ?? '-').padEnd(5)} ${r.status.padEnd(12)} ${(r.address || '-').padEnd(21)} ${r.httpAddress ?? '-'}`,
+        ),
+      ]);
+      return ok ? 0 : 1;
+    } finally {
+      await discovery.close();
+    }
+  }
   const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService);
   try {
     const api = accountsrv.pick();
@@ -183,4 +205,21 @@ function required(value: string | undefined, name: string): string {
 export function describeFailure(error: unknown): string {
   if (isWalletError(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Every instance registered in etcd, with its gRPC health (instances without gRPC are listed as `no-grpc`). */
+async function clusterHealth(discovery: Discovery) {
+  const services = Object.values(ServiceName);
+  const watches = await Promise.all(services.map((s) => discovery.watch(s)));
+  const instances = watches.flatMap((w) => w.instances());
+  return Promise.all(
+    instances.map(async (i) => ({
+      service: i.service,
+      instanceId: i.instanceId,
+      ...(i.nodeId === undefined ? {} : { nodeId: i.nodeId }),
+      address: i.address,
+      ...(i.httpAddress === undefined ? {} : { httpAddress: i.httpAddress }),
+      status: i.address === '' ? 'no-grpc' : await checkHealth(i.address, '', 1000),
+    })),
+  );
 }
