@@ -2,7 +2,7 @@ export { AuthFailureCause, AuthFailureReason, authFailureCause } from './authFai
 export { AuthHeader, type SignedHeaders } from './authHeaders.js';
 export { type ClientCredentials, type CredentialLookup } from './CredentialCache.js';
 export { credentialChangesChannel, publishCredentialChange } from './credentialChanges.js';
-export { type IdempotencyBegin, IdempotencyStore, type IdempotencyStoreOptions } from './IdempotencyStore.js';
+export { type IdempotencyBegin, type IdempotencyHold, IdempotencyStore, type IdempotencyStoreOptions } from './IdempotencyStore.js';
 export { parseIdempotencyKey } from './parseIdempotencyKey.js';
 export { type RateLimitDecision, RateLimiter, type RateLimiterOptions } from './RateLimiter.js';
 export { type RequestHashInput, requestHash } from './requestHash.js';

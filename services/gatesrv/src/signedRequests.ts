@@ -1,6 +1,7 @@
 import {
   type AuthenticatedClient,
   authFailureCause,
+  type IdempotencyHold,
   type IdempotencyStore,
   type RateLimiter,
   type RequestAuthenticator,
@@ -36,6 +37,8 @@ export type SignedRequestDeps = {
  */
 export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): void {
   const { idempotency } = deps;
+  // The claim each running POST holds: its owner token, and the renewal of its lease while the handler runs.
+  const claims = new WeakMap<FastifyRequest, { owner: string; hold: IdempotencyHold }>();
   app.decorateRequest('client', undefined as unknown as AuthenticatedClient);
   app.decorateRequest('idempotency', undefined);
 
@@ -75,6 +78,11 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
         return reply.code(claim.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(claim.body);
       }
       request.idempotency = { key, hash, replayed: false };
+      // The lease is short (a dead gateway's claim lapses within seconds); renew it for as long as this request runs.
+      const hold = idempotency.hold(request.client.clientId, key, claim.owner, (error) =>
+        request.log.warn({ err: error }, 'idempotency lease not renewed'),
+      );
+      claims.set(request, { owner: claim.owner, hold });
     }
     return undefined;
   });
@@ -83,18 +91,28 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
   // refusal is not, so a transient outage never becomes the permanent answer for that key.
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = request.idempotency;
-    if (!claim || claim.replayed || !request.client) return payload;
+    const held = claims.get(request);
+    if (!claim || claim.replayed || !request.client || !held) return payload;
+    claims.delete(request);
+    held.hold.stop();
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? null);
     try {
       if (shouldStoreResponse(reply.statusCode, errorCodeOf(reply.statusCode, body))) {
-        await idempotency.complete(request.client.clientId, claim.key, claim.hash, reply.statusCode, body);
-      } else await idempotency.abandon(request.client.clientId, claim.key, claim.hash);
+        await idempotency.complete(request.client.clientId, claim.key, held.owner, reply.statusCode, body);
+      } else await idempotency.abandon(request.client.clientId, claim.key, held.owner);
     } catch (error) {
       // MySQL unique keys still make the operation idempotent; only the cached replay is lost.
       request.log.warn({ err: error }, 'idempotency record not saved');
     }
     return payload;
+  });
+
+  // A response that never went through onSend (the connection was gone) still stops the renewal: the claim then
+  // lapses within the lease and a retry runs (and, the operation being idempotent in MySQL, only replays).
+  app.addHook('onResponse', async (request) => {
+    claims.get(request)?.hold.stop();
+    claims.delete(request);
   });
 }
 
