@@ -1,27 +1,59 @@
-import { type Knex, withTransaction } from '@wallet/db';
+import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
 
+/** withdrawals.cancel_idempotency_key (migration 0009): the key of the client's cancel that cancelled it. */
+type CancelRow = WithdrawalRow & { cancel_idempotency_key: string | null };
+
 /**
  * The client's cancel: only while pending_review. It races an auditor's approval for the same row; the
  * conditional UPDATE decides, so a cancelled withdrawal is never signed and an approved one is never released.
- * @throws WalletError NOT_FOUND (no such withdrawal for this client on this node), WITHDRAWAL_NOT_CANCELLABLE
+ *
+ * Idempotent on (clientId, idempotencyKey): the key is recorded in the cancel's transaction, so a retry of a cancel
+ * that took effect after its answer was lost (a gateway timeout, a dead gateway) answers with the cancelled
+ * withdrawal (`cancelled: false`) and releases nothing again; a cancel with any other key is still
+ * WITHDRAWAL_NOT_CANCELLABLE. Without a key (an older gateway) nothing is recorded and every repeat is refused.
+ * @param idempotencyKey the client's Idempotency-Key of this cancel; '' or undefined: none
+ * @returns the withdrawal, and whether this call cancelled it
+ * @throws WalletError NOT_FOUND (no such withdrawal for this client on this node), WITHDRAWAL_NOT_CANCELLABLE,
+ *   IDEMPOTENCY_KEY_REUSED (this key already cancelled another withdrawal of the client)
  */
-export async function cancelWithdrawal(db: Knex, nodeId: string, clientId: string, withdrawalId: string): Promise<Withdrawal> {
-  return withTransaction(db, async (trx) => {
-    const row = await trx<WithdrawalRow>('withdrawals')
-      .where({ id: withdrawalId, client_id: clientId, node_id: nodeId })
-      .forUpdate()
-      .first();
-    if (!row) throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId } });
-    const released = await releaseWithdrawal(trx, row, 'cancelled', nodeId, `client:${clientId}`);
-    if (!released) {
-      throw new WalletError('WITHDRAWAL_NOT_CANCELLABLE', `the withdrawal is ${row.status} and can no longer be cancelled`, {
-        details: { withdrawalId, status: row.status },
+export async function cancelWithdrawal(
+  db: Knex,
+  nodeId: string,
+  clientId: string,
+  withdrawalId: string,
+  idempotencyKey?: string,
+): Promise<{ withdrawal: Withdrawal; cancelled: boolean }> {
+  const key = idempotencyKey || null;
+  try {
+    return await withTransaction(db, async (trx) => {
+      const row = await trx<CancelRow>('withdrawals').where({ id: withdrawalId, client_id: clientId, node_id: nodeId }).forUpdate().first();
+      if (!row) throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId } });
+      // This very cancel took effect before (its answer was lost): the same answer, nothing released again.
+      if (key !== null && row.status === 'cancelled' && row.cancel_idempotency_key === key) {
+        return { withdrawal: withdrawalFromRow(row), cancelled: false };
+      }
+      const released = await releaseWithdrawal(trx, row, 'cancelled', nodeId, `client:${clientId}`);
+      if (!released) {
+        throw new WalletError('WITHDRAWAL_NOT_CANCELLABLE', `the withdrawal is ${row.status} and can no longer be cancelled`, {
+          details: { withdrawalId, status: row.status },
+        });
+      }
+      // In the same transaction as the release: a cancel that took effect always has its key recorded.
+      if (key !== null) await trx('withdrawals').where({ id: withdrawalId }).update({ cancel_idempotency_key: key });
+      const after = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).first();
+      return { withdrawal: withdrawalFromRow(after!), cancelled: true };
+    });
+  } catch (error) {
+    // The unique (client_id, cancel_idempotency_key): this key already cancelled another withdrawal, and the
+    // transaction (release included) was rolled back.
+    if (key !== null && isDuplicateKey(error)) {
+      throw new WalletError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another request', {
+        details: { idempotencyKey: key },
       });
     }
-    const after = await trx<WithdrawalRow>('withdrawals').where({ id: withdrawalId }).first();
-    return withdrawalFromRow(after!);
-  });
+    throw error;
+  }
 }

@@ -77,6 +77,12 @@ const CreateWithdrawalRequest = z.object({
 });
 const ListWithdrawalsRequest = z.object({ accountId: ObjectId, page: PageRequest });
 const WithdrawalByIdRequest = z.object({ clientId: ObjectId, withdrawalId: ObjectId });
+const CancelWithdrawalRequest = z.object({
+  clientId: ObjectId,
+  withdrawalId: ObjectId,
+  // Empty from a gateway that does not send it yet: the cancel is then not recorded under a key.
+  idempotencyKey: z.union([z.literal(''), IdempotencyKey]).default(''),
+});
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -240,8 +246,9 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     },
 
     cancelWithdrawal: async (raw) => {
-      const req = parseRequest(WithdrawalByIdRequest, raw);
-      const withdrawal = await cancelWithdrawal(db, nodeId, req.clientId, req.withdrawalId);
+      const req = parseRequest(CancelWithdrawalRequest, raw);
+      // A retry of a cancel that took effect (same key) answers with the cancelled withdrawal again.
+      const { withdrawal } = await cancelWithdrawal(db, nodeId, req.clientId, req.withdrawalId, req.idempotencyKey);
       // Cancelled before review, so it never had a transaction to confirm.
       return toWithdrawalRecord({ ...withdrawal, confirmations: null });
     },

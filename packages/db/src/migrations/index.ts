@@ -7,6 +7,7 @@ import * as m0005 from './0005_payout_hardening.js';
 import * as m0006 from './0006_binary_collation.js';
 import * as m0007 from './0007_client_secret_rotation.js';
 import * as m0008 from './0008_withdrawal_destinations.js';
+import * as m0009 from './0009_withdrawal_cancel_key.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -20,4 +21,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0006_binary_collation', m0006],
   ['0007_client_secret_rotation', m0007],
   ['0008_withdrawal_destinations', m0008],
+  ['0009_withdrawal_cancel_key', m0009],
 ];

@@ -122,7 +122,12 @@ export function withdrawalRoutes(
         // Any node finds it (NOT_FOUND for another client's); only its account's node may release the funds.
         const found = await callAnyNode(shards, (c) => c.getWithdrawal({ clientId, withdrawalId: params.id }, { timeoutMs }));
         const route = await router.resolve(clientId, found.accountId);
-        const cancelled = await shards.call(route.nodeId, (c) => c.cancelWithdrawal({ clientId, withdrawalId: params.id }, { timeoutMs }));
+        // The key goes with it: transrv records it with the cancellation, so a retry after a lost answer (a timeout,
+        // a dead gateway) gets the cancelled withdrawal again instead of WITHDRAWAL_NOT_CANCELLABLE.
+        const idempotencyKey = request.idempotency?.key ?? '';
+        const cancelled = await shards.call(route.nodeId, (c) =>
+          c.cancelWithdrawal({ clientId, withdrawalId: params.id, idempotencyKey }, { timeoutMs }),
+        );
         return reply.code(200).send(withdrawalView(cancelled));
       },
     );

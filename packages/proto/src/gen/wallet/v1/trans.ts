@@ -86,6 +86,11 @@ export interface GetWithdrawalRequest {
 export interface CancelWithdrawalRequest {
   clientId: string;
   withdrawalId: string;
+  /**
+   * The client's Idempotency-Key of this cancel, recorded with the cancellation: a retry with the same key after an
+   * unknown outcome answers with the cancelled withdrawal. Empty: none (the old behaviour, a retry is refused).
+   */
+  idempotencyKey: string;
 }
 
 export interface Balance {
@@ -791,7 +796,7 @@ export const GetWithdrawalRequest: MessageFns<GetWithdrawalRequest> = {
 };
 
 function createBaseCancelWithdrawalRequest(): CancelWithdrawalRequest {
-  return { clientId: "", withdrawalId: "" };
+  return { clientId: "", withdrawalId: "", idempotencyKey: "" };
 }
 
 export const CancelWithdrawalRequest: MessageFns<CancelWithdrawalRequest> = {
@@ -801,6 +806,9 @@ export const CancelWithdrawalRequest: MessageFns<CancelWithdrawalRequest> = {
     }
     if (message.withdrawalId !== "") {
       writer.uint32(18).string(message.withdrawalId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -832,6 +840,14 @@ export const CancelWithdrawalRequest: MessageFns<CancelWithdrawalRequest> = {
             }
 
             message.withdrawalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
             continue;
           }
         }
