@@ -233,3 +233,19 @@ describe('a gateway that dies with a request in flight (issue 11 item 6)', () =>
     expect([replay.status, replay.headers.get('idempotent-replayed'), replay.body]).toEqual([201, 'true', done.body]);
   });
 });
+
+describe('account creation retried after an unknown outcome (issue 11 item 4)', () => {
+  it('a retry with the key that created the account answers 201 as the first request did; another key answers 200', async () => {
+    const externalId = `retry-${randomUUID()}`;
+    const key = randomUUID();
+    const first = await world.api.post<{ id: string }>('/v1/accounts', { externalId }, { idempotencyKey: key });
+    expect(first.status).toBe(201);
+    // The gateway never stored the answer (it timed out, or Redis lost it): the retry reaches accountsrv again.
+    const clientId = (await world.fixtures.db('accounts').where({ id: first.body.id }).first<{ client_id: string }>('client_id')).client_id;
+    expect(await world.redis.del(`wallet:${world.cluster.env}:idem:${clientId}:${key}`)).toBe(1);
+    const retry = await world.api.post<{ id: string }>('/v1/accounts', { externalId }, { idempotencyKey: key });
+    expect([retry.status, retry.body]).toEqual([201, first.body]);
+    const other = await world.api.post<{ id: string }>('/v1/accounts', { externalId }, { idempotencyKey: randomUUID() });
+    expect([other.status, other.body]).toEqual([200, first.body]);
+  });
+});

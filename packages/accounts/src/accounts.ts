@@ -10,7 +10,14 @@ export type Account = {
   readonly createdAt: Date;
 };
 
-type AccountRow = { id: string; client_id: string; external_id: string; node_id: string; created_at: Date };
+type AccountRow = {
+  id: string;
+  client_id: string;
+  external_id: string;
+  node_id: string;
+  created_at: Date;
+  create_idempotency_key?: string | null;
+};
 
 const fromRow = (r: AccountRow): Account => ({
   id: r.id,
@@ -36,9 +43,12 @@ export async function createAccount(
   clientId: string,
   externalId: string,
   liveNodes: readonly string[],
+  idempotencyKey = '',
 ): Promise<{ account: Account; created: boolean }> {
+  // A retry of the request that created the account (same Idempotency-Key) answers as that request did: created.
+  const createdBy = (row: AccountRow) => idempotencyKey !== '' && row.create_idempotency_key === idempotencyKey;
   const existing = await db<AccountRow>('accounts').where({ client_id: clientId, external_id: externalId }).first();
-  if (existing) return { account: fromRow(existing), created: false };
+  if (existing) return { account: fromRow(existing), created: createdBy(existing) };
   try {
     return await withTransaction(db, async (trx) => {
       const client = await trx('clients').where({ id: clientId }).first<{ status: string } | undefined>('status');
@@ -60,6 +70,7 @@ export async function createAccount(
         external_id: externalId,
         node_id: chosen.nodeId,
         created_at: new Date(),
+        create_idempotency_key: idempotencyKey === '' ? null : idempotencyKey,
       };
       await trx('accounts').insert(row);
       await trx('transrv_nodes').where({ node_id: chosen.nodeId }).increment('bound_accounts', 1);
@@ -69,7 +80,7 @@ export async function createAccount(
     // The same external id created concurrently: the other request won; answer with its account.
     if (isDuplicateKey(error)) {
       const winner = await db<AccountRow>('accounts').where({ client_id: clientId, external_id: externalId }).first();
-      if (winner) return { account: fromRow(winner), created: false };
+      if (winner) return { account: fromRow(winner), created: createdBy(winner) };
     }
     throw error;
   }

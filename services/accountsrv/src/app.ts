@@ -142,8 +142,8 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
     },
 
     createAccount: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, externalId: ExternalId }), raw);
-      const { account, created } = await createAccount(db, req.clientId, req.externalId, deps.shards.liveNodes());
+      const req = parseRequest(z.object({ clientId: ObjectId, externalId: ExternalId, idempotencyKey: z.string().max(64) }), raw);
+      const { account, created } = await createAccount(db, req.clientId, req.externalId, deps.shards.liveNodes(), req.idempotencyKey);
       if (created) deps.log.info({ accountId: account.id, nodeId: account.nodeId }, 'account bound');
       return { account: toAccount(account), created };
     },

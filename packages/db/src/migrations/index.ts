@@ -8,6 +8,7 @@ import * as m0006 from './0006_binary_collation.js';
 import * as m0007 from './0007_client_secret_rotation.js';
 import * as m0008 from './0008_withdrawal_destinations.js';
 import * as m0009 from './0009_withdrawal_cancel_key.js';
+import * as m0011 from './0011_account_create_key.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -22,4 +23,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0007_client_secret_rotation', m0007],
   ['0008_withdrawal_destinations', m0008],
   ['0009_withdrawal_cancel_key', m0009],
+  ['0011_account_create_key', m0011],
 ];

@@ -25,13 +25,18 @@ export function accountRoutes(
         body: CreateAccountBody,
         responses: {
           201: { description: 'Created.', schema: AccountView },
-          200: { description: 'This client already has an account with this externalId (compared byte for byte).', schema: AccountView },
+          200: {
+            description:
+              'This client already has an account with this externalId (compared byte for byte), created by another request ' +
+              '(a retry with the Idempotency-Key that created it answers 201 again).',
+            schema: AccountView,
+          },
         },
         errors: SIGNED_POST,
       },
       async ({ body }, request, reply) => {
         const { account, created } = await accountsrv().createAccount(
-          { clientId: request.client.clientId, externalId: body.externalId },
+          { clientId: request.client.clientId, externalId: body.externalId, idempotencyKey: request.idempotency?.key ?? '' },
           { timeoutMs },
         );
         if (!account) throw new WalletError('INTERNAL', 'accountsrv returned no account');

@@ -100,6 +100,8 @@ export interface Account {
 export interface CreateAccountRequest {
   clientId: string;
   externalId: string;
+  /** The client's Idempotency-Key: a retry with the key that created the account answers created = true. */
+  idempotencyKey: string;
 }
 
 export interface CreateAccountResponse {
@@ -899,7 +901,7 @@ export const Account: MessageFns<Account> = {
 };
 
 function createBaseCreateAccountRequest(): CreateAccountRequest {
-  return { clientId: "", externalId: "" };
+  return { clientId: "", externalId: "", idempotencyKey: "" };
 }
 
 export const CreateAccountRequest: MessageFns<CreateAccountRequest> = {
@@ -909,6 +911,9 @@ export const CreateAccountRequest: MessageFns<CreateAccountRequest> = {
     }
     if (message.externalId !== "") {
       writer.uint32(18).string(message.externalId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -940,6 +945,14 @@ export const CreateAccountRequest: MessageFns<CreateAccountRequest> = {
             }
 
             message.externalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
             continue;
           }
         }
