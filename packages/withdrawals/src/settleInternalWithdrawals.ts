@@ -11,6 +11,7 @@ import {
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import type { WithdrawalRow } from './Withdrawal.js';
+import { type CrashPoint, noCrashPoints } from './crashPoint.js';
 import { localhashOfRow } from './localhash.js';
 import { AlertKind, raiseAlertOnce } from './raiseAlert.js';
 import { transition } from './transition.js';
@@ -35,9 +36,17 @@ export type InternalSettlement = {
  *   relay delivers to that node (exactly once there: the credit is keyed by the transfer id), and the deposit is
  *   recorded there with the credit.
  * A crash anywhere leaves either nothing or everything of a withdrawal's settlement; the next pass resumes.
- * @param pageSize withdrawals looked at per pass @default 200
+ * @param options.pageSize withdrawals looked at per pass @default 200
+ * @param options.crashPoint test-only crash points (`transrv.internal.after_credit`, `transrv.internal.before_commit`,
+ * `transrv.internal.after_commit`) @default none
  */
-export async function settleInternalWithdrawals(db: Knex, nodeId: string, log: Logger, pageSize = 200): Promise<InternalSettlement> {
+export async function settleInternalWithdrawals(
+  db: Knex,
+  nodeId: string,
+  log: Logger,
+  options: { readonly pageSize?: number; readonly crashPoint?: CrashPoint } = {},
+): Promise<InternalSettlement> {
+  const { pageSize = 200, crashPoint = noCrashPoints } = options;
   const ids = await db('withdrawals as w')
     .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
     .where({ 'w.node_id': nodeId, 'w.status': 'approved', 'r.decision': 'approved' })
@@ -50,8 +59,10 @@ export async function settleInternalWithdrawals(db: Knex, nodeId: string, log: L
   const transfers: Transfer[] = [];
   for (const id of ids) {
     try {
-      const outcome = await settleOne(db, nodeId, id);
+      const outcome = await settleOne(db, nodeId, id, crashPoint);
       if (outcome.kind === 'confirmed') {
+        // Committed; a cross-node credit is not delivered yet (the relay's sweep must find it after a crash here).
+        crashPoint('transrv.internal.after_commit');
         confirmed++;
         if (outcome.transfer) transfers.push(outcome.transfer);
         log.info({ withdrawalId: id, crossNode: outcome.transfer !== null }, 'internal withdrawal settled in the ledger');
@@ -68,7 +79,7 @@ export async function settleInternalWithdrawals(db: Knex, nodeId: string, log: L
 
 type Outcome = { kind: 'confirmed'; transfer: Transfer | null } | { kind: 'skipped' } | { kind: 'held'; details: Record<string, unknown> };
 
-async function settleOne(db: Knex, nodeId: string, id: string): Promise<Outcome> {
+async function settleOne(db: Knex, nodeId: string, id: string, crashPoint: CrashPoint): Promise<Outcome> {
   return withTransaction(db, async (trx): Promise<Outcome> => {
     const [reviewRows] = (await trx.raw('SELECT decision, localhash FROM sign_requests WHERE withdrawal_id = ? LOCK IN SHARE MODE', [
       id,
@@ -134,6 +145,8 @@ async function settleOne(db: Knex, nodeId: string, id: string): Promise<Outcome>
         amount,
       });
     }
+    // The credit (same node) or the transfer carrying it (other node) is written, the withdrawal not yet moved.
+    crashPoint('transrv.internal.after_credit');
     const moved = await transition(trx, {
       withdrawalId: w.id,
       to: 'confirmed',
@@ -145,6 +158,7 @@ async function settleOne(db: Knex, nodeId: string, id: string): Promise<Outcome>
     // Locked above and checked approved: it moves (a failure here rolls everything back).
     if (moved === null)
       throw new WalletError('CONFLICT', 'the internal withdrawal moved under its lock', { details: { withdrawalId: w.id } });
+    crashPoint('transrv.internal.before_commit');
     return { kind: 'confirmed', transfer };
   });
 }

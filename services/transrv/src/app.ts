@@ -189,7 +189,10 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       const { withdrawalId, ...credit } = req;
       // An internal withdrawal's credit: only one its confirmed withdrawal backs, recorded as the receiver's deposit.
       const deposit = withdrawalId === '' ? undefined : await internalCreditOf(db, { ...credit, withdrawalId });
-      return creditTransfer(db, nodeId, { ...credit, deposit });
+      const credited = await creditTransfer(db, nodeId, { ...credit, deposit });
+      // Committed, not yet acknowledged: the sender must deliver again and be answered without a second credit.
+      if (deposit) (deps.crashPoint ?? noCrashPoints)('transrv.internal_credit.after_commit');
+      return credited;
     },
 
     listDeposits: async (raw) => {

@@ -135,6 +135,7 @@ runMain(log, async () => {
     ctxLookup: async (txids) => (txids.length === 0 ? [] : redis.hmget(keys.ctx, ...txids)),
     // An internal withdrawal's credit on another node: delivered at once (the relay's sweep retries).
     deliverCredit: (transfer) => void relay.deliver(transfer),
+    crashPoint,
   });
   requestRelay.start();
   responses.start();

@@ -2,7 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import { createEvmAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { type Transfer, settleDeposits } from '@wallet/ledger';
-import { settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
+import { type CrashPoint, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
 import type { Logger } from '@wallet/logger';
 import { HotWallets, ScannerService } from '@wallet/scanner';
 import type { Etcd3 } from 'etcd3';
@@ -28,6 +28,8 @@ export async function startChainWork(options: {
   readonly ctxLookup: (txids: readonly string[]) => Promise<(string | null)[]>;
   /** Delivers the cross-node credit of an internal withdrawal just settled (the transfer relay). */
   readonly deliverCredit: (transfer: Transfer) => void;
+  /** Test-only crash points (see @wallet/withdrawals crashPoints). @default none */
+  readonly crashPoint?: CrashPoint;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { db, registry, log } = options;
   const scanners: ScannerService[] = [];
@@ -84,7 +86,7 @@ export async function startChainWork(options: {
       log.error({ err: error }, 'withdrawal settlement failed; retrying');
     }
     try {
-      const result = await settleInternalWithdrawals(db, options.nodeId, log);
+      const result = await settleInternalWithdrawals(db, options.nodeId, log, options.crashPoint ? { crashPoint: options.crashPoint } : {});
       for (const transfer of result.transfers) options.deliverCredit(transfer);
     } catch (error) {
       log.error({ err: error }, 'internal withdrawal settlement failed; retrying');
