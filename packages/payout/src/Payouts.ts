@@ -14,6 +14,7 @@ import {
   operatedRoles,
   raiseAlert,
   raiseAlertOnce,
+  releaseWithdrawal,
   reservedEvmDestination,
   transition,
 } from '@wallet/withdrawals';
@@ -305,13 +306,19 @@ export class Payouts {
   }
 
   /**
-   * Rejects a withdrawal with a reason; the owning transrv releases the funds when it applies the decision.
+   * Rejects a withdrawal with a reason, and releases its funds, in one transaction. The rejection races the client's
+   * cancel for the same row, so it is decided as approval is: by the conditional UPDATE out of pending_review (the one
+   * the cancel makes), with the release, the decision and the `rejected` report in the same transaction. Exactly one of
+   * reject and cancel succeeds; the other finds the withdrawal rejected or cancelled (409). The owning transrv then
+   * only acknowledges the report (the release is already there: `releaseWithdrawal` does nothing twice).
    * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_REVIEWABLE, VALIDATION_FAILED (no reason)
    */
   async reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
     requireReason(reason, 'a rejection');
     await withTransaction(this.#o.db, async (trx) => {
       const { row } = await this.#lockForDecision(trx, withdrawalId, false);
+      const released = await releaseWithdrawal(trx, row, 'rejected', row.node_id, `auditor:${auditor}`, reason);
+      if (!released) throw notReviewable(withdrawalId, row.status);
       await trx('sign_requests')
         .where({ withdrawal_id: withdrawalId })
         .update({ decision: 'rejected', decided_by: `auditor:${auditor}`, reason, decided_at: trx.raw('CURRENT_TIMESTAMP(3)') });

@@ -49,6 +49,8 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
       return acked > 0 ? 'applied' : 'unchanged';
     }
     case 'rejected': {
+      // signsrv releases the funds in its rejection's transaction (it races the client's cancel for the row); this
+      // releases only a decision recorded by an older signsrv, which left the release to transrv.
       if (review?.decision !== 'rejected') return 'unverified';
       await trx('withdrawal_outbox')
         .where({ withdrawal_id: w.id })
