@@ -31,7 +31,8 @@ export type JsonRpcClientOptions = {
 const ErrorObject = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() });
 // Revert data is as long as the contract makes it; more than this is not worth carrying in an error's details.
 const RevertData = z.string().regex(/^0x(?:[0-9a-fA-F]{2}){0,1024}$/);
-const Envelope = z.object({ id: z.number().int(), result: z.unknown().optional(), error: ErrorObject.optional() });
+// Bitcoin Core answers `"error": null` beside a result; EVM nodes leave `error` out.
+const Envelope = z.object({ id: z.number().int(), result: z.unknown().optional(), error: ErrorObject.nullish() });
 const BatchRefused = z.object({ error: ErrorObject });
 type Envelope = z.output<typeof Envelope>;
 
@@ -117,7 +118,7 @@ export class JsonRpcClient {
     return calls.map((c, i) => {
       const envelope = byId.get(firstId + i);
       if (envelope === undefined) throw malformed(c.method, 'no answer to the call');
-      if (envelope.error !== undefined) return rpcError(c.method, envelope.error);
+      if (envelope.error !== undefined && envelope.error !== null) return rpcError(c.method, envelope.error);
       const result = c.schema.safeParse(envelope.result);
       if (!result.success) throw malformed(c.method, 'malformed result', result.error);
       return { ok: true, value: result.data };

@@ -13,3 +13,10 @@ export { type EvmAdapter, type EvmAdapterOptions, type EvmCall, createEvmAdapter
 export { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
 // Dev and test tooling: a private anvil on a free port (tests and benchmarks that must not disturb the stack's).
 export { type AnvilProcess, startAnvil } from './startAnvil.js';
+// UTXO chains (Bitcoin, Litecoin): raw block parsing, scripts, the node's RPC.
+export { type BitcoinRpcClientOptions, type BlockchainInfo, BitcoinRpcClient } from './utxo/BitcoinRpcClient.js';
+export { type BlockHeader, type ParsedBlock, parseBlockHeader, parseRawBlock } from './utxo/parseRawBlock.js';
+export { type OutPoint, type ParsedTx, type RawParseOptions, type TxOutput, parseRawTransaction } from './utxo/parseRawTransaction.js';
+export { addressToScript, scriptToAddress } from './utxo/addressScript.js';
+export { type DepositScriptsParams, DepositScriptKind, depositScripts, keyHashScripts } from './utxo/depositScripts.js';
+export { MAX_WATCHED_SCRIPT_BYTES, WatchedScripts } from './utxo/WatchedScripts.js';

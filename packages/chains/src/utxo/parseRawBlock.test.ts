@@ -61,7 +61,7 @@ describe('parseRawTransaction: Bitcoin transactions (bitcoinjs-lib fixtures)', (
       expect(tx.outputs.map((o) => ({ value: o.value.toString(), script: o.script.toString('hex') }))).toEqual(
         vector.outputs.map((o) => ({
           value: o.value,
-          script: 'scriptAsm' in o && o.scriptAsm !== undefined ? Buffer.from(bscript.fromASM(o.scriptAsm)).toString('hex') : o.scriptHex,
+          script: 'scriptAsm' in o ? Buffer.from(bscript.fromASM(o.scriptAsm)).toString('hex') : o.scriptHex,
         })),
       );
       if ('strippedHex' in vector && vector.strippedHex !== undefined) {
@@ -125,7 +125,8 @@ describe('parseRawBlock: Litecoin blocks, before and after MWEB', () => {
     const raw = richRaw();
     const block = parseRawBlock(raw, { mweb: true });
     const output = block.transactions[1]!.outputs[0]!;
-    raw[output.script.byteOffset - raw.byteOffset - 2] ^= 1; // a bit of the value, just before the script length
+    const valueMsb = output.script.byteOffset - raw.byteOffset - 2; // the value's last byte, before the script length
+    raw[valueMsb] = raw[valueMsb]! ^ 1;
     expect(reasonOf(() => parseRawBlock(raw, { mweb: true }))).toBe('MERKLE_ROOT_MISMATCH');
   });
 
