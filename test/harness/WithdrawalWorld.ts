@@ -110,7 +110,8 @@ export class WithdrawalWorld {
   static async start(options: ClusterOptions = {}, tokens: readonly ExtraToken[] = []): Promise<WithdrawalWorld> {
     const mnemonic = options.mnemonic ?? generateMnemonic(wordlist, 128);
     const hotWallet = hotWalletOf(mnemonic);
-    const provider = anvilProvider();
+    // A test that rewinds the chain runs its own anvil (options.chainRpc.eth): fund and deploy there.
+    const provider = anvilProvider(options.chainRpc?.['eth']);
     const deployer = anvilDeployer(provider);
     const usdt = await deployTestToken(deployer, { name: 'Tether USD', symbol: 'USDT', decimals: 6 });
     const registry = devRegistryWithToken(await usdt.getAddress(), tokens);

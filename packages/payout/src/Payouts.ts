@@ -63,6 +63,10 @@ export type PayoutsOptions = {
   readonly rebroadcastAfterMs?: number;
   /** How much a replacement raises both fee fields, in percent (nodes want at least 10). @default 25 */
   readonly bumpPercent?: number;
+  /** How often the node is asked for the receipts of recently confirmed withdrawals. @default 60_000 */
+  readonly receiptCheckMs?: number;
+  /** How many of the most recently confirmed withdrawals (settled within the last 24 h) that check looks at. @default 100 */
+  readonly receiptCheckCount?: number;
   /** How often the sender looks for work. @default 1000 */
   readonly intervalMs?: number;
 };
@@ -169,6 +173,8 @@ export class Payouts {
   readonly #signRetry = new Map<string, { failures: number; at: number }>();
   readonly #bumpAfterMs: number;
   readonly #rebroadcastAfterMs: number;
+  /** When the receipts of recently confirmed withdrawals were last checked (this process's clock: a cadence only). */
+  #receiptsCheckedAt = 0;
 
   constructor(options: PayoutsOptions) {
     this.#o = options;
@@ -814,6 +820,15 @@ export class Payouts {
         (error: unknown) => log.warn({ err: error, chain: chainId }, 'nonce check failed'),
       );
     }
+    for (const [chainId, chainNonce] of minedNonce) {
+      await this.#resendForgotten(chainId, this.#chain(chainId), chainNonce).catch((error: unknown) =>
+        log.warn({ err: error, chain: chainId }, 'checking the chain for forgotten transactions failed'),
+      );
+    }
+    if (Date.now() - this.#receiptsCheckedAt >= (this.#o.receiptCheckMs ?? 60_000)) {
+      this.#receiptsCheckedAt = Date.now();
+      await this.checkSettledReceipts().catch((error: unknown) => log.warn({ err: error }, 'checking settled receipts failed'));
+    }
     await this.flagDestinations().catch((error: unknown) => log.warn({ err: error }, 'destination lookups failed'));
     const approved = await db('withdrawals as w')
       .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
@@ -899,6 +914,93 @@ export class Payouts {
         ),
       );
     }
+  }
+
+  /**
+   * The chain went back behind what signsrv knows it mined (its history changed under the settled books: a reorg
+   * racing mining, a node restored from an older state): the hot wallet's nonce on chain is at or below the nonce of
+   * a settled withdrawal, or of one the scanner saw mined. That transaction is gone, and every later nonce waits
+   * behind it in the pool. Each such transaction is re-sent exactly as it was stored (the same signed bytes, so the
+   * same payment and the same txid: never a new payment, never re-signed), at the re-send interval, until the chain's
+   * nonce passes it; a `nonce_behind_chain` alarm is raised once per withdrawal.
+   *
+   * Only nonces at or above the chain's are read (the allocator's range index), so this costs one indexed read per
+   * pass however many withdrawals were ever settled.
+   */
+  async #resendForgotten(chainId: string, chain: PayoutChain, chainNonce: number): Promise<void> {
+    const { db, log } = this.#o;
+    // Of each withdrawal numbered at or above the chain's nonce that the chain did mine once: the transaction it mined
+    // (the settled one, else the one the scanner saw last).
+    const [found] = (await db.raw(
+      `SELECT t.*, w.localhash, w.node_id, w.status AS withdrawal_status, ${SINCE_SENT_MS} AS since_sent_ms
+       FROM nonce_assignments n
+       JOIN withdrawals w ON w.id = n.withdrawal_id
+       JOIN withdrawal_txs t ON t.withdrawal_id = w.id AND t.chain = n.chain
+       WHERE n.chain = ? AND n.address = ? AND n.nonce >= ?
+         AND t.txid = CASE WHEN w.status IN ('confirmed', 'failed') THEN w.txid ELSE (
+           SELECT o.txid FROM withdrawal_observations o WHERE o.withdrawal_id = w.id AND o.chain = n.chain
+           ORDER BY o.block_number DESC LIMIT 1) END
+       ORDER BY n.nonce LIMIT 50`,
+      [chainId, chain.wallet.address, chainNonce],
+    )) as [(InFlightTx & { withdrawal_status: string; since_sent_ms: string | number })[]];
+    if (found.length === 0) return;
+    // The nonce was read before the rows: a transaction mined and recorded in between is not forgotten. Ask again.
+    const now = await chain.adapter.nonceOf(chain.wallet.address, 'latest');
+    for (const tx of found.filter((t) => Number(t.nonce) >= now)) {
+      await raiseAlertOnce(db, log, AlertKind.nonceBehindChain, tx.withdrawal_id, {
+        chain: chainId,
+        address: chain.wallet.address,
+        chainNonce: now,
+        nonce: Number(tx.nonce),
+        txid: tx.txid,
+        status: tx.withdrawal_status,
+      });
+      if (Number(tx.since_sent_ms) < this.#rebroadcastAfterMs) continue;
+      log.warn(
+        { withdrawalId: tx.withdrawal_id, txid: tx.txid, nonce: Number(tx.nonce), chainNonce: now },
+        'the chain forgot a mined withdrawal transaction: re-sending the same signed transaction',
+      );
+      await this.#send(tx, tx.localhash, tx.node_id).catch((error: unknown) =>
+        log.warn({ err: error, withdrawalId: tx.withdrawal_id, txid: tx.txid }, 're-sending a forgotten transaction failed; retrying'),
+      );
+    }
+  }
+
+  /**
+   * Asks the node for the receipt of each recently confirmed withdrawal (the last `receiptCheckCount`, settled within
+   * the last 24 h) and raises `settled_receipt_missing` (once per withdrawal) for each one it no longer has: the books
+   * say paid, the chain does not. Re-sending is {@link #resendForgotten}'s (by nonce); this only tells operators.
+   * @returns the withdrawals whose receipt is missing
+   */
+  async checkSettledReceipts(): Promise<string[]> {
+    const { db, log } = this.#o;
+    const rows = await db('withdrawals')
+      .where({ status: 'confirmed' })
+      .whereNotNull('txid')
+      .whereNull('internal_account_id')
+      .whereIn('chain', [...this.#o.chains.keys()])
+      .andWhere('updated_at', '>=', db.raw('CURRENT_TIMESTAMP(3) - INTERVAL 1 DAY'))
+      .orderBy('id', 'desc')
+      .limit(this.#o.receiptCheckCount ?? 100)
+      .select<{ id: string; chain: string; txid: string; block_number: string | null }[]>('id', 'chain', 'txid', 'block_number');
+    const missing: string[] = [];
+    await Promise.all(
+      rows.map(async (r) => {
+        try {
+          if ((await this.#chain(r.chain).adapter.receipt(r.txid)) !== null) return;
+        } catch (error) {
+          log.warn({ err: error, withdrawalId: r.id, txid: r.txid }, 'could not ask for a settled receipt; retrying later');
+          return;
+        }
+        missing.push(r.id);
+        await raiseAlertOnce(db, log, AlertKind.settledReceiptMissing, r.id, {
+          chain: r.chain,
+          txid: r.txid,
+          settledInBlock: r.block_number === null ? null : Number(r.block_number),
+        });
+      }),
+    );
+    return missing;
   }
 
   /**

@@ -35,6 +35,14 @@ export const AlertKind = {
   invalidDestination: 'invalid_destination',
   /** A reorg dropped the block of a withdrawal already settled (deeper than its confirmations): check it. */
   settledWithdrawalReorged: 'settled_withdrawal_reorged',
+  /**
+   * The node's nonce for the hot wallet is below a nonce signsrv knows was mined (a settled withdrawal's, or one the
+   * scanner saw): the chain forgot that transaction, and every later one waits behind it. signsrv re-sends the stored
+   * signed transaction of that nonce (the same bytes) until the chain's nonce passes it.
+   */
+  nonceBehindChain: 'nonce_behind_chain',
+  /** The node no longer returns the receipt of a recently confirmed withdrawal's transaction: the books say paid. */
+  settledReceiptMissing: 'settled_receipt_missing',
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

@@ -67,6 +67,8 @@ export const ConfigSchema = z.object({
   SIGNSRV_BUMP_AFTER_MS: intString(1000, 3_600_000).default(60_000),
   /** An unmined transaction is sent again this often. */
   SIGNSRV_REBROADCAST_MS: intString(500, 3_600_000).default(15_000),
+  /** How often the node is asked for the receipts of recently confirmed withdrawals (a missing one is an alarm). */
+  SIGNSRV_RECEIPT_CHECK_MS: intString(500, 3_600_000).default(60_000),
   /** How long to wait for transrv to apply a report before sending it again. */
   SIGNSRV_RESEND_AFTER_MS: intString(100, 600_000).default(10_000),
 });

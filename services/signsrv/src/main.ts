@@ -83,6 +83,7 @@ runMain(log, async () => {
     crashPoint,
     bumpAfterMs: config.SIGNSRV_BUMP_AFTER_MS,
     rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
+    receiptCheckMs: config.SIGNSRV_RECEIPT_CHECK_MS,
   });
   await payouts.init();
   const consumer = new StreamConsumer({
