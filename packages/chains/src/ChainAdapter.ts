@@ -28,6 +28,17 @@ export type ObservedTransfer = {
   readonly amount: bigint;
   readonly blockNumber: number;
   readonly blockHash: string;
+  /** UTXO chains: the output's scriptPubKey (hex), what the UTXO set records; absent on EVM chains. */
+  readonly script?: string;
+};
+
+/** UTXO chains: an input of a block's transaction spending one of the outputs the caller asked about. */
+export type ObservedSpend = {
+  /** The spending transaction. */
+  readonly txid: string;
+  /** The output it spends. */
+  readonly prevTxid: string;
+  readonly prevVout: number;
 };
 
 /**
@@ -79,6 +90,8 @@ export type ScannedBlock = {
   readonly outgoing: OutgoingTx[];
   /** Transactions in the block, watched or not: for the scanner's throughput figures. */
   readonly txCount: number;
+  /** UTXO chains: inputs spending outputs `isWatchedOutput` accepts, in chain order; absent on EVM chains. */
+  readonly spends?: ObservedSpend[];
 };
 
 /** Fees for an EIP-1559 transaction, in wei per gas. */
@@ -121,9 +134,25 @@ export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
    * times per block: it must be fast (a Set lookup)
    * @param isOutgoing asked with each transaction's sender, in the same form and as often: true for the addresses
    * whose transactions the caller settles (hot wallets). Without it, `outgoing` is empty
+   * @param isWatchedOutput UTXO chains: asked with each input's previous output; true for the outputs whose spend the
+   * caller records (its unspent outputs). Ignored by chains without outputs (EVM)
    * @returns null when the block is beyond the head
    */
-  scanBlock(number: number, isWatched: (address: string) => boolean, isOutgoing?: (from: string) => boolean): Promise<ScannedBlock | null>;
+  scanBlock(
+    number: number,
+    isWatched: (address: string) => boolean,
+    isOutgoing?: (from: string) => boolean,
+    isWatchedOutput?: (txid: string, vout: number) => boolean,
+  ): Promise<ScannedBlock | null>;
+
+  /**
+   * The form addresses are compared in: what `isWatched` is asked with, and what stored deposit addresses are turned
+   * into before they are watched (EVM: lower-case hex; UTXO: the canonical form of @wallet/keys `validateAddress`).
+   */
+  canonicalAddress(address: string): string;
+
+  /** Whether blocks create outputs that are spent later (UTXO chains): the scanner then keeps the chain's UTXO set. */
+  readonly tracksOutputs: boolean;
 
   /**
    * Sends a signed transaction. Idempotent: sending one the node already has in its pool returns its id again.

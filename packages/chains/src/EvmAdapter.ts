@@ -206,6 +206,7 @@ class EvmChainAdapter implements EvmAdapter {
   /** Cleared the first time the node says it does not know the method. */
   private blockReceiptsSupported = true;
   private readonly watches = new Set<HeadWatch>();
+  readonly tracksOutputs = false;
   wsUrl: string | undefined;
   onWatchError: ((error: Error) => void) | undefined;
 
@@ -226,6 +227,10 @@ class EvmChainAdapter implements EvmAdapter {
       throw new WalletError('INTERNAL', 'eth_getBlockByNumber: node has no latest block', { details: { method: 'eth_getBlockByNumber' } });
     }
     return toBlockRef(block);
+  }
+
+  canonicalAddress(address: string): string {
+    return address.toLowerCase();
   }
 
   async blockRef(number: number): Promise<BlockRef | null> {

@@ -3,11 +3,13 @@ export type {
   ChainAdapter,
   Eip1559FeeEstimate,
   FeeEstimate,
+  ObservedSpend,
   ObservedTransfer,
   OutgoingTokenTransfer,
   OutgoingTx,
   ScannedBlock,
 } from './ChainAdapter.js';
+export { type ChainAdapterSpec, createChainAdapter } from './createChainAdapter.js';
 export { erc20TransferTopic } from './decodeTransferLog.js';
 export { type EvmAdapter, type EvmAdapterOptions, type EvmCall, createEvmAdapter } from './EvmAdapter.js';
 export { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
@@ -17,6 +19,7 @@ export { type AnvilProcess, startAnvil } from './startAnvil.js';
 export { type BitcoinRpcClientOptions, type BlockchainInfo, BitcoinRpcClient } from './utxo/BitcoinRpcClient.js';
 export { type BlockHeader, type ParsedBlock, parseBlockHeader, parseRawBlock } from './utxo/parseRawBlock.js';
 export { type OutPoint, type ParsedTx, type RawParseOptions, type TxOutput, parseRawTransaction } from './utxo/parseRawTransaction.js';
+export { type UtxoAdapterOptions, createUtxoAdapter } from './utxo/UtxoAdapter.js';
 export { addressToScript, scriptToAddress } from './utxo/addressScript.js';
 export { type DepositScriptsParams, DepositScriptKind, depositScripts, keyHashScripts } from './utxo/depositScripts.js';
 export { MAX_WATCHED_SCRIPT_BYTES, WatchedScripts } from './utxo/WatchedScripts.js';

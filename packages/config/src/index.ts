@@ -1,6 +1,7 @@
 export { type EnvSchema, loadEnvConfig } from './loadEnvConfig.js';
 export {
   advertisedAddress,
+  chainHeightsEnv,
   chainRpcEnv,
   chainWsEnv,
   commonEnv,

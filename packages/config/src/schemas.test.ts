@@ -1,7 +1,7 @@
 import { isWalletError } from '@wallet/errors';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { chainRpcEnv, crashPointsEnv, jsonRecord, refuseCrashPointsInProd } from './index.js';
+import { chainHeightsEnv, chainRpcEnv, crashPointsEnv, jsonRecord, refuseCrashPointsInProd } from './index.js';
 
 describe('jsonRecord', () => {
   const limits = jsonRecord(z.string().regex(/^\d+$/), '{"ETH": "10"}');
@@ -15,6 +15,21 @@ describe('jsonRecord', () => {
     const result = limits.safeParse(text);
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toContain('expected JSON like');
+  });
+});
+
+describe('chain RPC and start heights', () => {
+  it('takes EVM and UTXO node URLs, credentials in the URL, and refuses other schemes', () => {
+    const both = '{"eth": "http://127.0.0.1:8545", "ltc": "http://wallet:wallet@127.0.0.1:19443"}';
+    expect(chainRpcEnv.parse(both)).toEqual({ eth: 'http://127.0.0.1:8545', ltc: 'http://wallet:wallet@127.0.0.1:19443' });
+    expect(chainRpcEnv.safeParse('{"ltc": "ftp://127.0.0.1:19443"}').success).toBe(false);
+    expect(chainRpcEnv.safeParse('{"ltc": "127.0.0.1:19443"}').success).toBe(false);
+  });
+
+  it('takes non-negative integer start heights per chain, none by default', () => {
+    expect(chainHeightsEnv.parse(undefined)).toEqual({});
+    expect(chainHeightsEnv.parse('{"ltc": 0, "btc": 850000}')).toEqual({ ltc: 0, btc: 850000 });
+    for (const bad of ['{"ltc": -1}', '{"ltc": 1.5}', '{"ltc": "10"}']) expect(chainHeightsEnv.safeParse(bad).success).toBe(false);
   });
 });
 

@@ -94,8 +94,23 @@ export const jsonRecord = <T extends z.ZodType>(value: T, example: string, key: 
     }
   });
 
-/** WALLET_CHAIN_RPC: node RPC URL per EVM chain id (transrv scans them, signsrv pays out on them). */
-export const chainRpcEnv = jsonRecord(z.string().url(), '{"<chain>": "<rpc url>"}').default({ eth: 'http://127.0.0.1:8545' });
+/**
+ * WALLET_CHAIN_RPC: node JSON-RPC URL per chain id, EVM and UTXO alike (transrv scans them; signsrv pays out on the EVM
+ * ones). A bitcoind/litecoind URL carries its RPC credentials: `http://user:password@host:port`.
+ */
+export const chainRpcEnv = jsonRecord(
+  z
+    .string()
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'expected an http(s) URL'),
+  '{"<chain>": "<rpc url>"}',
+).default({ eth: 'http://127.0.0.1:8545' });
+
+/**
+ * TRANSRV_SCAN_START_HEIGHTS: per chain id, the block a chain with no checkpoint is scanned from (a wallet restored
+ * from its xpubs rescans from there; nothing is credited twice). Chains not listed start at the node's head.
+ */
+export const chainHeightsEnv = jsonRecord(z.number().int().nonnegative(), '{"<chain>": <height>}').default({});
 
 /** WALLET_CHAIN_WS: node WebSocket URL per EVM chain id, for new-head subscriptions. */
 export const chainWsEnv = jsonRecord(z.string().regex(/^wss?:\/\/\S+$/), '{"<chain>": "ws://..."}').default({ eth: 'ws://127.0.0.1:8545' });

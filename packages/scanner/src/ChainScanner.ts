@@ -1,9 +1,9 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import type { BlockRef, BlockSource, SeenOutgoing, SeenTransfer } from './blockSource.js';
+import type { BlockRef, BlockSource, SeenOutgoing, SeenSpend, SeenTransfer } from './blockSource.js';
 import type { HotWallets, OutgoingMatch } from './HotWallets.js';
-import type { WatchedAddresses } from './WatchedAddresses.js';
+import type { Owner, WatchedAddresses } from './WatchedAddresses.js';
 import { type Fence, withFence } from './withFence.js';
 
 export type ChainScannerOptions = {
@@ -21,7 +21,12 @@ export type ChainScannerOptions = {
   readonly hotWallets?: HotWallets;
 };
 
-type Fetched = { block: BlockRef; transfers: readonly SeenTransfer[]; outgoing?: readonly SeenOutgoing[] };
+type Fetched = {
+  block: BlockRef;
+  transfers: readonly SeenTransfer[];
+  outgoing?: readonly SeenOutgoing[];
+  spends?: readonly SeenSpend[];
+};
 
 export type StepResult =
   /** `head`: the node's head as this scan saw it (only when it asked: windows of more than one block). */
@@ -43,12 +48,19 @@ export type StepResult =
  * transaction, forgets the dropped blocks, marks their pending deposits `orphaned` and their credited ones
  * `reversal_pending` (the owning transrv posts the reversing entry: never a silent delete); the new branch
  * is then scanned like any other blocks.
+ *
+ * On chains whose transfers are outputs (UTXO: `source.tracksOutputs`), the scanner also keeps our UTXO set (table
+ * `utxos`) in the same transactions: each deposit output is added, and an input naming one of our unspent outpoints
+ * marks it spent by that block, whatever the spending transaction's id. A window then ends after the first block
+ * that creates one of our outputs, so that the blocks after it are matched against an outpoint set that includes it.
  */
 export class ChainScanner {
   readonly #o: ChainScannerOptions;
   readonly #keep: number;
   /** The checkpoint as last written or read (null: none yet; undefined: read it from MySQL). */
   #checkpoint: BlockRef | null | undefined;
+  /** UTXO chains: our unspent outpoints (`txid:vout`), as in MySQL; undefined: load them. */
+  #unspent: Set<string> | undefined;
 
   constructor(options: ChainScannerOptions) {
     this.#o = options;
@@ -86,6 +98,7 @@ export class ChainScanner {
       return await this.#scan(maxBlocks, concurrency);
     } catch (error) {
       this.#checkpoint = undefined; // re-read from MySQL next time, whatever happened
+      this.#unspent = undefined;
       throw error;
     }
   }
@@ -100,13 +113,22 @@ export class ChainScanner {
     await watched.refresh();
     const hot = this.#o.hotWallets;
     await hot?.refresh();
+    const tracks = source.tracksOutputs === true;
+    const unspent = tracks ? await this.#loadUnspent() : undefined;
+    const isWatchedOutput = unspent ? (txid: string, vout: number): boolean => unspent.has(`${txid}:${vout}`) : undefined;
 
     const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     const fetched: (Fetched | null)[] = new Array<null>(numbers.length).fill(null);
     for (let i = 0; i < numbers.length; i += concurrency) {
       const slice = numbers.slice(i, i + concurrency);
       const results = await Promise.all(
-        slice.map((n) => (hot && hot.size > 0 ? source.scanBlock(n, watched.has, hot.has) : source.scanBlock(n, watched.has))),
+        slice.map((n) =>
+          isWatchedOutput
+            ? source.scanBlock(n, watched.has, hot && hot.size > 0 ? hot.has : undefined, isWatchedOutput)
+            : hot && hot.size > 0
+              ? source.scanBlock(n, watched.has, hot.has)
+              : source.scanBlock(n, watched.has),
+        ),
       );
       results.forEach((r, j) => (fetched[i + j] = r));
       if (results.some((r) => r === null)) break; // past the head
@@ -126,7 +148,10 @@ export class ChainScanner {
     const window = [firstBlock];
     for (let i = 1; i < fetched.length; i++) {
       const b = fetched[i];
-      if (!b || b.block.parentHash !== window[window.length - 1]!.block.hash) break;
+      const previous = window[window.length - 1]!;
+      // UTXO chains: blocks after one that creates our outputs were matched without them; fetched again next window.
+      if (tracks && previous.transfers.length > 0) break;
+      if (!b || b.block.parentHash !== previous.block.hash) break;
       window.push(b);
     }
     const deposits = await this.#write(window);
@@ -179,6 +204,7 @@ export class ChainScanner {
           ]),
         );
       }
+      if (this.#unspent !== undefined) await this.#writeUtxos(trx, rows, window);
       if (outgoing.length > 0) {
         // Re-included elsewhere after a reorg: the row follows the transaction to its new block.
         await trx.raw(
@@ -223,7 +249,57 @@ export class ChainScanner {
           .andWhere('number', '<', tip - this.#keep)
           .delete();
     });
+    if (this.#unspent !== undefined) {
+      for (const { t } of rows) this.#unspent.add(`${t.txid}:${t.outputIndex}`);
+      for (const { spends } of window) for (const sp of spends ?? []) this.#unspent.delete(`${sp.prevTxid}:${sp.prevVout}`);
+    }
     return rows.length;
+  }
+
+  /** Our unspent outpoints on this chain, loaded from MySQL once (and again after a reorg or a failure). */
+  async #loadUnspent(): Promise<Set<string>> {
+    if (this.#unspent !== undefined) return this.#unspent;
+    const rows = await this.#o
+      .db('utxos')
+      .where({ chain: this.#o.chain })
+      .whereNull('spent_by_txid')
+      .select<{ txid: string; vout: number }[]>('txid', 'vout');
+    this.#unspent = new Set(rows.map((r) => `${r.txid}:${r.vout}`));
+    return this.#unspent;
+  }
+
+  /** UTXO chains: adds the window's deposit outputs to the UTXO set and marks the outputs its inputs spend. */
+  async #writeUtxos(
+    trx: Knex.Transaction,
+    rows: readonly { t: SeenTransfer; owner: Owner; block: BlockRef }[],
+    window: readonly Fetched[],
+  ) {
+    const { chain } = this.#o;
+    if (rows.length > 0) {
+      // A rescan from an earlier start height meets outputs already recorded: they are kept as they are.
+      await trx.raw(
+        `INSERT INTO utxos (chain, txid, vout, script, amount, block_number, block_hash, account_id)
+         VALUES ${rows.map(() => '(?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE block_number = block_number`,
+        rows.flatMap(({ t, owner, block }) => [
+          chain,
+          t.txid,
+          t.outputIndex,
+          t.script ?? '',
+          t.amount.toString(),
+          block.number,
+          block.hash,
+          owner.accountId,
+        ]),
+      );
+    }
+    for (const { block, spends } of window) {
+      for (const sp of spends ?? []) {
+        await trx('utxos')
+          .where({ chain, txid: sp.prevTxid, vout: sp.prevVout })
+          .update({ spent_by_txid: sp.txid, spent_block_number: block.number, spent_block_hash: block.hash });
+      }
+    }
   }
 
   /** Walks back from `tip` to the newest stored block the node still has, and undoes what lies above it. */
@@ -285,9 +361,18 @@ export class ChainScanner {
           .update({ dropped: true });
       }
       await trx('withdrawal_observations').where({ chain, dropped: false }).andWhere('block_number', '>', forkPoint).delete();
+      if (source.tracksOutputs === true) {
+        // Outputs of dropped blocks do not exist (a re-included one is added again); spends in them are undone.
+        await trx('utxos').where({ chain }).andWhere('block_number', '>', forkPoint).delete();
+        await trx('utxos')
+          .where({ chain })
+          .andWhere('spent_block_number', '>', forkPoint)
+          .update({ spent_by_txid: null, spent_block_number: null, spent_block_hash: null });
+      }
       return { orphaned, reversed };
     });
     this.#checkpoint = undefined;
+    this.#unspent = undefined;
     log.warn({ chain, from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
     return { kind: 'reorg', forkPoint, ...result };
   }

@@ -10,6 +10,16 @@ export type SeenTransfer = {
   /** Canonical form, as the watched set stores it. */
   readonly to: string;
   readonly amount: bigint;
+  /** UTXO chains: the output's scriptPubKey (hex), recorded in the UTXO set. */
+  readonly script?: string;
+};
+
+/** UTXO chains: an input spending one of our outputs. */
+export type SeenSpend = {
+  /** The spending transaction. */
+  readonly txid: string;
+  readonly prevTxid: string;
+  readonly prevVout: number;
 };
 
 /** A transaction sent from a hot wallet, seen in a block, succeeded or reverted. */
@@ -40,12 +50,23 @@ export type SeenTokenTransfer = {
 export type BlockSource = {
   head(): Promise<BlockRef>;
   blockRef(number: number): Promise<BlockRef | null>;
-  /** The block at `number` with the transfers to watched addresses; null beyond the head. */
+  /**
+   * The block at `number` with the transfers to watched addresses and (UTXO chains) the inputs spending outputs
+   * `isWatchedOutput` accepts; null beyond the head.
+   */
   scanBlock(
     number: number,
     isWatched: (address: string) => boolean,
     isOutgoing?: (from: string) => boolean,
-  ): Promise<{ block: BlockRef; transfers: readonly SeenTransfer[]; outgoing?: readonly SeenOutgoing[] } | null>;
+    isWatchedOutput?: (txid: string, vout: number) => boolean,
+  ): Promise<{
+    block: BlockRef;
+    transfers: readonly SeenTransfer[];
+    outgoing?: readonly SeenOutgoing[];
+    spends?: readonly SeenSpend[];
+  } | null>;
+  /** Whether the chain's transfers are outputs spent later (UTXO chains): the scanner then keeps the UTXO set. */
+  readonly tracksOutputs?: boolean;
   /** New-head notifications where the node offers them; the scanner polls regardless. */
   watchHeads?(onHead: (number: number) => void): () => void;
 };

@@ -1,5 +1,6 @@
 import { assetRegistryEnv } from '@wallet/assets';
 import {
+  chainHeightsEnv,
   chainRpcEnv,
   chainWsEnv,
   commonEnv,
@@ -30,8 +31,13 @@ export const ConfigSchema = z.object({
     .transform((v) => v === 'true'),
   /** Node WebSocket URL per EVM chain id, as JSON, for new-head subscriptions (polling continues regardless). */
   WALLET_CHAIN_WS: chainWsEnv,
-  /** Node RPC URL per EVM chain id, as JSON; chains without one are not scanned by this node. */
+  /**
+   * Node RPC URL per chain id (EVM and UTXO), as JSON; chains without one are not scanned by this node. A UTXO node's
+   * URL carries its RPC credentials (`http://user:password@host:port`).
+   */
   WALLET_CHAIN_RPC: chainRpcEnv,
+  /** Per chain id, as JSON: the first block of a chain with no checkpoint. @default the node's head at first start */
+  TRANSRV_SCAN_START_HEIGHTS: chainHeightsEnv,
   /** Test-only crash points (refused in prod). */
   WALLET_CRASH_POINTS: crashPointsEnv,
   /** How long to wait for signsrv's receipt of a withdrawal before sending it again. */

@@ -129,6 +129,7 @@ runMain(log, async () => {
     registry: config.WALLET_ASSETS,
     rpcUrls: config.WALLET_CHAIN_RPC,
     wsUrls: config.WALLET_CHAIN_WS,
+    startHeights: config.TRANSRV_SCAN_START_HEIGHTS,
     scan: config.TRANSRV_SCAN,
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log: nodeLog,

@@ -1,5 +1,5 @@
 import type { AssetRegistry } from '@wallet/assets';
-import { createEvmAdapter } from '@wallet/chains';
+import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { type Transfer, settleDeposits } from '@wallet/ledger';
 import { type CrashPoint, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
@@ -8,8 +8,8 @@ import { HotWallets, ScannerService } from '@wallet/scanner';
 import type { Etcd3 } from 'etcd3';
 
 /**
- * Chain work of a transrv node: it campaigns to be the (single, cluster-wide) scanner of each EVM chain
- * that has an RPC URL, and it settles the deposits of its own accounts (credit at the asset's
+ * Chain work of a transrv node: it campaigns to be the (single, cluster-wide) scanner of each chain (EVM or
+ * UTXO) that has an RPC URL, and it settles the deposits of its own accounts (credit at the asset's
  * confirmations, reverse after a reorg), its withdrawals whose transaction has its confirmations (confirmed
  * or failed), and its approved internal withdrawals (credited in the ledger, nothing on chain) every half second.
  */
@@ -21,6 +21,8 @@ export async function startChainWork(options: {
   readonly registry: AssetRegistry;
   readonly rpcUrls: Readonly<Record<string, string>>;
   readonly wsUrls: Readonly<Record<string, string>>;
+  /** First block of a chain with no checkpoint; chains not listed start at the node's head. */
+  readonly startHeights?: Readonly<Record<string, number>>;
   readonly scan: boolean;
   readonly ttlSeconds: number;
   readonly log: Logger;
@@ -37,9 +39,10 @@ export async function startChainWork(options: {
   if (options.scan) {
     for (const chain of registry.chains.values()) {
       const rpcUrl = options.rpcUrls[chain.id];
-      if (chain.kind !== 'evm' || !rpcUrl) continue;
+      if (!rpcUrl) continue;
       const wsUrl = options.wsUrls[chain.id];
-      const adapter = await createEvmAdapter({
+      // Checks the node serves the configured chain: a mismatch refuses to start the process.
+      const adapter = await createChainAdapter({
         chain,
         assets: [...registry.assets.values()].filter((a) => a.chain === chain.id),
         rpcUrl,
@@ -47,24 +50,26 @@ export async function startChainWork(options: {
           ? { wsUrl, onWatchError: (error: Error) => log.debug({ err: error, chain: chain.id }, 'new-head subscription down; polling') }
           : {}),
       });
+      closers.push(() => adapter.close());
+      const canonical = (address: string): string => adapter.canonicalAddress(address);
+      const startHeight = options.startHeights?.[chain.id];
       const service = new ScannerService({
         db,
         etcd: options.etcd,
         env: options.env,
         chain: chain.id,
         source: adapter,
-        canonical: (a) => a.toLowerCase(),
+        canonical,
         candidate: options.nodeId,
-        hotWallets: new HotWallets(db, chain.id, (a) => a.toLowerCase(), options.ctxLookup),
+        hotWallets: new HotWallets(db, chain.id, canonical, options.ctxLookup),
+        ...(startHeight === undefined ? {} : { startHeight }),
         ttlSeconds: options.ttlSeconds,
         log: log.child({ component: 'scanner', chain: chain.id }),
       });
       service.start();
       scanners.push(service);
-      closers.push(async () => {
-        await service.stop();
-        await adapter.close();
-      });
+      // Stopped before its adapter closes (closers run last first).
+      closers.push(() => service.stop());
     }
   }
 
@@ -101,7 +106,7 @@ export async function startChainWork(options: {
       stopped = true;
       clearInterval(timer);
       await settling;
-      for (const close of closers) await close();
+      for (const close of closers.reverse()) await close();
     },
   };
 }

@@ -1,0 +1,91 @@
+import { AssetRegistry, devRegistryInput } from '@wallet/assets';
+import { isWalletError } from '@wallet/errors';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createChainAdapter } from '../createChainAdapter.js';
+import { JsonRpcClient } from '../JsonRpcClient.js';
+
+// The local stack's litecoind (deploy/local/stack.sh): regtest, MWEB active, its `miner` wallet funded.
+const url = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';
+const registry = AssetRegistry.parse(devRegistryInput);
+const ltc = registry.chain('ltc');
+const assets = [registry.asset('LTC')];
+
+async function refusal(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isWalletError(error)) return { code: error.code, reason: error.details['reason'] };
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('UTXO adapter on the stack litecoind', () => {
+  const wallet = new JsonRpcClient({ url: `${url.replace(/\/$/, '')}/wallet/miner`, timeoutMs: 60_000 });
+  afterAll(() => wallet.close());
+
+  it('refuses the regtest node configured as mainnet, and a non-UTXO chain spec', async () => {
+    expect(await refusal(createChainAdapter({ chain: { ...ltc, network: 'mainnet' }, assets, rpcUrl: url }))).toEqual({
+      code: 'CONFIG_INVALID',
+      reason: 'CHAIN_MISMATCH',
+    });
+    expect(await refusal(createChainAdapter({ chain: { ...ltc, family: 'btc' }, assets, rpcUrl: url }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+
+  it('reports each output to a watched address as a transfer (two in one tx), spends of watched outputs, heights and parents', async () => {
+    const adapter = await createChainAdapter({ chain: ltc, assets, rpcUrl: url });
+    try {
+      expect(adapter.tracksOutputs).toBe(true);
+      const a = await wallet.call('getnewaddress', ['', 'bech32'], z.string());
+      const b = await wallet.call('getnewaddress', ['', 'bech32'], z.string());
+      const other = await wallet.call('getnewaddress', ['', 'bech32'], z.string());
+      const txid = await wallet.call('sendmany', ['', { [a]: 0.125, [b]: 0.25, [other]: 0.5 }], z.string());
+      const [minedHash] = await wallet.call('generatetoaddress', [1, other], z.array(z.string()));
+      const head = await adapter.head();
+      expect(head.hash).toBe(minedHash);
+      const parent = await adapter.blockRef(head.number - 1);
+      expect(head.parentHash).toBe(parent!.hash);
+      expect(await adapter.blockRef(head.number + 1000)).toBeNull();
+      expect(await adapter.scanBlock(head.number + 1000, () => true)).toBeNull();
+
+      const watched = new Set([a, b].map((x) => adapter.canonicalAddress(x)));
+      const tx = await wallet.call(
+        'getrawtransaction',
+        [txid, true],
+        z.object({
+          vin: z.array(z.object({ txid: z.string(), vout: z.number() })),
+          vout: z.array(
+            z.object({
+              n: z.number(),
+              value: z.number(),
+              scriptPubKey: z.object({ address: z.string().optional(), addresses: z.array(z.string()).optional() }),
+            }),
+          ),
+        }),
+      );
+      const addressOf = (o: (typeof tx.vout)[number]): string | undefined => o.scriptPubKey.address ?? o.scriptPubKey.addresses?.[0];
+      const spent = tx.vin[0]!;
+      const scanned = await adapter.scanBlock(
+        head.number,
+        (address) => watched.has(address),
+        undefined,
+        (t, v) => t === spent.txid && v === spent.vout,
+      );
+      expect(scanned!.block).toEqual(head);
+      expect(scanned!.transfers.map((t) => ({ txid: t.txid, vout: t.outputIndex, to: t.to, amount: t.amount, asset: t.asset }))).toEqual(
+        tx.vout
+          .filter((o) => o.n >= 0 && (addressOf(o) === a || addressOf(o) === b))
+          .map((o) => ({ txid, vout: o.n, to: addressOf(o), amount: BigInt(Math.round(o.value * 1e8)), asset: 'LTC' })),
+      );
+      expect(scanned!.transfers).toHaveLength(2);
+      expect(scanned!.spends).toEqual([{ txid, prevTxid: spent.txid, prevVout: spent.vout }]);
+      // Without the outpoint predicate nothing is reported as spent.
+      expect((await adapter.scanBlock(head.number, (address) => watched.has(address)))!.spends).toEqual([]);
+    } finally {
+      await adapter.close();
+    }
+  });
+});
