@@ -7,6 +7,7 @@ import { Cluster } from './Cluster.js';
 import { anvilProvider } from '../contracts/deploy.js';
 import { devMnemonic } from './devKeys.js';
 import { hotWalletOf } from './WithdrawalWorld.js';
+import { ltcRpcUrl } from './litecoind.js';
 import { repoRoot } from './repoRoot.js';
 
 const transrvNodes = (process.env['CLUSTER_TRANSRV_NODES'] ?? 't1,t2').split(',').filter(Boolean);
@@ -23,6 +24,8 @@ const cluster = await Cluster.start(
     logLevel: process.env['LOG_LEVEL'] ?? 'info',
     keepDatabase: true,
     mnemonic: devMnemonic(),
+    // Scanned chains: eth on anvil, ltc on the stack's litecoind (its RPC credentials in the URL).
+    chainRpc: { eth: process.env['ETH_RPC_URL'] ?? 'http://127.0.0.1:8545', ltc: ltcRpcUrl },
     // signsrv's keystore is sealed with the stack's KEK; the auditor token for its review API is kept beside it.
     secretsDir: join(repoRoot, '.stack', 'secrets'),
   },

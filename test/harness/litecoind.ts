@@ -1,0 +1,46 @@
+/**
+ * The local stack's litecoind (deploy/local/stack.sh: regtest, MWEB active, a funded `miner` wallet), driven the way
+ * a test needs: pay with the node's wallet, mine, and make reorgs with invalidateblock / reconsiderblock.
+ */
+export const ltcRpcUrl = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';
+const minerWallet = process.env['LTC_MINER_WALLET'] ?? 'miner';
+
+export class Litecoind {
+  #id = 0;
+
+  async call<T>(method: string, params: unknown[] = [], wallet = false): Promise<T> {
+    const url = new URL(ltcRpcUrl);
+    const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+    url.username = '';
+    url.password = '';
+    if (wallet) url.pathname = `/wallet/${minerWallet}`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
+      body: JSON.stringify({ jsonrpc: '1.0', id: ++this.#id, method, params }),
+    });
+    const body = (await response.json()) as { result: T; error: { code: number; message: string } | null };
+    if (body.error) throw new Error(`litecoind ${method}: ${body.error.message} (${body.error.code})`);
+    return body.result;
+  }
+
+  /** Sends `amounts` (address -> LTC as a decimal string) in one transaction from the miner wallet. @returns txid */
+  async sendMany(amounts: Record<string, string>): Promise<string> {
+    return this.call<string>('sendmany', ['', Object.fromEntries(Object.entries(amounts).map(([a, v]) => [a, Number(v)]))], true);
+  }
+
+  /** Mines `n` blocks (with the mempool's transactions) to the miner wallet. @returns their hashes */
+  async mine(n: number): Promise<string[]> {
+    const address = await this.call<string>('getnewaddress', [], true);
+    return this.call<string[]>('generatetoaddress', [n, address], true);
+  }
+
+  /** Keeps `txid` out of (or lets it back into) the blocks this node mines: a fork without it. */
+  async exclude(txid: string, excluded: boolean): Promise<void> {
+    await this.call('prioritisetransaction', [txid, 0, excluded ? -1_000_000_000 : 1_000_000_000]);
+  }
+
+  async height(): Promise<number> {
+    return this.call<number>('getblockcount');
+  }
+}
