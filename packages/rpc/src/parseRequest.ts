@@ -11,6 +11,8 @@ export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): 
   const result = schema.safeParse(request);
   if (result.success) return result.data;
   throw new WalletError('VALIDATION_FAILED', 'invalid request', {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    // The same `issues: [{field, message}]` shape as the HTTP edge (packages/http-edge), so a refusal that reaches a
+    // client from behind the gateway looks like one the gateway made itself.
+    details: { issues: result.error.issues.map((i) => ({ field: i.path.join('.') || 'request', message: i.message })) },
   });
 }

@@ -90,7 +90,8 @@ describe('signsrv keystore tool', () => {
     expect(created.code, created.text).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kdf: { name: 'scrypt', N: 2 ** 17, r: 8 } });
     expect(report(run('show', out, '--passphrase-file', passphraseFile).out)).toEqual(report(created.out));
-  });
+    // scrypt at N = 2^17 twice: seconds of CPU on a busy 2-core machine.
+  }, 30_000);
 
   it('never overwrites a file', () => {
     const out = path('keystore.json');
