@@ -22,7 +22,10 @@ describe('account routes', async () => {
     const created = await app.inject(post('/v1/accounts', { externalId: 'CaseUser1' }));
     expect(created.statusCode).toBe(201);
     expect(created.json()).toEqual({ id: 'acc_01', externalId: 'CaseUser1', createdAt: account.createdAt });
-    expect(calls.at(-1)).toEqual({ method: 'createAccount', args: { clientId: CLIENT_ID, externalId: 'CaseUser1', idempotencyKey: 'idem-1' } });
+    expect(calls.at(-1)).toEqual({
+      method: 'createAccount',
+      args: { clientId: CLIENT_ID, externalId: 'CaseUser1', idempotencyKey: 'idem-1' },
+    });
     const again = await app.inject(post('/v1/accounts', { externalId: 'again' }));
     expect(again.statusCode).toBe(200);
   });
