@@ -4,6 +4,7 @@ import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient, walletctl } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
+import { ltcRpcUrl } from '../harness/litecoind.js';
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 type Account = { id: string; externalId: string; createdAt: string };
@@ -42,7 +43,11 @@ async function refusedWithoutEffect(send: () => Promise<{ status: number; body: 
 }
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ extraEnv: { GATESRV_CREDENTIAL_CACHE_MS: '500' } });
+  // eth and ltc are scanned; btc is configured in the registry but has no node (no address is issued there).
+  cluster = await Cluster.start({
+    chainRpc: { eth: 'http://127.0.0.1:8545', ltc: ltcRpcUrl },
+    extraEnv: { GATESRV_CREDENTIAL_CACHE_MS: '500' },
+  });
   fixtures = new LedgerFixtures(cluster.database);
   alice = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Exchange Alice'));
   bob = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Exchange Bob'));
@@ -112,7 +117,7 @@ describe('deposit addresses', () => {
   it('gives a new address each call, per chain, and lists them newest first with pagination', async () => {
     const acc = await openAccount(alice);
     const made = [];
-    for (const chain of ['eth', 'btc', 'ltc', 'eth']) {
+    for (const chain of ['eth', 'ltc', 'ltc', 'eth']) {
       const res = await alice.post<{ chain: string; address: string; index: number; createdAt: string }>(
         `/v1/accounts/${acc.id}/addresses`,
         { chain },
@@ -121,8 +126,9 @@ describe('deposit addresses', () => {
       made.push(res.body);
     }
     expect(made[0]!.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
-    expect(made[1]!.address).toMatch(/^bcrt1q/);
+    expect(made[1]!.address).toMatch(/^rltc1q/);
     expect(made[2]!.address).toMatch(/^rltc1q/);
+    expect(made[2]!.address).not.toBe(made[1]!.address);
     expect(made[3]!.address).not.toBe(made[0]!.address);
     expect(made[3]!.index).toBeGreaterThan(made[0]!.index);
 
@@ -149,6 +155,12 @@ describe('deposit addresses', () => {
     await refusedWithoutEffect(() => alice.post(`/v1/accounts/${a1.id}/addresses`, { chain: 'doge' }), 422, 'UNSUPPORTED_CHAIN');
     await refusedWithoutEffect(() => alice.post(`/v1/accounts/${a1.id}/addresses`, { chain: 'ETH!' }), 400, 'VALIDATION_FAILED');
     await refusedWithoutEffect(() => alice.get(`/v1/accounts/${a1.id}/addresses?chain=doge`), 422, 'UNSUPPORTED_CHAIN');
+  });
+
+  it('a chain in the registry that no scanner watches (btc: no node RPC) is UNSUPPORTED_CHAIN not_scanned', async () => {
+    const res = await refusedWithoutEffect(() => alice.post(`/v1/accounts/${a1.id}/addresses`, { chain: 'btc' }), 422, 'UNSUPPORTED_CHAIN');
+    expect(res.body).toMatchObject({ error: { details: { chain: 'btc', reason: 'not_scanned' } } });
+    expect(await fixtures.db('addresses').where({ chain: 'btc' }).count({ n: '*' })).toEqual([{ n: '0' }]);
   });
 });
 

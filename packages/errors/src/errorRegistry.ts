@@ -122,7 +122,7 @@ export const errorRegistry = {
     http: 422,
     grpc: GrpcStatus.INVALID_ARGUMENT,
     retryable: false,
-    description: 'The chain is not configured in this wallet.',
+    description: 'The chain is not configured in this wallet, or no scanner watches it (details.reason not_scanned).',
   },
   PAYLOAD_TOO_LARGE: {
     http: 413,

@@ -37,6 +37,8 @@ export type AccountsrvDeps = {
   /** Live transrv nodes (etcd), for binding new accounts. */
   readonly shards: ShardClients;
   readonly derive: DeriveAddress;
+  /** Chains a scanner watches (transrv's WALLET_CHAIN_RPC keys): addresses are issued only on these. */
+  readonly scannedChains: ReadonlySet<string>;
   /** Called after an address is stored (e.g. to cache address -> account in Redis). */
   readonly onAddressCreated?: (address: AddressModel) => Promise<void>;
   /**
@@ -163,6 +165,11 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
         raw,
       );
       registry.chain(req.chain);
+      if (!deps.scannedChains.has(req.chain)) {
+        throw new WalletError('UNSUPPORTED_CHAIN', `no scanner watches ${req.chain}: an address there would go unnoticed`, {
+          details: { chain: req.chain, reason: 'not_scanned' },
+        });
+      }
       await getAccount(db, req.clientId, req.accountId);
       const { address, created } = await createAddress(db, deps.derive, { ...req, idempotencyKey: req.idempotencyKey || undefined });
       if (created) await deps.onAddressCreated?.(address);

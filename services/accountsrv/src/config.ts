@@ -1,5 +1,5 @@
 import { assetRegistryEnv } from '@wallet/assets';
-import { commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
+import { chainRpcEnv, commonEnv, hostPort, loadEnvConfig } from '@wallet/config';
 import { WalletError } from '@wallet/errors';
 import { z } from 'zod';
 
@@ -17,6 +17,11 @@ export const ConfigSchema = z.object({
   ...commonEnv,
   /** Chains and assets (JSON); defaults to the local stack's. */
   WALLET_ASSETS: assetRegistryEnv,
+  /**
+   * The chains transrv scans (the keys of transrv's WALLET_CHAIN_RPC; the URLs are not used here): a deposit address
+   * is only issued on a scanned chain, since coins sent to any other would go unnoticed.
+   */
+  WALLET_CHAIN_RPC: chainRpcEnv,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   ACCOUNTSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
   ACCOUNTSRV_ADVERTISE_HOST: z.string().min(1).optional(),

@@ -41,6 +41,7 @@ runMain(log, async () => {
       registry: config.WALLET_ASSETS,
       shards,
       derive,
+      scannedChains: new Set(Object.keys(config.WALLET_CHAIN_RPC)),
       // A cache for the chain scanners; MySQL stays the truth (a miss falls back to it).
       // After the commit: every gateway drops its cached credentials of the key (a disable takes effect at once).
       onCredentialsChanged: async (keyId) => {
