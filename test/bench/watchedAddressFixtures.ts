@@ -35,6 +35,8 @@ export async function insertWatchedAddresses(
     readonly say: (msg: string) => void;
     /** @default 5_000 */
     readonly chunk?: number;
+    /** An address no transaction touches. @default a random 20-byte EVM address */
+    readonly filler?: () => string;
   },
 ): Promise<void> {
   const { chain, from, to, receivers, accounts, say } = options;
@@ -46,7 +48,7 @@ export async function insertWatchedAddresses(
     for (let index = start; index < Math.min(start + chunk, to); index++) {
       rows.push({
         chain,
-        address: receivers[index] ?? `0x${randomBytes(20).toString('hex')}`,
+        address: receivers[index] ?? (options.filler ? options.filler() : `0x${randomBytes(20).toString('hex')}`),
         derivation_index: index,
         path: `m/44'/60'/0'/0/${index}`,
         account_id: accounts[index % accounts.length]!,

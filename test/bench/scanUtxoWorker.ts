@@ -1,0 +1,189 @@
+// One measured run of `pnpm bench:scan-utxo`, in a process of its own so that its memory figures are the scanner's:
+// loads the watched set (timed), runs the raw verbosity-0 loop, the verbosity-2 loop with JSON matching, then the
+// ChainScanner (UtxoAdapter, deposits and UTXOs written to MariaDB) from the first preloaded block to the last.
+// Started by scanUtxo.bench.ts with --expose-gc and the job in SCAN_UTXO_JOB; progress goes to stderr, the
+// figures (ScanUtxoResult) to stdout as one JSON line.
+import { writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AssetRegistry, devRegistryInput } from '@wallet/assets';
+import { createUtxoAdapter } from '@wallet/chains';
+import { createDb } from '@wallet/db';
+import { createLogger } from '@wallet/logger';
+import { ChainScanner, WatchedAddresses } from '@wallet/scanner';
+import type { ScanUtxoJob, ScanUtxoResult, UtxoPassFigures } from './ScanUtxoJob.js';
+
+const job = readJob();
+const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
+const say = (msg: string): boolean => process.stderr.write(`[bench:scan-utxo] ${job.label}: ${msg}\n`);
+const mb = (bytes: number): number => round(bytes / 1e6, 1);
+const blocks = job.last - job.first + 1;
+const CONCURRENCY = 8; // the scanner's default fetch concurrency, used by every loop here
+
+gc();
+const start = process.memoryUsage();
+const db = createDb(job.mysqlUrl);
+const registry = AssetRegistry.parse(devRegistryInput);
+const adapter = await createUtxoAdapter({
+  chain: registry.chain(job.chain),
+  assets: [...registry.assets.values()].filter((a) => a.chain === job.chain),
+  rpcUrl: job.rpcUrl,
+});
+const watched = new WatchedAddresses(db, job.chain, (a) => adapter.canonicalAddress(a));
+await db.raw('SELECT 1');
+gc();
+const heapBefore = process.memoryUsage().heapUsed;
+const loadStarted = performance.now();
+await watched.refresh();
+const loadSeconds = (performance.now() - loadStarted) / 1000;
+gc();
+const afterSet = process.memoryUsage();
+const watchedSet = {
+  size: watched.size,
+  loadSeconds: round(loadSeconds, 2),
+  heapMB: mb(afterSet.heapUsed - heapBefore),
+  rssAfterLoadMB: mb(afterSet.rss),
+};
+say(`watched set: ${watched.size.toLocaleString('en')} addresses loaded in ${loadSeconds.toFixed(2)} s, ${watchedSet.heapMB} MB of heap`);
+
+const url = new URL(job.rpcUrl);
+const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const rpc = (method: string, params: readonly unknown[]): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const body = JSON.stringify({ jsonrpc: '1.0', id: 0, method, params });
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: auth };
+    const req = request({ host: url.hostname, port: url.port, path: '/', method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+const blockHash = async (n: number): Promise<string> =>
+  (JSON.parse((await rpc('getblockhash', [n])).toString()) as { result: string }).result;
+const eachBlock = async (work: (n: number) => Promise<void>): Promise<void> => {
+  for (let n = job.first; n <= job.last; n += CONCURRENCY) {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, job.last - n + 1) }, (_, i) => work(n + i)));
+  }
+};
+
+let rawBytes = 0;
+const raw0 = await timed(() =>
+  eachBlock(async (n) => {
+    const answer = JSON.parse((await rpc('getblock', [await blockHash(n), 0])).toString()) as { result: string };
+    rawBytes += Buffer.from(answer.result, 'hex').length;
+  }),
+);
+const rawVerbosity0 = { ...raw0, bytesPerBlock: Math.round(rawBytes / blocks) };
+say(`raw loop, verbosity 0: ${raw0.blocksPerSecond} blocks/s, ${raw0.txsPerSecond} txs/s`);
+
+type Verbose = { result: { tx: { vout: { scriptPubKey: { address?: string; addresses?: string[] } }[] }[] } };
+let matched = 0;
+const v2 = await timed(() =>
+  eachBlock(async (n) => {
+    const block = JSON.parse((await rpc('getblock', [await blockHash(n), 2])).toString()) as Verbose;
+    for (const tx of block.result.tx) {
+      for (const out of tx.vout) {
+        const address = out.scriptPubKey.address ?? out.scriptPubKey.addresses?.[0];
+        if (address !== undefined && watched.has(address)) matched++;
+      }
+    }
+  }),
+);
+const verbosity2 = { ...v2, matched };
+say(`verbosity-2 loop with JSON matching: ${v2.blocksPerSecond} blocks/s, ${v2.txsPerSecond} txs/s, ${matched} outputs matched`);
+agent.destroy();
+
+const scanner = new ChainScanner({
+  db,
+  chain: job.chain,
+  source: adapter,
+  watched,
+  fence: { chain: job.chain, token: 1n, holder: 'bench' },
+  log: createLogger('bench-scan-utxo', { level: 'silent' }),
+  startHeight: job.first,
+});
+let peakRss = 0;
+let peakHeapUsed = 0;
+const sample = (): void => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeapUsed = Math.max(peakHeapUsed, m.heapUsed);
+};
+const profiler = job.cpuProfileDir === undefined ? null : new Session();
+if (profiler !== null) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+let windows = 0;
+sample();
+const sampler = setInterval(sample, 100);
+const scan = await timed(async () => {
+  for (;;) {
+    const step = await scanner.scan(64, CONCURRENCY);
+    if (step.kind !== 'scanned') throw new Error(`scanner step: ${step.kind}, expected a scanned block`);
+    windows++;
+    if (step.block.number >= job.last) return;
+  }
+});
+clearInterval(sampler);
+sample();
+let cpuProfile: string | null = null;
+if (profiler !== null && job.cpuProfileDir !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  cpuProfile = join(job.cpuProfileDir, `${job.label}-scanner.cpuprofile`);
+  writeFileSync(cpuProfile, JSON.stringify(profile));
+  profiler.disconnect();
+}
+const [row] = await db('deposits')
+  .where({ chain: job.chain })
+  .select<{ n: string | number; total: string | null }[]>(db.raw('COUNT(*) AS n'), db.raw('CAST(SUM(amount) AS CHAR) AS total'));
+const depositsStored = Number(row?.n ?? 0);
+const depositsMatch = depositsStored === job.expectedDeposits && BigInt(row?.total ?? '0') === BigInt(job.expectedAmount);
+say(
+  `scanner: ${scan.blocksPerSecond} blocks/s, ${scan.txsPerSecond} txs/s, ${scan.cores} cores, ${windows} windows; deposits ${depositsStored} of ${job.expectedDeposits}`,
+);
+await adapter.close();
+await db.destroy();
+
+const result: ScanUtxoResult = {
+  label: job.label,
+  startRssMB: mb(start.rss),
+  watchedSet,
+  rawVerbosity0,
+  verbosity2,
+  scanner: { ...scan, peakRssMB: mb(peakRss), peakHeapUsedMB: mb(peakHeapUsed), depositsStored, depositsMatch, windows, cpuProfile },
+  maxRssMB: mb(process.resourceUsage().maxRSS * 1024),
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
+
+async function timed(work: () => Promise<void>): Promise<UtxoPassFigures> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    seconds: round(seconds, 2),
+    blocksPerSecond: round(blocks / seconds, 1),
+    txsPerSecond: Math.round(job.txs / seconds),
+    cores: round((used.user + used.system) / 1e6 / seconds, 2),
+  };
+}
+
+function readJob(): ScanUtxoJob {
+  const text = process.env['SCAN_UTXO_JOB'];
+  if (text === undefined) throw new Error('scanUtxoWorker.ts is started by scanUtxo.bench.ts, with the job in SCAN_UTXO_JOB');
+  return JSON.parse(text) as ScanUtxoJob;
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
