@@ -307,6 +307,8 @@ start_anvil() {
   launch anvil "$bin" --host "$HOST" --port "$ANVIL_PORT" --chain-id "$ANVIL_CHAIN_ID" ${STACK_ANVIL_ARGS:-}
 }
 
+# -mempoolreplacement=1: Litecoin Core's default refuses BIP125 replacements; exchanges' nodes and the wider network do
+# relay them, so the stack accepts them and the double-spend tests can replace an unconfirmed deposit.
 start_litecoind() {
   command -v litecoind >/dev/null 2>&1 || die "litecoind not found (apt-get install litecoind)"
   mkdir -p "$LTC_DATA"
@@ -315,7 +317,7 @@ start_litecoind() {
     -rpcuser="$LTC_RPC_USER" -rpcpassword="$LTC_RPC_PASSWORD" \
     -rpcbind="$HOST" -rpcallowip="$HOST" -rpcport="$LTC_RPC_PORT" \
     -bind="$HOST" -port="$LTC_P2P_PORT" -dnsseed=0 -discover=0 -upnp=0 -listenonion=0 \
-    -fallbackfee=0.0001 -txindex=1 -keypool=100
+    -fallbackfee=0.0001 -txindex=1 -keypool=100 -mempoolreplacement=1
 }
 
 # Wait for a service to answer. $2 = pid if the stack started it (dies early if that exits).
