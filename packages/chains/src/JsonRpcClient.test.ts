@@ -117,4 +117,37 @@ describe('JsonRpcClient', () => {
     await client.call('x', [], Num);
     expect(node.headers[0]?.authorization).toBe(`Basic ${Buffer.from('wallet:s:cret').toString('base64')}`);
   });
+
+  describe('callHex: a long hex result read from the answer bytes', () => {
+    const single = (reply: (call: { id: number }) => string) =>
+      connect({ rawBody: (body) => ({ status: 200, body: reply(JSON.parse(body) as { id: number }) }) });
+
+    it("decodes Bitcoin Core's layout, and any other layout of the same answer alike", async () => {
+      const rpc = await single((c) => `{"result":"00ff10ab","error":null,"id":${c.id}}\n`);
+      expect(await rpc.callHex('getblock', ['h', 0])).toEqual(Buffer.from([0x00, 0xff, 0x10, 0xab]));
+      await rpc.close();
+      const other = await single((c) => JSON.stringify({ jsonrpc: '2.0', id: c.id, result: 'beef' }));
+      expect(await other.callHex('getblock', ['h', 0])).toEqual(Buffer.from([0xbe, 0xef]));
+    });
+
+    it('refuses a result that is not even-length hex, an answer to another id, and throws node errors as call() does', async () => {
+      for (const result of ['abc', 'zz00', '00 1']) {
+        const rpc = await single((c) => `{"result":"${result}","error":null,"id":${c.id}}`);
+        expect(await rejectionCode(rpc.callHex('getblock', []))).toBe('INTERNAL');
+        await rpc.close();
+        await node?.close();
+      }
+      const wrongId = await single((c) => `{"result":"00","error":null,"id":${c.id + 1}}`);
+      expect(await rejectionCode(wrongId.callHex('getblock', []))).toBe('INTERNAL');
+      await wrongId.close();
+      await node?.close();
+      const notString = await single((c) => `{"result":5,"error":null,"id":${c.id}}`);
+      expect(await rejectionCode(notString.callHex('getblock', []))).toBe('INTERNAL');
+      await notString.close();
+      await node?.close();
+      const refused = await single((c) => `{"result":null,"error":{"code":-5,"message":"Block not found"},"id":${c.id}}`);
+      const error: unknown = await refused.callHex('getblock', []).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', details: { method: 'getblock', rpcCode: -5, rpcMessage: 'Block not found' } });
+    });
+  });
 });

@@ -153,10 +153,15 @@ export class BitcoinRpcClient {
    * @throws WalletError INTERNAL for a malformed block or another block than asked
    */
   async rawBlock(hash: string): Promise<ParsedBlock> {
-    const raw = await this.rpc.call('getblock', [hash, 0], RawHex);
+    return (await this.rawBlockWithBytes(hash)).block;
+  }
+
+  /** {@link rawBlock}, with the bytes it was parsed from (the parsed block's scripts are views into them). */
+  async rawBlockWithBytes(hash: string): Promise<{ block: ParsedBlock; raw: Buffer }> {
+    const raw = await this.rpc.callHex('getblock', [hash, 0]);
     const block = parseRawBlock(raw, { mweb: this.chain === 'ltc' });
     if (block.hash !== hash) throw mismatch('getblock', hash, block.hash);
-    return block;
+    return { block, raw };
   }
 
   /**
