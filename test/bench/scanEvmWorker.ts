@@ -68,7 +68,7 @@ say(`raw loop, ${FETCH_CONCURRENCY} in flight: ${rawBefore.blocksPerSecond} bloc
 
 let transfers = 0;
 const adapterOnly = await timed(async () => {
-  for (let n = job.first; n <= job.last; n++) transfers += (await adapter.scanBlock(n, watched.has))?.transfers.length ?? 0;
+  for (let n = job.first; n <= job.last; n++) transfers += (await adapter.scanBlock(n, watched.matcher))?.transfers.length ?? 0;
 });
 say(`adapter.scanBlock alone: ${adapterOnly.blocksPerSecond} blocks/s, ${transfers} transfers to watched addresses`);
 

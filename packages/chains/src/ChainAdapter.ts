@@ -90,9 +90,55 @@ export type ScannedBlock = {
   readonly outgoing: OutgoingTx[];
   /** Transactions in the block, watched or not: for the scanner's throughput figures. */
   readonly txCount: number;
-  /** UTXO chains: inputs spending outputs `isWatchedOutput` accepts, in chain order; absent on EVM chains. */
-  readonly spends?: ObservedSpend[];
+  /**
+   * UTXO chains: the block's inputs, for the caller to match against its unspent outputs block after block (outputs
+   * created earlier in the same scan window included); absent on EVM chains.
+   */
+  readonly inputs?: BlockInputs;
 };
+
+/**
+ * UTXO chains: the inputs of one block, kept compactly (the previous outputs' bytes, not one object per input), so a
+ * caller can fetch blocks concurrently and still match their spends in chain order.
+ */
+export interface BlockInputs {
+  /** How many inputs (coinbase included). */
+  readonly size: number;
+  /**
+   * The inputs spending outputs in `ours`, in chain order.
+   * @param ours the caller's outpoints; asked about every input (thousands per block): the adapter's own set
+   * ({@link ChainAdapter.createOutpointSet}) is asked without converting inputs that are not in it
+   */
+  spends(ours: OutpointSet): ObservedSpend[];
+}
+
+/** A set of outputs (UTXO chains: our unspent ones), by transaction id (display hex) and output index. */
+export interface OutpointSet {
+  readonly size: number;
+  add(txid: string, vout: number): void;
+  /** @returns whether it was there */
+  delete(txid: string, vout: number): boolean;
+  has(txid: string, vout: number): boolean;
+}
+
+/**
+ * A set of deposit addresses held the way the chain's blocks are matched fastest: UTXO chains by scriptPubKey bytes
+ * (an output is looked up without being turned into an address), in flat arrays (about 50 MB for a million).
+ */
+export interface AddressIndex {
+  readonly size: number;
+  /**
+   * Watches an address with a number the caller gets back from {@link get}.
+   * @returns false (and keeps the first value) when the address is already watched
+   * @throws WalletError INVALID_ADDRESS when the address is not one of this chain
+   */
+  add(address: string, value: number): boolean;
+  /** The number given when `address` (in any form the chain accepts) was added; undefined when not watched. */
+  get(address: string): number | undefined;
+}
+
+/** What `scanBlock` matches outputs against: a predicate over canonical addresses, or the adapter's own index. */
+export type AddressMatcher = ((address: string) => boolean) | AddressIndex;
 
 /** Fees for an EIP-1559 transaction, in wei per gas. */
 export type Eip1559FeeEstimate = {
@@ -131,19 +177,19 @@ export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
    * successful transfers of the chain's configured assets with an amount > 0 are reported as transfers; outgoing
    * transactions are reported whatever their status.
    * @param isWatched asked with addresses in the chain's canonical form (EVM: lower-case 0x hex), possibly many
-   * times per block: it must be fast (a Set lookup)
+   * times per block: it must be fast (a Set lookup); or an index from {@link createAddressIndex}, which UTXO chains
+   * match by script without encoding every output's address
    * @param isOutgoing asked with each transaction's sender, in the same form and as often: true for the addresses
    * whose transactions the caller settles (hot wallets). Without it, `outgoing` is empty
-   * @param isWatchedOutput UTXO chains: asked with each input's previous output; true for the outputs whose spend the
-   * caller records (its unspent outputs). Ignored by chains without outputs (EVM)
    * @returns null when the block is beyond the head
    */
-  scanBlock(
-    number: number,
-    isWatched: (address: string) => boolean,
-    isOutgoing?: (from: string) => boolean,
-    isWatchedOutput?: (txid: string, vout: number) => boolean,
-  ): Promise<ScannedBlock | null>;
+  scanBlock(number: number, isWatched: AddressMatcher, isOutgoing?: (from: string) => boolean): Promise<ScannedBlock | null>;
+
+  /** UTXO chains: a new, empty index of deposit addresses that `scanBlock` matches fastest. */
+  createAddressIndex?(): AddressIndex;
+
+  /** UTXO chains: a new, empty set of outpoints that {@link BlockInputs.spends} matches fastest. */
+  createOutpointSet?(): OutpointSet;
 
   /**
    * The form addresses are compared in: what `isWatched` is asked with, and what stored deposit addresses are turned

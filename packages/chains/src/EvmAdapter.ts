@@ -3,6 +3,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
 import type {
+  AddressMatcher,
   BlockRef,
   ChainAdapter,
   Eip1559FeeEstimate,
@@ -239,11 +240,8 @@ class EvmChainAdapter implements EvmAdapter {
     return toBlockRef(checkIsBlock(block, number));
   }
 
-  async scanBlock(
-    number: number,
-    isWatched: (address: string) => boolean,
-    isOutgoing?: (from: string) => boolean,
-  ): Promise<ScannedBlock | null> {
+  async scanBlock(number: number, watched: AddressMatcher, isOutgoing?: (from: string) => boolean): Promise<ScannedBlock | null> {
+    const isWatched = typeof watched === 'function' ? watched : (address: string): boolean => watched.get(address) !== undefined;
     const fetched = await this.fetchBlock(checkBlockNumber(number));
     if (fetched === null) return null;
     const { block, receipts } = fetched;

@@ -1,4 +1,7 @@
 export type {
+  AddressIndex,
+  AddressMatcher,
+  BlockInputs,
   BlockRef,
   ChainAdapter,
   Eip1559FeeEstimate,
@@ -7,6 +10,7 @@ export type {
   ObservedTransfer,
   OutgoingTokenTransfer,
   OutgoingTx,
+  OutpointSet,
   ScannedBlock,
 } from './ChainAdapter.js';
 export { type ChainAdapterSpec, createChainAdapter } from './createChainAdapter.js';

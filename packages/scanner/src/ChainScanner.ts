@@ -1,7 +1,7 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import type { BlockRef, BlockSource, SeenOutgoing, SeenSpend, SeenTransfer } from './blockSource.js';
+import type { BlockRef, BlockSource, OutpointSet, SeenInputs, SeenOutgoing, SeenSpend, SeenTransfer } from './blockSource.js';
 import type { HotWallets, OutgoingMatch } from './HotWallets.js';
 import type { Owner, WatchedAddresses } from './WatchedAddresses.js';
 import { type Fence, withFence } from './withFence.js';
@@ -25,8 +25,11 @@ type Fetched = {
   block: BlockRef;
   transfers: readonly SeenTransfer[];
   outgoing?: readonly SeenOutgoing[];
-  spends?: readonly SeenSpend[];
+  inputs?: SeenInputs;
 };
+
+/** A window's block with its deposits' owners and its spends of our outputs (UTXO chains), matched in chain order. */
+type Matched = Fetched & { owned: readonly { t: SeenTransfer; owner: Owner }[]; spends: readonly SeenSpend[] };
 
 export type StepResult =
   /** `head`: the node's head as this scan saw it (only when it asked: windows of more than one block). */
@@ -51,16 +54,17 @@ export type StepResult =
  *
  * On chains whose transfers are outputs (UTXO: `source.tracksOutputs`), the scanner also keeps our UTXO set (table
  * `utxos`) in the same transactions: each deposit output is added, and an input naming one of our unspent outpoints
- * marks it spent by that block, whatever the spending transaction's id. A window then ends after the first block
- * that creates one of our outputs, so that the blocks after it are matched against an outpoint set that includes it.
+ * marks it spent by that block, whatever the spending transaction's id. Blocks are fetched concurrently but their
+ * inputs are matched in chain order, each block's against our outputs as they stand after the blocks before it (and
+ * its own outputs: a transaction may spend an output of an earlier one in the same block).
  */
 export class ChainScanner {
   readonly #o: ChainScannerOptions;
   readonly #keep: number;
   /** The checkpoint as last written or read (null: none yet; undefined: read it from MySQL). */
   #checkpoint: BlockRef | null | undefined;
-  /** UTXO chains: our unspent outpoints (`txid:vout`), as in MySQL; undefined: load them. */
-  #unspent: Set<string> | undefined;
+  /** UTXO chains: our unspent outpoints, as in MySQL; undefined: load them. */
+  #unspent: OutpointSet | undefined;
 
   constructor(options: ChainScannerOptions) {
     this.#o = options;
@@ -114,25 +118,24 @@ export class ChainScanner {
     const hot = this.#o.hotWallets;
     await hot?.refresh();
     const tracks = source.tracksOutputs === true;
-    const unspent = tracks ? await this.#loadUnspent() : undefined;
-    const isWatchedOutput = unspent ? (txid: string, vout: number): boolean => unspent.has(`${txid}:${vout}`) : undefined;
+    if (tracks) await this.#loadUnspent();
 
-    const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    const fetched: (Fetched | null)[] = new Array<null>(numbers.length).fill(null);
-    for (let i = 0; i < numbers.length; i += concurrency) {
-      const slice = numbers.slice(i, i + concurrency);
-      const results = await Promise.all(
-        slice.map((n) =>
-          isWatchedOutput
-            ? source.scanBlock(n, watched.has, hot && hot.size > 0 ? hot.has : undefined, isWatchedOutput)
-            : hot && hot.size > 0
-              ? source.scanBlock(n, watched.has, hot.has)
-              : source.scanBlock(n, watched.has),
-        ),
-      );
-      results.forEach((r, j) => (fetched[i + j] = r));
-      if (results.some((r) => r === null)) break; // past the head
-    }
+    const count = last - first + 1;
+    const fetched: (Fetched | null)[] = new Array<null>(count).fill(null);
+    // `concurrency` fetches in flight at all times (not in lockstep batches): the node is never idle while a block
+    // is parsed here. A block past the head stops the others from asking further.
+    let next = 0;
+    let pastHead = false;
+    const fetchNext = async (): Promise<void> => {
+      while (!pastHead && next < count) {
+        const i = next++;
+        const n = first + i;
+        const block = await (hot && hot.size > 0 ? source.scanBlock(n, watched.matcher, hot.has) : source.scanBlock(n, watched.matcher));
+        fetched[i] = block;
+        if (block === null) pastHead = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, fetchNext));
     const firstBlock = fetched[0];
     if (!firstBlock) {
       // Nothing new on top; but a reorg can replace our tip with a branch of the same height, which no
@@ -149,31 +152,45 @@ export class ChainScanner {
     for (let i = 1; i < fetched.length; i++) {
       const b = fetched[i];
       const previous = window[window.length - 1]!;
-      // UTXO chains: blocks after one that creates our outputs were matched without them; fetched again next window.
-      if (tracks && previous.transfers.length > 0) break;
       if (!b || b.block.parentHash !== previous.block.hash) break;
       window.push(b);
     }
-    const deposits = await this.#write(window);
+    const deposits = await this.#write(this.#matchSpends(window));
     const tip = window[window.length - 1]!.block;
     this.#checkpoint = tip;
     return { kind: 'scanned', block: tip, blocks: window.length, deposits, ...(nodeHead === undefined ? {} : { head: nodeHead }) };
   }
 
+  /**
+   * Each block's deposits with their owners; on UTXO chains also its spends of our outputs, in chain order, our unspent set updated as it goes (the block's
+   * own deposit outputs first). The in-memory set runs ahead of MySQL until the window is written; a failed write
+   * drops it (reloaded from MySQL by the next scan).
+   */
+  #matchSpends(window: readonly Fetched[]): Matched[] {
+    const unspent = this.#unspent;
+    const watched = this.#o.watched;
+    return window.map((b) => {
+      const owned = b.transfers.flatMap((t) => {
+        const owner = watched.owner(t.to);
+        return owner ? [{ t, owner }] : [];
+      });
+      if (unspent === undefined) return { ...b, owned, spends: [] };
+      for (const { t } of owned) unspent.add(t.txid, t.outputIndex);
+      const spends = b.inputs?.spends(unspent) ?? [];
+      for (const sp of spends) unspent.delete(sp.prevTxid, sp.prevVout);
+      return { ...b, owned, spends };
+    });
+  }
+
   /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */
-  async #write(window: readonly Fetched[]): Promise<number> {
-    const { db, chain, watched, fence, log } = this.#o;
+  async #write(window: readonly Matched[]): Promise<number> {
+    const { db, chain, fence, log } = this.#o;
     const outgoing = window.flatMap(({ block, outgoing: out }) => (out ?? []).map((o) => ({ o, block })));
     const matches =
       outgoing.length > 0 && this.#o.hotWallets
         ? await this.#o.hotWallets.match(outgoing.map(({ o }) => o.txid))
         : new Map<string, OutgoingMatch>();
-    const rows = window.flatMap(({ block, transfers }) =>
-      transfers.flatMap((t) => {
-        const owner = watched.owner(t.to);
-        return owner ? [{ t, owner, block }] : [];
-      }),
-    );
+    const rows = window.flatMap(({ block, owned }) => owned.map(({ t, owner }) => ({ t, owner, block })));
     await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').insert(
         window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),
@@ -249,30 +266,28 @@ export class ChainScanner {
           .andWhere('number', '<', tip - this.#keep)
           .delete();
     });
-    if (this.#unspent !== undefined) {
-      for (const { t } of rows) this.#unspent.add(`${t.txid}:${t.outputIndex}`);
-      for (const { spends } of window) for (const sp of spends ?? []) this.#unspent.delete(`${sp.prevTxid}:${sp.prevVout}`);
-    }
     return rows.length;
   }
 
   /** Our unspent outpoints on this chain, loaded from MySQL once (and again after a reorg or a failure). */
-  async #loadUnspent(): Promise<Set<string>> {
+  async #loadUnspent(): Promise<OutpointSet> {
     if (this.#unspent !== undefined) return this.#unspent;
     const rows = await this.#o
       .db('utxos')
       .where({ chain: this.#o.chain })
       .whereNull('spent_by_txid')
       .select<{ txid: string; vout: number }[]>('txid', 'vout');
-    this.#unspent = new Set(rows.map((r) => `${r.txid}:${r.vout}`));
-    return this.#unspent;
+    const unspent = this.#o.source.createOutpointSet?.() ?? new KeyedOutpointSet();
+    for (const r of rows) unspent.add(r.txid, r.vout);
+    this.#unspent = unspent;
+    return unspent;
   }
 
   /** UTXO chains: adds the window's deposit outputs to the UTXO set and marks the outputs its inputs spend. */
   async #writeUtxos(
     trx: Knex.Transaction,
     rows: readonly { t: SeenTransfer; owner: Owner; block: BlockRef }[],
-    window: readonly Fetched[],
+    window: readonly Matched[],
   ) {
     const { chain } = this.#o;
     if (rows.length > 0) {
@@ -294,7 +309,7 @@ export class ChainScanner {
       );
     }
     for (const { block, spends } of window) {
-      for (const sp of spends ?? []) {
+      for (const sp of spends) {
         await trx('utxos')
           .where({ chain, txid: sp.prevTxid, vout: sp.prevVout })
           .update({ spent_by_txid: sp.txid, spent_block_number: block.number, spent_block_hash: block.hash });
@@ -375,5 +390,22 @@ export class ChainScanner {
     this.#unspent = undefined;
     log.warn({ chain, from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
     return { kind: 'reorg', forkPoint, ...result };
+  }
+}
+
+/** The default outpoint set (sources without their own): `txid:vout` strings. */
+class KeyedOutpointSet implements OutpointSet {
+  readonly #keys = new Set<string>();
+  get size(): number {
+    return this.#keys.size;
+  }
+  add(txid: string, vout: number): void {
+    this.#keys.add(`${txid}:${vout}`);
+  }
+  delete(txid: string, vout: number): boolean {
+    return this.#keys.delete(`${txid}:${vout}`);
+  }
+  has(txid: string, vout: number): boolean {
+    return this.#keys.has(`${txid}:${vout}`);
   }
 }

@@ -140,7 +140,7 @@ export class ScannerService {
       db,
       chain,
       source,
-      watched: new WatchedAddresses(db, chain, this.#o.canonical),
+      watched: new WatchedAddresses(db, chain, this.#o.canonical, source.createAddressIndex?.()),
       fence: { chain, token: leadership.token, holder: this.#o.candidate },
       log,
       startHeight,

@@ -1,29 +1,63 @@
 import type { Knex } from '@wallet/db';
+import type { AddressIndex } from './blockSource.js';
 
 export type Owner = { readonly accountId: string; readonly nodeId: string };
+
+/** The default index: a Map of canonical addresses (EVM: lower-case hex). */
+class MapAddressIndex implements AddressIndex {
+  readonly #map = new Map<string, number>();
+  constructor(private readonly canonical: (address: string) => string) {}
+  get size(): number {
+    return this.#map.size;
+  }
+  add(address: string, value: number): boolean {
+    const key = this.canonical(address);
+    if (this.#map.has(key)) return false;
+    this.#map.set(key, value);
+    return true;
+  }
+  get(address: string): number | undefined {
+    return this.#map.get(this.canonical(address));
+  }
+  /** Canonical addresses only: what scanBlock asks with. */
+  readonly has = (address: string): boolean => this.#map.has(address);
+}
 
 /**
  * The deposit addresses of one chain, in memory for O(1) lookups while scanning, refreshed from MySQL
  * incrementally (by address row id), so an address created a moment ago is watched from the next block.
- * Addresses are kept in the adapter's canonical form (lower-case hex for EVM).
+ * Held in the source's own index where it has one (UTXO chains: scriptPubKey bytes in flat arrays, matched without
+ * turning every output into an address), else in a Map of canonical addresses (lower-case hex for EVM).
  */
 export class WatchedAddresses {
   readonly #db: Knex;
   readonly #chain: string;
-  readonly #canonical: (address: string) => string;
+  readonly #index: AddressIndex;
   // address -> account number; accounts and nodes are stored once each, not once per address, which
-  // keeps a million addresses to about one map entry each.
-  readonly #index = new Map<string, number>();
+  // keeps a million addresses to about one index entry each.
   readonly #accountIds: string[] = [];
   readonly #accountNode: number[] = [];
   readonly #accountNumber = new Map<string, number>();
   readonly #nodes: string[] = [];
   #lastId = 0;
+  /** What `scanBlock` matches against: the source's index, or a predicate over canonical addresses. */
+  readonly matcher: ((address: string) => boolean) | AddressIndex;
 
-  constructor(db: Knex, chain: string, canonical: (address: string) => string) {
+  /**
+   * @param canonical the source's canonical address form (used by the default Map index)
+   * @param index the source's own index (`BlockSource.createAddressIndex`), if it has one
+   */
+  constructor(db: Knex, chain: string, canonical: (address: string) => string, index?: AddressIndex) {
     this.#db = db;
     this.#chain = chain;
-    this.#canonical = canonical;
+    if (index) {
+      this.#index = index;
+      this.matcher = index;
+    } else {
+      const map = new MapAddressIndex(canonical);
+      this.#index = map;
+      this.matcher = map.has;
+    }
   }
 
   get size(): number {
@@ -52,7 +86,7 @@ export class WatchedAddresses {
           this.#accountNode.push(node);
           this.#accountNumber.set(r.account_id, account);
         }
-        this.#index.set(this.#canonical(r.address), account);
+        this.#index.add(r.address, account);
         this.#lastId = Number(r.id);
         added++;
       }
@@ -60,11 +94,11 @@ export class WatchedAddresses {
     }
   }
 
-  /** Whether `address` (canonical form) is a deposit address; fast enough to call for every output. */
-  readonly has = (address: string): boolean => this.#index.has(address);
+  /** Whether `address` (any form the chain accepts) is a deposit address. */
+  readonly has = (address: string): boolean => this.#index.get(address) !== undefined;
 
   owner(address: string): Owner | undefined {
-    const account = this.#index.get(this.#canonical(address));
+    const account = this.#index.get(address);
     if (account === undefined) return undefined;
     return { accountId: this.#accountIds[account]!, nodeId: this.#nodes[this.#accountNode[account]!]! };
   }

@@ -43,6 +43,28 @@ export type SeenTokenTransfer = {
   readonly logIndex: number;
 };
 
+/** A set of outputs by transaction id and index (@wallet/chains OutpointSet): our unspent outputs. */
+export type OutpointSet = {
+  readonly size: number;
+  add(txid: string, vout: number): void;
+  delete(txid: string, vout: number): boolean;
+  has(txid: string, vout: number): boolean;
+};
+
+/** UTXO chains: a block's inputs, matched in chain order against our unspent outputs (@wallet/chains BlockInputs). */
+export type SeenInputs = {
+  /** The inputs spending outputs in `ours`, in chain order. */
+  spends(ours: OutpointSet): readonly SeenSpend[];
+};
+
+/** A set of deposit addresses kept the way the source matches blocks fastest (@wallet/chains AddressIndex). */
+export type AddressIndex = {
+  readonly size: number;
+  /** @returns false when already there @throws when the address is not one of the chain */
+  add(address: string, value: number): boolean;
+  get(address: string): number | undefined;
+};
+
 /**
  * What the scanner needs from a chain: the subset of @wallet/chains' ChainAdapter it uses, so the
  * scanner depends on behaviour, not on an implementation.
@@ -51,22 +73,25 @@ export type BlockSource = {
   head(): Promise<BlockRef>;
   blockRef(number: number): Promise<BlockRef | null>;
   /**
-   * The block at `number` with the transfers to watched addresses and (UTXO chains) the inputs spending outputs
-   * `isWatchedOutput` accepts; null beyond the head.
+   * The block at `number` with the transfers to watched addresses (a predicate over canonical addresses, or the
+   * index from {@link createAddressIndex}) and, on UTXO chains, its inputs; null beyond the head.
    */
   scanBlock(
     number: number,
-    isWatched: (address: string) => boolean,
+    isWatched: ((address: string) => boolean) | AddressIndex,
     isOutgoing?: (from: string) => boolean,
-    isWatchedOutput?: (txid: string, vout: number) => boolean,
   ): Promise<{
     block: BlockRef;
     transfers: readonly SeenTransfer[];
     outgoing?: readonly SeenOutgoing[];
-    spends?: readonly SeenSpend[];
+    inputs?: SeenInputs;
   } | null>;
   /** Whether the chain's transfers are outputs spent later (UTXO chains): the scanner then keeps the UTXO set. */
   readonly tracksOutputs?: boolean;
+  /** UTXO chains: an empty set of outpoints that {@link SeenInputs.spends} matches fastest. */
+  createOutpointSet?(): OutpointSet;
+  /** An empty index of deposit addresses that `scanBlock` matches fastest, where the chain has one (UTXO: by script). */
+  createAddressIndex?(): AddressIndex;
   /** New-head notifications where the node offers them; the scanner polls regardless. */
   watchHeads?(onHead: (number: number) => void): () => void;
 };

@@ -1,4 +1,14 @@
-export type { BlockRef, BlockSource, SeenOutgoing, SeenSpend, SeenTokenTransfer, SeenTransfer } from './blockSource.js';
+export type {
+  AddressIndex,
+  BlockRef,
+  BlockSource,
+  OutpointSet,
+  SeenInputs,
+  SeenOutgoing,
+  SeenSpend,
+  SeenTokenTransfer,
+  SeenTransfer,
+} from './blockSource.js';
 export { ChainScanner, type ChainScannerOptions, type StepResult } from './ChainScanner.js';
 export { type Owner, WatchedAddresses } from './WatchedAddresses.js';
 export { type Fence, withFence } from './withFence.js';

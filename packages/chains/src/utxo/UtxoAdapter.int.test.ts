@@ -68,12 +68,12 @@ describe('UTXO adapter on the stack litecoind', () => {
       );
       const addressOf = (o: (typeof tx.vout)[number]): string | undefined => o.scriptPubKey.address ?? o.scriptPubKey.addresses?.[0];
       const spent = tx.vin[0]!;
-      const scanned = await adapter.scanBlock(
-        head.number,
-        (address) => watched.has(address),
-        undefined,
-        (t, v) => t === spent.txid && v === spent.vout,
-      );
+      const scanned = await adapter.scanBlock(head.number, (address) => watched.has(address));
+      // The adapter's own index (matched by script bytes) finds the same outputs as a predicate over addresses.
+      const index = adapter.createAddressIndex!();
+      index.add(a, 1);
+      index.add(b, 2);
+      expect((await adapter.scanBlock(head.number, index))!.transfers).toEqual(scanned!.transfers);
       expect(scanned!.block).toEqual(head);
       expect(scanned!.transfers.map((t) => ({ txid: t.txid, vout: t.outputIndex, to: t.to, amount: t.amount, asset: t.asset }))).toEqual(
         tx.vout
@@ -81,9 +81,19 @@ describe('UTXO adapter on the stack litecoind', () => {
           .map((o) => ({ txid, vout: o.n, to: addressOf(o), amount: BigInt(Math.round(o.value * 1e8)), asset: 'LTC' })),
       );
       expect(scanned!.transfers).toHaveLength(2);
-      expect(scanned!.spends).toEqual([{ txid, prevTxid: spent.txid, prevVout: spent.vout }]);
-      // Without the outpoint predicate nothing is reported as spent.
-      expect((await adapter.scanBlock(head.number, (address) => watched.has(address)))!.spends).toEqual([]);
+      // Matched against the adapter's own outpoint set (bytes in place) and against any other set alike.
+      const ours = adapter.createOutpointSet!();
+      ours.add(spent.txid, spent.vout);
+      ours.add(spent.txid, spent.vout + 1000);
+      const expected = [{ txid, prevTxid: spent.txid, prevVout: spent.vout }];
+      expect(scanned!.inputs!.spends(ours)).toEqual(expected);
+      const keys = new Set([`${spent.txid}:${spent.vout}`]);
+      const plain = { size: 1, add: () => {}, delete: () => true, has: (t: string, v: number) => keys.has(`${t}:${v}`) };
+      expect(scanned!.inputs!.spends(plain)).toEqual(expected);
+      // Only the outpoints in the set are reported as spent.
+      ours.delete(spent.txid, spent.vout);
+      expect(scanned!.inputs!.spends(ours)).toEqual([]);
+      expect(scanned!.inputs!.size).toBeGreaterThanOrEqual(tx.vin.length + 1); // and the coinbase's
     } finally {
       await adapter.close();
     }

@@ -1,10 +1,13 @@
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
 import { type UtxoChain, validateAddress } from '@wallet/keys';
-import type { BlockRef, ChainAdapter, FeeEstimate, ObservedSpend, ObservedTransfer, ScannedBlock } from '../ChainAdapter.js';
+import type { AddressMatcher, BlockRef, ChainAdapter, FeeEstimate, ObservedTransfer, ScannedBlock } from '../ChainAdapter.js';
 import { scriptToAddress } from './addressScript.js';
 import { BitcoinRpcClient } from './BitcoinRpcClient.js';
 import type { BlockHeader } from './parseRawBlock.js';
+import { ScriptAddressIndex } from './ScriptAddressIndex.js';
+import { UtxoBlockInputs } from './UtxoBlockInputs.js';
+import { UtxoOutpointSet } from './UtxoOutpointSet.js';
 
 /** Options of {@link createUtxoAdapter}. */
 export type UtxoAdapterOptions = {
@@ -82,30 +85,29 @@ class UtxoChainAdapter implements ChainAdapter {
     return toBlockRef(number, await this.client.blockHeader(hash));
   }
 
-  async scanBlock(
-    number: number,
-    isWatched: (address: string) => boolean,
-    _isOutgoing?: (from: string) => boolean,
-    isWatchedOutput?: (txid: string, vout: number) => boolean,
-  ): Promise<ScannedBlock | null> {
+  async scanBlock(number: number, watched: AddressMatcher): Promise<ScannedBlock | null> {
     const hash = await this.client.blockHash(checkHeight(number));
     if (hash === null) return null;
     // Checked by the client: the block hashes to `hash` and its transactions to its merkle root.
-    const block = await this.client.rawBlock(hash);
+    const { block, raw } = await this.client.rawBlockWithBytes(hash);
+    // Our own index is matched by script bytes; anything else by the output's address.
+    const scripts = watched instanceof ScriptAddressIndex ? watched.scripts : null;
+    const isWatched = typeof watched === 'function' ? watched : (address: string): boolean => watched.get(address) !== undefined;
     const transfers: ObservedTransfer[] = [];
-    const spends: ObservedSpend[] = [];
     const { family, spec } = this;
     for (const tx of block.transactions) {
-      if (isWatchedOutput) {
-        for (const input of tx.inputs) {
-          if (isWatchedOutput(input.txid, input.vout)) spends.push({ txid: tx.txid, prevTxid: input.txid, prevVout: input.vout });
-        }
-      }
-      tx.outputs.forEach((output, vout) => {
-        // Zero-value outputs move nothing; scripts without an address (OP_RETURN, the HogEx's MWEB output) are never ours.
-        if (output.value <= 0n || !isDepositShape(output.script)) return;
-        const address = scriptToAddress(family, spec.network, output.script);
-        if (address === null || !isWatched(address)) return;
+      for (let vout = 0; vout < tx.outputCount; vout++) {
+        // Read in place: an object is made only for the outputs that pay us.
+        const at = tx.outputScriptAt(vout);
+        const length = tx.outputScriptLength(vout);
+        // Scripts without an address (OP_RETURN, the HogEx's MWEB output) are never ours.
+        if (!isDepositShape(raw, at, length)) continue;
+        if (scripts !== null && scripts.getAt(raw, at, length) === undefined) continue;
+        const script = raw.subarray(at, at + length);
+        const address = scriptToAddress(family, spec.network, script);
+        if (address === null || (scripts === null && !isWatched(address))) continue;
+        const amount = tx.outputValue(vout);
+        if (amount <= 0n) continue; // zero-value outputs move nothing
         transfers.push({
           chain: this.chain,
           asset: spec.nativeAsset,
@@ -113,20 +115,28 @@ class UtxoChainAdapter implements ChainAdapter {
           outputIndex: vout,
           to: address,
           from: null,
-          amount: output.value,
+          amount,
           blockNumber: number,
           blockHash: block.hash,
-          script: output.script.toString('hex'),
+          script: script.toString('hex'),
         });
-      });
+      }
     }
     return {
       block: { number, hash: block.hash, parentHash: block.prevHash, timestamp: block.time },
       transfers,
       outgoing: [],
       txCount: block.transactions.length,
-      spends,
+      inputs: new UtxoBlockInputs(raw, block.transactions),
     };
+  }
+
+  createAddressIndex(): ScriptAddressIndex {
+    return new ScriptAddressIndex(this.family, this.spec.network);
+  }
+
+  createOutpointSet(): UtxoOutpointSet {
+    return new UtxoOutpointSet();
   }
 
   async broadcast(): Promise<string> {
@@ -176,11 +186,11 @@ class UtxoChainAdapter implements ChainAdapter {
  * P2WPKH 00 14 <20>   P2SH a9 14 <20> 87   P2PKH 76 a9 14 <20> 88 ac
  * ```
  */
-function isDepositShape(s: Buffer): boolean {
+function isDepositShape(b: Buffer, at: number, length: number): boolean {
   return (
-    (s.length === 22 && s[0] === 0x00 && s[1] === 0x14) ||
-    (s.length === 23 && s[0] === 0xa9 && s[1] === 0x14) ||
-    (s.length === 25 && s[0] === 0x76 && s[1] === 0xa9)
+    (length === 22 && b[at] === 0x00 && b[at + 1] === 0x14) ||
+    (length === 23 && b[at] === 0xa9 && b[at + 1] === 0x14) ||
+    (length === 25 && b[at] === 0x76 && b[at + 1] === 0xa9)
   );
 }
 

@@ -14,6 +14,10 @@ describe('WatchedScripts', () => {
     // a view into a bigger buffer, as the block parser gives it
     const block = Buffer.concat([randomBytes(7), scripts[123]!, randomBytes(9)]);
     expect(set.get(block.subarray(7, 7 + 22))).toBe(123);
+    // read in place: the same answer at an offset, and nothing for the bytes around it
+    expect(set.getAt(block, 7, 22)).toBe(123);
+    expect(set.getAt(block, 6, 22)).toBeUndefined();
+    expect(set.getAt(block, 7, 21)).toBeUndefined();
     for (let i = 0; i < 20_000; i++) expect(set.has(p2wpkh(randomBytes(20)))).toBe(false);
   });
 

@@ -66,18 +66,30 @@ export class WatchedScripts {
     return this.find(script) !== -1;
   }
 
+  /**
+   * {@link get} for the script at `bytes[start, start + length)`, read in place (no view or copy is made: a block
+   * scan asks this for every output).
+   */
+  getAt(bytes: Uint8Array, start: number, length: number): number | undefined {
+    const entry = this.findAt(bytes, start, length);
+    return entry === -1 ? undefined : this.values[entry];
+  }
+
   private find(script: Uint8Array): number {
-    const length = script.length;
+    return this.findAt(script, 0, script.length);
+  }
+
+  private findAt(bytes: Uint8Array, start: number, length: number): number {
     if (length > MAX_WATCHED_SCRIPT_BYTES) return -1;
     const mask = this.slots.length - 1;
     const entries = this.entries;
-    for (let slot = hashOf(script, 0, length) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashOf(bytes, start, start + length) & mask; ; slot = (slot + 1) & mask) {
       const stored = this.slots[slot]!;
       if (stored === 0) return -1;
       const at = (stored - 1) * ENTRY_BYTES;
       if (entries[at] !== length) continue;
       let i = 0;
-      while (i < length && entries[at + 1 + i] === script[i]) i++;
+      while (i < length && entries[at + 1 + i] === bytes[start + i]) i++;
       if (i === length) return stored - 1;
     }
   }

@@ -9,7 +9,7 @@ import { sha256d } from './sha256d.js';
  */
 export function merkleRoot(leaves: readonly Uint8Array[]): { root: Buffer; mutated: boolean } {
   if (leaves.length === 0) throw new RangeError('merkleRoot needs at least one leaf');
-  let level: Buffer[] = leaves.map((leaf) => Buffer.from(leaf));
+  let level: Buffer[] = leaves.map((leaf) => (Buffer.isBuffer(leaf) ? leaf : Buffer.from(leaf))); // never written to
   let mutated = false;
   const pair = Buffer.allocUnsafe(64);
   while (level.length > 1) {

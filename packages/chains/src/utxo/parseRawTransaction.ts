@@ -16,15 +16,31 @@ export type OutPoint = {
   readonly vout: number;
 };
 
-/** One transaction, as much of it as a deposit scanner needs. */
+/**
+ * One transaction, as much of it as a deposit scanner needs. Read lazily from the parsed buffer: `txid`, `inputs` and
+ * `outputs` build their strings and objects when asked (a block scan asks for them only for the few transactions that
+ * concern it); {@link outputCount}, {@link outputScriptAt} and {@link outputScriptLength} read an output in place.
+ */
 export type ParsedTx = {
   /** Display (RPC) hex of double-SHA256 of the non-witness, non-MWEB serialization. */
   readonly txid: string;
   /** The same hash in internal byte order (as outpoints and the merkle tree hold it). */
   readonly hash: Buffer;
-  /** The coinbase's single input has the null outpoint (all-zero txid, vout 0xffffffff). */
+  /**
+   * The coinbase's single input has the null outpoint (all-zero txid, vout 0xffffffff). Decoded when read (a getter):
+   * a scanner that only needs the raw outpoints reads {@link prevouts}.
+   */
   readonly inputs: readonly OutPoint[];
+  /** Where each input's previous output (txid:32 in internal order, vout:u32 LE) starts in the parsed buffer. */
+  readonly prevouts: readonly number[];
   readonly outputs: readonly TxOutput[];
+  /** How many outputs. */
+  readonly outputCount: number;
+  /** Where output `i`'s script starts in the parsed buffer. */
+  outputScriptAt(i: number): number;
+  outputScriptLength(i: number): number;
+  /** Output `i`'s value (satoshi). */
+  outputValue(i: number): bigint;
   readonly hasWitness: boolean;
   /**
    * Litecoin's HogEx (integrating) transaction: the last of an MWEB block, marked by the MWEB flag with no MWEB
@@ -93,25 +109,29 @@ export function readTransaction(cursor: ByteCursor, options: RawParseOptions = {
     inputCount = cursor.count(MIN_INPUT_BYTES);
   }
 
-  const inputs: OutPoint[] = new Array<OutPoint>(inputCount);
+  const prevouts: number[] = new Array<number>(inputCount);
   for (let i = 0; i < inputCount; i++) {
     cursor.need(36);
     const at = cursor.pos;
-    inputs[i] = { txid: displayHex(buf.subarray(at, at + 32)), vout: buf.readUInt32LE(at + 32) };
+    prevouts[i] = at;
     cursor.pos = at + 36;
     cursor.skip(cursor.compactSize()); // scriptSig
     cursor.skip(4); // sequence
   }
 
   const outputCount = cursor.count(MIN_OUTPUT_BYTES);
-  const outputs: TxOutput[] = new Array<TxOutput>(outputCount);
+  // per output: where its value starts, where its script starts, the script's length
+  const outputsAt: number[] = new Array<number>(outputCount * 3);
   for (let i = 0; i < outputCount; i++) {
     const at = cursor.pos;
-    const value = cursor.i64();
-    if (value < 0n) throw malformedData('NEGATIVE_VALUE', at);
+    cursor.need(8);
+    if ((buf[at + 7]! & 0x80) !== 0) throw malformedData('NEGATIVE_VALUE', at); // i64 little-endian: sign in the last byte
+    cursor.pos = at + 8;
     const length = cursor.compactSize();
     cursor.need(length);
-    outputs[i] = { value, script: buf.subarray(cursor.pos, cursor.pos + length) };
+    outputsAt[i * 3] = at;
+    outputsAt[i * 3 + 1] = cursor.pos;
+    outputsAt[i * 3 + 2] = length;
     cursor.pos += length;
   }
   const bodyEnd = cursor.pos;
@@ -155,7 +175,61 @@ export function readTransaction(cursor: ByteCursor, options: RawParseOptions = {
     buf.copy(scratch, 4 + bodyLength, lockTimeAt, end);
     hash = sha256d(scratch.subarray(0, length));
   }
-  return { txid: displayHex(hash), hash, inputs, outputs, hasWitness, isHogEx, start, end };
+  return new RawTransaction(buf, hash, prevouts, outputsAt, hasWitness, isHogEx, start, end);
+}
+
+/** A {@link ParsedTx} over its block's (or its own) buffer. */
+class RawTransaction implements ParsedTx {
+  #txid: string | undefined;
+
+  constructor(
+    private readonly buf: Buffer,
+    readonly hash: Buffer,
+    readonly prevouts: readonly number[],
+    private readonly outputsAt: readonly number[],
+    readonly hasWitness: boolean,
+    readonly isHogEx: boolean,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get txid(): string {
+    return (this.#txid ??= displayHex(this.hash));
+  }
+
+  get inputs(): OutPoint[] {
+    const buf = this.buf;
+    return this.prevouts.map((at) => ({ txid: displayHex(buf.subarray(at, at + 32)), vout: buf.readUInt32LE(at + 32) }));
+  }
+
+  get outputs(): TxOutput[] {
+    return Array.from({ length: this.outputCount }, (_, i) => ({
+      value: this.outputValue(i),
+      script: this.buf.subarray(this.outputScriptAt(i), this.outputScriptAt(i) + this.outputScriptLength(i)),
+    }));
+  }
+
+  get outputCount(): number {
+    return this.outputsAt.length / 3;
+  }
+
+  outputScriptAt(i: number): number {
+    return this.outputsAt[i * 3 + 1]!;
+  }
+
+  outputScriptLength(i: number): number {
+    return this.outputsAt[i * 3 + 2]!;
+  }
+
+  outputValue(i: number): bigint {
+    return this.buf.readBigInt64LE(this.outputsAt[i * 3]);
+  }
+
+  /** The plain fields, as a test or a log compares them. */
+  toJSON(): object {
+    const { txid, hash, inputs, outputs, hasWitness, isHogEx, start, end } = this;
+    return { txid, hash, inputs, outputs, hasWitness, isHogEx, start, end };
+  }
 }
 
 /**
