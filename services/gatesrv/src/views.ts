@@ -102,7 +102,9 @@ export const DepositView = z
     chain: z.string(),
     address: z.string(),
     txid: z.string().nullable().meta({ description: 'null for an internal deposit.' }),
-    outputIndex: z.number().int(),
+    outputIndex: z.number().int().meta({
+      description: "BTC, LTC: the output's index in its transaction. EVM: the token Transfer log's index; -1 for a native transfer.",
+    }),
     amount: Amount,
     blockNumber: z.number().int().nullable().meta({ description: 'null for an internal deposit.' }),
     blockHash: z.string().nullable().meta({ description: 'null for an internal deposit.' }),
