@@ -43,5 +43,7 @@ export type ScanUtxoResult = {
     readonly windows: number;
     readonly cpuProfile: string | null;
   };
+  /** The worker's peak RSS up to the end of the scanner pass (before the verbosity-2 loop): the scanner process's figure. */
+  readonly maxRssThroughScannerMB: number;
   readonly maxRssMB: number;
 };

@@ -35,7 +35,8 @@ const adapter = await createUtxoAdapter({
 const watched = new WatchedAddresses(db, job.chain, (a) => adapter.canonicalAddress(a), adapter.createAddressIndex?.());
 await db.raw('SELECT 1');
 gc();
-const heapBefore = process.memoryUsage().heapUsed;
+const before = process.memoryUsage();
+const heapBefore = before.heapUsed + before.arrayBuffers;
 const loadStarted = performance.now();
 await watched.refresh();
 const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -44,10 +45,12 @@ const afterSet = process.memoryUsage();
 const watchedSet = {
   size: watched.size,
   loadSeconds: round(loadSeconds, 2),
-  heapMB: mb(afterSet.heapUsed - heapBefore),
+  heapMB: mb(afterSet.heapUsed + afterSet.arrayBuffers - heapBefore),
   rssAfterLoadMB: mb(afterSet.rss),
 };
-say(`watched set: ${watched.size.toLocaleString('en')} addresses loaded in ${loadSeconds.toFixed(2)} s, ${watchedSet.heapMB} MB of heap`);
+say(
+  `watched set: ${watched.size.toLocaleString('en')} addresses loaded in ${loadSeconds.toFixed(2)} s, ${watchedSet.heapMB} MB of heap and array buffers`,
+);
 
 const url = new URL(job.rpcUrl);
 const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
@@ -121,6 +124,8 @@ const scan = await timed(async () => {
 });
 clearInterval(sampler);
 sample();
+// The process's peak so far: the set's load, the raw loop (small) and the scanner; not the verbosity-2 loop below.
+const maxRssThroughScannerMB = mb(process.resourceUsage().maxRSS * 1024);
 let cpuProfile: string | null = null;
 if (profiler !== null && job.cpuProfileDir !== undefined) {
   const { profile } = await profiler.post('Profiler.stop');
@@ -165,6 +170,7 @@ const result: ScanUtxoResult = {
   rawVerbosity0,
   verbosity2,
   scanner: { ...scan, peakRssMB: mb(peakRss), peakHeapUsedMB: mb(peakHeapUsed), depositsStored, depositsMatch, windows, cpuProfile },
+  maxRssThroughScannerMB,
   maxRssMB: mb(process.resourceUsage().maxRSS * 1024),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
