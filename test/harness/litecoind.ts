@@ -1,19 +1,31 @@
-/**
- * The local stack's litecoind (deploy/local/stack.sh: regtest, MWEB active, a funded `miner` wallet), driven the way
- * a test needs: pay with the node's wallet, mine, and make reorgs with invalidateblock / reconsiderblock.
- */
+/** The stack litecoind's JSON-RPC URL (deploy/local/stack.sh: regtest, MWEB active, a funded `miner` wallet). */
 export const ltcRpcUrl = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';
+/** The stack litecoind's P2P address (`host:port`), for a private node that follows its chain. */
+export const ltcP2pAddress = process.env['LTC_P2P_ADDRESS'] ?? '127.0.0.1:19444';
 const minerWallet = process.env['LTC_MINER_WALLET'] ?? 'miner';
 
+/**
+ * A litecoind driven the way a test needs: pay with the node's wallet, mine, and make reorgs with invalidateblock /
+ * reconsiderblock. The stack's node by default; a private node (PrivateLitecoind.ts) passes its own URL.
+ */
 export class Litecoind {
   #id = 0;
 
+  /**
+   * @param rpcUrl `http://user:password@host:port` @default the stack's (LTC_RPC_URL)
+   * @param walletName the wallet that pays and mines @default LTC_MINER_WALLET or `miner`
+   */
+  constructor(
+    readonly rpcUrl: string = ltcRpcUrl,
+    readonly walletName: string = minerWallet,
+  ) {}
+
   async call<T>(method: string, params: unknown[] = [], wallet = false): Promise<T> {
-    const url = new URL(ltcRpcUrl);
+    const url = new URL(this.rpcUrl);
     const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
     url.username = '';
     url.password = '';
-    if (wallet) url.pathname = `/wallet/${minerWallet}`;
+    if (wallet) url.pathname = `/wallet/${this.walletName}`;
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },

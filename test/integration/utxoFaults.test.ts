@@ -3,7 +3,8 @@ import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
-import { Litecoind, ltcRpcUrl } from '../harness/litecoind.js';
+import { Litecoind, ltcP2pAddress, ltcRpcUrl } from '../harness/litecoind.js';
+import { PrivateLitecoind } from '../harness/PrivateLitecoind.js';
 import type { ServiceProcess } from '../harness/ServiceProcess.js';
 import { TcpProxy } from '../harness/TcpProxy.js';
 import { waitFor } from '../harness/waitFor.js';
@@ -11,8 +12,9 @@ import { waitFor } from '../harness/waitFor.js';
 /**
  * Faults of the UTXO deposit path on the stack's litecoind, through the whole cluster: reorgs after credit (1 and 10
  * blocks deep, with invalidateblock, a competing branch mined without the deposit kept out by prioritisetransaction),
- * a double-spend of an unconfirmed deposit, a rescan from a start height, kill -9 mid-catch-up and the node
- * unreachable. The node is shared with other tests: it is never stopped, only forked.
+ * double-spends of an unconfirmed deposit (BIP125 replacement in the mempool; a conflicting transaction mined by a
+ * private node following the stack node), a rescan from a start height, kill -9 mid-catch-up and the node
+ * unreachable. The stack node is shared with other tests: it is never stopped, only forked.
  */
 
 type Deposit = { id: string; asset: string; txid: string; outputIndex: number; amount: string; status: string; confirmations: number };
@@ -127,23 +129,32 @@ async function coin(ltc: string): Promise<Coin> {
 }
 
 /**
- * Spends `from` to `amounts` (address -> LTC), the rest less `fee` back to the miner wallet, signalling RBF (BIP125).
- * Spending the same coin again with a higher fee replaces the first transaction in the node's mempool.
- * @returns txid
+ * Signs a spend of `from` to `amounts` (address -> LTC), the rest less `fee` back to the miner wallet; signalling BIP125
+ * replaceability when `replaceable`. Spending the same coin again with a higher fee replaces a replaceable transaction
+ * in the node's mempool; one that does not signal can only be displaced by a conflicting transaction mined in a block.
+ * @returns the signed transaction's hex
  */
-async function spend(from: Coin, amounts: Record<string, string>, fee: string): Promise<string> {
+async function signSpend(from: Coin, amounts: Record<string, string>, fee: string, replaceable = true): Promise<string> {
   const change = await node.call<string>('getrawchangeaddress', [], true);
   const paid = Object.values(amounts).reduce((sum, v) => sum + sats(v), 0n);
   const outputs = {
     ...Object.fromEntries(Object.entries(amounts).map(([a, v]) => [a, Number(v)])),
     [change]: toLtc(sats(String(from.amount)) - paid - sats(fee)),
   };
-  const raw = await node.call<string>('createrawtransaction', [[{ txid: from.txid, vout: from.vout, sequence: 0xfffffffd }], outputs]);
+  const sequence = replaceable ? 0xfffffffd : 0xfffffffe;
+  const raw = await node.call<string>('createrawtransaction', [[{ txid: from.txid, vout: from.vout, sequence }], outputs]);
   const prevtx = { txid: from.txid, vout: from.vout, scriptPubKey: from.scriptPubKey, amount: from.amount };
   const signed = await node.call<{ hex: string; complete: boolean }>('signrawtransactionwithwallet', [raw, [prevtx]], true);
   expect(signed.complete).toBe(true);
-  return node.call<string>('sendrawtransaction', [signed.hex]);
+  return signed.hex;
 }
+
+/** {@link signSpend} sent to the stack node, replaceable (BIP125). @returns txid */
+async function spend(from: Coin, amounts: Record<string, string>, fee: string): Promise<string> {
+  return node.call<string>('sendrawtransaction', [await signSpend(from, amounts, fee)]);
+}
+
+const txidOf = async (hex: string): Promise<string> => (await node.call<{ txid: string }>('decoderawtransaction', [hex])).txid;
 
 /** Pays `amounts` from the miner wallet with an old coin (see {@link coin}). @returns txid */
 async function pay(amounts: Record<string, string>): Promise<string> {
@@ -239,10 +250,7 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
     expect(await w.ledger(id)).toEqual({ deposit: 2, deposit_reversal: 1 });
     await node.call('reconsiderblock', [depositBlock]);
   });
-  // NOT DONE: litecoind refuses the replacement (sendrawtransaction: txn-mempool-conflict) although the first spend
-  // signals BIP125, most likely because this node does not accept mempool replacements (Litecoin Core's default);
-  // the double-spend has to reach a block another way (a competing block) without restarting the shared node.
-  it.skip('a double-spend of an unconfirmed deposit (RBF) is never credited; the replacement is, when it pays us', async () => {
+  it('a double-spend of an unconfirmed deposit (RBF) is never credited; the replacement is, when it pays us', async () => {
     const id = await w.openAccount();
     const [a, b] = [await w.newAddress(id), await w.newAddress(id)];
     // A pays a; its replacement B (same coin, higher fee) pays b instead, less.
@@ -266,6 +274,109 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
     expect(await w.balance(id)).toMatchObject({ available: '15000000', pending: '0' });
     expect(await w.ledger(id)).toEqual({ deposit: 1, deposit_reversal: 0 });
     expect(await w.fixtures.db('utxos').where({ chain: 'ltc' }).whereIn('txid', [A, C])).toEqual([]);
+    expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: B })).toHaveLength(1);
+  });
+
+  describe('a conflicting transaction mined elsewhere (a private node following the stack node: P2P, blocks only)', () => {
+    let elsewhere: PrivateLitecoind;
+    beforeAll(async () => {
+      elsewhere = await PrivateLitecoind.launch({ peer: ltcP2pAddress });
+    }, 60_000);
+    afterAll(async () => {
+      await elsewhere?.destroy();
+    });
+
+    /**
+     * Cuts the private node off once it has the stack node's chain, runs `meanwhile` (which mines on either node), then
+     * connects it again and waits until the stack node has taken the private node's branch.
+     */
+    async function minedElsewhere(meanwhile: () => Promise<void>): Promise<void> {
+      await waitFor('the private node on the stack chain', async () => {
+        const [ours, theirs] = await Promise.all([elsewhere.call<string>('getbestblockhash'), node.call<string>('getbestblockhash')]);
+        return ours === theirs ? true : undefined;
+      });
+      await elsewhere.call('setnetworkactive', [false]);
+      try {
+        await meanwhile();
+      } finally {
+        await elsewhere.call('setnetworkactive', [true]);
+      }
+      const tip = await elsewhere.call<string>('getbestblockhash');
+      await waitFor('the stack node on the private branch', async () =>
+        (await node.call<string>('getbestblockhash')) === tip ? true : undefined,
+      );
+    }
+
+    it('a raw double-spend mined in a block while the deposit sat in the mempool: the deposit is never credited, the double-spend is when it pays us', async () => {
+      const id = await w.openAccount();
+      const [a, b] = [await w.newAddress(id), await w.newAddress(id)];
+      // E pays a, F (the same coin) pays b; G pays a, H (the same coin) pays only the miner wallet. E and G do not
+      // signal replaceability: F and H cannot replace them in the stack node's mempool, only displace them from a block.
+      const [first, second] = [await coin('1'), await coin('1')];
+      const eHex = await signSpend(first, { [a]: '0.35' }, '0.0005', false);
+      const fHex = await signSpend(first, { [b]: '0.33' }, '0.001', false);
+      const gHex = await signSpend(second, { [a]: '0.45' }, '0.0005', false);
+      const hHex = await signSpend(second, {}, '0.001', false);
+      const [E, F, G, H] = [await txidOf(eHex), await txidOf(fHex), await txidOf(gHex), await txidOf(hHex)];
+
+      await minedElsewhere(async () => {
+        await node.call('sendrawtransaction', [eHex]);
+        await node.call('sendrawtransaction', [gHex]);
+        await expect(node.call('sendrawtransaction', [fHex])).rejects.toThrow(/txn-mempool-conflict/);
+        await elsewhere.call('sendrawtransaction', [fHex]);
+        await elsewhere.call('sendrawtransaction', [hHex]);
+        const [block] = await elsewhere.mine(1);
+        const mined = await elsewhere.call<{ tx: string[] }>('getblock', [block]);
+        expect(mined.tx).toEqual(expect.arrayContaining([F, H]));
+      });
+      const mempool = await node.call<string[]>('getrawmempool');
+      expect(mempool).not.toContain(E);
+      expect(mempool).not.toContain(G);
+
+      await node.mine(1);
+      await w.depositsOf(id, F, 'credited');
+      await node.mine(1);
+      await w.scannedToTip();
+      expect((await w.deposits(id)).map((d) => [d.txid, d.status, d.amount])).toEqual([[F, 'credited', '33000000']]);
+      expect(await w.balance(id)).toMatchObject({ available: '33000000', pending: '0' });
+      expect(await w.ledger(id)).toEqual({ deposit: 1, deposit_reversal: 0 });
+      expect(await w.fixtures.db('utxos').where({ chain: 'ltc' }).whereIn('txid', [E, G, H])).toEqual([]);
+      expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: F })).toHaveLength(1);
+    });
+
+    it('a pending deposit (1 confirmation) whose block loses to a branch with a double-spend: orphaned, its UTXO gone; the double-spend credited', async () => {
+      const id = await w.openAccount();
+      const [a, b] = [await w.newAddress(id), await w.newAddress(id)];
+      const from = await coin('1');
+      const eHex = await signSpend(from, { [a]: '0.55' }, '0.0005', false);
+      const fHex = await signSpend(from, { [b]: '0.52' }, '0.001', false);
+      const [E, F] = [await txidOf(eHex), await txidOf(fHex)];
+
+      await minedElsewhere(async () => {
+        await node.call('sendrawtransaction', [eHex]);
+        await node.mine(1);
+        await w.depositsOf(id, E, 'pending');
+        expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: E })).toHaveLength(1);
+        // A longer branch from below E's block, with F.
+        await elsewhere.call('sendrawtransaction', [fHex]);
+        await elsewhere.mine(2);
+      });
+      await w.depositsOf(id, E, 'orphaned');
+      await w.depositsOf(id, F, 'credited');
+      await w.scannedToTip();
+      const seen = (await w.deposits(id)).map((d) => [d.txid, d.status, d.amount]);
+      expect(seen).toHaveLength(2);
+      expect(seen).toEqual(
+        expect.arrayContaining([
+          [E, 'orphaned', '55000000'],
+          [F, 'credited', '52000000'],
+        ]),
+      );
+      expect(await w.balance(id)).toMatchObject({ available: '52000000', pending: '0' });
+      expect(await w.ledger(id)).toEqual({ deposit: 1, deposit_reversal: 0 });
+      expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: E })).toEqual([]);
+      expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: F })).toHaveLength(1);
+    });
   });
 });
 
