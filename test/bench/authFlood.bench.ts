@@ -5,7 +5,6 @@
 //
 // The per-source limit needs gatesrv to pass `sourceAddress: request.ip` to authenticate(); without it only the bound
 // on concurrent lookups protects the gateway (the flood's statuses show which answered: 401 looked up, 429 limited).
-import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -16,6 +15,7 @@ import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { repoRoot } from '../harness/repoRoot.js';
+import { gitCommit } from './benchKit.js';
 import type { RequestSpec } from './loadGenerator.js';
 import { latencySummary } from './latencySummary.js';
 
@@ -130,13 +130,7 @@ say(`goal (client p50 <= 5 ms during the flood): ${met ? 'met' : 'NOT met'}`);
 agent.destroy();
 await cluster.stop();
 
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const commit = gitCommit();
 mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
 appendFileSync(
   join(repoRoot, 'bench', 'results', 'auth-flood.jsonl'),

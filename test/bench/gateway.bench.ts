@@ -2,7 +2,7 @@
 // at a fixed concurrency, against a baseline in the same run: one bare fastify process doing the same SQL
 // (the same ledger functions, same database, same load generator). Prints figures and the ratio and
 // appends them to bench/results/gateway.jsonl. A benchmark, not a test: it asserts nothing.
-import { execSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +15,7 @@ import { Cluster } from '../harness/Cluster.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { repoRoot } from '../harness/repoRoot.js';
+import { gitCommit } from './benchKit.js';
 import { mysqlUrl } from '../harness/stackEnv.js';
 import { type LoadResult, type RequestSpec, runLoad } from './loadGenerator.js';
 
@@ -107,13 +108,7 @@ say(
   `ledger invariants after the run: ${invariantsAfterAll.length === 0 && invariantsAfterCluster.length === 0 ? 'hold' : invariantsAfterAll.join('; ')}`,
 );
 
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const commit = gitCommit();
 mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
 appendFileSync(
   join(repoRoot, 'bench', 'results', 'gateway.jsonl'),

@@ -10,14 +10,12 @@
 //   BLOCKS=1000 TXS_PER_BLOCK=50 WATCHED_SHARE=0.05 RECEIVERS=2000 ACCOUNTS=300 WATCHED=100000,1000000
 //   ANALYZE_TABLES=0: keep the index statistics as the bulk insert of watched addresses left them (see below)
 //   SCAN_EVM_CPU_PROF=<dir>: also write a V8 CPU profile of each scanner pass there (the profiler slows it down)
-import { execSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { extname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createTestDatabase } from '@wallet/db';
 import { repoRoot } from '../harness/repoRoot.js';
+import { gitCommit, runWorker } from './benchKit.js';
 import { preloadChain } from './preloadChain.js';
 import type { ScanEvmJob, ScanEvmResult } from './ScanEvmJob.js';
 import { startAnvil } from '@wallet/chains';
@@ -82,7 +80,7 @@ try {
     const label = count >= 1e6 && count % 1e6 === 0 ? `${count / 1e6}M` : count % 1e3 === 0 ? `${count / 1e3}k` : String(count);
     say(`${label}: worker process (scanner and raw loop) with ${count.toLocaleString('en')} watched addresses`);
     results.push(
-      await runWorker({
+      await runWorker<ScanEvmResult, ScanEvmJob>(import.meta.url, 'scanEvmWorker', 'SCAN_EVM_JOB', {
         label,
         rpcUrl: anvil.rpcUrl,
         mysqlUrl,
@@ -180,31 +178,4 @@ try {
 } finally {
   await database?.drop();
   await anvil.stop();
-}
-
-/**
- * Runs scanEvmWorker with this process's loader flags (tsx, the wallet-source condition) plus --expose-gc, and
- * returns the figures it prints. Its progress lines come through on stderr.
- */
-async function runWorker(job: ScanEvmJob): Promise<ScanEvmResult> {
-  const self = fileURLToPath(import.meta.url);
-  // The worker sits next to this file, as .ts under tsx or as .js when compiled.
-  const worker = join(self, '..', `scanEvmWorker${extname(self)}`);
-  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', worker], {
-    env: { ...process.env, SCAN_EVM_JOB: JSON.stringify(job) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let last = '';
-  createInterface({ input: child.stdout }).on('line', (line) => (last = line));
-  const code = await new Promise<number | null>((done) => child.once('close', done));
-  if (code !== 0) throw new Error(`scan-evm worker (${job.label}) exited with ${String(code)}`);
-  return JSON.parse(last) as ScanEvmResult;
-}
-
-function gitCommit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
 }

@@ -3,16 +3,14 @@
 // fetch loop, adapter.scanBlock alone, the ChainScanner from the first preloaded block until all deposits are
 // stored, and the raw loop again. Started by scanEvm.bench.ts with --expose-gc and the job in SCAN_EVM_JOB;
 // progress goes to stderr, the figures (ScanEvmResult) to stdout as one JSON line.
-import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { createEvmAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { ChainScanner, WatchedAddresses } from '@wallet/scanner';
+import { cpuProfiler, memoryPeaks } from './benchKit.js';
 import type { PassFigures, ScanEvmJob, ScanEvmResult } from './ScanEvmJob.js';
 
 const job = readJob();
@@ -81,22 +79,9 @@ const scanner = new ChainScanner({
   log: createLogger('bench-scan-evm', { level: 'silent' }),
   startHeight: job.first,
 });
-let peakRss = 0;
-let peakHeapUsed = 0;
-const sample = (): void => {
-  const m = process.memoryUsage();
-  peakRss = Math.max(peakRss, m.rss);
-  peakHeapUsed = Math.max(peakHeapUsed, m.heapUsed);
-};
-const profiler = job.cpuProfileDir === undefined ? null : new Session();
-if (profiler !== null) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
+const profiler = await cpuProfiler(job.cpuProfileDir, `${job.label}-scanner.cpuprofile`);
 let stepped = 0;
-sample();
-const sampler = setInterval(sample, 100);
+const memory = memoryPeaks();
 const scan = await timed(async () => {
   for (;;) {
     const step = await scanner.scan(64, FETCH_CONCURRENCY);
@@ -106,15 +91,8 @@ const scan = await timed(async () => {
     if (step.block.number >= job.last) return;
   }
 });
-clearInterval(sampler);
-sample();
-let cpuProfile: string | null = null;
-if (profiler !== null && job.cpuProfileDir !== undefined) {
-  const { profile } = await profiler.post('Profiler.stop');
-  cpuProfile = join(job.cpuProfileDir, `${job.label}-scanner.cpuprofile`);
-  writeFileSync(cpuProfile, JSON.stringify(profile));
-  profiler.disconnect();
-}
+const { rss: peakRss, heapUsed: peakHeapUsed } = memory.stop();
+const cpuProfile = await profiler.stop();
 
 const stored = await db('deposits')
   .where({ chain: job.chain })

@@ -10,16 +10,14 @@
 //
 //   BLOCKS=300 TXS_PER_BLOCK=1000 WATCHED_SHARE=0.05 RECEIVERS=2000 ACCOUNTS=300 WATCHED=100000,1000000
 //   SCAN_UTXO_CPU_PROF=<dir>: also write a V8 CPU profile of each scanner pass there (the profiler slows it down)
-import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { extname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { scriptToAddress } from '@wallet/chains';
 import { createTestDatabase } from '@wallet/db';
 import { repoRoot } from '../harness/repoRoot.js';
+import { gitCommit, runWorker } from './benchKit.js';
 import { preloadUtxoChain } from './preloadUtxoChain.js';
 import type { ScanUtxoJob, ScanUtxoResult } from './ScanUtxoJob.js';
 import { startPrivateLitecoind } from './startPrivateLitecoind.js';
@@ -76,7 +74,7 @@ try {
     const label = count >= 1e6 && count % 1e6 === 0 ? `${count / 1e6}M` : count % 1e3 === 0 ? `${count / 1e3}k` : String(count);
     say(`${label}: worker process (raw loops and scanner) with ${count.toLocaleString('en')} watched addresses`);
     results.push(
-      await runWorker({
+      await runWorker<ScanUtxoResult, ScanUtxoJob>(import.meta.url, 'scanUtxoWorker', 'SCAN_UTXO_JOB', {
         label,
         rpcUrl: node.rpcUrl,
         mysqlUrl,
@@ -165,27 +163,4 @@ try {
 } finally {
   await database?.drop();
   await node.stop();
-}
-
-/** Runs scanUtxoWorker with this process's loader flags plus --expose-gc; returns the figures it prints. */
-async function runWorker(job: ScanUtxoJob): Promise<ScanUtxoResult> {
-  const self = fileURLToPath(import.meta.url);
-  const worker = join(self, '..', `scanUtxoWorker${extname(self)}`);
-  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', worker], {
-    env: { ...process.env, SCAN_UTXO_JOB: JSON.stringify(job) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let last = '';
-  createInterface({ input: child.stdout }).on('line', (line) => (last = line));
-  const code = await new Promise<number | null>((done) => child.once('close', done));
-  if (code !== 0) throw new Error(`scan-utxo worker (${job.label}) exited with ${String(code)}`);
-  return JSON.parse(last) as ScanUtxoResult;
-}
-
-function gitCommit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
 }

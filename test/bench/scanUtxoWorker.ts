@@ -4,16 +4,14 @@
 // verbosity-2 loop with JSON matching against a Set of address strings (last: its memory is not the scanner's).
 // Started by scanUtxo.bench.ts with --expose-gc and the job in SCAN_UTXO_JOB; progress goes to stderr, the
 // figures (ScanUtxoResult) to stdout as one JSON line.
-import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { createUtxoAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { ChainScanner, WatchedAddresses } from '@wallet/scanner';
+import { cpuProfiler, memoryPeaks } from './benchKit.js';
 import type { ScanUtxoJob, ScanUtxoResult, UtxoPassFigures } from './ScanUtxoJob.js';
 
 const job = readJob();
@@ -98,22 +96,9 @@ const scanner = new ChainScanner({
   log: createLogger('bench-scan-utxo', { level: 'silent' }),
   startHeight: job.first,
 });
-let peakRss = 0;
-let peakHeapUsed = 0;
-const sample = (): void => {
-  const m = process.memoryUsage();
-  peakRss = Math.max(peakRss, m.rss);
-  peakHeapUsed = Math.max(peakHeapUsed, m.heapUsed);
-};
-const profiler = job.cpuProfileDir === undefined ? null : new Session();
-if (profiler !== null) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
+const profiler = await cpuProfiler(job.cpuProfileDir, `${job.label}-scanner.cpuprofile`);
 let windows = 0;
-sample();
-const sampler = setInterval(sample, 100);
+const memory = memoryPeaks();
 const scan = await timed(async () => {
   for (;;) {
     const step = await scanner.scan(64, CONCURRENCY);
@@ -122,17 +107,10 @@ const scan = await timed(async () => {
     if (step.block.number >= job.last) return;
   }
 });
-clearInterval(sampler);
-sample();
+const { rss: peakRss, heapUsed: peakHeapUsed } = memory.stop();
 // The process's peak so far: the set's load, the raw loop (small) and the scanner; not the verbosity-2 loop below.
 const maxRssThroughScannerMB = mb(process.resourceUsage().maxRSS * 1024);
-let cpuProfile: string | null = null;
-if (profiler !== null && job.cpuProfileDir !== undefined) {
-  const { profile } = await profiler.post('Profiler.stop');
-  cpuProfile = join(job.cpuProfileDir, `${job.label}-scanner.cpuprofile`);
-  writeFileSync(cpuProfile, JSON.stringify(profile));
-  profiler.disconnect();
-}
+const cpuProfile = await profiler.stop();
 const [row] = await db('deposits')
   .where({ chain: job.chain })
   .select<{ n: string | number; total: string | null }[]>(db.raw('COUNT(*) AS n'), db.raw('CAST(SUM(amount) AS CHAR) AS total'));

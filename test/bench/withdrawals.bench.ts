@@ -19,7 +19,7 @@
 //   concurrency 64, accounts 64, payouts 300, approve-concurrency 32, mine-ms 200, confirm-timeout-s 600.
 // The services run from dist/ (the package script runs `tsc -b` first), with transrv's and signsrv's production
 // re-send intervals rather than the test harness's short ones. Progress is logged as JSON lines (pino).
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,6 +32,7 @@ import { ANVIL_CHAIN_ID, ANVIL_RPC_URL, anvilProvider } from '../contracts/deplo
 import type { Cluster } from '../harness/Cluster.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { repoRoot } from '../harness/repoRoot.js';
+import { gitCommit } from './benchKit.js';
 import { mysqlUrl } from '../harness/stackEnv.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { pidsNamed, startCpuMeter } from './cpuMeter.js';
@@ -574,12 +575,4 @@ function urlOf(child: ChildProcess): Promise<string> {
     child.once('exit', (code) => reject(new Error(`the baseline server exited with ${String(code)} before listening`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
   });
-}
-
-function gitCommit(): string {
-  try {
-    return execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
 }
