@@ -13,8 +13,9 @@ import { waitFor } from '../harness/waitFor.js';
  * Faults of the UTXO deposit path on the stack's litecoind, through the whole cluster: reorgs after credit (1 and 10
  * blocks deep, with invalidateblock, a competing branch mined without the deposit kept out by prioritisetransaction),
  * double-spends of an unconfirmed deposit (BIP125 replacement in the mempool; a conflicting transaction mined by a
- * private node following the stack node), a rescan from a start height, kill -9 mid-catch-up and the node
- * unreachable. The stack node is shared with other tests: it is never stopped, only forked.
+ * private node following the stack node), a rescan from a start height, kill -9 mid-catch-up, the node unreachable,
+ * and the node restarting mid-catch-up. The stack node is shared with other tests: it is never stopped, only forked;
+ * the restart test stops and starts a private node of its own.
  */
 
 type Deposit = { id: string; asset: string; txid: string; outputIndex: number; amount: string; status: string; confirmations: number };
@@ -22,19 +23,21 @@ type Balance = { asset: string; available: string; frozen: string; pending: stri
 
 const node = new Litecoind();
 
-/** A cluster scanning ltc on the stack's litecoind, with one client's API. */
+/** A cluster scanning ltc (on the stack's litecoind unless told otherwise), with one client's API. */
 class LtcWorld {
   private constructor(
     readonly cluster: Cluster,
     readonly fixtures: LedgerFixtures,
     readonly api: ApiClient,
+    readonly node: Litecoind,
   ) {}
 
-  static async start(options: Parameters<typeof Cluster.start>[0] = {}): Promise<LtcWorld> {
-    const cluster = await Cluster.start({ chainRpc: { eth: 'http://127.0.0.1:8545', ltc: ltcRpcUrl }, ...options });
+  /** @param chainNode the node the cluster's ltc scanner reads (through `options.chainRpc`, if given) @default the stack's */
+  static async start(options: Parameters<typeof Cluster.start>[0] = {}, chainNode: Litecoind = node): Promise<LtcWorld> {
+    const cluster = await Cluster.start({ chainRpc: { eth: 'http://127.0.0.1:8545', ltc: chainNode.rpcUrl }, ...options });
     const fixtures = new LedgerFixtures(cluster.database);
     const api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, `Litecoin Faults ${cluster.env}`));
-    const world = new LtcWorld(cluster, fixtures, api);
+    const world = new LtcWorld(cluster, fixtures, api, chainNode);
     await world.leading();
     return world;
   }
@@ -85,7 +88,7 @@ class LtcWorld {
 
   /** The ltc checkpoint has reached the node's tip (so that "nothing more happened" can be asserted). */
   async scannedToTip(timeoutMs = 30_000): Promise<void> {
-    const tip = await node.call<string>('getbestblockhash');
+    const tip = await this.node.call<string>('getbestblockhash');
     await waitFor(
       'ltc scanned to the tip',
       async () => ((await this.fixtures.db('chain_blocks').where({ chain: 'ltc', hash: tip }).first()) ? true : undefined),
@@ -495,6 +498,76 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
     } finally {
       await x.stop();
       await proxy.close();
+    }
+  }, 180_000);
+
+  // The stack's node is shared and must never be stopped: this test runs a private one (its own datadir and port), mined
+  // past MWEB activation like the stack's (block 432 with a peg-in), so the catch-up scans post-MWEB blocks.
+  it('the node restarting (RPC stop, started again on its datadir) in the middle of a catch-up: the scanner resumes, every deposit credited exactly once', async () => {
+    const own = await PrivateLitecoind.launch();
+    let proxy: TcpProxy | undefined;
+    let x: LtcWorld | undefined;
+    try {
+      await own.mineTo(450);
+      proxy = await TcpProxy.start('127.0.0.1', own.rpcPort);
+      x = await LtcWorld.start({ transrvNodes: ['t1'], chainRpc: { eth: 'http://127.0.0.1:8545', ltc: proxy.urlFor(own.rpcUrl) } }, own);
+      const id = await x.openAccount();
+      const addresses = [await x.newAddress(id), await x.newAddress(id), await x.newAddress(id)];
+      await x.scannedToTip();
+      expect(await x.cluster.process('transrv-t1').stop('SIGTERM')).toBe(0);
+      const startedFrom = await scannedHeight(x);
+
+      // While the only transrv is down: 10 deposits spread over 300 blocks, a catch-up for when it is back.
+      const sent: string[] = [];
+      let total = 0n;
+      for (let i = 1; i <= 10; i++) {
+        const amount = (i / 10).toFixed(1);
+        sent.push(await own.sendMany({ [addresses[i % 3]!]: amount }));
+        total += sats(amount);
+        await own.mine(30);
+      }
+      const tip = await own.height();
+      proxy.delayMs = 25; // a slow node: the catch-up lasts long enough to stop the node in its middle
+      const t1 = await x.cluster.startTransrv('t1');
+      await waitFor('some catch-up progress', async () => ((await scannedHeight(x!)) > startedFrom ? true : undefined), 60_000);
+      await own.stop();
+      const stoppedAt = await scannedHeight(x);
+      expect(stoppedAt).toBeLessThan(tip); // really stopped in the middle
+      await t1.waitForLog((l) => typeof l.msg === 'string' && l.msg.endsWith('campaigning again') && l['chain'] === 'ltc', 30_000);
+      expect(await scannedHeight(x)).toBe(stoppedAt);
+
+      await own.start(); // same datadir, same RPC port behind the proxy
+      proxy.delayMs = 0;
+      await waitFor(
+        'all 10 deposits credited',
+        async () => {
+          const seen = await x!.deposits(id);
+          return seen.length === 10 && seen.every((d) => d.status === 'credited') ? true : undefined;
+        },
+        90_000,
+      );
+      // It follows the head again, too: a deposit made after the restart is credited.
+      const late = await own.sendMany({ [addresses[0]!]: '0.05' });
+      sent.push(late);
+      total += sats('0.05');
+      await own.mine(2);
+      await x.depositsOf(id, late, 'credited');
+      await x.scannedToTip();
+
+      const seen = await x.deposits(id);
+      expect(seen.map((d) => d.txid).sort()).toEqual([...sent].sort()); // each once
+      expect(seen.every((d) => d.status === 'credited')).toBe(true);
+      expect(await x.ledger(id)).toEqual({ deposit: 11, deposit_reversal: 0 });
+      expect(await x.balance(id)).toMatchObject({ available: String(total), pending: '0' });
+      expect(await x.fixtures.db('utxos').where({ chain: 'ltc', account_id: id })).toHaveLength(11);
+      // The same process did it all (no restart of transrv), and is not reported stalled.
+      expect(t1.running).toBe(true);
+      expect(x.cluster.process('transrv-t1')).toBe(t1);
+      expect(await metric(t1, 'wallet_scanner_stalled')).toBe('0');
+    } finally {
+      await x?.stop();
+      await proxy?.close();
+      await own.destroy();
     }
   }, 180_000);
 });
