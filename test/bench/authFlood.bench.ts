@@ -7,7 +7,7 @@
 // on concurrent lookups protects the gateway (the flood's statuses show which answered: 401 looked up, 429 limited).
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { signRequest } from '@wallet/client-auth';
@@ -16,7 +16,7 @@ import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { gitCommit } from './benchKit.js';
-import type { RequestSpec } from './loadGenerator.js';
+import { type RequestSpec, sendRequest } from './loadGenerator.js';
 import { latencySummary } from './latencySummary.js';
 
 const FLOOD = Number(process.env['BENCH_FLOOD_REQUESTS'] ?? 2_000);
@@ -56,20 +56,7 @@ const floodRequest = (): RequestSpec => {
 };
 
 const agent = new Agent({ keepAlive: true, maxSockets: FLOOD_CONCURRENCY + 1 });
-function send(spec: RequestSpec): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(spec.body);
-  });
-}
+const send = (spec: RequestSpec): Promise<number> => sendRequest(url, agent, spec);
 
 /** One request at a time (the signed client), until `count` were sent or `until` says stop; latencies in ms. */
 async function clientLoop(count: number, until: () => boolean = () => false) {

@@ -3,6 +3,22 @@ import { Agent, request } from 'node:http';
 
 export type RequestSpec = { method: string; path: string; headers: Record<string, string>; body?: string };
 
+/** Sends one request on `agent`'s connections and drains the answer. @returns its HTTP status */
+export function sendRequest(url: URL, agent: Agent, spec: RequestSpec): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(spec.body);
+  });
+}
+
 export type LoadResult = {
   readonly requests: number;
   readonly errors: number;
@@ -26,19 +42,7 @@ export async function runLoad(baseUrl: string, concurrency: number, seconds: num
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
 
-  const one = (spec: RequestSpec): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        { host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(spec.body);
-    });
+  const one = (spec: RequestSpec): Promise<number> => sendRequest(url, agent, spec);
 
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
