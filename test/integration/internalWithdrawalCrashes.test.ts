@@ -203,20 +203,12 @@ async function reported(id: string, type: string): Promise<boolean> {
 }
 
 describe.each([SAME, CROSS])('internal withdrawal, receiver on the $name, survives', (topology) => {
-  it('kill -9 of the sending transrv right before the settlement commit: nothing settled, settled once after the restart', async () => {
+  it.each([
+    ['right before the settlement commit: nothing settled', 'transrv.internal.before_commit'],
+    ['after the credit was written in its open transaction: rolled back', 'transrv.internal.after_credit'],
+  ])('kill -9 of the sending transrv %s, settled once after the restart', async (_when, point) => {
     const { sender, receiver, to } = await parties(topology);
-    await restartTransrv('t1', 'transrv.internal.before_commit');
-    const id = await requestInternal(sender, to);
-    await approve(id);
-    await world.cluster.process('transrv-t1').exited;
-    await expectUnsettled(id, sender, receiver);
-    await world.cluster.startTransrv('t1');
-    await expectSettledOnce(id, sender, receiver, to, topology);
-  });
-
-  it('kill -9 of the sending transrv after the credit was written in its open transaction: rolled back, settled once after the restart', async () => {
-    const { sender, receiver, to } = await parties(topology);
-    await restartTransrv('t1', 'transrv.internal.after_credit');
+    await restartTransrv('t1', point);
     const id = await requestInternal(sender, to);
     await approve(id);
     await world.cluster.process('transrv-t1').exited;
