@@ -5,13 +5,20 @@ import { Transaction, computeAddress, getBytes, hexlify, keccak256 } from 'ether
 import { SignatureVerifier } from './SignatureVerifier.js';
 import { type Eip1559Tx, Eip1559TxSchema, type SignedEvmTransaction } from './eip1559Tx.js';
 import { parseInput } from './parseInput.js';
+import type { Signer, SignerBackend } from './Signer.js';
 import { signDigest } from './signDigest.js';
+
+/** A {@link Signer} of EIP-1559 transactions, with the address its signatures recover to. */
+export interface EvmSigner extends Signer<Eip1559Tx, SignedEvmTransaction> {
+  /** EIP-55 checksummed address of the key: the sender of everything it signs. */
+  readonly address: string;
+}
 
 /**
  * One EVM account's private key and the only way to use it: signing transactions. The key sits in a private field;
  * `JSON.stringify`, `util.inspect` (console.log, loggers) show the address and path only.
  */
-export class EvmHotWallet {
+export class EvmHotWallet implements EvmSigner {
   readonly #privateKey: Uint8Array;
   /** Checks each signature against this key before it is released. */
   readonly #verifier: SignatureVerifier;
@@ -22,7 +29,7 @@ export class EvmHotWallet {
   readonly path: string;
 
   /**
-   * Usually made by {@link SeedVault.evmHotWallet}. The key is copied: the caller should zero its own copy.
+   * Usually made by {@link SeedVault.signer} with {@link evmSigner}. The key is copied: the caller should zero its own copy.
    * @param privateKey 32-byte secp256k1 secret key
    * @param path where the key comes from, e.g. `m/44'/60'/1'/0/0`
    * @throws WalletError VALIDATION_FAILED when the key is not a valid secp256k1 secret key (it is not echoed)
@@ -64,6 +71,11 @@ export class EvmHotWallet {
     return { raw, txid: keccak256(raw) };
   }
 
+  /** {@link signEip1559}, as the {@link Signer} interface names it. */
+  sign(tx: Eip1559Tx): SignedEvmTransaction {
+    return this.signEip1559(tx);
+  }
+
   /** Zeroes the key; the wallet refuses to sign afterwards. */
   wipe(): void {
     this.#privateKey.fill(0);
@@ -84,3 +96,9 @@ export class EvmHotWallet {
     if (this.#wiped) throw new WalletError('INTERNAL', 'hot wallet key has been wiped', { details: { address: this.address } });
   }
 }
+
+/** The EVM hot wallet's backend for {@link SeedVault.signer}: an {@link EvmHotWallet} of the derived key. */
+export const evmSigner: SignerBackend<EvmHotWallet> = {
+  name: 'evm',
+  create: (key, path) => new EvmHotWallet(key.privateKey, path),
+};

@@ -5,16 +5,18 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { accountXpubFromMnemonic } from '@wallet/keys';
 import { HDNodeWallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
+import { EvmHotWallet, evmSigner } from './EvmHotWallet.js';
 import { SeedVault, evmHotWalletPath } from './SeedVault.js';
+import type { DerivedKey } from './Signer.js';
 
 const mnemonic = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 const zeroEntropy = new Uint8Array(16);
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 describe('SeedVault', () => {
-  it("derives the hot wallet at m/44'/60'/1'/0/0 by default, as ethers does from the mnemonic", () => {
+  it("derives the hot wallet at m/44'/60'/1'/0/0 (evmHotWalletPath), as ethers does from the mnemonic", () => {
     expect(evmHotWalletPath).toBe("m/44'/60'/1'/0/0");
-    const wallet = new SeedVault(zeroEntropy).evmHotWallet();
+    const wallet = new SeedVault(zeroEntropy).signer(evmSigner, evmHotWalletPath);
     expect(wallet.path).toBe("m/44'/60'/1'/0/0");
     expect(wallet.address).toBe(HDNodeWallet.fromPhrase(mnemonic, undefined, "m/44'/60'/1'/0/0").address);
     // and not the deposit account's first address
@@ -26,10 +28,46 @@ describe('SeedVault', () => {
     (path) => {
       for (const entropy of [Uint8Array.from(randomBytes(16)), Uint8Array.from(randomBytes(32))]) {
         const phrase = entropyToMnemonic(entropy, wordlist);
-        expect(new SeedVault(entropy).evmHotWallet(path).address).toBe(HDNodeWallet.fromPhrase(phrase, undefined, path).address);
+        expect(new SeedVault(entropy).signer(evmSigner, path).address).toBe(HDNodeWallet.fromPhrase(phrase, undefined, path).address);
       }
     },
   );
+
+  it('hands a backend the key and chain code at the path (as ethers derives them), then zeroes its own copy', () => {
+    const path = "m/84'/1'/0'";
+    let given: DerivedKey | undefined;
+    const made = new SeedVault(zeroEntropy).signer(
+      {
+        name: 'probe',
+        create: (key, p) => {
+          given = key;
+          // What a backend keeps must be its own copy: the vault zeroes the one it handed over.
+          return { path: p, privateKey: hex(key.privateKey), chainCode: hex(key.chainCode) };
+        },
+      },
+      path,
+    );
+    const node = HDNodeWallet.fromPhrase(mnemonic, undefined, path);
+    expect(made).toEqual({ path, privateKey: node.privateKey.slice(2), chainCode: node.chainCode.slice(2) });
+    expect(given!.privateKey.every((b) => b === 0)).toBe(true);
+    expect(given!.chainCode.every((b) => b === 0)).toBe(true);
+  });
+
+  it('makes an EvmHotWallet with the evmSigner backend, whose sign is signEip1559', () => {
+    const tx = {
+      chainId: 1,
+      nonce: 0,
+      to: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+      value: 1n,
+      data: '0x',
+      gasLimit: 21_000n,
+      maxFeePerGas: 2n,
+      maxPriorityFeePerGas: 1n,
+    };
+    const wallet = new SeedVault(zeroEntropy).signer(evmSigner, evmHotWalletPath);
+    expect(wallet).toBeInstanceOf(EvmHotWallet);
+    expect(wallet.sign(tx)).toEqual(wallet.signEip1559(tx));
+  });
 
   it('has the BIP32 master fingerprint of the seed', () => {
     expect(new SeedVault(zeroEntropy).fingerprint).toBe('73c5da0a');
@@ -61,16 +99,16 @@ describe('SeedVault', () => {
   it('keeps its own copy of the entropy', () => {
     const entropy = Uint8Array.from(randomBytes(16));
     const vault = new SeedVault(entropy);
-    const address = vault.evmHotWallet().address;
+    const address = vault.signer(evmSigner, evmHotWalletPath).address;
     entropy.fill(0);
-    expect(vault.evmHotWallet().address).toBe(address);
+    expect(vault.signer(evmSigner, evmHotWalletPath).address).toBe(address);
   });
 
   it('refuses to derive once wiped, and keeps its fingerprint', () => {
     const vault = new SeedVault(zeroEntropy);
-    const wallet = vault.evmHotWallet();
+    const wallet = vault.signer(evmSigner, evmHotWalletPath);
     vault.wipe();
-    expect(() => vault.evmHotWallet()).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => vault.signer(evmSigner, evmHotWalletPath)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(() => vault.accountXpubs([{ id: 'eth', family: 'eth', network: 'mainnet' }])).toThrow(
       expect.objectContaining({ code: 'INTERNAL' }),
     );
@@ -92,7 +130,7 @@ describe('SeedVault', () => {
     '',
     ' m/0',
   ])('refuses the derivation path %j', (path) => {
-    expect(() => new SeedVault(zeroEntropy).evmHotWallet(path)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => new SeedVault(zeroEntropy).signer(evmSigner, path)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
   it.each([[new Uint8Array(20)], [new Uint8Array(64)], ['00'.repeat(16)], [undefined]])('refuses entropy %#', (entropy) => {

@@ -1,15 +1,15 @@
 import { inspect, type InspectOptions } from 'node:util';
 import { WalletError } from '@wallet/errors';
 import { type Chain, type Network, accountXpubFromSeed } from '@wallet/keys';
-import { derivePrivateKey } from './derivePrivateKey.js';
-import { EvmHotWallet } from './EvmHotWallet.js';
+import { deriveKey } from './derivePrivateKey.js';
 import { masterFingerprint } from './masterFingerprint.js';
 import { assertEntropy, seedFromEntropy } from './seedFromEntropy.js';
+import type { DerivedKey, SignerBackend } from './Signer.js';
 
 /**
  * Where the EVM hot wallet's key is derived: BIP44 coin type 60', account 1'. Account 0' (`m/44'/60'/0'`) is the
  * deposit addresses' account, whose extended public key accountsrv holds; the hot wallet is kept out of it so that no
- * deposit index can ever collide with it.
+ * deposit index can ever collide with it. Made with `vault.signer(evmSigner, evmHotWalletPath)`.
  */
 export const evmHotWalletPath = "m/44'/60'/1'/0/0";
 
@@ -39,21 +39,23 @@ export class SeedVault {
   }
 
   /**
-   * Derives an EVM signing key; the seed and every intermediate key are zeroed afterwards.
-   * @param path BIP32 path @default evmHotWalletPath (`m/44'/60'/1'/0/0`)
-   * @returns the wallet holding the key at `path`
-   * @throws WalletError VALIDATION_FAILED for a bad path, INTERNAL once the vault is wiped
+   * Derives the key at `path` and makes a signer of it; the seed and every intermediate key are zeroed afterwards.
+   * @param backend which kind of signer (e.g. {@link evmSigner})
+   * @param path BIP32 path, e.g. {@link evmHotWalletPath}
+   * @returns the signer holding (its own copy of) the key at `path`
+   * @throws WalletError VALIDATION_FAILED for a bad path or a key the backend refuses, INTERNAL once the vault is wiped
    */
-  evmHotWallet(path: string = evmHotWalletPath): EvmHotWallet {
+  signer<S>(backend: SignerBackend<S>, path: string): S {
     if (this.#wiped) throw new WalletError('INTERNAL', 'seed vault has been wiped', { details: { fingerprint: this.#fingerprint } });
     const seed = seedFromEntropy(this.#entropy);
-    let key: Uint8Array | undefined;
+    let key: DerivedKey | undefined;
     try {
-      key = derivePrivateKey(seed, path);
-      return new EvmHotWallet(key, path);
+      key = deriveKey(seed, path);
+      return backend.create(key, path);
     } finally {
       seed.fill(0);
-      key?.fill(0);
+      key?.privateKey.fill(0);
+      key?.chainCode.fill(0);
     }
   }
 

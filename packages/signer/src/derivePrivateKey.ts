@@ -36,6 +36,18 @@ function parseDerivationPath(path: string): number[] {
  * @throws WalletError VALIDATION_FAILED for a bad path
  */
 export function derivePrivateKey(seed: Uint8Array, path: string): Uint8Array {
+  const { privateKey, chainCode } = deriveKey(seed, path);
+  chainCode.fill(0);
+  return privateKey;
+}
+
+/**
+ * {@link derivePrivateKey} with the node's chain code too (for signers that derive children of the node). The caller
+ * zeroes both when done.
+ * @returns the node's private key and chain code (the caller's own copies)
+ * @throws WalletError VALIDATION_FAILED for a bad path
+ */
+export function deriveKey(seed: Uint8Array, path: string): { privateKey: Uint8Array; chainCode: Uint8Array } {
   const indexes = parseDerivationPath(path);
   let node = HDKey.fromMasterSeed(seed);
   try {
@@ -44,9 +56,11 @@ export function derivePrivateKey(seed: Uint8Array, path: string): Uint8Array {
       node.wipePrivateData();
       node = child;
     }
-    const key = node.privateKey;
-    if (key === null) throw new WalletError('INTERNAL', 'derived node has no private key');
-    return key;
+    // Both getters return fresh copies, which become the caller's.
+    const privateKey = node.privateKey;
+    const chainCode = node.chainCode;
+    if (privateKey === null || chainCode === null) throw new WalletError('INTERNAL', 'derived node has no private key');
+    return { privateKey, chainCode };
   } finally {
     node.wipePrivateData();
   }

@@ -5,7 +5,8 @@ import { type KeyProtector } from './keyProtector.js';
 import { type KeystoreFile, keystoreAad } from './keystoreFile.js';
 import { openKeystore } from './openKeystore.js';
 import { sealKeystore } from './sealKeystore.js';
-import { SeedVault } from './SeedVault.js';
+import { evmSigner } from './EvmHotWallet.js';
+import { SeedVault, evmHotWalletPath } from './SeedVault.js';
 
 const scryptN = 2 ** 15; // the smallest accepted (about 0.1 s a derivation): keeps tests fast
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -42,7 +43,7 @@ describe('sealKeystore and openKeystore', () => {
     expect(new Date(file.createdAt).toISOString()).toBe(file.createdAt);
     const vault = openKeystore(JSON.parse(JSON.stringify(file)), { kek });
     expect(vault.fingerprint).toBe(fingerprint);
-    expect(vault.evmHotWallet().address).toBe(new SeedVault(entropy).evmHotWallet().address);
+    expect(vault.signer(evmSigner, evmHotWalletPath).address).toBe(new SeedVault(entropy).signer(evmSigner, evmHotWalletPath).address);
   });
 
   it('round-trips the seed under a passphrase (scrypt)', () => {

@@ -6,7 +6,7 @@ import { mnemonicToEntropy } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { accountXpubFromMnemonic } from '@wallet/keys';
-import { SeedVault, openKeystore, parseKek } from '@wallet/signer';
+import { SeedVault, evmHotWalletPath, evmSigner, openKeystore, parseKek } from '@wallet/signer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runKeystoreCli } from './keystoreCli.js';
 
@@ -60,7 +60,7 @@ describe('signsrv keystore tool', () => {
     const shown = report(created.out);
     expect(shown.fingerprint).toBe(vault.fingerprint);
     expect(shown.fingerprint).toBe(new SeedVault(entropy).fingerprint);
-    expect(shown.hotWallet).toBe(vault.evmHotWallet().address);
+    expect(shown.hotWallet).toBe(vault.signer(evmSigner, evmHotWalletPath).address);
     expect(shown.xpubs).toEqual(
       Object.fromEntries(
         [...registry.chains.values()].map((c) => [c.id, accountXpubFromMnemonic({ chain: c.family, network: c.network, mnemonic })]),

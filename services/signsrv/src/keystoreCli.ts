@@ -6,7 +6,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { assetRegistryEnv } from '@wallet/assets';
 import { loadEnvConfig } from '@wallet/config';
 import { WalletError, isWalletError } from '@wallet/errors';
-import { type KeyProtector, type SeedVault, evmHotWalletPath, openKeystore, sealKeystore } from '@wallet/signer';
+import { type KeyProtector, type SeedVault, evmHotWalletPath, evmSigner, openKeystore, sealKeystore } from '@wallet/signer';
 import { z } from 'zod';
 import { openVault } from './openVault.js';
 import { type ProtectorFile, readProtector } from './readProtector.js';
@@ -136,7 +136,7 @@ function create(o: { out: string; protector: ProtectorFile; mnemonicOut: string 
 
 /** What the rest of the cluster is configured with: all public. */
 function report(vault: SeedVault, chains: Chains, io: Io): void {
-  const wallet = vault.evmHotWallet();
+  const wallet = vault.signer(evmSigner, evmHotWalletPath);
   try {
     io.out(`fingerprint: ${vault.fingerprint}`);
     io.out(`hot wallet: ${wallet.address} (${evmHotWalletPath}, every EVM chain)`);

@@ -5,7 +5,7 @@ import { Discovery } from '@wallet/discovery';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequests } from '@wallet/payout';
-import { selfTestEvmSigner } from '@wallet/signer';
+import { evmHotWalletPath, evmSigner, selfTestEvmSigner } from '@wallet/signer';
 import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
@@ -57,7 +57,7 @@ runMain(log, async () => {
     chains.set(chain.id, {
       spec: chain,
       adapter,
-      wallet: vault.evmHotWallet(),
+      wallet: vault.signer(evmSigner, evmHotWalletPath),
       maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
     });
   }
