@@ -14,8 +14,11 @@ export type {
   ScannedBlock,
 } from './ChainAdapter.js';
 export { type ChainAdapterSpec, createChainAdapter } from './createChainAdapter.js';
+export { type ChainFamily, chainFamily } from './chainFamily.js';
+export { RESERVED_EVM_ADDRESSES_BELOW, type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
 export { erc20TransferTopic } from './decodeTransferLog.js';
 export { type EvmAdapter, type EvmAdapterOptions, type EvmCall, createEvmAdapter } from './EvmAdapter.js';
+export { isEvmAdapter } from './isEvmAdapter.js';
 export { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
 // Dev and test tooling: a private anvil on a free port (tests and benchmarks that must not disturb the stack's).
 export { type AnvilProcess, startAnvil } from './startAnvil.js';

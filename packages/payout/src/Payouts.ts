@@ -1,5 +1,5 @@
 import type { AssetRegistry, ChainSpec } from '@wallet/assets';
-import type { EvmAdapter } from '@wallet/chains';
+import { type EvmAdapter, chainFamily } from '@wallet/chains';
 import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
@@ -15,7 +15,6 @@ import {
   raiseAlert,
   raiseAlertOnce,
   releaseWithdrawal,
-  reservedEvmDestination,
   transition,
 } from '@wallet/withdrawals';
 import type { Redis } from 'ioredis';
@@ -486,7 +485,7 @@ export class Payouts {
         group.map((r) => r.to_address),
       );
       for (const r of group) {
-        const reserved = this.#o.registry.chain(chainId).kind === 'evm' ? reservedEvmDestination(r.to_address) : null;
+        const reserved = chainFamily(this.#o.registry.chain(chainId)).reservedDestination(r.to_address);
         if (reserved !== null) refused.set(r.id, reserved);
         else if (operated.has(r.to_address.toLowerCase())) refused.set(r.id, 'operated_address');
       }

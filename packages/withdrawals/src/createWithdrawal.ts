@@ -1,4 +1,5 @@
 import { type AssetRegistry, MAX_DECIMAL65 } from '@wallet/assets';
+import { chainFamily } from '@wallet/chains';
 import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
@@ -33,9 +34,9 @@ export function checkWithdrawalRequest(
 ): { to: string; chain: string; fee: bigint } {
   const asset = registry.asset(req.asset);
   const chain = registry.chain(asset.chain);
-  if (chain.kind !== 'evm') {
-    // The UTXO payout path (coin selection, change, PSBT signing) is not built yet: refuse rather than freeze
-    // funds for a withdrawal nothing could pay.
+  if (!chainFamily(chain).payouts) {
+    // No payout family for this chain's family yet (UTXO: coin selection, change, PSBT signing): refuse rather than
+    // freeze funds for a withdrawal nothing could pay.
     throw new WalletError('UNSUPPORTED_ASSET', `withdrawals of ${asset.id} are not supported yet`, {
       details: { asset: asset.id, reason: 'withdrawals_not_supported' },
     });

@@ -14,14 +14,7 @@ export { type LocalhashFields, computeLocalhash, localhashOfRow } from './localh
 export { BlockoutRequest, BlockoutResponse, ResponseType, encodeMessage } from './messages.js';
 export { AlertKind, raiseAlert, raiseAlertOnce } from './raiseAlert.js';
 export { releaseWithdrawal } from './releaseWithdrawal.js';
-export {
-  RESERVED_EVM_ADDRESSES_BELOW,
-  type ReservedReason,
-  type ScreenedDestination,
-  invalidDestination,
-  reservedEvmDestination,
-  screenDestination,
-} from './screenDestination.js';
+export { type ScreenedDestination, invalidDestination, screenDestination } from './screenDestination.js';
 export { type InternalSettlement, settleInternalWithdrawals } from './settleInternalWithdrawals.js';
 export { type WithdrawalSettlement, settleWithdrawals } from './settleWithdrawals.js';
 export { blockoutKeys } from './streams.js';

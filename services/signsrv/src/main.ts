@@ -1,5 +1,5 @@
 import { splitHostPort } from '@wallet/config';
-import { createEvmAdapter } from '@wallet/chains';
+import { chainFamily, createChainAdapter, isEvmAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
@@ -48,12 +48,18 @@ runMain(log, async () => {
   const chains = new Map<string, PayoutChain>();
   for (const chain of config.WALLET_ASSETS.chains.values()) {
     const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
-    if (chain.kind !== 'evm' || !rpcUrl) continue;
-    const adapter = await createEvmAdapter({
+    if (!rpcUrl) continue;
+    // No payout family for the chain's family yet (UTXO): transrv refuses its withdrawals, and no node is needed here.
+    if (!chainFamily(chain).payouts) {
+      log.info({ chain: chain.id, kind: chain.kind }, 'no payouts on this chain (not supported yet)');
+      continue;
+    }
+    const adapter = await createChainAdapter({
       chain,
       assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
       rpcUrl,
     });
+    if (!isEvmAdapter(adapter)) throw new Error(`chain ${chain.id}: payouts need an EVM adapter`);
     chains.set(chain.id, {
       spec: chain,
       adapter,

@@ -1,0 +1,38 @@
+import type { ChainKind, ChainSpec } from '@wallet/assets';
+import { type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
+
+/**
+ * What the services may know of a chain's family without a node: the static half of the family seam, whose other
+ * half is {@link createChainAdapter} (and, in signsrv, the payout family). transrv asks it before it accepts a
+ * withdrawal, signsrv before it pays one, so neither branches on a chain's kind.
+ */
+export type ChainFamily = {
+  readonly kind: ChainKind;
+  /**
+   * Whether withdrawals are paid on chains of this family (signsrv has a payout family for it). Requests for the
+   * others are refused before anything is frozen.
+   */
+  readonly payouts: boolean;
+  /**
+   * Destinations of this family nobody can hold a key to (EVM: the zero address and the precompile range), refused
+   * whoever asks.
+   * @param address valid for the chain, in its canonical form
+   * @returns why it is refused, or null
+   */
+  reservedDestination(address: string): ReservedReason | null;
+};
+
+const families: Readonly<Record<ChainKind, ChainFamily>> = {
+  evm: { kind: 'evm', payouts: true, reservedDestination: reservedEvmDestination },
+  // Payouts on UTXO chains (coin selection, change, PSBT signing) are not built yet. Every script a valid address
+  // decodes to can be spent by someone: nothing is reserved.
+  utxo: { kind: 'utxo', payouts: false, reservedDestination: () => null },
+};
+
+/**
+ * The family of a registry chain.
+ * @param chain a chain of the asset registry (only its kind is read)
+ */
+export function chainFamily(chain: Pick<ChainSpec, 'kind'>): ChainFamily {
+  return families[chain.kind];
+}
