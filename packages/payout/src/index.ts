@@ -1,7 +1,12 @@
 export { Auditors } from './Auditors.js';
-export { type OperatedAddresses, type PayoutChain, type PayoutLimits, Payouts, type PayoutsOptions, type ReviewView } from './Payouts.js';
+export { type PayoutLimits } from './checkLimits.js';
+export { type PayoutFamilySpec, createPayoutFamily } from './createPayoutFamily.js';
+export { EvmPayoutFamily, type EvmPayoutFamilyOptions } from './evm/EvmPayoutFamily.js';
+export { allocateNonce, allocateNonces, initNonceAllocator } from './evm/allocateNonce.js';
+export type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from './PayoutFamily.js';
+export { type OperatedAddresses, Payouts, type PayoutsOptions } from './Payouts.js';
 export { ResponseRelay, type ResponseRelayOptions } from './ResponseRelay.js';
-export { allocateNonce, allocateNonces, initNonceAllocator } from './allocateNonce.js';
+export { type ReviewView } from './reviewView.js';
 export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';
 export { queueResponse } from './queueResponse.js';

@@ -1,11 +1,11 @@
 import { splitHostPort } from '@wallet/config';
-import { chainFamily, createChainAdapter, isEvmAdapter } from '@wallet/chains';
+import { chainFamily, createChainAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
-import { Auditors, type PayoutChain, Payouts, ResponseRelay, ingestRequests } from '@wallet/payout';
-import { evmHotWalletPath, evmSigner, selfTestEvmSigner } from '@wallet/signer';
+import { Auditors, type PayoutFamily, Payouts, ResponseRelay, createPayoutFamily, ingestRequests } from '@wallet/payout';
+import { selfTestEvmSigner } from '@wallet/signer';
 import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
@@ -45,7 +45,7 @@ runMain(log, async () => {
   const keys = blockoutKeys(config.WALLET_ENV);
   const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, log);
 
-  const chains = new Map<string, PayoutChain>();
+  const families = new Map<string, PayoutFamily>();
   for (const chain of config.WALLET_ASSETS.chains.values()) {
     const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
     if (!rpcUrl) continue;
@@ -59,15 +59,20 @@ runMain(log, async () => {
       assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
       rpcUrl,
     });
-    if (!isEvmAdapter(adapter)) throw new Error(`chain ${chain.id}: payouts need an EVM adapter`);
-    chains.set(chain.id, {
-      spec: chain,
-      adapter,
-      wallet: vault.signer(evmSigner, evmHotWalletPath),
-      maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
-    });
+    families.set(
+      chain.id,
+      createPayoutFamily({
+        chain,
+        adapter,
+        vault,
+        registry: config.WALLET_ASSETS,
+        db,
+        log: log.child({ component: 'payouts', chain: chain.id }),
+        maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
+      }),
+    );
   }
-  vault.wipe(); // the hot wallets hold their own keys; the seed is not needed any more
+  vault.wipe(); // the signers hold their own keys; the seed is not needed any more
 
   const relay = new ResponseRelay({
     db,
@@ -81,7 +86,7 @@ runMain(log, async () => {
     redis,
     ctxKey: keys.ctx,
     registry: config.WALLET_ASSETS,
-    chains,
+    families,
     limits: config.SIGNSRV_LIMITS,
     operatedAddresses: config.SIGNSRV_OPERATED_ADDRESSES,
     relay,
@@ -150,7 +155,7 @@ runMain(log, async () => {
   relay.start();
   consumer.start();
   payouts.start();
-  log.info({ url: `http://${httpAddress}`, chains: [...chains.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
+  log.info({ url: `http://${httpAddress}`, chains: [...families.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
 
   return async () => {
     await served.stop();
@@ -158,10 +163,7 @@ runMain(log, async () => {
     await payouts.stop();
     await consumer.stop();
     await relay.stop();
-    for (const c of chains.values()) {
-      c.wallet.wipe();
-      await c.adapter.close();
-    }
+    await payouts.close();
     redis.disconnect();
     await discovery.close();
     await db.destroy();
