@@ -47,6 +47,15 @@ export class Litecoind {
     return this.call<string[]>('generatetoaddress', [n, address], true);
   }
 
+  /**
+   * Mines `n` blocks (with the mempool's transactions) whose coinbases pay an anyone-can-spend script (OP_TRUE) outside
+   * the wallet: filler blocks by the hundred that do not grow the miner wallet (each coin there slows its calls).
+   * @returns their hashes
+   */
+  async mineFiller(n: number): Promise<string[]> {
+    return this.call<string[]>('generatetodescriptor', [n, 'raw(51)']);
+  }
+
   /** Keeps `txid` out of (or lets it back into) the blocks this node mines: a fork without it. */
   async exclude(txid: string, excluded: boolean): Promise<void> {
     await this.call('prioritisetransaction', [txid, 0, excluded ? -1_000_000_000 : 1_000_000_000]);
