@@ -26,8 +26,8 @@ export class RefusalAlarms {
    */
   refused(withdrawalId: string, error: unknown, extra: Record<string, unknown> = {}): void {
     if (NOT_REFUSALS.some((code) => isWalletError(error, code))) return;
-    const last = this.#last.get(withdrawalId) ?? 0;
-    if (this.now() - last < 60_000) return;
+    const last = this.#last.get(withdrawalId);
+    if (last !== undefined && this.now() - last < 60_000) return;
     this.#last.set(withdrawalId, this.now());
     void this.raise(withdrawalId, {
       code: isWalletError(error) ? error.code : 'INTERNAL',

@@ -115,8 +115,8 @@ export class ReviewDesk {
    * Gives up an approved withdrawal that was never signed: its transaction cannot be built (the destination refuses
    * the call, the token blocks it) and it would otherwise hold the user's funds for ever. One transaction, under the
    * withdrawal's lock (the one signing takes): the withdrawal must be approved with no transaction and no inputs
-   * reserved (EVM: no nonce), so no signature of it exists anywhere; afterwards it can never be signed. The owning transrv releases the funds and
-   * ends it `failed` when it applies the decision (re-checking both in MySQL).
+   * reserved (EVM: no nonce), so no signature of it exists anywhere; afterwards it can never be signed. The owning
+   * transrv releases the funds and ends it `failed` when it applies the decision (re-checking both in MySQL).
    * @throws WalletError NOT_FOUND, WITHDRAWAL_NOT_VOIDABLE (not approved, or already signed), VALIDATION_FAILED
    */
   async voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
@@ -134,8 +134,10 @@ export class ReviewDesk {
         .where({ withdrawal_id: withdrawalId })
         .forUpdate()
         .first<{ txid: string } | undefined>('txid');
-      // Inputs reserved (EVM: a nonce) mean a signing transaction got that far: treated as signed.
-      const reserved = (await this.ctx.families.get(row.chain)?.hasReservation(trx, withdrawalId)) ?? false;
+      // Inputs reserved (EVM: a nonce) mean a signing transaction got that far: treated as signed. Every family is
+      // asked, not only the one of the row's chain: a reservation may date from another configuration.
+      let reserved = false;
+      for (const family of this.ctx.families.values()) reserved ||= await family.hasReservation(trx, withdrawalId);
       if (row.status !== 'approved' || review.decision !== 'approved' || signed || reserved) {
         const state = signed || reserved ? 'signed' : review.decision === 'approved' ? row.status : (review.decision ?? row.status);
         throw new WalletError('WITHDRAWAL_NOT_VOIDABLE', `the withdrawal is ${state}: only an approved, never signed one can be voided`, {

@@ -17,6 +17,8 @@ export type NewTx = InFlightTx;
  */
 export function newTx(chain: string, signed: SignedPayout, attempt: number, withdrawal: { localhash: string; node_id: string }): NewTx {
   return {
+    // First, so that a family's column can never stand in for a shared one.
+    ...signed.columns,
     chain,
     txid: signed.txid,
     withdrawal_id: signed.withdrawalId,
@@ -24,7 +26,6 @@ export function newTx(chain: string, signed: SignedPayout, attempt: number, with
     from_address: signed.from,
     nonce: signed.nonce === null ? null : String(signed.nonce),
     raw: signed.raw,
-    ...signed.columns,
     created_at: new Date(),
     broadcast_at: null,
     last_broadcast_at: null,
