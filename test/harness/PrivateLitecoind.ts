@@ -20,13 +20,15 @@ export type PrivateLitecoindOptions = {
    * of (`-blocksonly`), so its mempool holds only what is sent to it. @default none: a chain of its own
    */
   readonly peer?: string;
+  /** Without a wallet (`-disablewallet`): faster to follow a long chain; it mines with {@link Litecoind.mineFiller}. @default false */
+  readonly walletless?: boolean;
 };
 
 /**
  * A litecoind regtest node of one test's own (its datadir under the OS temp dir, its RPC port chosen free, not
  * listening for peers), for what the stack's shared node must never undergo: being stopped and started again on the
  * same datadir and port ({@link stop}, {@link start}), or holding a conflicting mempool. Its wallet `miner` pays and
- * mines, as on the stack.
+ * mines, as on the stack (unless `walletless`).
  */
 export class PrivateLitecoind extends Litecoind {
   #child: ChildProcess | undefined;
@@ -80,6 +82,7 @@ export class PrivateLitecoind extends Litecoind {
         '-listenonion=0',
         '-fallbackfee=0.0001',
         ...peerArgs,
+        ...(this.options.walletless === true ? ['-disablewallet'] : []),
       ],
       { stdio: 'ignore' },
     );
@@ -103,7 +106,7 @@ export class PrivateLitecoind extends Litecoind {
       },
       60_000,
     );
-    await this.#ensureWallet();
+    if (this.options.walletless !== true) await this.#ensureWallet();
   }
 
   /** Stops litecoind the way an operator does (RPC `stop`: it flushes and exits), keeping its datadir. */

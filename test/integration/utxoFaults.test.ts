@@ -282,9 +282,15 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
 
   describe('a conflicting transaction mined elsewhere (a private node following the stack node: P2P, blocks only)', () => {
     let elsewhere: PrivateLitecoind;
+    const onStackChain = async (): Promise<true | undefined> => {
+      const [ours, theirs] = await Promise.all([elsewhere.call<string>('getbestblockhash'), node.call<string>('getbestblockhash')]);
+      return ours === theirs ? true : undefined;
+    };
     beforeAll(async () => {
-      elsewhere = await PrivateLitecoind.launch({ peer: ltcP2pAddress });
-    }, 60_000);
+      elsewhere = await PrivateLitecoind.launch({ peer: ltcP2pAddress, walletless: true });
+      // The whole shared chain over P2P: some 150 blocks/s on a busy 2-core machine, so it grows with the stack's chain.
+      await waitFor('the private node synced with the stack node', onStackChain, 110_000);
+    }, 120_000);
     afterAll(async () => {
       await elsewhere?.destroy();
     });
@@ -294,10 +300,7 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
      * connects it again and waits until the stack node has taken the private node's branch.
      */
     async function minedElsewhere(meanwhile: () => Promise<void>): Promise<void> {
-      await waitFor('the private node on the stack chain', async () => {
-        const [ours, theirs] = await Promise.all([elsewhere.call<string>('getbestblockhash'), node.call<string>('getbestblockhash')]);
-        return ours === theirs ? true : undefined;
-      });
+      await waitFor('the private node on the stack chain', onStackChain);
       await elsewhere.call('setnetworkactive', [false]);
       try {
         await meanwhile();
@@ -328,7 +331,7 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
         await expect(node.call('sendrawtransaction', [fHex])).rejects.toThrow(/txn-mempool-conflict/);
         await elsewhere.call('sendrawtransaction', [fHex]);
         await elsewhere.call('sendrawtransaction', [hHex]);
-        const [block] = await elsewhere.mine(1);
+        const [block] = await elsewhere.mineFiller(1);
         const mined = await elsewhere.call<{ tx: string[] }>('getblock', [block]);
         expect(mined.tx).toEqual(expect.arrayContaining([F, H]));
       });
@@ -362,7 +365,7 @@ describe('UTXO deposit faults on the stack litecoind, through the whole cluster'
         expect(await w.fixtures.db('utxos').where({ chain: 'ltc', txid: E })).toHaveLength(1);
         // A longer branch from below E's block, with F.
         await elsewhere.call('sendrawtransaction', [fHex]);
-        await elsewhere.mine(2);
+        await elsewhere.mineFiller(2);
       });
       await w.depositsOf(id, E, 'orphaned');
       await w.depositsOf(id, F, 'credited');
