@@ -6,6 +6,7 @@ export { parseKek } from './parseKek.js';
 export { SeedVault, evmHotWalletPath } from './SeedVault.js';
 export { EvmHotWallet, type EvmSigner, evmSigner } from './EvmHotWallet.js';
 export { type DerivedKey, type Signer, type SignerBackend } from './Signer.js';
+export { type PsbtInputKey, type PsbtSignRequest, PsbtSigner, type SignedPsbt, psbtSigner } from './PsbtSigner.js';
 export { type Eip1559Tx, type SignedEvmTransaction } from './eip1559Tx.js';
 export { encodeErc20Transfer } from './encodeErc20Transfer.js';
 export { type ParsedEip1559Tx, parseSignedEip1559 } from './parseSignedEip1559.js';
