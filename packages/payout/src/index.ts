@@ -10,3 +10,20 @@ export { type ReviewView } from './reviewView.js';
 export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';
 export { queueResponse } from './queueResponse.js';
+export {
+  type CoinCandidate,
+  type CoinChoice,
+  type CoinChoiceOptions,
+  P2WPKH_DUST_LIMIT,
+  type PaymentOutput,
+  chooseCoins,
+  vsizeOf,
+} from './utxo/coinSelection.js';
+export {
+  type LockedUtxo,
+  type SelectCoinsOptions,
+  expireCoinLocks,
+  extendCoinLocks,
+  releaseCoins,
+  selectAndLockCoins,
+} from './utxo/utxoLocks.js';

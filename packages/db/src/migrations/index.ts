@@ -10,6 +10,7 @@ import * as m0008 from './0008_withdrawal_destinations.js';
 import * as m0009 from './0009_withdrawal_cancel_key.js';
 import * as m0011 from './0011_account_create_key.js';
 import * as m0012 from './0012_utxos.js';
+import * as m0013 from './0013_utxo_locks.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -26,4 +27,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0009_withdrawal_cancel_key', m0009],
   ['0011_account_create_key', m0011],
   ['0012_utxos', m0012],
+  ['0013_utxo_locks', m0013],
 ];
