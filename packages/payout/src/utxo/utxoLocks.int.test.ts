@@ -96,6 +96,31 @@ describe('selectAndLockCoins', () => {
     expect(choice.inputs.map((i) => i.txid)).not.toContain(tipOnly);
   });
 
+  it('reads page after page, largest first, through equal amounts and outputs of one transaction', async () => {
+    const txid = 'ee'.repeat(32);
+    await db('utxos').insert(
+      Array.from({ length: 9 }, (_, vout) => ({
+        chain: CHAIN,
+        txid: vout < 6 ? txid : randomBytes(32).toString('hex'),
+        vout,
+        script: P2WPKH,
+        amount: vout < 8 ? '10000' : '1000',
+        block_number: 1,
+        block_hash: 'bb'.repeat(32),
+        account_id: 'acct_1',
+      })),
+    );
+    // 8 outputs of 10,000 (6 of them in one transaction) and one of 1,000: 75,000 needs all the 10,000s
+    const c = await db.transaction((trx) => selectAndLockCoins(trx, opts(75_000n, { pageSize: 2 })));
+    expect(c.inputs).toHaveLength(8);
+    expect(new Set(c.inputs.map((i) => `${i.txid}:${i.vout}`)).size).toBe(8);
+    expect(c.inputs.every((i) => i.amount === 10_000n)).toBe(true);
+    const tooMany = await attempt(() =>
+      db.transaction((trx) => selectAndLockCoins(trx, opts(75_000n, { lockedBy: 'build_2', now: LATER, maxCandidates: 5 }))),
+    );
+    expect(tooMany).toMatchObject({ code: 'INSUFFICIENT_FUNDS', details: { reason: 'too_many_inputs', available: '50000' } });
+  });
+
   it('locks nothing when the transaction that records the build rolls back', async () => {
     await seed({ amount: 100_000n });
     await expect(

@@ -182,12 +182,22 @@ export async function extendCoinLocks(trx: Knex | Knex.Transaction, lockedBy: st
  * stays spent.
  * @returns the builds whose locks lapsed (each with how many outputs it held)
  */
-export async function expireCoinLocks(trx: Knex | Knex.Transaction, now: Date): Promise<Map<string, number>> {
-  const rows = await trx('utxos')
-    .where('locked_until', '<=', now)
-    .groupBy('locked_by')
-    .select<{ locked_by: string; n: number }[]>('locked_by', trx.raw('COUNT(*) AS n'));
-  if (rows.length === 0) return new Map();
-  await trx('utxos').where('locked_until', '<=', now).update({ locked_by: null, locked_until: null });
-  return new Map(rows.map((r) => [r.locked_by, Number(r.n)]));
+export async function expireCoinLocks(db: Knex | Knex.Transaction, now: Date): Promise<Map<string, number>> {
+  // one transaction (a savepoint inside the caller's), the lapsed rows locked as they are read: the counts are those
+  // of the rows cleared, even while a build extends its locks
+  return db.transaction(async (trx) => {
+    const rows = await trx('utxos')
+      .where('locked_until', '<=', now)
+      .forUpdate()
+      .select<{ chain: string; txid: string; vout: number; locked_by: string }[]>('chain', 'txid', 'vout', 'locked_by');
+    const lapsed = new Map<string, number>();
+    if (rows.length === 0) return lapsed;
+    await trx('utxos')
+      .where((w) => {
+        for (const r of rows) void w.orWhere({ chain: r.chain, txid: r.txid, vout: r.vout });
+      })
+      .update({ locked_by: null, locked_until: null });
+    for (const r of rows) lapsed.set(r.locked_by, (lapsed.get(r.locked_by) ?? 0) + 1);
+    return lapsed;
+  });
 }
