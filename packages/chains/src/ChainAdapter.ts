@@ -150,8 +150,23 @@ export type Eip1559FeeEstimate = {
   readonly maxFeePerGas: bigint;
 };
 
-/** What `feeEstimate` returns, by fee model (UTXO chains will add a fee rate per virtual byte). */
-export type FeeEstimate = Eip1559FeeEstimate;
+/** A fee rate per virtual byte (UTXO chains), never below what the node relays. */
+export type FeeRateEstimate = {
+  readonly kind: 'feerate';
+  /** Whole satoshi per vB, rounded up; within [floorSatPerVbyte, the configured maximum]. */
+  readonly satPerVbyte: bigint;
+  /** `node`: the node's `estimatesmartfee`; `fallback`: the configured rate (the node had too little data). */
+  readonly source: 'node' | 'fallback';
+  /** Confirmation target asked for, in blocks. */
+  readonly confTarget: number;
+  /** The node's relay floor (the higher of its mempool minimum and minimum relay fee), sat/vB rounded up. */
+  readonly floorSatPerVbyte: bigint;
+  /** The estimate was above the configured maximum and was cut to it. */
+  readonly capped: boolean;
+};
+
+/** What `feeEstimate` returns, by fee model. */
+export type FeeEstimate = Eip1559FeeEstimate | FeeRateEstimate;
 
 /**
  * One chain, as the deposit scanner and the withdrawal sender see it. Chain-agnostic: EVM and UTXO chains implement

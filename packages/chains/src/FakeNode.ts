@@ -58,9 +58,19 @@ export async function startFakeNode(options: {
     const answer = (await options.answer?.(call)) ?? 'forward';
     if (answer !== 'forward') return { jsonrpc: '2.0', id: call.id, ...answer };
     if (options.upstream === undefined) return { jsonrpc: '2.0', id: call.id, error: { code: -32601, message: 'no upstream' } };
-    const upstream = await fetch(options.upstream, {
+    // fetch refuses a URL with credentials: they go as basic authentication (Bitcoin Core's RPC wants them)
+    const target = new URL(options.upstream);
+    const auth =
+      target.username === ''
+        ? {}
+        : {
+            authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`,
+          };
+    target.username = '';
+    target.password = '';
+    const upstream = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(call),
     });
     return upstream.json();

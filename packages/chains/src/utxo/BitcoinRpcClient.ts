@@ -58,6 +58,25 @@ const genesis: Record<UtxoChain, Partial<Record<Network, string>>> = {
   },
 };
 
+// estimatesmartfee: `feerate` (coins per kvB) when the node has an estimate, else `errors` ("Insufficient data...").
+const SmartFee = z.object({
+  feerate: z.number().nonnegative().optional(),
+  errors: z.array(z.string()).optional(),
+  blocks: z.number().int(),
+});
+// getmempoolinfo: the lowest fee rates the node accepts into its pool and relays (coins per kvB).
+const MempoolFloor = z.object({ mempoolminfee: z.number().nonnegative(), minrelaytxfee: z.number().nonnegative() });
+
+/** The node's fee figures for one confirmation target, in coins per kvB (@see BitcoinRpcClient.feeRates). */
+export type NodeFeeRates = {
+  /** `estimatesmartfee`; undefined when the node has too little data (always on a fresh regtest). */
+  readonly estimate: number | undefined;
+  /** The estimate's horizon the node actually used, in blocks. */
+  readonly blocks: number;
+  readonly mempoolMinFee: number;
+  readonly minRelayTxFee: number;
+};
+
 // Bitcoin Core RPC_INVALID_PARAMETER: getblockhash beyond the tip.
 const RPC_INVALID_PARAMETER = -8;
 
@@ -114,6 +133,22 @@ export class BitcoinRpcClient {
       });
     }
     return info.value;
+  }
+
+  /** `estimatesmartfee <confTarget>` and `getmempoolinfo`, in one batch. */
+  async feeRates(confTarget: number): Promise<NodeFeeRates> {
+    const [smart, pool] = await this.rpc.batch([
+      { method: 'estimatesmartfee', params: [confTarget], schema: SmartFee },
+      { method: 'getmempoolinfo', params: [], schema: MempoolFloor },
+    ] as const);
+    if (!smart.ok) throw smart.error;
+    if (!pool.ok) throw pool.error;
+    return {
+      estimate: smart.value.feerate,
+      blocks: smart.value.blocks,
+      mempoolMinFee: pool.value.mempoolminfee,
+      minRelayTxFee: pool.value.minrelaytxfee,
+    };
   }
 
   /** `getblockcount`: the height of the node's best chain. */

@@ -3,7 +3,9 @@ import { isWalletError } from '@wallet/errors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createChainAdapter } from '../createChainAdapter.js';
+import { startFakeNode } from '../FakeNode.js';
 import { JsonRpcClient } from '../JsonRpcClient.js';
+import { createUtxoAdapter } from './UtxoAdapter.js';
 
 // The local stack's litecoind (deploy/local/stack.sh): regtest, MWEB active, its `miner` wallet funded.
 const url = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';
@@ -96,6 +98,81 @@ describe('UTXO adapter on the stack litecoind', () => {
       expect(scanned!.inputs!.size).toBeGreaterThanOrEqual(tx.vin.length + 1); // and the coinbase's
     } finally {
       await adapter.close();
+    }
+  });
+
+  it("fee rate: the node's estimate or the fallback, never below its relay floor, never above the maximum", async () => {
+    const node = new JsonRpcClient({ url });
+    const [smart, pool] = await Promise.all([
+      node.call('estimatesmartfee', [6], z.object({ feerate: z.number().optional() })),
+      node.call('getmempoolinfo', [], z.object({ mempoolminfee: z.number(), minrelaytxfee: z.number() })),
+    ]);
+    await node.close();
+    // litecoind's floor is 0.00001 LTC/kvB = 1 sat/vB unless its pool is full; the estimate exists only with enough data
+    const floor = BigInt(Math.ceil(Math.round(Math.max(pool.mempoolminfee, pool.minrelaytxfee) * 1e8) / 1000));
+    const estimated = smart.feerate === undefined ? undefined : BigInt(Math.ceil(Math.round(smart.feerate * 1e8) / 1000));
+    const adapter = await createUtxoAdapter({ chain: ltc, assets, rpcUrl: url, fees: { fallbackSatPerVbyte: 7n, maxSatPerVbyte: 900n } });
+    try {
+      const expectedRate = (estimated ?? 7n) > floor ? (estimated ?? 7n) : floor;
+      expect(await adapter.feeEstimate()).toEqual({
+        kind: 'feerate',
+        satPerVbyte: expectedRate,
+        source: estimated === undefined ? 'fallback' : 'node',
+        confTarget: 6,
+        floorSatPerVbyte: floor,
+        capped: false,
+      });
+    } finally {
+      await adapter.close();
+    }
+    // a maximum below the rate cuts it, and says so
+    const low = await createUtxoAdapter({ chain: ltc, assets, rpcUrl: url, fees: { fallbackSatPerVbyte: 1n, maxSatPerVbyte: 1n } });
+    try {
+      const fee = await low.feeEstimate();
+      expect(fee.satPerVbyte).toBe(1n);
+      expect(fee.capped).toBe((estimated ?? 1n) > 1n || floor > 1n);
+    } finally {
+      await low.close();
+    }
+    for (const fees of [
+      { confTarget: 0 },
+      { confTarget: 1009 },
+      { fallbackSatPerVbyte: 0n },
+      { fallbackSatPerVbyte: 20n, maxSatPerVbyte: 10n },
+    ]) {
+      expect(await refusal(createUtxoAdapter({ chain: ltc, assets, rpcUrl: url, fees }))).toMatchObject({ code: 'CONFIG_INVALID' });
+    }
+  });
+
+  it.each([
+    // [estimatesmartfee feerate (LTC/kvB) or none, mempool floor (LTC/kvB), expected sat/vB, source, capped]
+    [0.000005, 0.00002, 2n, 'node', false], // 0.5 sat/vB estimated: lifted to the 2 sat/vB floor of a busy pool
+    [0.00012, 0.00001, 12n, 'node', false], // 12 exactly (a float ceil of 0.00012 x 1e5 gives 13)
+    [0.01, 0.00001, 900n, 'node', true], // 1,000 sat/vB estimated: cut to the 900 maximum
+    [undefined, 0.00008, 8n, 'fallback', false], // no estimate: the fallback 7, lifted to the 8 sat/vB floor
+  ] as const)('fee rate with estimate %s and floor %s: %s sat/vB (%s, capped %s)', async (estimate, floor, rate, source, capped) => {
+    // The stack's node for everything else (chain checks); its fee figures replaced.
+    const fake = await startFakeNode({
+      upstream: url,
+      answer: (call) =>
+        call.method === 'estimatesmartfee'
+          ? {
+              result:
+                estimate === undefined
+                  ? { errors: ['Insufficient data or no feerate found'], blocks: 0 }
+                  : { feerate: estimate, blocks: 6 },
+            }
+          : call.method === 'getmempoolinfo'
+            ? { result: { mempoolminfee: floor, minrelaytxfee: 0.00001, size: 0 } }
+            : 'forward',
+    });
+    const rpcUrl = fake.url.replace('http://', `http://${new URL(url).username}:${new URL(url).password}@`);
+    const adapter = await createUtxoAdapter({ chain: ltc, assets, rpcUrl, fees: { fallbackSatPerVbyte: 7n, maxSatPerVbyte: 900n } });
+    try {
+      expect(await adapter.feeEstimate()).toMatchObject({ kind: 'feerate', satPerVbyte: rate, source, capped, confTarget: 6 });
+    } finally {
+      await adapter.close();
+      await fake.close();
     }
   });
 });

@@ -1,7 +1,8 @@
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
 import { type UtxoChain, validateAddress } from '@wallet/keys';
-import type { AddressMatcher, BlockRef, ChainAdapter, FeeEstimate, ObservedTransfer, ScannedBlock } from '../ChainAdapter.js';
+import type { AddressMatcher, BlockRef, ChainAdapter, FeeRateEstimate, ObservedTransfer, ScannedBlock } from '../ChainAdapter.js';
+import { ceilSatPerVbyte, satPerKvB } from './feeRate.js';
 import { scriptToAddress } from './addressScript.js';
 import { BitcoinRpcClient } from './BitcoinRpcClient.js';
 import type { BlockHeader } from './parseRawBlock.js';
@@ -21,6 +22,18 @@ export type UtxoAdapterOptions = {
   timeoutMs?: number;
   /** Longest `waitfornewblock` long poll of {@link ChainAdapter.watchHeads}. @default 10_000 */
   longPollMs?: number;
+  /** How {@link ChainAdapter.feeEstimate} picks a fee rate. */
+  fees?: Partial<UtxoFeePolicy>;
+};
+
+/** The fee-rate policy of a UTXO chain's withdrawals. */
+export type UtxoFeePolicy = {
+  /** Blocks within which a withdrawal should confirm (estimatesmartfee's target), 1-1008. @default 6 */
+  readonly confTarget: number;
+  /** Sat/vB when the node has no estimate (a fresh node, regtest). @default 10n */
+  readonly fallbackSatPerVbyte: bigint;
+  /** Never more than this many sat/vB, whatever the node estimates. @default 500n */
+  readonly maxSatPerVbyte: bigint;
 };
 
 /**
@@ -31,13 +44,19 @@ export type UtxoAdapterOptions = {
  * Checks the node's chain and network at creation (a regtest node configured as mainnet is refused).
  * @throws WalletError CONFIG_INVALID (not a UTXO chain, bad URL, node on another chain), UNAVAILABLE (node unreachable)
  */
-export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<ChainAdapter> {
+export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<ChainAdapter<FeeRateEstimate>> {
   const { chain } = options;
   const invalid = (message: string): WalletError =>
     new WalletError('CONFIG_INVALID', `chain ${chain.id}: ${message}`, { details: { chain: chain.id } });
   if (chain.kind !== 'utxo' || chain.family === 'eth') throw invalid('not a UTXO chain');
   if (!URL.canParse(options.rpcUrl) || !/^https?:$/.test(new URL(options.rpcUrl).protocol)) throw invalid('rpcUrl is not an http(s) URL');
   if (!options.assets.some((a) => a.id === chain.nativeAsset)) throw invalid(`native asset ${chain.nativeAsset} not given`);
+  const fees: UtxoFeePolicy = { confTarget: 6, fallbackSatPerVbyte: 10n, maxSatPerVbyte: 500n, ...options.fees };
+  if (!Number.isInteger(fees.confTarget) || fees.confTarget < 1 || fees.confTarget > 1008)
+    throw invalid('fees.confTarget must be 1-1008 blocks');
+  if (fees.fallbackSatPerVbyte < 1n || fees.maxSatPerVbyte < fees.fallbackSatPerVbyte) {
+    throw invalid('fees: fallbackSatPerVbyte must be >= 1 and maxSatPerVbyte >= fallbackSatPerVbyte');
+  }
   const client = new BitcoinRpcClient({
     chain: chain.family,
     network: chain.network,
@@ -50,10 +69,10 @@ export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<Ch
     await client.close();
     throw error;
   }
-  return new UtxoChainAdapter(chain, client, options.longPollMs ?? 10_000);
+  return new UtxoChainAdapter(chain, client, options.longPollMs ?? 10_000, fees);
 }
 
-class UtxoChainAdapter implements ChainAdapter {
+class UtxoChainAdapter implements ChainAdapter<FeeRateEstimate> {
   readonly chain: string;
   readonly tracksOutputs = true;
   private readonly family: UtxoChain;
@@ -64,6 +83,7 @@ class UtxoChainAdapter implements ChainAdapter {
     spec: ChainSpec,
     private readonly client: BitcoinRpcClient,
     private readonly longPollMs: number,
+    private readonly fees: UtxoFeePolicy,
   ) {
     this.chain = spec.id;
     this.spec = spec;
@@ -145,10 +165,28 @@ class UtxoChainAdapter implements ChainAdapter {
     });
   }
 
-  async feeEstimate(): Promise<FeeEstimate> {
-    throw new WalletError('UNSUPPORTED_CHAIN', `chain ${this.chain}: withdrawals are not supported on UTXO chains yet`, {
-      details: { chain: this.chain },
-    });
+  /**
+   * The fee rate for a transaction to confirm within the configured target: the node's `estimatesmartfee`, or the
+   * configured fallback when the node has too little data; never below the node's relay floor (a transaction below it
+   * would not even enter the pool), never above the configured maximum (a runaway estimate must not drain the hot
+   * wallet: the payout sees `capped` and may wait).
+   */
+  async feeEstimate(): Promise<FeeRateEstimate> {
+    const { confTarget, fallbackSatPerVbyte, maxSatPerVbyte } = this.fees;
+    const node = await this.client.feeRates(confTarget);
+    const floor = ceilSatPerVbyte(satPerKvB(Math.max(node.mempoolMinFee, node.minRelayTxFee)));
+    const estimated = node.estimate === undefined ? undefined : ceilSatPerVbyte(satPerKvB(node.estimate));
+    let rate = estimated ?? fallbackSatPerVbyte;
+    if (rate < floor) rate = floor;
+    const capped = rate > maxSatPerVbyte;
+    return {
+      kind: 'feerate',
+      satPerVbyte: capped ? maxSatPerVbyte : rate,
+      source: estimated === undefined ? 'fallback' : 'node',
+      confTarget,
+      floorSatPerVbyte: floor,
+      capped,
+    };
   }
 
   /** New blocks by `waitfornewblock` long polls on their own connection (the scanner polls regardless). */
