@@ -185,6 +185,65 @@ async function metric(p: ServiceProcess, name: string): Promise<string | undefin
     ?.split(' ')[1];
 }
 
+/**
+ * A catch-up to make on a private litecoind (mined past MWEB activation, like the stack's; its own datadir and port,
+ * so it may be stopped and 1,000 blocks do not pile up on the shared node), reached through a TCP proxy that can slow
+ * it down: a one-transrv cluster, an account with three addresses, and, while that transrv is stopped, `count`
+ * deposits (the i-th of `amountOf(i)` LTC, to address i % 3), `after` mining blocks behind each.
+ */
+class PrivateCatchUp {
+  private constructor(
+    readonly own: PrivateLitecoind,
+    readonly proxy: TcpProxy,
+    readonly x: LtcWorld,
+    readonly id: string,
+    readonly addresses: string[],
+    readonly startedFrom: number,
+    readonly sent: string[],
+    readonly total: bigint,
+  ) {}
+
+  static async start(
+    count: number,
+    amountOf: (i: number) => string,
+    after: (own: PrivateLitecoind) => Promise<unknown>,
+  ): Promise<PrivateCatchUp> {
+    const own = await PrivateLitecoind.launch();
+    let proxy: TcpProxy | undefined;
+    let x: LtcWorld | undefined;
+    try {
+      await own.mineTo(450);
+      proxy = await TcpProxy.start('127.0.0.1', own.rpcPort);
+      x = await LtcWorld.start({ transrvNodes: ['t1'], chainRpc: { eth: 'http://127.0.0.1:8545', ltc: proxy.urlFor(own.rpcUrl) } }, own);
+      const id = await x.openAccount();
+      const addresses = [await x.newAddress(id), await x.newAddress(id), await x.newAddress(id)];
+      await x.scannedToTip();
+      expect(await x.cluster.process('transrv-t1').stop('SIGTERM')).toBe(0);
+      const startedFrom = await scannedHeight(x);
+      const sent: string[] = [];
+      let total = 0n;
+      for (let i = 1; i <= count; i++) {
+        const amount = amountOf(i);
+        sent.push(await own.sendMany({ [addresses[i % 3]!]: amount }));
+        total += sats(amount);
+        await after(own);
+      }
+      return new PrivateCatchUp(own, proxy, x, id, addresses, startedFrom, sent, total);
+    } catch (error) {
+      await x?.stop();
+      await proxy?.close();
+      await own.destroy();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.x.stop();
+    await this.proxy.close();
+    await this.own.destroy();
+  }
+}
+
 describe('UTXO deposit faults on the stack litecoind, through the whole cluster', () => {
   let w: LtcWorld;
   beforeAll(async () => {
@@ -427,28 +486,14 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
   // On a private node (mined past MWEB activation, like the stack's): 1,000 blocks per run would pile up on the shared
   // node, and everything that follows its chain (a private peer syncing it, a rescan) would get slower with each run.
   it('kill -9 of the scanning transrv in the middle of a catch-up over 1,000 blocks: every deposit credited exactly once', async () => {
-    const own = await PrivateLitecoind.launch();
-    let proxy: TcpProxy | undefined;
-    let x: LtcWorld | undefined;
+    // While the only transrv is down: 20 deposits, one every 50 blocks over 1,000.
+    const c = await PrivateCatchUp.start(
+      20,
+      (i) => (i / 100).toFixed(2),
+      (own) => own.mineFiller(50),
+    );
+    const { own, proxy, x, id, sent, total, startedFrom } = c;
     try {
-      await own.mineTo(450);
-      proxy = await TcpProxy.start('127.0.0.1', own.rpcPort);
-      x = await LtcWorld.start({ transrvNodes: ['t1'], chainRpc: { eth: 'http://127.0.0.1:8545', ltc: proxy.urlFor(own.rpcUrl) } }, own);
-      const id = await x.openAccount();
-      const addresses = [await x.newAddress(id), await x.newAddress(id), await x.newAddress(id)];
-      await x.scannedToTip();
-      expect(await x.cluster.process('transrv-t1').stop('SIGTERM')).toBe(0);
-      const startedFrom = await scannedHeight(x);
-
-      // While the only transrv is down: 20 deposits, one every 50 blocks over 1,000.
-      const sent: string[] = [];
-      let total = 0n;
-      for (let i = 1; i <= 20; i++) {
-        const amount = (i / 100).toFixed(2);
-        sent.push(await own.sendMany({ [addresses[i % 3]!]: amount }));
-        total += sats(amount);
-        await own.mineFiller(50);
-      }
       const tip = await own.height();
       expect(tip - startedFrom).toBeGreaterThanOrEqual(1000);
       // A slow node (every request held 25 ms) makes the catch-up take long enough to be cut in the middle: once a
@@ -456,7 +501,7 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
       proxy.delayMs = 25;
       const first = await x.cluster.startTransrv('t1');
       const third = startedFrom + Math.floor((tip - startedFrom) / 3);
-      await waitFor('a third of the catch-up', async () => ((await scannedHeight(x!)) >= third ? true : undefined), 90_000);
+      await waitFor('a third of the catch-up', async () => ((await scannedHeight(x)) >= third ? true : undefined), 90_000);
       first.child.kill('SIGKILL');
       await first.exited;
       const killedAt = await scannedHeight(x);
@@ -470,7 +515,7 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
       await waitFor(
         'all 20 deposits credited',
         async () => {
-          const seen = await x!.deposits(id);
+          const seen = await x.deposits(id);
           return seen.length === 20 && seen.every((d) => d.status === 'credited') ? true : undefined;
         },
         60_000,
@@ -482,9 +527,7 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
       expect(await x.balance(id)).toMatchObject({ available: String(total), pending: '0' });
       expect(await x.fixtures.db('utxos').where({ chain: 'ltc', account_id: id })).toHaveLength(20);
     } finally {
-      await x?.stop();
-      await proxy?.close();
-      await own.destroy();
+      await c.stop();
     }
   }, 180_000);
 
@@ -521,32 +564,19 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
   // The stack's node is shared and must never be stopped: this test runs a private one (its own datadir and port), mined
   // past MWEB activation like the stack's (block 432 with a peg-in), so the catch-up scans post-MWEB blocks.
   it('the node restarting (RPC stop, started again on its datadir) in the middle of a catch-up: the scanner resumes, every deposit credited exactly once', async () => {
-    const own = await PrivateLitecoind.launch();
-    let proxy: TcpProxy | undefined;
-    let x: LtcWorld | undefined;
+    // While the only transrv is down: 10 deposits spread over 300 blocks, a catch-up for when it is back.
+    const c = await PrivateCatchUp.start(
+      10,
+      (i) => (i / 10).toFixed(1),
+      (own) => own.mine(30),
+    );
+    const { own, proxy, x, id, addresses, sent, startedFrom } = c;
+    let { total } = c;
     try {
-      await own.mineTo(450);
-      proxy = await TcpProxy.start('127.0.0.1', own.rpcPort);
-      x = await LtcWorld.start({ transrvNodes: ['t1'], chainRpc: { eth: 'http://127.0.0.1:8545', ltc: proxy.urlFor(own.rpcUrl) } }, own);
-      const id = await x.openAccount();
-      const addresses = [await x.newAddress(id), await x.newAddress(id), await x.newAddress(id)];
-      await x.scannedToTip();
-      expect(await x.cluster.process('transrv-t1').stop('SIGTERM')).toBe(0);
-      const startedFrom = await scannedHeight(x);
-
-      // While the only transrv is down: 10 deposits spread over 300 blocks, a catch-up for when it is back.
-      const sent: string[] = [];
-      let total = 0n;
-      for (let i = 1; i <= 10; i++) {
-        const amount = (i / 10).toFixed(1);
-        sent.push(await own.sendMany({ [addresses[i % 3]!]: amount }));
-        total += sats(amount);
-        await own.mine(30);
-      }
       const tip = await own.height();
       proxy.delayMs = 25; // a slow node: the catch-up lasts long enough to stop the node in its middle
       const t1 = await x.cluster.startTransrv('t1');
-      await waitFor('some catch-up progress', async () => ((await scannedHeight(x!)) > startedFrom ? true : undefined), 60_000);
+      await waitFor('some catch-up progress', async () => ((await scannedHeight(x)) > startedFrom ? true : undefined), 60_000);
       await own.stop();
       const stoppedAt = await scannedHeight(x);
       expect(stoppedAt).toBeLessThan(tip); // really stopped in the middle
@@ -558,7 +588,7 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
       await waitFor(
         'all 10 deposits credited',
         async () => {
-          const seen = await x!.deposits(id);
+          const seen = await x.deposits(id);
           return seen.length === 10 && seen.every((d) => d.status === 'credited') ? true : undefined;
         },
         90_000,
@@ -582,9 +612,7 @@ describe('UTXO scanner restarts and outages, each on its own cluster (one transr
       expect(x.cluster.process('transrv-t1')).toBe(t1);
       expect(await metric(t1, 'wallet_scanner_stalled')).toBe('0');
     } finally {
-      await x?.stop();
-      await proxy?.close();
-      await own.destroy();
+      await c.stop();
     }
   }, 180_000);
 });
