@@ -27,9 +27,20 @@ export type StoredTx = {
 /** A withdrawal's latest transaction, with what sending it needs (the blockout_ctx entry and the owning node). */
 export type InFlightTx = StoredTx & { readonly localhash: string; readonly node_id: string };
 
-/** What a family's signature produced, ready to be stored by the shared code. */
-export type SignedPayout = {
+/** A withdrawal a signed transaction pays, with its own columns of `withdrawal_txs` (UTXO: `vout`, `network_fee`). */
+export type PayoutMember = {
   readonly withdrawalId: string;
+  /** The member's own columns, as decimal strings (its output, its share of the fee). */
+  readonly columns?: Readonly<Record<string, string>>;
+};
+
+/**
+ * What a family's signature produced, ready to be stored by the shared code: one transaction, paying one withdrawal
+ * (EVM) or several (a UTXO batch), stored as one `withdrawal_txs` row per withdrawal.
+ */
+export type SignedPayout = {
+  /** The withdrawals it pays, at least one, each once. */
+  readonly members: readonly PayoutMember[];
   readonly txid: string;
   /** The serialized signed transaction. */
   readonly raw: string;
@@ -37,14 +48,18 @@ export type SignedPayout = {
   readonly from: string;
   /** Its place in the sender's sequence (EVM: the nonce); null for families without one. */
   readonly nonce: number | null;
-  /** The family's own columns of `withdrawal_txs`, as decimal strings. */
+  /** The family's own columns of `withdrawal_txs` shared by every member, as decimal strings. */
   readonly columns: Readonly<Record<string, string>>;
 };
 
-/** What {@link PayoutFamily.build} made of a group of withdrawals: a draft for each it could build, an error for the others. */
+/**
+ * What {@link PayoutFamily.build} made of a group of withdrawals: a draft for each it could build, an error for the
+ * others, and those it leaves for a later pass without an error (waiting for a batch to fill; `deferred`).
+ */
 export type Built<Draft> = {
   readonly drafts: ReadonlyMap<string, Draft>;
   readonly errors: ReadonlyMap<string, unknown>;
+  readonly deferred?: ReadonlySet<string>;
 };
 
 /** A withdrawal as it is locked in the signing transaction, with the draft built for it before the lock. */
@@ -117,7 +132,8 @@ export interface PayoutFamily<Draft = unknown, Unsigned = unknown, Replacement =
    * order given; UTXO: locks selected outputs for it). Everything it writes commits with the signed transactions, or
    * not at all.
    * @param drafted withdrawals that passed every shared check, in approval order, with the rows as locked now
-   * @returns one unsigned transaction per withdrawal, in the same order
+   * @returns the unsigned transactions: one per withdrawal (EVM, in the same order), or one per batch (UTXO); a
+   * withdrawal in none of them is not signed this time (its inputs could not be reserved: it is retried)
    */
   reserve(trx: Knex.Transaction, drafted: readonly Drafted<Draft>[]): Promise<readonly Unsigned[]>;
 

@@ -68,8 +68,12 @@ export class PayoutSender {
     await this.flagDestinations().catch((error: unknown) => log.warn({ err: error }, 'destination lookups failed'));
     await this.#signUnsigned();
 
+    // A transaction paying several withdrawals (a UTXO batch) has a row for each: it is handled once.
+    const handled = new Set<string>();
     for (const row of await latestInFlight(db)) {
       const tx: InFlightTx = row;
+      if (handled.has(`${tx.chain}:${tx.txid}`)) continue;
+      handled.add(`${tx.chain}:${tx.txid}`);
       try {
         if (tx.broadcast_at === null) {
           await this.txs.sendOrKeepReplaced(tx);
@@ -92,7 +96,8 @@ export class PayoutSender {
     // transaction that was mined is sent again until it is mined again, so the chain catches up with the books and
     // the hot wallet's later transactions are not left behind a gap.
     for (const tx of await droppedSettled(db)) {
-      if (Number(tx.since_sent_ms) < this.o.rebroadcastAfterMs) continue;
+      if (Number(tx.since_sent_ms) < this.o.rebroadcastAfterMs || handled.has(`${tx.chain}:${tx.txid}`)) continue;
+      handled.add(`${tx.chain}:${tx.txid}`);
       log.warn({ withdrawalId: tx.withdrawal_id, txid: tx.txid }, 'a reorg dropped a settled withdrawal: re-sending its transaction');
       await this.txs
         .send(tx, tx.localhash, tx.node_id)

@@ -88,17 +88,36 @@ export class TxSender {
       return;
     }
     this.ctx.crash('signsrv.after_broadcast');
-    await withTransaction(db, async (trx) => {
+    // Every withdrawal the transaction pays (a batch: several) hears `broadcast` once, on the first send that finds its
+    // row not yet sent (locked as it is read: two senders cannot both report it).
+    const first = await withTransaction(db, async (trx) => {
+      const unsent = await trx('withdrawal_txs as t')
+        .join('withdrawals as w', 'w.id', 't.withdrawal_id')
+        .where({ 't.chain': tx.chain, 't.txid': tx.txid })
+        .whereNull('t.broadcast_at')
+        .forUpdate()
+        .select<{ withdrawal_id: string; node_id: string }[]>('t.withdrawal_id', 'w.node_id');
       await trx('withdrawal_txs')
         .where({ chain: tx.chain, txid: tx.txid })
         .update({
           broadcast_at: trx.raw('COALESCE(broadcast_at, CURRENT_TIMESTAMP(3))'),
           last_broadcast_at: trx.raw('CURRENT_TIMESTAMP(3)'),
         });
-      if (tx.broadcast_at === null) await queueResponse(trx, { type: 'broadcast', withdrawalId: tx.withdrawal_id, nodeId, txid: tx.txid });
+      if (unsent.length > 0) {
+        await queueResponse(
+          trx,
+          ...unsent.map((u) => ({
+            type: 'broadcast' as const,
+            withdrawalId: u.withdrawal_id,
+            nodeId: u.withdrawal_id === tx.withdrawal_id ? nodeId : u.node_id,
+            txid: tx.txid,
+          })),
+        );
+      }
+      return unsent.map((u) => u.withdrawal_id);
     });
     this.ctx.relay.kick();
-    if (tx.broadcast_at === null) log.info({ withdrawalId: tx.withdrawal_id, txid: tx.txid, attempt: tx.attempt }, 'withdrawal broadcast');
+    if (first.length > 0) log.info({ withdrawalIds: first, txid: tx.txid, attempt: tx.attempt }, 'withdrawal broadcast');
   }
 }
 

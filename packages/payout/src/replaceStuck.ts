@@ -2,14 +2,15 @@ import { withTransaction } from '@wallet/db';
 import { AlertKind, type WithdrawalRow, raiseAlertOnce } from '@wallet/withdrawals';
 import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
-import type { InFlightTx } from './PayoutFamily.js';
+import type { InFlightTx, StoredTx } from './PayoutFamily.js';
 import type { TxSender } from './TxSender.js';
-import { type NewTx, insertTxs, newTx } from './txStore.js';
+import { type NewTx, insertTxs, newTxs } from './txStore.js';
 
 /**
  * Replaces a stuck transaction with one spending the same inputs for the same payment at a higher fee, as its family
- * plans it (EVM: same nonce, call and gas, fees raised). Inside one transaction it re-checks that the withdrawal is
- * still in flight and unseen on chain, that no one replaced it meanwhile, that its row still hashes to the localhash
+ * plans it (EVM: same nonce, call and gas, fees raised; UTXO: same inputs and payments, less change). A transaction
+ * paying several withdrawals (a batch) is replaced for all of them at once. Inside one transaction it re-checks that
+ * each withdrawal it pays is still in flight and unseen on chain, that no one replaced it meanwhile, that its row still hashes to the localhash
  * signsrv received, and that the stored transaction still pays exactly what the row says (the family's
  * `verifySigned`): a row altered after signing cannot redirect the replacement. Only the key that signed the original
  * can replace it; one signed by another key is left to be re-sent as it is (`hot_wallet_changed` alarm).
@@ -31,21 +32,43 @@ export async function replaceStuck(ctx: PayoutContext, sender: TxSender, tx: InF
   }
   const plan = await family.planReplacement(tx);
   if (plan === null) return false;
-  const outcome = await withTransaction(db, async (trx): Promise<{ replaced: NewTx } | { problems: string[] } | null> => {
-    const w = await trx<WithdrawalRow>('withdrawals').where({ id: tx.withdrawal_id }).forUpdate().first();
-    if (!w || !['approved', 'signed', 'broadcast'].includes(w.status)) return null;
-    if (await trx('withdrawal_observations').where({ withdrawal_id: w.id }).first<{ txid: string } | undefined>('txid')) return null; // mined meanwhile
-    const [rows] = (await trx.raw('SELECT MAX(attempt) AS attempt FROM withdrawal_txs WHERE withdrawal_id = ? FOR UPDATE', [w.id])) as [
-      { attempt: number }[],
+  const outcome = await withTransaction(db, async (trx): Promise<{ replaced: NewTx[] } | { problems: string[] } | null> => {
+    // Every withdrawal the stuck transaction pays (one; a UTXO batch: several) is replaced together, in id order.
+    const members = await trx<StoredTx>('withdrawal_txs').where({ chain: tx.chain, txid: tx.txid }).orderBy('withdrawal_id');
+    const ids = members.map((m) => m.withdrawal_id);
+    const rows = new Map((await trx<WithdrawalRow>('withdrawals').whereIn('id', ids).orderBy('id').forUpdate()).map((w) => [w.id, w]));
+    if (ids.some((id) => !['approved', 'signed', 'broadcast'].includes(rows.get(id)?.status ?? ''))) return null;
+    const [seen] = (await trx.raw(
+      `SELECT 1 FROM withdrawal_txs t JOIN withdrawal_observations o ON o.chain = t.chain AND o.txid = t.txid
+       WHERE t.withdrawal_id IN (${ids.map(() => '?').join(', ')}) LIMIT 1`,
+      ids,
+    )) as [unknown[]];
+    if (seen.length > 0) return null; // mined meanwhile
+    const [latest] = (await trx.raw(
+      `SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs WHERE withdrawal_id IN (${ids.map(() => '?').join(', ')})
+       GROUP BY withdrawal_id FOR UPDATE`,
+      ids,
+    )) as [{ withdrawal_id: string; attempt: number }[]];
+    const attempts = new Map(latest.map((r) => [r.withdrawal_id, Number(r.attempt)]));
+    if (members.some((m) => attempts.get(m.withdrawal_id) !== m.attempt)) return null; // someone else replaced it meanwhile
+    const reviews = new Map(
+      (
+        await trx('sign_requests')
+          .whereIn('withdrawal_id', ids)
+          .select<{ withdrawal_id: string; localhash: string; decision: string | null }[]>('withdrawal_id', 'localhash', 'decision')
+      ).map((r) => [r.withdrawal_id, r]),
+    );
+    const problems = [
+      ...new Set(
+        members.flatMap((m) => [
+          ...approvalProblems(rows.get(m.withdrawal_id)!, reviews.get(m.withdrawal_id)),
+          ...family.verifySigned(m, rows.get(m.withdrawal_id)!),
+        ]),
+      ),
     ];
-    if (rows[0]?.attempt !== tx.attempt) return null; // someone else replaced it meanwhile
-    const review = await trx('sign_requests')
-      .where({ withdrawal_id: w.id })
-      .first<{ localhash: string; decision: string | null } | undefined>('localhash', 'decision');
-    const problems = [...approvalProblems(w, review), ...family.verifySigned(tx, w)];
     if (problems.length > 0) return { problems };
-    const replaced = newTx(tx.chain, await family.signReplacement(plan), tx.attempt + 1, tx);
-    await insertTxs(trx, [replaced]);
+    const replaced = newTxs(tx.chain, await family.signReplacement(plan), tx.attempt + 1, rows);
+    await insertTxs(trx, replaced);
     return { replaced };
   });
   if (outcome === null) return false;
@@ -58,10 +81,16 @@ export async function replaceStuck(ctx: PayoutContext, sender: TxSender, tx: InF
     });
     return false;
   }
+  const first = outcome.replaced[0]!;
   log.warn(
-    { withdrawalId: tx.withdrawal_id, replaced: tx.txid, txid: outcome.replaced.txid, nonce: tx.nonce === null ? null : Number(tx.nonce) },
+    {
+      withdrawalIds: outcome.replaced.map((r) => r.withdrawal_id),
+      replaced: tx.txid,
+      txid: first.txid,
+      nonce: tx.nonce === null ? null : Number(tx.nonce),
+    },
     'stuck transaction replaced with a fee bump',
   );
-  await sender.sendOrKeepReplaced(outcome.replaced);
+  await sender.sendOrKeepReplaced(first);
   return true;
 }

@@ -7,7 +7,7 @@ import type { PayoutFamily } from './PayoutFamily.js';
 import { queueResponse } from './queueResponse.js';
 import type { BatchOutcome } from './SigningQueue.js';
 import type { TxSender } from './TxSender.js';
-import { type NewTx, insertTxs, newTx } from './txStore.js';
+import { type NewTx, insertTxs, newTxs } from './txStore.js';
 import { type UnpayableReason, unpayableDestinations } from './unpayableDestinations.js';
 
 /** A withdrawal its family built a draft for, before the signing transaction. */
@@ -48,8 +48,10 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
   let mismatched: { id: string; fields: string[] }[] = [];
   let held: string[] = [];
   let unpayable = new Map<string, UnpayableReason>();
+  let unreserved: string[] = [];
   const txs = await withTransaction(db, async (trx) => {
     mismatched = [];
+    unreserved = [];
     const batchIds = prepared.map((p) => p.row.id);
     const locked = new Map(
       (await trx<WithdrawalRow>('withdrawals').whereIn('id', batchIds).orderBy('id').forUpdate()).map((r) => [r.id, r]),
@@ -102,7 +104,9 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
         trx,
         group.map((p) => ({ row: p.row, draft: p.draft })),
       );
-      for (const [i, u] of unsigned.entries()) out.push(newTx(chainId, await family.sign(u), 0, group[i]!.row));
+      const rowsById = new Map(group.map((p) => [p.row.id, p.row]));
+      for (const u of unsigned) out.push(...newTxs(chainId, await family.sign(u), 0, rowsById));
+      for (const p of group) if (!out.some((t) => t.withdrawal_id === p.row.id)) unreserved.push(p.row.id);
     }
     await insertTxs(trx, out);
     await queueResponse(
@@ -118,6 +122,14 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
     );
   }
   if (held.length > 0) log.info({ withdrawalIds: held }, 'held for signing: the client is disabled');
+  for (const id of unreserved) {
+    errors.set(
+      id,
+      new WalletError('UNAVAILABLE', "the withdrawal's inputs could not be reserved: not signed, retried", {
+        details: { withdrawalId: id },
+      }),
+    );
+  }
   for (const [id, reason] of unpayable) {
     const row = rows.find((r) => r.id === id);
     errors.set(id, invalidDestination(row?.to_address ?? '', reason));
@@ -137,8 +149,10 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
   for (const t of txs)
     log.info({ withdrawalId: t.withdrawal_id, txid: t.txid, nonce: t.nonce === null ? null : Number(t.nonce) }, 'withdrawal signed');
   ctx.crash('signsrv.after_sign');
+  // One send per transaction (a batch's rows share it; the send reports `broadcast` for each of them).
+  const firsts = [...new Map(txs.map((t) => [t.txid, t])).values()];
   const sent = Promise.all(
-    txs.map((t) =>
+    firsts.map((t) =>
       sender
         .send(t, t.localhash, t.node_id)
         .catch((error: unknown) =>
@@ -163,6 +177,8 @@ async function build(ctx: PayoutContext, rows: readonly WithdrawalRow[], errors:
         const built = await family.build(group);
         for (const row of group) {
           if (built.drafts.has(row.id)) prepared.push({ row, family, draft: built.drafts.get(row.id) });
+          else if (built.deferred?.has(row.id))
+            continue; // left for a later pass (a batch filling up): not an error
           else
             errors.set(row.id, built.errors.get(row.id) ?? new WalletError('INTERNAL', 'not built', { details: { withdrawalId: row.id } }));
         }

@@ -8,30 +8,50 @@ export const SINCE_SENT_MS =
 // Since it was signed:
 const AGE_MS = 'TIMESTAMPDIFF(MICROSECOND, t.created_at, CURRENT_TIMESTAMP(3)) DIV 1000';
 
+/**
+ * Whether the scanner saw one of the transactions of the withdrawal `t.withdrawal_id` mined (a transaction is observed
+ * once, whichever withdrawals it pays: membership is `withdrawal_txs`'), as a correlated subquery.
+ */
+export const OBSERVED_SQL = `SELECT 1 FROM withdrawal_txs mt JOIN withdrawal_observations mo ON mo.chain = mt.chain AND mo.txid = mt.txid
+  WHERE mt.withdrawal_id = t.withdrawal_id`;
+
 /** A transaction about to be stored, and sent once stored. */
 export type NewTx = InFlightTx;
 
 /**
- * The row of a signed transaction, as it is stored and then sent (not yet broadcast).
- * @param attempt 0 for the first transaction of the withdrawal, one more per replacement
+ * The rows of a signed transaction, one per withdrawal it pays, as they are stored and then sent (not yet broadcast).
+ * @param attempt 0 for the first transaction of the withdrawals, one more per replacement
+ * @param withdrawals each member's localhash and owning node
+ * @throws Error when a member is not among `withdrawals` (a programming error)
  */
-export function newTx(chain: string, signed: SignedPayout, attempt: number, withdrawal: { localhash: string; node_id: string }): NewTx {
-  return {
-    // First, so that a family's column can never stand in for a shared one.
-    ...signed.columns,
-    chain,
-    txid: signed.txid,
-    withdrawal_id: signed.withdrawalId,
-    attempt,
-    from_address: signed.from,
-    nonce: signed.nonce === null ? null : String(signed.nonce),
-    raw: signed.raw,
-    created_at: new Date(),
-    broadcast_at: null,
-    last_broadcast_at: null,
-    localhash: withdrawal.localhash,
-    node_id: withdrawal.node_id,
-  };
+export function newTxs(
+  chain: string,
+  signed: SignedPayout,
+  attempt: number,
+  withdrawals: ReadonlyMap<string, { readonly localhash: string; readonly node_id: string }>,
+): NewTx[] {
+  if (signed.members.length === 0) throw new Error(`transaction ${signed.txid} pays no withdrawal`);
+  return signed.members.map((m) => {
+    const w = withdrawals.get(m.withdrawalId);
+    if (!w) throw new Error(`transaction ${signed.txid} pays ${m.withdrawalId}, which is not being signed`);
+    return {
+      // First, so that a family's column can never stand in for a shared one.
+      ...signed.columns,
+      ...m.columns,
+      chain,
+      txid: signed.txid,
+      withdrawal_id: m.withdrawalId,
+      attempt,
+      from_address: signed.from,
+      nonce: signed.nonce === null ? null : String(signed.nonce),
+      raw: signed.raw,
+      created_at: new Date(),
+      broadcast_at: null,
+      last_broadcast_at: null,
+      localhash: w.localhash,
+      node_id: w.node_id,
+    };
+  });
 }
 
 /** Stores signed transactions in `withdrawal_txs`, inside the caller's (signing or replacing) transaction. */
@@ -54,8 +74,8 @@ export async function latestInFlight(
        ON la.withdrawal_id = t.withdrawal_id AND la.attempt = t.attempt
      JOIN withdrawals w ON w.id = t.withdrawal_id
      WHERE w.status IN ('approved', 'signed', 'broadcast')
-       AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.withdrawal_id = t.withdrawal_id)
-     ORDER BY t.chain, t.nonce LIMIT ?`,
+       AND NOT EXISTS (${OBSERVED_SQL})
+     ORDER BY t.chain, t.nonce, t.txid, t.withdrawal_id LIMIT ?`,
     [limit],
   )) as [(InFlightTx & { age_ms: string | number; since_sent_ms: string | number })[]];
   return rows;
@@ -69,8 +89,8 @@ export async function droppedSettled(db: Knex, limit = 50): Promise<(InFlightTx 
   const [rows] = (await db.raw(
     `SELECT t.*, w.localhash, w.node_id, ${SINCE_SENT_MS} AS since_sent_ms
      FROM withdrawal_observations o
-     JOIN withdrawals w ON w.id = o.withdrawal_id
-     JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid AND t.withdrawal_id = w.id
+     JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid
+     JOIN withdrawals w ON w.id = t.withdrawal_id
      WHERE o.dropped = 1 AND w.status IN ('confirmed', 'failed')
      ORDER BY t.chain, t.nonce LIMIT ?`,
     [limit],

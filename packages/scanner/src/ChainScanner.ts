@@ -348,7 +348,9 @@ export class ChainScanner {
         .update({ status: 'reversal_pending', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
       // Hot-wallet transactions in dropped blocks are back in the pool (or gone): seen again when re-mined.
       const [settled] = (await trx.raw(
-        `SELECT o.txid, w.id, w.status FROM withdrawal_observations o JOIN withdrawals w ON w.id = o.withdrawal_id
+        `SELECT o.txid, w.id, w.status FROM withdrawal_observations o
+         JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid
+         JOIN withdrawals w ON w.id = t.withdrawal_id
          WHERE o.chain = ? AND o.block_number > ? AND w.status IN ('confirmed', 'failed')`,
         [chain, forkPoint],
       )) as [{ txid: string; id: string; status: string }[]];

@@ -12,7 +12,9 @@ type ViewRow = WithdrawalRow & { obs_block: string | null; head: string | null }
 const select = (db: Knex) =>
   db('withdrawals as w').select<ViewRow[]>(
     'w.*',
-    db.raw('(SELECT MAX(o.block_number) FROM withdrawal_observations o WHERE o.withdrawal_id = w.id AND o.dropped = 0) AS obs_block'),
+    db.raw(
+      '(SELECT MAX(o.block_number) FROM withdrawal_txs t JOIN withdrawal_observations o ON o.chain = t.chain AND o.txid = t.txid WHERE t.withdrawal_id = w.id AND o.dropped = 0) AS obs_block',
+    ),
     db.raw('(SELECT MAX(b.number) FROM chain_blocks b WHERE b.chain = w.chain) AS head'),
   );
 

@@ -19,6 +19,10 @@ type Observation = {
   block_hash: string;
   localhash: string | null;
   token_transfers: string | null;
+  /** This withdrawal's share of the transaction's fee when the transaction pays several (UTXO batches); else null. */
+  share: string | null;
+  /** The withdrawal's output in the transaction (UTXO chains); else null. */
+  vout: number | null;
 };
 
 type TokenTransfer = { contract: string; from: string; to: string; amount: string };
@@ -57,7 +61,8 @@ export async function settleWithdrawals(
   for (;;) {
     const [page] = (await db.raw(
       `SELECT w.id, o.block_number FROM withdrawals w
-       JOIN withdrawal_observations o ON o.withdrawal_id = w.id
+       JOIN withdrawal_txs t ON t.withdrawal_id = w.id
+       JOIN withdrawal_observations o ON o.chain = t.chain AND o.txid = t.txid
        WHERE w.node_id = ? AND w.status IN (${inFlightStatuses.map(() => '?').join(', ')})
          ${after ? 'AND (o.block_number > ? OR (o.block_number = ? AND w.id > ?))' : ''}
        ORDER BY o.block_number, w.id LIMIT ?`,
@@ -92,11 +97,11 @@ async function settleOne(db: Knex, nodeId: string, registry: AssetRegistry, id: 
     // The observation must be of a transaction signsrv stored for this withdrawal (not merely claimed by Redis).
     const [obsRows] = (await trx.raw(
       `SELECT o.txid, o.from_address, o.status, CAST(o.fee AS CHAR) AS fee, o.block_number, o.block_hash, o.localhash,
-         o.token_transfers
-       FROM withdrawal_observations o
-       JOIN withdrawal_txs t ON t.chain = o.chain AND t.txid = o.txid AND t.withdrawal_id = ?
-       WHERE o.withdrawal_id = ? ORDER BY o.block_number DESC LIMIT 1 LOCK IN SHARE MODE`,
-      [w.id, w.id],
+         o.token_transfers, CAST(t.network_fee AS CHAR) AS share, t.vout
+       FROM withdrawal_txs t
+       JOIN withdrawal_observations o ON o.chain = t.chain AND o.txid = t.txid
+       WHERE t.withdrawal_id = ? ORDER BY o.block_number DESC LIMIT 1 LOCK IN SHARE MODE`,
+      [w.id],
     )) as [Observation[]];
     const o = obsRows[0];
     if (!o) return { kind: 'skipped' };
@@ -154,7 +159,8 @@ async function settleOne(db: Knex, nodeId: string, registry: AssetRegistry, id: 
     const total = BigInt(w.amount) + BigInt(w.fee);
     const amount = BigInt(w.amount);
     const fee = BigInt(w.fee);
-    const networkFee = BigInt(o.fee);
+    // What the chain burned for this withdrawal: the transaction's fee, or its share of it (by the vbytes of its output).
+    const networkFee = BigInt(o.share ?? o.fee);
     const native = registry.chain(w.chain).nativeAsset;
     const lines: JournalLine[] =
       status === 'confirmed'
@@ -217,7 +223,12 @@ async function settleOne(db: Knex, nodeId: string, registry: AssetRegistry, id: 
       actor: 'chain',
       txid: o.txid,
       ...(reason === undefined ? {} : { reason }),
-      set: { network_fee: networkFee.toString(), block_number: Number(o.block_number), block_hash: o.block_hash },
+      set: {
+        network_fee: networkFee.toString(),
+        block_number: Number(o.block_number),
+        block_hash: o.block_hash,
+        ...(o.vout === null ? {} : { output_index: o.vout }),
+      },
     });
     // Redis' blockout_ctx is a cross-check only (MySQL decided above): a different localhash there was altered.
     if (o.localhash !== null && o.localhash !== w.localhash) {

@@ -11,6 +11,7 @@ import * as m0009 from './0009_withdrawal_cancel_key.js';
 import * as m0011 from './0011_account_create_key.js';
 import * as m0012 from './0012_utxos.js';
 import * as m0013 from './0013_utxo_locks.js';
+import * as m0014 from './0014_utxo_payouts.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -28,4 +29,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0011_account_create_key', m0011],
   ['0012_utxos', m0012],
   ['0013_utxo_locks', m0013],
+  ['0014_utxo_payouts', m0014],
 ];

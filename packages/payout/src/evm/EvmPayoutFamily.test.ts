@@ -7,7 +7,7 @@ import { EvmHotWallet, encodeErc20Transfer, parseSignedEip1559 } from '@wallet/s
 import type { WithdrawalRow } from '@wallet/withdrawals';
 import { describe, expect, it } from 'vitest';
 import type { InFlightTx, SignedPayout } from '../PayoutFamily.js';
-import { newTx } from '../txStore.js';
+import { newTxs } from '../txStore.js';
 import { EvmPayoutFamily } from './EvmPayoutFamily.js';
 
 // The parts of the EVM family that need neither the node nor MySQL: signing, checking a stored transaction against
@@ -61,7 +61,7 @@ function row(fields: Partial<WithdrawalRow> = {}): WithdrawalRow {
 async function signed(f: EvmPayoutFamily, w: WithdrawalRow, nonce = 7): Promise<{ payout: SignedPayout; tx: InFlightTx }> {
   const draft = { call: callOf(w), gasLimit: 60_000n, fees: { maxFeePerGas: 20n * gwei, maxPriorityFeePerGas: 2n * gwei } };
   const payout = await f.sign({ ...draft, withdrawalId: w.id, nonce });
-  return { payout, tx: newTx('eth', payout, 0, w) };
+  return { payout, tx: newTxs('eth', payout, 0, new Map([[w.id, w]]))[0]! };
 }
 
 function callOf(w: WithdrawalRow) {
@@ -76,7 +76,7 @@ describe('EvmPayoutFamily', () => {
     const parsed = parseSignedEip1559(payout.raw);
     expect(parsed).toMatchObject({ chainId: 31337, nonce: 7, to: row().to_address, value: 10n ** 18n, data: '0x', gasLimit: 60_000n });
     expect(parsed.from).toBe(f.address);
-    expect(payout).toMatchObject({ withdrawalId: row().id, txid: parsed.txid, from: f.address, nonce: 7 });
+    expect(payout).toMatchObject({ members: [{ withdrawalId: row().id }], txid: parsed.txid, from: f.address, nonce: 7 });
     expect(payout.columns).toEqual({ gas_limit: '60000', max_fee_per_gas: '20000000000', max_priority_fee_per_gas: '2000000000' });
     expect(tx).toMatchObject({ nonce: '7', attempt: 0, from_address: f.address, gas_limit: '60000', broadcast_at: null });
   });
@@ -117,7 +117,7 @@ describe('EvmPayoutFamily', () => {
     expect(parsed).toMatchObject({ nonce: 7, to: row().to_address, value: 10n ** 18n, gasLimit: 60_000n });
     expect(parsed).toMatchObject({ maxFeePerGas: 25n * gwei, maxPriorityFeePerGas: 2_500_000_000n });
     expect(replacement.txid).not.toBe(tx.txid);
-    expect(f.verifySigned(newTx('eth', replacement, 1, tx), row())).toEqual([]);
+    expect(f.verifySigned(newTxs('eth', replacement, 1, new Map([[tx.withdrawal_id, tx]]))[0]!, row())).toEqual([]);
   });
 
   it('plans no replacement when the fee cap leaves no room for one', async () => {

@@ -131,7 +131,7 @@ export class EvmPayoutFamily implements PayoutFamily<EvmDraft, EvmUnsigned, EvmR
       maxPriorityFeePerGas: u.fees.maxPriorityFeePerGas,
     });
     return {
-      withdrawalId: u.withdrawalId,
+      members: [{ withdrawalId: u.withdrawalId }],
       txid: signed.txid,
       raw: signed.raw,
       from: this.address,
@@ -196,7 +196,7 @@ export class EvmPayoutFamily implements PayoutFamily<EvmDraft, EvmUnsigned, EvmR
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
     return {
-      withdrawalId: tx.withdrawal_id,
+      members: [{ withdrawalId: tx.withdrawal_id }],
       txid: signed.txid,
       raw: signed.raw,
       from: tx.from_address,
