@@ -27,7 +27,7 @@ export { type AnvilProcess, startAnvil } from './startAnvil.js';
 export { type BitcoinRpcClientOptions, type BlockchainInfo, BitcoinRpcClient } from './utxo/BitcoinRpcClient.js';
 export { type BlockHeader, type ParsedBlock, parseBlockHeader, parseRawBlock } from './utxo/parseRawBlock.js';
 export { type OutPoint, type ParsedTx, type RawParseOptions, type TxOutput, parseRawTransaction } from './utxo/parseRawTransaction.js';
-export { type UtxoAdapterOptions, type UtxoFeePolicy, createUtxoAdapter } from './utxo/UtxoAdapter.js';
+export { type UtxoAdapter, type UtxoAdapterOptions, type UtxoFeePolicy, createUtxoAdapter, isUtxoAdapter } from './utxo/UtxoAdapter.js';
 export { addressToScript, scriptToAddress } from './utxo/addressScript.js';
 export { type DepositScriptsParams, DepositScriptKind, depositScripts, keyHashScripts } from './utxo/depositScripts.js';
 export { MAX_WATCHED_SCRIPT_BYTES, WatchedScripts } from './utxo/WatchedScripts.js';

@@ -79,6 +79,26 @@ export type NodeFeeRates = {
 
 // Bitcoin Core RPC_INVALID_PARAMETER: getblockhash beyond the tip.
 const RPC_INVALID_PARAMETER = -8;
+// RPC_INVALID_ADDRESS_OR_KEY: getrawtransaction of a transaction the node does not know.
+const RPC_INVALID_ADDRESS_OR_KEY = -5;
+// sendrawtransaction refusals (rpc/protocol.h): RPC_TRANSACTION_ERROR (missing or spent inputs), RPC_VERIFY_REJECTED
+// (policy or consensus), RPC_VERIFY_ALREADY_IN_CHAIN.
+const RPC_TRANSACTION_ERROR = -25;
+const RPC_VERIFY_REJECTED = -26;
+const RPC_VERIFY_ALREADY_IN_CHAIN = -27;
+
+const TxConfirmations = z.object({ txid: Hash, confirmations: z.number().int().nonnegative().optional() }).passthrough();
+const IndexInfo = z.record(z.string(), z.object({ synced: z.boolean() }).passthrough());
+
+/** How `sendrawtransaction` ended (@see BitcoinRpcClient.sendRawTransaction). */
+export type SendOutcome =
+  | { readonly kind: 'sent' }
+  | { readonly kind: 'in_chain' }
+  /** An input is missing or already spent (by a mined transaction, or one the node no longer has). */
+  | { readonly kind: 'inputs_spent'; readonly rpcMessage: string }
+  /** A pool transaction spends the same inputs and this one does not pay enough to replace it, or the fee is too low. */
+  | { readonly kind: 'underpriced'; readonly rpcMessage: string }
+  | { readonly kind: 'rejected'; readonly rpcCode: number; readonly rpcMessage: string };
 
 /**
  * The Bitcoin Core JSON-RPC calls a UTXO deposit scanner needs, for bitcoind and litecoind alike. Every answer is
@@ -215,6 +235,48 @@ export class BitcoinRpcClient {
       });
     }
     return this.longPoll.call('waitfornewblock', [timeoutMs], WaitResult);
+  }
+
+  /**
+   * `sendrawtransaction <hex>`, with the node's refusals told apart. A transaction already in the pool is `sent` (the
+   * node answers its id again).
+   */
+  async sendRawTransaction(hex: string): Promise<SendOutcome> {
+    const [outcome] = await this.rpc.batch([{ method: 'sendrawtransaction', params: [hex], schema: Hash }] as const);
+    if (outcome.ok) return { kind: 'sent' };
+    const { rpcCode, rpcMessage } = outcome;
+    if (rpcCode === RPC_VERIFY_ALREADY_IN_CHAIN || /already in (?:the )?block ?chain/i.test(rpcMessage)) return { kind: 'in_chain' };
+    if (/txn-already-in-mempool|txn-already-known/i.test(rpcMessage)) return { kind: 'sent' };
+    if (rpcCode === RPC_TRANSACTION_ERROR || /missingorspent|missing[- ]inputs/i.test(rpcMessage)) {
+      return { kind: 'inputs_spent', rpcMessage };
+    }
+    if (
+      rpcCode === RPC_VERIFY_REJECTED &&
+      /mempool-conflict|insufficient fee|min relay fee not met|mempool min fee not met/i.test(rpcMessage)
+    ) {
+      return { kind: 'underpriced', rpcMessage };
+    }
+    if (rpcCode === RPC_VERIFY_REJECTED || rpcCode === -22 /* RPC_DESERIALIZATION_ERROR */)
+      return { kind: 'rejected', rpcCode, rpcMessage };
+    throw outcome.error;
+  }
+
+  /**
+   * How many confirmations the node counts for a transaction (`getrawtransaction <txid> true`; needs `-txindex` for
+   * mined transactions).
+   * @returns 0 while it is in the pool, null when the node does not know it
+   */
+  async txConfirmations(txid: string): Promise<number | null> {
+    const [outcome] = await this.rpc.batch([{ method: 'getrawtransaction', params: [txid, true], schema: TxConfirmations }] as const);
+    if (outcome.ok) return outcome.value.confirmations ?? 0;
+    if (outcome.rpcCode === RPC_INVALID_ADDRESS_OR_KEY) return null;
+    throw outcome.error;
+  }
+
+  /** Whether the node keeps a transaction index (`getindexinfo`): without one it cannot look mined transactions up. */
+  async hasTxIndex(): Promise<boolean> {
+    const info = await this.rpc.call('getindexinfo', [], IndexInfo);
+    return info['txindex'] !== undefined;
   }
 
   /** Closes the connections. */

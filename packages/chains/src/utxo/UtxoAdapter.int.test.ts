@@ -176,3 +176,61 @@ describe('UTXO adapter on the stack litecoind', () => {
     }
   });
 });
+
+describe('UTXO adapter sending transactions (stack litecoind)', () => {
+  const wallet = new JsonRpcClient({ url: `${url.replace(/\/$/, '')}/wallet/miner`, timeoutMs: 60_000 });
+  afterAll(() => wallet.close());
+  const Unspent = z.array(z.object({ txid: z.string(), vout: z.number(), amount: z.number(), scriptPubKey: z.string() }).passthrough());
+
+  /** A signed transaction of the miner wallet spending `input` to a fresh address of its own (not sent). */
+  async function signedSpend(
+    input: { txid: string; vout: number; amount: number; scriptPubKey: string },
+    feeCoins: number,
+  ): Promise<string> {
+    const to = await wallet.call('getnewaddress', ['', 'bech32'], z.string());
+    const unsigned = await wallet.call(
+      'createrawtransaction',
+      [[{ txid: input.txid, vout: input.vout, sequence: 0xfffffffd }], { [to]: Number((input.amount - feeCoins).toFixed(8)) }],
+      z.string(),
+    );
+    // The previous output given: the wallet signs it even once it is spent.
+    const prev = [{ txid: input.txid, vout: input.vout, scriptPubKey: input.scriptPubKey, amount: input.amount }];
+    const signed = await wallet.call(
+      'signrawtransactionwithwallet',
+      [unsigned, prev],
+      z.object({ hex: z.string(), complete: z.literal(true) }),
+    );
+    return signed.hex;
+  }
+
+  it('sends idempotently, counts confirmations, and tells a spent input, an underpriced conflict and garbage apart', async () => {
+    const adapter = await createUtxoAdapter({ chain: ltc, assets, rpcUrl: url });
+    try {
+      expect(await adapter.hasTxIndex()).toBe(true); // the stack runs -txindex=1
+      const own = await wallet.call('getnewaddress', ['', 'bech32'], z.string());
+      const fundTxid = await wallet.call('sendtoaddress', [own, 0.5], z.string());
+      await wallet.call('generatetoaddress', [1, own], z.array(z.string()));
+      const coin = (await wallet.call('listunspent', [1, 9999999, [own]], Unspent)).find((u) => u.txid === fundTxid && u.amount === 0.5)!;
+      expect(coin).toBeDefined();
+
+      const raw = await signedSpend(coin, 0.0001);
+      const txid = await adapter.broadcast(raw);
+      expect(txid).toMatch(/^[0-9a-f]{64}$/);
+      expect(await adapter.broadcast(raw)).toBe(txid); // already in the pool: the same id
+      expect(await adapter.confirmations(txid)).toBe(0);
+      // The same input at the same fee: the pool's transaction is not replaced.
+      expect(await refusal(adapter.broadcast(await signedSpend(coin, 0.0001)))).toEqual({ code: 'CONFLICT', reason: 'underpriced' });
+
+      await wallet.call('generatetoaddress', [1, own], z.array(z.string()));
+      expect(await adapter.confirmations(txid)).toBe(1);
+      expect(await adapter.broadcast(raw)).toBe(txid); // mined: still its id
+      // Another spend of the input, now spent on chain.
+      expect(await refusal(adapter.broadcast(await signedSpend(coin, 0.0002)))).toEqual({ code: 'CONFLICT', reason: 'inputs_spent' });
+      expect(await adapter.confirmations('00'.repeat(32))).toBeNull();
+      expect(await refusal(adapter.broadcast('zz'))).toEqual({ code: 'VALIDATION_FAILED', reason: undefined });
+      expect(await refusal(adapter.broadcast('0200000000'))).toEqual({ code: 'VALIDATION_FAILED', reason: undefined });
+    } finally {
+      await adapter.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
+import { Transaction } from 'bitcoinjs-lib';
 import { type UtxoChain, validateAddress } from '@wallet/keys';
 import type { AddressMatcher, BlockRef, ChainAdapter, FeeRateEstimate, ObservedTransfer, ScannedBlock } from '../ChainAdapter.js';
 import { ceilSatPerVbyte, satPerKvB } from './feeRate.js';
@@ -44,7 +45,7 @@ export type UtxoFeePolicy = {
  * Checks the node's chain and network at creation (a regtest node configured as mainnet is refused).
  * @throws WalletError CONFIG_INVALID (not a UTXO chain, bad URL, node on another chain), UNAVAILABLE (node unreachable)
  */
-export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<ChainAdapter<FeeRateEstimate>> {
+export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<UtxoAdapter> {
   const { chain } = options;
   const invalid = (message: string): WalletError =>
     new WalletError('CONFIG_INVALID', `chain ${chain.id}: ${message}`, { details: { chain: chain.id } });
@@ -72,9 +73,34 @@ export async function createUtxoAdapter(options: UtxoAdapterOptions): Promise<Ch
   return new UtxoChainAdapter(chain, client, options.longPollMs ?? 10_000, fees);
 }
 
-class UtxoChainAdapter implements ChainAdapter<FeeRateEstimate> {
+/** A UTXO chain's adapter, with the reads the payout family needs besides the scanner's. */
+export type UtxoAdapter = ChainAdapter<FeeRateEstimate> & {
+  readonly tracksOutputs: true;
+  confirmations(txid: string): Promise<number | null>;
+  hasTxIndex(): Promise<boolean>;
+};
+
+/**
+ * Whether an adapter made by `createChainAdapter` is a UTXO chain's, with the payout family's reads. Decided by what
+ * the adapter offers, not by `instanceof` (it must hold across package copies).
+ */
+export function isUtxoAdapter(adapter: ChainAdapter): adapter is UtxoAdapter {
+  const a = adapter as Partial<UtxoAdapter>;
+  return a.tracksOutputs === true && typeof a.confirmations === 'function' && typeof a.hasTxIndex === 'function';
+}
+
+/** The id of a serialized transaction (hex): double SHA-256 of it without witnesses, byte-reversed. */
+function txidOf(rawHex: string): string {
+  try {
+    return Transaction.fromHex(rawHex).getId();
+  } catch {
+    throw new WalletError('VALIDATION_FAILED', 'raw transaction is not a serialized transaction', { details: { field: 'rawTx' } });
+  }
+}
+
+class UtxoChainAdapter implements UtxoAdapter {
   readonly chain: string;
-  readonly tracksOutputs = true;
+  readonly tracksOutputs = true as const;
   private readonly family: UtxoChain;
   private readonly spec: ChainSpec;
   private readonly watchers = new Set<{ stopped: boolean }>();
@@ -159,10 +185,48 @@ class UtxoChainAdapter implements ChainAdapter<FeeRateEstimate> {
     return new UtxoOutpointSet();
   }
 
-  async broadcast(): Promise<string> {
-    throw new WalletError('UNSUPPORTED_CHAIN', `chain ${this.chain}: withdrawals are not supported on UTXO chains yet`, {
-      details: { chain: this.chain },
-    });
+  /**
+   * Sends a signed transaction (hex). Idempotent: one already in the pool, or mined, answers its id again.
+   * @throws WalletError CONFLICT `details.reason` `inputs_spent` (an input is spent or missing: by a mined transaction,
+   *   ours or not) or `underpriced` (a pool transaction spends the same inputs and this one does not pay enough to
+   *   replace it, or its fee is below the node's floor); VALIDATION_FAILED for any other refusal (`details.rpcMessage`)
+   */
+  async broadcast(rawTx: string): Promise<string> {
+    if (!/^(?:[0-9a-fA-F]{2})+$/.test(rawTx)) {
+      throw new WalletError('VALIDATION_FAILED', 'raw transaction must be hex bytes', { details: { field: 'rawTx' } });
+    }
+    const txid = txidOf(rawTx);
+    const outcome = await this.client.sendRawTransaction(rawTx);
+    switch (outcome.kind) {
+      case 'sent':
+      case 'in_chain':
+        return txid;
+      case 'inputs_spent':
+      case 'underpriced':
+        throw new WalletError('CONFLICT', `sendrawtransaction: the node refused the transaction (${outcome.kind})`, {
+          details: { method: 'sendrawtransaction', txid, reason: outcome.kind, rpcMessage: outcome.rpcMessage },
+        });
+      case 'rejected':
+        throw new WalletError('VALIDATION_FAILED', 'sendrawtransaction: the node rejected the transaction', {
+          details: { method: 'sendrawtransaction', txid, reason: 'rejected', rpcCode: outcome.rpcCode, rpcMessage: outcome.rpcMessage },
+        });
+    }
+  }
+
+  /**
+   * The node's confirmations of a transaction: 0 in the pool, null when it knows nothing of it (needs `-txindex`;
+   * see {@link hasTxIndex}).
+   */
+  confirmations(txid: string): Promise<number | null> {
+    if (!/^[0-9a-f]{64}$/.test(txid)) {
+      throw new WalletError('VALIDATION_FAILED', 'txid must be 64 lower-case hex characters', { details: { field: 'txid' } });
+    }
+    return this.client.txConfirmations(txid);
+  }
+
+  /** Whether the node keeps a transaction index, without which {@link confirmations} cannot see mined transactions. */
+  hasTxIndex(): Promise<boolean> {
+    return this.client.hasTxIndex();
   }
 
   /**
