@@ -1,8 +1,17 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import type { BlockRef, BlockSource, OutpointSet, SeenInputs, SeenOutgoing, SeenSpend, SeenTransfer } from './blockSource.js';
-import type { HotWallets, OutgoingMatch } from './HotWallets.js';
+import type {
+  BlockRef,
+  BlockSource,
+  OutpointSet,
+  SeenInputs,
+  SeenOutgoing,
+  SeenSpend,
+  SeenTokenTransfer,
+  SeenTransfer,
+} from './blockSource.js';
+import type { HotWallets, OutgoingMatch, SpendMatch } from './HotWallets.js';
 import type { Owner, WatchedAddresses } from './WatchedAddresses.js';
 import { type Fence, withFence } from './withFence.js';
 
@@ -26,6 +35,22 @@ type Fetched = {
   transfers: readonly SeenTransfer[];
   outgoing?: readonly SeenOutgoing[];
   inputs?: SeenInputs;
+};
+
+/** A transaction the wallet sent, seen in a block: a `withdrawal_observations` row. */
+type Observed = {
+  readonly txid: string;
+  readonly from: string;
+  readonly withdrawalId: string | null;
+  readonly localhash: string | null;
+  readonly status: 'success' | 'failed';
+  readonly fee: bigint;
+  readonly block: BlockRef;
+  readonly tokenTransfers?: readonly SeenTokenTransfer[];
+  /** Whether signsrv made it (a withdrawal's, or a consolidation): else the alarm. */
+  readonly known: boolean;
+  /** UTXO chains: the outpoints of ours it spent (`txid:vout`), for the alarm. */
+  readonly spent?: readonly string[];
 };
 
 /** A window's block with its deposits' owners and its spends of our outputs (UTXO chains), matched in chain order. */
@@ -56,7 +81,11 @@ export type StepResult =
  * `utxos`) in the same transactions: each deposit output is added, and an input naming one of our unspent outpoints
  * marks it spent by that block, whatever the spending transaction's id. Blocks are fetched concurrently but their
  * inputs are matched in chain order, each block's against our outputs as they stand after the blocks before it (and
- * its own outputs: a transaction may spend an output of an earlier one in the same block).
+ * its own outputs: a transaction may spend an output of an earlier one in the same block). Outputs to the wallet's
+ * own addresses (change, consolidation: owner `wallet`) join the UTXO set and are never deposits. Every transaction
+ * spending our outputs is an outgoing transaction of the wallet: a `withdrawal_observations` row (settlement finds
+ * the withdrawals it pays through `withdrawal_txs`), or the `unknown_hot_wallet_tx` alarm when signsrv made neither a
+ * withdrawal nor a consolidation with that txid. A reorg removes observations above the fork point like EVM ones.
  */
 export class ChainScanner {
   readonly #o: ChainScannerOptions;
@@ -185,12 +214,10 @@ export class ChainScanner {
   /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */
   async #write(window: readonly Matched[]): Promise<number> {
     const { db, chain, fence, log } = this.#o;
-    const outgoing = window.flatMap(({ block, outgoing: out }) => (out ?? []).map((o) => ({ o, block })));
-    const matches =
-      outgoing.length > 0 && this.#o.hotWallets
-        ? await this.#o.hotWallets.match(outgoing.map(({ o }) => o.txid))
-        : new Map<string, OutgoingMatch>();
-    const rows = window.flatMap(({ block, owned }) => owned.map(({ t, owner }) => ({ t, owner, block })));
+    const observed = await this.#observations(window);
+    // The wallet's own outputs (change, consolidation) join the UTXO set but are never deposits: nothing is credited.
+    const outputs = window.flatMap(({ block, owned }) => owned.map(({ t, owner }) => ({ t, owner, block })));
+    const rows = outputs.filter(({ owner }) => owner.wallet !== true);
     await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').insert(
         window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),
@@ -221,40 +248,44 @@ export class ChainScanner {
           ]),
         );
       }
-      if (this.#unspent !== undefined) await this.#writeUtxos(trx, rows, window);
-      if (outgoing.length > 0) {
+      if (this.#unspent !== undefined) await this.#writeUtxos(trx, outputs, window);
+      if (observed.length > 0) {
         // Re-included elsewhere after a reorg: the row follows the transaction to its new block.
         await trx.raw(
           `INSERT INTO withdrawal_observations
              (chain, txid, from_address, withdrawal_id, localhash, status, fee, block_number, block_hash, token_transfers)
-           VALUES ${outgoing.map(() => '(?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, ?)').join(', ')}
+           VALUES ${observed.map(() => '(?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, ?)').join(', ')}
            ON DUPLICATE KEY UPDATE status = VALUES(status), fee = VALUES(fee), block_number = VALUES(block_number),
              block_hash = VALUES(block_hash), localhash = COALESCE(VALUES(localhash), localhash),
              token_transfers = VALUES(token_transfers), dropped = 0`,
-          outgoing.flatMap(({ o, block }) => {
-            const m = matches.get(o.txid);
-            return [
-              chain,
-              o.txid,
-              o.from,
-              m?.withdrawalId ?? null,
-              m?.localhash ?? null,
-              o.status,
-              o.fee.toString(),
-              block.number,
-              block.hash,
-              o.tokenTransfers === undefined ? null : JSON.stringify(o.tokenTransfers.map((t) => ({ ...t, amount: t.amount.toString() }))),
-            ];
-          }),
+          observed.flatMap((o) => [
+            chain,
+            o.txid,
+            o.from,
+            o.withdrawalId,
+            o.localhash,
+            o.status,
+            o.fee.toString(),
+            o.block.number,
+            o.block.hash,
+            o.tokenTransfers === undefined ? null : JSON.stringify(o.tokenTransfers.map((t) => ({ ...t, amount: t.amount.toString() }))),
+          ]),
         );
-        const unknown = outgoing.filter(({ o }) => !matches.get(o.txid)?.withdrawalId);
+        const unknown = observed.filter((o) => !o.known);
         if (unknown.length > 0) {
-          // Money left a hot wallet without a withdrawal behind it: the key was used outside signsrv.
-          log.error({ chain, txids: unknown.map(({ o }) => o.txid) }, 'ALARM: unknown transaction sent from a hot wallet');
+          // Money left a hot wallet (or, on a UTXO chain, the wallet's outputs were spent) without a withdrawal or a
+          // consolidation behind it: the key was used outside signsrv.
+          log.error({ chain, txids: unknown.map((o) => o.txid) }, 'ALARM: unknown transaction sent from a hot wallet');
           await trx('sign_alerts').insert(
-            unknown.map(({ o, block }) => ({
+            unknown.map((o) => ({
               kind: 'unknown_hot_wallet_tx',
-              details: JSON.stringify({ chain, txid: o.txid, from: o.from, block: block.number }),
+              details: JSON.stringify({
+                chain,
+                txid: o.txid,
+                from: o.from,
+                block: o.block.number,
+                ...(o.spent === undefined ? {} : { spent: o.spent }),
+              }),
             })),
           );
         }
@@ -267,6 +298,61 @@ export class ChainScanner {
           .delete();
     });
     return rows.length;
+  }
+
+  /**
+   * The window's outgoing transactions as observation rows, matched (one query per window, never per output): on EVM
+   * chains those the source reports from a hot wallet; on UTXO chains every transaction spending one of our outputs
+   * (one row per distinct spending txid), matched to the withdrawals it pays or to a consolidation. A UTXO transaction
+   * has no single sender: its `from` is '' (its inputs are outputs of the wallet). It cannot fail once mined
+   * (`success`), and its fee is what signsrv recorded for it (the members' shares summed; 0 when unknown: the chain
+   * does not say without the spent outputs' amounts). Recorded only with `hotWallets` (the matcher).
+   */
+  async #observations(window: readonly Matched[]): Promise<Observed[]> {
+    const hot = this.#o.hotWallets;
+    if (!hot) return [];
+    const outgoing = window.flatMap(({ block, outgoing: out }) => (out ?? []).map((o) => ({ o, block })));
+    const spending = new Map<string, { block: BlockRef; spent: string[] }>();
+    for (const { block, spends } of window) {
+      for (const sp of spends) {
+        const tx = spending.get(sp.txid) ?? { block, spent: [] };
+        tx.spent.push(`${sp.prevTxid}:${sp.prevVout}`);
+        spending.set(sp.txid, tx);
+      }
+    }
+    const [matches, spendMatches] = await Promise.all([
+      outgoing.length > 0 ? hot.match(outgoing.map(({ o }) => o.txid)) : new Map<string, OutgoingMatch>(),
+      spending.size > 0 ? hot.matchSpends([...spending.keys()]) : new Map<string, SpendMatch>(),
+    ]);
+    const observed: Observed[] = outgoing.map(({ o, block }) => {
+      const m = matches.get(o.txid);
+      return {
+        txid: o.txid,
+        from: o.from,
+        withdrawalId: m?.withdrawalId ?? null,
+        localhash: m?.localhash ?? null,
+        status: o.status,
+        fee: o.fee,
+        block,
+        ...(o.tokenTransfers === undefined ? {} : { tokenTransfers: o.tokenTransfers }),
+        known: (m?.withdrawalId ?? null) !== null,
+      };
+    });
+    for (const [txid, { block, spent }] of spending) {
+      const m = spendMatches.get(txid);
+      observed.push({
+        txid,
+        from: '',
+        withdrawalId: m?.withdrawalId ?? null,
+        localhash: m?.localhash ?? null,
+        status: 'success',
+        fee: m?.fee ?? 0n,
+        block,
+        known: (m?.withdrawalId ?? null) !== null || m?.consolidation === true,
+        spent,
+      });
+    }
+    return observed;
   }
 
   /** Our unspent outpoints on this chain, loaded from MySQL once (and again after a reorg or a failure). */
@@ -283,7 +369,7 @@ export class ChainScanner {
     return unspent;
   }
 
-  /** UTXO chains: adds the window's deposit outputs to the UTXO set and marks the outputs its inputs spend. */
+  /** UTXO chains: adds the window's outputs to us (deposits and the wallet's own) to the UTXO set and marks the outputs its inputs spend. */
   async #writeUtxos(
     trx: Knex.Transaction,
     rows: readonly { t: SeenTransfer; owner: Owner; block: BlockRef }[],

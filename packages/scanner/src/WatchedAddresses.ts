@@ -1,7 +1,20 @@
 import type { Knex } from '@wallet/db';
 import type { AddressIndex } from './blockSource.js';
 
-export type Owner = { readonly accountId: string; readonly nodeId: string };
+/**
+ * Who an output or transfer to a watched address belongs to. `wallet`: the wallet itself (a change or consolidation
+ * address of a UTXO chain, `wallet_addresses`): its outputs join the UTXO set but are never deposits (nothing is
+ * credited); `accountId` is then {@link walletOwnerId} and `nodeId` empty.
+ */
+export type Owner = { readonly accountId: string; readonly nodeId: string; readonly wallet?: true };
+
+/**
+ * The owner recorded in `utxos.account_id` for the wallet's own outputs (change, consolidation) on `chain`.
+ * @param chain a chain id (at most 16 characters: the id fits `utxos.account_id`)
+ */
+export function walletOwnerId(chain: string): string {
+  return `sys:chain:${chain}:wallet`;
+}
 
 /** The default index: a Map of canonical addresses (EVM: lower-case hex). */
 class MapAddressIndex implements AddressIndex {
@@ -24,7 +37,7 @@ class MapAddressIndex implements AddressIndex {
 }
 
 /**
- * The deposit addresses of one chain, in memory for O(1) lookups while scanning, refreshed from MySQL
+ * The deposit addresses of one chain (and, on UTXO chains, the wallet's own change and consolidation addresses), in memory for O(1) lookups while scanning, refreshed from MySQL
  * incrementally (by address row id), so an address created a moment ago is watched from the next block.
  * Held in the source's own index where it has one (UTXO chains: scriptPubKey bytes in flat arrays, matched without
  * turning every output into an address), else in a Map of canonical addresses (lower-case hex for EVM).
@@ -40,6 +53,10 @@ export class WatchedAddresses {
   readonly #accountNumber = new Map<string, number>();
   readonly #nodes: string[] = [];
   #lastId = 0;
+  /** Last `wallet_addresses` row id loaded. */
+  #lastWalletId = 0;
+  /** The account number of the wallet's own addresses, once one is loaded. */
+  #walletAccount: number | undefined;
   /** What `scanBlock` matches against: the source's index, or a predicate over canonical addresses. */
   readonly matcher: ((address: string) => boolean) | AddressIndex;
 
@@ -64,8 +81,15 @@ export class WatchedAddresses {
     return this.#index.size;
   }
 
-  /** Loads addresses created since the last refresh. @returns how many were added */
+  /**
+   * Loads addresses created since the last refresh: deposit addresses, then the wallet's own (`wallet_addresses`).
+   * @returns how many were added
+   */
   async refresh(batch = 50_000): Promise<number> {
+    return (await this.#refreshDeposit(batch)) + (await this.#refreshWallet(batch));
+  }
+
+  async #refreshDeposit(batch: number): Promise<number> {
     let added = 0;
     for (;;) {
       // STRAIGHT_JOIN: walk addresses by primary key and look each account up. Right after a large import
@@ -94,12 +118,37 @@ export class WatchedAddresses {
     }
   }
 
-  /** Whether `address` (any form the chain accepts) is a deposit address. */
+  /** The wallet's change and consolidation addresses (UTXO chains; none on others), by row id like deposit addresses. */
+  async #refreshWallet(batch: number): Promise<number> {
+    let added = 0;
+    for (;;) {
+      const rows = await this.#db('wallet_addresses')
+        .where({ chain: this.#chain })
+        .andWhere('id', '>', this.#lastWalletId)
+        .orderBy('id')
+        .limit(batch)
+        .select<{ id: string | number; address: string }[]>('id', 'address');
+      for (const r of rows) {
+        if (this.#walletAccount === undefined) {
+          // One account number for all of them, with no node: the wallet's outputs are credited to nobody.
+          this.#walletAccount = this.#accountIds.push(walletOwnerId(this.#chain)) - 1;
+          this.#accountNode.push(-1);
+        }
+        this.#index.add(r.address, this.#walletAccount);
+        this.#lastWalletId = Number(r.id);
+        added++;
+      }
+      if (rows.length < batch) return added;
+    }
+  }
+
+  /** Whether `address` (any form the chain accepts) is watched: a deposit address or one of the wallet's own. */
   readonly has = (address: string): boolean => this.#index.get(address) !== undefined;
 
   owner(address: string): Owner | undefined {
     const account = this.#index.get(address);
     if (account === undefined) return undefined;
+    if (account === this.#walletAccount) return { accountId: this.#accountIds[account]!, nodeId: '', wallet: true };
     return { accountId: this.#accountIds[account]!, nodeId: this.#nodes[this.#accountNode[account]!]! };
   }
 }

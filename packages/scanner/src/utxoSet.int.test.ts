@@ -7,10 +7,12 @@ import {
   type BlockRef,
   type BlockSource,
   ChainScanner,
+  HotWallets,
   type OutpointSet,
   type SeenSpend,
   type SeenTransfer,
   WatchedAddresses,
+  walletOwnerId,
 } from './index.js';
 
 type Block = { ref: BlockRef; transfers: SeenTransfer[]; spends: SeenSpend[] };
@@ -137,5 +139,170 @@ describe('ChainScanner keeps the UTXO set of a UTXO chain', () => {
     expect(await set()).toEqual([]);
     // The deposits of the dropped outputs are orphaned, as on any chain.
     expect(await db('deposits').where({ chain: 'ltc' }).pluck('status')).toEqual(['orphaned', 'orphaned', 'orphaned']);
+  });
+});
+
+describe('ChainScanner and the wallet’s own outputs and spends on a UTXO chain', () => {
+  const name = 'lw';
+  const change = 'rltc1qchange';
+  const walletOut = (txid: string, vout: number, amount: bigint): SeenTransfer => ({ ...out(txid, vout, amount), to: change });
+  const depositOut = (txid: string, vout: number, amount: bigint): SeenTransfer => ({ ...out(txid, vout, amount), to: 'rltc1qdeposit' });
+  const ctx = new Map<string, string>();
+
+  beforeAll(async () => {
+    await db('addresses').insert({
+      chain: name,
+      address: 'rltc1qdeposit',
+      derivation_index: 0,
+      path: 'm',
+      account_id: 'acc',
+      client_id: 'c1',
+    });
+  });
+
+  /** A withdrawal_txs row as signsrv stores a member of a UTXO transaction. */
+  const member = (txid: string, withdrawalId: string, vout: number, networkFee: bigint) =>
+    db('withdrawal_txs').insert({
+      chain: name,
+      txid,
+      withdrawal_id: withdrawalId,
+      attempt: 0,
+      from_address: '',
+      raw: '00',
+      vout,
+      network_fee: networkFee.toString(),
+    });
+  const observations = () =>
+    db('withdrawal_observations')
+      .where({ chain: name })
+      .orderBy('txid')
+      .select<
+        {
+          txid: string;
+          from_address: string;
+          withdrawal_id: string | null;
+          localhash: string | null;
+          status: string;
+          fee: string;
+          block_number: string;
+        }[]
+      >('txid', 'from_address', 'withdrawal_id', 'localhash', 'status', 'fee', 'block_number');
+  const alerts = async () =>
+    (await db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details'))
+      .map((d) => JSON.parse(d) as { chain: string; txid: string; spent?: string[] })
+      .filter((d) => d.chain === name);
+
+  it('adds change outputs to the UTXO set as the wallet’s (no deposit), records spends as observations, alarms on unknown ones, and forgets them on a reorg', async () => {
+    const chain = new ScriptedUtxoChain();
+    const scanner = new ChainScanner({
+      db,
+      chain: name,
+      source: chain,
+      watched: new WatchedAddresses(db, name, (a) => a),
+      fence: { chain: name, token: 1n, holder: 's1' },
+      log,
+      startHeight: 1,
+      hotWallets: new HotWallets(
+        db,
+        name,
+        (a) => a,
+        async (txids) => txids.map((t) => ctx.get(t) ?? null),
+      ),
+    });
+    // block 1: a deposit and, before the change address is known, an output to it (not ours yet)
+    chain.mine([depositOut('d1', 0, 1000n), walletOut('early', 0, 5n)], []);
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned', deposits: 1 });
+    // The wallet records a change address (signsrv): watched from the next scan on.
+    await db('wallet_addresses').insert({ chain: name, address: change, branch: 1, derivation_index: 0, role: 'change' });
+    // block 2: change outputs of three transactions, another deposit
+    chain.mine(
+      [walletOut('c1', 1, 600n), walletOut('c2', 0, 700n), walletOut('c3', 0, 800n), walletOut('c4', 0, 900n), depositOut('d2', 0, 50n)],
+      [],
+    );
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned', deposits: 1 });
+    const utxos = await db('utxos')
+      .where({ chain: name })
+      .orderBy('txid')
+      .select<{ txid: string; account_id: string }[]>('txid', 'account_id');
+    expect(utxos).toEqual([
+      { txid: 'c1', account_id: 'sys:chain:lw:wallet' },
+      { txid: 'c2', account_id: 'sys:chain:lw:wallet' },
+      { txid: 'c3', account_id: 'sys:chain:lw:wallet' },
+      { txid: 'c4', account_id: 'sys:chain:lw:wallet' },
+      { txid: 'd1', account_id: 'acc' },
+      { txid: 'd2', account_id: 'acc' },
+    ]);
+    expect(walletOwnerId(name)).toBe('sys:chain:lw:wallet');
+    // Change is never a deposit: only the two deposit outputs are.
+    expect(await db('deposits').where({ chain: name }).orderBy('txid').pluck('txid')).toEqual(['d1', 'd2']);
+
+    // signsrv's transactions: a batch paying two withdrawals (spends c1 and d1), one paying one (spends c2), a
+    // consolidation (spends c3); and a spend nobody in the wallet made (c4).
+    await member('batch', 'wd_a', 0, 120n);
+    await member('batch', 'wd_b', 1, 80n);
+    await member('single', 'wd_c', 0, 90n);
+    ctx.set('batch', 'ctx-of-a');
+    ctx.set('single', 'ctx-of-c');
+    await db('utxo_builds').insert({
+      id: 'ub_cons',
+      chain: name,
+      kind: 'consolidation',
+      status: 'broadcast',
+      psbt: 'x',
+      inputs: 1,
+      input_total: '800',
+      fee: '33',
+      fee_rate: 1,
+      vsize: 110,
+      txid: 'cons',
+      locked_until: new Date(),
+    });
+    chain.mine(
+      [],
+      [
+        { txid: 'batch', prevTxid: 'c1', prevVout: 1 },
+        { txid: 'batch', prevTxid: 'd1', prevVout: 0 },
+        { txid: 'single', prevTxid: 'c2', prevVout: 0 },
+      ],
+    );
+    chain.mine(
+      [],
+      [
+        { txid: 'cons', prevTxid: 'c3', prevVout: 0 },
+        { txid: 'rogue', prevTxid: 'c4', prevVout: 0 },
+      ],
+    );
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned', blocks: 2 });
+    expect(await observations()).toEqual([
+      // A batch: one observation, its members' fee shares summed; no blockout_ctx localhash (it names one member only).
+      { txid: 'batch', from_address: '', withdrawal_id: 'wd_a', localhash: null, status: 'success', fee: '200', block_number: '3' },
+      { txid: 'cons', from_address: '', withdrawal_id: null, localhash: null, status: 'success', fee: '33', block_number: '4' },
+      { txid: 'rogue', from_address: '', withdrawal_id: null, localhash: null, status: 'success', fee: '0', block_number: '4' },
+      { txid: 'single', from_address: '', withdrawal_id: 'wd_c', localhash: 'ctx-of-c', status: 'success', fee: '90', block_number: '3' },
+    ]);
+    // Only the spend signsrv did not make raises the alarm, naming what it spent.
+    expect((await alerts()).map((a) => ({ txid: a.txid, spent: a.spent }))).toEqual([{ txid: 'rogue', spent: ['c4:0'] }]);
+    expect(await db('utxos').where({ chain: name }).whereNotNull('spent_by_txid').orderBy('txid').pluck('spent_by_txid')).toEqual([
+      'batch',
+      'single',
+      'cons',
+      'rogue',
+      'batch',
+    ]);
+
+    // A reorg drops both blocks: the observations go (settlement waits until the transactions are seen again), the
+    // outputs are unspent again.
+    chain.reorg(2);
+    for (let i = 0; i < 3; i++) chain.mine([], []);
+    for (let i = 0; i < 10; i++) if ((await scanner.scan(64)).kind === 'idle') break;
+    expect(await observations()).toEqual([]);
+    expect(await db('utxos').where({ chain: name }).whereNotNull('spent_by_txid').pluck('txid')).toEqual([]);
+    // Re-mined on the new branch: seen again, on its new block.
+    chain.mine([], [{ txid: 'single', prevTxid: 'c2', prevVout: 0 }]);
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned' });
+    expect(await observations()).toEqual([
+      { txid: 'single', from_address: '', withdrawal_id: 'wd_c', localhash: 'ctx-of-c', status: 'success', fee: '90', block_number: '6' },
+    ]);
+    expect(await alerts()).toHaveLength(1);
   });
 });
