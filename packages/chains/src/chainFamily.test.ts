@@ -10,9 +10,9 @@ describe('chainFamily', () => {
     expect(evm.reservedDestination('0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed')).toBeNull();
   });
 
-  it('does not pay out on UTXO chains yet, and reserves no UTXO address', () => {
+  it('pays out on UTXO chains, and reserves no UTXO address', () => {
     const utxo = chainFamily({ kind: 'utxo' });
-    expect(utxo.payouts).toBe(false);
+    expect(utxo.payouts).toBe(true);
     expect(utxo.reservedDestination('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080')).toBeNull();
   });
 });

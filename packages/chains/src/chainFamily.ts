@@ -24,9 +24,8 @@ export type ChainFamily = {
 
 const families: Readonly<Record<ChainKind, ChainFamily>> = {
   evm: { kind: 'evm', payouts: true, reservedDestination: reservedEvmDestination },
-  // Payouts on UTXO chains (coin selection, change, PSBT signing) are not built yet. Every script a valid address
-  // decodes to can be spent by someone: nothing is reserved.
-  utxo: { kind: 'utxo', payouts: false, reservedDestination: () => null },
+  // Every script a valid address decodes to can be spent by someone: nothing is reserved.
+  utxo: { kind: 'utxo', payouts: true, reservedDestination: () => null },
 };
 
 /**

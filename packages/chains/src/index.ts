@@ -15,6 +15,7 @@ export type {
   ScannedBlock,
 } from './ChainAdapter.js';
 export { type ChainAdapterSpec, createChainAdapter } from './createChainAdapter.js';
+export { JsonRpcClient } from './JsonRpcClient.js';
 export { type ChainFamily, chainFamily } from './chainFamily.js';
 export { RESERVED_EVM_ADDRESSES_BELOW, type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
 export { erc20TransferTopic } from './decodeTransferLog.js';

@@ -1,11 +1,14 @@
 import type { AssetRegistry, ChainSpec } from '@wallet/assets';
-import { type ChainAdapter, chainFamily, isEvmAdapter } from '@wallet/chains';
+import { type ChainAdapter, chainFamily, isEvmAdapter, isUtxoAdapter } from '@wallet/chains';
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
-import { type SeedVault, evmHotWalletPath, evmSigner } from '@wallet/signer';
+import { accountDerivationPath } from '@wallet/keys';
+import { type SeedVault, evmHotWalletPath, evmSigner, psbtSigner } from '@wallet/signer';
+import type { CrashPoint } from '@wallet/withdrawals';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { EvmPayoutFamily } from './evm/EvmPayoutFamily.js';
+import { type UtxoBatchPolicy, UtxoPayoutFamily } from './utxo/UtxoPayoutFamily.js';
 
 /** What {@link createPayoutFamily} takes: one chain, its node's adapter, the seed its key is derived from. */
 export type PayoutFamilySpec = {
@@ -17,10 +20,20 @@ export type PayoutFamilySpec = {
   readonly registry: AssetRegistry;
   readonly db: Knex;
   readonly log: Logger;
-  /** EVM: the most signsrv offers per gas on this chain. */
+  /** EVM: the most signsrv offers per gas on this chain (UTXO chains: see `utxo.maxFeeRate`). */
   readonly maxFeePerGas: bigint;
-  /** EVM: how much a replacement raises both fee fields, in percent. @default 25 */
+  /** How much a replacement raises the fees (EVM: both fee fields; UTXO: the fee rate), in percent. @default 25 */
   readonly bumpPercent?: number;
+  /** UTXO: the chain's payout policy (batching, fee bound, confirmations of spent outputs, build lock). */
+  readonly utxo?: {
+    readonly batch?: UtxoBatchPolicy;
+    /** sat/vB @default 500n */
+    readonly maxFeeRate?: bigint;
+    readonly minConf?: number;
+    readonly buildLockMs?: number;
+  };
+  /** Test-only crash points. */
+  readonly crash?: CrashPoint;
 };
 
 /**
@@ -53,8 +66,23 @@ export function createPayoutFamily(spec: PayoutFamilySpec): PayoutFamily {
         maxFeePerGas: spec.maxFeePerGas,
         ...(spec.bumpPercent === undefined ? {} : { bumpPercent: spec.bumpPercent }),
       });
-    case 'utxo':
-      // Unreachable until chainFamily says UTXO chains pay out; the UTXO family (PSBT) goes here.
-      throw new WalletError('UNSUPPORTED_CHAIN', `chain ${chain.id}: no payout family`, { details: { chain: chain.id } });
+    case 'utxo': {
+      if (!isUtxoAdapter(adapter) || chain.family === 'eth')
+        throw new WalletError('CONFIG_INVALID', `chain ${chain.id}: not a UTXO adapter`, { details: { chain: chain.id } });
+      const policy = spec.utxo ?? {};
+      return new UtxoPayoutFamily({
+        chain,
+        adapter,
+        signer: spec.vault.signer(psbtSigner(chain.family, chain.network), accountDerivationPath(chain.family, chain.network)),
+        db: spec.db,
+        log: spec.log,
+        maxFeeRate: policy.maxFeeRate ?? 500n,
+        ...(policy.batch === undefined ? {} : { batch: policy.batch }),
+        ...(policy.minConf === undefined ? {} : { minConf: policy.minConf }),
+        ...(policy.buildLockMs === undefined ? {} : { buildLockMs: policy.buildLockMs }),
+        ...(spec.bumpPercent === undefined ? {} : { bumpPercent: spec.bumpPercent }),
+        ...(spec.crash === undefined ? {} : { crash: spec.crash }),
+      });
+    }
   }
 }

@@ -43,6 +43,11 @@ export const AlertKind = {
   nonceBehindChain: 'nonce_behind_chain',
   /** The node no longer returns the receipt of a recently confirmed withdrawal's transaction: the books say paid. */
   settledReceiptMissing: 'settled_receipt_missing',
+  /**
+   * UTXO chains: signsrv refused to sign a built transaction (PSBT) that does not match MySQL (`details.problems`: an
+   * output changed or added, an input not ours or not locked for it, a fee out of bounds). Its inputs are released.
+   */
+  psbtRefused: 'psbt_refused',
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

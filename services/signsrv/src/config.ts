@@ -22,6 +22,23 @@ const OperatedByRole = z
   .object({ fee: z.array(EvmAddress).optional(), sweep: z.array(EvmAddress).optional(), cold: z.array(EvmAddress).optional() })
   .strict();
 
+/** Payout policy of a UTXO chain (see UtxoPayoutFamily). */
+const UtxoPayoutPolicy = z
+  .object({
+    /** How long the first approved withdrawal waits for others to share its transaction (ms). */
+    batchWindowMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** Most withdrawals one transaction pays (1: no batching). */
+    maxOutputs: z.number().int().min(1).max(1000).optional(),
+    /** Highest fee rate signsrv signs at, sat/vB. */
+    maxFeeRate: z.number().int().min(1).max(100_000).optional(),
+    /** Confirmations an output needs before it is spent. */
+    minConf: z.number().int().min(1).max(1000).optional(),
+    /** How long a build that was never signed holds its inputs (ms). */
+    buildLockMs: z.number().int().min(1000).max(86_400_000).optional(),
+  })
+  .strict();
+export type UtxoPayoutPolicy = z.infer<typeof UtxoPayoutPolicy>;
+
 const AuditorName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'auditor names are 1..64 of [A-Za-z0-9_.-]');
 /** sha256 of the token, lower-case hex: never the token itself. */
 const TokenHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of the token as 64 lower-case hex characters');
@@ -29,7 +46,7 @@ const TokenHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of the
 export const ConfigSchema = z.object({
   ...commonEnv,
   WALLET_ASSETS: assetRegistryEnv,
-  /** Node RPC URL per EVM chain id: the chains signsrv pays out on. */
+  /** Node RPC URL per chain id (EVM and UTXO): the chains signsrv pays out on. */
   WALLET_CHAIN_RPC: chainRpcEnv,
   /** Test-only crash points (refused in prod). */
   WALLET_CRASH_POINTS: crashPointsEnv,
@@ -63,7 +80,12 @@ export const ConfigSchema = z.object({
   SIGNSRV_OPERATED_ADDRESSES: jsonRecord(OperatedByRole, '{"eth": {"cold": ["0x..."]}}').default({}),
   /** Highest maxFeePerGas (wei) per EVM chain, JSON; 500 gwei where not given. */
   SIGNSRV_MAX_FEE_PER_GAS: jsonRecord(Wei, '{"eth": "500000000000"}').default({}),
-  /** A transaction not mined after this long is replaced with higher fees (same nonce). */
+  /**
+   * Payout policy per UTXO chain, JSON {"ltc": {"batchWindowMs": 2000, "maxOutputs": 20, "maxFeeRate": 500, "minConf": 1,
+   * "buildLockMs": 600000}}; where not given: no batching, 500 sat/vB at most, 1 confirmation, 10 minutes.
+   */
+  SIGNSRV_UTXO_PAYOUTS: jsonRecord(UtxoPayoutPolicy, '{"ltc": {"batchWindowMs": 2000, "maxOutputs": 20}}').default({}),
+  /** A transaction not mined after this long is replaced with higher fees (same inputs: nonce or UTXOs). */
   SIGNSRV_BUMP_AFTER_MS: intString(1000, 3_600_000).default(60_000),
   /** An unmined transaction is sent again this often. */
   SIGNSRV_REBROADCAST_MS: intString(500, 3_600_000).default(15_000),

@@ -4,15 +4,36 @@ import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
-import { Auditors, type PayoutFamily, Payouts, ResponseRelay, createPayoutFamily, ingestRequests } from '@wallet/payout';
+import {
+  Auditors,
+  type PayoutFamily,
+  type PayoutFamilySpec,
+  Payouts,
+  ResponseRelay,
+  createPayoutFamily,
+  ingestRequests,
+} from '@wallet/payout';
 import { selfTestEvmSigner } from '@wallet/signer';
 import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
-import { loadConfig } from './config.js';
+import { type UtxoPayoutPolicy, loadConfig } from './config.js';
 import { openVault } from './openVault.js';
 
 const log = createLogger('signsrv');
+
+/** A UTXO chain's payout policy from its configuration entry. */
+function utxoPolicy(p: UtxoPayoutPolicy | undefined): NonNullable<PayoutFamilySpec['utxo']> {
+  if (p === undefined) return {};
+  return {
+    ...(p.batchWindowMs === undefined && p.maxOutputs === undefined
+      ? {}
+      : { batch: { windowMs: p.batchWindowMs ?? 0, maxOutputs: p.maxOutputs ?? 1 } }),
+    ...(p.maxFeeRate === undefined ? {} : { maxFeeRate: BigInt(p.maxFeeRate) }),
+    ...(p.minConf === undefined ? {} : { minConf: p.minConf }),
+    ...(p.buildLockMs === undefined ? {} : { buildLockMs: p.buildLockMs }),
+  };
+}
 
 /** 500 gwei: the default ceiling of maxFeePerGas on a chain without its own. */
 const DEFAULT_MAX_FEE_PER_GAS = 500_000_000_000n;
@@ -49,7 +70,7 @@ runMain(log, async () => {
   for (const chain of config.WALLET_ASSETS.chains.values()) {
     const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
     if (!rpcUrl) continue;
-    // No payout family for the chain's family yet (UTXO): transrv refuses its withdrawals, and no node is needed here.
+    // No payout family for the chain's family: transrv refuses its withdrawals, and no node is needed here.
     if (!chainFamily(chain).payouts) {
       log.info({ chain: chain.id, kind: chain.kind }, 'no payouts on this chain (not supported yet)');
       continue;
@@ -69,6 +90,8 @@ runMain(log, async () => {
         db,
         log: log.child({ component: 'payouts', chain: chain.id }),
         maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
+        utxo: utxoPolicy(config.SIGNSRV_UTXO_PAYOUTS[chain.id]),
+        crash: crashPoint,
       }),
     );
   }
