@@ -33,20 +33,22 @@ const settled = (p: Promise<void>) =>
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('SigningQueue', () => {
-  it('signs the calls made while a batch runs together in the next batch, each id once', async () => {
+  it('signs the calls made in one tick as one batch, and those made while it runs together in the next, each id once', async () => {
     const r = recorder();
     const queue = new SigningQueue(r.signBatch);
-    const first = queue.sign('a');
-    const later = [queue.sign('b'), queue.sign('c'), queue.sign('b')];
+    const first = [queue.sign('a'), queue.sign('b')];
     await tick();
-    expect(r.batches).toEqual([['a']]);
+    expect(r.batches).toEqual([['a', 'b']]);
+    const later = [queue.sign('c'), queue.sign('d'), queue.sign('c')];
+    await tick();
+    expect(r.batches).toEqual([['a', 'b']]); // the first batch is still being signed
     r.gates[0]!.signed();
     await tick();
-    expect(r.batches).toEqual([['a'], ['b', 'c']]);
+    expect(r.batches).toEqual([['a', 'b'], ['c', 'd']]);
     r.gates[0]!.sent();
     r.gates[1]!.signed();
     r.gates[1]!.sent();
-    expect(await Promise.all([settled(first), ...later.map(settled)])).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+    expect(await Promise.all([...first, ...later].map(settled))).toEqual(['resolved', 'resolved', 'resolved', 'resolved', 'resolved']);
   });
 
   it('answers a caller only once its own batch has been sent', async () => {
@@ -54,6 +56,7 @@ describe('SigningQueue', () => {
     const queue = new SigningQueue(r.signBatch);
     let answered = false;
     const call = queue.sign('a').then(() => (answered = true));
+    await tick();
     r.gates[0]!.signed();
     await tick();
     expect(answered).toBe(false); // signed, not yet sent
@@ -66,6 +69,7 @@ describe('SigningQueue', () => {
     const r = recorder((id) => (id === 'b' ? 'b-error' : undefined));
     const queue = new SigningQueue(r.signBatch);
     const blocker = queue.sign('x');
+    await tick();
     const calls = [queue.sign('a'), queue.sign('b')];
     r.gates[0]!.signed();
     r.gates[0]!.sent();
@@ -83,7 +87,9 @@ describe('SigningQueue', () => {
       if (ids.includes('boom')) throw new Error('database down');
       return { errors: new Map(), sent: Promise.resolve() };
     });
-    const results = await Promise.all([queue.sign('boom'), queue.sign('after')].map(settled));
+    const boom = settled(queue.sign('boom'));
+    await tick();
+    const results = await Promise.all([boom, settled(queue.sign('after'))]);
     expect(results).toEqual(['rejected:Error: database down', 'resolved']);
     expect(batches).toEqual([['boom'], ['after']]);
   });
@@ -95,6 +101,6 @@ describe('SigningQueue', () => {
       return { errors: new Map(), sent: Promise.resolve() };
     }, 2);
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => queue.sign(id)));
-    expect(batches).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+    expect(batches).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });
 });

@@ -39,6 +39,8 @@ export class SigningQueue {
   async #drain(): Promise<void> {
     this.#signing = true;
     try {
+      // Calls made together (in one loop, or one tick) are signed together: a UTXO batch is then one transaction.
+      await new Promise((resolve) => setImmediate(resolve));
       while (this.#waiting.length > 0) {
         const batch = this.#waiting.splice(0, this.maxBatch);
         let outcome: BatchOutcome;
