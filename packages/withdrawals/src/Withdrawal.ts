@@ -24,6 +24,11 @@ export type Withdrawal = {
   readonly status: WithdrawalStatus;
   readonly reason: string | null;
   readonly txid: string | null;
+  /**
+   * UTXO chains: the index of the withdrawal's output in its transaction `txid` (a batch pays several withdrawals, one
+   * output each); null until signed, and always on EVM chains.
+   */
+  readonly outputIndex: number | null;
   /** Native base units the chain burned for it (confirmed or failed); paid by the wallet. */
   readonly networkFee: bigint | null;
   readonly blockNumber: number | null;
@@ -50,6 +55,7 @@ export type WithdrawalRow = {
   status: WithdrawalStatus;
   reason: string | null;
   txid: string | null;
+  output_index: number | null;
   network_fee: string | null;
   block_number: string | number | null;
   block_hash: string | null;
@@ -74,6 +80,7 @@ export function withdrawalFromRow(row: WithdrawalRow): Withdrawal {
     status: row.status,
     reason: row.reason,
     txid: row.txid,
+    outputIndex: row.output_index ?? null,
     networkFee: row.network_fee === null ? null : BigInt(row.network_fee),
     blockNumber: row.block_number === null ? null : Number(row.block_number),
     blockHash: row.block_hash,

@@ -64,7 +64,14 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
       if (review?.decision !== 'voided') return 'unverified';
       const signed = await trx('withdrawal_txs').where({ withdrawal_id: w.id }).forShare().first<{ txid: string } | undefined>('txid');
       const nonce = await trx('nonce_assignments').where({ withdrawal_id: w.id }).forShare().first<{ nonce: string } | undefined>('nonce');
-      if (signed || nonce) return 'unverified';
+      // UTXO chains reserve inputs instead of a nonce: a build that holds them (not abandoned) may be signed any moment.
+      const build = await trx('utxo_build_members as m')
+        .join('utxo_builds as b', 'b.id', 'm.build_id')
+        .where('m.withdrawal_id', w.id)
+        .whereNot('b.status', 'abandoned')
+        .forShare()
+        .first<{ id: string } | undefined>('b.id');
+      if (signed || nonce || build) return 'unverified';
       const reason = `voided before signing: ${review.reason ?? 'no reason given'}`.slice(0, 200);
       const released = await releaseWithdrawal(trx, w, 'failed', nodeId, review.decided_by ?? 'signsrv', reason);
       return released ? 'applied' : 'unchanged';
@@ -72,17 +79,21 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
     case 'signed':
     case 'broadcast': {
       if (!msg.txid) return 'unverified';
+      // One row per withdrawal the transaction pays (a UTXO batch pays several, each told with its own report).
       const tx = await trx('withdrawal_txs')
         .where({ chain: w.chain, txid: msg.txid, withdrawal_id: w.id })
-        .first<{ broadcast_at: Date | null } | undefined>('broadcast_at');
+        .first<{ broadcast_at: Date | null; vout: number | null } | undefined>('broadcast_at', 'vout');
       if (!tx || (msg.type === 'broadcast' && tx.broadcast_at === null)) return 'unverified';
-      const moved = await transition(trx, { withdrawalId: w.id, to: msg.type, actor: 'signsrv', txid: msg.txid });
+      // UTXO chains: the withdrawal's output in that transaction, shown with its txid from now on.
+      const outputIndex = tx.vout === null ? {} : { output_index: tx.vout };
+      const moved = await transition(trx, { withdrawalId: w.id, to: msg.type, actor: 'signsrv', txid: msg.txid, set: outputIndex });
       if (moved !== null) return 'applied';
       if (msg.type === 'broadcast' && w.status === 'broadcast' && w.txid !== msg.txid) {
-        // A fee-bumped replacement (same nonce) was sent: show its id; whichever one the chain takes is recorded then.
+        // A fee-bumped replacement (same nonce, or the same inputs) was sent: show its id; whichever one the chain takes
+        // is recorded then.
         await trx('withdrawals')
           .where({ id: w.id })
-          .update({ txid: msg.txid, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+          .update({ txid: msg.txid, ...outputIndex, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
         await trx('withdrawal_events').insert({
           withdrawal_id: w.id,
           from_status: 'broadcast',

@@ -24,8 +24,9 @@ export type WithdrawalRequest = {
 
 /**
  * Checks a withdrawal request against the registry: the asset is listed and its chain can pay out, the destination
- * is valid for the chain (format and checksum), the amount reaches the minimum.
- * @returns the canonical destination, the chain and the fee
+ * is valid for the chain's network (format and checksum: EIP-55 on EVM chains; base58check or bech32/bech32m with the
+ * network's version bytes or prefix on BTC and LTC), the amount reaches the minimum.
+ * @returns the canonical destination (EIP-55; lower-case bech32), the chain and the fee
  * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, VALIDATION_FAILED
  */
 export function checkWithdrawalRequest(

@@ -6,7 +6,7 @@ export { type ResponseOutcome, applyResponse } from './applyResponse.js';
 export { applyResponses } from './applyResponses.js';
 export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { internalCreditOf } from './internalCreditOf.js';
-export { OperatedRole, operatedRoles } from './operatedAddresses.js';
+export { OperatedRole, WalletAddressRole, operatedRoles } from './operatedAddresses.js';
 export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';
 export { type WithdrawalView, getWithdrawal, listWithdrawals, withdrawalEvents } from './listWithdrawals.js';

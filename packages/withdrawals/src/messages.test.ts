@@ -37,5 +37,13 @@ describe('blockout messages', () => {
     const base = { v: 1, withdrawalId: request.withdrawalId, nodeId: 't1' };
     expect(BlockoutResponse.safeParse({ ...base, type: 'confirmed' }).success).toBe(false);
     expect(BlockoutResponse.safeParse({ ...base, type: 'signed', txid: '0x12' }).success).toBe(false);
+    expect(BlockoutResponse.safeParse({ ...base, type: 'signed', txid: 'AB'.repeat(32) }).success).toBe(false);
+    expect(BlockoutResponse.safeParse({ ...base, type: 'signed', txid: `0x${'ab'.repeat(31)}` }).success).toBe(false);
+  });
+
+  it('a response names an EVM transaction hash (0x) or a UTXO txid (64 hex)', () => {
+    const base = { v: 1, withdrawalId: request.withdrawalId, nodeId: 't1', type: 'signed' };
+    expect(BlockoutResponse.safeParse({ ...base, txid: `0x${'ab'.repeat(32)}` }).success).toBe(true);
+    expect(BlockoutResponse.safeParse({ ...base, txid: 'ab'.repeat(32) }).success).toBe(true);
   });
 });

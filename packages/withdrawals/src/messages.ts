@@ -3,7 +3,8 @@ import { NodeId, ObjectId } from '@wallet/ids';
 import { z } from 'zod';
 
 const Localhash = z.string().regex(/^[0-9a-f]{64}$/);
-const TxHash = z.string().regex(/^0x[0-9a-f]{64}$/);
+// EVM: 0x and the keccak hash; UTXO chains: the txid as nodes show it (64 hex, no prefix). Lower-case only.
+const TxHash = z.string().regex(/^(?:0x)?[0-9a-f]{64}$/);
 
 /**
  * blockout_req: a withdrawal to review, transrv -> signsrv. Untrusted: signsrv checks every field against the row

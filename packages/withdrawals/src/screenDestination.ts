@@ -14,7 +14,9 @@ export type ScreenedDestination = {
  * Screens a withdrawal's destination, at request time (before anything is frozen) and again in signsrv before it
  * signs: refused when its chain's family reserves it (EVM: the zero address and the precompile range; see
  * `chainFamily`), or when the wallet itself operates it (a hot wallet, current or earlier, or a configured
- * fee/sweep/cold address: paying one would debit the user while only gas leaves the wallet). A deposit address of any account of this wallet is allowed and makes the withdrawal internal.
+ * fee/sweep/cold address, or on a UTXO chain a change or consolidation address of the wallet: paying one would debit the
+ * user while only the network fee leaves the wallet). A deposit address of any account of this wallet is allowed and
+ * makes the withdrawal internal.
  * @param to the destination in the chain's canonical form (as validateAddress returns it)
  * @throws WalletError INVALID_DESTINATION with `details.reason` `zero_address`, `reserved_address` or `operated_address`
  */
