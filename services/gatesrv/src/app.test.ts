@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { WalletError, errorRegistry } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
@@ -55,6 +56,28 @@ describe('the OpenAPI document', () => {
       .sort();
     expect(served.length).toBeGreaterThan(10);
     expect(documented).toEqual(served);
+  });
+
+  it('describes each object with the fields docs/api.md lists for it (Objects section), no more, no fewer', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }>();
+    const apiMd = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    // **Name**: `{field, field, optional?}` (a list may wrap over lines)
+    const objects = [...apiMd.matchAll(/^\*\*(\w+)\*\*: `\{([^}]*)\}`/gm)].map(([, name, fields]) => ({
+      name: name!,
+      fields: fields!
+        .split(',')
+        .map((f) => f.trim().replace(/\?$/, ''))
+        .sort(),
+    }));
+    // The OpenAPI ids of the documented objects where they differ.
+    const ids: Record<string, string> = { LedgerLine: 'LedgerEntry' };
+    expect(objects.map((o) => o.name)).toContain('Withdrawal');
+    for (const { name, fields } of objects) {
+      const schema = doc.components.schemas[ids[name] ?? name];
+      expect(Object.keys(schema?.properties ?? {}).sort(), name).toEqual(fields);
+    }
   });
 
   it('names only registered error codes, each with its registry status', async () => {

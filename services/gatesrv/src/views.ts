@@ -173,6 +173,10 @@ export const WithdrawalView = z
     fee: Amount,
     status: WithdrawalStatus,
     txid: z.string().nullable(),
+    outputIndex: z.number().int().nullable().meta({
+      description:
+        "UTXO chains (BTC, LTC): the index of the withdrawal's output in the transaction `txid` (a transaction may pay several withdrawals, one output each); null until signed, and always null on EVM chains.",
+    }),
     confirmations: z.number().int().nullable(),
     reason: z.string().nullable(),
     networkFee: Amount.nullable(),
@@ -197,6 +201,7 @@ export function withdrawalView(w: WithdrawalRecord): z.infer<typeof WithdrawalVi
     fee: w.fee,
     status: w.status as z.infer<typeof WithdrawalStatus>,
     txid: w.txid || null,
+    outputIndex: w.outputIndex ?? null,
     confirmations: w.confirmations < 0 ? null : w.confirmations,
     reason: w.reason || null,
     networkFee: w.networkFee || null,

@@ -116,6 +116,7 @@ function toWithdrawalRecord(w: WithdrawalView): WithdrawalRecord {
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
     internal: w.internal,
+    ...(w.outputIndex === null ? {} : { outputIndex: w.outputIndex }),
   };
 }
 

@@ -22,6 +22,18 @@ const record = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
+// A signed LTC withdrawal paid by output 0 of a batch transaction.
+const ltcRecord = {
+  ...record,
+  id: 'wd_ltc',
+  chain: 'ltc',
+  asset: 'LTC',
+  to: 'rltc1qw508d6qejxtdg4y5r3zarvary0c5xw7k693xs3',
+  status: 'signed',
+  txid: 'ab'.repeat(32),
+  outputIndex: 0,
+};
+
 describe('withdrawal routes', async () => {
   const { app, calls } = await routeTestApp((api, deps) => withdrawalRoutes(api, deps), {
     nodes: {
@@ -29,6 +41,7 @@ describe('withdrawal routes', async () => {
         createWithdrawal: async () => ({ withdrawal: record, created: true }),
         listWithdrawals: async () => ({ withdrawals: [record], page: { nextCursor: '' } }),
         getWithdrawal: async (req: { withdrawalId: string }) => {
+          if (req.withdrawalId === 'wd_ltc') return ltcRecord;
           if (req.withdrawalId !== 'wd_1') throw new WalletError('NOT_FOUND');
           return record;
         },
@@ -46,10 +59,17 @@ describe('withdrawal routes', async () => {
       id: 'wd_1',
       status: 'pending_review',
       txid: null,
+      outputIndex: null,
       confirmations: null,
       reason: null,
       networkFee: null,
     });
+  });
+
+  it('shows a UTXO withdrawal’s output index with its txid (0 is an index, not absent)', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/withdrawals/wd_ltc' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ id: 'wd_ltc', status: 'signed', txid: 'ab'.repeat(32), outputIndex: 0 });
   });
 
   it.each([

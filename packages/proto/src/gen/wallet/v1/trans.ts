@@ -47,6 +47,12 @@ export interface WithdrawalRecord {
    * the ledger after approval; no transaction (txid empty), no withdrawal fee, no network fee.
    */
   internal: boolean;
+  /**
+   * UTXO chains: the index of the withdrawal's output in the transaction `txid` (a batch pays several withdrawals,
+   * one output each); absent until signed, and always on EVM chains. Optional (presence) rather than -1, so that a
+   * record from a transrv older than the field reads as absent, not as output 0.
+   */
+  outputIndex?: number | undefined;
 }
 
 export interface CreateWithdrawalRequest {
@@ -245,6 +251,7 @@ function createBaseWithdrawalRecord(): WithdrawalRecord {
     createdAt: "",
     updatedAt: "",
     internal: false,
+    outputIndex: undefined,
   };
 }
 
@@ -297,6 +304,9 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
     }
     if (message.internal !== false) {
       writer.uint32(128).bool(message.internal);
+    }
+    if (message.outputIndex !== undefined) {
+      writer.uint32(136).uint32(message.outputIndex);
     }
     return writer;
   },
@@ -440,6 +450,14 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
             }
 
             message.internal = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.outputIndex = reader.uint32();
             continue;
           }
         }
