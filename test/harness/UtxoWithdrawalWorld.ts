@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Transaction } from 'bitcoinjs-lib';
+import { Psbt, Transaction } from 'bitcoinjs-lib';
 import { ApiClient } from './ApiClient.js';
 import { createApiClient } from './clients.js';
 import { Cluster, type ClusterOptions } from './Cluster.js';
@@ -150,5 +150,68 @@ export class UtxoWithdrawalWorld {
   async alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
     const rows = await this.fixtures.db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).orderBy('id');
     return rows.map((r: { details: string }) => JSON.parse(r.details) as Record<string, unknown>);
+  }
+
+  /** How many of a withdrawal's transactions the chain has mined (must never exceed one). */
+  async minedTxCount(withdrawalId: string): Promise<number> {
+    const txids = await this.fixtures.db('withdrawal_txs').where({ withdrawal_id: withdrawalId }).distinct().pluck<string[]>('txid');
+    let n = 0;
+    for (const txid of txids) if (await this.#mined(txid)) n++;
+    return n;
+  }
+
+  /**
+   * What is wrong with the wallet's input locks, as readable lines (none: empty): an unspent output still locked by an
+   * abandoned (or unknown) build; an outpoint that is an input of two builds that were not abandoned; an input of a
+   * mined transaction of ours that `utxos` does not show spent by it.
+   */
+  async lockProblems(): Promise<string[]> {
+    const db = this.fixtures.db;
+    const problems: string[] = [];
+    const builds = await db('utxo_builds')
+      .where({ chain: 'ltc' })
+      .select<{ id: string; status: string; psbt: string }[]>('id', 'status', 'psbt');
+    const status = new Map(builds.map((b) => [b.id, b.status]));
+    const locked = await db('utxos')
+      .where({ chain: 'ltc' })
+      .whereNotNull('locked_by')
+      .whereNull('spent_by_txid')
+      .select<{ txid: string; vout: number; locked_by: string }[]>('txid', 'vout', 'locked_by');
+    for (const u of locked) {
+      const s = status.get(u.locked_by);
+      if (s === undefined || s === 'abandoned') problems.push(`${u.txid}:${u.vout} locked by ${s ?? 'unknown'} build ${u.locked_by}`);
+    }
+    const holder = new Map<string, string>();
+    for (const b of builds.filter((x) => x.status !== 'abandoned')) {
+      for (const input of Psbt.fromBase64(b.psbt).txInputs) {
+        const outpoint = `${Buffer.from(input.hash).reverse().toString('hex')}:${input.index}`;
+        const other = holder.get(outpoint);
+        if (other !== undefined) problems.push(`${outpoint} is an input of builds ${other} and ${b.id}`);
+        holder.set(outpoint, b.id);
+      }
+    }
+    const txids = await db('withdrawal_txs').where({ chain: 'ltc' }).distinct().pluck<string[]>('txid');
+    for (const txid of txids) {
+      if (!(await this.#mined(txid))) continue;
+      for (const input of (await this.transaction(txid)).ins) {
+        const prev = Buffer.from(input.hash).reverse().toString('hex');
+        const row = await db('utxos')
+          .where({ chain: 'ltc', txid: prev, vout: input.index })
+          .first<{ spent_by_txid: string | null } | undefined>();
+        if (row?.spent_by_txid !== txid)
+          problems.push(`${prev}:${input.index}, spent by mined ${txid}, is recorded spent by ${row?.spent_by_txid ?? 'nothing'}`);
+      }
+    }
+    return problems;
+  }
+
+  /** Whether the chain mined a transaction (unknown to the node: no). */
+  async #mined(txid: string): Promise<boolean> {
+    try {
+      return ((await this.node.call<{ confirmations?: number }>('getrawtransaction', [txid, true])).confirmations ?? 0) >= 1;
+    } catch (error) {
+      if (String(error).includes('(-5)')) return false; // No such mempool or blockchain transaction
+      throw error;
+    }
   }
 }
