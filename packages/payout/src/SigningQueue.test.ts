@@ -44,7 +44,10 @@ describe('SigningQueue', () => {
     expect(r.batches).toEqual([['a', 'b']]); // the first batch is still being signed
     r.gates[0]!.signed();
     await tick();
-    expect(r.batches).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(r.batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     r.gates[0]!.sent();
     r.gates[1]!.signed();
     r.gates[1]!.sent();

@@ -8,6 +8,7 @@ import { type SeedVault, evmHotWalletPath, evmSigner, psbtSigner } from '@wallet
 import type { CrashPoint } from '@wallet/withdrawals';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { EvmPayoutFamily } from './evm/EvmPayoutFamily.js';
+import { type AutoConsolidation } from './utxo/UtxoConsolidations.js';
 import { type UtxoBatchPolicy, UtxoPayoutFamily } from './utxo/UtxoPayoutFamily.js';
 
 /** What {@link createPayoutFamily} takes: one chain, its node's adapter, the seed its key is derived from. */
@@ -31,7 +32,10 @@ export type PayoutFamilySpec = {
     readonly maxFeeRate?: bigint;
     readonly minConf?: number;
     readonly buildLockMs?: number;
+    readonly autoConsolidation?: AutoConsolidation;
   };
+  /** UTXO: an unmined consolidation is sent again this often (ms). */
+  readonly rebroadcastAfterMs?: number;
   /** Test-only crash points. */
   readonly crash?: CrashPoint;
 };
@@ -80,6 +84,9 @@ export function createPayoutFamily(spec: PayoutFamilySpec): PayoutFamily {
         ...(policy.batch === undefined ? {} : { batch: policy.batch }),
         ...(policy.minConf === undefined ? {} : { minConf: policy.minConf }),
         ...(policy.buildLockMs === undefined ? {} : { buildLockMs: policy.buildLockMs }),
+        ...(policy.autoConsolidation === undefined ? {} : { autoConsolidation: policy.autoConsolidation }),
+        ...(spec.rebroadcastAfterMs === undefined ? {} : { rebroadcastAfterMs: spec.rebroadcastAfterMs }),
+        confirmations: spec.registry.asset(chain.nativeAsset).confirmations,
         ...(spec.bumpPercent === undefined ? {} : { bumpPercent: spec.bumpPercent }),
         ...(spec.crash === undefined ? {} : { crash: spec.crash }),
       });

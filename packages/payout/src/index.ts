@@ -5,6 +5,7 @@ export { EvmPayoutFamily, type EvmPayoutFamilyOptions } from './evm/EvmPayoutFam
 export { type UtxoBatchPolicy, UtxoPayoutFamily, type UtxoPayoutFamilyOptions } from './utxo/UtxoPayoutFamily.js';
 export { type BuildCheck, type ExpectedPayment, type InputKey, checkBuild } from './utxo/checkBuild.js';
 export { feeShares } from './utxo/feeShares.js';
+export { type AutoConsolidation, type ConsolidationBuilt, UtxoConsolidations } from './utxo/UtxoConsolidations.js';
 export { allocateNonce, allocateNonces, initNonceAllocator } from './evm/allocateNonce.js';
 export type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from './PayoutFamily.js';
 export { type OperatedAddresses, Payouts, type PayoutsOptions } from './Payouts.js';

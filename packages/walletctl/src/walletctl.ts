@@ -10,6 +10,7 @@ import { AnyInstanceClient } from '@wallet/routing';
 import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { parseDuration } from './parseDuration.js';
+import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 
@@ -28,6 +29,13 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   nodes activate NODE_ID                let a node take new accounts again
   accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
   ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
+  utxo stats [--chain CHAIN] [--json]   per UTXO chain: spendable outputs (count, value), held by unsigned builds,
+                                        spent by unmined signed transactions, on the wallet's own addresses;
+                                        consolidations in flight
+  utxo consolidate --chain CHAIN [--max-inputs N] [--wait] [--json]
+                                        ask signsrv to merge up to N (default 100, 2..1000) of the smallest spendable
+                                        outputs into the wallet's main address, signed and sent like any payout; with
+                                        --wait, wait (up to 60 s) for signsrv's answer: the transaction, or why not
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
@@ -53,6 +61,9 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     options: {
       name: { type: 'string' },
       overlap: { type: 'string' },
+      chain: { type: 'string' },
+      'max-inputs': { type: 'string' },
+      wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,6 +91,46 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
         ...Object.entries(totals).map(([asset, t]) => `  ${asset.padEnd(6)} held by users ${t.users}, in transit ${t.transit}`),
       ]);
       return report.ok ? 0 : 1;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'utxo' && (action === 'stats' || action === 'consolidate')) {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      if (action === 'stats') {
+        const stats = await utxoStats(db, values.chain);
+        print(stats, [
+          'chain  spendable (n, value)        building (n, value)       in flight (n, value)      wallet-owned (n, value)   consolidations',
+          ...stats.map(
+            (s) =>
+              `${s.chain.padEnd(6)} ${`${s.spendable.count} ${s.spendable.value}`.padEnd(27)} ${`${s.building.count} ${s.building.value}`.padEnd(25)} ${`${s.inFlight.count} ${s.inFlight.value}`.padEnd(25)} ${`${s.walletOwned.count} ${s.walletOwned.value}`.padEnd(25)} ${s.consolidationsInFlight}`,
+          ),
+        ]);
+        return 0;
+      }
+      const chain = required(values.chain, '--chain');
+      const maxInputs = values['max-inputs'] === undefined ? 100 : Number(values['max-inputs']);
+      const id = await requestConsolidation(db, chain, maxInputs, `walletctl:${process.env['USER'] ?? 'operator'}`);
+      let request = await consolidationRequest(db, id);
+      for (const deadline = Date.now() + 60_000; values.wait && request?.status === 'requested' && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        request = await consolidationRequest(db, id);
+      }
+      print(request, [
+        `consolidation request ${id} on ${chain} (up to ${maxInputs} outputs): ${request?.status ?? 'unknown'}`,
+        ...(request?.build
+          ? [
+              `  build ${request.buildId}: ${request.build.status}, ${request.build.inputs} inputs, fee ${request.build.fee}, txid ${request.build.txid ?? '-'}`,
+            ]
+          : []),
+        ...(request?.reason ? [`  ${request.reason}`] : []),
+        ...(request?.status === 'requested'
+          ? ['  signsrv answers on its next pass (walletctl utxo stats shows consolidations in flight)']
+          : []),
+      ]);
+      return request?.status === 'refused' ? 1 : 0;
     } finally {
       await db.destroy();
     }

@@ -35,6 +35,12 @@ const UtxoPayoutPolicy = z
     minConf: z.number().int().min(1).max(1000).optional(),
     /** How long a build that was never signed holds its inputs (ms). */
     buildLockMs: z.number().int().min(1000).max(86_400_000).optional(),
+    /** Consolidate on its own while the fee rate is at most this (sat/vB); never without it (only walletctl). */
+    consolidateBelowFeeRate: z.number().int().min(1).max(100_000).optional(),
+    /** ... once at least this many outputs are spendable. @default 200 */
+    consolidateMinUtxos: z.number().int().min(2).max(1_000_000).optional(),
+    /** ... merging at most this many in one transaction. @default 100 */
+    consolidateMaxInputs: z.number().int().min(2).max(1000).optional(),
   })
   .strict();
 export type UtxoPayoutPolicy = z.infer<typeof UtxoPayoutPolicy>;
@@ -82,7 +88,8 @@ export const ConfigSchema = z.object({
   SIGNSRV_MAX_FEE_PER_GAS: jsonRecord(Wei, '{"eth": "500000000000"}').default({}),
   /**
    * Payout policy per UTXO chain, JSON {"ltc": {"batchWindowMs": 2000, "maxOutputs": 20, "maxFeeRate": 500, "minConf": 1,
-   * "buildLockMs": 600000}}; where not given: no batching, 500 sat/vB at most, 1 confirmation, 10 minutes.
+   * "buildLockMs": 600000, "consolidateBelowFeeRate": 2, "consolidateMinUtxos": 200, "consolidateMaxInputs": 100}};
+   * where not given: no batching, 500 sat/vB at most, 1 confirmation, 10 minutes, no automatic consolidation.
    */
   SIGNSRV_UTXO_PAYOUTS: jsonRecord(UtxoPayoutPolicy, '{"ltc": {"batchWindowMs": 2000, "maxOutputs": 20}}').default({}),
   /** A transaction not mined after this long is replaced with higher fees (same inputs: nonce or UTXOs). */

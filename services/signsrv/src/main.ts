@@ -32,6 +32,15 @@ function utxoPolicy(p: UtxoPayoutPolicy | undefined): NonNullable<PayoutFamilySp
     ...(p.maxFeeRate === undefined ? {} : { maxFeeRate: BigInt(p.maxFeeRate) }),
     ...(p.minConf === undefined ? {} : { minConf: p.minConf }),
     ...(p.buildLockMs === undefined ? {} : { buildLockMs: p.buildLockMs }),
+    ...(p.consolidateBelowFeeRate === undefined
+      ? {}
+      : {
+          autoConsolidation: {
+            belowFeeRate: BigInt(p.consolidateBelowFeeRate),
+            minUtxos: p.consolidateMinUtxos ?? 200,
+            maxInputs: p.consolidateMaxInputs ?? 100,
+          },
+        }),
   };
 }
 
@@ -91,6 +100,7 @@ runMain(log, async () => {
         log: log.child({ component: 'payouts', chain: chain.id }),
         maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
         utxo: utxoPolicy(config.SIGNSRV_UTXO_PAYOUTS[chain.id]),
+        rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
         crash: crashPoint,
       }),
     );

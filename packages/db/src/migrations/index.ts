@@ -12,6 +12,7 @@ import * as m0011 from './0011_account_create_key.js';
 import * as m0012 from './0012_utxos.js';
 import * as m0013 from './0013_utxo_locks.js';
 import * as m0014 from './0014_utxo_payouts.js';
+import * as m0015 from './0015_utxo_consolidation_requests.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -30,4 +31,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0012_utxos', m0012],
   ['0013_utxo_locks', m0013],
   ['0014_utxo_payouts', m0014],
+  ['0015_utxo_consolidation_requests', m0015],
 ];

@@ -393,6 +393,78 @@ describe('UtxoPayoutFamily on the stack litecoind', () => {
   });
 });
 
+describe('UTXO consolidation on the stack litecoind', () => {
+  it('merges 100 small outputs into one of the main address: checked, signed, sent, booked once confirmed', async () => {
+    const f = await family({ confirmations: 2 });
+    // Outputs locked by others are not taken.
+    await db('utxos')
+      .whereNull('spent_by_txid')
+      .update({ spent_by_txid: 'ff'.repeat(32) }); // earlier tests' leftovers: not ours to merge here
+    const coins = await fund(...Array.from({ length: 100 }, (_, i) => 100_000n + BigInt(i)));
+    const total = coins.reduce((s, c) => s + c.amount, 0n);
+    const built = await f.consolidations.consolidate(100);
+    expect(built.inputs).toBe(100);
+    expect(built.amount + built.fee).toBe(total);
+    const row = await db('utxo_builds').where({ id: built.buildId }).first<{ raw: string }>();
+    expect(row).toMatchObject({ kind: 'consolidation', status: 'broadcast', txid: built.txid, inputs: 100 });
+    const tx = Transaction.fromHex(row.raw);
+    expect(tx.ins).toHaveLength(100);
+    expect(tx.outs).toHaveLength(1);
+    expect(scriptAddress(tx.outs[0]!.script)).toBe(f.address);
+    expect(await db('utxos').where({ locked_by: built.buildId }).count({ n: '*' })).toEqual([{ n: '100' }]);
+    // Too few outputs left to merge: refused, nothing locked.
+    await expect(f.consolidations.consolidate(100)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { reason: 'too_few_utxos' },
+    });
+
+    const block = await mine();
+    // What the scanner records when it sees the spend:
+    await db('withdrawal_observations').insert({
+      chain: 'ltc',
+      txid: built.txid,
+      from_address: '',
+      status: 'success',
+      fee: built.fee.toString(),
+      block_number: block.height,
+      block_hash: block.hash,
+    });
+    await f.consolidations.pass();
+    expect(await db('utxo_builds').where({ id: built.buildId }).first('status')).toEqual({ status: 'broadcast' }); // 1 of 2 confirmations
+    await mine();
+    await f.consolidations.pass();
+    await f.consolidations.pass(); // booked once
+    expect(await db('utxo_builds').where({ id: built.buildId }).first('status')).toEqual({ status: 'confirmed' });
+    const lines = await db('journal').where({ ref_id: built.buildId }).orderBy('amount').select('account_id', 'amount', 'kind');
+    expect(lines).toEqual([
+      { account_id: 'sys:fees:LTC', amount: `-${built.fee}`, kind: 'network_fee' },
+      { account_id: 'sys:chain:ltc:network_fees', amount: built.fee.toString(), kind: 'network_fee' },
+    ]);
+    expect(await f.isMined(built.txid)).toBe(true);
+  });
+
+  it('answers a request made by hand (walletctl), and refuses one that cannot be built, in the request row', async () => {
+    const f = await family();
+    await db('utxos')
+      .whereNull('spent_by_txid')
+      .update({ spent_by_txid: 'ff'.repeat(32) });
+    const [id] = await db('utxo_consolidation_requests').insert({ chain: 'ltc', max_inputs: 10, requested_by: 'ops' });
+    await f.consolidations.pass();
+    expect(await db('utxo_consolidation_requests').where({ id }).first('status', 'build_id')).toEqual({
+      status: 'refused',
+      build_id: null,
+    });
+    await fund(50_000n, 60_000n, 70_000n);
+    const [again] = await db('utxo_consolidation_requests').insert({ chain: 'ltc', max_inputs: 10, requested_by: 'ops' });
+    await f.consolidations.pass();
+    const answered = await db('utxo_consolidation_requests')
+      .where({ id: again })
+      .first<{ status: string; build_id: string }>('status', 'build_id');
+    expect(answered.status).toBe('built');
+    expect(await db('utxo_builds').where({ id: answered.build_id }).first('kind', 'inputs')).toEqual({ kind: 'consolidation', inputs: 3 });
+  });
+});
+
 function scriptAddress(script: Uint8Array): string {
   return payments.p2wpkh({ output: Buffer.from(script), network: net }).address!;
 }

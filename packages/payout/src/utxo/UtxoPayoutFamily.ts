@@ -12,6 +12,7 @@ import type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, Signed
 import { type ExpectedPayment, type InputKey, checkBuild } from './checkBuild.js';
 import { P2WPKH_DUST_LIMIT, vsizeOf } from './coinSelection.js';
 import { feeShares } from './feeShares.js';
+import { type AutoConsolidation, UtxoConsolidations } from './UtxoConsolidations.js';
 import { releaseCoins, selectAndLockCoins } from './utxoLocks.js';
 
 /** How approved withdrawals of a chain are paid together. */
@@ -45,6 +46,12 @@ export type UtxoPayoutFamilyOptions = {
   readonly bumpPercent?: number;
   /** Test-only crash points (`signsrv.after_build`). */
   readonly crash?: CrashPoint;
+  /** Confirmations a consolidation needs before its fee is booked (the native asset's). @default 1 */
+  readonly confirmations?: number;
+  /** An unmined consolidation is sent again this often (ms). @default 15_000 */
+  readonly rebroadcastAfterMs?: number;
+  /** When to consolidate without being asked; never by default (only `walletctl utxo consolidate`). */
+  readonly autoConsolidation?: AutoConsolidation;
 };
 
 /** A withdrawal's draft: the build (PSBT with locked inputs) that pays it, alone or in a batch. */
@@ -126,7 +133,25 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
     }
     this.#crash = options.crash ?? noCrashPoints;
     this.address = publicKeyToAddress(this.#family, this.#network, options.signer.publicKey(1, 0));
+    this.consolidations = new UtxoConsolidations({
+      chain: chain.id,
+      db: options.db,
+      log: options.log,
+      adapter: options.adapter,
+      network: this.#net,
+      target: { address: this.address, script: this.#scriptOf(this.address) },
+      nativeAsset: chain.nativeAsset,
+      confirmations: options.confirmations ?? 1,
+      minConf: options.minConf ?? 1,
+      checkOptions: (buildId, psbt) => this.#checkOptions(buildId, psbt, []),
+      sign: (psbt, keys) => this.#o.signer.sign({ psbt, inputs: keys }),
+      rebroadcastAfterMs: options.rebroadcastAfterMs ?? 15_000,
+      ...(options.autoConsolidation === undefined ? {} : { auto: options.autoConsolidation }),
+    });
   }
+
+  /** The chain's consolidation job (merging small outputs into the main address), run on every sender pass. */
+  readonly consolidations: UtxoConsolidations;
 
   isActiveSender(from: string): boolean {
     return from === this.address;
@@ -167,7 +192,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
     const { db, log } = this.#o;
     try {
       const stale = await db('utxo_builds as b')
-        .where({ 'b.chain': this.chain, 'b.status': 'built', 'b.kind': 'withdrawals' })
+        .where({ 'b.chain': this.chain, 'b.status': 'built' })
         .andWhere((w) => {
           void w
             .where('b.locked_until', '<=', db.raw('CURRENT_TIMESTAMP(3)'))
@@ -189,6 +214,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
     } catch (error) {
       log.warn({ err: error, chain: this.chain }, 'releasing stale builds failed; retrying');
     }
+    await this.consolidations.pass();
     return [];
   }
 

@@ -1,0 +1,332 @@
+import type { UtxoAdapter } from '@wallet/chains';
+import { type Knex, withTransaction } from '@wallet/db';
+import { WalletError, isWalletError } from '@wallet/errors';
+import { newId } from '@wallet/ids';
+import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
+import type { Logger } from '@wallet/logger';
+import { AlertKind, raiseAlert } from '@wallet/withdrawals';
+import { Psbt } from 'bitcoinjs-lib';
+import { type CheckBuildOptions, type InputKey, checkBuild } from './checkBuild.js';
+import { P2WPKH_DUST_LIMIT, vsizeOf } from './coinSelection.js';
+
+/** When the consolidation job merges outputs on its own. */
+export type AutoConsolidation = {
+  /** Only while the fee rate is at most this (sat/vB). */
+  readonly belowFeeRate: bigint;
+  /** Only once the chain has at least this many spendable outputs. */
+  readonly minUtxos: number;
+  /** Most outputs merged by one consolidation. */
+  readonly maxInputs: number;
+};
+
+/** What the consolidations need of their payout family. */
+export type ConsolidationDeps = {
+  readonly chain: string;
+  readonly db: Knex;
+  readonly log: Logger;
+  readonly adapter: UtxoAdapter;
+  readonly network: CheckBuildOptions['network'];
+  /** The wallet's main address (`/1/0`) and its script (hex): where merged outputs go. */
+  readonly target: { readonly address: string; readonly script: string };
+  /** The native asset, and the confirmations a consolidation needs to be booked. */
+  readonly nativeAsset: string;
+  readonly confirmations: number;
+  readonly minConf: number;
+  /** The same check and signer as withdrawals. */
+  readonly checkOptions: (buildId: string, psbt: string) => CheckBuildOptions;
+  readonly sign: (psbt: string, keys: readonly InputKey[]) => { txid: string; raw: string };
+  /** Re-send an unmined consolidation this often (ms). */
+  readonly rebroadcastAfterMs: number;
+  readonly auto?: AutoConsolidation;
+};
+
+type Candidate = { txid: string; vout: number; script: string; amount: string };
+type ConsolidationRow = { id: string; txid: string | null; raw: string | null; fee: string; status: string };
+
+/** What one consolidation merged. */
+export type ConsolidationBuilt = {
+  readonly buildId: string;
+  readonly txid: string;
+  readonly inputs: number;
+  readonly amount: bigint;
+  readonly fee: bigint;
+};
+
+/** Outputs of one consolidation at most (a standard transaction stays well below 100 kvB: 1,000 P2WPKH inputs are 68 kvB). */
+export const MAX_CONSOLIDATION_INPUTS = 1000;
+
+/**
+ * The consolidation job of a UTXO chain (the design's "sweep to the main address"): merges many small outputs of the
+ * wallet's UTXO set into one output of its main address (`/1/0`), so later withdrawals spend few inputs. A
+ * consolidation is a `utxo_builds` row of kind `consolidation` with its own lifecycle (`built` -> `signed` ->
+ * `broadcast` -> `confirmed`), built, checked ({@link checkBuild}: inputs ours and locked for it, its one output the
+ * wallet's, the fee within bounds) and signed by signsrv like any payout, sent and re-sent until mined, and booked once
+ * the scanner has seen it with the native asset's confirmations: its fee moves from fee income to the chain's network
+ * fees in the journal (no user's balance changes: the coins stay the wallet's). Started by hand
+ * (`utxo_consolidation_requests`, from `walletctl utxo consolidate`) or on its own when the fee rate is low.
+ */
+export class UtxoConsolidations {
+  constructor(private readonly d: ConsolidationDeps) {}
+
+  /**
+   * One pass: answers a waiting request, starts an automatic consolidation when due, sends signed ones, and books those
+   * the chain has confirmed. Never throws (failures are logged and retried on the next pass).
+   */
+  async pass(): Promise<void> {
+    const { log, chain } = this.d;
+    for (const step of [() => this.#answerRequest(), () => this.#auto(), () => this.#send(), () => this.#book()]) {
+      try {
+        await step();
+      } catch (error) {
+        log.warn({ err: error, chain }, 'consolidation step failed; retrying');
+      }
+    }
+  }
+
+  /**
+   * Builds, checks and signs a consolidation of at most `maxInputs` of the smallest spendable outputs.
+   * @throws WalletError VALIDATION_FAILED (`details.reason` `too_few_utxos`, `dust`, `bad_max_inputs`), UNAVAILABLE
+   */
+  async consolidate(maxInputs: number): Promise<ConsolidationBuilt> {
+    const { db, chain, log } = this.d;
+    if (!Number.isInteger(maxInputs) || maxInputs < 2 || maxInputs > MAX_CONSOLIDATION_INPUTS) {
+      throw new WalletError('VALIDATION_FAILED', `maxInputs must be 2..${MAX_CONSOLIDATION_INPUTS}`, {
+        details: { reason: 'bad_max_inputs' },
+      });
+    }
+    const fee = await this.d.adapter.feeEstimate();
+    const buildId = newId('bld');
+    const built = await withTransaction(db, async (trx) => {
+      const [clock] = (await trx.raw(
+        `SELECT CURRENT_TIMESTAMP(3) AS now, CURRENT_TIMESTAMP(3) + INTERVAL 10 MINUTE AS until,
+           (SELECT MAX(number) FROM chain_blocks WHERE chain = ?) AS tip`,
+        [chain],
+      )) as [{ now: Date; until: Date; tip: string | number | null }[]];
+      const { now, until, tip } = clock[0]!;
+      if (tip === null) throw new WalletError('UNAVAILABLE', `chain ${chain} is not scanned yet`, { details: { chain } });
+      // The smallest spendable outputs, read in index order and row-locked as read (SKIP LOCKED: builds in progress
+      // keep theirs). Only P2WPKH outputs of ours are ever spent.
+      const candidates = await trx
+        .from(trx.raw('?? FORCE INDEX (??)', ['utxos', 'utxos_selectable']))
+        .select<Candidate[]>('txid', 'vout', 'script', 'amount')
+        .where({ chain })
+        .whereNull('spent_by_txid')
+        .where('block_number', '<=', Number(tip) - this.d.minConf + 1)
+        .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+        .whereRaw("script LIKE '0014%'")
+        .orderBy([
+          { column: 'amount', order: 'asc' },
+          { column: 'txid', order: 'asc' },
+          { column: 'vout', order: 'asc' },
+        ])
+        .limit(maxInputs)
+        .forUpdate()
+        .skipLocked();
+      if (candidates.length < 2) {
+        throw new WalletError('VALIDATION_FAILED', 'fewer than 2 spendable outputs: nothing to consolidate', {
+          details: { reason: 'too_few_utxos', chain, spendable: candidates.length },
+        });
+      }
+      const total = candidates.reduce((s, c) => s + BigInt(c.amount), 0n);
+      const vsize = vsizeOf(candidates.length, [], true);
+      const networkFee = fee.satPerVbyte * vsize;
+      const amount = total - networkFee;
+      if (amount < P2WPKH_DUST_LIMIT) {
+        throw new WalletError('VALIDATION_FAILED', 'the outputs are worth less than their fee', {
+          details: { reason: 'dust', chain, total: total.toString(), fee: networkFee.toString() },
+        });
+      }
+      const psbt = new Psbt({ network: this.d.network });
+      psbt.setVersion(2);
+      for (const c of candidates) {
+        psbt.addInput({
+          hash: c.txid,
+          index: c.vout,
+          sequence: 0xfffffffd,
+          witnessUtxo: { script: Buffer.from(c.script, 'hex'), value: BigInt(c.amount) },
+        });
+      }
+      psbt.addOutput({ script: Buffer.from(this.d.target.script, 'hex'), value: amount });
+      await trx('utxos')
+        .where((w) => {
+          for (const c of candidates) void w.orWhere({ chain, txid: c.txid, vout: c.vout });
+        })
+        .update({ locked_by: buildId, locked_until: until });
+      await trx('utxo_builds').insert({
+        id: buildId,
+        chain,
+        kind: 'consolidation',
+        status: 'built',
+        psbt: psbt.toBase64(),
+        inputs: candidates.length,
+        input_total: total.toString(),
+        fee: networkFee.toString(),
+        fee_rate: Number(fee.satPerVbyte),
+        vsize: Number(vsize),
+        change_vout: 0,
+        change_amount: amount.toString(),
+        locked_until: until,
+      });
+      return { inputs: candidates.length, amount, fee: networkFee };
+    });
+    const signed = await withTransaction(db, async (trx) => {
+      const row = await trx('utxo_builds').where({ id: buildId }).forUpdate().first<{ psbt: string; status: string }>('psbt', 'status');
+      if (row?.status !== 'built') throw new WalletError('CONFLICT', 'the consolidation is no longer built', { details: { buildId } });
+      const check = await checkBuild(trx, this.d.checkOptions(buildId, row.psbt));
+      if (!check.ok) {
+        await trx('utxo_builds')
+          .where({ id: buildId })
+          .update({ status: 'abandoned', reason: `refused: ${check.problems.join(', ')}`.slice(0, 200) });
+        await trx('utxos').where({ locked_by: buildId }).update({ locked_by: null, locked_until: null });
+        return { problems: check.problems };
+      }
+      const tx = this.d.sign(row.psbt, check.keys);
+      const forever = new Date('9999-12-31T00:00:00.000Z');
+      await trx('utxo_builds')
+        .where({ id: buildId })
+        .update({ status: 'signed', txid: tx.txid, raw: tx.raw, locked_until: forever, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      await trx('utxos').where({ locked_by: buildId }).update({ locked_until: forever });
+      return tx;
+    });
+    if ('problems' in signed) {
+      await raiseAlert(db, log, AlertKind.psbtRefused, null, { chain, buildId, kind: 'consolidation', problems: signed.problems });
+      throw new WalletError('INTEGRITY_MISMATCH', 'the consolidation did not pass the signing check: not signed', {
+        details: { buildId, problems: signed.problems },
+      });
+    }
+    log.info(
+      { chain, buildId, txid: signed.txid, inputs: built.inputs, amount: built.amount.toString(), fee: built.fee.toString() },
+      'consolidation signed',
+    );
+    await this.#sendOne({ id: buildId, txid: signed.txid, raw: signed.raw, fee: built.fee.toString(), status: 'signed' }).catch(
+      (error: unknown) => log.warn({ err: error, buildId }, 'sending the consolidation failed; the next pass retries'),
+    );
+    return { buildId, txid: signed.txid, ...built };
+  }
+
+  async #answerRequest(): Promise<void> {
+    const { db, chain, log } = this.d;
+    const request = await db('utxo_consolidation_requests')
+      .where({ chain, status: 'requested' })
+      .orderBy('id')
+      .first<{ id: string; max_inputs: number } | undefined>('id', 'max_inputs');
+    if (!request) return;
+    try {
+      const built = await this.consolidate(request.max_inputs);
+      await db('utxo_consolidation_requests')
+        .where({ id: request.id, status: 'requested' })
+        .update({ status: 'built', build_id: built.buildId, updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+    } catch (error) {
+      if (!isWalletError(error) || ['UNAVAILABLE', 'TIMEOUT'].includes(error.code)) throw error; // the node or MySQL: retried
+      log.warn({ err: error, requestId: request.id }, 'consolidation request refused');
+      await db('utxo_consolidation_requests')
+        .where({ id: request.id, status: 'requested' })
+        .update({ status: 'refused', reason: `${error.code}: ${error.message}`.slice(0, 200), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+    }
+  }
+
+  /** Starts a consolidation on its own when the wallet holds many spendable outputs and fees are low. */
+  async #auto(): Promise<void> {
+    const auto = this.d.auto;
+    if (!auto) return;
+    const { db, chain } = this.d;
+    const inFlight = await db('utxo_builds')
+      .where({ chain, kind: 'consolidation' })
+      .whereIn('status', ['built', 'signed', 'broadcast'])
+      .first<{ id: string } | undefined>('id');
+    if (inFlight) return;
+    const [counted] = (await db.raw(
+      `SELECT COUNT(*) AS n FROM utxos WHERE chain = ? AND spent_by_txid IS NULL AND (locked_until IS NULL OR locked_until <= CURRENT_TIMESTAMP(3))`,
+      [chain],
+    )) as [{ n: string | number }[]];
+    if (Number(counted[0]?.n ?? 0) < auto.minUtxos) return;
+    const fee = await this.d.adapter.feeEstimate();
+    if (fee.satPerVbyte > auto.belowFeeRate) return;
+    await this.consolidate(auto.maxInputs);
+  }
+
+  /** Sends signed consolidations, and re-sends unmined ones at the re-send interval. */
+  async #send(): Promise<void> {
+    const { db, chain } = this.d;
+    const [rows] = (await db.raw(
+      `SELECT b.id, b.txid, b.raw, CAST(b.fee AS CHAR) AS fee, b.status FROM utxo_builds b
+       WHERE b.chain = ? AND b.kind = 'consolidation' AND b.status IN ('signed', 'broadcast')
+         AND (b.status = 'signed' OR TIMESTAMPDIFF(MICROSECOND, b.last_broadcast_at, CURRENT_TIMESTAMP(3)) DIV 1000 >= ?)
+         AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.chain = b.chain AND o.txid = b.txid)
+       ORDER BY b.id LIMIT 20`,
+      [chain, this.d.rebroadcastAfterMs],
+    )) as [ConsolidationRow[]];
+    for (const row of rows) await this.#sendOne(row);
+  }
+
+  async #sendOne(row: ConsolidationRow): Promise<void> {
+    const { db, adapter, log, chain } = this.d;
+    if (row.raw === null) return;
+    try {
+      await adapter.broadcast(row.raw);
+    } catch (error) {
+      if (isWalletError(error, 'CONFLICT') && error.details['reason'] === 'inputs_spent') {
+        // Mined already (the scanner will record it), or its inputs spent by something else: operators must look.
+        if ((await adapter.confirmations(row.txid!)) === null) {
+          await raiseAlert(db, log, AlertKind.nonceUsedElsewhere, null, { chain, buildId: row.id, txid: row.txid, kind: 'consolidation' });
+        }
+        return;
+      }
+      throw error;
+    }
+    await db('utxo_builds')
+      .where({ id: row.id })
+      .whereIn('status', ['signed', 'broadcast'])
+      .update({
+        status: 'broadcast',
+        broadcast_at: db.raw('COALESCE(broadcast_at, CURRENT_TIMESTAMP(3))'),
+        last_broadcast_at: db.raw('CURRENT_TIMESTAMP(3)'),
+      });
+    if (row.status === 'signed') log.info({ chain, buildId: row.id, txid: row.txid }, 'consolidation broadcast');
+  }
+
+  /**
+   * Books consolidations the scanner saw mined with the native asset's confirmations, on the block it holds as
+   * canonical: `confirmed`, and the fee from fee income to the chain's network fees, in one transaction.
+   */
+  async #book(): Promise<void> {
+    const { db, chain, log } = this.d;
+    const [rows] = (await db.raw(
+      `SELECT b.id, b.txid, CAST(b.fee AS CHAR) AS fee, o.block_number
+       FROM utxo_builds b JOIN withdrawal_observations o ON o.chain = b.chain AND o.txid = b.txid AND o.dropped = 0
+       JOIN chain_blocks cb ON cb.chain = o.chain AND cb.number = o.block_number AND cb.hash = o.block_hash
+       WHERE b.chain = ? AND b.kind = 'consolidation' AND b.status IN ('signed', 'broadcast')
+         AND (SELECT MAX(number) FROM chain_blocks WHERE chain = ?) - o.block_number + 1 >= ?
+       ORDER BY b.id LIMIT 50`,
+      [chain, chain, this.d.confirmations],
+    )) as [{ id: string; txid: string; fee: string; block_number: string }[]];
+    for (const row of rows) {
+      const booked = await withTransaction(db, async (trx) => {
+        const updated = await trx('utxo_builds')
+          .where({ id: row.id })
+          .whereIn('status', ['signed', 'broadcast'])
+          .update({ status: 'confirmed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+        if (updated !== 1) return false;
+        const fee = BigInt(row.fee);
+        if (fee > 0n) {
+          const native = this.d.nativeAsset;
+          await postEntry(trx, {
+            entryId: `${row.id}:fee`,
+            nodeId: 'signsrv',
+            refId: row.id,
+            lines: [
+              { accountId: SystemAccount.feeIncome(native), asset: native, bucket: 'available', amount: -fee, kind: LedgerKind.networkFee },
+              { accountId: SystemAccount.networkFees(chain), asset: native, bucket: 'available', amount: fee, kind: LedgerKind.networkFee },
+            ],
+          });
+        }
+        return true;
+      });
+      if (booked)
+        log.info(
+          { chain, buildId: row.id, txid: row.txid, fee: row.fee, block: Number(row.block_number) },
+          'consolidation confirmed; fee booked',
+        );
+    }
+  }
+}
