@@ -215,14 +215,14 @@ describe('refused withdrawal requests change nothing', () => {
     await refusedWithoutEffect(() => withdraw(alice, acc, { ...valid(), asset: 'DOGE' }), 422, 'UNSUPPORTED_ASSET');
   });
 
-  it('BTC (a UTXO chain: no payout path yet) is UNSUPPORTED_ASSET, even to a valid BTC address', async () => {
+  it('BTC on a deployment without a bitcoind (no node to pay or scan with) is UNSUPPORTED_ASSET, even to a valid BTC address', async () => {
     await fixtures.fund(acc, 'BTC', 10n ** 8n, 'btc');
     const res = await refusedWithoutEffect(
       () => withdraw(alice, acc, { asset: 'BTC', to: btcAddress, amount: '100000' }),
       422,
       'UNSUPPORTED_ASSET',
     );
-    expect(res.body.error.details).toMatchObject({ asset: 'BTC', reason: 'withdrawals_not_supported' });
+    expect(res.body.error.details).toMatchObject({ asset: 'BTC', chain: 'btc', reason: 'chain_not_served' });
   });
 
   it.each([

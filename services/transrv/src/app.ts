@@ -38,6 +38,11 @@ export type TransrvDeps = {
   readonly registry: AssetRegistry;
   readonly accounts: AccountDirectory;
   readonly relay: TransferRelay;
+  /**
+   * Chains whose withdrawals this node accepts: those with a node to scan (settlement needs the scanner's view of the
+   * chain, and signsrv a node to pay with). Others are refused before anything is frozen. @default every chain
+   */
+  readonly payoutChains?: ReadonlySet<string>;
   /** Test-only crash points (see @wallet/withdrawals crashPoints). @default none */
   readonly crashPoint?: CrashPoint;
 };
@@ -223,7 +228,13 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
 
     createWithdrawal: async (raw) => {
       const req = parseRequest(CreateWithdrawalRequest, raw);
-      registry.asset(req.asset);
+      const chain = registry.asset(req.asset).chain;
+      if (deps.payoutChains !== undefined && !deps.payoutChains.has(chain)) {
+        // No node for the chain in this deployment: nothing could pay it or see it paid.
+        throw new WalletError('UNSUPPORTED_ASSET', `withdrawals of ${req.asset} are not served by this deployment`, {
+          details: { asset: req.asset, chain, reason: 'chain_not_served' },
+        });
+      }
       await accounts.require(req.accountId, nodeId, req.clientId);
       const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, req);
       (deps.crashPoint ?? noCrashPoints)('transrv.withdrawal.after_freeze');

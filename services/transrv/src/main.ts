@@ -103,6 +103,7 @@ runMain(log, async () => {
       registry: config.WALLET_ASSETS,
       accounts: new AccountDirectory(db),
       relay,
+      payoutChains: new Set(Object.keys(config.WALLET_CHAIN_RPC)),
       crashPoint,
     }),
     discovery,
