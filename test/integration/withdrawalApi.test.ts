@@ -155,6 +155,7 @@ describe('POST /v1/accounts/{id}/withdrawals', () => {
       fee: fee.toString(),
       status: 'pending_review',
       txid: null,
+      outputIndex: null,
       confirmations: null,
       reason: null,
       networkFee: null,
