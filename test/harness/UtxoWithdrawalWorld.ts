@@ -10,6 +10,25 @@ import { SignsrvClient, type WithdrawalView } from './WithdrawalWorld.js';
 
 export type UtxoWithdrawalView = WithdrawalView & { outputIndex?: number | null };
 
+/** A signed transaction of a withdrawal as signsrv stored it (one row per withdrawal it pays, per attempt). */
+export type UtxoTxRow = {
+  chain: string;
+  txid: string;
+  withdrawal_id: string;
+  attempt: number;
+  raw: string;
+  vout: number | null;
+  network_fee: string | null;
+  fee_rate: number | null;
+  build_id: string | null;
+};
+
+/** LTC as the node writes it (a JSON number, 8 decimals) in litoshi. */
+export function litoshi(coins: number): bigint {
+  const [whole, frac = ''] = coins.toFixed(8).split('.');
+  return BigInt(whole!) * 100_000_000n + BigInt(frac.padEnd(8, '0'));
+}
+
 /**
  * A cluster paying Litecoin withdrawals on the stack's litecoind: an exchange client, an auditor, direct MySQL access,
  * and the wallet funded by real deposits (credited to a funding account, spendable by every withdrawal: the UTXO set
@@ -144,6 +163,53 @@ export class UtxoWithdrawalWorld {
     const res = await this.api.get<{ data: { asset: string; available: string; frozen: string }[] }>(`/v1/accounts/${accountId}/balances`);
     const b = res.body.data.find((x) => x.asset === 'LTC') ?? { available: '0', frozen: '0' };
     return { available: BigInt(b.available), frozen: BigInt(b.frozen) };
+  }
+
+  /** Cancels a withdrawal as its client would. */
+  cancel(id: string) {
+    return this.api.post<{ status: string; error?: { code: string } }>(`/v1/withdrawals/${id}/cancel`, {});
+  }
+
+  /** The signed transactions stored for a withdrawal, oldest attempt first. */
+  async txsOf(id: string): Promise<UtxoTxRow[]> {
+    return (await this.fixtures.db('withdrawal_txs').where({ withdrawal_id: id }).orderBy('attempt')) as UtxoTxRow[];
+  }
+
+  /** Confirmations of a transaction as the node knows it: 0 in the pool, null unknown (never sent, or replaced). */
+  async confirmations(txid: string): Promise<number | null> {
+    try {
+      const tx = await this.node.call<{ confirmations?: number }>('getrawtransaction', [txid, true]);
+      return tx.confirmations ?? 0;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The sum of a transaction's inputs, each read from the transaction it spends (the node's -txindex). */
+  async inputTotal(tx: Transaction): Promise<bigint> {
+    let total = 0n;
+    for (const input of tx.ins) {
+      const prev = await this.transaction(Buffer.from(input.hash).reverse().toString('hex'));
+      total += prev.outs[input.index]!.value;
+    }
+    return total;
+  }
+
+  /** What the chain (mined or in the pool) paid to an address of the miner wallet, and by which transactions. */
+  async received(address: string): Promise<{ amount: bigint; txids: string[] }> {
+    const [entry] = await this.node.call<{ amount: number; txids: string[] }[]>('listreceivedbyaddress', [0, false, true, address], true);
+    return entry ? { amount: litoshi(entry.amount), txids: entry.txids } : { amount: 0n, txids: [] };
+  }
+
+  /** Kills signsrv (kill -9) and starts it again with `env` (crash points, payout policy) added to the cluster's. */
+  async restartSignsrv(env: Record<string, string> = {}): Promise<void> {
+    await this.cluster.process('signsrv').stop('SIGKILL');
+    await this.cluster.startSignsrv(env);
+  }
+
+  /** Waits for a signsrv alarm of a kind about a withdrawal. */
+  waitAlert(kind: string, withdrawalId: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    return waitFor(`${kind} alarm for ${withdrawalId}`, async () => (await this.alerts(kind, withdrawalId))[0], timeoutMs);
   }
 
   /** signsrv's alarms of a kind about a withdrawal, with their details parsed. */
