@@ -1,7 +1,7 @@
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import type { ChainAdapter } from './ChainAdapter.js';
 import { createEvmAdapter } from './EvmAdapter.js';
-import { createUtxoAdapter } from './utxo/UtxoAdapter.js';
+import { type UtxoFeePolicy, createUtxoAdapter } from './utxo/UtxoAdapter.js';
 
 /** What {@link createChainAdapter} takes: one chain of the registry and how to reach its node. */
 export type ChainAdapterSpec = {
@@ -14,6 +14,8 @@ export type ChainAdapterSpec = {
   readonly wsUrl?: string;
   /** Told about subscription connection problems. */
   readonly onWatchError?: (error: Error) => void;
+  /** UTXO: how the fee rate of payouts is picked (confirmation target, fallback, maximum). */
+  readonly utxoFees?: Partial<UtxoFeePolicy>;
 };
 
 /**
@@ -33,6 +35,6 @@ export async function createChainAdapter(spec: ChainAdapterSpec): Promise<ChainA
         ...(spec.onWatchError === undefined ? {} : { onWatchError: spec.onWatchError }),
       });
     case 'utxo':
-      return createUtxoAdapter({ chain, assets, rpcUrl });
+      return createUtxoAdapter({ chain, assets, rpcUrl, ...(spec.utxoFees === undefined ? {} : { fees: spec.utxoFees }) });
   }
 }

@@ -25,6 +25,25 @@ describe('signsrv configuration', () => {
     }
   });
 
+  it('parses the UTXO payout policy per chain, and refuses unknown fields and values out of range', () => {
+    const policy = { batchWindowMs: 2000, maxOutputs: 20, maxFeeRate: 50, confTarget: 3, fallbackFeeRate: 5, consolidateBelowFeeRate: 2 };
+    const config = loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_UTXO_PAYOUTS: JSON.stringify({ ltc: policy }) });
+    expect(config.SIGNSRV_UTXO_PAYOUTS).toEqual({ ltc: policy });
+    expect(loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k' }).SIGNSRV_UTXO_PAYOUTS).toEqual({});
+    for (const bad of [
+      { maxOutputs: 0 },
+      { batchWindowMs: -1 },
+      { confTarget: 2000 },
+      { maxFeeRate: '50' },
+      { batch: 1 },
+      { buildLockMs: 10 },
+    ]) {
+      expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_UTXO_PAYOUTS: JSON.stringify({ ltc: bad }) })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('needs a keystore', () => {
     expect(() => loadConfig({ SIGNSRV_KEK_FILE: '/x/kek.hex' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

@@ -29,8 +29,12 @@ const UtxoPayoutPolicy = z
     batchWindowMs: z.number().int().min(0).max(3_600_000).optional(),
     /** Most withdrawals one transaction pays (1: no batching). */
     maxOutputs: z.number().int().min(1).max(1000).optional(),
-    /** Highest fee rate signsrv signs at, sat/vB. */
+    /** Highest fee rate signsrv signs at, sat/vB (also the most it ever offers). @default 500 */
     maxFeeRate: z.number().int().min(1).max(100_000).optional(),
+    /** Blocks a payout should confirm within (estimatesmartfee's target, 1-1008). @default 6 */
+    confTarget: z.number().int().min(1).max(1008).optional(),
+    /** sat/vB when the node has no estimate (a young node, regtest). @default 10 */
+    fallbackFeeRate: z.number().int().min(1).max(100_000).optional(),
     /** Confirmations an output needs before it is spent. */
     minConf: z.number().int().min(1).max(1000).optional(),
     /** How long a build that was never signed holds its inputs (ms). */

@@ -84,10 +84,20 @@ runMain(log, async () => {
       log.info({ chain: chain.id, kind: chain.kind }, 'no payouts on this chain (not supported yet)');
       continue;
     }
+    const utxo = config.SIGNSRV_UTXO_PAYOUTS[chain.id];
     const adapter = await createChainAdapter({
       chain,
       assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
       rpcUrl,
+      ...(utxo === undefined
+        ? {}
+        : {
+            utxoFees: {
+              ...(utxo.confTarget === undefined ? {} : { confTarget: utxo.confTarget }),
+              ...(utxo.fallbackFeeRate === undefined ? {} : { fallbackSatPerVbyte: BigInt(utxo.fallbackFeeRate) }),
+              ...(utxo.maxFeeRate === undefined ? {} : { maxSatPerVbyte: BigInt(utxo.maxFeeRate) }),
+            },
+          }),
     });
     families.set(
       chain.id,
@@ -99,7 +109,7 @@ runMain(log, async () => {
         db,
         log: log.child({ component: 'payouts', chain: chain.id }),
         maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
-        utxo: utxoPolicy(config.SIGNSRV_UTXO_PAYOUTS[chain.id]),
+        utxo: utxoPolicy(utxo),
         rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
         crash: crashPoint,
       }),
