@@ -362,6 +362,19 @@ describe('UtxoPayoutFamily on the stack litecoind', () => {
     expect(second).not.toBe(first);
   });
 
+  it('a build whose withdrawal is no longer approved (voided, failed) is abandoned at once, its inputs free', async () => {
+    const f = await family();
+    const [coin] = await fund(COIN);
+    const w = await withdrawal(40_000_000n);
+    const { buildId } = (await f.build([w])).drafts.get(w.id)!;
+    await f.reconcile();
+    expect(await db('utxo_builds').where({ id: buildId }).first('status')).toEqual({ status: 'built' }); // still approved: kept
+    await db('withdrawals').where({ id: w.id }).update({ status: 'failed' });
+    await f.reconcile();
+    expect(await db('utxo_builds').where({ id: buildId }).first('status')).toEqual({ status: 'abandoned' });
+    expect(await db('utxos').where({ txid: coin!.txid, vout: coin!.vout }).first('locked_by')).toEqual({ locked_by: null });
+  });
+
   it('replaces a stuck transaction by fee: same inputs and payment, less change; one of the two is mined', async () => {
     const f = await family();
     await fund(COIN);
