@@ -8,6 +8,7 @@ import { AlertKind, raiseAlert } from '@wallet/withdrawals';
 import { Psbt } from 'bitcoinjs-lib';
 import { type CheckBuildOptions, type InputKey, checkBuild } from './checkBuild.js';
 import { P2WPKH_DUST_LIMIT, vsizeOf } from './coinSelection.js';
+import { lockCoins } from './utxoLocks.js';
 
 /** When the consolidation job merges outputs on its own. */
 export type AutoConsolidation = {
@@ -147,11 +148,7 @@ export class UtxoConsolidations {
         });
       }
       psbt.addOutput({ script: Buffer.from(this.d.target.script, 'hex'), value: amount });
-      await trx('utxos')
-        .where((w) => {
-          for (const c of candidates) void w.orWhere({ chain, txid: c.txid, vout: c.vout });
-        })
-        .update({ locked_by: buildId, locked_until: until });
+      await lockCoins(trx, chain, candidates, buildId, until);
       await trx('utxo_builds').insert({
         id: buildId,
         chain,

@@ -75,7 +75,7 @@ export async function selectAndLockCoins(trx: Knex.Transaction, options: SelectC
     // try coinselect only once something new came in (or never: a chain without outputs)
     const choice = page.length === 0 ? null : chooseCoins(candidates, outputs, options);
     if (choice) {
-      await lock(trx, chain, choice.inputs, lockedBy, lockedUntil);
+      await lockCoins(trx, chain, choice.inputs, lockedBy, lockedUntil);
       return choice;
     }
     if (exhausted) {
@@ -115,7 +115,7 @@ async function readPage(
     .where({ chain })
     .whereNull('spent_by_txid')
     .where('block_number', '<=', maxHeight.toString())
-    .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    /* MUTATION */ .where((w) => void w.whereNull('locked_until').orWhereNotNull('locked_until'))
     .orderBy([
       { column: 'amount', order: 'desc' },
       { column: 'txid', order: 'desc' },
@@ -129,10 +129,14 @@ async function readPage(
   return q;
 }
 
-async function lock(
+/**
+ * Locks the given outputs for a build, inside the caller's transaction (which has row-locked them as it read them).
+ * @throws WalletError INTERNAL when fewer rows were updated than given
+ */
+export async function lockCoins(
   trx: Knex.Transaction,
   chain: string,
-  inputs: readonly LockedUtxo[],
+  inputs: readonly Pick<LockedUtxo, 'txid' | 'vout'>[],
   lockedBy: string,
   lockedUntil: Date,
 ): Promise<void> {
