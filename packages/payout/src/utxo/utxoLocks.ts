@@ -115,7 +115,7 @@ async function readPage(
     .where({ chain })
     .whereNull('spent_by_txid')
     .where('block_number', '<=', maxHeight.toString())
-    /* MUTATION */ .where((w) => void w.whereNull('locked_until').orWhereNotNull('locked_until'))
+    .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .orderBy([
       { column: 'amount', order: 'desc' },
       { column: 'txid', order: 'desc' },
