@@ -125,7 +125,9 @@ async function confirmedOnce(id: string, to: string): Promise<string> {
   return confirmed.txid!;
 }
 
-describe('Litecoin withdrawals survive kill -9 at every step', () => {
+// Each test restarts a service (a tsx start-up is 10-20 s on the loaded 2-core stack) and waits for blocks: a ceiling
+// above the project's 120 s, not a timing assertion.
+describe('Litecoin withdrawals survive kill -9 at every step', { timeout: 300_000 }, () => {
   it('transrv killed after the freeze committed, before the outbox was relayed: the retry finds it, it is paid once', async () => {
     await restartTransrv('transrv.withdrawal.after_freeze');
     const before = await world.balance(funder);
