@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { generateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { Psbt, Transaction } from 'bitcoinjs-lib';
 import { ApiClient } from './ApiClient.js';
 import { createApiClient } from './clients.js';
@@ -48,6 +50,9 @@ export class UtxoWithdrawalWorld {
     const node = new Litecoind();
     const cluster = await Cluster.start({
       chainRpc: { eth: 'http://127.0.0.1:8545', ltc: ltcRpcUrl },
+      // A seed of its own: clusters sharing the stack's litecoind must not share deposit or change addresses (one
+      // would credit, or spend, another's coins).
+      mnemonic: generateMnemonic(wordlist, 128),
       ...options,
       extraEnv: {
         GATESRV_RATE_LIMIT_PER_SECOND: '100000',
