@@ -1,21 +1,19 @@
-import type { JsonRpcProvider } from 'ethers';
-
 /** A running mining cadence; `stop` ends it and says how many blocks it mined. */
 export type MiningCadence = { readonly stop: () => Promise<{ blocks: number; failures: number }> };
 
 /**
- * Mines one anvil block every `intervalMs` (`anvil_mine`), on top of the block anvil mines for each transaction:
- * confirmations need blocks after the last transaction too. A tick is skipped while the previous call is still
- * out, so a slow node is not flooded.
+ * Mines one block every `intervalMs` with `mineOne` (anvil: `anvil_mine`, on top of the block anvil mines for each
+ * transaction; litecoind: `generatetodescriptor`): confirmations need blocks after the last transaction too. A tick
+ * is skipped while the previous call is still out, so a slow node is not flooded.
+ * @param mineOne mines exactly one block
  */
-export function mineEvery(provider: JsonRpcProvider, intervalMs: number): MiningCadence {
+export function mineEvery(mineOne: () => Promise<unknown>, intervalMs: number): MiningCadence {
   let blocks = 0;
   let failures = 0;
   let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (inFlight !== undefined) return;
-    inFlight = provider
-      .send('anvil_mine', ['0x1'])
+    inFlight = mineOne()
       .then(
         () => void blocks++,
         () => void failures++,

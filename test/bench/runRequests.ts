@@ -6,11 +6,20 @@ import type { LoadResult, RequestSpec } from './loadGenerator.js';
 export type CountedLoadResult = LoadResult & {
   /** Up to 10 failed answers (`<status> <body>`, or the transport error), for the report. */
   readonly errorSamples: readonly string[];
+  /** Requests sent again because `retry` said so (0 without it). */
+  readonly retries: number;
 };
 
 export type RunRequestsOptions = {
   /** Whether an answer is the expected one; the others are errors. @default status < 400 */
   readonly ok?: (status: number, body: string) => boolean;
+  /**
+   * Whether an answer is a refusal to send the same request again (after `retryAfterMs`), e.g. a node's full work
+   * queue; its latency runs from the first attempt. @default never
+   */
+  readonly retry?: (status: number, body: string) => boolean;
+  /** @default 10 */
+  readonly retryAfterMs?: number;
   /** Called every `progressEveryMs` with the requests answered so far. */
   readonly onProgress?: (answered: number) => void;
   /** @default 1000 */
@@ -39,6 +48,7 @@ export async function runRequests(
   const statuses: Record<string, number> = {};
   const errorSamples: string[] = [];
   let errors = 0;
+  let retries = 0;
   let issued = 0;
 
   const one = (spec: RequestSpec): Promise<{ status: number; body: string }> =>
@@ -67,7 +77,12 @@ export async function runRequests(
         const spec = next(issued++);
         const t0 = performance.now();
         try {
-          const { status, body } = await one(spec);
+          let { status, body } = await one(spec);
+          while (options.retry?.(status, body) === true) {
+            retries++;
+            await new Promise((r) => setTimeout(r, options.retryAfterMs ?? 10));
+            ({ status, body } = await one(spec));
+          }
           latencies.push(performance.now() - t0);
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (!ok(status, body)) {
@@ -84,5 +99,5 @@ export async function runRequests(
   const elapsed = (performance.now() - started) / 1000;
   clearInterval(progress);
   agent.destroy();
-  return { ...latencySummary(latencies, elapsed), errors, statuses, errorSamples };
+  return { ...latencySummary(latencies, elapsed), errors, statuses, errorSamples, retries };
 }

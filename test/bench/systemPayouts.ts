@@ -1,7 +1,7 @@
 import type { Db } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
-import type { JsonRpcProvider } from 'ethers';
 import { mineEvery } from './mineEvery.js';
+import { type Percentiles, percentiles } from './percentiles.js';
 import { type CountedLoadResult, runRequests } from './runRequests.js';
 
 export type SystemPayoutsOptions = {
@@ -11,7 +11,8 @@ export type SystemPayoutsOptions = {
   readonly auditorToken: string;
   /** The cluster's database: statuses are read there, not through the API. */
   readonly db: Db;
-  readonly provider: JsonRpcProvider;
+  /** Mines one block on the chain the withdrawals are paid on. */
+  readonly mineBlock: () => Promise<unknown>;
   readonly concurrency: number;
   readonly mineEveryMs: number;
   readonly timeoutMs: number;
@@ -25,6 +26,8 @@ export type SystemPayouts = {
   readonly firstConfirmedSeconds: number | null;
   readonly allConfirmedSeconds: number | null;
   readonly confirmedPerSecond: number | null;
+  /** Per withdrawal, from its approve call sent until it was seen `confirmed` (100 ms polls): the confirmed ones. */
+  readonly approveToConfirmed: Percentiles;
   readonly blocksMinedByCadence: number;
   /** The withdrawals' statuses when the watch ended. */
   readonly statuses: Readonly<Record<string, number>>;
@@ -39,20 +42,26 @@ const TERMINAL = ['confirmed', 'failed', 'rejected', 'cancelled'];
  */
 export async function measureSystemPayouts(o: SystemPayoutsOptions): Promise<SystemPayouts> {
   const { db, log, ids } = o;
-  const mining = mineEvery(o.provider, o.mineEveryMs);
+  const mining = mineEvery(o.mineBlock, o.mineEveryMs);
   const started = performance.now();
+  // When each withdrawal's approve call was sent, and when it was first seen confirmed (performance.now()).
+  const approvedAt = new Map<string, number>();
+  const confirmedAt = new Map<string, number>();
   const sinceStart = () => (performance.now() - started) / 1000;
   const watching = watchStatuses();
   const approvals = await runRequests(
     o.signsrvUrl,
     o.concurrency,
     ids.length,
-    (i) => ({
-      method: 'POST',
-      path: `/v1/reviews/${ids[i]!}/approve`,
-      headers: { authorization: `Bearer ${o.auditorToken}`, 'content-type': 'application/json' },
-      body: '{}',
-    }),
+    (i) => {
+      approvedAt.set(ids[i]!, performance.now());
+      return {
+        method: 'POST',
+        path: `/v1/reviews/${ids[i]!}/approve`,
+        headers: { authorization: `Bearer ${o.auditorToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      };
+    },
     {
       ok: (status, body) => status === 200 && (JSON.parse(body) as { decision?: unknown }).decision === 'approved',
       onProgress: (answered) => log.info({ answered, of: ids.length }, 'system: approvals answered'),
@@ -65,10 +74,14 @@ export async function measureSystemPayouts(o: SystemPayoutsOptions): Promise<Sys
     approvals,
     ...watched,
     confirmedPerSecond: watched.allConfirmedSeconds === null ? null : ids.length / watched.allConfirmedSeconds,
+    approveToConfirmed: percentiles([...confirmedAt].map(([id, at]) => at - approvedAt.get(id)!)),
     blocksMinedByCadence: blocks,
   };
 
-  /** Polls the withdrawals' statuses in MySQL every 100 ms until every one has ended (or the time is up). */
+  /**
+   * Polls the withdrawals' statuses in MySQL every 100 ms until every one has ended (or the time is up), noting when
+   * each was first seen confirmed.
+   */
   async function watchStatuses(): Promise<{
     firstConfirmedSeconds: number | null;
     allConfirmedSeconds: number | null;
@@ -81,9 +94,12 @@ export async function measureSystemPayouts(o: SystemPayoutsOptions): Promise<Sys
       for (let i = 0; i < ids.length; i += 1000) {
         const rows = await db('withdrawals')
           .whereIn('id', ids.slice(i, i + 1000))
-          .groupBy('status')
-          .select<{ status: string; n: number | string }[]>('status', db.raw('COUNT(*) AS n'));
-        for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + Number(r.n);
+          .select<{ id: string; status: string }[]>('id', 'status');
+        const now = performance.now();
+        for (const r of rows) {
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          if (r.status === 'confirmed' && !confirmedAt.has(r.id)) confirmedAt.set(r.id, now);
+        }
       }
       const confirmed = statuses['confirmed'] ?? 0;
       if (firstConfirmedSeconds === null && confirmed > 0) firstConfirmedSeconds = sinceStart();
