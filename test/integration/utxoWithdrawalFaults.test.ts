@@ -34,8 +34,9 @@ afterEach(async () => {
     await world.restartSignsrv();
     signsrvChanged = false;
   }
-  // `walletctl ledger check`: the books balance after every test.
+  // `walletctl ledger check`: the books balance after every test; no input is locked by a dead build or held twice.
   expect(await world.fixtures.invariants()).toEqual([]);
+  expect(await world.lockProblems()).toEqual([]);
 });
 
 afterAll(async () => {

@@ -20,8 +20,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterEach(async () => {
-  // `walletctl ledger check`: the books balance after every test.
-  if (world) expect(await world.fixtures.invariants()).toEqual([]);
+  if (!world) return;
+  // `walletctl ledger check`: the books balance after every test; no input is locked by a dead build or held twice.
+  expect(await world.fixtures.invariants()).toEqual([]);
+  expect(await world.lockProblems()).toEqual([]);
 });
 
 afterAll(async () => {
