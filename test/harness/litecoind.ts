@@ -26,11 +26,18 @@ export class Litecoind {
     url.username = '';
     url.password = '';
     if (wallet) url.pathname = `/wallet/${this.walletName}`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
-      body: JSON.stringify({ jsonrpc: '1.0', id: ++this.#id, method, params }),
-    });
+    let response: Response;
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
+        body: JSON.stringify({ jsonrpc: '1.0', id: ++this.#id, method, params }),
+      });
+      // litecoind answers HTTP 500 "Work queue depth exceeded" when too many calls are in flight: wait and ask again.
+      if (response.status !== 500 || response.headers.get('content-type')?.includes('json') || attempt >= 20) break;
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const body = (await response.json()) as { result: T; error: { code: number; message: string } | null };
     if (body.error) throw new Error(`litecoind ${method}: ${body.error.message} (${body.error.code})`);
     return body.result;

@@ -173,20 +173,17 @@ describe('ChainScanner and the wallet’s own outputs and spends on a UTXO chain
       network_fee: networkFee.toString(),
     });
   const observations = () =>
-    db('withdrawal_observations')
-      .where({ chain: name })
-      .orderBy('txid')
-      .select<
-        {
-          txid: string;
-          from_address: string;
-          withdrawal_id: string | null;
-          localhash: string | null;
-          status: string;
-          fee: string;
-          block_number: string;
-        }[]
-      >('txid', 'from_address', 'withdrawal_id', 'localhash', 'status', 'fee', 'block_number');
+    db('withdrawal_observations').where({ chain: name }).orderBy('txid').select<
+      {
+        txid: string;
+        from_address: string;
+        withdrawal_id: string | null;
+        localhash: string | null;
+        status: string;
+        fee: string;
+        block_number: string;
+      }[]
+    >('txid', 'from_address', 'withdrawal_id', 'localhash', 'status', 'fee', 'block_number');
   const alerts = async () =>
     (await db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details'))
       .map((d) => JSON.parse(d) as { chain: string; txid: string; spent?: string[] })
