@@ -7,7 +7,7 @@ import { createApiClient } from './clients.js';
 import { Cluster, type ClusterOptions } from './Cluster.js';
 import { LedgerFixtures } from './ledgerFixtures.js';
 import { Litecoind, ltcRpcUrl } from './litecoind.js';
-import { waitFor } from './waitFor.js';
+import { waitFor, waitWithdrawalStatus } from './waitFor.js';
 import { SignsrvClient, type WithdrawalView } from './WithdrawalWorld.js';
 
 export type UtxoWithdrawalView = WithdrawalView & { outputIndex?: number | null };
@@ -144,17 +144,11 @@ export class UtxoWithdrawalWorld {
 
   /** Waits for a status, mining a block now and then (confirmations need blocks). */
   async waitStatus(id: string, status: string, timeoutMs = 90_000): Promise<UtxoWithdrawalView> {
-    let polls = 0;
-    return waitFor(
-      `withdrawal ${id} ${status}`,
-      async () => {
-        const w = await this.get(id);
-        if (w.status === status) return w;
-        if (['confirmed', 'failed', 'rejected', 'cancelled'].includes(w.status))
-          throw new Error(`withdrawal ${id} ended ${w.status}, not ${status}`);
-        if (++polls % 3 === 0 && (w.status === 'broadcast' || w.status === 'signed')) await this.node.mine(1);
-        return undefined;
-      },
+    return waitWithdrawalStatus(
+      () => this.get(id),
+      () => this.node.mine(1),
+      id,
+      status,
       timeoutMs,
     );
   }

@@ -10,7 +10,7 @@ import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { LedgerFixtures } from './ledgerFixtures.js';
 import { stackEnv } from './stackEnv.js';
-import { waitFor } from './waitFor.js';
+import { waitFor, waitWithdrawalStatus } from './waitFor.js';
 
 export type WithdrawalView = {
   id: string;
@@ -198,17 +198,11 @@ export class WithdrawalWorld {
 
   /** Waits for a status, mining a block now and then (confirmations need blocks; anvil mines only on demand). */
   async waitStatus(id: string, status: string, timeoutMs = 60_000): Promise<WithdrawalView> {
-    let polls = 0;
-    return waitFor(
-      `withdrawal ${id} ${status}`,
-      async () => {
-        const w = await this.get(id);
-        if (w.status === status) return w;
-        if (['confirmed', 'failed', 'rejected', 'cancelled'].includes(w.status))
-          throw new Error(`withdrawal ${id} ended ${w.status}, not ${status}`);
-        if (++polls % 3 === 0 && (w.status === 'broadcast' || w.status === 'signed')) await this.mine(1);
-        return undefined;
-      },
+    return waitWithdrawalStatus(
+      () => this.get(id),
+      () => this.mine(1),
+      id,
+      status,
       timeoutMs,
     );
   }
