@@ -81,6 +81,8 @@ export class PrivateLitecoind extends Litecoind {
         '-upnp=0',
         '-listenonion=0',
         '-fallbackfee=0.0001',
+        // A cluster's signsrv pays out on the node it is given, which needs a transaction index (as the stack's has).
+        '-txindex=1',
         ...peerArgs,
         ...(this.options.walletless === true ? ['-disablewallet'] : []),
       ],
