@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockoutKeys } from '@wallet/withdrawals';
+import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';

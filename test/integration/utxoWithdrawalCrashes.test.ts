@@ -2,7 +2,7 @@ import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { blockoutKeys } from '@wallet/withdrawals';
+import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { stackEnv } from '../harness/stackEnv.js';
 import { UtxoWithdrawalWorld } from '../harness/UtxoWithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';

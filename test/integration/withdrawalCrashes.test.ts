@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockoutKeys } from '@wallet/withdrawals';
+import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { blockoutKeys } from '@wallet/withdrawals';
+import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FalseReturningToken,

@@ -6,7 +6,7 @@ import { HDNodeWallet } from 'ethers';
 import { SignServiceService } from '@wallet/proto';
 import { createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockoutKeys, encodeMessage } from '@wallet/withdrawals';
+import { blockoutKeys, encodeMessage } from '@wallet/withdrawal-protocol';
 import { deployGate, mined } from '../contracts/deploy.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';

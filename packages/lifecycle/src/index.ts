@@ -2,3 +2,4 @@ export { newInstanceId } from './instanceId.js';
 export { type Stop, runMain } from './runMain.js';
 export { type ServeOptions, serveAndRegister } from './serveAndRegister.js';
 export { instanceInfo } from './instanceInfo.js';
+export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';

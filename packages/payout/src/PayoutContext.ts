@@ -2,7 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
-import type { CrashPoint } from '@wallet/withdrawals';
+import type { CrashPoint } from '@wallet/lifecycle';
 import type { Redis } from 'ioredis';
 import type { PayoutFamily } from './PayoutFamily.js';
 import type { ResponseRelay } from './ResponseRelay.js';

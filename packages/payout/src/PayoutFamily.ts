@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /**
  * A signed transaction of a withdrawal as `withdrawal_txs` stores it: the columns every family has, and the family's

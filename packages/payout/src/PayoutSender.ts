@@ -1,4 +1,4 @@
-import { AlertKind, raiseAlertOnce } from '@wallet/withdrawals';
+import { AlertKind, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { InFlightTx } from './PayoutFamily.js';
 import type { RefusalAlarms } from './RefusalAlarms.js';

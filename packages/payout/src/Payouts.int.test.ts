@@ -5,7 +5,7 @@ import { type Db, createTestDatabase } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { SeedVault } from '@wallet/signer';
-import { computeLocalhash, encodeMessage } from '@wallet/withdrawals';
+import { computeLocalhash, encodeMessage } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPayoutFamily } from './createPayoutFamily.js';

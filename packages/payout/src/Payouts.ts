@@ -1,7 +1,8 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { type Knex, withTransaction } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
-import { AlertKind, type CrashPoint, type OperatedRole, noCrashPoints, raiseAlert } from '@wallet/withdrawals';
+import { AlertKind, type OperatedRole, raiseAlert } from '@wallet/withdrawal-protocol';
+import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import type { Redis } from 'ioredis';
 import type { PayoutLimits } from './checkLimits.js';
 import type { PayoutContext } from './PayoutContext.js';

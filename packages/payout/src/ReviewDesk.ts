@@ -1,6 +1,7 @@
 import { withTransaction, type Knex } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
-import { AlertKind, type WithdrawalRow, invalidDestination, raiseAlert, releaseWithdrawal, transition } from '@wallet/withdrawals';
+import { releaseWithdrawal, transition } from '@wallet/withdrawals';
+import { AlertKind, type WithdrawalRow, invalidDestination, raiseAlert } from '@wallet/withdrawal-protocol';
 import { type PayoutLimits, checkLimits } from './checkLimits.js';
 import { integrityProblems } from './integrity.js';
 import type { PayoutContext } from './PayoutContext.js';

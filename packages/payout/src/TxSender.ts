@@ -1,6 +1,6 @@
 import { withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
-import { AlertKind, raiseAlert } from '@wallet/withdrawals';
+import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { InFlightTx, StoredTx } from './PayoutFamily.js';
 import type { RefusalAlarms } from './RefusalAlarms.js';

@@ -1,4 +1,4 @@
-import { type WithdrawalRow, computeLocalhash } from '@wallet/withdrawals';
+import { type WithdrawalRow, computeLocalhash } from '@wallet/withdrawal-protocol';
 import { describe, expect, it } from 'vitest';
 import { approvalProblems } from './approvalProblems.js';
 

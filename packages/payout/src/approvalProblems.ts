@@ -1,4 +1,4 @@
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { integrityProblems } from './integrity.js';
 
 /**

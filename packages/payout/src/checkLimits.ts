@@ -1,6 +1,6 @@
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /** Per asset, in base units: the largest single withdrawal, and the most approved per UTC day. */
 export type PayoutLimits = Readonly<Record<string, { readonly perWithdrawal?: bigint | undefined; readonly daily?: bigint | undefined }>>;

@@ -5,7 +5,7 @@ import { WalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
 import { accountDerivationPath } from '@wallet/keys';
 import { type SeedVault, evmHotWalletPath, evmSigner, psbtSigner } from '@wallet/signer';
-import type { CrashPoint } from '@wallet/withdrawals';
+import type { CrashPoint } from '@wallet/lifecycle';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { EvmPayoutFamily } from './evm/EvmPayoutFamily.js';
 import { type AutoConsolidation } from './utxo/UtxoConsolidations.js';

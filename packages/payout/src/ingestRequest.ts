@@ -1,6 +1,6 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
-import { AlertKind, BlockoutRequest, type WithdrawalRow, raiseAlert } from '@wallet/withdrawals';
+import { AlertKind, BlockoutRequest, type WithdrawalRow, raiseAlert } from '@wallet/withdrawal-protocol';
 import { integrityProblems } from './integrity.js';
 import { queueResponse } from './queueResponse.js';
 

@@ -1,4 +1,4 @@
-import { computeLocalhash, type WithdrawalRow } from '@wallet/withdrawals';
+import { computeLocalhash, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { describe, expect, it } from 'vitest';
 import { integrityProblems } from './integrity.js';
 

@@ -1,4 +1,4 @@
-import { type BlockoutRequest, type WithdrawalRow, localhashOfRow } from '@wallet/withdrawals';
+import { type BlockoutRequest, type WithdrawalRow, localhashOfRow } from '@wallet/withdrawal-protocol';
 
 /**
  * Recomputes a withdrawal's localhash from its row in MySQL.

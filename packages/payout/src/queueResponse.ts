@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { type BlockoutResponse, encodeMessage } from '@wallet/withdrawals';
+import { type BlockoutResponse, encodeMessage } from '@wallet/withdrawal-protocol';
 
 /**
  * Queues blockout_rsp messages in signsrv's outbox, inside the caller's transaction (so each exists if and only if

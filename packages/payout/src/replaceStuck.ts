@@ -1,5 +1,5 @@
 import { withTransaction } from '@wallet/db';
-import { AlertKind, type WithdrawalRow, raiseAlertOnce } from '@wallet/withdrawals';
+import { AlertKind, type WithdrawalRow, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { InFlightTx, StoredTx } from './PayoutFamily.js';

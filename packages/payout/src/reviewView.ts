@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /** A withdrawal under review, as auditors see it: always read from MySQL. */
 export type ReviewView = {

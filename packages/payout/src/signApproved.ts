@@ -1,6 +1,6 @@
 import { withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { AlertKind, type WithdrawalRow, invalidDestination, raiseAlertOnce } from '@wallet/withdrawals';
+import { AlertKind, type WithdrawalRow, invalidDestination, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { PayoutFamily } from './PayoutFamily.js';

@@ -1,7 +1,7 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { type ReservedReason, chainFamily } from '@wallet/chains';
 import type { Knex } from '@wallet/db';
-import { type WithdrawalRow, operatedRoles } from '@wallet/withdrawals';
+import { type WithdrawalRow, operatedRoles } from '@wallet/withdrawal-protocol';
 
 /** Why a destination is not paid: reserved by its chain's family, or an address the wallet operates. */
 export type UnpayableReason = ReservedReason | 'operated_address';

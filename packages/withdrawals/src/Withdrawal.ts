@@ -1,4 +1,4 @@
-import type { WithdrawalStatus } from './WithdrawalStatus.js';
+import type { WithdrawalRow, WithdrawalStatus } from '@wallet/withdrawal-protocol';
 
 /** A withdrawal as the ledger keeps it. Amounts in the asset's base units. */
 export type Withdrawal = {
@@ -35,32 +35,6 @@ export type Withdrawal = {
   readonly blockHash: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-};
-
-/** A row of the withdrawals table, as mysql2 returns it. */
-export type WithdrawalRow = {
-  id: string;
-  client_id: string;
-  account_id: string;
-  node_id: string;
-  idempotency_key: string;
-  request_hash: string;
-  chain: string;
-  asset: string;
-  to_address: string;
-  amount: string;
-  fee: string;
-  localhash: string;
-  internal_account_id: string | null;
-  status: WithdrawalStatus;
-  reason: string | null;
-  txid: string | null;
-  output_index: number | null;
-  network_fee: string | null;
-  block_number: string | number | null;
-  block_hash: string | null;
-  created_at: Date;
-  updated_at: Date;
 };
 
 export function withdrawalFromRow(row: WithdrawalRow): Withdrawal {

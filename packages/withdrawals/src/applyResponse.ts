@@ -1,7 +1,7 @@
 import { type Knex, withTransaction } from '@wallet/db';
-import type { WithdrawalRow } from './Withdrawal.js';
-import { type CrashPoint, noCrashPoints } from './crashPoint.js';
-import type { BlockoutResponse } from './messages.js';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
+import type { BlockoutResponse } from '@wallet/withdrawal-protocol';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
 import { transition } from './transition.js';
 

@@ -1,7 +1,7 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import { applyResponse, type ResponseOutcome } from './applyResponse.js';
-import { type CrashPoint, noCrashPoints } from './crashPoint.js';
-import type { BlockoutResponse } from './messages.js';
+import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
+import type { BlockoutResponse } from '@wallet/withdrawal-protocol';
 
 /**
  * Applies a batch of blockout_rsp messages for this node. `received` and `approved` (the bulk of the traffic: one

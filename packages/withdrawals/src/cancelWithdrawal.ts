@@ -1,6 +1,7 @@
 import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
+import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
+import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
 
 /** withdrawals.cancel_idempotency_key (migration 0009): the key of the client's cancel that cancelled it. */

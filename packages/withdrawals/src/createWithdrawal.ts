@@ -5,10 +5,11 @@ import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { validateAddress } from '@wallet/keys';
 import { LedgerKind, postEntry } from '@wallet/ledger';
-import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
-import { computeLocalhash } from './localhash.js';
-import { encodeMessage } from './messages.js';
-import { screenDestination } from './screenDestination.js';
+import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
+import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { computeLocalhash } from '@wallet/withdrawal-protocol';
+import { encodeMessage } from '@wallet/withdrawal-protocol';
+import { screenDestination } from '@wallet/withdrawal-protocol';
 
 export type WithdrawalRequest = {
   readonly clientId: string;

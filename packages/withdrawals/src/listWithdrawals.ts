@@ -1,6 +1,7 @@
 import type { Knex } from '@wallet/db';
 import { decodeCursor, encodeCursor } from '@wallet/ids';
-import { type Withdrawal, type WithdrawalRow, withdrawalFromRow } from './Withdrawal.js';
+import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
+import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /** A withdrawal as clients see it: with the confirmations of its transaction once the chain has it. */
 export type WithdrawalView = Withdrawal & { readonly confirmations: number | null };

@@ -10,10 +10,10 @@ import {
   recordInternalTransfer,
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import type { WithdrawalRow } from './Withdrawal.js';
-import { type CrashPoint, noCrashPoints } from './crashPoint.js';
-import { localhashOfRow } from './localhash.js';
-import { AlertKind, raiseAlertOnce } from './raiseAlert.js';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
+import { localhashOfRow } from '@wallet/withdrawal-protocol';
+import { AlertKind, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 export type InternalSettlement = {

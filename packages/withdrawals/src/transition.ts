@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { type WithdrawalStatus, predecessorsOf } from './WithdrawalStatus.js';
+import { type WithdrawalStatus, predecessorsOf } from '@wallet/withdrawal-protocol';
 
 export type TransitionRequest = {
   readonly withdrawalId: string;

@@ -3,7 +3,8 @@ import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { LedgerKind, SystemAccount, getBalances, postEntry } from '@wallet/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyResponse, checkWithdrawalRequest, createWithdrawal, getWithdrawal, operatedRoles, screenDestination } from './index.js';
+import { operatedRoles, screenDestination } from '@wallet/withdrawal-protocol';
+import { applyResponse, checkWithdrawalRequest, createWithdrawal, getWithdrawal } from './index.js';
 
 // Requests on the dev registry's LTC chain (regtest).
 const registry = AssetRegistry.parse(devRegistryInput);

@@ -14,7 +14,9 @@ import {
   ingestRequests,
 } from '@wallet/payout';
 import { selfTestEvmSigner } from '@wallet/signer';
-import { StreamConsumer, blockoutKeys, crashPoints } from '@wallet/withdrawals';
+import { StreamConsumer } from '@wallet/withdrawals';
+import { blockoutKeys } from '@wallet/withdrawal-protocol';
+import { crashPoints } from '@wallet/lifecycle';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';

@@ -17,15 +17,14 @@ import { type TransferRecord, TransServiceService, type WithdrawalRecord } from 
 import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import {
-  type CrashPoint,
   type WithdrawalView,
   cancelWithdrawal,
   createWithdrawal,
   getWithdrawal,
   internalCreditOf,
   listWithdrawals,
-  noCrashPoints,
 } from '@wallet/withdrawals';
+import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 

@@ -4,7 +4,7 @@ import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { EvmHotWallet, encodeErc20Transfer, parseSignedEip1559 } from '@wallet/signer';
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { describe, expect, it } from 'vitest';
 import type { InFlightTx, SignedPayout } from '../PayoutFamily.js';
 import { newTxs } from '../txStore.js';

@@ -4,7 +4,7 @@ import type { Knex } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import type { Logger } from '@wallet/logger';
 import { type EvmSigner, type ParsedEip1559Tx, encodeErc20Transfer, parseSignedEip1559 } from '@wallet/signer';
-import { AlertKind, type WithdrawalRow, raiseAlert, raiseAlertOnce } from '@wallet/withdrawals';
+import { AlertKind, type WithdrawalRow, raiseAlert, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from '../PayoutFamily.js';
 import { SINCE_SENT_MS } from '../txStore.js';
 import { allocateNonces, initNonceAllocator } from './allocateNonce.js';

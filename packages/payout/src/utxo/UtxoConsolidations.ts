@@ -4,7 +4,7 @@ import { WalletError, isWalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import { AlertKind, raiseAlert } from '@wallet/withdrawals';
+import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { Psbt } from 'bitcoinjs-lib';
 import { type CheckBuildOptions, type InputKey, checkBuild } from './checkBuild.js';
 import { P2WPKH_DUST_LIMIT, vsizeOf } from './coinSelection.js';

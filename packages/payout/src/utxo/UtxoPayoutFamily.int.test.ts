@@ -5,7 +5,7 @@ import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
 import { accountDerivationPath, publicKeyToAddress, utxoNetwork } from '@wallet/keys';
 import { createLogger } from '@wallet/logger';
 import { type PsbtSigner, SeedVault, psbtSigner } from '@wallet/signer';
-import type { WithdrawalRow } from '@wallet/withdrawals';
+import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { Psbt, Transaction, payments } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

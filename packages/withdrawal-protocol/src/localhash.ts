@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WithdrawalRow } from './Withdrawal.js';
+import type { WithdrawalRow } from './WithdrawalRow.js';
 
 /** The fields a withdrawal's localhash covers: everything that decides where money goes and how much. */
 export type LocalhashFields = {
