@@ -28,6 +28,12 @@ export const errorRegistry = {
     retryable: false,
     description: 'The request signature, key, timestamp or nonce is missing or not valid.',
   },
+  FORBIDDEN: {
+    http: 403,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    description: 'The principal may not do this: its role does not allow it, or the CSRF token of a state change is missing or wrong.',
+  },
   NOT_FOUND: {
     http: 404,
     grpc: GrpcStatus.NOT_FOUND,
@@ -159,6 +165,13 @@ export const errorRegistry = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
     description: 'Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds.',
+  },
+  TOO_MANY_ATTEMPTS: {
+    http: 429,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+    description:
+      'Too many failed sign-in attempts for this user or from this address: refused without checking the credentials until details.retryAfterSeconds have passed (a locked user: until an admin unlocks it or the lockout ends).',
   },
   SHARD_UNAVAILABLE: {
     http: 503,

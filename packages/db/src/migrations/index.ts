@@ -13,6 +13,7 @@ import * as m0012 from './0012_utxos.js';
 import * as m0013 from './0013_utxo_locks.js';
 import * as m0014 from './0014_utxo_payouts.js';
 import * as m0015 from './0015_utxo_consolidation_requests.js';
+import * as m0017 from './0017_console_users.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -32,4 +33,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0013_utxo_locks', m0013],
   ['0014_utxo_payouts', m0014],
   ['0015_utxo_consolidation_requests', m0015],
+  ['0017_console_users', m0017],
 ];
