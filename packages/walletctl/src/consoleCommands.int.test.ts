@@ -76,5 +76,4 @@ describe('walletctl console create-admin', () => {
     expect(err).toEqual(['unknown command: console delete-everyone']);
     expect(await db('console_users').count({ n: '*' }).first()).toEqual({ n: '2' });
   });
-
 });
