@@ -9,6 +9,7 @@ import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient } from '@wallet/routing';
 import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
+import { auditCommand } from './auditCommands.js';
 import { parseDuration } from './parseDuration.js';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 
@@ -36,6 +37,10 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
                                         ask signsrv to merge up to N (default 100, 2..1000) of the smallest spendable
                                         outputs into the wallet's main address, signed and sent like any payout; with
                                         --wait, wait (up to 60 s) for signsrv's answer: the transaction, or why not
+  audit verify [--json]                 walk signsrv's hash-chained audit log; exit 1 naming the first broken entry
+                                        (hash: changed, prev_hash: its predecessor re-hashed, gap: deleted,
+                                        head: the tail deleted or re-hashed)
+  audit tail [--limit N] [--json]       the last N audit entries (default 20, at most 1000), oldest of them first
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
@@ -63,6 +68,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       overlap: { type: 'string' },
       chain: { type: 'string' },
       'max-inputs': { type: 'string' },
+      limit: { type: 'string' },
       wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -131,6 +137,15 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
           : []),
       ]);
       return request?.status === 'refused' ? 1 : 0;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'audit') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      return await auditCommand(db, action, { json: values.json, limit: values.limit }, io);
     } finally {
       await db.destroy();
     }

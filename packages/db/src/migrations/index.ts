@@ -14,6 +14,7 @@ import * as m0013 from './0013_utxo_locks.js';
 import * as m0014 from './0014_utxo_payouts.js';
 import * as m0015 from './0015_utxo_consolidation_requests.js';
 import * as m0017 from './0017_console_users.js';
+import * as m0018 from './0018_audit_log.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -34,4 +35,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0014_utxo_payouts', m0014],
   ['0015_utxo_consolidation_requests', m0015],
   ['0017_console_users', m0017],
+  ['0018_audit_log', m0018],
 ];
