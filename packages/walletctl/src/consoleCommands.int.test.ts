@@ -3,8 +3,10 @@ import { type Db, type Knex, createTestDatabase } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsoleCommand } from './consoleCommands.js';
+import { runWalletctl } from './walletctl.js';
 
 let db: Db;
+let url: string;
 let drop: () => Promise<void>;
 const entries: { inTransaction: boolean; actor: string; action: string; subject: string | null | undefined }[] = [];
 const audit = async (trx: Knex.Transaction, entry: { actor: string; action: string; subject?: string | null }) => {
@@ -12,7 +14,7 @@ const audit = async (trx: Knex.Transaction, entry: { actor: string; action: stri
 };
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase());
+  ({ db, url, drop } = await createTestDatabase());
 });
 afterAll(async () => drop());
 
@@ -75,5 +77,15 @@ describe('walletctl console create-admin', () => {
     expect(await runConsoleCommand('delete-everyone', { username: 'x', json: false }, io, { db, audit, actor: 'x' })).toBe(2);
     expect(err).toEqual(['unknown command: console delete-everyone']);
     expect(await db('console_users').count({ n: '*' }).first()).toEqual({ n: '2' });
+  });
+
+  it('through walletctl: written to the hash-chained audit log with the user', async () => {
+    const { io, out } = capture();
+    const code = await runWalletctl(['console', 'create-admin', '--username', 'via.cli', '--json'], io, { ...process.env, MYSQL_URL: url });
+    expect(code).toBe(0);
+    const printed = JSON.parse(out.join('\n')) as { userId: string };
+    const row = (await db('audit_log').where({ action: 'user_created', subject: 'via.cli' }).first()) as { actor: string; details: string };
+    expect(row).toMatchObject({ actor: expect.stringMatching(/^walletctl:/) });
+    expect(JSON.parse(row.details)).toEqual({ role: 'admin', userId: printed.userId });
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { appendAudit } from '@wallet/audit';
 import { commonEnv, loadEnvConfig } from '@wallet/config';
 import { createDb } from '@wallet/db';
 import { Discovery, ServiceName } from '@wallet/discovery';
@@ -10,6 +11,7 @@ import { AnyInstanceClient } from '@wallet/routing';
 import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { auditCommand } from './auditCommands.js';
+import { runConsoleCommand } from './consoleCommands.js';
 import { parseDuration } from './parseDuration.js';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 
@@ -41,6 +43,9 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
                                         (hash: changed, prev_hash: its predecessor re-hashed, gap: deleted,
                                         head: the tail deleted or re-hashed)
   audit tail [--limit N] [--json]       the last N audit entries (default 20, at most 1000), oldest of them first
+  console create-admin --username NAME [--json]
+                                        create an admin of the auditors' console (signsrv); prints its password and
+                                        TOTP secret (shown once); refuses an existing username; audited
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
@@ -65,6 +70,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     args: [...argv],
     options: {
       name: { type: 'string' },
+      username: { type: 'string' },
       overlap: { type: 'string' },
       chain: { type: 'string' },
       'max-inputs': { type: 'string' },
@@ -146,6 +152,16 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
     try {
       return await auditCommand(db, action, { json: values.json, limit: values.limit }, io);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'console') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      const actor = `walletctl:${process.env['USER'] ?? 'operator'}`;
+      return await runConsoleCommand(action, { username: values.username, json: values.json }, io, { db, audit: appendAudit, actor });
     } finally {
       await db.destroy();
     }
