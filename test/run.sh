@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/local/bootstrap.sh
+# The console's browser tests drive Debian's Chromium through playwright-core (which downloads no browser). Only the
+# tests need it, not the cluster: installed here, once.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[test] installing chromium for the browser tests (apt-get install chromium)"
+  sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
 step() { printf '\n=== %s\n' "$*"; }
 results=$(mktemp -d)
 step "lint (eslint, type-aware)"; pnpm -s lint
