@@ -937,14 +937,17 @@ function relayResends(cluster: Cluster): Record<string, number> {
 }
 
 /**
- * What the cluster left to look at: signsrv's alerts by kind, request outbox rows signsrv never acknowledged, and the
+ * What the cluster left to look at: the alerts by kind (signsrv's and transrv's), request outbox rows signsrv never acknowledged, and the
  * payouts' audit trail (how many reached each status; one that learnt of a status only after a later one skips it).
  */
 async function clusterObservations(
   db: Db,
   payoutIds: readonly string[],
 ): Promise<{ signAlerts: Record<string, number>; unackedOutbox: number; payoutTrail: Record<string, number> }> {
-  const alerts = await db('sign_alerts').groupBy('kind').select<{ kind: string; n: number | string }[]>('kind', db.raw('COUNT(*) AS n'));
+  // both services' alarm tables (signsrv's sign_alerts, transrv's node_alerts)
+  const [alerts] = (await db.raw(
+    'SELECT kind, COUNT(*) AS n FROM (SELECT kind FROM sign_alerts UNION ALL SELECT kind FROM node_alerts) a GROUP BY kind',
+  )) as [{ kind: string; n: number | string }[]];
   const [unacked] = await db('withdrawal_outbox').whereNull('acked_at').count<{ n: number | string }[]>({ n: '*' });
   const trail: Record<string, number> = {};
   for (let i = 0; i < payoutIds.length; i += 1000) {

@@ -9,6 +9,7 @@ import { LedgerFixtures } from './ledgerFixtures.js';
 import { Litecoind, ltcRpcUrl } from './litecoind.js';
 import { waitFor, waitWithdrawalStatus } from './waitFor.js';
 import { SignsrvClient, type WithdrawalView } from './WithdrawalWorld.js';
+import { alarmsOf } from './alarmsOf.js';
 
 export type UtxoWithdrawalView = WithdrawalView & { outputIndex?: number | null };
 
@@ -211,10 +212,9 @@ export class UtxoWithdrawalWorld {
     return waitFor(`${kind} alarm for ${withdrawalId}`, async () => (await this.alerts(kind, withdrawalId))[0], timeoutMs);
   }
 
-  /** signsrv's alarms of a kind about a withdrawal, with their details parsed. */
-  async alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
-    const rows = await this.fixtures.db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).orderBy('id');
-    return rows.map((r: { details: string }) => JSON.parse(r.details) as Record<string, unknown>);
+  /** The alarms (signsrv's and transrv's) of a kind about a withdrawal, oldest first, with their details parsed. */
+  alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
+    return alarmsOf(this.fixtures.db, kind, withdrawalId);
   }
 
   /** How many of a withdrawal's transactions the chain has mined (must never exceed one). */

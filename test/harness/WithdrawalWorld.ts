@@ -11,6 +11,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { LedgerFixtures } from './ledgerFixtures.js';
 import { stackEnv } from './stackEnv.js';
 import { waitFor, waitWithdrawalStatus } from './waitFor.js';
+import { alarmsOf } from './alarmsOf.js';
 
 export type WithdrawalView = {
   id: string;
@@ -53,8 +54,14 @@ export class SignsrvClient {
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
 
-  approve(id: string) {
-    return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/approve`, {});
+  /**
+   * Approves the withdrawal as it is now: reads it first, and approves its localhash (an approval is bound to what was
+   * reviewed). One approval: a policy that asks for more approvers needs more tokens.
+   */
+  async approve(id: string, token = this.token) {
+    const seen = await this.send<{ localhash?: string }>('GET', `/v1/reviews/${id}`, undefined, token);
+    const localhash = seen.body?.localhash ?? '0'.repeat(64);
+    return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/approve`, { localhash }, token);
   }
 
   reject(id: string, reason: string) {
@@ -217,10 +224,9 @@ export class WithdrawalWorld {
     return { available: BigInt(b.available), frozen: BigInt(b.frozen) };
   }
 
-  /** signsrv's alarms of a kind about a withdrawal, oldest first, with their details parsed. */
-  async alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
-    const rows = await this.fixtures.db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).orderBy('id');
-    return rows.map((r: { details: string }) => JSON.parse(r.details) as Record<string, unknown>);
+  /** The alarms (signsrv's and transrv's) of a kind about a withdrawal, oldest first, with their details parsed. */
+  alerts(kind: string, withdrawalId: string): Promise<Record<string, unknown>[]> {
+    return alarmsOf(this.fixtures.db, kind, withdrawalId);
   }
 
   /** Waits until signsrv has raised an alarm of a kind about a withdrawal (matching `match`, if given). */

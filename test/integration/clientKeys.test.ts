@@ -126,6 +126,7 @@ describe('client credentials on two gateways', () => {
     expect(await world.txsOf(id)).toEqual([]);
     expect((await world.signsrv.review(id)).body).toMatchObject({ status: 'approved', txid: null, clientDisabled: true });
     expect(await world.alerts('send_refused', id)).toEqual([]);
+    expect(await world.alerts('build_failed', id)).toEqual([]);
 
     expect((await walletctl(world.cluster, 'clients', 'enable', clientId)).code).toBe(0);
     const signed = await waitFor('the held withdrawal signed', async () => {

@@ -153,7 +153,7 @@ describe('stuck transactions', () => {
         await world.provider.send('anvil_setBalance', [world.hotWallet, `0x${(AMOUNT + (gas * 11n) / 10n).toString(16)}`]);
         const replacement = await waitFor('a replacement signed', async () => (await world.txsOf(w.id))[1]);
         const alarm = await world.waitAlert('send_refused', w.id, (d) => d['txid'] === replacement.txid);
-        expect(alarm['reason']).toBe('insufficient_funds');
+        expect(alarm['cause']).toBe('insufficient_hot_wallet_funds');
         // The node forgets the original: it is sent again, though a replacement exists.
         await world.provider.send('anvil_dropTransaction', [txid]);
         await inPool(txid);
@@ -207,7 +207,7 @@ describe('refusals', () => {
       const [tx] = await world.txsOf(w.id);
       expect(tx).toBeDefined(); // signed and stored...
       const alarm = await world.waitAlert('send_refused', w.id, (d) => d['txid'] === tx!.txid); // ...refused when sent
-      expect(alarm['reason']).toBe('insufficient_funds');
+      expect(alarm['cause']).toBe('insufficient_hot_wallet_funds');
       expect(await world.provider.getTransaction(tx!.txid)).toBeNull();
     } finally {
       await world.provider.send('anvil_setBalance', [world.hotWallet, `0x${balance.toString(16)}`]);
@@ -224,8 +224,10 @@ describe('refusals', () => {
     const approved = await world.signsrv.approve(w.id);
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ decision: 'approved', txid: null });
-    const alarm = await world.waitAlert('send_refused', w.id);
-    expect(alarm['reason']).toBe('execution_reverted');
+    // nothing signed: the build failed, because the gas estimate does (not the generic VALIDATION_FAILED it came as)
+    const alarm = await world.waitAlert('build_failed', w.id);
+    expect(alarm['cause']).toBe('gas_estimate_failed');
+    expect(JSON.stringify(alarm)).not.toContain('VALIDATION_FAILED');
     expect(await world.txsOf(w.id)).toEqual([]);
 
     // Bad requests first: they change nothing.

@@ -326,7 +326,8 @@ describe('withdrawals end to end on anvil', () => {
     await mined(rogue);
     await waitFor('the unknown spend alarm', async () => {
       await world.mine(1);
-      const rows = (await world.fixtures.db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' })) as { details: string }[];
+      // raised by the chain scanner: transrv's alarm table
+      const rows = (await world.fixtures.db('node_alerts').where({ kind: 'unknown_hot_wallet_tx' })) as { details: string }[];
       return rows.some((r) => r.details.includes(rogue.hash)) ? true : undefined;
     });
     await waitFor('the nonce alarm', async () =>

@@ -82,6 +82,30 @@ export const errorRegistry = {
     retryable: false,
     description: 'The withdrawal does not match its localhash (altered in storage or in transit); it will not be signed.',
   },
+  APPROVAL_STALE: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The withdrawal differs from the one the approver reviewed (another localhash): the approval is not recorded; review it again.',
+  },
+  ALREADY_APPROVED: {
+    http: 409,
+    grpc: GrpcStatus.ALREADY_EXISTS,
+    retryable: false,
+    description: 'This approver has already approved the withdrawal: the next approval must come from someone else.',
+  },
+  DESTINATION_NOT_WHITELISTED: {
+    http: 422,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: "The asset's policy requires a whitelisted destination and this one is not on the client's whitelist, or still in its cooling-off (details.state, details.usableAt).",
+  },
+  SIGNING_PAUSED: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+    description: 'An admin has paused all signing (the kill switch): nothing is signed until it is released.',
+  },
   LIMIT_EXCEEDED: {
     http: 422,
     grpc: GrpcStatus.FAILED_PRECONDITION,

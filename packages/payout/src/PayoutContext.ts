@@ -6,6 +6,7 @@ import type { CrashPoint } from '@wallet/lifecycle';
 import type { Redis } from 'ioredis';
 import type { PayoutFamily } from './PayoutFamily.js';
 import type { ResponseRelay } from './ResponseRelay.js';
+import type { AuditFn } from './review/Audit.js';
 
 /** What the parts of the payout desk share: storage, the chains' families, the blockout_rsp relay, the log. */
 export type PayoutContext = {
@@ -19,6 +20,8 @@ export type PayoutContext = {
   readonly relay: Pick<ResponseRelay, 'kick'>;
   readonly log: Logger;
   readonly crash: CrashPoint;
+  /** Appends to the hash-chained audit log inside a transaction (decisions, signatures). */
+  readonly audit: AuditFn;
 };
 
 /**

@@ -3,6 +3,7 @@ import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { InFlightTx } from './PayoutFamily.js';
 import type { RefusalAlarms } from './RefusalAlarms.js';
 import { replaceStuck } from './replaceStuck.js';
+import { signingControls } from './review/policyStore.js';
 import type { SignRetries } from './SignRetries.js';
 import type { TxSender } from './TxSender.js';
 import { droppedSettled, latestInFlight } from './txStore.js';
@@ -66,7 +67,7 @@ export class PayoutSender {
       await this.checkSettledReceipts().catch((error: unknown) => log.warn({ err: error }, 'checking settled receipts failed'));
     }
     await this.flagDestinations().catch((error: unknown) => log.warn({ err: error }, 'destination lookups failed'));
-    await this.#signUnsigned();
+    await this.signUnsigned();
 
     // A transaction paying several withdrawals (a UTXO batch) has a row for each: it is handled once.
     const handled = new Set<string>();
@@ -184,8 +185,12 @@ export class PayoutSender {
     return flagged;
   }
 
-  /** Signs approved withdrawals without a transaction (at most 50 a pass), skipping those backing off after a failure. */
-  async #signUnsigned(): Promise<void> {
+  /**
+   * Signs approved withdrawals without a transaction (at most 50 a pass), skipping those backing off after a failure:
+   * approved by signsrv and moved to approved by their transrv, past their hold. Nothing while signing is paused.
+   */
+  async signUnsigned(): Promise<void> {
+    if ((await signingControls(this.ctx.db)).paused) return;
     const approved = await this.ctx
       .db('withdrawals as w')
       .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
@@ -194,6 +199,7 @@ export class PayoutSender {
       .join('clients as c', 'c.id', 'w.client_id')
       .where('w.status', 'approved')
       .andWhere('r.decision', 'approved')
+      .andWhere((q) => void q.whereNull('r.hold_until').orWhere('r.hold_until', '<=', this.ctx.db.raw('CURRENT_TIMESTAMP(3)')))
       .andWhere('c.status', 'active')
       // Internal ones are settled in the ledger by transrv.
       .whereNull('w.internal_account_id')
@@ -208,7 +214,7 @@ export class PayoutSender {
           () => this.retries.forget(id),
           (error: unknown) => {
             this.retries.failed(id, Date.now());
-            this.alarms.refused(id, error);
+            this.alarms.buildFailed(id, error);
           },
         ),
       ),

@@ -6,6 +6,8 @@ import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { SeedVault } from '@wallet/signer';
 import { computeLocalhash, encodeMessage } from '@wallet/withdrawal-protocol';
+import { appendAudit } from '@wallet/audit';
+import { applyResponse } from '@wallet/withdrawals';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPayoutFamily } from './createPayoutFamily.js';
@@ -13,6 +15,28 @@ import { ingestRequests } from './ingestRequest.js';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { Payouts } from './Payouts.js';
 import { ResponseRelay } from './ResponseRelay.js';
+import { userPrincipal } from './review/Principal.js';
+import type { ReviewView } from './reviewView.js';
+
+const alice = userPrincipal('alice', 'auditor');
+const bob = userPrincipal('bob', 'auditor');
+
+/**
+ * An auditor approves the withdrawal as received; its transrv (played here by applyResponse, as transrv's consumer
+ * calls it) moves the row to approved; then signsrv signs it.
+ */
+async function approveAndSign(w: { id: string; localhash: string }): Promise<ReviewView> {
+  await approveApplied(w);
+  await payouts.sign(w.id).catch(() => undefined);
+  return payouts.get(w.id);
+}
+
+/** Approved by signsrv and applied by transrv, not yet signed. */
+async function approveApplied(w: { id: string; localhash: string }): Promise<ReviewView> {
+  const view = await payouts.approve(alice, w.id, { localhash: w.localhash });
+  expect(await applyResponse(db, 't1', { v: 1, type: 'approved', withdrawalId: w.id, nodeId: 't1', actor: alice.id })).toBe('applied');
+  return { ...view, status: 'approved' };
+}
 
 // The payout desk in-process, on a fresh MariaDB database, the stack's Redis and a private anvil (mining is switched
 // off and on here): the shared code driving the EVM family through the PayoutFamily seam. The whole cluster's view is
@@ -109,6 +133,7 @@ beforeAll(async () => {
     registry,
     families: new Map([['eth', family]]),
     limits: {},
+    audit: appendAudit,
     relay: new ResponseRelay({ db, redis, stream: `test:payouts:${run}:rsp`, log }),
     log,
     // Every pass may replace and re-send at once: the test decides when passes run.
@@ -133,8 +158,9 @@ describe('Payouts with the EVM family (MariaDB, Redis, private anvil)', () => {
 
   it('approve signs, stores and sends through the family: nonce reserved, EVM columns, blockout_ctx, reports', async () => {
     const w = await received();
-    const view = await payouts.approve('alice', w.id);
-    expect(view).toMatchObject({ decision: 'approved', nonce: 0 });
+    const view = await approveAndSign(w);
+    // transrv moves its row on the signed and broadcast reports, which nothing applies here.
+    expect(view).toMatchObject({ decision: 'approved', nonce: 0, status: 'approved' });
     const tx = await db('withdrawal_txs').where({ withdrawal_id: w.id }).first();
     expect(tx).toMatchObject({ chain: 'eth', txid: view.txid, attempt: 0, from_address: family.address, gas_limit: '21000' });
     expect(Number(tx.nonce)).toBe(0);
@@ -147,21 +173,21 @@ describe('Payouts with the EVM family (MariaDB, Redis, private anvil)', () => {
 
   it('never voids a withdrawal whose family reserved inputs for it; voids an approved one never signed', async () => {
     const signed = await received();
-    await payouts.approve('alice', signed.id);
-    await expect(payouts.voidApproved('bob', signed.id, 'too late')).rejects.toMatchObject({
+    await approveAndSign(signed);
+    await expect(payouts.voidApproved(bob, signed.id, 'too late')).rejects.toMatchObject({
       code: 'WITHDRAWAL_NOT_VOIDABLE',
       details: { state: 'signed' },
     });
 
     // Approved on a chain signsrv does not pay out on: signing fails, nothing is reserved, and it can be voided.
     const stranded = await received('eth9', 'ETHN');
-    expect(await payouts.approve('alice', stranded.id)).toMatchObject({ decision: 'approved', txid: null, nonce: null });
+    expect(await approveAndSign(stranded)).toMatchObject({ decision: 'approved', txid: null, nonce: null });
     const reserved = await received('eth9', 'ETHN');
-    await payouts.approve('alice', reserved.id);
+    await approveApplied(reserved);
     // A nonce reserved without a stored transaction (as if a signature might exist): the family says it is reserved.
     await db('nonce_assignments').insert({ chain: 'eth', address: family.address, nonce: 1_000_000, withdrawal_id: reserved.id });
-    await expect(payouts.voidApproved('bob', reserved.id, 'stuck')).rejects.toMatchObject({ code: 'WITHDRAWAL_NOT_VOIDABLE' });
-    expect(await payouts.voidApproved('bob', stranded.id, 'cannot be paid')).toMatchObject({ decision: 'voided' });
+    await expect(payouts.voidApproved(bob, reserved.id, 'stuck')).rejects.toMatchObject({ code: 'WITHDRAWAL_NOT_VOIDABLE' });
+    expect(await payouts.voidApproved(bob, stranded.id, 'cannot be paid')).toMatchObject({ decision: 'voided' });
     expect(await outboxTypes(stranded.id)).toEqual(['received', 'approved', 'voided']);
   });
 
@@ -169,7 +195,7 @@ describe('Payouts with the EVM family (MariaDB, Redis, private anvil)', () => {
     await rpc('evm_setAutomine', [false]);
     try {
       const stuck = await received();
-      const view = await payouts.approve('alice', stuck.id);
+      const view = await approveAndSign(stuck);
       await payouts.tick(); // the hot wallet's next nonce to be mined, older than bumpAfterMs (0): replaced
       const attempts = await db('withdrawal_txs').where({ withdrawal_id: stuck.id }).orderBy('attempt');
       expect(attempts.map((a: { attempt: number }) => a.attempt)).toEqual([0, 1]);
@@ -183,7 +209,7 @@ describe('Payouts with the EVM family (MariaDB, Redis, private anvil)', () => {
       expect([await family.isMined(first!.txid), await family.isMined(second!.txid)]).toEqual([false, true]);
 
       const altered = await received();
-      await payouts.approve('alice', altered.id);
+      await approveAndSign(altered);
       await db('withdrawals').where({ id: altered.id }).update({ amount: '999' });
       await payouts.tick();
       expect(await db('withdrawal_txs').where({ withdrawal_id: altered.id }).pluck('attempt')).toEqual([0]);
@@ -197,7 +223,7 @@ describe('Payouts with the EVM family (MariaDB, Redis, private anvil)', () => {
 
   it('refuses to sign on a chain it has no family for', async () => {
     const w = await received('eth9', 'ETHN');
-    await payouts.approve('alice', w.id);
+    await approveApplied(w);
     const error: unknown = await payouts.sign(w.id).catch((e: unknown) => e);
     expect(isWalletError(error, 'UNSUPPORTED_CHAIN')).toBe(true);
   });

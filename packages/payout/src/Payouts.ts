@@ -1,7 +1,7 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { type Knex, withTransaction } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
-import { AlertKind, type OperatedRole, raiseAlert } from '@wallet/withdrawal-protocol';
+import { type OperatedRole, raiseAlert } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import type { Redis } from 'ioredis';
 import type { PayoutLimits } from './checkLimits.js';
@@ -10,8 +10,10 @@ import type { PayoutFamily } from './PayoutFamily.js';
 import { PayoutSender } from './PayoutSender.js';
 import { RefusalAlarms } from './RefusalAlarms.js';
 import type { ResponseRelay } from './ResponseRelay.js';
-import { ReviewDesk } from './ReviewDesk.js';
-import type { ReviewView } from './reviewView.js';
+import type { AuditFn } from './review/Audit.js';
+import type { Principal } from './review/Principal.js';
+import { type ApprovalInput, ReviewDesk } from './ReviewDesk.js';
+import type { DecidedFilter, QueueFilter, ReviewView } from './reviewView.js';
 import { signApproved } from './signApproved.js';
 import { SigningQueue } from './SigningQueue.js';
 import { SignRetries } from './SignRetries.js';
@@ -35,6 +37,8 @@ export type PayoutsOptions = {
   /** Per chain id, the family signsrv pays out with on it (see createPayoutFamily); closed by {@link Payouts.close}. */
   readonly families: ReadonlyMap<string, PayoutFamily>;
   readonly limits: PayoutLimits;
+  /** Appends to the hash-chained audit log inside a transaction (@wallet/audit's appendAudit). */
+  readonly audit: AuditFn;
   /** @default none */
   readonly operatedAddresses?: OperatedAddresses;
   readonly relay: ResponseRelay;
@@ -50,6 +54,11 @@ export type PayoutsOptions = {
   readonly receiptCheckCount?: number;
   /** How often the sender looks for work. @default 1000 */
   readonly intervalMs?: number;
+  /**
+   * How often approved withdrawals are looked for to sign (once their transrv has applied the approval) and the policy
+   * auto-approves what it may: a cheap query, so more often than the sender's full pass. @default 200
+   */
+  readonly signPollMs?: number;
 };
 
 /**
@@ -68,6 +77,8 @@ export class Payouts {
   readonly #queue: SigningQueue;
   readonly #sender: PayoutSender;
   #timer: NodeJS.Timeout | undefined;
+  #signTimer: NodeJS.Timeout | undefined;
+  #signing: Promise<void> = Promise.resolve();
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -82,15 +93,16 @@ export class Payouts {
       relay: options.relay,
       log: options.log,
       crash: options.crashPoint ?? noCrashPoints,
+      audit: options.audit,
     };
     this.#ctx = ctx;
     const rebroadcastAfterMs = options.rebroadcastAfterMs ?? 15_000;
-    const alarms = new RefusalAlarms((withdrawalId, details) => raiseAlert(ctx.db, ctx.log, AlertKind.sendRefused, withdrawalId, details));
+    const alarms = new RefusalAlarms((kind, withdrawalId, details) => raiseAlert(ctx.db, ctx.log, kind, withdrawalId, details));
     const retries = new SignRetries();
     const txs = new TxSender(ctx, alarms, rebroadcastAfterMs);
     this.#queue = new SigningQueue((ids) => signApproved(ctx, txs, ids));
     const sign = (id: string) => this.#queue.sign(id);
-    this.#review = new ReviewDesk(ctx, options.limits, sign, retries);
+    this.#review = new ReviewDesk(ctx, options.limits, options.audit, retries);
     this.#sender = new PayoutSender(
       ctx,
       {
@@ -145,13 +157,30 @@ export class Payouts {
         this.tick().catch((error: unknown) => this.#ctx.log.error({ err: error }, 'payout sender pass failed; retrying')),
       );
     }, this.#o.intervalMs ?? 1000);
+    this.#signTimer = setInterval(() => {
+      if (this.#stopped) return;
+      this.#signing = this.#signing.then(() =>
+        this.signDue().catch((error: unknown) => this.#ctx.log.error({ err: error }, 'signing pass failed; retrying')),
+      );
+    }, this.#o.signPollMs ?? 200);
+  }
+
+  /**
+   * The quick pass: the policy's auto-approvals, then the signing of approved withdrawals whose transrv has applied
+   * the approval (past their hold, while signing is not paused).
+   */
+  async signDue(): Promise<void> {
+    await this.#review.autoApprove();
+    await this.#sender.signUnsigned();
   }
 
   /** Stops the sender's passes, after the one running. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#signTimer);
     await this.#running;
+    await this.#signing;
   }
 
   /** Closes every family: wipes its key, closes its node connection. Call after {@link stop}. */
@@ -160,8 +189,13 @@ export class Payouts {
   }
 
   /** Withdrawals received and waiting for a decision, oldest first. */
-  listPending(limit: number, afterId?: string): Promise<ReviewView[]> {
-    return this.#review.listPending(limit, afterId);
+  listPending(filter: QueueFilter, limit: number, afterId?: string): Promise<ReviewView[]> {
+    return this.#review.listPending(filter, limit, afterId);
+  }
+
+  /** {@link ReviewDesk.listDecided} */
+  listDecided(filter: DecidedFilter, limit: number, beforeId?: string): Promise<ReviewView[]> {
+    return this.#review.listDecided(filter, limit, beforeId);
   }
 
   /** @throws WalletError NOT_FOUND when signsrv has not received it */
@@ -170,18 +204,23 @@ export class Payouts {
   }
 
   /** {@link ReviewDesk.approve} */
-  approve(auditor: string, withdrawalId: string): Promise<ReviewView> {
-    return this.#review.approve(auditor, withdrawalId);
+  approve(by: Principal, withdrawalId: string, input: ApprovalInput): Promise<ReviewView> {
+    return this.#review.approve(by, withdrawalId, input);
+  }
+
+  /** {@link ReviewDesk.autoApprove} */
+  autoApprove(limit?: number): Promise<string[]> {
+    return this.#review.autoApprove(limit);
   }
 
   /** {@link ReviewDesk.reject} */
-  reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    return this.#review.reject(auditor, withdrawalId, reason);
+  reject(by: Principal, withdrawalId: string, reason: string): Promise<ReviewView> {
+    return this.#review.reject(by, withdrawalId, reason);
   }
 
   /** {@link ReviewDesk.voidApproved} */
-  voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    return this.#review.voidApproved(auditor, withdrawalId, reason);
+  voidApproved(by: Principal, withdrawalId: string, reason: string): Promise<ReviewView> {
+    return this.#review.voidApproved(by, withdrawalId, reason);
   }
 
   /**

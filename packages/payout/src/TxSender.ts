@@ -77,7 +77,8 @@ export class TxSender {
     } catch (error) {
       // The node refuses this very transaction (the hot wallet cannot pay for it, or it is invalid): it will refuse
       // it again, and everything queued behind it waits. Operators must know; it is retried meanwhile.
-      if (isWalletError(error, 'VALIDATION_FAILED')) this.alarms.refused(tx.withdrawal_id, error, { txid: tx.txid, nonce: nonceOf(tx) });
+      if (isWalletError(error, 'VALIDATION_FAILED'))
+        this.alarms.sendRefused(tx.withdrawal_id, error, { txid: tx.txid, nonce: nonceOf(tx) });
       throw error;
     }
     if (outcome === 'inputs_used') {

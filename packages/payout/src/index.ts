@@ -1,3 +1,16 @@
+export {
+  type AlertAck,
+  AlertComment,
+  type AlertFilter,
+  AlertId,
+  AlertKindFilter,
+  type AlertPage,
+  type AlertView,
+  acknowledgeAlert,
+  alertJson,
+  getAlert,
+  listAlerts,
+} from './alerts.js';
 export { Auditors } from './Auditors.js';
 export { type PayoutLimits } from './checkLimits.js';
 export { type PayoutFamilySpec, createPayoutFamily } from './createPayoutFamily.js';
@@ -10,7 +23,32 @@ export { allocateNonce, allocateNonces, initNonceAllocator } from './evm/allocat
 export type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from './PayoutFamily.js';
 export { type OperatedAddresses, Payouts, type PayoutsOptions } from './Payouts.js';
 export { ResponseRelay, type ResponseRelayOptions } from './ResponseRelay.js';
-export { type ReviewView } from './reviewView.js';
+export { type ApprovalView, type DecidedFilter, type QueueFilter, type ReviewView } from './reviewView.js';
+export { type ApprovalInput } from './ReviewDesk.js';
+export { type AuditEntry, type AuditFn } from './review/Audit.js';
+export { type Principal, PrincipalRole, autoApprover, automationPrincipal, mayDecide, userPrincipal } from './review/Principal.js';
+export { type Requirement, type ReviewRules, ReviewRulesInput, type Velocity, defaultRules, requirementOf, rulesToJson } from './review/ReviewRules.js';
+export {
+  type AssetPolicy,
+  type SigningControls,
+  currentPolicy,
+  listPolicies,
+  requireAdmin,
+  setControls,
+  setPaused,
+  setPolicy,
+  signingControls,
+} from './review/policyStore.js';
+export {
+  type WhitelistEntry,
+  type WhitelistState,
+  addWhitelistEntry,
+  listWhitelist,
+  removeWhitelistEntry,
+  whitelistState,
+} from './review/whitelist.js';
+export { velocityOf } from './review/velocityOf.js';
+export { type Activity, type ReviewRisk, RiskFlag, type RiskSeverity, reviewRisks } from './review/reviewRisk.js';
 export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';
 export { queueResponse } from './queueResponse.js';

@@ -53,8 +53,8 @@ export async function ingestRequests(db: Knex, log: Logger, raws: readonly strin
   const queued = await withTransaction(db, async (trx) => {
     const list = [...accepted.values()];
     const [result] = (await trx.raw(
-      `INSERT IGNORE INTO sign_requests (withdrawal_id, node_id, localhash) VALUES ${list.map(() => '(?, ?, ?)').join(', ')}`,
-      list.flatMap((r) => [r.id, r.node_id, r.localhash]),
+      `INSERT IGNORE INTO sign_requests (withdrawal_id, node_id, localhash, requested_by) VALUES ${list.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      list.flatMap((r) => [r.id, r.node_id, r.localhash, `client:${r.client_id}`]),
     )) as [{ affectedRows: number }];
     // Answered every time, also for a duplicate: a re-sent request means the sender has not seen `received`.
     await queueResponse(trx, ...list.map((r) => ({ type: 'received' as const, withdrawalId: r.id, nodeId: r.node_id })));

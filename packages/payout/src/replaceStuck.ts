@@ -1,4 +1,5 @@
 import { withTransaction } from '@wallet/db';
+import { signingControls } from './review/policyStore.js';
 import { AlertKind, type WithdrawalRow, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
@@ -67,8 +68,18 @@ export async function replaceStuck(ctx: PayoutContext, sender: TxSender, tx: InF
       ),
     ];
     if (problems.length > 0) return { problems };
+    // The kill switch: no replacement is signed while it is pulled (the stored transaction is still re-sent as it is).
+    if ((await signingControls(trx, 'share')).paused) return null;
     const replaced = newTxs(tx.chain, await family.signReplacement(plan), tx.attempt + 1, rows);
     await insertTxs(trx, replaced);
+    for (const r of replaced) {
+      await ctx.audit(trx, {
+        actor: 'signsrv',
+        action: 'signed_replacement',
+        subject: r.withdrawal_id,
+        details: { chain: r.chain, txid: r.txid, replaces: tx.txid, attempt: r.attempt, localhash: r.localhash },
+      });
+    }
     return { replaced };
   });
   if (outcome === null) return false;

@@ -1,9 +1,20 @@
 import type { Knex } from '@wallet/db';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import type { WithdrawalRow, WithdrawalStatus } from '@wallet/withdrawal-protocol';
+
+/** One approval of a withdrawal. */
+export type ApprovalView = {
+  readonly approver: string;
+  readonly role: string;
+  readonly comment: string | null;
+  readonly at: Date;
+  /** Whether it was given to the withdrawal's current localhash (an approval of anything else never counts). */
+  readonly counts: boolean;
+};
 
 /** A withdrawal under review, as auditors see it: always read from MySQL. */
 export type ReviewView = {
   readonly withdrawalId: string;
+  readonly clientId: string;
   readonly accountId: string;
   readonly nodeId: string;
   readonly chain: string;
@@ -12,10 +23,23 @@ export type ReviewView = {
   readonly amount: bigint;
   readonly fee: bigint;
   readonly localhash: string;
-  readonly status: string;
+  /** The withdrawal's status, as transrv keeps it and clients see it (the same names). */
+  readonly status: WithdrawalStatus;
+  /** signsrv's decision; transrv moves the status when the decision's report reaches it. */
   readonly decision: 'approved' | 'rejected' | 'voided' | null;
   readonly decidedBy: string | null;
+  readonly decidedAt: Date | null;
   readonly reason: string | null;
+  /** Approvals so far, oldest first. */
+  readonly approvals: readonly ApprovalView[];
+  /** Approvals the policy asked for when the withdrawal was approved (null while undecided: see the risk view). */
+  readonly requiredApprovals: number | null;
+  /** The policy version that decided it. */
+  readonly policyId: string | null;
+  /** After its final approval the withdrawal waits until then before signing (and can still be cancelled). */
+  readonly holdUntil: Date | null;
+  /** Who requested it (`client:<id>`). */
+  readonly requestedBy: string | null;
   readonly txid: string | null;
   readonly nonce: number | null;
   /**
@@ -38,12 +62,37 @@ export type ReviewView = {
   readonly createdAt: Date;
 };
 
+/** Filters of the review queue. */
+export type QueueFilter = {
+  readonly clientId?: string | undefined;
+  readonly accountId?: string | undefined;
+  readonly asset?: string | undefined;
+  /** Amounts in base units, inclusive. */
+  readonly minAmount?: bigint | undefined;
+  readonly maxAmount?: bigint | undefined;
+  /** Only withdrawals received at least this many seconds ago. */
+  readonly minAgeSeconds?: number | undefined;
+};
+
+/** Filters of decided withdrawals (history and search). */
+export type DecidedFilter = QueueFilter & {
+  readonly decision?: 'approved' | 'rejected' | 'voided' | undefined;
+  readonly status?: WithdrawalStatus | undefined;
+  readonly decidedBy?: string | undefined;
+  readonly to?: string | undefined;
+};
+
 /** A row of {@link reviewQuery}. */
 export type ReviewRow = WithdrawalRow & {
   decision: 'approved' | 'rejected' | 'voided' | null;
   decided_by: string | null;
+  decided_at: Date | null;
   sr_reason: string | null;
   received_at: Date;
+  required_approvals: number | null;
+  policy_id: number | string | null;
+  hold_until: Date | null;
+  requested_by: string | null;
   tx_txid: string | null;
   tx_nonce: string | null;
   client_status: string | null;
@@ -52,41 +101,81 @@ export type ReviewRow = WithdrawalRow & {
 
 /**
  * The review queue as auditors see it: each received withdrawal with signsrv's decision, its latest transaction, and
- * its client's status. A query to refine (where, order, limit) and then read.
+ * its client's status, narrowed by `filter`. A query to refine (where, order, limit) and then read.
  */
-export function reviewQuery(db: Knex) {
-  return (
-    db('sign_requests as r')
-      .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
-      .leftJoin(
-        db.raw('(SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) AS la'),
-        'la.withdrawal_id',
-        'r.withdrawal_id',
-      )
-      .leftJoin('withdrawal_txs as t', function () {
-        this.on('t.withdrawal_id', '=', 'la.withdrawal_id').andOn('t.attempt', '=', 'la.attempt');
-      })
-      // accountsrv owns clients; signsrv only reads a client's status (see signBatch).
-      .leftJoin('clients as c', 'c.id', 'w.client_id')
-      .select<ReviewRow[]>(
-        'w.*',
-        'c.status as client_status',
-        'r.decision',
-        'r.decided_by',
-        'r.reason as sr_reason',
-        'r.received_at',
-        'r.destination_is_contract',
-        't.txid as tx_txid',
-        // Every transaction of a withdrawal has the same nonce (a replacement keeps it); families without one: null.
-        't.nonce as tx_nonce',
-      )
-  );
+export function reviewQuery(db: Knex, filter: QueueFilter) {
+  const q = db('sign_requests as r')
+    .join('withdrawals as w', 'w.id', 'r.withdrawal_id')
+    .leftJoin(
+      db.raw('(SELECT withdrawal_id, MAX(attempt) AS attempt FROM withdrawal_txs GROUP BY withdrawal_id) AS la'),
+      'la.withdrawal_id',
+      'r.withdrawal_id',
+    )
+    .leftJoin('withdrawal_txs as t', function () {
+      this.on('t.withdrawal_id', '=', 'la.withdrawal_id').andOn('t.attempt', '=', 'la.attempt');
+    })
+    // accountsrv owns clients; signsrv only reads a client's status (see signBatch).
+    .leftJoin('clients as c', 'c.id', 'w.client_id')
+    .select<ReviewRow[]>(
+      'w.*',
+      'c.status as client_status',
+      'r.decision',
+      'r.decided_by',
+      'r.decided_at',
+      'r.reason as sr_reason',
+      'r.received_at',
+      'r.required_approvals',
+      'r.policy_id',
+      'r.hold_until',
+      'r.requested_by',
+      'r.destination_is_contract',
+      't.txid as tx_txid',
+      // Every transaction of a withdrawal has the same nonce (a replacement keeps it); families without one: null.
+      't.nonce as tx_nonce',
+    );
+  if (filter.clientId !== undefined) void q.andWhere('w.client_id', filter.clientId);
+  if (filter.accountId !== undefined) void q.andWhere('w.account_id', filter.accountId);
+  if (filter.asset !== undefined) void q.andWhere('w.asset', filter.asset);
+  // DECIMAL against a string would compare as floating point: cast the bound to DECIMAL.
+  if (filter.minAmount !== undefined) void q.andWhereRaw('w.amount >= CAST(? AS DECIMAL(65,0))', [filter.minAmount.toString()]);
+  if (filter.maxAmount !== undefined) void q.andWhereRaw('w.amount <= CAST(? AS DECIMAL(65,0))', [filter.maxAmount.toString()]);
+  if (filter.minAgeSeconds !== undefined) {
+    void q.andWhereRaw('r.received_at <= CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND', [filter.minAgeSeconds]);
+  }
+  return q;
 }
 
-/** A row of {@link reviewQuery} as the review API shows it. */
-export function toView(r: ReviewRow): ReviewView {
+/** Rows of {@link reviewQuery} as the review API shows them, with their approvals (one more query). */
+export async function loadViews(db: Knex, rows: readonly ReviewRow[]): Promise<ReviewView[]> {
+  const approvals = new Map<string, ApprovalView[]>();
+  if (rows.length > 0) {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const all = await db('withdrawal_approvals')
+      .whereIn(
+        'withdrawal_id',
+        rows.map((r) => r.id),
+      )
+      .orderBy('created_at')
+      .select<{ withdrawal_id: string; approver: string; role: string; comment: string | null; created_at: Date; localhash: string }[]>();
+    for (const a of all) {
+      const list = approvals.get(a.withdrawal_id) ?? [];
+      list.push({
+        approver: a.approver,
+        role: a.role,
+        comment: a.comment,
+        at: a.created_at,
+        counts: a.localhash === byId.get(a.withdrawal_id)?.localhash,
+      });
+      approvals.set(a.withdrawal_id, list);
+    }
+  }
+  return rows.map((r) => toView(r, approvals.get(r.id) ?? []));
+}
+
+function toView(r: ReviewRow, approvals: readonly ApprovalView[]): ReviewView {
   return {
     withdrawalId: r.id,
+    clientId: r.client_id,
     accountId: r.account_id,
     nodeId: r.node_id,
     chain: r.chain,
@@ -98,7 +187,13 @@ export function toView(r: ReviewRow): ReviewView {
     status: r.status,
     decision: r.decision,
     decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
     reason: r.sr_reason,
+    approvals,
+    requiredApprovals: r.required_approvals,
+    policyId: r.policy_id === null ? null : String(r.policy_id),
+    holdUntil: r.hold_until,
+    requestedBy: r.requested_by,
     txid: r.tx_txid,
     nonce: r.tx_nonce === null ? null : Number(r.tx_nonce),
     clientDisabled: r.client_status === 'disabled',

@@ -1,10 +1,12 @@
-import { withTransaction } from '@wallet/db';
+import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { AlertKind, type WithdrawalRow, invalidDestination, raiseAlertOnce } from '@wallet/withdrawal-protocol';
 import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { queueResponse } from './queueResponse.js';
+import { signingControls } from './review/policyStore.js';
+import { assertSigningAllowed } from './review/signingAllowed.js';
 import type { BatchOutcome } from './SigningQueue.js';
 import type { TxSender } from './TxSender.js';
 import { type NewTx, insertTxs, newTxs } from './txStore.js';
@@ -33,12 +35,23 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       .whereIn('withdrawal_id', [...ids])
       .pluck<string[]>('withdrawal_id'),
   );
+  const controls = await signingControls(db);
+  if (controls.paused) {
+    // The kill switch: nothing is built (no inputs reserved) or signed; re-checked inside the signing transaction.
+    for (const id of ids) errors.set(id, pausedError(controls.pausedBy, controls.pauseReason));
+    return { errors, sent: Promise.resolve() };
+  }
   const rows = (
-    await db<WithdrawalRow>('withdrawals')
-      .whereIn('id', [...ids])
-      .where('status', 'approved')
+    await db<WithdrawalRow>('withdrawals as w')
+      .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
+      .whereIn('w.id', [...ids])
+      // transrv has applied signsrv's approval (it owns the row): until then, and during the hold, nothing is built.
+      .where('w.status', 'approved')
+      .andWhere('r.decision', 'approved')
+      .andWhere((q) => void q.whereNull('r.hold_until').orWhere('r.hold_until', '<=', db.raw('CURRENT_TIMESTAMP(3)')))
       // Internal withdrawals are settled in the ledger by transrv: never signed, never sent.
-      .whereNull('internal_account_id')
+      .whereNull('w.internal_account_id')
+      .select<WithdrawalRow[]>('w.*')
   ).filter((r) => !already.has(r.id));
   const prepared = await build(ctx, rows, errors);
   if (prepared.length === 0) return { errors, sent: Promise.resolve() };
@@ -49,9 +62,11 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
   let held: string[] = [];
   let unpayable = new Map<string, UnpayableReason>();
   let unreserved: string[] = [];
+  let paused: WalletError | null = null;
   const txs = await withTransaction(db, async (trx) => {
     mismatched = [];
     unreserved = [];
+    paused = null;
     const batchIds = prepared.map((p) => p.row.id);
     const locked = new Map(
       (await trx<WithdrawalRow>('withdrawals').whereIn('id', batchIds).orderBy('id').forUpdate()).map((r) => [r.id, r]),
@@ -66,14 +81,23 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
         .pluck<string[]>('id'),
     );
     held = [];
+    // The kill switch, read for share after the withdrawal locks: pulling it waits for this transaction, or it is seen.
+    try {
+      await assertSigningAllowed(trx);
+    } catch (error) {
+      paused = error as WalletError;
+      return [];
+    }
     const reviews = new Map(
-      // A plain read after the withdrawal locks above (the transaction's snapshot starts after them): a void that
-      // held those locks first has committed, and is seen. (Locking sign_requests here
-      // would take locks in the opposite order to approve and void, which lock it before the withdrawal.)
+      // A plain read after the withdrawal locks above (the transaction's snapshot starts after them): a decision or a
+      // void that held those locks first has committed, and is seen. Every decision locks the withdrawal before its
+      // sign_requests row, as this does.
       (
         await trx('sign_requests')
           .whereIn('withdrawal_id', batchIds)
-          .select<{ withdrawal_id: string; localhash: string; decision: string | null }[]>('withdrawal_id', 'localhash', 'decision')
+          .select<
+            { withdrawal_id: string; localhash: string; decision: string | null; held: number; decided_by: string | null; policy_id: string | null }[]
+          >('withdrawal_id', 'localhash', 'decision', 'decided_by', 'policy_id', trx.raw('COALESCE(hold_until > CURRENT_TIMESTAMP(3), 0) AS held'))
       ).map((r) => [r.withdrawal_id, r]),
     );
     // Defence in depth: a destination that became an address of ours after the request was screened is not paid.
@@ -86,6 +110,7 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       if (unpayable.has(row.id)) continue;
       const review = reviews.get(row.id);
       if (review?.decision === 'voided') continue; // given up before signing: never signed
+      if (review?.held) continue; // still in its hold after the final approval (it may yet be cancelled)
       if (disabledClients.has(row.client_id)) {
         held.push(row.id);
         continue;
@@ -109,12 +134,34 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       for (const p of group) if (!out.some((t) => t.withdrawal_id === p.row.id)) unreserved.push(p.row.id);
     }
     await insertTxs(trx, out);
+    // Every signature in the audit log, with the approvals behind it.
+    const approvers = await approversOf(trx, [...new Set(out.map((t) => t.withdrawal_id))]);
+    for (const t of out) {
+      const review = reviews.get(t.withdrawal_id);
+      await ctx.audit(trx, {
+        actor: 'signsrv',
+        action: 'signed',
+        subject: t.withdrawal_id,
+        details: {
+          chain: t.chain,
+          txid: t.txid,
+          localhash: t.localhash,
+          approvals: approvers.get(t.withdrawal_id) ?? [],
+          decidedBy: review?.decided_by ?? null,
+          policyId: review?.policy_id === null || review?.policy_id === undefined ? null : String(review.policy_id),
+        },
+      });
+    }
     await queueResponse(
       trx,
       ...out.map((t) => ({ type: 'signed' as const, withdrawalId: t.withdrawal_id, nodeId: t.node_id, txid: t.txid })),
     );
     return out;
   });
+  if (paused !== null) {
+    for (const id of ids) errors.set(id, paused);
+    return { errors, sent: Promise.resolve() };
+  }
   for (const id of held) {
     errors.set(
       id,
@@ -188,4 +235,22 @@ async function build(ctx: PayoutContext, rows: readonly WithdrawalRow[], errors:
     }),
   );
   return prepared;
+}
+
+/** Who approved each withdrawal (approvals given to its current localhash), for the audit entry of its signature. */
+async function approversOf(trx: Knex.Transaction, ids: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const rows = await trx('withdrawal_approvals as a')
+    .join('sign_requests as r', 'r.withdrawal_id', 'a.withdrawal_id')
+    .whereIn('a.withdrawal_id', [...ids])
+    .andWhereRaw('a.localhash = r.localhash')
+    .orderBy('a.created_at')
+    .select<{ withdrawal_id: string; approver: string }[]>('a.withdrawal_id', 'a.approver');
+  for (const r of rows) out.set(r.withdrawal_id, [...(out.get(r.withdrawal_id) ?? []), r.approver]);
+  return out;
+}
+
+function pausedError(pausedBy: string | null, reason: string | null): WalletError {
+  return new WalletError('SIGNING_PAUSED', 'signing is paused by an admin (kill switch)', { details: { pausedBy, reason } });
 }

@@ -1,6 +1,7 @@
 import type { Knex } from '@wallet/db';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
+import { AlertKind, raiseNodeAlert } from '@wallet/withdrawal-protocol';
 import type {
   BlockRef,
   BlockSource,
@@ -275,19 +276,16 @@ export class ChainScanner {
         if (unknown.length > 0) {
           // Money left a hot wallet (or, on a UTXO chain, the wallet's outputs were spent) without a withdrawal or a
           // consolidation behind it: the key was used outside signsrv.
-          log.error({ chain, txids: unknown.map((o) => o.txid) }, 'ALARM: unknown transaction sent from a hot wallet');
-          await trx('sign_alerts').insert(
-            unknown.map((o) => ({
-              kind: 'unknown_hot_wallet_tx',
-              details: JSON.stringify({
-                chain,
-                txid: o.txid,
-                from: o.from,
-                block: o.block.number,
-                ...(o.spent === undefined ? {} : { spent: o.spent }),
-              }),
-            })),
-          );
+          // In the fenced transaction: the alarm is written with the block that shows it, or not at all.
+          for (const o of unknown) {
+            await raiseNodeAlert(trx, log, AlertKind.unknownHotWalletTx, null, {
+              chain,
+              txid: o.txid,
+              from: o.from,
+              block: o.block.number,
+              ...(o.spent === undefined ? {} : { spent: o.spent }),
+            });
+          }
         }
       }
       const tip = window[window.length - 1]!.block.number;
@@ -443,14 +441,9 @@ export class ChainScanner {
       if (settled.length > 0) {
         // Deeper than the withdrawal's confirmations: its outcome may change when re-mined (or it may never be).
         // The books keep what settlement recorded; an operator must look (there is no automatic re-opening).
-        log.error({ chain, forkPoint, settled }, 'ALARM: reorg dropped the block of a settled withdrawal');
-        await trx('sign_alerts').insert(
-          settled.map((w) => ({
-            kind: 'settled_withdrawal_reorged',
-            withdrawal_id: w.id,
-            details: JSON.stringify({ chain, txid: w.txid, status: w.status, forkPoint }),
-          })),
-        );
+        for (const w of settled) {
+          await raiseNodeAlert(trx, log, AlertKind.settledWithdrawalReorged, w.id, { chain, txid: w.txid, status: w.status, forkPoint });
+        }
       }
       // Settled ones are kept, marked dropped: signsrv re-sends their transaction until it is mined again (the nonce
       // must not stay a gap). Those of withdrawals still in flight go: settlement waits until they are seen again.

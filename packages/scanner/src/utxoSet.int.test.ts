@@ -185,7 +185,7 @@ describe('ChainScanner and the wallet’s own outputs and spends on a UTXO chain
       }[]
     >('txid', 'from_address', 'withdrawal_id', 'localhash', 'status', 'fee', 'block_number');
   const alerts = async () =>
-    (await db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details'))
+    (await db('node_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details'))
       .map((d) => JSON.parse(d) as { chain: string; txid: string; spent?: string[] })
       .filter((d) => d.chain === name);
 

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { appendAudit } from '@wallet/audit';
 import { commonEnv, loadEnvConfig } from '@wallet/config';
@@ -12,6 +13,7 @@ import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { auditCommand } from './auditCommands.js';
 import { runConsoleCommand } from './consoleCommands.js';
+import { alertsCommand } from './alertsCommands.js';
 import { parseDuration } from './parseDuration.js';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 
@@ -46,6 +48,10 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   console create-admin --username NAME [--json]
                                         create an admin of the auditors' console (signsrv); prints its password and
                                         TOTP secret (shown once); refuses an existing username; audited
+  alerts [--all] [--kind K[,K]] [--json] operator alarms of signsrv and transrv, newest first: unacknowledged ones
+                                        (--all: acknowledged ones too), each with its title and what to do
+  alerts ack ID --comment TEXT          acknowledge an alarm (ID as listed: s:12, n:7) as operator:<os user>; once per
+                                        alarm (another acknowledgement is refused, naming the first)
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
@@ -76,6 +82,9 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       'max-inputs': { type: 'string' },
       limit: { type: 'string' },
       wait: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+      kind: { type: 'string' },
+      comment: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -162,6 +171,16 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     try {
       const actor = `walletctl:${process.env['USER'] ?? 'operator'}`;
       return await runConsoleCommand(action, { username: values.username, json: values.json }, io, { db, audit: appendAudit, actor });
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'alerts') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      const options = { all: values.all, kind: values.kind, comment: values.comment, json: values.json, actor: `operator:${osUser()}` };
+      return await alertsCommand(db, action, arg, options, io);
     } finally {
       await db.destroy();
     }
@@ -275,6 +294,15 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   } finally {
     await accountsrv.close();
     await discovery.close();
+  }
+}
+
+/** The operator at the terminal, as acknowledgements record them. */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'unknown';
   }
 }
 

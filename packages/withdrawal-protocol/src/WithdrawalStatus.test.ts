@@ -11,6 +11,8 @@ describe('the withdrawal state machine', () => {
         'pending_review>approved',
         'pending_review>rejected',
         'pending_review>cancelled',
+        // The client's cancel during the policy's hold after the final approval (nothing signed: checked under lock).
+        'approved>cancelled',
         // Reports may arrive late or be overtaken (the chain confirms before a `broadcast` report): skipping ahead is fine.
         'approved>signed',
         'approved>broadcast',
@@ -31,9 +33,9 @@ describe('the withdrawal state machine', () => {
     expect(isForward('approved', 'pending_review')).toBe(false);
   });
 
-  it('nothing signed, sent or settled without approval; nothing cancelled or rejected after it', () => {
+  it('nothing signed, sent or settled without approval; nothing rejected after it, cancelled only from approved (the hold)', () => {
     for (const to of ['signed', 'broadcast', 'confirmed', 'failed'] as const) expect(predecessorsOf(to)).not.toContain('pending_review');
-    expect(predecessorsOf('cancelled')).toEqual(['pending_review']);
+    expect(predecessorsOf('cancelled')).toEqual(['pending_review', 'approved']);
     expect(predecessorsOf('rejected')).toEqual(['pending_review']);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * A withdrawal's life: `pending_review -> approved -> signed -> broadcast -> confirmed`, or it ends in `rejected`
- * (auditor), `cancelled` (client, before review) or `failed` (the chain executed and reverted it). Forward only.
+ * (auditor), `cancelled` (client, before review or during the hold after approval) or `failed` (the chain executed and reverted it). Forward only.
  */
 export const WithdrawalStatus = {
   pendingReview: 'pending_review',
@@ -37,7 +37,10 @@ const rank: Readonly<Record<WithdrawalStatus, number>> = {
 /** Whether `from -> to` moves forward (the only moves the state machine allows). */
 export function isForward(from: WithdrawalStatus, to: WithdrawalStatus): boolean {
   if (terminalStatuses.has(from)) return false;
-  if (to === 'rejected' || to === 'cancelled') return from === 'pending_review';
+  if (to === 'rejected') return from === 'pending_review';
+  // A client may cancel before review, and after the final approval while the policy's hold lasts and nothing is signed
+  // (transrv's cancel checks both under the withdrawal's lock, the lock signing takes).
+  if (to === 'cancelled') return from === 'pending_review' || from === 'approved';
   // Nothing is signed, sent or settled without an approval first.
   if (from === 'pending_review') return to === 'approved';
   return rank[to] > rank[from];

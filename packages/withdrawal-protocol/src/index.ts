@@ -7,6 +7,7 @@ export { WithdrawalStatus, inFlightStatuses, isForward, predecessorsOf, terminal
 export { type LocalhashFields, computeLocalhash, localhashOfRow } from './localhash.js';
 export { BlockoutRequest, BlockoutResponse, ResponseType, encodeMessage } from './messages.js';
 export { blockoutKeys } from './streams.js';
-export { AlertKind, raiseAlert, raiseAlertOnce } from './raiseAlert.js';
+export { AlertKind, AlertSource, alertTables, raiseAlert, raiseAlertOnce, raiseNodeAlert, raiseNodeAlertOnce } from './raiseAlert.js';
+export { AlertCause, type AlertDescription, alertCatalogue, alertCauseCatalogue, alertKinds, describeAlert } from './alertCatalogue.js';
 export { OperatedRole, WalletAddressRole, operatedRoles } from './operatedAddresses.js';
 export { type ScreenedDestination, invalidDestination, screenDestination } from './screenDestination.js';

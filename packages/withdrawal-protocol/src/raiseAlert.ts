@@ -2,8 +2,9 @@ import type { Knex } from '@wallet/db';
 import type { Logger } from '@wallet/logger';
 
 /**
- * Kinds of operator alarms (table `sign_alerts`, served by signsrv's `GET /v1/alerts`), each also logged at error
- * level. Written by signsrv, by the chain scanner and by withdrawal settlement alike: one place for operators to look.
+ * Kinds of operator alarms, each also logged at error level. Each service writes its own table (signsrv
+ * `sign_alerts`, transrv's settlement and chain scanner `node_alerts`); signsrv serves both (`GET /v1/alerts`), so
+ * operators look in one place. What each kind means and what to do: alertCatalogue.ts.
  */
 export const AlertKind = {
   /** A blockout_req entry differs from the withdrawal in MySQL (altered in Redis): refused. */
@@ -14,7 +15,12 @@ export const AlertKind = {
   nonceUsedElsewhere: 'nonce_used_elsewhere',
   /** The node's nonce for the hot wallet is ahead of the allocator: someone else sends from the hot wallet. */
   nonceAhead: 'nonce_ahead',
-  /** The transaction cannot be built, or the node refuses the signed one (e.g. the hot wallet cannot pay); retried. */
+  /**
+   * An approved withdrawal's transaction cannot be built (`details.cause`: the gas estimate fails, the hot wallet
+   * cannot pay, fees above the cap, ...: AlertCause); nothing was signed, it is retried.
+   */
+  buildFailed: 'build_failed',
+  /** The node refuses a signed transaction (`details.cause`, e.g. the hot wallet cannot pay the gas); re-sent. */
   sendRefused: 'send_refused',
   /** A stuck transaction was signed by a hot wallet key signsrv no longer holds: it is re-sent, never replaced. */
   hotWalletChanged: 'hot_wallet_changed',
@@ -52,10 +58,67 @@ export const AlertKind = {
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 
 /**
- * Records an operator alarm (outside any business transaction, so it survives that transaction's rollback).
- * Details carry public data only: ids, addresses, amounts, hashes; never key material.
+ * The alarm tables, one per service that raises alarms: each writes only its own (packages/db ownership.ts).
+ * `sign` and `node` also prefix an alarm's id in the API (`s:12`, `n:7`).
  */
-export async function raiseAlert(
+export const AlertSource = { sign: 'sign', node: 'node' } as const;
+export type AlertSource = (typeof AlertSource)[keyof typeof AlertSource];
+export const alertTables: Readonly<Record<AlertSource, string>> = { sign: 'sign_alerts', node: 'node_alerts' };
+
+/**
+ * Records an operator alarm in signsrv's table (outside any business transaction, so it survives that transaction's
+ * rollback). Details carry public data only: ids, addresses, amounts, hashes; never key material.
+ * @param db a pool, or a transaction when the alarm must commit (or not) with the work that found it
+ */
+export function raiseAlert(
+  db: Knex,
+  log: Logger,
+  kind: AlertKind,
+  withdrawalId: string | null,
+  details: Record<string, unknown>,
+): Promise<void> {
+  return record(AlertSource.sign, db, log, kind, withdrawalId, details);
+}
+
+/** {@link raiseAlert} for transrv (settlement, the chain scanner): into its own `node_alerts`. */
+export function raiseNodeAlert(
+  db: Knex,
+  log: Logger,
+  kind: AlertKind,
+  withdrawalId: string | null,
+  details: Record<string, unknown>,
+): Promise<void> {
+  return record(AlertSource.node, db, log, kind, withdrawalId, details);
+}
+
+/**
+ * {@link raiseAlert} for a condition that is found again on every pass (a stuck replacement, a missing receipt): the
+ * alarm is recorded once per withdrawal and kind; later finds are logged at debug level only.
+ * @returns whether an alarm was recorded by this call
+ */
+export function raiseAlertOnce(
+  db: Knex,
+  log: Logger,
+  kind: AlertKind,
+  withdrawalId: string,
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  return recordOnce(AlertSource.sign, db, log, kind, withdrawalId, details);
+}
+
+/** {@link raiseAlertOnce} for transrv (a held settlement is found again on every pass): into `node_alerts`. */
+export function raiseNodeAlertOnce(
+  db: Knex,
+  log: Logger,
+  kind: AlertKind,
+  withdrawalId: string,
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  return recordOnce(AlertSource.node, db, log, kind, withdrawalId, details);
+}
+
+async function record(
+  source: AlertSource,
   db: Knex,
   log: Logger,
   kind: AlertKind,
@@ -63,26 +126,22 @@ export async function raiseAlert(
   details: Record<string, unknown>,
 ): Promise<void> {
   log.error({ alert: kind, withdrawalId, ...details }, `ALARM: ${kind}`);
-  await db('sign_alerts').insert({ kind, withdrawal_id: withdrawalId, details: JSON.stringify(details) });
+  await db(alertTables[source]).insert({ kind, withdrawal_id: withdrawalId, details: JSON.stringify(details) });
 }
 
-/**
- * {@link raiseAlert} for a condition that is found again on every pass (a held settlement, a stuck replacement): the
- * alarm is recorded once per withdrawal and kind; later finds are logged at debug level only.
- * @returns whether an alarm was recorded by this call
- */
-export async function raiseAlertOnce(
+async function recordOnce(
+  source: AlertSource,
   db: Knex,
   log: Logger,
   kind: AlertKind,
   withdrawalId: string,
   details: Record<string, unknown>,
 ): Promise<boolean> {
-  const seen = await db('sign_alerts').where({ kind, withdrawal_id: withdrawalId }).first<{ id: string } | undefined>('id');
+  const seen = await db(alertTables[source]).where({ kind, withdrawal_id: withdrawalId }).first<{ id: string } | undefined>('id');
   if (seen) {
     log.debug({ alert: kind, withdrawalId, ...details }, `still: ${kind}`); // found again on every pass: not news
     return false;
   }
-  await raiseAlert(db, log, kind, withdrawalId, details);
+  await record(source, db, log, kind, withdrawalId, details);
   return true;
 }

@@ -39,18 +39,21 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
       'reason',
     );
   switch (msg.type) {
-    case 'received':
-    case 'approved': {
+    case 'received': {
       if (!review) return 'unverified';
-      const acked = await trx('withdrawal_outbox')
-        .where({ withdrawal_id: w.id })
-        .whereNull('acked_at')
-        .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      const acked = await ackOutbox(trx, w.id);
       return acked > 0 ? 'applied' : 'unchanged';
     }
+    case 'approved': {
+      // signsrv decided (under this row's lock, which the client's cancel takes too); transrv moves its row.
+      if (review?.decision !== 'approved' && review?.decision !== 'voided') return 'unverified';
+      const acked = await ackOutbox(trx, w.id);
+      const moved = await catchUpApproval(trx, w, review);
+      return acked > 0 || moved ? 'applied' : 'unchanged';
+    }
     case 'rejected': {
-      // signsrv releases the funds in its rejection's transaction (it races the client's cancel for the row); this
-      // releases only a decision recorded by an older signsrv, which left the release to transrv.
+      // signsrv decided under this row's lock (the client's cancel sees the decision and is refused from then on);
+      // transrv releases the funds.
       if (review?.decision !== 'rejected') return 'unverified';
       await trx('withdrawal_outbox')
         .where({ withdrawal_id: w.id })
@@ -72,6 +75,8 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
         .forShare()
         .first<{ id: string } | undefined>('b.id');
       if (signed || nonce || build) return 'unverified';
+      // The approval came first (a void needs one); its report may not have been applied yet.
+      await catchUpApproval(trx, w, review);
       const reason = `voided before signing: ${review.reason ?? 'no reason given'}`.slice(0, 200);
       const released = await releaseWithdrawal(trx, w, 'failed', nodeId, review.decided_by ?? 'signsrv', reason);
       return released ? 'applied' : 'unchanged';
@@ -84,6 +89,7 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
         .where({ chain: w.chain, txid: msg.txid, withdrawal_id: w.id })
         .first<{ broadcast_at: Date | null; vout: number | null } | undefined>('broadcast_at', 'vout');
       if (!tx || (msg.type === 'broadcast' && tx.broadcast_at === null)) return 'unverified';
+      if (review?.decision === 'approved') await catchUpApproval(trx, w, review);
       // UTXO chains: the withdrawal's output in that transaction, shown with its txid from now on.
       const outputIndex = tx.vout === null ? {} : { output_index: tx.vout };
       const moved = await transition(trx, { withdrawalId: w.id, to: msg.type, actor: 'signsrv', txid: msg.txid, set: outputIndex });
@@ -107,4 +113,26 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
       return 'unchanged';
     }
   }
+}
+
+async function ackOutbox(trx: Knex.Transaction, withdrawalId: string): Promise<number> {
+  return trx('withdrawal_outbox')
+    .where({ withdrawal_id: withdrawalId })
+    .whereNull('acked_at')
+    .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+/**
+ * Moves a withdrawal that signsrv approved (its decision is in `review`) from pending_review to approved, once.
+ * @returns whether it moved
+ */
+async function catchUpApproval(
+  trx: Knex.Transaction,
+  w: WithdrawalRow,
+  review: { decided_by: string | null },
+): Promise<boolean> {
+  if (w.status !== 'pending_review') return false;
+  const moved = await transition(trx, { withdrawalId: w.id, to: 'approved', from: ['pending_review'], actor: review.decided_by ?? 'signsrv' });
+  if (moved !== null) w.status = 'approved';
+  return moved !== null;
 }

@@ -8,8 +8,10 @@ import { releaseWithdrawal } from './releaseWithdrawal.js';
 type CancelRow = WithdrawalRow & { cancel_idempotency_key: string | null };
 
 /**
- * The client's cancel: only while pending_review. It races an auditor's approval for the same row; the
- * conditional UPDATE decides, so a cancelled withdrawal is never signed and an approved one is never released.
+ * The client's cancel: while pending_review and undecided by signsrv, or after the final approval while the policy's
+ * hold lasts and nothing is signed. signsrv decides under this withdrawal's lock, and signs under it, so the cancel
+ * (which takes it first) and a decision or a signature are one after the other: a cancelled withdrawal is never
+ * signed, and an approved one outside its hold is never released.
  *
  * Idempotent on (clientId, idempotencyKey): the key is recorded in the cancel's transaction, so a retry of a cancel
  * that took effect after its answer was lost (a gateway timeout, a dead gateway) answers with the cancelled
@@ -36,10 +38,14 @@ export async function cancelWithdrawal(
       if (key !== null && row.status === 'cancelled' && row.cancel_idempotency_key === key) {
         return { withdrawal: withdrawalFromRow(row), cancelled: false };
       }
-      const released = await releaseWithdrawal(trx, row, 'cancelled', nodeId, `client:${clientId}`);
+      const refusal = await cancelRefusal(trx, row);
+      const released =
+        refusal === null &&
+        (await releaseWithdrawal(trx, row, 'cancelled', nodeId, `client:${clientId}`, undefined, ['pending_review', 'approved']));
       if (!released) {
-        throw new WalletError('WITHDRAWAL_NOT_CANCELLABLE', `the withdrawal is ${row.status} and can no longer be cancelled`, {
-          details: { withdrawalId, status: row.status },
+        const state = refusal ?? row.status;
+        throw new WalletError('WITHDRAWAL_NOT_CANCELLABLE', `the withdrawal is ${state} and can no longer be cancelled`, {
+          details: { withdrawalId, status: row.status, ...(refusal === null ? {} : { state: refusal }) },
         });
       }
       // In the same transaction as the release: a cancel that took effect always has its key recorded.
@@ -57,4 +63,28 @@ export async function cancelWithdrawal(
     }
     throw error;
   }
+}
+
+/**
+ * Why signsrv's records forbid cancelling now (read under the withdrawal's lock, which signsrv's decisions and signing
+ * take first): `approved`, `rejected`, `voided` (decided, outside a hold) or `signed`; null when it may be cancelled.
+ */
+async function cancelRefusal(trx: Knex.Transaction, row: WithdrawalRow): Promise<string | null> {
+  const [reviews] = (await trx.raw(
+    `SELECT decision, COALESCE(hold_until > CURRENT_TIMESTAMP(3), 0) AS held FROM sign_requests WHERE withdrawal_id = ? LOCK IN SHARE MODE`,
+    [row.id],
+  )) as [{ decision: string | null; held: number }[]];
+  const review = reviews[0];
+  if (review === undefined || review.decision === null) return null; // not yet received, or undecided
+  if (review.decision !== 'approved' || !review.held) return review.decision;
+  // In its hold: cancellable only while no signature can exist (no transaction, no nonce, no live UTXO build).
+  const signed = await trx('withdrawal_txs').where({ withdrawal_id: row.id }).forShare().first<{ txid: string } | undefined>('txid');
+  const nonce = await trx('nonce_assignments').where({ withdrawal_id: row.id }).forShare().first<{ nonce: string } | undefined>('nonce');
+  const build = await trx('utxo_build_members as m')
+    .join('utxo_builds as b', 'b.id', 'm.build_id')
+    .where('m.withdrawal_id', row.id)
+    .whereNot('b.status', 'abandoned')
+    .forShare()
+    .first<{ id: string } | undefined>('b.id');
+  return signed || nonce || build ? 'signed' : null;
 }

@@ -13,7 +13,7 @@ import type { Logger } from '@wallet/logger';
 import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import { localhashOfRow } from '@wallet/withdrawal-protocol';
-import { AlertKind, raiseAlertOnce } from '@wallet/withdrawal-protocol';
+import { AlertKind, raiseNodeAlertOnce } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 export type InternalSettlement = {
@@ -68,7 +68,7 @@ export async function settleInternalWithdrawals(
         log.info({ withdrawalId: id, crossNode: outcome.transfer !== null }, 'internal withdrawal settled in the ledger');
       } else if (outcome.kind === 'held') {
         held++;
-        await raiseAlertOnce(db, log, AlertKind.settlementHeld, id, outcome.details);
+        await raiseNodeAlertOnce(db, log, AlertKind.settlementHeld, id, outcome.details);
       }
     } catch (error) {
       log.error({ err: error, withdrawalId: id }, 'settling an internal withdrawal failed; retrying on the next pass');

@@ -5,7 +5,7 @@ import type { Logger } from '@wallet/logger';
 import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { inFlightStatuses } from '@wallet/withdrawal-protocol';
 import { localhashOfRow } from '@wallet/withdrawal-protocol';
-import { AlertKind, raiseAlertOnce } from '@wallet/withdrawal-protocol';
+import { AlertKind, raiseNodeAlertOnce } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 type Candidate = { id: string; block_number: string };
@@ -74,11 +74,11 @@ export async function settleWithdrawals(
         if (outcome.kind === 'confirmed' || outcome.kind === 'failed') result[outcome.kind]++;
         if (outcome.kind === 'settled_despite_ctx') {
           result[outcome.settled]++;
-          await raiseAlertOnce(db, log, AlertKind.ctxMismatch, c.id, { txid: outcome.txid, blockoutCtx: outcome.ctx });
+          await raiseNodeAlertOnce(db, log, AlertKind.ctxMismatch, c.id, { txid: outcome.txid, blockoutCtx: outcome.ctx });
         }
         if (outcome.kind === 'held') {
           result.held++;
-          await raiseAlertOnce(db, log, outcome.alert, c.id, outcome.details);
+          await raiseNodeAlertOnce(db, log, outcome.alert, c.id, outcome.details);
         }
       } catch (error) {
         log.error({ err: error, withdrawalId: c.id }, 'settling a withdrawal failed; retrying on the next pass');

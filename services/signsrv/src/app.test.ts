@@ -1,7 +1,7 @@
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
-import { Auditors, type ReviewView } from '@wallet/payout';
+import { type ApprovalInput, Auditors, type Principal, type QueueFilter, type ReviewView } from '@wallet/payout';
 import { SignServiceService } from '@wallet/proto';
 import { type PromiseClient, createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ const badAuth = { authorization: 'Bearer not-a-known-token-0123' };
 function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): ReviewView {
   return {
     withdrawalId,
+    clientId: 'cli_1',
     accountId: 'acc_1',
     nodeId: 't1',
     chain: 'eth',
@@ -25,7 +26,13 @@ function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): Revi
     status: 'pending_review',
     decision: null,
     decidedBy: null,
+    decidedAt: null,
     reason: null,
+    approvals: [],
+    requiredApprovals: null,
+    policyId: null,
+    holdUntil: null,
+    requestedBy: 'client:cli_1',
     txid: null,
     nonce: null,
     clientDisabled: false,
@@ -43,11 +50,11 @@ type ReviewDesk = SignsrvDeps['payouts'];
 
 class FakePayouts implements ReviewDesk {
   pending: ReviewView[] = [];
-  readonly listCalls: { limit: number; after: string | undefined }[] = [];
-  readonly decisions: { auditor: string; withdrawalId: string; reason?: string }[] = [];
+  readonly listCalls: { limit: number; after: string | undefined; filter?: QueueFilter }[] = [];
+  readonly decisions: { auditor: string; withdrawalId: string; reason?: string; localhash?: string }[] = [];
 
-  async listPending(limit: number, afterId?: string): Promise<ReviewView[]> {
-    this.listCalls.push({ limit, after: afterId });
+  async listPending(filter: QueueFilter, limit: number, afterId?: string): Promise<ReviewView[]> {
+    this.listCalls.push({ limit, after: afterId, ...(Object.keys(filter).length > 0 ? { filter } : {}) });
     return this.pending.filter((v) => afterId === undefined || v.withdrawalId > afterId).slice(0, limit);
   }
 
@@ -57,24 +64,29 @@ class FakePayouts implements ReviewDesk {
     return found;
   }
 
-  async approve(auditor: string, withdrawalId: string): Promise<ReviewView> {
-    this.decisions.push({ auditor, withdrawalId });
-    return { ...(await this.get(withdrawalId)), decision: 'approved', decidedBy: `auditor:${auditor}` };
+  async listDecided(): Promise<ReviewView[]> {
+    return [];
   }
 
-  async reject(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    this.decisions.push({ auditor, withdrawalId, reason });
-    return { ...(await this.get(withdrawalId)), decision: 'rejected', decidedBy: `auditor:${auditor}`, reason };
+  async approve(by: Principal, withdrawalId: string, input: ApprovalInput): Promise<ReviewView> {
+    this.decisions.push({ auditor: by.id, withdrawalId, localhash: input.localhash });
+    return { ...(await this.get(withdrawalId)), decision: 'approved', decidedBy: by.id };
   }
 
-  async voidApproved(auditor: string, withdrawalId: string, reason: string): Promise<ReviewView> {
-    this.decisions.push({ auditor, withdrawalId, reason });
-    return { ...(await this.get(withdrawalId)), decision: 'voided', decidedBy: `auditor:${auditor}`, reason };
+  async reject(by: Principal, withdrawalId: string, reason: string): Promise<ReviewView> {
+    this.decisions.push({ auditor: by.id, withdrawalId, reason });
+    return { ...(await this.get(withdrawalId)), decision: 'rejected', decidedBy: by.id, reason };
+  }
+
+  async voidApproved(by: Principal, withdrawalId: string, reason: string): Promise<ReviewView> {
+    this.decisions.push({ auditor: by.id, withdrawalId, reason });
+    return { ...(await this.get(withdrawalId)), decision: 'voided', decidedBy: by.id, reason };
   }
 }
 
 let payouts: FakePayouts;
 let ready: boolean;
+let automationEnabled: boolean;
 const deps = (): SignsrvDeps => ({
   instanceId: 'signsrv',
   startedAt: new Date('2025-01-01T00:00:00Z'),
@@ -83,6 +95,7 @@ const deps = (): SignsrvDeps => ({
   log: createLogger('signsrv-test', { level: 'silent' }),
   payouts,
   auditors: new Auditors({ alice: Auditors.hashToken(token) }),
+  automation: { enabled: async () => automationEnabled },
   ready: () => ready,
 });
 
@@ -90,6 +103,7 @@ beforeEach(() => {
   payouts = new FakePayouts();
   payouts.pending = ['wd_a', 'wd_b', 'wd_c'].map((id) => review(id));
   ready = true;
+  automationEnabled = true;
 });
 
 describe('signsrv HTTP', () => {
@@ -139,6 +153,83 @@ describe('signsrv HTTP', () => {
       expect(big.statusCode).toBe(413);
       expect(big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
       expect(payouts.decisions).toEqual([]);
+    });
+  });
+
+  describe('approve', () => {
+    const approve = (payload: unknown, headers: Record<string, string> = auth) =>
+      app().inject({
+        method: 'POST',
+        url: '/v1/reviews/wd_a/approve',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+
+    it('needs the localhash reviewed (64 lower-case hex), and an optional comment; nothing else', async () => {
+      for (const body of [{}, { localhash: 'ab' }, { localhash: 'AB'.repeat(32) }, { localhash: 'ab'.repeat(32), force: true }]) {
+        const res = await approve(body);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+      }
+      expect(payouts.decisions).toEqual([]);
+      const ok = await approve({ localhash: 'ab'.repeat(32), comment: ' checked ' });
+      expect(ok.statusCode).toBe(200);
+      expect(payouts.decisions).toEqual([{ auditor: 'automation:alice', withdrawalId: 'wd_a', localhash: 'ab'.repeat(32) }]);
+    });
+
+    it('is FORBIDDEN, reads included, while the automation API is switched off', async () => {
+      automationEnabled = false;
+      expect((await approve({ localhash: 'ab'.repeat(32) })).json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      expect((await app().inject({ method: 'GET', url: '/v1/reviews', headers: auth })).statusCode).toBe(403);
+      expect(payouts.decisions).toEqual([]);
+    });
+
+    it('counts each unknown token against the address, and refuses while the address is throttled', async () => {
+      const charged: string[] = [];
+      let blocked = false;
+      const throttled = buildHttp({
+        ...deps(),
+        automation: {
+          enabled: async () => true,
+          throttle: {
+            check: async () => {
+              if (blocked) throw new WalletError('TOO_MANY_ATTEMPTS', 'wait', { details: { retryAfterSeconds: 1 } });
+            },
+            charge: async (key) => void charged.push(key),
+          },
+        },
+      });
+      const get = (headers: Record<string, string>) => throttled.inject({ method: 'GET', url: '/v1/reviews', headers });
+      expect((await get(badAuth)).statusCode).toBe(401);
+      expect((await get({})).statusCode).toBe(401);
+      expect(charged).toEqual(['bearer:127.0.0.1', 'bearer:127.0.0.1']);
+      expect((await get(auth)).statusCode).toBe(200);
+      expect(charged).toHaveLength(2);
+      blocked = true;
+      const refused = await get(auth);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toMatchObject({ error: { code: 'TOO_MANY_ATTEMPTS' } });
+    });
+  });
+
+  describe('queue filters', () => {
+    it('passes client, account, asset, amount range and age to the queue; refuses malformed ones', async () => {
+      const res = await app().inject({
+        method: 'GET',
+        url: '/v1/reviews?clientId=cli_1&asset=ETH&minAmount=10&maxAmount=100000000000000000000000&minAgeSeconds=60',
+        headers: auth,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(payouts.listCalls.at(-1)?.filter).toEqual({
+        clientId: 'cli_1',
+        asset: 'ETH',
+        minAmount: 10n,
+        maxAmount: 10n ** 23n,
+        minAgeSeconds: 60,
+      });
+      for (const q of ['minAmount=-1', 'minAmount=1.5', 'minAgeSeconds=abc', 'accountId=a%20b', 'unknown=1']) {
+        expect((await app().inject({ method: 'GET', url: `/v1/reviews?${q}`, headers: auth })).statusCode).toBe(400);
+      }
     });
   });
 
@@ -244,9 +335,10 @@ describe('signsrv gRPC', () => {
   const server = buildGrpc({
     ...deps(),
     payouts: {
-      listPending: async (limit, afterId) => payouts.listPending(limit, afterId),
+      listPending: async (filter, limit, afterId) => payouts.listPending(filter, limit, afterId),
+      listDecided: async () => payouts.listDecided(),
       get: async (id) => payouts.get(id),
-      approve: async (auditor, id) => payouts.approve(auditor, id),
+      approve: async (by, id, input) => payouts.approve(by, id, input),
       reject: async (auditor, id, reason) => payouts.reject(auditor, id, reason),
       voidApproved: async (auditor, id, reason) => payouts.voidApproved(auditor, id, reason),
     },
@@ -266,11 +358,30 @@ describe('signsrv gRPC', () => {
       () => 'resolved',
       (error: unknown) => (error as { code?: unknown }).code,
     );
-  const decision = (overrides: { auditorToken?: string; withdrawalId?: string; reason?: string } = {}) => ({
+  const decision = (overrides: { auditorToken?: string; withdrawalId?: string; reason?: string; localhash?: string } = {}) => ({
     auditorToken: token,
     withdrawalId: 'wd_a',
     reason: '',
+    localhash: 'ab'.repeat(32),
     ...overrides,
+  });
+
+  describe('approveWithdrawal', () => {
+    it('needs the localhash reviewed, and passes it on with the automation principal', async () => {
+      expect(await codeOf(client.approveWithdrawal(decision({ localhash: '' })))).toBe('VALIDATION_FAILED');
+      expect(await codeOf(client.approveWithdrawal(decision({ localhash: 'AB'.repeat(32) })))).toBe('VALIDATION_FAILED');
+      expect(payouts.decisions).toEqual([]);
+      const item = await client.approveWithdrawal(decision({ reason: 'looks fine' }));
+      expect(item).toMatchObject({ decision: 'approved', decidedBy: 'automation:alice', clientId: 'cli_1' });
+      expect(payouts.decisions).toEqual([{ auditor: 'automation:alice', withdrawalId: 'wd_a', localhash: 'ab'.repeat(32) }]);
+    });
+
+    it('refuses every call FORBIDDEN while an admin has switched the automation API off', async () => {
+      automationEnabled = false;
+      expect(await codeOf(client.approveWithdrawal(decision()))).toBe('FORBIDDEN');
+      expect(await codeOf(client.listReviews({ auditorToken: token, page: undefined }))).toBe('FORBIDDEN');
+      expect(payouts.decisions).toEqual([]);
+    });
   });
 
   describe('rejectWithdrawal', () => {
@@ -285,8 +396,8 @@ describe('signsrv gRPC', () => {
 
     it('rejects with the trimmed reason', async () => {
       const item = await client.rejectWithdrawal(decision({ reason: '  wrong address  ' }));
-      expect(item).toMatchObject({ decision: 'rejected', decidedBy: 'auditor:alice', reason: 'wrong address' });
-      expect(payouts.decisions).toEqual([{ auditor: 'alice', withdrawalId: 'wd_a', reason: 'wrong address' }]);
+      expect(item).toMatchObject({ decision: 'rejected', decidedBy: 'automation:alice', reason: 'wrong address' });
+      expect(payouts.decisions).toEqual([{ auditor: 'automation:alice', withdrawalId: 'wd_a', reason: 'wrong address' }]);
     });
   });
 
@@ -305,8 +416,8 @@ describe('signsrv gRPC', () => {
         'UNAUTHENTICATED',
       );
       const item = await client.voidWithdrawal(decision({ reason: ' cannot be sent ' }));
-      expect(item).toMatchObject({ decision: 'voided', decidedBy: 'auditor:alice', reason: 'cannot be sent' });
-      expect(payouts.decisions).toEqual([{ auditor: 'alice', withdrawalId: 'wd_a', reason: 'cannot be sent' }]);
+      expect(item).toMatchObject({ decision: 'voided', decidedBy: 'automation:alice', reason: 'cannot be sent' });
+      expect(payouts.decisions).toEqual([{ auditor: 'automation:alice', withdrawalId: 'wd_a', reason: 'cannot be sent' }]);
     });
   });
 

@@ -12,8 +12,11 @@ import {
   ResponseRelay,
   createPayoutFamily,
   ingestRequests,
+  signingControls,
 } from '@wallet/payout';
 import { selfTestEvmSigner } from '@wallet/signer';
+import { appendAudit } from '@wallet/audit';
+import { Throttle } from '@wallet/console-auth';
 import { StreamConsumer } from '@wallet/withdrawals';
 import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { crashPoints } from '@wallet/lifecycle';
@@ -133,6 +136,7 @@ runMain(log, async () => {
     registry: config.WALLET_ASSETS,
     families,
     limits: config.SIGNSRV_LIMITS,
+    audit: appendAudit,
     operatedAddresses: config.SIGNSRV_OPERATED_ADDRESSES,
     relay,
     log: log.child({ component: 'payouts' }),
@@ -165,7 +169,19 @@ runMain(log, async () => {
   // succeeds, and again once it is lost, the review API answers UNAVAILABLE: a second signsrv waiting for the
   // exclusive registration must not decide withdrawals.
   let registered = false;
-  const deps = { instanceId, startedAt, db, log, payouts, auditors, ready: () => registered };
+  const deps = {
+    instanceId,
+    startedAt,
+    db,
+    log,
+    payouts,
+    auditors,
+    automation: {
+      enabled: async () => (await signingControls(db)).automationEnabled,
+      throttle: new Throttle(db),
+    },
+    ready: () => registered,
+  };
   const http = buildHttp(deps);
   const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
   await http.listen({ host, port });

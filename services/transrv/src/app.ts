@@ -276,7 +276,12 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
   });
 }
 
-/** Records that this node id exists (first start) and when it last started. The row is never deleted. */
+/**
+ * Records that this node id exists (first start) and when it last started. The row is never deleted. The table is
+ * accountsrv's: transrv may insert its id and set `last_started_at`, nothing else (ownership.ts), so two statements
+ * rather than an upsert (ON DUPLICATE KEY UPDATE would need UPDATE on every inserted column).
+ */
 export async function recordNodeStart(db: Db, nodeId: string): Promise<void> {
-  await db.raw('INSERT INTO transrv_nodes (node_id) VALUES (?) ON DUPLICATE KEY UPDATE last_started_at = CURRENT_TIMESTAMP(3)', [nodeId]);
+  await db.raw('INSERT IGNORE INTO transrv_nodes (node_id) VALUES (?)', [nodeId]);
+  await db.raw('UPDATE transrv_nodes SET last_started_at = CURRENT_TIMESTAMP(3) WHERE node_id = ?', [nodeId]);
 }

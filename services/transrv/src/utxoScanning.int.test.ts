@@ -160,7 +160,7 @@ describe('the ltc scanner and the wallet’s own outputs on the stack litecoind'
         { txid: rogue, withdrawal_id: null, status: 'success', fee: '0', from_address: '' },
       ].sort((a, b) => a.txid.localeCompare(b.txid)),
     );
-    const alarms = (await db('sign_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details')).map(
+    const alarms = (await db('node_alerts').where({ kind: 'unknown_hot_wallet_tx' }).pluck<string[]>('details')).map(
       (d) => JSON.parse(d) as { txid: string; spent: string[] },
     );
     expect(alarms).toEqual([expect.objectContaining({ txid: rogue, spent: [`${funding}:${second.vout}`] })]);

@@ -13,8 +13,11 @@ import * as m0012 from './0012_utxos.js';
 import * as m0013 from './0013_utxo_locks.js';
 import * as m0014 from './0014_utxo_payouts.js';
 import * as m0015 from './0015_utxo_consolidation_requests.js';
+import * as m0016 from './0016_review_policies.js';
 import * as m0017 from './0017_console_users.js';
 import * as m0018 from './0018_audit_log.js';
+import * as m0019 from './0019_node_alerts.js';
+import * as m0020 from './0020_alert_acks.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -34,6 +37,9 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0013_utxo_locks', m0013],
   ['0014_utxo_payouts', m0014],
   ['0015_utxo_consolidation_requests', m0015],
+  ['0016_review_policies', m0016],
   ['0017_console_users', m0017],
   ['0018_audit_log', m0018],
+  ['0019_node_alerts', m0019],
+  ['0020_alert_acks', m0020],
 ];

@@ -57,6 +57,10 @@ export interface ReviewItem {
    */
   destinationIsContract: boolean;
   destinationChecked: boolean;
+  /** Approvals so far (approver ids), oldest first, and how many the policy required at the final approval (0: undecided). */
+  approvers: string[];
+  requiredApprovals: number;
+  clientId: string;
 }
 
 export interface ListReviewsRequest {
@@ -72,8 +76,10 @@ export interface ListReviewsResponse {
 export interface ReviewDecision {
   auditorToken: string;
   withdrawalId: string;
-  /** Required to reject and to void. */
+  /** Required to reject and to void; an approval's optional comment. */
   reason: string;
+  /** Required to approve: the localhash of the withdrawal as reviewed (an approval of anything else is refused). */
+  localhash: string;
 }
 
 function createBaseReviewItem(): ReviewItem {
@@ -100,6 +106,9 @@ function createBaseReviewItem(): ReviewItem {
     internalAccountId: "",
     destinationIsContract: false,
     destinationChecked: false,
+    approvers: [],
+    requiredApprovals: 0,
+    clientId: "",
   };
 }
 
@@ -170,6 +179,15 @@ export const ReviewItem: MessageFns<ReviewItem> = {
     }
     if (message.destinationChecked !== false) {
       writer.uint32(184).bool(message.destinationChecked);
+    }
+    for (const v of message.approvers) {
+      writer.uint32(194).string(v!);
+    }
+    if (message.requiredApprovals !== 0) {
+      writer.uint32(200).uint32(message.requiredApprovals);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(210).string(message.clientId);
     }
     return writer;
   },
@@ -363,6 +381,30 @@ export const ReviewItem: MessageFns<ReviewItem> = {
             message.destinationChecked = reader.bool();
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.approvers.push(reader.string());
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.requiredApprovals = reader.uint32();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -491,7 +533,7 @@ export const ListReviewsResponse: MessageFns<ListReviewsResponse> = {
 };
 
 function createBaseReviewDecision(): ReviewDecision {
-  return { auditorToken: "", withdrawalId: "", reason: "" };
+  return { auditorToken: "", withdrawalId: "", reason: "", localhash: "" };
 }
 
 export const ReviewDecision: MessageFns<ReviewDecision> = {
@@ -504,6 +546,9 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
     }
     if (message.reason !== "") {
       writer.uint32(26).string(message.reason);
+    }
+    if (message.localhash !== "") {
+      writer.uint32(34).string(message.localhash);
     }
     return writer;
   },
@@ -545,6 +590,14 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
             message.reason = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.localhash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -582,7 +635,10 @@ export const SignServiceService = {
     responseSerialize: (value: ListReviewsResponse): Buffer => Buffer.from(ListReviewsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListReviewsResponse => ListReviewsResponse.decode(value),
   },
-  /** Approves, then signs and stores the transaction before it is broadcast. */
+  /**
+   * Records an approval of the withdrawal with the given localhash (what the approver reviewed); with the approvals the
+   * asset's policy asks for, it is approved, and signed once its transrv has applied that and any hold is over.
+   */
   approveWithdrawal: {
     path: "/wallet.v1.SignService/ApproveWithdrawal" as const,
     requestStream: false as const,
@@ -624,7 +680,10 @@ export interface SignServiceServer extends UntypedServiceImplementation {
    * Withdrawals waiting for a decision, oldest first, as read from MySQL (never from the Redis message).
    */
   listReviews: handleUnaryCall<ListReviewsRequest, ListReviewsResponse>;
-  /** Approves, then signs and stores the transaction before it is broadcast. */
+  /**
+   * Records an approval of the withdrawal with the given localhash (what the approver reviewed); with the approvals the
+   * asset's policy asks for, it is approved, and signed once its transrv has applied that and any hold is over.
+   */
   approveWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
   /** Rejects with a reason: the owning transrv releases the frozen funds. */
   rejectWithdrawal: handleUnaryCall<ReviewDecision, ReviewItem>;
@@ -670,7 +729,10 @@ export interface SignServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListReviewsResponse) => void,
   ): ClientUnaryCall;
-  /** Approves, then signs and stores the transaction before it is broadcast. */
+  /**
+   * Records an approval of the withdrawal with the given localhash (what the approver reviewed); with the approvals the
+   * asset's policy asks for, it is approved, and signed once its transrv has applied that and any hold is over.
+   */
   approveWithdrawal(
     request: ReviewDecision,
     callback: (error: ServiceError | null, response: ReviewItem) => void,
