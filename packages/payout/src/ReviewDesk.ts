@@ -136,7 +136,7 @@ export class ReviewDesk {
     const { db, relay, log } = this.ctx;
     if (!mayDecide(by.role)) throw forbidden(by, 'may not approve withdrawals');
     const comment = input.comment?.trim() || null;
-    let outcome: Approved | null = null;
+    let outcome: Approved | null;
     try {
       outcome = await withTransaction(db, async (trx) => {
         if (by.role === 'automation' && !(await signingControls(trx, 'share')).automationEnabled) {
@@ -170,9 +170,17 @@ export class ReviewDesk {
         if (policy.rules.requireWhitelist) {
           const listed = await whitelistState(trx, row.client_id, row.chain, row.to_address);
           if (listed.state !== 'usable') {
-            throw new WalletError('DESTINATION_NOT_WHITELISTED', `the destination is ${listed.state.replace('_', ' ')} on the client's whitelist`, {
-              details: { withdrawalId, state: listed.state, ...(listed.state === 'cooling_off' ? { usableAt: listed.usableAt.toISOString() } : {}) },
-            });
+            throw new WalletError(
+              'DESTINATION_NOT_WHITELISTED',
+              `the destination is ${listed.state.replace('_', ' ')} on the client's whitelist`,
+              {
+                details: {
+                  withdrawalId,
+                  state: listed.state,
+                  ...(listed.state === 'cooling_off' ? { usableAt: listed.usableAt.toISOString() } : {}),
+                },
+              },
+            );
           }
         }
         const velocity = await velocityOf(trx, row);
@@ -215,7 +223,8 @@ export class ReviewDesk {
             decided_at: trx.raw('CURRENT_TIMESTAMP(3)'),
             required_approvals: required,
             policy_id: policy.id,
-            hold_until: policy.rules.holdSeconds > 0 ? trx.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND', [policy.rules.holdSeconds]) : null,
+            hold_until:
+              policy.rules.holdSeconds > 0 ? trx.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND', [policy.rules.holdSeconds]) : null,
           });
         await this.audit(trx, { actor: by.id, action: 'withdrawal_approved', subject: withdrawalId, details });
         await queueResponse(trx, { type: 'approved', withdrawalId, nodeId: row.node_id, actor: by.id });

@@ -126,10 +126,12 @@ function toItem(v: ReviewView): ReviewItem {
  * validation errors of its input.
  */
 export function buildGrpc(deps: SignsrvDeps): GrpcServer {
-  const { payouts, auditors } = deps;
+  const { payouts } = deps;
   const admit = async (raw: { auditorToken?: unknown }): Promise<Principal> => {
     if (!deps.ready()) throw notReady();
-    return automationPrincipal(await authenticateAutomation(deps, typeof raw.auditorToken === 'string' ? raw.auditorToken : undefined, 'grpc'));
+    return automationPrincipal(
+      await authenticateAutomation(deps, typeof raw.auditorToken === 'string' ? raw.auditorToken : undefined, 'grpc'),
+    );
   };
   return new GrpcServer(deps.log).addService('wallet.v1.SignService', SignServiceService, {
     getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
@@ -166,15 +168,26 @@ function reviewApiDocument(): ApiDocument {
 }
 
 const Params = z.object({ id: ObjectId }).strict();
-const AmountQuery = z.string().regex(/^(0|[1-9][0-9]{0,64})$/, 'an integer amount in base units').transform(BigInt);
+const AmountQuery = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,64})$/, 'an integer amount in base units')
+  .transform(BigInt);
 /** The queue's filters (as the console's). */
 const FilterQuery = {
   clientId: ObjectId.optional(),
   accountId: ObjectId.optional(),
-  asset: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).optional(),
+  asset: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/)
+    .optional(),
   minAmount: AmountQuery.optional(),
   maxAmount: AmountQuery.optional(),
-  minAgeSeconds: z.coerce.number().int().min(0).max(365 * 86_400).optional(),
+  minAgeSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86_400)
+    .optional(),
 };
 const ReviewsQuery = z.object({ limit: PageLimitQuery.optional(), after: ObjectId.optional(), ...FilterQuery }).strict();
 const DecisionsQuery = z
@@ -191,7 +204,15 @@ const DecisionsQuery = z
 const ApproveBody = z.object({ localhash: Localhash, comment: z.string().trim().max(200).optional() }).strict();
 const ReasonBody = z.object({ reason: Reason }).strict();
 const REVIEW_ERRORS = ['UNAUTHENTICATED', 'UNAVAILABLE', 'NOT_FOUND'] as const;
-const DECISION_ERRORS = [...REVIEW_ERRORS, 'FORBIDDEN', 'TOO_MANY_ATTEMPTS', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'WITHDRAWAL_NOT_REVIEWABLE', 'CONFLICT'] as const;
+const DECISION_ERRORS = [
+  ...REVIEW_ERRORS,
+  'FORBIDDEN',
+  'TOO_MANY_ATTEMPTS',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'WITHDRAWAL_NOT_REVIEWABLE',
+  'CONFLICT',
+] as const;
 const ReviewJson = z.object({ withdrawalId: z.string() }).passthrough().meta({ id: 'Review' });
 
 /**
