@@ -11,7 +11,7 @@ import { currentPolicy, signingControls } from './review/policyStore.js';
 import { requirementOf } from './review/ReviewRules.js';
 import { velocityOf } from './review/velocityOf.js';
 import { whitelistState } from './review/whitelist.js';
-import { type DecidedFilter, type QueueFilter, type ReviewView, loadViews, reviewQuery } from './reviewView.js';
+import { type DecidedFilter, type QueueFilter, type ReviewView, loadViews, pendingReviews, reviewQuery } from './reviewView.js';
 import type { SignRetries } from './SignRetries.js';
 import { unpayableDestinations } from './unpayableDestinations.js';
 
@@ -52,14 +52,8 @@ export class ReviewDesk {
   ) {}
 
   /** Withdrawals received and waiting for a decision, oldest first. */
-  async listPending(filter: QueueFilter, limit: number, afterId?: string): Promise<ReviewView[]> {
-    const q = reviewQuery(this.ctx.db, filter)
-      .whereNull('r.decision')
-      .andWhere('w.status', 'pending_review')
-      .orderBy('r.withdrawal_id')
-      .limit(limit);
-    if (afterId) void q.andWhere('r.withdrawal_id', '>', afterId);
-    return loadViews(this.ctx.db, await q);
+  listPending(filter: QueueFilter, limit: number, afterId?: string): Promise<ReviewView[]> {
+    return pendingReviews(this.ctx.db, filter, limit, afterId);
   }
 
   /** Decided withdrawals (history and search), most recently received first. */

@@ -23,11 +23,19 @@ export { allocateNonce, allocateNonces, initNonceAllocator } from './evm/allocat
 export type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from './PayoutFamily.js';
 export { type OperatedAddresses, Payouts, type PayoutsOptions } from './Payouts.js';
 export { ResponseRelay, type ResponseRelayOptions } from './ResponseRelay.js';
-export { type ApprovalView, type DecidedFilter, type QueueFilter, type ReviewView } from './reviewView.js';
+export { type ApprovalView, type DecidedFilter, type QueueFilter, type ReviewView, pendingReviews } from './reviewView.js';
 export { type ApprovalInput } from './ReviewDesk.js';
 export { type AuditEntry, type AuditFn } from './review/Audit.js';
 export { type Principal, PrincipalRole, autoApprover, automationPrincipal, mayDecide, userPrincipal } from './review/Principal.js';
-export { type Requirement, type ReviewRules, ReviewRulesInput, type Velocity, defaultRules, requirementOf, rulesToJson } from './review/ReviewRules.js';
+export {
+  type Requirement,
+  type ReviewRules,
+  ReviewRulesInput,
+  type Velocity,
+  defaultRules,
+  requirementOf,
+  rulesToJson,
+} from './review/ReviewRules.js';
 export {
   type AssetPolicy,
   type SigningControls,

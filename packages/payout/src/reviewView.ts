@@ -204,3 +204,10 @@ function toView(r: ReviewRow, approvals: readonly ApprovalView[]): ReviewView {
     createdAt: r.created_at,
   };
 }
+
+/** Withdrawals received and waiting for a decision, oldest first (the review queue). */
+export async function pendingReviews(db: Knex, filter: QueueFilter, limit: number, afterId?: string): Promise<ReviewView[]> {
+  const q = reviewQuery(db, filter).whereNull('r.decision').andWhere('w.status', 'pending_review').orderBy('r.withdrawal_id').limit(limit);
+  if (afterId) void q.andWhere('r.withdrawal_id', '>', afterId);
+  return loadViews(db, await q);
+}

@@ -15,6 +15,7 @@ import { auditCommand } from './auditCommands.js';
 import { runConsoleCommand } from './consoleCommands.js';
 import { alertsCommand } from './alertsCommands.js';
 import { parseDuration } from './parseDuration.js';
+import { reviewsCommand } from './reviewsCommands.js';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
@@ -52,6 +53,9 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
                                         (--all: acknowledged ones too), each with its title and what to do
   alerts ack ID --comment TEXT          acknowledge an alarm (ID as listed: s:12, n:7) as operator:<os user>; once per
                                         alarm (another acknowledgement is refused, naming the first)
+  reviews [--json]                      the review queue (oldest first, approvals so far), whether signing is paused,
+                                        the automation API's switch and each asset's policy (read-only: decide in the
+                                        console or through the automation API)
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
@@ -171,6 +175,15 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     try {
       const actor = `walletctl:${process.env['USER'] ?? 'operator'}`;
       return await runConsoleCommand(action, { username: values.username, json: values.json }, io, { db, audit: appendAudit, actor });
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'reviews') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 3 });
+    try {
+      return await reviewsCommand(db, { json: values.json }, io);
     } finally {
       await db.destroy();
     }
