@@ -1,4 +1,5 @@
 import type { AssetRegistry, ChainSpec } from '@wallet/assets';
+import type { AuditFn } from './review/Audit.js';
 import { type ChainAdapter, chainFamily, isEvmAdapter, isUtxoAdapter } from '@wallet/chains';
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
@@ -38,6 +39,8 @@ export type PayoutFamilySpec = {
   readonly rebroadcastAfterMs?: number;
   /** Test-only crash points. */
   readonly crash?: CrashPoint;
+  /** The audit log (consolidations' signatures; withdrawals' are audited where they are signed). */
+  readonly audit?: AuditFn;
 };
 
 /**
@@ -89,6 +92,7 @@ export function createPayoutFamily(spec: PayoutFamilySpec): PayoutFamily {
         confirmations: spec.registry.asset(chain.nativeAsset).confirmations,
         ...(spec.bumpPercent === undefined ? {} : { bumpPercent: spec.bumpPercent }),
         ...(spec.crash === undefined ? {} : { crash: spec.crash }),
+        ...(spec.audit === undefined ? {} : { audit: spec.audit }),
       });
     }
   }

@@ -117,6 +117,7 @@ runMain(log, async () => {
         utxo: utxoPolicy(utxo),
         rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
         crash: crashPoint,
+        audit: appendAudit,
       }),
     );
   }

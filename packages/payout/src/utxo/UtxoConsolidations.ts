@@ -1,5 +1,7 @@
 import type { UtxoAdapter } from '@wallet/chains';
 import { type Knex, withTransaction } from '@wallet/db';
+import type { AuditFn } from '../review/Audit.js';
+import { assertSigningAllowed } from '../review/signingAllowed.js';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
@@ -39,6 +41,8 @@ export type ConsolidationDeps = {
   /** Re-send an unmined consolidation this often (ms). */
   readonly rebroadcastAfterMs: number;
   readonly auto?: AutoConsolidation;
+  /** The audit log every signature goes to (see @wallet/audit). */
+  readonly audit?: AuditFn;
 };
 
 type Candidate = { txid: string; vout: number; script: string; amount: string };
@@ -177,7 +181,15 @@ export class UtxoConsolidations {
         await trx('utxos').where({ locked_by: buildId }).update({ locked_by: null, locked_until: null });
         return { problems: check.problems };
       }
+      // The kill switch: nothing is signed while it is pulled (the build lapses and its inputs are freed).
+      await assertSigningAllowed(trx);
       const tx = this.d.sign(row.psbt, check.keys);
+      await this.d.audit?.(trx, {
+        actor: 'signsrv',
+        action: 'signed_consolidation',
+        subject: buildId,
+        details: { chain, txid: tx.txid, inputs: check.keys.length },
+      });
       const forever = new Date('9999-12-31T00:00:00.000Z');
       await trx('utxo_builds')
         .where({ id: buildId })

@@ -1,5 +1,6 @@
 import type { ChainSpec } from '@wallet/assets';
 import { type UtxoAdapter, addressToScript, scriptToAddress } from '@wallet/chains';
+import type { AuditFn } from '../review/Audit.js';
 import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
@@ -30,6 +31,8 @@ export type UtxoBatchPolicy = {
 /** Options of {@link UtxoPayoutFamily}. */
 export type UtxoPayoutFamilyOptions = {
   readonly chain: ChainSpec;
+  /** The audit log consolidations' signatures go to (withdrawals' are audited by signApproved). */
+  readonly audit?: AuditFn;
   readonly adapter: UtxoAdapter;
   /** The chain's account key (BIP84 `m/84'/coin'/0'`, the deposit xpubs' own). */
   readonly signer: PsbtSigner;
@@ -147,6 +150,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
       checkOptions: (buildId, psbt) => this.#checkOptions(buildId, psbt, []),
       sign: (psbt, keys) => this.#o.signer.sign({ psbt, inputs: keys }),
       rebroadcastAfterMs: options.rebroadcastAfterMs ?? 15_000,
+      ...(options.audit === undefined ? {} : { audit: options.audit }),
       ...(options.autoConsolidation === undefined ? {} : { auto: options.autoConsolidation }),
     });
   }
