@@ -1,7 +1,6 @@
 import { type Knex, withTransaction } from '@wallet/db';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import type { BlockoutResponse, WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
-import type { BlockoutResponse } from '@wallet/withdrawal-protocol';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
 import { transition } from './transition.js';
 
@@ -126,13 +125,14 @@ async function ackOutbox(trx: Knex.Transaction, withdrawalId: string): Promise<n
  * Moves a withdrawal that signsrv approved (its decision is in `review`) from pending_review to approved, once.
  * @returns whether it moved
  */
-async function catchUpApproval(
-  trx: Knex.Transaction,
-  w: WithdrawalRow,
-  review: { decided_by: string | null },
-): Promise<boolean> {
+async function catchUpApproval(trx: Knex.Transaction, w: WithdrawalRow, review: { decided_by: string | null }): Promise<boolean> {
   if (w.status !== 'pending_review') return false;
-  const moved = await transition(trx, { withdrawalId: w.id, to: 'approved', from: ['pending_review'], actor: review.decided_by ?? 'signsrv' });
+  const moved = await transition(trx, {
+    withdrawalId: w.id,
+    to: 'approved',
+    from: ['pending_review'],
+    actor: review.decided_by ?? 'signsrv',
+  });
   if (moved !== null) w.status = 'approved';
   return moved !== null;
 }

@@ -6,10 +6,7 @@ import { newId } from '@wallet/ids';
 import { validateAddress } from '@wallet/keys';
 import { LedgerKind, postEntry } from '@wallet/ledger';
 import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
-import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
-import { computeLocalhash } from '@wallet/withdrawal-protocol';
-import { encodeMessage } from '@wallet/withdrawal-protocol';
-import { screenDestination } from '@wallet/withdrawal-protocol';
+import { computeLocalhash, encodeMessage, screenDestination, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 export type WithdrawalRequest = {
   readonly clientId: string;

@@ -1,7 +1,6 @@
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
-import { localhashOfRow } from '@wallet/withdrawal-protocol';
+import { localhashOfRow, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /**
  * Checks, on the node of the credited account, that a delivered credit is backed by a confirmed internal withdrawal

@@ -1,7 +1,6 @@
 import type { Knex } from '@wallet/db';
 import { LedgerKind, postEntry } from '@wallet/ledger';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
-import type { WithdrawalStatus } from '@wallet/withdrawal-protocol';
+import type { WithdrawalRow, WithdrawalStatus } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 /**

@@ -10,10 +10,8 @@ import {
   recordInternalTransfer,
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { AlertKind, localhashOfRow, raiseNodeAlertOnce, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
-import { localhashOfRow } from '@wallet/withdrawal-protocol';
-import { AlertKind, raiseNodeAlertOnce } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 export type InternalSettlement = {

@@ -2,10 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import { type Knex, withTransaction } from '@wallet/db';
 import { LedgerKind, type JournalLine, SystemAccount, postEntry } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
-import { inFlightStatuses } from '@wallet/withdrawal-protocol';
-import { localhashOfRow } from '@wallet/withdrawal-protocol';
-import { AlertKind, raiseNodeAlertOnce } from '@wallet/withdrawal-protocol';
+import { AlertKind, inFlightStatuses, localhashOfRow, raiseNodeAlertOnce, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { transition } from './transition.js';
 
 type Candidate = { id: string; block_number: string };

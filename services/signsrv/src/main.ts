@@ -2,7 +2,7 @@ import { splitHostPort } from '@wallet/config';
 import { chainFamily, createChainAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
-import { runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import {
   Auditors,
@@ -19,7 +19,6 @@ import { appendAudit } from '@wallet/audit';
 import { Throttle } from '@wallet/console-auth';
 import { StreamConsumer } from '@wallet/withdrawals';
 import { blockoutKeys } from '@wallet/withdrawal-protocol';
-import { crashPoints } from '@wallet/lifecycle';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';

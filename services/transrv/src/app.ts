@@ -14,7 +14,7 @@ import {
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import { type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
-import { instanceInfo } from '@wallet/lifecycle';
+import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import {
   type WithdrawalView,
@@ -24,7 +24,6 @@ import {
   internalCreditOf,
   listWithdrawals,
 } from '@wallet/withdrawals';
-import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 
