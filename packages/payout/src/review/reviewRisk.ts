@@ -217,20 +217,22 @@ async function destinationHistory(db: Knex, views: readonly ReviewView[]): Promi
 }
 
 async function accountActivity(db: Knex, v: ReviewView, days: number): Promise<{ deposits: Activity; withdrawals: Activity }> {
-  const [[deposits], [withdrawals]] = await Promise.all([
-    db.raw(
+  type Totals = { n: number | string; total: string };
+  const rows = async (sql: string, bindings: readonly (string | number)[]) => ((await db.raw(sql, bindings)) as [Totals[]])[0];
+  const [deposits, withdrawals] = await Promise.all([
+    rows(
       `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS CHAR) AS total FROM deposits
         WHERE account_id = ? AND asset = ? AND status = 'credited' AND created_at >= CURRENT_TIMESTAMP(3) - INTERVAL ? DAY`,
       [v.accountId, v.asset, days],
-    ) as Promise<[{ n: number | string; total: string }[]]>,
-    db.raw(
+    ),
+    rows(
       `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS CHAR) AS total FROM withdrawals
         WHERE account_id = ? AND asset = ? AND created_at >= CURRENT_TIMESTAMP(3) - INTERVAL ? DAY
           AND status NOT IN (${NOT_LEAVING.map(() => '?').join(', ')}) AND id <> ?`,
       [v.accountId, v.asset, days, ...NOT_LEAVING, v.withdrawalId],
-    ) as Promise<[{ n: number | string; total: string }[]]>,
+    ),
   ]);
-  const activity = (r: { n: number | string; total: string } | undefined): Activity => ({
+  const activity = (r: Totals | undefined): Activity => ({
     count: Number(r?.n ?? 0),
     total: BigInt(r?.total ?? '0'),
   });
