@@ -11,6 +11,7 @@ import { type WithdrawalStatus, withdrawalStatuses } from '@wallet/withdrawal-pr
 import { withdrawalEvents } from '@wallet/withdrawals';
 import { z } from 'zod';
 import { alertsRoutes } from './alertsRoutes.js';
+import { type ConsoleDeps, consoleRoutes } from './console/index.js';
 
 export type SignsrvDeps = {
   readonly instanceId: string;
@@ -34,6 +35,8 @@ export type SignsrvDeps = {
    * hold the keys' role, so review calls answer UNAVAILABLE (retryable) instead of deciding anything.
    */
   readonly ready: () => boolean;
+  /** The auditors' console, served under /console (absent: not served). */
+  readonly console?: Omit<ConsoleDeps, 'ready'>;
 };
 
 const DEFAULT_PAGE = 50;
@@ -360,5 +363,6 @@ export function buildHttp(deps: SignsrvDeps) {
     },
     { prefix: '/v1' },
   );
+  if (deps.console) void app.register(consoleRoutes({ ...deps.console, ready: deps.ready }), { prefix: '/console' });
   return app;
 }

@@ -22,6 +22,7 @@ import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';
+import { createConsoleDeps } from './console/index.js';
 import { openVault } from './openVault.js';
 
 const log = createLogger('signsrv');
@@ -181,6 +182,8 @@ runMain(log, async () => {
       throttle: new Throttle(db),
     },
     ready: () => registered,
+    // The auditors' console on the same HTTP server, under /console.
+    console: createConsoleDeps({ db, log, payouts, registry: config.WALLET_ASSETS }),
   };
   const http = buildHttp(deps);
   const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
