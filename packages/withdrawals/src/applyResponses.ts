@@ -4,10 +4,10 @@ import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import type { BlockoutResponse } from '@wallet/withdrawal-protocol';
 
 /**
- * Applies a batch of blockout_rsp messages for this node. `received` and `approved` (the bulk of the traffic: one
- * per request) only stop the request's re-sending: they are applied together, in one statement that acknowledges
- * only withdrawals signsrv really has in its review queue. Every other message is applied alone
- * ({@link applyResponse}), in order.
+ * Applies a batch of blockout_rsp messages for this node. `received` (the bulk of the traffic: one per request) only
+ * stops the request's re-sending: those are applied together, in one statement that acknowledges only withdrawals
+ * signsrv really has in its review queue. Every other message is applied alone ({@link applyResponse}), in order:
+ * `approved` among them, since transrv moves its row to approved on it (checked against signsrv's decision).
  * @returns per other message, its outcome
  */
 export async function applyResponses(
@@ -16,7 +16,7 @@ export async function applyResponses(
   messages: readonly BlockoutResponse[],
   crashPoint: CrashPoint = noCrashPoints,
 ): Promise<{ message: BlockoutResponse; outcome: ResponseOutcome }[]> {
-  const receipts = [...new Set(messages.filter((m) => m.type === 'received' || m.type === 'approved').map((m) => m.withdrawalId))];
+  const receipts = [...new Set(messages.filter((m) => m.type === 'received').map((m) => m.withdrawalId))];
   if (receipts.length > 0) {
     await withTransaction(db, async (trx) => {
       await trx.raw(
@@ -30,7 +30,7 @@ export async function applyResponses(
   }
   const outcomes: { message: BlockoutResponse; outcome: ResponseOutcome }[] = [];
   for (const message of messages) {
-    if (message.type === 'received' || message.type === 'approved') continue;
+    if (message.type === 'received') continue;
     outcomes.push({ message, outcome: await applyResponse(db, nodeId, message, crashPoint) });
   }
   return outcomes;
