@@ -32,8 +32,10 @@ function applied(r: Row): boolean {
   const terminal = ['confirmed', 'failed', 'rejected', 'cancelled'].includes(r.status);
   switch (r.type) {
     case 'received':
-    case 'approved':
       return r.acked_at !== null || r.status !== 'pending_review';
+    case 'approved':
+      // transrv moves its row on this report: the request's acknowledgement (by `received`) does not show it applied.
+      return r.status !== 'pending_review';
     case 'rejected':
       return r.status === 'rejected' || r.status === 'cancelled';
     case 'voided':
