@@ -149,7 +149,9 @@ export async function setControls(
   requireAdmin(by);
   const cooling = change.whitelistCoolingOffSeconds;
   if (cooling !== undefined && (!Number.isInteger(cooling) || cooling < 0 || cooling > 30 * 86_400)) {
-    throw new WalletError('VALIDATION_FAILED', 'the cooling-off is 0..2592000 seconds', { details: { field: 'whitelistCoolingOffSeconds' } });
+    throw new WalletError('VALIDATION_FAILED', 'the cooling-off is 0..2592000 seconds', {
+      details: { field: 'whitelistCoolingOffSeconds' },
+    });
   }
   await withTransaction(db, async (trx) => {
     const before = await signingControls(trx);

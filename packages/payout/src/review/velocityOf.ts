@@ -10,7 +10,10 @@ const NOT_COUNTED = ['rejected', 'cancelled', 'failed'];
  * this withdrawal included (it counts even when older: it is the one being decided). Index-backed
  * (withdrawals_velocity_account / _client).
  */
-export async function velocityOf(db: Knex, row: Pick<WithdrawalRow, 'id' | 'account_id' | 'client_id' | 'asset' | 'amount'>): Promise<Velocity> {
+export async function velocityOf(
+  db: Knex,
+  row: Pick<WithdrawalRow, 'id' | 'account_id' | 'client_id' | 'asset' | 'amount'>,
+): Promise<Velocity> {
   const sum = async (column: 'account_id' | 'client_id', value: string) => {
     const [rows] = (await db.raw(
       `SELECT CAST(COALESCE(SUM(amount), 0) AS CHAR) AS total FROM withdrawals
