@@ -16,3 +16,8 @@ say "starting the local stack"
 bash deploy/local/stack.sh up
 say "migrating the dev database"
 pnpm -s migrate
+say "granting each service its MySQL user (packages/db/src/ownership.ts)"
+secrets="${STACK_DIR:-$PWD/.stack}/secrets"
+MYSQL_ACCOUNTSRV_PASSWORD_FILE="$secrets/mysql-accountsrv" MYSQL_TRANSRV_PASSWORD_FILE="$secrets/mysql-transrv" \
+  MYSQL_SIGNSRV_PASSWORD_FILE="$secrets/mysql-signsrv" MYSQL_GATESRV_PASSWORD_FILE="$secrets/mysql-gatesrv" \
+  pnpm -s db:grants

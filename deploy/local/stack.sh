@@ -260,6 +260,9 @@ ensure_secrets() {
   chmod 700 "$SECRETS_DIR"
   ensure_secret "$SECRETS_DIR/dev-seed-entropy.hex"
   ensure_secret "$SECRETS_DIR/kek.hex"
+  # each service's MySQL password (its user, wallet_<service>, is created by `pnpm db:grants` after migrating)
+  local svc
+  for svc in accountsrv transrv signsrv gatesrv; do ensure_secret "$SECRETS_DIR/mysql-$svc"; done
 }
 
 # ---------------------------------------------------------------- start
@@ -599,7 +602,11 @@ cmd_env() {
     "LTC_MINER_WALLET=$LTC_WALLET" \
     "STACK_DIR=$STACK_DIR" \
     "DEV_SEED_ENTROPY_FILE=$SECRETS_DIR/dev-seed-entropy.hex" \
-    "KEK_FILE=$SECRETS_DIR/kek.hex"; do
+    "KEK_FILE=$SECRETS_DIR/kek.hex" \
+    "MYSQL_ACCOUNTSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-accountsrv" \
+    "MYSQL_TRANSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-transrv" \
+    "MYSQL_SIGNSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-signsrv" \
+    "MYSQL_GATESRV_PASSWORD_FILE=$SECRETS_DIR/mysql-gatesrv"; do
     printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
   done
 }

@@ -3,3 +3,23 @@ export { migrateLatest, migrateRollbackAll } from './migrate.js';
 export { isDuplicateKey, mysqlErrno, withTransaction } from './withTransaction.js';
 export type { Knex } from 'knex';
 export { createTestDatabase } from './testDatabase.js';
+export {
+  type ColumnGrant,
+  DbService,
+  type Grant,
+  type OwnedTable,
+  type TableOwnership,
+  dbServices,
+  grantsOf,
+  migrationTables,
+  ownerPrivileges,
+  tableOwnership,
+} from './ownership.js';
+export {
+  type ApplyGrantsOptions,
+  type GrantsApplied,
+  type ServiceUser,
+  applyGrants,
+  dropServiceUsers,
+  schemaOwnershipGaps,
+} from './applyGrants.js';

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dbServices, grantsOf, tableOwnership } from './ownership.js';
+
+describe('tableOwnership', () => {
+  it('gives every table one owner among the services, readers other than the owner, and a line saying what it holds', () => {
+    for (const [table, t] of Object.entries(tableOwnership)) {
+      expect(dbServices, table).toContain(t.owner);
+      expect(t.readers, table).not.toContain(t.owner);
+      expect(t.holds.length, table).toBeGreaterThan(0);
+      for (const e of 'exceptions' in t ? t.exceptions : []) expect(e.service, table).not.toBe(t.owner);
+    }
+  });
+
+  it("never lets signsrv write transrv's withdrawals, events, balances or journal", () => {
+    const writes = grantsOf('signsrv').filter((g) => g.privilege !== 'SELECT');
+    for (const table of ['withdrawals', 'withdrawal_events', 'balances', 'journal', 'transfers', 'deposits']) {
+      expect(
+        writes.filter((g) => g.table === table),
+        table,
+      ).toEqual([]);
+    }
+  });
+});
+
+describe('grantsOf', () => {
+  it('gives the owner rows only, readers SELECT, exceptions their columns', () => {
+    const signsrv = grantsOf('signsrv');
+    expect(signsrv.filter((g) => g.table === 'sign_requests').map((g) => g.privilege)).toEqual(['SELECT', 'INSERT', 'UPDATE', 'DELETE']);
+    expect(signsrv.filter((g) => g.table === 'withdrawals')).toEqual([{ table: 'withdrawals', privilege: 'SELECT', columns: null }]);
+    expect(signsrv.filter((g) => g.table === 'utxos')).toEqual([
+      { table: 'utxos', privilege: 'SELECT', columns: null },
+      { table: 'utxos', privilege: 'UPDATE', columns: ['locked_by', 'locked_until'] },
+    ]);
+    expect(grantsOf('transrv').filter((g) => g.table === 'transrv_nodes')).toEqual([
+      { table: 'transrv_nodes', privilege: 'SELECT', columns: ['node_id'] },
+      { table: 'transrv_nodes', privilege: 'INSERT', columns: ['node_id'] },
+      { table: 'transrv_nodes', privilege: 'UPDATE', columns: ['last_started_at'] },
+    ]);
+    expect(grantsOf('gatesrv')).toEqual([]);
+  });
+
+  it('never grants DDL', () => {
+    for (const s of dbServices) for (const g of grantsOf(s)) expect(['SELECT', 'INSERT', 'UPDATE', 'DELETE']).toContain(g.privilege);
+  });
+});
+
+/** The table of docs/ownership.md, as the map says it (the doc shows it between its markers). */
+function renderOwnershipTable(): string {
+  const rows = Object.entries(tableOwnership).map(([table, t]) => {
+    const exceptions = 'exceptions' in t ? t.exceptions : [];
+    const other = exceptions.map((e) => `${e.service}: ${e.privilege} (${e.columns.join(', ')})`).join('; ');
+    return `| \`${table}\` | ${t.holds} | ${t.owner} | ${t.readers.join(', ') || '-'} | ${other || '-'} |`;
+  });
+  return [
+    '| table | holds | owner (writes) | readers (SELECT) | column grants to others |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+describe('docs/ownership.md', () => {
+  it('shows the ownership map as it is (every table, its owner, readers and column grants)', () => {
+    const doc = readFileSync(new URL('../../../docs/ownership.md', import.meta.url), 'utf8');
+    const shown = /<!-- ownership:begin -->\n([\s\S]*?)\n<!-- ownership:end -->/.exec(doc)?.[1];
+    // On a mismatch, the expected table is printed: paste it between the markers.
+    expect(shown, 'docs/ownership.md: the table between <!-- ownership:begin --> and <!-- ownership:end -->').toBe(renderOwnershipTable());
+  });
+});

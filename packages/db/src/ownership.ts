@@ -1,0 +1,252 @@
+/**
+ * Who writes what: every table of the schema has one owning service, which alone writes it; other services read
+ * what they need of it and learn of changes through the owner's API or messages. `applyGrants` turns this map into
+ * one MySQL user per service with exactly these privileges (no DDL: migrations run as the admin user), and a test
+ * fails when a migrated table is missing here, so a new migration must declare its table's owner.
+ */
+
+/**
+ * The services that hold a MySQL user. gatesrv is one too, with no grant at all: it works on Redis and gRPC only,
+ * and a MySQL query from it would be a design change to make here first.
+ */
+export const DbService = {
+  accountsrv: 'accountsrv',
+  transrv: 'transrv',
+  signsrv: 'signsrv',
+  gatesrv: 'gatesrv',
+} as const;
+export type DbService = (typeof DbService)[keyof typeof DbService];
+export const dbServices: readonly DbService[] = Object.values(DbService);
+
+/**
+ * A write by a service other than the owner, limited to the columns it needs. Each one is a documented exception to
+ * "only the owner writes", with the reason it exists.
+ */
+export type ColumnGrant = {
+  readonly service: DbService;
+  readonly privilege: 'SELECT' | 'INSERT' | 'UPDATE';
+  readonly columns: readonly string[];
+  readonly why: string;
+};
+
+export type TableOwnership = {
+  readonly owner: DbService;
+  /** Services that read the whole table (SELECT). */
+  readonly readers: readonly DbService[];
+  /** Column-level grants to services other than the owner. */
+  readonly exceptions?: readonly ColumnGrant[];
+  /** What the table holds, one line (the docs' table shows it). */
+  readonly holds: string;
+};
+
+const { accountsrv, transrv, signsrv } = DbService;
+
+/**
+ * Every table the migrations create, by name (knex's own `knex_migrations*` tables excepted: only the admin user that
+ * runs migrations touches them). Readers were found by reading each service's packages: accountsrv runs
+ * @wallet/accounts; transrv runs @wallet/ledger, @wallet/scanner, @wallet/withdrawals and the shared
+ * @wallet/withdrawal-protocol; signsrv runs @wallet/payout (and, through it, the protocol package). `walletctl` is an
+ * operator's tool and runs with the admin URL, not as a service.
+ */
+export const tableOwnership = {
+  // accountsrv: clients, accounts and their lifelong binding to a node, deposit addresses.
+  clients: {
+    owner: accountsrv,
+    // signsrv holds the withdrawals of a disabled client (not signed), shows the client in the review queue, and
+    // checks a client exists before whitelisting a destination for it.
+    readers: [signsrv],
+    holds: 'exchange clients: HMAC key, status, secret rotation',
+  },
+  accounts: {
+    owner: accountsrv,
+    // transrv: which node serves an account (its directory, internal withdrawals) and the scanner's watched addresses.
+    readers: [transrv],
+    holds: 'accounts, bound for life to a transrv node',
+  },
+  addresses: {
+    owner: accountsrv,
+    // transrv's scanner watches them and both sides screen a destination ("is this address ours?"); signsrv's UTXO
+    // signing check derives the key of each input from its address.
+    readers: [transrv, signsrv],
+    holds: 'deposit addresses derived from the xpubs',
+  },
+  address_counters: { owner: accountsrv, readers: [], holds: 'next derivation index per chain' },
+  transrv_nodes: {
+    owner: accountsrv,
+    readers: [],
+    exceptions: [
+      {
+        service: transrv,
+        privilege: 'SELECT',
+        columns: ['node_id'],
+        why: 'a node records its own start: INSERT IGNORE its id, then UPDATE last_started_at WHERE node_id = it',
+      },
+      { service: transrv, privilege: 'INSERT', columns: ['node_id'], why: 'a node registers its id on first start' },
+      { service: transrv, privilege: 'UPDATE', columns: ['last_started_at'], why: 'a node records when it last started' },
+    ],
+    holds: 'transrv node ids: state (drained or not), bound accounts (the least-loaded pick)',
+  },
+
+  // transrv: the ledger of its accounts, deposits, the chain scanner, the withdrawal rows.
+  balances: { owner: transrv, readers: [], holds: 'available and frozen per account and asset' },
+  journal: { owner: transrv, readers: [], holds: 'the append-only double-entry journal' },
+  transfers: { owner: transrv, readers: [], holds: 'internal transfers (debit side), cross-node delivery state' },
+  transfer_credits: { owner: transrv, readers: [], holds: 'credits received from another node (exactly once)' },
+  deposits: {
+    owner: transrv,
+    // the review queue's risk view shows an account's recent credited deposits (reviewRisk)
+    readers: [signsrv],
+    holds: 'deposits seen on chain and their crediting',
+  },
+  scanner_fences: { owner: transrv, readers: [], holds: "the elected scanner's fencing token per chain" },
+  chain_blocks: {
+    owner: transrv,
+    // signsrv's UTXO builds and consolidations read the scanned tip and the canonical block of a mined build.
+    readers: [signsrv],
+    holds: 'the canonical chain as the scanner last saw it (recent blocks)',
+  },
+  utxos: {
+    owner: transrv,
+    // coin selection reads the UTXO set
+    readers: [signsrv],
+    exceptions: [
+      {
+        service: signsrv,
+        privilege: 'UPDATE',
+        columns: ['locked_by', 'locked_until'],
+        // The lock is taken in the same MySQL transaction that records the build (utxo_builds), so two builds never
+        // spend one output; the scanner's columns (the output, its spend) stay the scanner's.
+        why: "signsrv locks the inputs of a build it records (utxoLocks): the lock columns only, never the scanner's",
+      },
+    ],
+    holds: "the wallet's unspent outputs on UTXO chains, written by the scanner",
+  },
+  withdrawal_observations: {
+    owner: transrv,
+    // signsrv: what the scanner saw mined (re-sends, fee bumps, nonce checks, consolidation booking).
+    readers: [signsrv],
+    holds: "what the scanner saw of the hot wallets' transactions",
+  },
+  withdrawals: {
+    owner: transrv,
+    // signsrv reviews, checks against the localhash and signs them: read only (it reports on blockout_rsp).
+    readers: [signsrv],
+    holds: 'withdrawal rows and their status (moved by transrv only)',
+  },
+  withdrawal_events: {
+    owner: transrv,
+    // the review API shows a withdrawal's audit trail
+    readers: [signsrv],
+    holds: "each withdrawal's status transitions (append-only)",
+  },
+  withdrawal_outbox: {
+    owner: transrv,
+    // signsrv's response relay stops re-sending once transrv has applied the effect
+    readers: [signsrv],
+    holds: "transrv's outbox to blockout_req",
+  },
+  node_alerts: {
+    owner: transrv,
+    // signsrv serves every alarm (GET /v1/alerts) and acknowledges them in its own alert_acks
+    readers: [signsrv],
+    holds: "transrv's operator alarms (settlement, scanner)",
+  },
+
+  // signsrv: decisions, policies, nonces, signed transactions, UTXO builds, alarms, the console and its audit log.
+  sign_requests: {
+    owner: signsrv,
+    // transrv checks every report and settlement against signsrv's record (decision, localhash)
+    readers: [transrv],
+    holds: "signsrv's copy of each request and its decision",
+  },
+  sign_outbox: { owner: signsrv, readers: [], holds: "signsrv's outbox to blockout_rsp" },
+  sign_alerts: { owner: signsrv, readers: [], holds: "signsrv's operator alarms" },
+  alert_acks: { owner: signsrv, readers: [], holds: 'acknowledgements of alarms (both sources), with a comment' },
+  approval_totals: { owner: signsrv, readers: [], holds: 'approved totals per asset and day (daily limit)' },
+  hot_wallets: {
+    owner: signsrv,
+    // the scanner records what they send; a destination that is one is refused at request time
+    readers: [transrv],
+    holds: 'every hot wallet address a chain had (one active)',
+  },
+  nonce_counters: { owner: signsrv, readers: [], holds: 'the nonce allocator per hot address' },
+  nonce_assignments: {
+    owner: signsrv,
+    // transrv checks a `signed` report against the nonce signsrv recorded
+    readers: [transrv],
+    holds: 'the nonce of each withdrawal, for ever',
+  },
+  withdrawal_txs: {
+    owner: signsrv,
+    // transrv: settlement, reports and the client's view (txid); the scanner recognises our transactions
+    readers: [transrv],
+    holds: 'every signed transaction of a withdrawal',
+  },
+  operated_addresses: {
+    owner: signsrv,
+    // a destination the wallet operates is refused at request time
+    readers: [transrv],
+    holds: 'addresses the wallet operates (fee payer, sweep, cold), from the configuration',
+  },
+  utxo_builds: {
+    owner: signsrv,
+    // transrv checks a `signed` report against the build; the scanner recognises consolidations
+    readers: [transrv],
+    holds: 'UTXO transactions built for signing (payouts, consolidations)',
+  },
+  utxo_build_members: {
+    owner: signsrv,
+    readers: [transrv],
+    holds: 'the withdrawals a UTXO build pays, with their output and fee share',
+  },
+  wallet_addresses: {
+    owner: signsrv,
+    // the scanner watches the wallet's change addresses; a destination that is one is refused at request time
+    readers: [transrv],
+    holds: "the wallet's own change and consolidation addresses",
+  },
+  utxo_consolidation_requests: {
+    owner: signsrv,
+    readers: [],
+    holds: 'consolidations asked for by an operator (walletctl, admin user), answered by signsrv',
+  },
+  withdrawal_approvals: { owner: signsrv, readers: [], holds: 'each approver of a withdrawal, bound to the localhash seen' },
+  withdrawal_policies: { owner: signsrv, readers: [], holds: 'approval policies per asset (versions)' },
+  whitelist_entries: { owner: signsrv, readers: [], holds: "clients' destination whitelists with their cooling-off" },
+  signing_controls: { owner: signsrv, readers: [], holds: 'the kill switch and global signing settings' },
+  console_users: { owner: signsrv, readers: [], holds: "the auditors' console users" },
+  console_sessions: { owner: signsrv, readers: [], holds: 'console sessions' },
+  auth_throttle: { owner: signsrv, readers: [], holds: 'failed logins per key (lockout, delays)' },
+  audit_log: { owner: signsrv, readers: [], holds: 'the hash-chained audit log' },
+  audit_head: { owner: signsrv, readers: [], holds: "the audit log's head (last seq and hash)" },
+} as const satisfies Record<string, TableOwnership>;
+
+export type OwnedTable = keyof typeof tableOwnership;
+
+/** The tables knex creates for itself: touched by the admin user that runs migrations only. */
+export const migrationTables: readonly string[] = ['knex_migrations', 'knex_migrations_lock'];
+
+/** Privileges of an owner on its own tables: rows only, never DDL. */
+export const ownerPrivileges = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
+/** One grant on one table: table-wide (`columns` null) or on some columns only. */
+export type Grant = { readonly table: string; readonly privilege: string; readonly columns: readonly string[] | null };
+
+/**
+ * What `service` may do, table by table, as {@link tableOwnership} says.
+ * @param tables the map to read @default tableOwnership
+ */
+export function grantsOf(service: DbService, tables: Readonly<Record<string, TableOwnership>> = tableOwnership): Grant[] {
+  const grants: Grant[] = [];
+  for (const [table, t] of Object.entries(tables)) {
+    if (t.owner === service) for (const privilege of ownerPrivileges) grants.push({ table, privilege, columns: null });
+    else if (t.readers.includes(service)) grants.push({ table, privilege: 'SELECT', columns: null });
+    for (const e of t.exceptions ?? []) {
+      if (e.service !== service) continue;
+      // a table-wide SELECT already covers a column SELECT
+      if (e.privilege === 'SELECT' && t.readers.includes(service)) continue;
+      grants.push({ table, privilege: e.privilege, columns: [...e.columns] });
+    }
+  }
+  return grants;
+}
