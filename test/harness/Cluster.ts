@@ -6,7 +6,16 @@ import { mnemonicToEntropy } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { sealKeystore } from '@wallet/signer';
 import { AssetRegistry, type RegistryInput, devRegistryInput } from '@wallet/assets';
-import { dropDatabase, migrateLatest } from '@wallet/db';
+import {
+  type DbService,
+  type ServiceUser,
+  applyGrants,
+  createDb,
+  dbServices,
+  dropDatabase,
+  dropServiceUsers,
+  migrateLatest,
+} from '@wallet/db';
 import { TEST_MNEMONIC, xpubsFor } from './devKeys.js';
 import { type ServiceName, ServiceProcess } from './ServiceProcess.js';
 import { mysqlUrl, stackEnv } from './stackEnv.js';
@@ -31,6 +40,11 @@ export type ClusterOptions = {
   readonly keepDatabase?: boolean;
   /** Mnemonic the deposit xpubs are derived from (by this harness, never by accountsrv). @default TEST_MNEMONIC */
   readonly mnemonic?: string;
+  /**
+   * Each service's MySQL user (the dev cluster: the stack's `wallet_<service>` users, passwords in
+   * `.stack/secrets/mysql-<service>`). @default fresh users of this cluster's own, dropped on stop
+   */
+  readonly mysqlUsers?: Record<DbService, ServiceUser>;
   /** Chains and assets (WALLET_ASSETS for every service; xpubs are derived for each chain). @default the dev registry */
   readonly assets?: RegistryInput;
   /** Node RPC URL per EVM chain (WALLET_CHAIN_RPC). @default eth on the stack's anvil */
@@ -75,6 +89,8 @@ export class Cluster {
   readonly ttlSeconds: number;
   readonly registry: AssetRegistry;
   readonly signer: SignerSecrets;
+  /** Each service's MySQL user: a service process connects as its own, with the grants of packages/db ownership.ts. */
+  readonly mysqlUsers: Record<DbService, ServiceUser>;
   gatewayUrl = '';
   signsrvUrl = '';
   readonly #options: ClusterOptions;
@@ -86,10 +102,19 @@ export class Cluster {
     this.ttlSeconds = options.ttlSeconds ?? 10;
     this.registry = AssetRegistry.parse(options.assets ?? devRegistryInput);
     this.#options = options;
+    this.mysqlUsers =
+      options.mysqlUsers ??
+      (Object.fromEntries(dbServices.map((s) => [s, { user: `w${id}_${s}`, password: randomBytes(16).toString('hex') }])) as Record<
+        DbService,
+        ServiceUser
+      >);
     this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
   }
 
-  /** The environment every service of this cluster gets (signsrv also gets {@link signsrvEnv}). */
+  /**
+   * The environment every service of this cluster gets (signsrv also gets {@link signsrvEnv}). Its MYSQL_URL is the
+   * admin's (walletctl and fixtures use it); each service process is given its own user's instead ({@link mysqlUrlOf}).
+   */
   get serviceEnv(): Record<string, string> {
     return {
       WALLET_ENV: this.env,
@@ -118,12 +143,26 @@ export class Cluster {
     };
   }
 
-  /** Migrates a fresh database and starts every service, resolving when all are ready. */
+  /** The MYSQL_URL of `service`'s own user on this cluster's database. */
+  mysqlUrlOf(service: DbService): string {
+    const u = new URL(mysqlUrl(this.database));
+    u.username = this.mysqlUsers[service].user;
+    u.password = this.mysqlUsers[service].password;
+    return u.toString();
+  }
+
+  /** Migrates a fresh database, gives each service its MySQL user, and starts every service, resolving when all are ready. */
   static async start(options: ClusterOptions = {}, onProgress: (msg: string) => void = () => {}): Promise<Cluster> {
     const cluster = new Cluster(options);
     try {
       const applied = await migrateLatest(mysqlUrl(cluster.database));
       onProgress(`database ${cluster.database}: ${applied.length} migrations applied`);
+      const root = createDb(mysqlUrl(cluster.database), { poolMin: 0, poolMax: 1 });
+      try {
+        await applyGrants(root, { database: cluster.database, users: cluster.mysqlUsers });
+      } finally {
+        await root.destroy();
+      }
       cluster.#spawn('accountsrv', 'accountsrv', {});
       for (const nodeId of options.transrvNodes ?? ['t1', 't2'])
         cluster.#spawn('transrv', `transrv-${nodeId}`, { TRANSRV_NODE_ID: nodeId });
@@ -178,13 +217,27 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values()].map((p) => p.stop('SIGTERM')));
     if (!this.#options.keepDatabase) await dropDatabase(mysqlUrl(this.database)).catch(() => {});
+    if (this.#options.mysqlUsers === undefined) {
+      const root = createDb(mysqlUrl('mysql'), { poolMin: 0, poolMax: 1 });
+      await dropServiceUsers(root, this.mysqlUsers)
+        .catch(() => {})
+        .finally(() => root.destroy());
+    }
     if (this.#options.secretsDir === undefined) rmSync(join(tmpdir(), `wallet-${this.env}`), { recursive: true, force: true });
   }
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
     // Under serviceEnv, so that the options' extraEnv still overrides them, as it did when they were in it.
     const own = service === 'signsrv' ? this.signsrvEnv : {};
-    const p = ServiceProcess.start(service, `${this.env}-${label}`, { ...own, ...this.serviceEnv, ...env });
+    // Each service as its own MySQL user (options' extraEnv may still override it, as it overrides the rest).
+    const mysql = { MYSQL_URL: this.mysqlUrlOf(service) };
+    const p = ServiceProcess.start(service, `${this.env}-${label}`, {
+      ...own,
+      ...this.serviceEnv,
+      ...mysql,
+      ...this.#options.extraEnv,
+      ...env,
+    });
     this.processes.set(label, p);
     return p;
   }
