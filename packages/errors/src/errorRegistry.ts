@@ -86,7 +86,8 @@ export const errorRegistry = {
     http: 409,
     grpc: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
-    description: 'The withdrawal differs from the one the approver reviewed (another localhash): the approval is not recorded; review it again.',
+    description:
+      'The withdrawal differs from the one the approver reviewed (another localhash): the approval is not recorded; review it again.',
   },
   ALREADY_APPROVED: {
     http: 409,
@@ -98,7 +99,8 @@ export const errorRegistry = {
     http: 422,
     grpc: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
-    description: "The asset's policy requires a whitelisted destination and this one is not on the client's whitelist, or still in its cooling-off (details.state, details.usableAt).",
+    description:
+      "The asset's policy requires a whitelisted destination and this one is not on the client's whitelist, or still in its cooling-off (details.state, details.usableAt).",
   },
   SIGNING_PAUSED: {
     http: 503,

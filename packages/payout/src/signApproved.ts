@@ -93,25 +93,16 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       // void that held those locks first has committed, and is seen. Every decision locks the withdrawal before its
       // sign_requests row, as this does.
       (
-        await trx('sign_requests')
-          .whereIn('withdrawal_id', batchIds)
-          .select<
-            {
-              withdrawal_id: string;
-              localhash: string;
-              decision: string | null;
-              held: number;
-              decided_by: string | null;
-              policy_id: string | null;
-            }[]
-          >(
-            'withdrawal_id',
-            'localhash',
-            'decision',
-            'decided_by',
-            'policy_id',
-            trx.raw('COALESCE(hold_until > CURRENT_TIMESTAMP(3), 0) AS held'),
-          )
+        await trx('sign_requests').whereIn('withdrawal_id', batchIds).select<
+          {
+            withdrawal_id: string;
+            localhash: string;
+            decision: string | null;
+            held: number;
+            decided_by: string | null;
+            policy_id: string | null;
+          }[]
+        >('withdrawal_id', 'localhash', 'decision', 'decided_by', 'policy_id', trx.raw('COALESCE(hold_until > CURRENT_TIMESTAMP(3), 0) AS held'))
       ).map((r) => [r.withdrawal_id, r]),
     );
     // Defence in depth: a destination that became an address of ours after the request was screened is not paid.
