@@ -33,6 +33,7 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 0.5rem; }
 .banner.warn { background: #fff4e0; border-color: #f1c98a; color: var(--warn); }
 .banner.paused { background: var(--block); border-color: var(--block); color: #fff; border-radius: 0; margin: 0; text-align: center; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin-bottom: 1rem; }
+.card h2 { margin-top: 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
@@ -58,12 +59,15 @@ form.stack label { display: flex; flex-direction: column; gap: 0.2rem; font-weig
 form.stack label.check { flex-direction: row; align-items: center; gap: 0.5rem; }
 form.stack .hint { font-weight: 400; color: var(--muted); font-size: 0.85em; }
 form.inline { display: inline-flex; flex-wrap: wrap; gap: 0.3rem; align-items: center; margin: 0 0.3rem 0.3rem 0; }
-input, select, textarea, button { font: inherit; padding: 0.4rem 0.55rem; border: 1px solid #b8c0cc; border-radius: 5px; background: #fff; color: var(--ink); }
+input, select, textarea, button { font: inherit; font-weight: 400; padding: 0.4rem 0.55rem; border: 1px solid #b8c0cc; border-radius: 5px; background: #fff; color: var(--ink); }
 textarea { min-height: 4.5rem; resize: vertical; }
+::placeholder { color: #98a1ad; }
 button { cursor: pointer; background: #eef1f5; }
-button.primary { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; }
-button.danger { background: var(--block); border-color: var(--block); color: #fff; font-weight: 600; }
+button.primary, button.danger { color: #fff; font-weight: 600; }
+button.primary { background: var(--accent); border-color: var(--accent); }
+button.danger { background: var(--block); border-color: var(--block); }
 .actions { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 1rem; }
+.actions form.stack { max-width: none; }
 .pager { margin: 1rem 0; display: flex; gap: 1rem; }
 .muted { color: var(--muted); }
 .secret { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 1.05em; background: #fffbe6; border: 1px dashed #d4b106; padding: 0.5rem; word-break: break-all; }
