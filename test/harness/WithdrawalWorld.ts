@@ -32,7 +32,9 @@ export type ReviewJson = {
   to: string;
   amount: string;
   status: string;
+  localhash: string;
   decision: string | null;
+  decidedBy: string | null;
   txid: string | null;
   nonce: number | null;
 };
@@ -62,6 +64,36 @@ export class SignsrvClient {
     const seen = await this.send<{ localhash?: string }>('GET', `/v1/reviews/${id}`, undefined, token);
     const localhash = seen.body?.localhash ?? '0'.repeat(64);
     return this.send<ReviewJson & { error?: { code: string } }>('POST', `/v1/reviews/${id}/approve`, { localhash }, token);
+  }
+
+  /**
+   * Approves the withdrawal ({@link approve}) and waits until it is signed ({@link signed}): approving only records the
+   * decision; transrv then moves its row to approved and signsrv's quick pass signs it. A refused approval is answered
+   * as it came; an accepted one with the review as it is once signed (its txid and nonce).
+   */
+  async approveSigned(id: string, timeoutMs = 30_000) {
+    const approved = await this.approve(id);
+    if (approved.status !== 200) return approved;
+    return { status: approved.status, body: await this.signed(id, timeoutMs) };
+  }
+
+  /**
+   * Waits until signsrv has signed the withdrawal: its review shows a transaction.
+   * @throws when the withdrawal ends without one (rejected, cancelled, failed, voided) or `timeoutMs` passes
+   */
+  signed(id: string, timeoutMs = 30_000): Promise<ReviewJson & { txid: string }> {
+    return waitFor(
+      `signsrv signed ${id}`,
+      async () => {
+        const { body } = await this.review(id);
+        if (body.txid) return body as ReviewJson & { txid: string };
+        if (['rejected', 'cancelled', 'failed'].includes(body.status) || body.decision === 'voided') {
+          throw new Error(`withdrawal ${id} ended ${body.status} (decision ${body.decision}) unsigned`);
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
   }
 
   reject(id: string, reason: string) {

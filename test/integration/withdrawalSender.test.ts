@@ -92,8 +92,8 @@ describe('stuck transactions', () => {
     const a = await requested('ETH', AMOUNT);
     const b = await requested('ETH', AMOUNT);
     await withAutomineOff(async () => {
-      expect((await world.signsrv.approve(a.id)).status).toBe(200);
-      expect((await world.signsrv.approve(b.id)).status).toBe(200);
+      expect((await world.signsrv.approveSigned(a.id)).status).toBe(200);
+      expect((await world.signsrv.approveSigned(b.id)).status).toBe(200);
       const [txA] = await world.txsOf(a.id);
       const [txB] = await world.txsOf(b.id);
       expect(txB!.nonce).toBe(txA!.nonce + 1);
@@ -121,7 +121,7 @@ describe('stuck transactions', () => {
     });
     const w = await requested('ETH', AMOUNT);
     await withAutomineOff(async () => {
-      const approved = await world.signsrv.approve(w.id);
+      const approved = await world.signsrv.approveSigned(w.id);
       expect(approved.status).toBe(200);
       const txid = approved.body.txid!;
       await inPool(txid);
@@ -144,7 +144,7 @@ describe('stuck transactions', () => {
     const balance = await world.provider.getBalance(world.hotWallet);
     try {
       await withAutomineOff(async () => {
-        const approved = await world.signsrv.approve(w.id);
+        const approved = await world.signsrv.approveSigned(w.id);
         const txid = approved.body.txid!;
         await inPool(txid);
         const original = (await world.provider.getTransaction(txid))!;
@@ -173,7 +173,8 @@ describe('stuck transactions', () => {
     const w = await requested('ETH', AMOUNT);
     const attacker = WithdrawalWorld.freshAddress();
     await withAutomineOff(async () => {
-      expect((await world.signsrv.approve(w.id)).status).toBe(200);
+      // altered once signed (signing happens after the approval, in signsrv's quick pass)
+      expect((await world.signsrv.approveSigned(w.id)).status).toBe(200);
       await world.fixtures.db('withdrawals').where({ id: w.id }).update({ to_address: attacker });
       const alarm = await world.waitAlert('integrity_mismatch', w.id, (d) => d['during'] === 'bump');
       expect(alarm['fields']).toEqual(expect.arrayContaining(['localhash']));
@@ -203,7 +204,7 @@ describe('refusals', () => {
     const balance = await world.provider.getBalance(world.hotWallet);
     await world.provider.send('anvil_setBalance', [world.hotWallet, '0x1']);
     try {
-      expect((await world.signsrv.approve(w.id)).status).toBe(200);
+      expect((await world.signsrv.approveSigned(w.id)).status).toBe(200);
       const [tx] = await world.txsOf(w.id);
       expect(tx).toBeDefined(); // signed and stored...
       const alarm = await world.waitAlert('send_refused', w.id, (d) => d['txid'] === tx!.txid); // ...refused when sent
@@ -258,7 +259,7 @@ describe('refusals', () => {
 
   it('a signed withdrawal cannot be voided', async () => {
     const w = await requested('ETH', AMOUNT);
-    expect((await world.signsrv.approve(w.id)).status).toBe(200);
+    expect((await world.signsrv.approveSigned(w.id)).status).toBe(200);
     const res = await world.signsrv.voidApproved(w.id, 'too late');
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe('WITHDRAWAL_NOT_VOIDABLE');
@@ -270,7 +271,7 @@ describe('what the chain really did', () => {
   it('a blockout_ctx entry altered in Redis does not stop settlement: MySQL decides, and an alarm is raised', async () => {
     const w = await requested('ETH', AMOUNT);
     await withAutomineOff(async () => {
-      const approved = await world.signsrv.approve(w.id);
+      const approved = await world.signsrv.approveSigned(w.id);
       await inPool(approved.body.txid!);
       await world.redis.hset(blockoutKeys(world.cluster.env).ctx, approved.body.txid!, 'f'.repeat(64));
     });
@@ -312,7 +313,7 @@ describe('a new hot wallet key', () => {
     const w = await requested('ETH', AMOUNT);
     const other = ensureSignerSecrets(otherSecrets, generateMnemonic(wordlist, 128));
     await withAutomineOff(async () => {
-      const approved = await world.signsrv.approve(w.id);
+      const approved = await world.signsrv.approveSigned(w.id);
       await inPool(approved.body.txid!);
       await restartSignsrv({
         SIGNSRV_BUMP_AFTER_MS: '1000',

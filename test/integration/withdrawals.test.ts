@@ -45,9 +45,10 @@ describe('withdrawals end to end on anvil', () => {
       frozen: 200000000000000000n + ETH_FEE,
     });
     await world.signsrv.received(id);
-    const approved = await world.signsrv.approve(id);
+    // Approving records the decision; transrv moves the row to approved, then signsrv signs it.
+    const approved = await world.signsrv.approveSigned(id);
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ decision: 'approved', to, amount: '200000000000000000' });
+    expect(approved.body).toMatchObject({ decision: 'approved', decidedBy: 'automation:auditor', to, amount: '200000000000000000' });
     expect(approved.body.txid).toMatch(/^0x[0-9a-f]{64}$/);
 
     const confirmed = await world.waitStatus(id, 'confirmed');
@@ -68,7 +69,8 @@ describe('withdrawals end to end on anvil', () => {
       'signed>broadcast',
       'broadcast>confirmed',
     ]);
-    expect(trail.find((e) => e.to_status === 'approved')!.actor).toBe('auditor:auditor');
+    // The bearer token is the automation role: transrv records signsrv's decider as the actor of approved.
+    expect(trail.find((e) => e.to_status === 'approved')!.actor).toBe('automation:auditor');
     expect(trail.find((e) => e.to_status === 'confirmed')).toMatchObject({ actor: 'chain', txid: confirmed.txid });
     // Forward only: the statuses in the trail never go back.
     const order = ['pending_review', 'approved', 'signed', 'broadcast', 'confirmed'];
@@ -119,7 +121,7 @@ describe('withdrawals end to end on anvil', () => {
     await world.provider.send('evm_setAutomine', [false]);
     try {
       // Estimated and signed while the recipient accepts ETH...
-      const approved = await world.signsrv.approve(res.body.id);
+      const approved = await world.signsrv.approveSigned(res.body.id);
       expect(approved.status).toBe(200);
       await waitFor('the withdrawal in the pool', async () =>
         (await world.provider.getTransaction(approved.body.txid!)) ? true : undefined,
@@ -263,7 +265,12 @@ describe('withdrawals end to end on anvil', () => {
     expect(
       (await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, { force: true })).status,
     ).toBe(400);
-    expect((await world.signsrv.send<{ error: { code: string } }>('POST', '/v1/reviews/wd_nope/approve', {})).status).toBe(404);
+    // An approval names the localhash reviewed: without it the request is malformed.
+    const noHash = await world.signsrv.send<{ error: { code: string } }>('POST', `/v1/reviews/${res.body.id}/approve`, {});
+    expect({ status: noHash.status, code: noHash.body.error.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(
+      (await world.signsrv.send<{ error: { code: string } }>('POST', '/v1/reviews/wd_nope/approve', { localhash: '0'.repeat(64) })).status,
+    ).toBe(404);
     // None of that decided anything.
     expect((await world.get(res.body.id)).status).toBe('pending_review');
     const list = await world.signsrv.send<{ data: { withdrawalId: string }[] }>('GET', '/v1/reviews?limit=200');
@@ -279,14 +286,22 @@ describe('withdrawals end to end on anvil', () => {
       const res = await world.withdraw(account, { asset: 'ETH', to, amount: '120000000000000000' });
       await world.signsrv.received(res.body.id);
       const listed = await client.listReviews({ auditorToken: world.signsrv.token, page: { limit: 200, cursor: '' } });
-      expect(listed.items.map((i) => i.withdrawalId)).toContain(res.body.id);
-      await expect(client.approveWithdrawal({ auditorToken: 'x'.repeat(32), withdrawalId: res.body.id, reason: '' })).rejects.toMatchObject(
-        {
-          code: 'UNAUTHENTICATED',
-        },
-      );
-      const item = await client.approveWithdrawal({ auditorToken: world.signsrv.token, withdrawalId: res.body.id, reason: '' });
-      expect(item).toMatchObject({ decision: 'approved', to, amount: '120000000000000000' });
+      const seen = listed.items.find((i) => i.withdrawalId === res.body.id);
+      expect(seen).toBeDefined();
+      const localhash = seen!.localhash;
+      await expect(
+        client.approveWithdrawal({ auditorToken: 'x'.repeat(32), withdrawalId: res.body.id, reason: '', localhash }),
+      ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      // An approval is bound to the localhash reviewed: none, or another one, approves nothing.
+      await expect(
+        client.approveWithdrawal({ auditorToken: world.signsrv.token, withdrawalId: res.body.id, reason: '', localhash: '' }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      await expect(
+        client.approveWithdrawal({ auditorToken: world.signsrv.token, withdrawalId: res.body.id, reason: '', localhash: 'f'.repeat(64) }),
+      ).rejects.toMatchObject({ code: 'APPROVAL_STALE' });
+      expect((await world.get(res.body.id)).status).toBe('pending_review');
+      const item = await client.approveWithdrawal({ auditorToken: world.signsrv.token, withdrawalId: res.body.id, reason: '', localhash });
+      expect(item).toMatchObject({ decision: 'approved', decidedBy: 'automation:auditor', to, amount: '120000000000000000' });
       await world.waitStatus(res.body.id, 'confirmed');
       expect(await world.provider.getBalance(to)).toBe(120000000000000000n);
     } finally {
@@ -337,7 +352,7 @@ describe('withdrawals end to end on anvil', () => {
     const to = WithdrawalWorld.freshAddress();
     const res = await world.withdraw(account, { asset: 'ETH', to, amount: '110000000000000000' });
     await world.signsrv.received(res.body.id);
-    const approved = await world.signsrv.approve(res.body.id);
+    const approved = await world.signsrv.approveSigned(res.body.id);
     expect(approved.body.nonce).toBeGreaterThan(rogue.nonce);
     await world.waitStatus(res.body.id, 'confirmed');
     expect(await world.provider.getBalance(to)).toBe(110000000000000000n);
@@ -353,7 +368,7 @@ describe('withdrawals end to end on anvil', () => {
         ),
       );
       for (const r of batch) {
-        expect(r.status).toBe(201);
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
         ids.push(r.body.id);
       }
     }
@@ -366,9 +381,15 @@ describe('withdrawals end to end on anvil', () => {
     });
     const answers = await Promise.all(ids.map((id) => world.signsrv.approve(id)));
     expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
-    const nonces = (await world.fixtures.db('nonce_assignments').whereIn('withdrawal_id', ids).pluck('nonce'))
-      .map(Number)
-      .sort((a, b) => a - b);
+    // Approving records the decisions; signsrv's quick pass signs them once transrv has applied them.
+    const nonces = await waitFor(
+      'all 200 signed',
+      async () => {
+        const got = (await world.fixtures.db('nonce_assignments').whereIn('withdrawal_id', ids).pluck('nonce')).map(Number);
+        return got.length === 200 ? got.sort((a, b) => a - b) : undefined;
+      },
+      60_000,
+    );
     expect(nonces).toHaveLength(200);
     expect(nonces.every((n, i) => n === nonces[0]! + i)).toBe(true);
     await waitFor(
