@@ -6,6 +6,7 @@ import { type Db, createTestDatabase } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { createEdgeApp } from '@wallet/http-edge';
 import { createLogger } from '@wallet/logger';
+import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { type ApprovalInput, type Principal, type ReviewView, currentPolicy } from '@wallet/payout';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -66,13 +67,14 @@ function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): Revi
 /** The review desk in memory: records what the pages ask of it. */
 class FakeDesk implements Pick<ConsoleDeps['payouts'], 'listPending' | 'listDecided' | 'get' | 'approve' | 'reject' | 'voidApproved'> {
   pending: ReviewView[] = [];
+  decided: ReviewView[] = [];
   refuse: WalletError | undefined;
   readonly calls: { action: string; by: Principal; id: string; input?: ApprovalInput; reason?: string }[] = [];
   async listPending(): Promise<ReviewView[]> {
     return this.pending;
   }
   async listDecided(): Promise<ReviewView[]> {
-    return [];
+    return this.decided;
   }
   async get(id: string): Promise<ReviewView> {
     const found = this.pending.find((v) => v.withdrawalId === id);
@@ -542,5 +544,67 @@ describe('the admin pages', () => {
     const verified = await browser.request('POST', '/console/audit/verify', { _csrf: await browser.csrf() });
     expect(verified.statusCode).toBe(200);
     expect(verified.body).toMatch(/The chain is intact: [0-9]+ entries/);
+  });
+});
+
+describe('history, alarms and users', () => {
+  it('history lists decided withdrawals with their decision and reason, escaped', async () => {
+    desk.decided = [
+      review('wd_9', { decision: 'rejected', status: 'rejected', reason: HOSTILE, decidedBy: 'user:ann', decidedAt: new Date(now) }),
+    ];
+    const { browser } = await loggedIn('auditor');
+    const res = await browser.request('GET', '/console/history?decision=rejected&status=rejected');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-withdrawal="wd_9"');
+    expect(res.body).not.toContain(HOSTILE);
+    expect((await browser.request('GET', '/console/history?status=nonsense')).statusCode).toBe(400);
+  });
+
+  it('alarms: listed until acknowledged with a comment, once', async () => {
+    await db('alert_acks').delete();
+    await db('sign_alerts').delete();
+    await raiseAlert(db, log, AlertKind.buildFailed, 'wd_1', { cause: 'gas_estimate_failed', message: HOSTILE });
+    const { browser, user: u } = await loggedIn('auditor');
+    const open = await browser.request('GET', '/console/alarms');
+    const id = /data-alarm="(s:[0-9]+)"/.exec(open.body)![1]!;
+    expect(open.body).not.toContain(HOSTILE);
+    const ack = await browser.request('POST', `/console/alarms/${encodeURIComponent(id)}/ack`, {
+      _csrf: await browser.csrf(),
+      comment: 'gas fixed',
+    });
+    expect(ack.statusCode).toBe(303);
+    expect((await browser.request('GET', '/console/alarms')).body).toContain('data-testid="alarms-empty"');
+    const done = await browser.request('GET', '/console/alarms?state=acknowledged');
+    expect(done.body).toContain(`data-alarm="${id}"`);
+    expect(done.body).toContain(`user:${u.username}`);
+    const again = await browser.request('POST', `/console/alarms/${encodeURIComponent(id)}/ack`, {
+      _csrf: await browser.csrf(),
+      comment: 'other',
+    });
+    expect(again.statusCode).toBe(409);
+    const empty = await browser.request('POST', `/console/alarms/${encodeURIComponent(id)}/ack`, {
+      _csrf: await browser.csrf(),
+      comment: ' ',
+    });
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it("an admin disables a user (its session ends) and resets another's password and code (shown once, they log in)", async () => {
+    const admin = await loggedIn('admin');
+    const target = await loggedIn('auditor');
+    const csrf = await admin.browser.csrf();
+    expect((await admin.browser.request('POST', `/console/admin/users/${target.user.id}/disable`, { _csrf: csrf })).statusCode).toBe(303);
+    expect((await target.browser.request('GET', '/console/queue')).statusCode).toBe(303);
+    expect((await admin.browser.request('POST', `/console/admin/users/${target.user.id}/enable`, { _csrf: csrf })).statusCode).toBe(303);
+    const reset = await admin.browser.request('POST', `/console/admin/users/${target.user.id}/reset`, { _csrf: csrf });
+    expect(reset.statusCode).toBe(200);
+    const password = /data-testid="new-password">([^<]+)</.exec(reset.body)![1]!;
+    const secret = /data-testid="new-totp-secret">([^<]+)</.exec(reset.body)![1]!;
+    now += 30_000;
+    expect((await new Browser().login(target.user.username, target.user.password, target.user.secret)).statusCode).toBe(401);
+    expect((await new Browser().login(target.user.username, password, secret)).statusCode).toBe(303);
+    const role = await admin.browser.request('POST', `/console/admin/users/${target.user.id}/role`, { _csrf: csrf, role: 'admin' });
+    expect(role.statusCode).toBe(303);
+    expect((await auth.getUser(target.user.id)).role).toBe('admin');
   });
 });
