@@ -2,7 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { type Transfer, settleDeposits } from '@wallet/ledger';
-import { settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
+import { bookConsolidationFees, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
 import { type CrashPoint } from '@wallet/lifecycle';
 import type { Logger } from '@wallet/logger';
 import { HotWallets, ScannerService } from '@wallet/scanner';
@@ -90,6 +90,11 @@ export async function startChainWork(options: {
       if (result.confirmed || result.failed) log.info({ ...result }, 'withdrawals settled');
     } catch (error) {
       log.error({ err: error }, 'withdrawal settlement failed; retrying');
+    }
+    try {
+      await bookConsolidationFees(db, options.nodeId, registry, log);
+    } catch (error) {
+      log.error({ err: error }, 'booking consolidation fees failed; retrying');
     }
     try {
       const result = await settleInternalWithdrawals(db, options.nodeId, log, options.crashPoint ? { crashPoint: options.crashPoint } : {});

@@ -4,7 +4,6 @@ import type { AuditFn } from '../review/Audit.js';
 import { assertSigningAllowed } from '../review/signingAllowed.js';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
-import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { Psbt } from 'bitcoinjs-lib';
@@ -316,25 +315,13 @@ export class UtxoConsolidations {
           .whereIn('status', ['signed', 'broadcast'])
           .update({ status: 'confirmed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
         if (updated !== 1) return false;
-        const fee = BigInt(row.fee);
-        if (fee > 0n) {
-          const native = this.d.nativeAsset;
-          await postEntry(trx, {
-            entryId: `${row.id}:fee`,
-            nodeId: 'signsrv',
-            refId: row.id,
-            lines: [
-              { accountId: SystemAccount.feeIncome(native), asset: native, bucket: 'available', amount: -fee, kind: LedgerKind.networkFee },
-              { accountId: SystemAccount.networkFees(chain), asset: native, bucket: 'available', amount: fee, kind: LedgerKind.networkFee },
-            ],
-          });
-        }
+        // Its fee is booked by transrv, which owns the journal (bookConsolidationFees).
         return true;
       });
       if (booked)
         log.info(
           { chain, buildId: row.id, txid: row.txid, fee: row.fee, block: Number(row.block_number) },
-          'consolidation confirmed; fee booked',
+          'consolidation confirmed (transrv books its fee)',
         );
     }
   }
