@@ -77,7 +77,7 @@ describe('the chain forgets a settled withdrawal', () => {
 
     // Later withdrawals are signed with the next nonces and wait behind the gap.
     const later = [await requested(account, WithdrawalWorld.freshAddress()), await requested(account, WithdrawalWorld.freshAddress())];
-    for (const w of later) expect((await world.signsrv.approve(w.id)).status).toBe(200);
+    for (const w of later) expect((await world.signsrv.approveSigned(w.id)).status).toBe(200);
     for (const [i, w] of later.entries()) expect((await world.txsOf(w.id))[0]!.nonce).toBe(tx!.nonce + 1 + i);
 
     // Both alarms, served by signsrv's alerts API.
