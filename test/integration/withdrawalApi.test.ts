@@ -430,7 +430,8 @@ describe('cancel', () => {
     const created = await withdraw(alice, acc, { asset: 'ETH', to: CHECKSUMMED, amount: min.toString() });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    // What signsrv's approval does to the row (its event row is signsrv's business, not this test's).
+    // The row as transrv moves it on signsrv's approval (the event row and signsrv's decision are not this test's
+    // business: a row that says approved is never released by a cancel outside a hold, whatever signsrv recorded).
     await fixtures.db.raw("UPDATE withdrawals SET status = 'approved' WHERE id = ?", [id]);
 
     const res = await refusedWithoutEffect(() => alice.post(`/v1/withdrawals/${id}/cancel`, {}), 409, 'WITHDRAWAL_NOT_CANCELLABLE');

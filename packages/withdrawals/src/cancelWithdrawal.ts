@@ -75,7 +75,9 @@ async function cancelRefusal(trx: Knex.Transaction, row: WithdrawalRow): Promise
     [row.id],
   )) as [{ decision: string | null; held: number }[]];
   const review = reviews[0];
-  if (review === undefined || review.decision === null) return null; // not yet received, or undecided
+  // Not yet received, or undecided: cancellable while pending_review. A row that says approved without signsrv's
+  // approval (altered in MySQL) is not: outside a hold, approved is never released by a cancel.
+  if (review === undefined || review.decision === null) return row.status === 'pending_review' ? null : row.status;
   if (review.decision !== 'approved' || !review.held) return review.decision;
   // In its hold: cancellable only while no signature can exist (no transaction, no nonce, no live UTXO build).
   const signed = await trx('withdrawal_txs').where({ withdrawal_id: row.id }).forShare().first<{ txid: string } | undefined>('txid');
