@@ -6,6 +6,7 @@ import { accountDerivationPath, publicKeyToAddress, utxoNetwork } from '@wallet/
 import { createLogger } from '@wallet/logger';
 import { type PsbtSigner, SeedVault, psbtSigner } from '@wallet/signer';
 import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { bookConsolidationFees } from '@wallet/withdrawals';
 import { Psbt, Transaction, payments } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -446,8 +447,13 @@ describe('UTXO consolidation on the stack litecoind', () => {
     expect(await db('utxo_builds').where({ id: built.buildId }).first('status')).toEqual({ status: 'broadcast' }); // 1 of 2 confirmations
     await mine();
     await f.consolidations.pass();
-    await f.consolidations.pass(); // booked once
+    await f.consolidations.pass();
     expect(await db('utxo_builds').where({ id: built.buildId }).first('status')).toEqual({ status: 'confirmed' });
+    // transrv books the fee (it owns the journal): two nodes' passes book it once.
+    expect(await db('journal').where({ ref_id: built.buildId })).toEqual([]);
+    const booked = await Promise.all([bookConsolidationFees(db, 't1', registry, log), bookConsolidationFees(db, 't2', registry, log)]);
+    expect(booked.flat()).toEqual([built.buildId]);
+    expect(await bookConsolidationFees(db, 't1', registry, log)).toEqual([]);
     const lines = await db('journal').where({ ref_id: built.buildId }).orderBy('amount').select('account_id', 'amount', 'kind');
     expect(lines).toEqual([
       { account_id: 'sys:fees:LTC', amount: `-${built.fee}`, kind: 'network_fee' },
