@@ -149,9 +149,11 @@ export class ReviewDesk {
           });
         }
         if (review.requested_by !== null && review.requested_by === by.id) throw forbidden(by, 'may not approve what it requested');
+        // A plain read, after the withdrawal's lock (every approval of it takes that lock first, and nothing above
+        // read without locking, so this transaction's snapshot starts now): it sees every approval committed before.
+        // A locking read would gap-lock the empty range and deadlock with the insert of another withdrawal's approval.
         const approvals = await trx('withdrawal_approvals')
           .where({ withdrawal_id: withdrawalId })
-          .forUpdate()
           .select<{ approver: string; localhash: string }[]>('approver', 'localhash');
         if (approvals.some((a) => a.approver === by.id)) {
           throw new WalletError('ALREADY_APPROVED', 'you have already approved this withdrawal: another approver must', {

@@ -154,6 +154,53 @@ describe('the default policy (no policy set for the asset)', () => {
     expect((await decision(w.id))?.decision).toBeNull();
     expect(await db('withdrawal_approvals').where({ withdrawal_id: w.id })).toEqual([]);
   });
+
+  it('40 withdrawals approved at once, each by its own request: every approval recorded (decisions do not deadlock)', async () => {
+    const acc = await account();
+    const made: Made[] = [];
+    for (let i = 0; i < 40; i++) made.push(await withdrawal(acc, 2n * U));
+    const codes = await Promise.all(made.map((w) => codeOf(approve(alice, w))));
+    expect(codes).toEqual(made.map(() => 'ok'));
+    for (const w of made) expect((await decision(w.id))?.decision).toBe('approved');
+  });
+
+  it("an approval does not wait for another withdrawal's approval in progress (no gap lock on the approvals)", async () => {
+    const acc = await account();
+    const first = await withdrawal(acc, 2n * U);
+    const second = await withdrawal(acc, 2n * U); // its approvals sort right after first's, in the same gap
+    // first's approval is held open inside its transaction, after its approvals were read and its own written (the
+    // audit entry comes next): what a concurrent decision of another withdrawal meets.
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = new ReviewDesk(
+      ctx,
+      {},
+      async (trx, entry) => {
+        if (entry.subject === first.id) {
+          entered();
+          await gate;
+        }
+        return appendAudit(trx, entry);
+      },
+      new SignRetries(),
+    );
+    const firstDone = codeOf(held.approve(alice, first.id, { localhash: first.localhash }));
+    let secondDone: Promise<string> | undefined;
+    try {
+      await inside;
+      secondDone = codeOf(approve(alice, second));
+      const outcome = await Promise.race([secondDone, new Promise<string>((r) => setTimeout(() => r('still waiting'), 10_000))]);
+      expect(outcome).toBe('ok');
+    } finally {
+      release();
+      await Promise.allSettled([firstDone, secondDone]);
+    }
+    expect(await firstDone).toBe('ok');
+    expect((await decision(first.id))?.decision).toBe('approved');
+    expect((await decision(second.id))?.decision).toBe('approved');
+  });
 });
 
 describe('amount tiers (ETH: auto below 3U, one approver up to 10U, 3 distinct approvers above)', () => {
