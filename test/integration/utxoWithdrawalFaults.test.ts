@@ -64,9 +64,12 @@ async function buildOf(withdrawalId: string): Promise<BuildRow> {
   return world.fixtures.db('utxo_builds').where({ id: member.build_id }).first<BuildRow>();
 }
 
-/** Approves; signsrv dies (kill -9) at the crash point it was started with, before it answers. */
+/**
+ * Approves; signsrv dies (kill -9) at the crash point it was started with, in the pass that builds and signs the
+ * withdrawal once transrv has applied the approval (the approval's answer may come first, or die with the process).
+ */
 async function approveIntoCrash(id: string): Promise<void> {
-  await world.signsrv.approve(id).catch(() => null); // the connection dies with the process
+  await world.signsrv.approve(id).catch(() => null);
   await world.cluster.process('signsrv').exited;
 }
 
