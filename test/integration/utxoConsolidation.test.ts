@@ -67,7 +67,11 @@ describe('UTXO consolidation through the cluster (stack litecoind)', () => {
     expect(merged).toMatchObject({ account_id: 'sys:chain:ltc:wallet' });
     expect(BigInt(merged.amount) + BigInt(fee)).toBe(100n * 1_000_000n);
     // The fee is the exchange's, booked once; no user's balance moved.
-    const lines = await world.fixtures.db('journal').where({ ref_id: request.buildId }).orderBy('amount').select('account_id', 'amount');
+    // transrv books it in its settlement pass once signsrv marked the build confirmed: waited for, then exactly once.
+    const booked = () => world.fixtures.db('journal').where({ ref_id: request.buildId }).orderBy('amount').select('account_id', 'amount');
+    await waitFor('the consolidation fee booked', async () => ((await booked()).length > 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1500)); // more settlement passes: nothing booked again
+    const lines = await booked();
     expect(lines).toEqual([
       { account_id: 'sys:fees:LTC', amount: `-${fee}` },
       { account_id: 'sys:chain:ltc:network_fees', amount: fee },

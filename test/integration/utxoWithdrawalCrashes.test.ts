@@ -295,12 +295,24 @@ describe('Litecoin withdrawals survive kill -9 at every step', { timeout: 300_00
     await world.cluster.startSignsrv();
     for (const w of made) await world.signsrv.received(w.id);
 
-    // 2. Decisions and reports sent while the owning transrv is down, then wiped: signsrv re-sends them until MySQL
-    // shows them applied; the scanner matches the transactions without blockout_ctx.
+    // 2. Decisions reported while the owning transrv is down, then wiped: signsrv re-sends them until MySQL shows them
+    // applied (nothing is signed before transrv has applied an approval).
     await world.cluster.process('transrv-t1').stop('SIGKILL');
     for (const w of made.slice(0, 3)) expect((await world.signsrv.approve(w.id)).status).toBe(200);
     expect((await world.signsrv.reject(made[3]!.id, 'flushed decision')).status).toBe(200);
-    // The approved ones signed and sent while transrv is away (the batch window passes first).
+    await waitFor('the decisions reported', async () => {
+      const sent = (await world.fixtures
+        .db('sign_outbox')
+        .whereIn('withdrawal_id', ids.slice(0, 4))
+        .whereIn('type', ['approved', 'rejected'])
+        .where('sent_count', '>', 0)) as unknown[];
+      return sent.length === 4 ? true : undefined;
+    });
+    for (const w of made.slice(0, 3)) expect(await txsOf(w.id)).toEqual([]);
+    await wipe();
+    await world.cluster.startTransrv('t1');
+    // 3. The approved ones signed and sent once transrv applied them (the batch window passes first), then wiped again
+    // (their reports and blockout_ctx with them): the scanner matches the transactions without blockout_ctx.
     await waitFor('the approved ones broadcast', async () => {
       for (const w of made.slice(0, 3)) {
         const [tx] = await txsOf(w.id);
@@ -309,7 +321,6 @@ describe('Litecoin withdrawals survive kill -9 at every step', { timeout: 300_00
       return true;
     });
     await wipe();
-    await world.cluster.startTransrv('t1');
     const rejected = await world.waitStatus(made[3]!.id, 'rejected');
     expect(rejected.reason).toBe('flushed decision');
     for (const w of made.slice(4)) expect((await world.signsrv.approve(w.id)).status).toBe(200);
