@@ -120,8 +120,10 @@ describe('client credentials on two gateways', () => {
     const approved = await world.signsrv.approve(id);
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ decision: 'approved', txid: null, clientDisabled: true });
-    await world.cluster.process('signsrv').waitForLog((l) => l.msg === 'held for signing: the client is disabled');
-    // Several sender passes (1 s apart) later, still nothing signed.
+    // Approving records the decision; once transrv has applied it signsrv's passes sign approved withdrawals, but
+    // not this one while its client is disabled.
+    await waitFor('the approval applied', async () => ((await world.signsrv.review(id)).body.status === 'approved' ? true : undefined));
+    // Several signing passes (200 ms apart) and sender passes (1 s apart) later, still nothing signed.
     await sleep(3_000);
     expect(await world.txsOf(id)).toEqual([]);
     expect((await world.signsrv.review(id)).body).toMatchObject({ status: 'approved', txid: null, clientDisabled: true });
