@@ -2,6 +2,7 @@ import { type Knex, withTransaction } from '@wallet/db';
 import type { BlockoutResponse, WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
+import { signatureMayExist } from './signatureMayExist.js';
 import { transition } from './transition.js';
 
 export type ResponseOutcome = 'applied' | 'unchanged' | 'unverified' | 'unknown';
@@ -54,26 +55,14 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
       // signsrv decided under this row's lock (the client's cancel sees the decision and is refused from then on);
       // transrv releases the funds.
       if (review?.decision !== 'rejected') return 'unverified';
-      await trx('withdrawal_outbox')
-        .where({ withdrawal_id: w.id })
-        .whereNull('acked_at')
-        .update({ acked_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      await ackOutbox(trx, w.id);
       const released = await releaseWithdrawal(trx, w, 'rejected', nodeId, review.decided_by ?? 'signsrv', review.reason ?? 'rejected');
       return released ? 'applied' : 'unchanged';
     }
     case 'voided': {
       // Only an approved withdrawal of which signsrv never stored a transaction: then no signature exists anywhere.
       if (review?.decision !== 'voided') return 'unverified';
-      const signed = await trx('withdrawal_txs').where({ withdrawal_id: w.id }).forShare().first<{ txid: string } | undefined>('txid');
-      const nonce = await trx('nonce_assignments').where({ withdrawal_id: w.id }).forShare().first<{ nonce: string } | undefined>('nonce');
-      // UTXO chains reserve inputs instead of a nonce: a build that holds them (not abandoned) may be signed any moment.
-      const build = await trx('utxo_build_members as m')
-        .join('utxo_builds as b', 'b.id', 'm.build_id')
-        .where('m.withdrawal_id', w.id)
-        .whereNot('b.status', 'abandoned')
-        .forShare()
-        .first<{ id: string } | undefined>('b.id');
-      if (signed || nonce || build) return 'unverified';
+      if (await signatureMayExist(trx, w.id)) return 'unverified';
       // The approval came first (a void needs one); its report may not have been applied yet.
       await catchUpApproval(trx, w, review);
       const reason = `voided before signing: ${review.reason ?? 'no reason given'}`.slice(0, 200);

@@ -3,6 +3,7 @@ import { WalletError } from '@wallet/errors';
 import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
 import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { releaseWithdrawal } from './releaseWithdrawal.js';
+import { signatureMayExist } from './signatureMayExist.js';
 
 /** withdrawals.cancel_idempotency_key (migration 0009): the key of the client's cancel that cancelled it. */
 type CancelRow = WithdrawalRow & { cancel_idempotency_key: string | null };
@@ -80,13 +81,5 @@ async function cancelRefusal(trx: Knex.Transaction, row: WithdrawalRow): Promise
   if (review === undefined || review.decision === null) return row.status === 'pending_review' ? null : row.status;
   if (review.decision !== 'approved' || !review.held) return review.decision;
   // In its hold: cancellable only while no signature can exist (no transaction, no nonce, no live UTXO build).
-  const signed = await trx('withdrawal_txs').where({ withdrawal_id: row.id }).forShare().first<{ txid: string } | undefined>('txid');
-  const nonce = await trx('nonce_assignments').where({ withdrawal_id: row.id }).forShare().first<{ nonce: string } | undefined>('nonce');
-  const build = await trx('utxo_build_members as m')
-    .join('utxo_builds as b', 'b.id', 'm.build_id')
-    .where('m.withdrawal_id', row.id)
-    .whereNot('b.status', 'abandoned')
-    .forShare()
-    .first<{ id: string } | undefined>('b.id');
-  return signed || nonce || build ? 'signed' : null;
+  return (await signatureMayExist(trx, row.id)) ? 'signed' : null;
 }
