@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './createLogger.js';
+import { currentRequestId, requestIdPattern, runWithRequestId } from './requestScope.js';
 
 /** A logger whose lines are parsed into an array instead of written to stdout. */
 function capture() {
@@ -57,5 +58,56 @@ describe('createLogger redaction', () => {
       nested: { tokenHash: 'ab' },
       token: '42',
     });
+  });
+});
+
+describe('request ids in log lines', () => {
+  it('every line written while a request runs carries its id, through awaits, timers and child loggers', async () => {
+    const { lines, log } = capture();
+    const child = log.child({ component: 'deep' });
+    log.info('before');
+    await runWithRequestId('req-1', async () => {
+      log.info('start');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      child.info({ n: 1 }, 'after an await, from a child');
+    });
+    await Promise.all([
+      runWithRequestId('req-a', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        log.info('a');
+      }),
+      runWithRequestId('req-b', async () => log.info('b')),
+    ]);
+    log.info('after');
+    const ids = Object.fromEntries(lines.map((l) => [l['msg'], l['requestId']]));
+    expect(ids).toEqual({
+      before: undefined,
+      start: 'req-1',
+      'after an await, from a child': 'req-1',
+      a: 'req-a',
+      b: 'req-b',
+      after: undefined,
+    });
+    expect(currentRequestId()).toBeUndefined();
+  });
+
+  it("a line's own requestId wins, written once", () => {
+    const { lines, log } = capture();
+    runWithRequestId('outer', () => log.info({ requestId: 'explicit' }, 'x'));
+    expect(lines[0]!['requestId']).toBe('explicit');
+  });
+
+  it.each([
+    ['abc', true],
+    ['A-Z_a.z:0-9', true],
+    ['x'.repeat(128), true],
+    ['', false],
+    ['x'.repeat(129), false],
+    ['has space', false],
+    ['a,b', false],
+    ['new\nline', false],
+    ['ü', false],
+  ])('request id %j well-formed: %s', (id, ok) => {
+    expect(requestIdPattern.test(id)).toBe(ok);
   });
 });

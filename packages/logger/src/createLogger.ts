@@ -1,4 +1,5 @@
 import { type DestinationStream, pino, type Logger, type LoggerOptions } from 'pino';
+import { currentRequestId } from './requestScope.js';
 
 export type { Logger } from 'pino';
 
@@ -29,7 +30,9 @@ const secretKeys = [
 const redactPaths = [...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]), 'headers["x-signature"]', '*.headers["x-signature"]'];
 
 /**
- * Creates the structured JSON logger every process uses (one line per event on stdout).
+ * Creates the structured JSON logger every process uses (one line per event on stdout). A line written while a request
+ * is being handled ({@link runWithRequestId}) carries its `requestId`, from this logger and every child of it; a
+ * `requestId` the line itself names wins (never bind one in a child: it would be written twice).
  * @param service service name, added to every line as `svc`
  * @param options pino options; `level` @default 'info'
  * @param destination where lines go (tests capture them) @default stdout
@@ -41,7 +44,14 @@ export function createLogger(service: string, options: LoggerOptions = {}, desti
     base: { svc: service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[Redacted]' },
+    mixin: requestIdMixin,
     ...options,
   };
   return destination === undefined ? pino(settings) : pino(settings, destination);
+}
+
+/** Adds the current request's id to a line (pino merges the line's own fields over it). */
+function requestIdMixin(): object {
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
 }

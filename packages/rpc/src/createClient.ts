@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
 import { WalletError } from '@wallet/errors';
+import { currentRequestId } from '@wallet/logger';
 import { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent } from './errorMetadata.js';
 import { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
@@ -8,7 +9,10 @@ import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTyp
 export type CallOptions = {
   /** Per-call deadline in ms (covers retries). */
   readonly timeoutMs?: number;
-  /** Request id propagated to the server's logs. */
+  /**
+   * Request id propagated to the server's logs (metadata `x-request-id`).
+   * @default the current request's ({@link currentRequestId}): a call made while a request is handled carries its id
+   */
   readonly requestId?: string;
 };
 
@@ -76,6 +80,7 @@ export function createClient<D extends UnaryServiceDefinition>(
 
   async function call(method: UnaryServiceDefinition[string], request: unknown, callOptions: CallOptions): Promise<unknown> {
     const deadline = Date.now() + (callOptions.timeoutMs ?? defaultTimeoutMs);
+    const requestId = callOptions.requestId ?? currentRequestId();
     /** Whether an earlier attempt may have reached the peer: then a later failure's outcome is unknown too. */
     let sentBefore = false;
     for (let attempt = 1; ; attempt++) {
@@ -83,7 +88,7 @@ export function createClient<D extends UnaryServiceDefinition>(
       try {
         return await new Promise((resolve, reject) => {
           const metadata = new Metadata();
-          if (callOptions.requestId !== undefined) metadata.set('x-request-id', callOptions.requestId);
+          if (requestId !== undefined) metadata.set('x-request-id', requestId);
           // Throws at once ("Channel has been shut down") if the channel is closed: nothing was sent by this attempt.
           client.makeUnaryRequest(
             method.path,

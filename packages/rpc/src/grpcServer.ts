@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { type Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { toWalletError } from '@wallet/errors';
-import type { Logger } from '@wallet/logger';
+import { type Logger, requestIdPattern, runWithRequestId } from '@wallet/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import { toGrpcError } from './errorMetadata.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
 
 export type CallContext = {
   readonly method: string;
+  /** The caller's `x-request-id` when well-formed, else a fresh one: the id of the request this call serves. */
   readonly requestId: string;
   readonly metadata: Metadata;
-  /** Logger bound to this call (method, request id). */
+  /** Logger bound to this call's method; its lines, like every line written while the call runs, carry the request id. */
   readonly log: Logger;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
@@ -23,7 +24,9 @@ export type ServiceHandlers<D extends UnaryServiceDefinition> = {
 
 /**
  * A gRPC server with the standard health service, async handlers whose thrown WalletErrors become
- * typed gRPC errors, and a graceful shutdown that drains in-flight calls.
+ * typed gRPC errors, and a graceful shutdown that drains in-flight calls. Each handler runs under its caller's request
+ * id (runWithRequestId): every log line written and every gRPC call made while it runs carry it, and one line per call
+ * (`msg: 'rpc'`: method, code, ms) shows the request reached this process.
  */
 export class GrpcServer {
   readonly #server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
@@ -48,25 +51,32 @@ export class GrpcServer {
       const handler = handlers[name] as (req: unknown, ctx: CallContext) => Promise<unknown>;
       const method = definition[name]?.path ?? name;
       impl[name] = (call, callback) => {
-        const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
+        const requestId = requestIdOf(call.metadata);
         const controller = new AbortController();
         call.on('cancelled', () => controller.abort());
-        const log = this.#log.child({ method, requestId });
+        const log = this.#log.child({ method });
+        const started = performance.now();
         this.#inFlight++;
-        handler(call.request, { method, requestId, metadata: call.metadata, log, signal: controller.signal })
-          .then(
-            (response) => callback(null, response),
-            (error: unknown) => {
-              const walletError = toWalletError(error);
-              if (walletError.code === 'INTERNAL') log.error({ err: walletError.cause ?? error }, 'call failed');
-              else log.debug({ code: walletError.code }, 'call refused');
-              callback(toGrpcError(walletError), null);
-            },
-          )
-          .finally(() => {
-            this.#inFlight--;
-            if (this.#inFlight === 0) this.#idle?.();
-          });
+        void runWithRequestId(requestId, () =>
+          handler(call.request, { method, requestId, metadata: call.metadata, log, signal: controller.signal })
+            .then(
+              (response) => {
+                log.info({ code: 'OK', ms: elapsedMs(started) }, 'rpc');
+                callback(null, response);
+              },
+              (error: unknown) => {
+                const walletError = toWalletError(error);
+                if (walletError.code === 'INTERNAL')
+                  log.error({ err: walletError.cause ?? error, code: walletError.code, ms: elapsedMs(started) }, 'rpc');
+                else log.info({ code: walletError.code, ms: elapsedMs(started) }, 'rpc');
+                callback(toGrpcError(walletError), null);
+              },
+            )
+            .finally(() => {
+              this.#inFlight--;
+              if (this.#inFlight === 0) this.#idle?.();
+            }),
+        );
       };
     }
     this.#server.addService(definition, impl);
@@ -105,3 +115,11 @@ export class GrpcServer {
     clearTimeout(timer);
   }
 }
+
+/** The caller's request id if it is well-formed; otherwise (absent, or not an id) a fresh one, the bad one dropped. */
+function requestIdOf(metadata: Metadata): string {
+  const [value] = metadata.get('x-request-id');
+  return typeof value === 'string' && requestIdPattern.test(value) ? value : randomUUID();
+}
+
+const elapsedMs = (started: number): number => Math.round((performance.now() - started) * 10) / 10;
