@@ -1,4 +1,5 @@
 import type { ChainKind, ChainSpec } from '@wallet/assets';
+import { canonicalEvmAddress, canonicalUtxoAddress } from './canonicalAddress.js';
 import { type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
 
 /**
@@ -20,12 +21,18 @@ export type ChainFamily = {
    * @returns why it is refused, or null
    */
   reservedDestination(address: string): ReservedReason | null;
+  /**
+   * The one form every answer shows an address of this family in (EVM: EIP-55; UTXO: lower-case bech32 or bech32m,
+   * base58check as it is), whatever form it was stored or seen in (a node reports EVM addresses in lower case).
+   * @param address an address the wallet stored or saw; what has none of the family's shapes is returned unchanged
+   */
+  canonicalAddress(address: string): string;
 };
 
 const families: Readonly<Record<ChainKind, ChainFamily>> = {
-  evm: { kind: 'evm', payouts: true, reservedDestination: reservedEvmDestination },
+  evm: { kind: 'evm', payouts: true, reservedDestination: reservedEvmDestination, canonicalAddress: canonicalEvmAddress },
   // Every script a valid address decodes to can be spent by someone: nothing is reserved.
-  utxo: { kind: 'utxo', payouts: true, reservedDestination: () => null },
+  utxo: { kind: 'utxo', payouts: true, reservedDestination: () => null, canonicalAddress: canonicalUtxoAddress },
 };
 
 /**

@@ -2,6 +2,7 @@ export { type DeriveAddressParams, deriveAddress } from './deriveAddress.js';
 export { type AccountXpubFromMnemonicParams, accountXpubFromMnemonic } from './accountXpubFromMnemonic.js';
 export { type AccountXpubFromSeedParams, accountXpubFromSeed } from './accountXpubFromSeed.js';
 export { validateAddress } from './validateAddress.js';
+export { checksumEthAddress } from './checksumEthAddress.js';
 export { type AddressRejection } from './invalidAddress.js';
 export { type AccountXpubRejection } from './parseAccountXpub.js';
 export { accountDerivationPath, derivationPath } from './derivationPath.js';

@@ -1,4 +1,5 @@
-import type { AssetSpec } from '@wallet/assets';
+import type { AssetRegistry, AssetSpec } from '@wallet/assets';
+import { chainFamily } from '@wallet/chains';
 import type { Account, Deposit, DepositAddress, LedgerEntry, TransferRecord, WithdrawalRecord } from '@wallet/proto';
 import { z } from 'zod';
 
@@ -65,8 +66,18 @@ export const AddressView = z
   .object({ chain: z.string(), address: z.string(), index: z.number().int(), createdAt: Timestamp })
   .meta({ id: 'Address' });
 
-export function addressView(a: DepositAddress): z.infer<typeof AddressView> {
-  return { chain: a.chain, address: a.address, index: a.index, createdAt: a.createdAt };
+export function addressView(a: DepositAddress, registry: AssetRegistry): z.infer<typeof AddressView> {
+  return { chain: a.chain, address: canonicalAddress(registry, a.chain, a.address), index: a.index, createdAt: a.createdAt };
+}
+
+/**
+ * An address in the one form every answer shows it in, its chain family's canonical form (EIP-55 on EVM chains;
+ * lower-case bech32, base58check as it is, on UTXO chains), whichever form the service that answered stored it in
+ * (deposit rows keep the node's lower case). A chain no longer in the registry keeps the stored form.
+ */
+export function canonicalAddress(registry: AssetRegistry, chain: string, address: string): string {
+  const spec = registry.chains.get(chain);
+  return spec === undefined ? address : chainFamily(spec).canonicalAddress(address);
 }
 
 export const LedgerEntryView = z
@@ -119,12 +130,12 @@ export const DepositView = z
   })
   .meta({ id: 'Deposit' });
 
-export function depositView(d: Deposit): z.infer<typeof DepositView> {
+export function depositView(d: Deposit, registry: AssetRegistry): z.infer<typeof DepositView> {
   return {
     id: d.id,
     asset: d.asset,
     chain: d.chain,
-    address: d.address,
+    address: canonicalAddress(registry, d.chain, d.address),
     txid: d.internal ? null : d.txid,
     outputIndex: d.outputIndex,
     amount: d.amount,
@@ -190,13 +201,13 @@ export const WithdrawalView = z
   .meta({ id: 'Withdrawal' });
 
 /** A withdrawal as clients see it; what it does not have yet is null, as for deposits. */
-export function withdrawalView(w: WithdrawalRecord): z.infer<typeof WithdrawalView> {
+export function withdrawalView(w: WithdrawalRecord, registry: AssetRegistry): z.infer<typeof WithdrawalView> {
   return {
     id: w.id,
     accountId: w.accountId,
     chain: w.chain,
     asset: w.asset,
-    to: w.to,
+    to: canonicalAddress(registry, w.chain, w.to),
     amount: w.amount,
     fee: w.fee,
     status: w.status as z.infer<typeof WithdrawalStatus>,

@@ -32,7 +32,7 @@ export function addressRoutes(
           { clientId: request.client.clientId, accountId: params.id, chain: body.chain, idempotencyKey: request.idempotency?.key ?? '' },
           { timeoutMs },
         );
-        return reply.code(201).send(addressView(address));
+        return reply.code(201).send(addressView(address, registry));
       },
     );
 
@@ -60,7 +60,7 @@ export function addressRoutes(
           },
           { timeoutMs },
         );
-        return { data: page.addresses.map(addressView), nextCursor: page.page?.nextCursor || null };
+        return { data: page.addresses.map((a) => addressView(a, registry)), nextCursor: page.page?.nextCursor || null };
       },
     );
   };

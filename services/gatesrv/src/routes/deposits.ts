@@ -6,8 +6,11 @@ import { ACCOUNT, SIGNED } from './errorSets.js';
 import { AccountParams, ListQuery } from './schemas.js';
 
 /** An account's deposits. */
-export function depositRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'router' | 'shards' | 'upstreamTimeoutMs'>): FastifyPluginAsync {
-  const { router, shards, upstreamTimeoutMs: timeoutMs } = deps;
+export function depositRoutes(
+  api: ApiDocument,
+  deps: Pick<RouteDeps, 'registry' | 'router' | 'shards' | 'upstreamTimeoutMs'>,
+): FastifyPluginAsync {
+  const { registry, router, shards, upstreamTimeoutMs: timeoutMs } = deps;
   return async (app) => {
     api.route(
       app,
@@ -27,7 +30,7 @@ export function depositRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'router' |
         const page = await shards.call(route.nodeId, (c) =>
           c.listDeposits({ accountId: params.id, page: { limit: query.limit ?? 0, cursor: query.cursor ?? '' } }, { timeoutMs }),
         );
-        return { data: page.deposits.map(depositView), nextCursor: page.page?.nextCursor || null };
+        return { data: page.deposits.map((d) => depositView(d, registry)), nextCursor: page.page?.nextCursor || null };
       },
     );
   };

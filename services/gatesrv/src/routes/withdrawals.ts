@@ -57,7 +57,7 @@ export function withdrawalRoutes(
         );
         if (!withdrawal) throw new WalletError('INTERNAL', 'transrv returned no withdrawal');
         if (!created) reply.header('idempotent-replayed', 'true');
-        return reply.code(201).send(withdrawalView(withdrawal));
+        return reply.code(201).send(withdrawalView(withdrawal, registry));
       },
     );
 
@@ -79,7 +79,7 @@ export function withdrawalRoutes(
         const page = await shards.call(route.nodeId, (c) =>
           c.listWithdrawals({ accountId: params.id, page: { limit: query.limit ?? 0, cursor: query.cursor ?? '' } }, { timeoutMs }),
         );
-        return { data: page.withdrawals.map(withdrawalView), nextCursor: page.page?.nextCursor || null };
+        return { data: page.withdrawals.map((w) => withdrawalView(w, registry)), nextCursor: page.page?.nextCursor || null };
       },
     );
 
@@ -98,7 +98,10 @@ export function withdrawalRoutes(
       },
       async ({ params }, request) => {
         const clientId = request.client.clientId;
-        return withdrawalView(await callAnyNode(shards, (c) => c.getWithdrawal({ clientId, withdrawalId: params.id }, { timeoutMs })));
+        return withdrawalView(
+          await callAnyNode(shards, (c) => c.getWithdrawal({ clientId, withdrawalId: params.id }, { timeoutMs })),
+          registry,
+        );
       },
     );
 
@@ -128,7 +131,7 @@ export function withdrawalRoutes(
         const cancelled = await shards.call(route.nodeId, (c) =>
           c.cancelWithdrawal({ clientId, withdrawalId: params.id, idempotencyKey }, { timeoutMs }),
         );
-        return reply.code(200).send(withdrawalView(cancelled));
+        return reply.code(200).send(withdrawalView(cancelled, registry));
       },
     );
   };
