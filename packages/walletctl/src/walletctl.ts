@@ -13,6 +13,7 @@ import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { auditCommand } from './auditCommands.js';
 import { runConsoleCommand } from './consoleCommands.js';
+import { devUsage, runDevCommand } from './devCommands.js';
 import { alertsCommand } from './alertsCommands.js';
 import { parseDuration } from './parseDuration.js';
 import { reviewsCommand } from './reviewsCommands.js';
@@ -59,7 +60,7 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   health [--json]                       every registered instance (id, node, gRPC and HTTP addresses) and whether it
                                         answers its gRPC health check (exit 1 unless accountsrv and a transrv serve);
                                         the gateway's open /healthz shows status only
-`;
+${devUsage}`;
 
 // accountsrv's bound (the request field is a uint32 of milliseconds: a longer one would not fit anyway).
 const maxOverlapMs = 30 * 86_400_000;
@@ -76,6 +77,8 @@ const env = z.object({
  * @returns the process exit code
  */
 export async function runWalletctl(argv: readonly string[], io: Io, environment: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The sandbox's commands have options of their own (docs/sandbox.md).
+  if (argv[0] === 'dev') return runDevCommand(argv.slice(1), io, environment);
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
