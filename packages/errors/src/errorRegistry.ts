@@ -58,6 +58,12 @@ export const errorRegistry = {
     retryable: false,
     description: 'The withdrawal has left pending_review and can no longer be cancelled.',
   },
+  DUPLICATE_REFERENCE: {
+    http: 409,
+    grpc: GrpcStatus.ALREADY_EXISTS,
+    retryable: false,
+    description: 'Another withdrawal (or transfer) of this client already has this reference: nothing was done.',
+  },
   CONFLICT: {
     http: 409,
     grpc: GrpcStatus.ABORTED,

@@ -26,3 +26,60 @@ export const PageLimitQuery = z
 
 /** The page part of a gRPC list request (limit 0 means the default; see pageLimit). */
 export const PageRequest = z.object({ limit: z.number().int(), cursor: z.string().max(200) }).optional();
+
+/**
+ * A client's own reference for a withdrawal or a transfer: 1-64 printable ASCII characters without spaces, compared
+ * byte-exact, unique per client among withdrawals and among transfers.
+ */
+export const ClientReference = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'reference must be 1-64 printable ASCII characters without spaces');
+
+/** The bounds of a client's metadata object (docs/api.md). */
+export const METADATA_LIMITS = { keys: 20, keyChars: 40, valueChars: 500, bytes: 2048 } as const;
+
+/** Characters as Unicode code points (a string with a lone surrogate is refused before this counts it). */
+const chars = (s: string): number => [...s].length;
+/** A UTF-16 surrogate without its pair: JSON can spell it (`"\\ud800"`), UTF-8 cannot store it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
+const MetadataKey = z
+  .string()
+  .refine(wellFormed, 'a metadata key must be valid Unicode')
+  .refine((k) => chars(k) >= 1 && chars(k) <= METADATA_LIMITS.keyChars, `a metadata key is 1-${METADATA_LIMITS.keyChars} characters`)
+  // JSON.parse makes `__proto__` an own key, but an assignment (a record parser, a protobuf map decoder) sets the
+  // prototype instead and the key is silently lost: refused rather than dropped.
+  .refine((k) => k !== '__proto__', 'a metadata key may not be __proto__');
+const MetadataValue = z
+  .string()
+  .refine(wellFormed, 'a metadata value must be valid Unicode')
+  .refine((v) => chars(v) <= METADATA_LIMITS.valueChars, `a metadata value is at most ${METADATA_LIMITS.valueChars} characters`);
+
+/**
+ * A client's metadata for a withdrawal or a transfer: an object of string keys to string values, at most 20 keys of
+ * 1-40 characters, values of at most 500 characters, and at most 2,048 bytes as compact JSON (UTF-8). `{}` is none.
+ */
+export const ClientMetadata = z
+  .record(MetadataKey, MetadataValue)
+  .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `metadata has at most ${METADATA_LIMITS.keys} keys`)
+  .refine(
+    (m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= METADATA_LIMITS.bytes,
+    `metadata is at most ${METADATA_LIMITS.bytes} bytes as JSON`,
+  );
+export type ClientMetadata = z.infer<typeof ClientMetadata>;
+
+/**
+ * An instant as a query parameter: ISO-8601 in UTC, `YYYY-MM-DDTHH:MM:SSZ` with up to 3 fraction digits
+ * (`2024-12-04T12:00:00.000Z`, the form every answer shows). A day or time that does not exist (`02-30`, `24:00`) is
+ * refused rather than rolled over.
+ */
+export const UtcTimestamp = z
+  .string()
+  .regex(
+    /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?Z$/,
+    'expected an ISO-8601 UTC time: 2024-12-04T12:00:00.000Z',
+  )
+  .refine((s) => {
+    const date = new Date(s);
+    const [whole, fraction = ''] = s.slice(0, -1).split('.');
+    return !Number.isNaN(date.getTime()) && date.toISOString() === `${whole}.${fraction.padEnd(3, '0')}Z`;
+  }, 'no such time');

@@ -1,6 +1,6 @@
-import { type Knex, withTransaction } from '@wallet/db';
+import { type Knex, fromIndex, keysetPage, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
-import { decodeCursor, encodeCursor, newId } from '@wallet/ids';
+import { type ListOrder, decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { postEntry } from './postEntry.js';
 
@@ -170,6 +170,8 @@ export async function recordInternalDeposit(
     asset: d.asset,
     address: d.address,
     account_id: d.accountId,
+    // The receiving account's client (maybe another than the withdrawer's), as the scanner records it.
+    client_id: trx.raw('(SELECT client_id FROM accounts WHERE id = ?)', [d.accountId]),
     node_id: d.nodeId,
     amount: d.amount.toString(),
     block_number: null,
@@ -204,6 +206,61 @@ export type DepositView = {
   readonly creditedAt: Date | null;
 };
 
+type DepositViewRow = {
+  id: string;
+  asset: string;
+  chain: string;
+  address: string;
+  txid: string | null;
+  output_index: number;
+  amount: string;
+  block_number: string | null;
+  block_hash: string | null;
+  status: string;
+  internal: number;
+  created_at: Date;
+  credited_at: Date | null;
+};
+
+const VIEW_COLUMNS = [
+  'd.id',
+  'd.asset',
+  'd.chain',
+  'd.address',
+  'd.txid',
+  'd.output_index',
+  'd.amount',
+  'd.block_number',
+  'd.block_hash',
+  'd.status',
+  'd.internal',
+  'd.created_at',
+  'd.credited_at',
+] as const;
+
+/** A deposit as clients see it, its confirmations counted to `head` (the chain's scanned head; null: none yet). */
+function depositView(r: DepositViewRow, head: string | number | null | undefined): DepositView {
+  const status = r.status === 'reversal_pending' ? 'credited' : (r.status as DepositView['status']);
+  const live = status === 'pending' || status === 'credited';
+  return {
+    id: r.id,
+    asset: r.asset,
+    chain: r.chain,
+    address: r.address,
+    txid: r.txid,
+    outputIndex: r.output_index,
+    amount: BigInt(r.amount),
+    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    blockHash: r.block_hash,
+    confirmations:
+      live && head !== null && head !== undefined && r.block_number !== null ? Math.max(0, Number(head) - Number(r.block_number) + 1) : 0,
+    internal: Boolean(r.internal),
+    status,
+    createdAt: r.created_at,
+    creditedAt: r.credited_at,
+  };
+}
+
 /** One page of an account's deposits, newest first, with confirmations counted to the scanned head. */
 export async function listDeposits(
   db: Knex,
@@ -216,63 +273,86 @@ export async function listDeposits(
     // Deposit ids are ULIDs: id order is creation order, and the cursor is an id.
     .orderBy('d.id', 'desc')
     .limit(options.limit + 1)
-    .select<
-      {
-        id: string;
-        asset: string;
-        chain: string;
-        address: string;
-        txid: string | null;
-        output_index: number;
-        amount: string;
-        block_number: string | null;
-        block_hash: string | null;
-        status: string;
-        internal: number;
-        created_at: Date;
-        credited_at: Date | null;
-        head: string | null;
-      }[]
-    >(
-      'd.id',
-      'd.asset',
-      'd.chain',
-      'd.address',
-      'd.txid',
-      'd.output_index',
-      'd.amount',
-      'd.block_number',
-      'd.block_hash',
-      'd.status',
-      'd.internal',
-      'd.created_at',
-      'd.credited_at',
-      'h.head',
-    );
+    .select<(DepositViewRow & { head: string | null })[]>(...VIEW_COLUMNS, 'h.head');
   if (options.cursor) void query.andWhere('d.id', '<', decodeCursor(options.cursor, /^dep_[0-9A-Z]{26}$/));
   const rows = await query;
   const page = rows.slice(0, options.limit);
   return {
-    deposits: page.map((r) => {
-      const status = r.status === 'reversal_pending' ? 'credited' : (r.status as DepositView['status']);
-      const live = status === 'pending' || status === 'credited';
-      return {
-        id: r.id,
-        asset: r.asset,
-        chain: r.chain,
-        address: r.address,
-        txid: r.txid,
-        outputIndex: r.output_index,
-        amount: BigInt(r.amount),
-        blockNumber: r.block_number === null ? null : Number(r.block_number),
-        blockHash: r.block_hash,
-        confirmations: live && r.head !== null && r.block_number !== null ? Math.max(0, Number(r.head) - Number(r.block_number) + 1) : 0,
-        internal: Boolean(r.internal),
-        status,
-        createdAt: r.created_at,
-        creditedAt: r.credited_at,
-      };
-    }),
+    deposits: page.map((r) => depositView(r, r.head)),
     nextCursor: rows.length > options.limit ? encodeCursor(page[page.length - 1]!.id) : null,
   };
+}
+
+/** Filters of a client-wide list of deposits (each optional). */
+export type ClientDepositFilter = {
+  readonly accountId?: string | undefined;
+  readonly asset?: string | undefined;
+  /** As clients see it: `credited` includes a reversal decided but not yet posted. */
+  readonly status?: DepositView['status'] | undefined;
+  /** createdAt >= since. */
+  readonly since?: Date | undefined;
+  /** createdAt < until. */
+  readonly until?: Date | undefined;
+};
+
+/**
+ * One page of a client's deposits, all accounts, in (createdAt, id) order: newest first (`desc`) or oldest first
+ * (`asc`), with confirmations counted to the scanned head. Each filter is one ordered index range (migration 0022).
+ * Reads the table every transrv shares today; with a database per shard this becomes a scatter-gather over the
+ * shards, merged by the same order.
+ * @param options.cursor the previous page's `nextCursor`, valid only with the same order
+ * @throws WalletError VALIDATION_FAILED for a cursor this list did not make or made in the other order
+ */
+export async function listClientDeposits(
+  db: Knex,
+  clientId: string,
+  options: ClientDepositFilter & { order: ListOrder; limit: number; cursor?: string | undefined },
+): Promise<{ deposits: DepositView[]; nextCursor: string | null }> {
+  const after = options.cursor ? decodeListCursor('dep', options.order, options.cursor) : undefined;
+  // The status a client filters by is one stored status, or two for `credited`: two ordered reads, merged.
+  const stored = options.status === 'credited' ? ['credited', 'reversal_pending'] : options.status ? [options.status] : [undefined];
+  const index = depositIndex(options);
+  const reads = stored.map((status) => {
+    const read = fromIndex(db, 'deposits', 'd', index)
+      .select(...VIEW_COLUMNS)
+      .where('d.client_id', clientId);
+    if (options.accountId !== undefined) void read.andWhere('d.account_id', options.accountId);
+    if (options.asset !== undefined) void read.andWhere('d.asset', options.asset);
+    if (status !== undefined) void read.andWhere('d.status', status);
+    return read;
+  });
+  const [page, heads] = await Promise.all([
+    keysetPage<DepositViewRow>(reads, {
+      alias: 'd',
+      order: options.order,
+      limit: options.limit,
+      after,
+      since: options.since,
+      until: options.until,
+    }),
+    scannedHeads(db),
+  ]);
+  const last = page.rows[page.rows.length - 1];
+  return {
+    deposits: page.rows.map((r) => depositView(r, heads.get(r.chain))),
+    nextCursor: page.more && last ? encodeListCursor('dep', options.order, { createdAt: last.created_at, id: last.id }) : null,
+  };
+}
+
+/**
+ * The index that reads a filter's deposits in (created_at, id) order (migrations 0021, 0022): its leading columns are
+ * the filter's equalities. An account with a status reads the account's deposits in order and checks the status.
+ */
+function depositIndex(f: ClientDepositFilter): string {
+  if (f.accountId !== undefined) return f.asset !== undefined ? 'deposits_account_recent' : 'deposits_account_created';
+  if (f.asset !== undefined) return f.status !== undefined ? 'deposits_client_asset_status' : 'deposits_client_asset';
+  return f.status !== undefined ? 'deposits_client_status' : 'deposits_client_created';
+}
+
+/** The highest block the scanner recorded, per chain (the primary key's last entry of each chain). */
+async function scannedHeads(db: Knex): Promise<Map<string, string>> {
+  const [rows] = (await db.raw('SELECT chain, MAX(number) AS head FROM chain_blocks GROUP BY chain')) as [
+    { chain: string; head: string }[],
+  ];
+  return new Map(rows.map((r) => [r.chain, r.head]));
 }

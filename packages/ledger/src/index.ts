@@ -1,11 +1,21 @@
 export { Bucket, LedgerKind, SystemAccount, isSystemAccount } from './accounts.js';
 export { type Balance, getBalances } from './balances.js';
 export { type InvariantReport, checkInvariants } from './checkInvariants.js';
-export { type DepositCreditResult, type DepositView, listDeposits, recordInternalDeposit, settleDeposits } from './deposits.js';
+export {
+  type ClientDepositFilter,
+  type DepositCreditResult,
+  type DepositView,
+  listClientDeposits,
+  listDeposits,
+  recordInternalDeposit,
+  settleDeposits,
+} from './deposits.js';
 export { type LedgerLine, listLedger } from './listLedger.js';
 export { type Entry, type JournalLine, type PostedLine, assertBalanced, postEntry } from './postEntry.js';
+export { metadataFromColumn, metadataToColumn, refuseDuplicateReference } from './references.js';
 export { type DeliverCredit, TransferRelay, type TransferRelayOptions } from './TransferRelay.js';
 export {
+  type ClientTransferFilter,
   type CreditRequest,
   type Transfer,
   type TransferRequest,
@@ -13,7 +23,9 @@ export {
   completeTransfer,
   createTransfer,
   creditTransfer,
+  getClientTransfer,
   getTransfer,
+  listClientTransfers,
   pendingTransfers,
   recordDeliveryFailure,
   recordInternalTransfer,

@@ -1,7 +1,8 @@
 import { MAX_DECIMAL65 } from '@wallet/assets';
-import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, fromIndex, isDuplicateKey, keysetPage, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { newId } from '@wallet/ids';
+import { type ListOrder, decodeListCursor, encodeListCursor, newId } from '@wallet/ids';
+import { metadataFromColumn, metadataToColumn, refuseDuplicateReference } from './references.js';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { recordInternalDeposit } from './deposits.js';
 import { postEntry } from './postEntry.js';
@@ -21,6 +22,10 @@ export type Transfer = {
   readonly status: TransferStatus;
   /** The internal withdrawal whose credit this transfer carries to another node (null: a client's transfer). */
   readonly withdrawalId: string | null;
+  /** The client's own reference (unique per client among its transfers); null: none. */
+  readonly reference: string | null;
+  /** The client's metadata; `{}`: none. */
+  readonly metadata: Readonly<Record<string, string>>;
   readonly createdAt: Date;
   readonly completedAt: Date | null;
 };
@@ -35,6 +40,10 @@ export type TransferRequest = {
   readonly toNodeId: string;
   readonly asset: string;
   readonly amount: bigint;
+  /** Unique per client among its transfers: another transfer with it is DUPLICATE_REFERENCE. */
+  readonly reference?: string | undefined;
+  /** Already checked against the bounds (ClientMetadata); `{}` or absent: none. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
 };
 
 type TransferRow = {
@@ -50,6 +59,8 @@ type TransferRow = {
   amount: string;
   status: TransferStatus;
   withdrawal_id: string | null;
+  reference: string | null;
+  metadata: string | null;
   created_at: Date;
   completed_at: Date | null;
 };
@@ -66,6 +77,8 @@ function fromRow(row: TransferRow): Transfer {
     amount: BigInt(row.amount),
     status: row.status,
     withdrawalId: row.withdrawal_id ?? null,
+    reference: row.reference ?? null,
+    metadata: metadataFromColumn(row.metadata ?? null),
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };
@@ -78,10 +91,12 @@ function fromRow(row: TransferRow): Transfer {
  * {@link creditTransfer} on the other node, delivered by the TransferRelay.
  *
  * Idempotent on (clientId, idempotencyKey), enforced by a unique key in MySQL, so even a gateway that
- * lost its idempotency cache cannot create a second transfer.
+ * lost its idempotency cache cannot create a second transfer. The client's reference is unique per client by another
+ * unique key, checked by the same INSERT: of two requests with one reference exactly one debits, and the other is
+ * DUPLICATE_REFERENCE with nothing moved (a retry with the first one's key still gets the first one's transfer).
  *
  * @returns the transfer, and whether this call created it
- * @throws WalletError INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED
+ * @throws WalletError INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED, DUPLICATE_REFERENCE
  */
 export async function createTransfer(db: Knex, nodeId: string, req: TransferRequest): Promise<{ transfer: Transfer; created: boolean }> {
   if (req.amount <= 0n) throw new WalletError('VALIDATION_FAILED', 'amount must be positive');
@@ -115,6 +130,8 @@ export async function createTransfer(db: Knex, nodeId: string, req: TransferRequ
         asset: req.asset,
         amount: req.amount.toString(),
         status: sameNode ? TransferStatus.completed : TransferStatus.pendingCredit,
+        reference: req.reference ?? null,
+        metadata: metadataToColumn(req.metadata),
         created_at: now,
         completed_at: sameNode ? now : null,
       });
@@ -145,16 +162,20 @@ export async function createTransfer(db: Knex, nodeId: string, req: TransferRequ
         amount: req.amount,
         status: sameNode ? TransferStatus.completed : TransferStatus.pendingCredit,
         withdrawalId: null,
+        reference: req.reference ?? null,
+        metadata: metadataFromColumn(metadataToColumn(req.metadata)),
         createdAt: now,
         completedAt: sameNode ? now : null,
       };
       return { transfer, created: true };
     });
   } catch (error) {
-    // A concurrent request with the same key committed first: answer with its transfer.
+    // A concurrent request with the same key committed first: answer with its transfer. Otherwise the reference
+    // was taken (the only other unique key a client's transfer can meet).
     if (isDuplicateKey(error)) {
       const winner = await replay();
       if (winner) return winner;
+      if (req.reference !== undefined) await refuseDuplicateReference(db, 'transfers', req.clientId, req.reference);
     }
     throw error;
   }
@@ -295,4 +316,85 @@ export async function pendingTransfers(db: Knex, nodeId: string, limit = 100): P
 export async function getTransfer(db: Knex, transferId: string): Promise<Transfer | undefined> {
   const row = await db<TransferRow>('transfers').where({ id: transferId }).first();
   return row ? fromRow(row) : undefined;
+}
+
+/** The index of a client's transfers (no account, no reference) whose leading columns are the filter's equalities. */
+function clientTransferIndex(f: ClientTransferFilter): string {
+  if (f.asset !== undefined) return f.status !== undefined ? 'transfers_client_asset_status' : 'transfers_client_asset';
+  return f.status !== undefined ? 'transfers_client_status' : 'transfers_client_created';
+}
+
+/** A transfer of this client by id, on any node (the table is shared). @returns undefined for none, another client's, or an internal withdrawal's */
+export async function getClientTransfer(db: Knex, clientId: string, transferId: string): Promise<Transfer | undefined> {
+  const row = await db<TransferRow>('transfers').where({ id: transferId, client_id: clientId }).whereNull('withdrawal_id').first();
+  return row ? fromRow(row) : undefined;
+}
+
+/** Filters of a client-wide list of transfers (each optional). */
+export type ClientTransferFilter = {
+  /** Transfers from or to this account. */
+  readonly accountId?: string | undefined;
+  readonly asset?: string | undefined;
+  readonly status?: TransferStatus | undefined;
+  readonly reference?: string | undefined;
+  /** createdAt >= since. */
+  readonly since?: Date | undefined;
+  /** createdAt < until. */
+  readonly until?: Date | undefined;
+};
+
+/**
+ * One page of a client's transfers in (createdAt, id) order, newest first (`desc`) or oldest first (`asc`). The
+ * transfers that carry an internal withdrawal's credit to another node are not the client's transfers (the withdrawal
+ * is) and are left out. An account's transfers are two ordered reads (it sent them; it received them), merged.
+ * Reads the table every transrv shares today; with a database per shard this becomes a scatter-gather.
+ * @param options.cursor the previous page's `nextCursor`, valid only with the same order
+ * @throws WalletError VALIDATION_FAILED for a cursor this list did not make or made in the other order
+ */
+export async function listClientTransfers(
+  db: Knex,
+  clientId: string,
+  options: ClientTransferFilter & { order: ListOrder; limit: number; cursor?: string | undefined },
+): Promise<{ transfers: Transfer[]; nextCursor: string | null }> {
+  const after = options.cursor ? decodeListCursor('tr', options.order, options.cursor) : undefined;
+  const read = (index: string, side?: (q: Knex.QueryBuilder) => void) => {
+    const q = fromIndex(db, 'transfers', 't', index).select('t.*').where('t.client_id', clientId).whereNull('t.withdrawal_id');
+    side?.(q);
+    if (options.asset !== undefined) void q.andWhere('t.asset', options.asset);
+    if (options.status !== undefined) void q.andWhere('t.status', options.status);
+    if (options.reference !== undefined) void q.andWhere('t.reference', options.reference);
+    return q;
+  };
+  const account = options.accountId;
+  // Each read by the index whose leading columns are its equalities (migration 0022), the other filters checked in
+  // order: a reference names at most one transfer; an account is two reads, one per side.
+  const reads =
+    options.reference !== undefined
+      ? [
+          read('transfers_client_reference', (q) => {
+            if (account === undefined) return;
+            void q.andWhere((w) => {
+              void w.where('t.from_account_id', account).orWhere('t.to_account_id', account);
+            });
+          }),
+        ]
+      : account !== undefined
+        ? [
+            read('transfers_from_created', (q) => void q.andWhere('t.from_account_id', account)),
+            read('transfers_to_created', (q) => void q.andWhere('t.to_account_id', account).andWhere('t.from_account_id', '<>', account)),
+          ]
+        : [read(clientTransferIndex(options))];
+  const page = await keysetPage<TransferRow>(reads, {
+    alias: 't',
+    order: options.order,
+    limit: options.limit,
+    after,
+    since: options.since,
+    until: options.until,
+  });
+  const last = page.rows[page.rows.length - 1];
+  return {
+    transfers: page.rows.map(fromRow),
+    nextCursor: page.more && last ? encodeListCursor('tr', options.order, { createdAt: last.created_at, id: last.id }) : null,
+  };
 }

@@ -227,8 +227,8 @@ export class ChainScanner {
         // A transaction re-included after a reorg comes back to life on its new block; anything else
         // already recorded is left as it is (rescans and replays are no-ops).
         await trx.raw(
-          `INSERT INTO deposits (id, chain, txid, output_index, asset, address, account_id, node_id, amount, block_number, block_hash, status)
-           VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, 'pending')").join(', ')}
+          `INSERT INTO deposits (id, chain, txid, output_index, asset, address, account_id, client_id, node_id, amount, block_number, block_hash, status)
+           VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, 'pending')").join(', ')}
            ON DUPLICATE KEY UPDATE
              block_number = IF(status IN ('orphaned', 'reversed'), VALUES(block_number), block_number),
              block_hash = IF(status IN ('orphaned', 'reversed'), VALUES(block_hash), block_hash),
@@ -242,6 +242,7 @@ export class ChainScanner {
             t.asset,
             t.to,
             owner.accountId,
+            owner.clientId,
             owner.nodeId,
             t.amount.toString(),
             block.number,

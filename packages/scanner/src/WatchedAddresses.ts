@@ -4,9 +4,9 @@ import type { AddressIndex } from './blockSource.js';
 /**
  * Who an output or transfer to a watched address belongs to. `wallet`: the wallet itself (a change or consolidation
  * address of a UTXO chain, `wallet_addresses`): its outputs join the UTXO set but are never deposits (nothing is
- * credited); `accountId` is then {@link walletOwnerId} and `nodeId` empty.
+ * credited); `accountId` is then {@link walletOwnerId}, `clientId` and `nodeId` empty.
  */
-export type Owner = { readonly accountId: string; readonly nodeId: string; readonly wallet?: true };
+export type Owner = { readonly accountId: string; readonly clientId: string; readonly nodeId: string; readonly wallet?: true };
 
 /**
  * The owner recorded in `utxos.account_id` for the wallet's own outputs (change, consolidation) on `chain`.
@@ -50,6 +50,8 @@ export class WatchedAddresses {
   // keeps a million addresses to about one index entry each.
   readonly #accountIds: string[] = [];
   readonly #accountNode: number[] = [];
+  readonly #accountClient: number[] = [];
+  readonly #clients: string[] = [];
   readonly #accountNumber = new Map<string, number>();
   readonly #nodes: string[] = [];
   #lastId = 0;
@@ -96,18 +98,21 @@ export class WatchedAddresses {
       // MariaDB's statistics can make it start from accounts and sort all addresses for every batch
       // (measured: 34 s per batch instead of 0.1 s).
       const [rows] = (await this.#db.raw(
-        `SELECT STRAIGHT_JOIN a.id, a.address, a.account_id, acc.node_id
+        `SELECT STRAIGHT_JOIN a.id, a.address, a.account_id, acc.node_id, acc.client_id
          FROM addresses a JOIN accounts acc ON acc.id = a.account_id
          WHERE a.chain = ? AND a.id > ? ORDER BY a.id LIMIT ?`,
         [this.#chain, this.#lastId, batch],
-      )) as [{ id: string; address: string; account_id: string; node_id: string }[]];
+      )) as [{ id: string; address: string; account_id: string; node_id: string; client_id: string }[]];
       for (const r of rows) {
         let account = this.#accountNumber.get(r.account_id);
         if (account === undefined) {
           let node = this.#nodes.indexOf(r.node_id);
           if (node < 0) node = this.#nodes.push(r.node_id) - 1;
+          let client = this.#clients.indexOf(r.client_id);
+          if (client < 0) client = this.#clients.push(r.client_id) - 1;
           account = this.#accountIds.push(r.account_id) - 1;
           this.#accountNode.push(node);
+          this.#accountClient.push(client);
           this.#accountNumber.set(r.account_id, account);
         }
         this.#index.add(r.address, account);
@@ -133,6 +138,7 @@ export class WatchedAddresses {
           // One account number for all of them, with no node: the wallet's outputs are credited to nobody.
           this.#walletAccount = this.#accountIds.push(walletOwnerId(this.#chain)) - 1;
           this.#accountNode.push(-1);
+          this.#accountClient.push(-1);
         }
         this.#index.add(r.address, this.#walletAccount);
         this.#lastWalletId = Number(r.id);
@@ -148,7 +154,11 @@ export class WatchedAddresses {
   owner(address: string): Owner | undefined {
     const account = this.#index.get(address);
     if (account === undefined) return undefined;
-    if (account === this.#walletAccount) return { accountId: this.#accountIds[account]!, nodeId: '', wallet: true };
-    return { accountId: this.#accountIds[account]!, nodeId: this.#nodes[this.#accountNode[account]!]! };
+    if (account === this.#walletAccount) return { accountId: this.#accountIds[account]!, clientId: '', nodeId: '', wallet: true };
+    return {
+      accountId: this.#accountIds[account]!,
+      clientId: this.#clients[this.#accountClient[account]!]!,
+      nodeId: this.#nodes[this.#accountNode[account]!]!,
+    };
   }
 }

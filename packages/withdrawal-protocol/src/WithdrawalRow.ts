@@ -22,6 +22,9 @@ export type WithdrawalRow = {
   network_fee: string | null;
   block_number: string | number | null;
   block_hash: string | null;
+  /** The client's reference and metadata (JSON text): not covered by the localhash, nothing signsrv pays by. */
+  reference?: string | null;
+  metadata?: string | null;
   created_at: Date;
   updated_at: Date;
 };

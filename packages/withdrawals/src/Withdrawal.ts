@@ -1,3 +1,4 @@
+import { metadataFromColumn } from '@wallet/ledger';
 import type { WithdrawalRow, WithdrawalStatus } from '@wallet/withdrawal-protocol';
 
 /** A withdrawal as the ledger keeps it. Amounts in the asset's base units. */
@@ -33,6 +34,10 @@ export type Withdrawal = {
   readonly networkFee: bigint | null;
   readonly blockNumber: number | null;
   readonly blockHash: string | null;
+  /** The client's own reference (unique per client among its withdrawals); null: none. */
+  readonly reference: string | null;
+  /** The client's metadata; `{}`: none. */
+  readonly metadata: Readonly<Record<string, string>>;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 };
@@ -58,6 +63,8 @@ export function withdrawalFromRow(row: WithdrawalRow): Withdrawal {
     networkFee: row.network_fee === null ? null : BigInt(row.network_fee),
     blockNumber: row.block_number === null ? null : Number(row.block_number),
     blockHash: row.block_hash,
+    reference: row.reference ?? null,
+    metadata: metadataFromColumn(row.metadata ?? null),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

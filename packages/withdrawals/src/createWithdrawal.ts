@@ -4,7 +4,7 @@ import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { validateAddress } from '@wallet/keys';
-import { LedgerKind, postEntry } from '@wallet/ledger';
+import { LedgerKind, metadataToColumn, postEntry, refuseDuplicateReference } from '@wallet/ledger';
 import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
 import { computeLocalhash, encodeMessage, screenDestination, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 
@@ -18,6 +18,10 @@ export type WithdrawalRequest = {
   /** As the client wrote it; validated and stored in the chain's canonical form. */
   readonly to: string;
   readonly amount: bigint;
+  /** Unique per client among its withdrawals: another withdrawal with it is DUPLICATE_REFERENCE. */
+  readonly reference?: string | undefined;
+  /** Already checked against the bounds (ClientMetadata); `{}` or absent: none. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
 };
 
 /**
@@ -56,7 +60,10 @@ export function checkWithdrawalRequest(
  * `pending_review`, its first audit event, and the blockout_req outbox row the RequestRelay sends to signsrv.
  *
  * Idempotent on (clientId, idempotencyKey), enforced by a unique key, so a retry storm creates one withdrawal even
- * if the gateway's idempotency cache was lost. The caller has checked that the account is the client's and lives on
+ * if the gateway's idempotency cache was lost. The client's reference is unique per client by another unique key,
+ * checked by the INSERT that comes before the freeze in the same transaction: of two requests with one reference
+ * exactly one freezes, the other is DUPLICATE_REFERENCE with nothing frozen (a retry of the first one's key still gets
+ * the first one's withdrawal). The caller has checked that the account is the client's and lives on
  * this node (transrv's AccountDirectory).
  *
  * The destination is screened first ({@link screenDestination}): the zero address, reserved addresses and the
@@ -65,7 +72,7 @@ export function checkWithdrawalRequest(
  * settled in the ledger once approved (settleInternalWithdrawals).
  * @returns the withdrawal, and whether this call created it
  * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, INVALID_DESTINATION, AMOUNT_TOO_SMALL, INSUFFICIENT_FUNDS,
- * IDEMPOTENCY_KEY_REUSED
+ * IDEMPOTENCY_KEY_REUSED, DUPLICATE_REFERENCE
  */
 export async function createWithdrawal(
   db: Knex,
@@ -125,6 +132,8 @@ export async function createWithdrawal(
         localhash,
         internal_account_id: internalAccountId,
         status: 'pending_review',
+        reference: req.reference ?? null,
+        metadata: metadataToColumn(req.metadata),
       });
       await postEntry(trx, {
         entryId: `${id}:freeze`,
@@ -162,10 +171,12 @@ export async function createWithdrawal(
       return { withdrawal: withdrawalFromRow(row!), created: true };
     });
   } catch (error) {
-    // A concurrent request with the same key committed first: answer with its withdrawal.
+    // A concurrent request with the same key committed first: answer with its withdrawal. Otherwise the reference
+    // was taken (the only other unique key a new withdrawal can meet).
     if (isDuplicateKey(error)) {
       const winner = await replay();
       if (winner) return winner;
+      if (req.reference !== undefined) await refuseDuplicateReference(db, 'withdrawals', req.clientId, req.reference);
     }
     throw error;
   }

@@ -7,7 +7,14 @@ export { bookConsolidationFees } from './bookConsolidationFees.js';
 export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { internalCreditOf } from './internalCreditOf.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';
-export { type WithdrawalView, getWithdrawal, listWithdrawals, withdrawalEvents } from './listWithdrawals.js';
+export {
+  type ClientWithdrawalFilter,
+  type WithdrawalView,
+  getWithdrawal,
+  listClientWithdrawals,
+  listWithdrawals,
+  withdrawalEvents,
+} from './listWithdrawals.js';
 export { releaseWithdrawal } from './releaseWithdrawal.js';
 export { type InternalSettlement, settleInternalWithdrawals } from './settleInternalWithdrawals.js';
 export { type WithdrawalSettlement, settleWithdrawals } from './settleWithdrawals.js';

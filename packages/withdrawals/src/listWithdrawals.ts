@@ -1,7 +1,7 @@
-import type { Knex } from '@wallet/db';
-import { decodeCursor, encodeCursor } from '@wallet/ids';
+import { type Knex, fromIndex, keysetPage } from '@wallet/db';
+import { type ListOrder, decodeCursor, decodeListCursor, encodeCursor, encodeListCursor } from '@wallet/ids';
 import { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
-import { type WithdrawalRow } from '@wallet/withdrawal-protocol';
+import { type WithdrawalRow, type WithdrawalStatus } from '@wallet/withdrawal-protocol';
 
 /** A withdrawal as clients see it: with the confirmations of its transaction once the chain has it. */
 export type WithdrawalView = Withdrawal & { readonly confirmations: number | null };
@@ -10,8 +10,8 @@ type ViewRow = WithdrawalRow & { obs_block: string | null; head: string | null }
 
 // Correlated subqueries, one row per withdrawal: the block of its transaction the scanner saw (at most one of a
 // withdrawal's transactions can be mined: they share a nonce), and the scanned head of its chain (primary key).
-const select = (db: Knex) =>
-  db('withdrawals as w').select<ViewRow[]>(
+const select = (db: Knex, from: Knex.QueryBuilder = db('withdrawals as w')) =>
+  from.select<ViewRow[]>(
     'w.*',
     db.raw(
       '(SELECT MAX(o.block_number) FROM withdrawal_txs t JOIN withdrawal_observations o ON o.chain = t.chain AND o.txid = t.txid WHERE t.withdrawal_id = w.id AND o.dropped = 0) AS obs_block',
@@ -49,6 +49,64 @@ export async function listWithdrawals(
     withdrawals: page.map(toView),
     nextCursor: rows.length > options.limit ? encodeCursor(page[page.length - 1]!.id) : null,
   };
+}
+
+/** Filters of a client-wide list of withdrawals (each optional). */
+export type ClientWithdrawalFilter = {
+  readonly accountId?: string | undefined;
+  readonly asset?: string | undefined;
+  readonly status?: WithdrawalStatus | undefined;
+  readonly reference?: string | undefined;
+  /** createdAt >= since. */
+  readonly since?: Date | undefined;
+  /** createdAt < until. */
+  readonly until?: Date | undefined;
+};
+
+/**
+ * One page of a client's withdrawals, all accounts, in (createdAt, id) order: newest first (`desc`) or oldest first
+ * (`asc`), with confirmations. Each filter is one ordered index range (migration 0022; a reference is at most one row).
+ * Reads the table every transrv shares today; with a database per shard this becomes a scatter-gather over the
+ * shards, merged by the same order.
+ * @param options.cursor the previous page's `nextCursor`, valid only with the same order
+ * @throws WalletError VALIDATION_FAILED for a cursor this list did not make or made in the other order
+ */
+export async function listClientWithdrawals(
+  db: Knex,
+  clientId: string,
+  options: ClientWithdrawalFilter & { order: ListOrder; limit: number; cursor?: string | undefined },
+): Promise<{ withdrawals: WithdrawalView[]; nextCursor: string | null }> {
+  const after = options.cursor ? decodeListCursor('wd', options.order, options.cursor) : undefined;
+  const read = select(db, fromIndex(db, 'withdrawals', 'w', withdrawalIndex(options))).where('w.client_id', clientId);
+  if (options.accountId !== undefined) void read.andWhere('w.account_id', options.accountId);
+  if (options.asset !== undefined) void read.andWhere('w.asset', options.asset);
+  if (options.status !== undefined) void read.andWhere('w.status', options.status);
+  if (options.reference !== undefined) void read.andWhere('w.reference', options.reference);
+  const page = await keysetPage<ViewRow>([read], {
+    alias: 'w',
+    order: options.order,
+    limit: options.limit,
+    after,
+    since: options.since,
+    until: options.until,
+  });
+  const last = page.rows[page.rows.length - 1];
+  return {
+    withdrawals: page.rows.map(toView),
+    nextCursor: page.more && last ? encodeListCursor('wd', options.order, { createdAt: last.created_at, id: last.id }) : null,
+  };
+}
+
+/**
+ * The index that reads a filter's withdrawals in (created_at, id) order (migrations 0016, 0022): a reference names at
+ * most one; otherwise the leading columns are the filter's equalities. An account with a status reads the account's
+ * withdrawals in order and checks the status.
+ */
+function withdrawalIndex(f: ClientWithdrawalFilter): string {
+  if (f.reference !== undefined) return 'withdrawals_client_reference';
+  if (f.accountId !== undefined) return f.asset !== undefined ? 'withdrawals_velocity_account' : 'withdrawals_account_created';
+  if (f.asset !== undefined) return f.status !== undefined ? 'withdrawals_client_asset_status' : 'withdrawals_client_asset';
+  return f.status !== undefined ? 'withdrawals_client_status' : 'withdrawals_client_created';
 }
 
 /** The audit trail of a withdrawal, oldest first. */

@@ -59,6 +59,8 @@ async function deposit(accountId: string, amount: bigint, status: string, ageDay
     asset,
     address: address(),
     account_id: accountId,
+    // The risk view reads an account's deposits by account; whose client it is does not enter.
+    client_id: 'cl_any',
     node_id: 't1',
     amount: amount.toString(),
     block_number: 1,
