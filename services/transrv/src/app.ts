@@ -1,19 +1,34 @@
 import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { IdempotencyKey, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import {
+  ClientMetadata,
+  ClientReference,
+  IdempotencyKey,
+  type ListOrder,
+  NodeId,
+  ObjectId,
+  PageRequest,
+  UtcTimestamp,
+  pageLimit,
+} from '@wallet/ids';
+import {
+  type DepositView,
   type Transfer,
   type TransferRelay,
+  TransferStatus,
   createTransfer,
   creditTransfer,
   getBalances,
+  getClientTransfer,
   getTransfer,
+  listClientDeposits,
+  listClientTransfers,
   listDeposits,
   listLedger,
 } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
-import { type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
+import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import {
@@ -22,8 +37,10 @@ import {
   createWithdrawal,
   getWithdrawal,
   internalCreditOf,
+  listClientWithdrawals,
   listWithdrawals,
 } from '@wallet/withdrawals';
+import { withdrawalStatuses } from '@wallet/withdrawal-protocol';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 
@@ -56,6 +73,9 @@ const TransferRequest = z.object({
   toNodeId: NodeId,
   asset: z.string().max(16),
   amount: PositiveBaseUnits,
+  // Empty: none (proto3 defaults).
+  reference: z.union([z.literal(''), ClientReference]).default(''),
+  metadata: ClientMetadata.default({}),
 });
 const CreditTransferRequest = z.object({
   transferId: ObjectId,
@@ -77,6 +97,8 @@ const CreateWithdrawalRequest = z.object({
   // Checked against the asset's chain (format, checksum, network) by checkWithdrawalRequest; here only bounded.
   to: z.string().min(1).max(100),
   amount: PositiveBaseUnits,
+  reference: z.union([z.literal(''), ClientReference]).default(''),
+  metadata: ClientMetadata.default({}),
 });
 const ListWithdrawalsRequest = z.object({ accountId: ObjectId, page: PageRequest });
 const WithdrawalByIdRequest = z.object({ clientId: ObjectId, withdrawalId: ObjectId });
@@ -86,6 +108,25 @@ const CancelWithdrawalRequest = z.object({
   // Empty from a gateway that does not send it yet: the cancel is then not recorded under a key.
   idempotencyKey: z.union([z.literal(''), IdempotencyKey]).default(''),
 });
+
+/** The filters of a client-wide list; `statuses` are those of the listed kind. Empty fields do not filter. */
+const clientListFilter = <S extends readonly [string, ...string[]]>(statuses: S) =>
+  z.object({
+    clientId: ObjectId,
+    accountId: z.union([z.literal(''), ObjectId]),
+    asset: z.string().max(16),
+    status: z.union([z.literal(''), z.enum(statuses)]),
+    since: z.union([z.literal(''), UtcTimestamp]),
+    until: z.union([z.literal(''), UtcTimestamp]),
+    order: z.enum(['', 'desc', 'asc']),
+    reference: z.union([z.literal(''), ClientReference]),
+  });
+const clientListRequest = <S extends readonly [string, ...string[]]>(statuses: S) =>
+  z.object({ filter: clientListFilter(statuses), page: PageRequest });
+const ListClientDepositsRequest = clientListRequest(['pending', 'credited', 'orphaned', 'reversed'] as const);
+const ListClientWithdrawalsRequest = clientListRequest(withdrawalStatuses as unknown as readonly [string, ...string[]]);
+const ListClientTransfersRequest = clientListRequest(Object.values(TransferStatus) as [TransferStatus, ...TransferStatus[]]);
+const GetClientTransferRequest = z.object({ clientId: ObjectId, transferId: ObjectId });
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -98,6 +139,27 @@ function toRecord(t: Transfer): TransferRecord {
     status: t.status,
     createdAt: t.createdAt.toISOString(),
     completedAt: t.completedAt?.toISOString() ?? '',
+    reference: t.reference ?? '',
+    metadata: { ...t.metadata },
+  };
+}
+
+function toDeposit(d: DepositView): Deposit {
+  return {
+    id: d.id,
+    asset: d.asset,
+    chain: d.chain,
+    address: d.address,
+    txid: d.txid ?? '',
+    outputIndex: d.outputIndex,
+    amount: d.amount.toString(),
+    blockNumber: String(d.blockNumber ?? 0),
+    blockHash: d.blockHash ?? '',
+    confirmations: d.confirmations,
+    status: d.status,
+    createdAt: d.createdAt.toISOString(),
+    creditedAt: d.creditedAt?.toISOString() ?? '',
+    internal: d.internal,
   };
 }
 
@@ -120,6 +182,8 @@ function toWithdrawalRecord(w: WithdrawalView): WithdrawalRecord {
     updatedAt: w.updatedAt.toISOString(),
     internal: w.internal,
     ...(w.outputIndex === null ? {} : { outputIndex: w.outputIndex }),
+    reference: w.reference ?? '',
+    metadata: { ...w.metadata },
   };
 }
 
@@ -176,7 +240,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       if (!to || to.clientId !== req.clientId || to.nodeId !== req.toNodeId) {
         throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId: req.toAccountId } });
       }
-      const result = await createTransfer(db, nodeId, req);
+      const result = await createTransfer(db, nodeId, { ...req, reference: req.reference || undefined });
       let transfer = result.transfer;
       // Deliver the credit now so the usual cross-node transfer completes within the request; if the
       // other node is unreachable the relay keeps trying, and the client sees pending_credit.
@@ -203,25 +267,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       const req = parseRequest(ListDepositsRequest, raw);
       await accounts.require(req.accountId, nodeId);
       const page = await listDeposits(db, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
-      return {
-        deposits: page.deposits.map((d) => ({
-          id: d.id,
-          asset: d.asset,
-          chain: d.chain,
-          address: d.address,
-          txid: d.txid ?? '',
-          outputIndex: d.outputIndex,
-          amount: d.amount.toString(),
-          blockNumber: String(d.blockNumber ?? 0),
-          blockHash: d.blockHash ?? '',
-          confirmations: d.confirmations,
-          status: d.status,
-          createdAt: d.createdAt.toISOString(),
-          creditedAt: d.creditedAt?.toISOString() ?? '',
-          internal: d.internal,
-        })),
-        page: { nextCursor: page.nextCursor ?? '' },
-      };
+      return { deposits: page.deposits.map(toDeposit), page: { nextCursor: page.nextCursor ?? '' } };
     },
 
     createWithdrawal: async (raw) => {
@@ -234,7 +280,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
         });
       }
       await accounts.require(req.accountId, nodeId, req.clientId);
-      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, req);
+      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, { ...req, reference: req.reference || undefined });
       (deps.crashPoint ?? noCrashPoints)('transrv.withdrawal.after_freeze');
       // Confirmations are not computed here: the create answer does not show them, and a new one has no transaction.
       return { withdrawal: toWithdrawalRecord({ ...withdrawal, confirmations: null }), created };
@@ -272,7 +318,81 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       if (!transfer || transfer.fromNodeId !== nodeId) throw new WalletError('NOT_FOUND', 'no such transfer');
       return toRecord(transfer);
     },
+
+    // The client-wide views: any node answers from the database every node shares today. With a database per shard
+    // (a later issue) the gateway turns each into a scatter-gather over the nodes, merged by (createdAt, id).
+    listClientDeposits: async (raw) => {
+      const { filter, page } = parseRequest(ListClientDepositsRequest, raw);
+      const options = await listOptions(filter, page);
+      const result = await listClientDeposits(db, filter.clientId, { ...options, status: filter.status || undefined });
+      return { deposits: result.deposits.map(toDeposit), page: { nextCursor: result.nextCursor ?? '' } };
+    },
+
+    listClientWithdrawals: async (raw) => {
+      const { filter, page } = parseRequest(ListClientWithdrawalsRequest, raw);
+      const options = await listOptions(filter, page);
+      const result = await listClientWithdrawals(db, filter.clientId, {
+        ...options,
+        status: (filter.status || undefined) as WithdrawalView['status'] | undefined,
+        reference: filter.reference || undefined,
+      });
+      return { withdrawals: result.withdrawals.map(toWithdrawalRecord), page: { nextCursor: result.nextCursor ?? '' } };
+    },
+
+    listClientTransfers: async (raw) => {
+      const { filter, page } = parseRequest(ListClientTransfersRequest, raw);
+      const options = await listOptions(filter, page);
+      const result = await listClientTransfers(db, filter.clientId, {
+        ...options,
+        status: filter.status || undefined,
+        reference: filter.reference || undefined,
+      });
+      return { transfers: result.transfers.map(toRecord), page: { nextCursor: result.nextCursor ?? '' } };
+    },
+
+    getClientTransfer: async (raw) => {
+      const req = parseRequest(GetClientTransferRequest, raw);
+      const transfer = await getClientTransfer(db, req.clientId, req.transferId);
+      // Another client's transfer is as absent as one that does not exist.
+      if (!transfer) throw new WalletError('NOT_FOUND', 'no such transfer', { details: { transferId: req.transferId } });
+      return toRecord(transfer);
+    },
   });
+
+  /**
+   * The common options of a client-wide list. An account filter must name one of the client's accounts (any node's):
+   * another client's is as absent as one that does not exist.
+   * @throws WalletError ACCOUNT_NOT_FOUND, UNSUPPORTED_ASSET, VALIDATION_FAILED (limit)
+   */
+  async function listOptions(
+    filter: Omit<z.infer<ReturnType<typeof clientListFilter>>, 'status'>,
+    page: z.infer<typeof PageRequest>,
+  ): Promise<{
+    accountId: string | undefined;
+    asset: string | undefined;
+    since: Date | undefined;
+    until: Date | undefined;
+    order: ListOrder;
+    limit: number;
+    cursor: string | undefined;
+  }> {
+    if (filter.accountId !== '') {
+      const binding = await accounts.lookup(filter.accountId);
+      if (binding?.clientId !== filter.clientId) {
+        throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId: filter.accountId } });
+      }
+    }
+    if (filter.asset !== '') registry.asset(filter.asset);
+    return {
+      accountId: filter.accountId || undefined,
+      asset: filter.asset || undefined,
+      since: filter.since ? new Date(filter.since) : undefined,
+      until: filter.until ? new Date(filter.until) : undefined,
+      order: filter.order || 'desc',
+      limit: pageLimit(page?.limit),
+      cursor: page?.cursor || undefined,
+    };
+  }
 }
 
 /**

@@ -21,6 +21,47 @@ import {
 } from "@grpc/grpc-js";
 import { GetInfoRequest, InstanceInfo, PageInfo, PageRequest } from "./common.js";
 
+/** The filters of a client-wide list; an empty field does not filter. */
+export interface ClientListFilter {
+  clientId: string;
+  accountId: string;
+  asset: string;
+  /** One status of the listed kind, as clients see it. */
+  status: string;
+  /** ISO-8601 UTC: created_at >= since, created_at < until. */
+  since: string;
+  until: string;
+  /** "desc" (newest first; empty means desc) or "asc". A cursor is only valid with the order that made it. */
+  order: string;
+  /** Withdrawals and transfers: the client's reference. */
+  reference: string;
+}
+
+export interface ListClientDepositsRequest {
+  filter: ClientListFilter | undefined;
+  page: PageRequest | undefined;
+}
+
+export interface ListClientWithdrawalsRequest {
+  filter: ClientListFilter | undefined;
+  page: PageRequest | undefined;
+}
+
+export interface ListClientTransfersRequest {
+  filter: ClientListFilter | undefined;
+  page: PageRequest | undefined;
+}
+
+export interface ListTransfersResponse {
+  transfers: TransferRecord[];
+  page: PageInfo | undefined;
+}
+
+export interface GetClientTransferRequest {
+  clientId: string;
+  transferId: string;
+}
+
 export interface WithdrawalRecord {
   id: string;
   clientId: string;
@@ -52,7 +93,18 @@ export interface WithdrawalRecord {
    * one output each); absent until signed, and always on EVM chains. Optional (presence) rather than -1, so that a
    * record from a transrv older than the field reads as absent, not as output 0.
    */
-  outputIndex?: number | undefined;
+  outputIndex?:
+    | number
+    | undefined;
+  /** The client's reference; empty: none. */
+  reference: string;
+  /** The client's metadata; empty: none. */
+  metadata: { [key: string]: string };
+}
+
+export interface WithdrawalRecord_MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface CreateWithdrawalRequest {
@@ -64,6 +116,15 @@ export interface CreateWithdrawalRequest {
   asset: string;
   to: string;
   amount: string;
+  /** The client's reference (unique per client among its withdrawals: else DUPLICATE_REFERENCE); empty: none. */
+  reference: string;
+  /** The client's metadata (at most 20 keys, 2,048 bytes as JSON); empty: none. */
+  metadata: { [key: string]: string };
+}
+
+export interface CreateWithdrawalRequest_MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface CreateWithdrawalResponse {
@@ -153,6 +214,15 @@ export interface TransferRecord {
   status: string;
   createdAt: string;
   completedAt: string;
+  /** The client's reference; empty: none. */
+  reference: string;
+  /** The client's metadata; empty: none. */
+  metadata: { [key: string]: string };
+}
+
+export interface TransferRecord_MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface TransferRequest {
@@ -166,6 +236,15 @@ export interface TransferRequest {
   toNodeId: string;
   asset: string;
   amount: string;
+  /** The client's reference (unique per client among its transfers: else DUPLICATE_REFERENCE); empty: none. */
+  reference: string;
+  /** The client's metadata (at most 20 keys, 2,048 bytes as JSON); empty: none. */
+  metadata: { [key: string]: string };
+}
+
+export interface TransferRequest_MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface TransferResponse {
@@ -233,6 +312,414 @@ export interface ListDepositsResponse {
   page: PageInfo | undefined;
 }
 
+function createBaseClientListFilter(): ClientListFilter {
+  return { clientId: "", accountId: "", asset: "", status: "", since: "", until: "", order: "", reference: "" };
+}
+
+export const ClientListFilter: MessageFns<ClientListFilter> = {
+  encode(message: ClientListFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.since !== "") {
+      writer.uint32(42).string(message.since);
+    }
+    if (message.until !== "") {
+      writer.uint32(50).string(message.until);
+    }
+    if (message.order !== "") {
+      writer.uint32(58).string(message.order);
+    }
+    if (message.reference !== "") {
+      writer.uint32(66).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientListFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientListFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.since = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.until = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListClientDepositsRequest(): ListClientDepositsRequest {
+  return { filter: undefined, page: undefined };
+}
+
+export const ListClientDepositsRequest: MessageFns<ListClientDepositsRequest> = {
+  encode(message: ListClientDepositsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      ClientListFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListClientDepositsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListClientDepositsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = ClientListFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListClientWithdrawalsRequest(): ListClientWithdrawalsRequest {
+  return { filter: undefined, page: undefined };
+}
+
+export const ListClientWithdrawalsRequest: MessageFns<ListClientWithdrawalsRequest> = {
+  encode(message: ListClientWithdrawalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      ClientListFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListClientWithdrawalsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListClientWithdrawalsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = ClientListFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListClientTransfersRequest(): ListClientTransfersRequest {
+  return { filter: undefined, page: undefined };
+}
+
+export const ListClientTransfersRequest: MessageFns<ListClientTransfersRequest> = {
+  encode(message: ListClientTransfersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      ClientListFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListClientTransfersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListClientTransfersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = ClientListFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListTransfersResponse(): ListTransfersResponse {
+  return { transfers: [], page: undefined };
+}
+
+export const ListTransfersResponse: MessageFns<ListTransfersResponse> = {
+  encode(message: ListTransfersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.transfers) {
+      TransferRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTransfersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTransfersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transfers.push(TransferRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetClientTransferRequest(): GetClientTransferRequest {
+  return { clientId: "", transferId: "" };
+}
+
+export const GetClientTransferRequest: MessageFns<GetClientTransferRequest> = {
+  encode(message: GetClientTransferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.transferId !== "") {
+      writer.uint32(18).string(message.transferId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetClientTransferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetClientTransferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseWithdrawalRecord(): WithdrawalRecord {
   return {
     id: "",
@@ -252,6 +739,8 @@ function createBaseWithdrawalRecord(): WithdrawalRecord {
     updatedAt: "",
     internal: false,
     outputIndex: undefined,
+    reference: "",
+    metadata: {},
   };
 }
 
@@ -308,6 +797,12 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
     if (message.outputIndex !== undefined) {
       writer.uint32(136).uint32(message.outputIndex);
     }
+    if (message.reference !== "") {
+      writer.uint32(146).string(message.reference);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      WithdrawalRecord_MetadataEntry.encode({ key: key as any, value }, writer.uint32(154).fork()).join();
+    });
     return writer;
   },
 
@@ -460,6 +955,82 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
             message.outputIndex = reader.uint32();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            const entry19 = WithdrawalRecord_MetadataEntry.decode(reader, reader.uint32());
+            if (entry19.value !== undefined) {
+              message.metadata[entry19.key] = entry19.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseWithdrawalRecord_MetadataEntry(): WithdrawalRecord_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const WithdrawalRecord_MetadataEntry: MessageFns<WithdrawalRecord_MetadataEntry> = {
+  encode(message: WithdrawalRecord_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawalRecord_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawalRecord_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -474,7 +1045,17 @@ export const WithdrawalRecord: MessageFns<WithdrawalRecord> = {
 };
 
 function createBaseCreateWithdrawalRequest(): CreateWithdrawalRequest {
-  return { clientId: "", idempotencyKey: "", requestHash: "", accountId: "", asset: "", to: "", amount: "" };
+  return {
+    clientId: "",
+    idempotencyKey: "",
+    requestHash: "",
+    accountId: "",
+    asset: "",
+    to: "",
+    amount: "",
+    reference: "",
+    metadata: {},
+  };
 }
 
 export const CreateWithdrawalRequest: MessageFns<CreateWithdrawalRequest> = {
@@ -500,6 +1081,12 @@ export const CreateWithdrawalRequest: MessageFns<CreateWithdrawalRequest> = {
     if (message.amount !== "") {
       writer.uint32(58).string(message.amount);
     }
+    if (message.reference !== "") {
+      writer.uint32(66).string(message.reference);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      CreateWithdrawalRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     return writer;
   },
 
@@ -570,6 +1157,82 @@ export const CreateWithdrawalRequest: MessageFns<CreateWithdrawalRequest> = {
             }
 
             message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = CreateWithdrawalRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.metadata[entry9.key] = entry9.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateWithdrawalRequest_MetadataEntry(): CreateWithdrawalRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const CreateWithdrawalRequest_MetadataEntry: MessageFns<CreateWithdrawalRequest_MetadataEntry> = {
+  encode(message: CreateWithdrawalRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWithdrawalRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWithdrawalRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
             continue;
           }
         }
@@ -1311,6 +1974,8 @@ function createBaseTransferRecord(): TransferRecord {
     status: "",
     createdAt: "",
     completedAt: "",
+    reference: "",
+    metadata: {},
   };
 }
 
@@ -1343,6 +2008,12 @@ export const TransferRecord: MessageFns<TransferRecord> = {
     if (message.completedAt !== "") {
       writer.uint32(74).string(message.completedAt);
     }
+    if (message.reference !== "") {
+      writer.uint32(82).string(message.reference);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      TransferRecord_MetadataEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
     return writer;
   },
 
@@ -1431,6 +2102,82 @@ export const TransferRecord: MessageFns<TransferRecord> = {
             message.completedAt = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = TransferRecord_MetadataEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.metadata[entry11.key] = entry11.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTransferRecord_MetadataEntry(): TransferRecord_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const TransferRecord_MetadataEntry: MessageFns<TransferRecord_MetadataEntry> = {
+  encode(message: TransferRecord_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferRecord_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferRecord_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1454,6 +2201,8 @@ function createBaseTransferRequest(): TransferRequest {
     toNodeId: "",
     asset: "",
     amount: "",
+    reference: "",
+    metadata: {},
   };
 }
 
@@ -1483,6 +2232,12 @@ export const TransferRequest: MessageFns<TransferRequest> = {
     if (message.amount !== "") {
       writer.uint32(66).string(message.amount);
     }
+    if (message.reference !== "") {
+      writer.uint32(74).string(message.reference);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      TransferRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
+    });
     return writer;
   },
 
@@ -1561,6 +2316,82 @@ export const TransferRequest: MessageFns<TransferRequest> = {
             }
 
             message.amount = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            const entry10 = TransferRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry10.value !== undefined) {
+              message.metadata[entry10.key] = entry10.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTransferRequest_MetadataEntry(): TransferRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const TransferRequest_MetadataEntry: MessageFns<TransferRequest_MetadataEntry> = {
+  encode(message: TransferRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
             continue;
           }
         }
@@ -2265,6 +3096,57 @@ export const TransServiceService = {
     responseSerialize: (value: WithdrawalRecord): Buffer => Buffer.from(WithdrawalRecord.encode(value).finish()),
     responseDeserialize: (value: Buffer): WithdrawalRecord => WithdrawalRecord.decode(value),
   },
+  /**
+   * Client-wide views. Every transrv shares one MySQL database today, so any node answers for all of a client's
+   * accounts; with a database per shard each becomes a scatter-gather over the nodes, merged in the same order.
+   * The client's deposits, all accounts, in (created_at, id) order (filter.order).
+   */
+  listClientDeposits: {
+    path: "/wallet.v1.TransService/ListClientDeposits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListClientDepositsRequest): Buffer =>
+      Buffer.from(ListClientDepositsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListClientDepositsRequest => ListClientDepositsRequest.decode(value),
+    responseSerialize: (value: ListDepositsResponse): Buffer =>
+      Buffer.from(ListDepositsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDepositsResponse => ListDepositsResponse.decode(value),
+  },
+  /** The client's withdrawals, all accounts, in (created_at, id) order (filter.order). */
+  listClientWithdrawals: {
+    path: "/wallet.v1.TransService/ListClientWithdrawals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListClientWithdrawalsRequest): Buffer =>
+      Buffer.from(ListClientWithdrawalsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListClientWithdrawalsRequest => ListClientWithdrawalsRequest.decode(value),
+    responseSerialize: (value: ListWithdrawalsResponse): Buffer =>
+      Buffer.from(ListWithdrawalsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWithdrawalsResponse => ListWithdrawalsResponse.decode(value),
+  },
+  /** The client's transfers, in (created_at, id) order (filter.order). */
+  listClientTransfers: {
+    path: "/wallet.v1.TransService/ListClientTransfers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListClientTransfersRequest): Buffer =>
+      Buffer.from(ListClientTransfersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListClientTransfersRequest => ListClientTransfersRequest.decode(value),
+    responseSerialize: (value: ListTransfersResponse): Buffer =>
+      Buffer.from(ListTransfersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTransfersResponse => ListTransfersResponse.decode(value),
+  },
+  /** One transfer of the client, by id; NOT_FOUND for another client's. */
+  getClientTransfer: {
+    path: "/wallet.v1.TransService/GetClientTransfer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetClientTransferRequest): Buffer =>
+      Buffer.from(GetClientTransferRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetClientTransferRequest => GetClientTransferRequest.decode(value),
+    responseSerialize: (value: TransferRecord): Buffer => Buffer.from(TransferRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferRecord => TransferRecord.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
@@ -2291,6 +3173,18 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   getWithdrawal: handleUnaryCall<GetWithdrawalRequest, WithdrawalRecord>;
   /** Sent to the account's node; only while pending_review (else WITHDRAWAL_NOT_CANCELLABLE). */
   cancelWithdrawal: handleUnaryCall<CancelWithdrawalRequest, WithdrawalRecord>;
+  /**
+   * Client-wide views. Every transrv shares one MySQL database today, so any node answers for all of a client's
+   * accounts; with a database per shard each becomes a scatter-gather over the nodes, merged in the same order.
+   * The client's deposits, all accounts, in (created_at, id) order (filter.order).
+   */
+  listClientDeposits: handleUnaryCall<ListClientDepositsRequest, ListDepositsResponse>;
+  /** The client's withdrawals, all accounts, in (created_at, id) order (filter.order). */
+  listClientWithdrawals: handleUnaryCall<ListClientWithdrawalsRequest, ListWithdrawalsResponse>;
+  /** The client's transfers, in (created_at, id) order (filter.order). */
+  listClientTransfers: handleUnaryCall<ListClientTransfersRequest, ListTransfersResponse>;
+  /** One transfer of the client, by id; NOT_FOUND for another client's. */
+  getClientTransfer: handleUnaryCall<GetClientTransferRequest, TransferRecord>;
 }
 
 export interface TransServiceClient extends Client1 {
@@ -2470,6 +3364,74 @@ export interface TransServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WithdrawalRecord) => void,
+  ): ClientUnaryCall;
+  /**
+   * Client-wide views. Every transrv shares one MySQL database today, so any node answers for all of a client's
+   * accounts; with a database per shard each becomes a scatter-gather over the nodes, merged in the same order.
+   * The client's deposits, all accounts, in (created_at, id) order (filter.order).
+   */
+  listClientDeposits(
+    request: ListClientDepositsRequest,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  listClientDeposits(
+    request: ListClientDepositsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  listClientDeposits(
+    request: ListClientDepositsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDepositsResponse) => void,
+  ): ClientUnaryCall;
+  /** The client's withdrawals, all accounts, in (created_at, id) order (filter.order). */
+  listClientWithdrawals(
+    request: ListClientWithdrawalsRequest,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  listClientWithdrawals(
+    request: ListClientWithdrawalsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  listClientWithdrawals(
+    request: ListClientWithdrawalsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWithdrawalsResponse) => void,
+  ): ClientUnaryCall;
+  /** The client's transfers, in (created_at, id) order (filter.order). */
+  listClientTransfers(
+    request: ListClientTransfersRequest,
+    callback: (error: ServiceError | null, response: ListTransfersResponse) => void,
+  ): ClientUnaryCall;
+  listClientTransfers(
+    request: ListClientTransfersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTransfersResponse) => void,
+  ): ClientUnaryCall;
+  listClientTransfers(
+    request: ListClientTransfersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTransfersResponse) => void,
+  ): ClientUnaryCall;
+  /** One transfer of the client, by id; NOT_FOUND for another client's. */
+  getClientTransfer(
+    request: GetClientTransferRequest,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  getClientTransfer(
+    request: GetClientTransferRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  getClientTransfer(
+    request: GetClientTransferRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferRecord) => void,
   ): ClientUnaryCall;
 }
 
