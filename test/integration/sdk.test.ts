@@ -270,3 +270,40 @@ describe('examples/curl/wallet.sh against the gateway', () => {
     expect(refused!.stderr).toMatch(/^HTTP 401 /);
   });
 });
+
+describe('examples/sdk-quickstart.ts against the gateway', () => {
+  const run = (externalId: string) =>
+    promisify(execFile)(process.execPath, ['--conditions=wallet-source', '--import', 'tsx', 'examples/sdk-quickstart.ts', externalId], {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        WALLET_URL: cluster.gatewayUrl,
+        WALLET_KEY_ID: credentials.keyId,
+        WALLET_SECRET: credentials.secret,
+      },
+    });
+
+  it('opens the accounts and an address; once a deposit is credited, lists it and transfers half to savings', async () => {
+    const externalId = `quick-${randomUUID()}`;
+    const first = await run(externalId);
+    expect(first.stdout).toContain('nothing to transfer yet');
+    const address = /deposit address (0x[0-9a-fA-F]{40})/.exec(first.stdout)![1]!;
+    const account = await wallet.accounts.create({ externalId });
+    expect(first.stdout).toContain(`account ${account.id} (${externalId})`);
+
+    const { hash } = await mined(payer.sendTransaction({ to: address, value: 2n * 10n ** 15n }));
+    const eth = (await wallet.assets.list()).find((a) => a.asset === 'ETH')!;
+    await provider.send('anvil_mine', [`0x${eth.confirmations.toString(16)}`]);
+    const [deposit] = await waitFor('the deposit credited', async () => {
+      const credited = await wallet.deposits.listByAccount(account.id).toArray();
+      return credited.length === 1 && credited[0]!.status === 'credited' && credited[0]!.txid === hash ? credited : undefined;
+    });
+
+    const second = await run(externalId);
+    expect(second.stdout).toContain(`deposit ${deposit!.id} 2000000000000000 ETH credited`);
+    expect(second.stdout).toMatch(/transfer \S+ 1000000000000000 ETH to savings: (completed|pending_credit)/);
+    const savings = await wallet.accounts.create({ externalId: `${externalId}-savings` });
+    await waitFor('the savings credited', async () => ((await available(savings.id)) === 10n ** 15n ? true : undefined));
+    expect(await available(account.id)).toBe(10n ** 15n);
+  });
+});
