@@ -6,6 +6,21 @@ import { parseInput, validationFailed } from './parseInput.js';
 import { readJsonBody } from './readJsonBody.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type HeadersObject = Record<string, { readonly description: string; readonly schema: { readonly type: 'string' | 'integer' } }>;
+
+/** What a document adds to every operation, beyond what each route declares. */
+export type ApiDocumentOptions = {
+  /**
+   * The scope a secured route needs (`security: [{scheme: [scope]}]` in the document), from its method and full path
+   * in OpenAPI syntax. A secured route it gives none for is refused when registered: a route is never served
+   * without one. @default no scopes
+   */
+  readonly scopeOf?: (method: Method, path: string) => string | undefined;
+  /** Headers of every answer (success and error), e.g. X-Request-Id. */
+  readonly responseHeaders?: HeadersObject;
+  /** Headers of every answer of a secured route, e.g. RateLimit-*. */
+  readonly securedResponseHeaders?: HeadersObject;
+};
 type ObjectSchema = z.ZodObject;
 
 /** One answer of a route: its description and, unless it has no body, the schema of its body. */
@@ -62,16 +77,20 @@ export class ApiDocument {
   readonly #registry = new OpenAPIRegistry();
   readonly #operations: { method: Method; path: string }[] = [];
   readonly #info: { title: string; version: string; description?: string };
+  readonly #options: ApiDocumentOptions;
 
   /**
    * @param info the document's title, version and description
    * @param securitySchemes named schemes routes refer to with `security`
+   * @param options scopes of secured routes and the headers answers carry
    */
   constructor(
     info: { title: string; version: string; description?: string },
     securitySchemes: Record<string, Parameters<OpenAPIRegistry['registerComponent']>[2]> = {},
+    options: ApiDocumentOptions = {},
   ) {
     this.#info = info;
+    this.#options = options;
     for (const [name, scheme] of Object.entries(securitySchemes)) this.#registry.registerComponent('securitySchemes', name, scheme);
   }
 
@@ -91,6 +110,8 @@ export class ApiDocument {
     spec: RouteSpec<P, Q, B>,
     handler: RouteHandler<P, Q, B>,
   ): void {
+    const fullPath = `${app.prefix}${spec.path}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const scope = this.#scopeOf(spec, fullPath);
     const params = spec.params ?? emptyObject;
     const query = spec.query ?? emptyObject;
     const body = spec.body;
@@ -106,9 +127,8 @@ export class ApiDocument {
         return handler(input, request, reply);
       },
     });
-    const fullPath = `${app.prefix}${spec.path}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     this.#operations.push({ method: spec.method, path: fullPath });
-    this.#registry.registerPath(this.#operation(spec, fullPath));
+    this.#registry.registerPath(this.#operation(spec, fullPath, scope));
   }
 
   /**
@@ -125,13 +145,32 @@ export class ApiDocument {
     return new OpenApiGeneratorV31(this.#registry.definitions).generateDocument({ openapi: '3.1.0', info: this.#info });
   }
 
-  #operation(spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>, path: string): RouteConfig {
+  /** The scope a secured route needs; undefined for an open one, or when the document has no scopes. */
+  #scopeOf(spec: { method: Method; security?: string | undefined }, path: string): string | undefined {
+    const scopeOf = this.#options.scopeOf;
+    if (spec.security === undefined || scopeOf === undefined) return undefined;
+    const scope = scopeOf(spec.method, path);
+    if (scope === undefined)
+      throw new Error(`${spec.method} ${path} is secured but has no scope: give it one where the scopes are declared`);
+    return scope;
+  }
+
+  #operation(
+    spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>,
+    path: string,
+    scope: string | undefined,
+  ): RouteConfig {
+    const headers = {
+      ...this.#options.responseHeaders,
+      ...(spec.security === undefined ? {} : this.#options.securedResponseHeaders),
+    };
+    const withHeaders = Object.keys(headers).length === 0 ? {} : { headers };
     const responses: RouteConfig['responses'] = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] =
         r.schema === undefined
-          ? { description: r.description }
-          : { description: r.description, content: { 'application/json': { schema: r.schema } } };
+          ? { description: r.description, ...withHeaders }
+          : { description: r.description, ...withHeaders, content: { 'application/json': { schema: r.schema } } };
     }
     // Error answers grouped by HTTP status, each listing the codes it may carry.
     const byStatus = new Map<number, ErrorCode[]>();
@@ -142,6 +181,7 @@ export class ApiDocument {
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
       responses[String(status)] = {
         description: codes.map((c) => `\`${c}\`: ${errorRegistry[c].description}`).join('\n\n'),
+        ...withHeaders,
         content: { 'application/json': { schema: ErrorEnvelope } },
       };
     }
@@ -157,7 +197,7 @@ export class ApiDocument {
       summary: spec.summary,
       ...(spec.description === undefined ? {} : { description: spec.description }),
       ...(spec.tags === undefined ? {} : { tags: [...spec.tags] }),
-      ...(spec.security === undefined ? { security: [] } : { security: [{ [spec.security]: [] }] }),
+      ...(spec.security === undefined ? { security: [] } : { security: [{ [spec.security]: scope === undefined ? [] : [scope] }] }),
       'x-error-codes': [...(spec.errors ?? [])],
       request,
       responses,

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { WalletError } from '@wallet/errors';
-import { createLogger } from '@wallet/logger';
+import { createLogger, currentRequestId } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiDocument } from './ApiDocument.js';
@@ -201,5 +201,154 @@ describe('createEdgeApp (HTTP parser errors on a real socket)', () => {
     expect(answer.body).not.toContain('sss');
     expect(answer.headers).toContain('x-content-type-options: nosniff');
     expect(answer.headers).toContain('cache-control: no-store');
+    expect(answer.headers).toMatch(/x-request-id: [0-9a-f-]{36}/);
+  });
+});
+
+describe('createEdgeApp request ids, access log and source address', () => {
+  const lines: Record<string, unknown>[] = [];
+  const capturing = createLogger(
+    'http-edge-test',
+    {},
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+
+  function traced(trustedProxies?: readonly string[]) {
+    const app = createEdgeApp({
+      log: capturing,
+      bodyLimitBytes: 64,
+      accessLog: { fields: (request) => ({ who: request.headers['x-who'] ?? null }) },
+      ...(trustedProxies === undefined ? {} : { trustedProxies }),
+    });
+    const api = new ApiDocument({ title: 't', version: '1' });
+    void app.register(
+      async (v1) => {
+        api.route(
+          v1,
+          {
+            method: 'POST',
+            path: '/echo',
+            summary: 'echo',
+            body: z.object({ n: z.number() }).strict(),
+            responses: { 200: { description: 'ok' } },
+          },
+          async ({ body }, request) => {
+            // After the body was read (from the socket's events): still inside the request's scope.
+            request.log.info('handler ran');
+            return { n: body.n, scoped: currentRequestId(), ip: request.ip };
+          },
+        );
+        api.route(
+          v1,
+          { method: 'GET', path: '/ip', summary: 'ip', responses: { 200: { description: 'ok' } } },
+          async (_input, request) => ({
+            ip: request.ip,
+          }),
+        );
+      },
+      { prefix: '/v1' },
+    );
+    return app;
+  }
+
+  const json = { 'content-type': 'application/json' };
+
+  it('keeps a well-formed X-Request-Id, on success and on every kind of refusal, and handles the request under it', async () => {
+    const app = traced();
+    lines.length = 0;
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { ...json, 'x-request-id': 'client-id.1:A_b-2' },
+      payload: '{"n":1}',
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['x-request-id']).toBe('client-id.1:A_b-2');
+    expect(ok.json()).toMatchObject({ n: 1, scoped: 'client-id.1:A_b-2' });
+    expect(lines.find((l) => l['msg'] === 'handler ran')?.['requestId']).toBe('client-id.1:A_b-2');
+    const refusals = [
+      { method: 'GET' as const, url: '/nope', status: 404 },
+      { method: 'POST' as const, url: '/v1/echo', headers: json, payload: `{"n":1,"p":"${'x'.repeat(100)}"}`, status: 413 },
+      { method: 'POST' as const, url: '/v1/echo', headers: json, payload: '{"n":"x"}', status: 400 },
+      { method: 'POST' as const, url: '/v1/echo', headers: { 'content-type': 'text/plain' }, payload: 'x', status: 415 },
+      { method: 'GET' as const, url: '/v1/%zz', status: 400 },
+    ];
+    for (const [i, { status, ...request }] of refusals.entries()) {
+      const id = `refusal-${i}`;
+      const r = await app.inject({ ...request, headers: { ...request.headers, 'x-request-id': id } });
+      expect({ url: request.url, status: r.statusCode, id: r.headers['x-request-id'] }).toEqual({ url: request.url, status, id });
+    }
+    await app.close();
+  });
+
+  it('replaces a malformed X-Request-Id with a fresh one and never echoes or logs it', async () => {
+    const app = traced();
+    lines.length = 0;
+    const bad = ['has space', 'x'.repeat(129), 'semi;colon', 'ünï'];
+    const seen = new Set<string>();
+    for (const id of bad) {
+      const r = await app.inject({ method: 'GET', url: '/v1/ip', headers: { 'x-request-id': id } });
+      const given = String(r.headers['x-request-id']);
+      expect(given).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(given).not.toBe(id);
+      seen.add(given);
+    }
+    const none = await app.inject({ method: 'GET', url: '/v1/ip' });
+    seen.add(String(none.headers['x-request-id']));
+    expect(seen.size).toBe(bad.length + 1);
+    expect(JSON.stringify(lines)).not.toContain('has space');
+    expect(JSON.stringify(lines)).not.toContain('semi;colon');
+    await app.close();
+  });
+
+  it('writes one access line per request: method, route pattern, status, ms, request id and the fields given; no path or body', async () => {
+    const app = traced();
+    lines.length = 0;
+    await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { ...json, 'x-request-id': 'acc-1', 'x-who': 'k1' },
+      payload: '{"n":42}',
+    });
+    await app.inject({ method: 'GET', url: '/missing/path', headers: { 'x-request-id': 'acc-2' } });
+    await app.inject({ method: 'GET', url: '/v1/ip?q1=x', headers: { 'x-request-id': 'acc-3' } });
+    const access = lines.filter((l) => l['msg'] === 'access');
+    expect(access).toHaveLength(3);
+    expect(access[0]).toMatchObject({ requestId: 'acc-1', method: 'POST', route: '/v1/echo', status: 200, who: 'k1' });
+    expect(typeof access[0]!['ms']).toBe('number');
+    expect(access[1]).toMatchObject({ requestId: 'acc-2', method: 'GET', route: null, status: 404, who: null });
+    expect(access[2]).toMatchObject({ requestId: 'acc-3', method: 'GET', route: '/v1/ip', status: 400 });
+    expect(JSON.stringify(access)).not.toContain('q1');
+    expect(JSON.stringify(access)).not.toContain('42');
+    expect(JSON.stringify(access)).not.toContain('missing');
+    await app.close();
+  });
+
+  it('takes the source address from the socket, ignoring X-Forwarded-For unless the proxy is trusted', async () => {
+    const plain = traced();
+    const spoofed = await plain.inject({
+      method: 'GET',
+      url: '/v1/ip',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '10.1.2.3' },
+    });
+    expect(spoofed.json()).toEqual({ ip: '127.0.0.1' });
+    await plain.close();
+    const proxied = traced(['127.0.0.0/8']);
+    const viaProxy = await proxied.inject({
+      method: 'GET',
+      url: '/v1/ip',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '10.1.2.3' },
+    });
+    expect(viaProxy.json()).toEqual({ ip: '10.1.2.3' });
+    const notProxy = await proxied.inject({
+      method: 'GET',
+      url: '/v1/ip',
+      remoteAddress: '192.0.2.7',
+      headers: { 'x-forwarded-for': '10.1.2.3' },
+    });
+    expect(notProxy.json()).toEqual({ ip: '192.0.2.7' });
+    await proxied.close();
   });
 });

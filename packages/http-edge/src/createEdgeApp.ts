@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WalletError } from '@wallet/errors';
-import type { Logger } from '@wallet/logger';
+import { type Logger, requestIdPattern, runWithRequestId } from '@wallet/logger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { securityHeaders } from './securityHeaders.js';
 import { toEdgeError } from './toEdgeError.js';
@@ -13,6 +15,17 @@ export type EdgeAppOptions = {
   readonly maxUrlLength?: number;
   /** Seconds to suggest in Retry-After when a dependency is unavailable. @default 5 */
   readonly retryAfterUnavailableSeconds?: number;
+  /**
+   * One `access` line per request (method, route pattern, status, ms, request id) at info, plus what `fields` adds
+   * (never secrets or bodies: the line is for operators). @default no access log
+   */
+  readonly accessLog?: { readonly fields?: (request: FastifyRequest) => Record<string, unknown> };
+  /**
+   * Addresses or CIDRs of proxies in front of the app whose `X-Forwarded-For` is believed: `request.ip` is then the
+   * nearest address in that header not in this list. Empty: `request.ip` is the socket's peer, and X-Forwarded-For
+   * is ignored (anyone can send it). @default []
+   */
+  readonly trustedProxies?: readonly string[];
 };
 
 /**
@@ -22,8 +35,11 @@ export type EdgeAppOptions = {
  *   of the error registry, and never echoes the request;
  * - bodies stay raw bytes (a signature may cover them): routes read them with `readJsonBody`;
  * - `X-Content-Type-Options: nosniff` and `Cache-Control: no-store` on every answer;
+ * - `X-Request-Id` on every answer: the request's `X-Request-Id` if well-formed (`requestIdPattern`), else a fresh one
+ *   (a malformed one is never echoed or logged); the request is handled under that id (runWithRequestId), so every
+ *   log line and every gRPC call it makes carries it;
  * - paths are matched exactly as sent (no trailing-slash rewriting: they are signed as sent).
- * @param options logger, body limit, URL limit
+ * @param options logger, body limit, URL limit, access log, trusted proxies
  * @returns the app, not listening (tests use `inject()`)
  */
 export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
@@ -35,7 +51,9 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
 
   const sendError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const e = toEdgeError(error);
-    if (e.httpStatus >= 500) request.log.error({ err: error, code: e.code }, 'request failed');
+    // Named here: a framework error (a bad URL) is answered before the request's scope is entered.
+    if (e.httpStatus >= 500) request.log.error({ err: error, code: e.code, requestId: request.id }, 'request failed');
+    reply.header('x-request-id', request.id);
     if (e.code === 'RATE_LIMITED') {
       const seconds = e.details['retryAfterSeconds'];
       reply.header('retry-after', String(typeof seconds === 'number' ? Math.max(1, Math.ceil(seconds)) : 1));
@@ -48,7 +66,12 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
     loggerInstance: fastifyLog,
     bodyLimit: options.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    // The id is chosen by genReqId (validated), never taken from the header as is.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // No `reqId` binding: the request's lines get `requestId` from its scope (a binding would write it twice).
+    childLoggerFactory: (logger, _bindings, childOptions) => logger.child({}, childOptions),
+    ...(options.trustedProxies !== undefined && options.trustedProxies.length > 0 ? { trustProxy: [...options.trustedProxies] } : {}),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     frameworkErrors: (error, request, reply) => {
       void sendError(error, request, reply);
@@ -61,13 +84,40 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, so that everything after them runs inside the request's scope; preValidation enters it again
+  // because reading the body continues from the socket's events, outside it.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeaders);
-    if (request.url.length > maxUrlLength) throw new WalletError('URI_TOO_LONG');
+    reply.header('x-request-id', request.id);
+    runWithRequestId(request.id, () => done(request.url.length > maxUrlLength ? new WalletError('URI_TOO_LONG') : undefined));
   });
+  app.addHook('preValidation', (request, _reply, done) => runWithRequestId(request.id, () => done()));
+  const accessLog = options.accessLog;
+  if (accessLog !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      log.info(
+        {
+          requestId: request.id,
+          method: request.method,
+          // The pattern (`/v1/accounts/:id`), never the path: ids and queries stay out of the access log.
+          route: request.routeOptions.url ?? null,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          ...accessLog.fields?.(request),
+        },
+        'access',
+      );
+    });
+  }
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new WalletError('NOT_FOUND', 'no such route'), request, reply));
   return app;
+}
+
+/** The client's X-Request-Id when well-formed (one value, 1-128 of `[A-Za-z0-9._:-]`), else a fresh UUID. */
+function requestIdFor(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
 }
 
 /**
@@ -95,6 +145,8 @@ function clientError(error: NodeJS.ErrnoException, socket: Socket, log: Logger):
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries(securityHeaders).map(([k, v]) => `${k}: ${v}`),
+    // Nothing of the request can be trusted here (it did not parse): always a fresh id.
+    `X-Request-Id: ${randomUUID()}`,
     'Connection: close',
   ].join('\r\n');
   socket.end(`${head}\r\n\r\n${body}`);

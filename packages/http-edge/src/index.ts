@@ -1,4 +1,12 @@
-export { ApiDocument, ErrorEnvelope, type ResponseSpec, type RouteHandler, type RouteInput, type RouteSpec } from './ApiDocument.js';
+export {
+  ApiDocument,
+  type ApiDocumentOptions,
+  ErrorEnvelope,
+  type ResponseSpec,
+  type RouteHandler,
+  type RouteInput,
+  type RouteSpec,
+} from './ApiDocument.js';
 export { bearerAuth, bearerToken } from './bearerAuth.js';
 export { type EdgeAppOptions, createEdgeApp } from './createEdgeApp.js';
 export { findDuplicateKey } from './findDuplicateKey.js';
