@@ -31,8 +31,8 @@ export const devUsage = `  dev fund --chain CHAIN --address ADDRESS --amount AMO
                                         where a deposit or withdrawal is: status, confirmations counted and required,
                                         its block, the review, and what happens next (read from MySQL and the chain)
   dev api METHOD PATH [--body JSON] [--idempotency-key KEY]
-                                        send one request to gatesrv signed with WALLET_API_KEY / WALLET_API_SECRET
-                                        (WALLET_API_URL, default http://127.0.0.1:8080); prints the answer's body,
+                                        send one request to gatesrv signed with WALLET_KEY_ID / WALLET_SECRET
+                                        (WALLET_URL, default http://127.0.0.1:8080); prints the answer's body,
                                         its status and a POST's Idempotency-Key on stderr; exit 1 unless 2xx
       dev commands default to the local stack (deploy/local/stack.sh): anvil for eth, litecoind for ltc (or
       WALLET_CHAIN_RPC), the registry of WALLET_ASSETS, database wallet when MYSQL_URL names none. They refuse a chain
@@ -54,9 +54,9 @@ const env = z.object({
   WALLET_CHAIN_RPC: chainRpcEnv.unwrap().optional(),
   ETH_RPC_URL: urlWith('http:', 'https:').optional(),
   LTC_RPC_URL: urlWith('http:', 'https:').optional(),
-  WALLET_API_URL: urlWith('http:', 'https:').default('http://127.0.0.1:8080'),
-  WALLET_API_KEY: z.string().min(1).optional(),
-  WALLET_API_SECRET: z.string().min(1).optional(),
+  WALLET_URL: urlWith('http:', 'https:').default('http://127.0.0.1:8080'),
+  WALLET_KEY_ID: z.string().min(1).optional(),
+  WALLET_SECRET: z.string().min(1).optional(),
 });
 type DevConfig = z.infer<typeof env>;
 
@@ -155,8 +155,8 @@ export async function runDevCommand(argv: readonly string[], io: Io, environment
     case 'api': {
       const [method, path] = rest;
       const response = await devApiCall(
-        config.WALLET_API_URL,
-        { keyId: required(config.WALLET_API_KEY, 'WALLET_API_KEY'), secret: required(config.WALLET_API_SECRET, 'WALLET_API_SECRET') },
+        config.WALLET_URL,
+        { keyId: required(config.WALLET_KEY_ID, 'WALLET_KEY_ID'), secret: required(config.WALLET_SECRET, 'WALLET_SECRET') },
         {
           method: required(method, 'METHOD'),
           pathWithQuery: required(path, 'PATH'),

@@ -1,4 +1,5 @@
 import type { AssetRegistry } from '@wallet/assets';
+import { chainFamily } from '@wallet/chains';
 import type { Knex } from '@wallet/db';
 import type { DevChain } from './devChain.js';
 import { formatDecimalAmount } from './decimalAmount.js';
@@ -41,4 +42,16 @@ export function normalizeRef(ref: string): string {
 /** The command that mines `blocks` on a dev chain, for the "next" line. */
 export function mineHint(chain: string, blocks: number): string {
   return `walletctl dev mine --chain ${chain} --blocks ${blocks}`;
+}
+
+/** An address in the one form the API shows it in (EVM: EIP-55; the scanner stores what the node reports). */
+export function shownAddress(registry: AssetRegistry, chain: string, address: string): string {
+  const spec = registry.chains.get(chain);
+  return spec === undefined ? address : chainFamily(spec).canonicalAddress(address);
+}
+
+/** Which part of its transaction a deposit is: a UTXO output, a token's Transfer log, or an EVM transaction's value. */
+export function outputText(registry: AssetRegistry, chain: string, asset: string, outputIndex: number): string {
+  if (registry.chains.get(chain)?.kind === 'utxo') return `output ${outputIndex}`;
+  return registry.assets.get(asset)?.contract === undefined ? 'its value' : `Transfer log ${outputIndex}`;
 }

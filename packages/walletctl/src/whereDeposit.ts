@@ -1,4 +1,13 @@
-import { type Confirmations, type WhereContext, type WhereReport, amountText, mineHint, normalizeRef } from './whereContext.js';
+import {
+  type Confirmations,
+  type WhereContext,
+  type WhereReport,
+  amountText,
+  mineHint,
+  normalizeRef,
+  outputText,
+  shownAddress,
+} from './whereContext.js';
 
 type DepositRow = {
   id: string;
@@ -52,6 +61,7 @@ async function describe(context: WhereContext, d: DepositRow): Promise<WhereRepo
     node: onNode?.confirmations ?? null,
   };
   const next = nextStep(d, confirmations, typeof chain !== 'string');
+  const address = shownAddress(context.registry, d.chain, d.address);
   const json = {
     kind: 'deposit',
     id: d.id,
@@ -59,7 +69,7 @@ async function describe(context: WhereContext, d: DepositRow): Promise<WhereRepo
     chain: d.chain,
     asset: d.asset,
     amount: amount.toString(),
-    address: d.address,
+    address,
     accountId: d.account_id,
     nodeId: d.node_id,
     txid: d.txid,
@@ -77,10 +87,10 @@ async function describe(context: WhereContext, d: DepositRow): Promise<WhereRepo
   const lines = [
     `deposit ${d.id}: ${d.status}`,
     `  amount         ${amountText(context.registry, d.asset, amount)}`,
-    `  to             ${d.address} (account ${d.account_id}, transrv ${d.node_id})`,
+    `  to             ${address} (account ${d.account_id}, transrv ${d.node_id})`,
     d.internal
       ? '  transaction    none (credited by an internal withdrawal)'
-      : `  transaction    ${d.txid} output ${d.output_index} on ${d.chain}`,
+      : `  transaction    ${d.txid} (${outputText(context.registry, d.chain, d.asset, d.output_index)}) on ${d.chain}`,
     ...(block === null ? [] : [`  block          ${block} ${d.block_hash}`]),
     ...(d.internal
       ? []
