@@ -1,6 +1,6 @@
-import { type Db, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Db, isDuplicateKey, keysetPage, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { newId } from '@wallet/ids';
+import { type ListOrder, decodeListCursor, encodeListCursor, newId } from '@wallet/ids';
 
 export type Account = {
   readonly id: string;
@@ -96,4 +96,33 @@ export async function getAccount(db: Db, clientId: string, accountId: string): P
     throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId } });
   }
   return fromRow(row);
+}
+
+/** The list kind in account cursors: a cursor of another list is refused. */
+const CURSOR_KIND = 'acc';
+
+/**
+ * One page of a client's accounts in (created_at, id) order, newest first unless `order` is `asc`: one ordered range
+ * read of the index accounts (client_id, created_at), never a sort of the client's accounts. With `externalId`, the
+ * account with that external id, compared byte for byte (utf8mb4_bin), or none (the unique key answers it).
+ * @param cursor a previous page's nextCursor, in the same order
+ * @throws WalletError VALIDATION_FAILED for a cursor this list did not make, or made in the other order
+ */
+export async function listAccounts(
+  db: Db,
+  clientId: string,
+  options: { externalId?: string | undefined; order: ListOrder; limit: number; cursor?: string | undefined },
+): Promise<{ accounts: Account[]; nextCursor: string | null }> {
+  const { order, limit } = options;
+  const after = options.cursor === undefined ? undefined : decodeListCursor(CURSOR_KIND, order, options.cursor);
+  const read = db('accounts as a')
+    .select('a.id', 'a.client_id', 'a.external_id', 'a.node_id', 'a.created_at')
+    .where('a.client_id', clientId);
+  if (options.externalId !== undefined) void read.andWhere('a.external_id', options.externalId);
+  const { rows, more } = await keysetPage<AccountRow>([read], { alias: 'a', order, limit, after });
+  const last = rows.at(-1);
+  return {
+    accounts: rows.map(fromRow),
+    nextCursor: more && last ? encodeListCursor(CURSOR_KIND, order, { createdAt: last.created_at, id: last.id }) : null,
+  };
 }

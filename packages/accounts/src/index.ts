@@ -1,4 +1,4 @@
-export { type Account, createAccount, getAccount } from './accounts.js';
+export { type Account, createAccount, getAccount, listAccounts } from './accounts.js';
 export { type DepositAddress, type DeriveAddress, accountOfAddress, createAddress, listAddresses } from './addresses.js';
 export {
   type Client,

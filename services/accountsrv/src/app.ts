@@ -7,6 +7,7 @@ import {
   disableClient,
   enableClient,
   getAccount,
+  listAccounts,
   listAddresses,
   listClients,
   listNodes,
@@ -20,7 +21,7 @@ import {
 import type { AssetRegistry } from '@wallet/assets';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { ExternalId, IdempotencyKey, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
+import { ExternalId, IdempotencyKey, ListOrder, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
 import { type Account, AccountServiceService, type Client, type DepositAddress } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
@@ -39,6 +40,11 @@ export type AccountsrvDeps = {
   readonly derive: DeriveAddress;
   /** Chains a scanner watches (transrv's WALLET_CHAIN_RPC keys): addresses are issued only on these. */
   readonly scannedChains: ReadonlySet<string>;
+  /**
+   * Chains whose withdrawals transrv accepts: those with a node (its WALLET_CHAIN_RPC keys, its payoutChains) whose
+   * family pays out (chainFamily). Only reported (GetServedChains): transrv is the one that refuses the others.
+   */
+  readonly payoutChains: ReadonlySet<string>;
   /** Called after an address is stored (e.g. to cache address -> account in Redis). */
   readonly onAddressCreated?: (address: AddressModel) => Promise<void>;
   /**
@@ -50,6 +56,12 @@ export type AccountsrvDeps = {
 };
 
 const ClientIdOrOps = z.union([z.literal(''), ObjectId]);
+const ListAccountsRequest = z.object({
+  clientId: ObjectId,
+  externalId: z.union([z.literal(''), ExternalId]),
+  order: z.union([z.literal(''), z.enum([ListOrder.desc, ListOrder.asc])]),
+  page: PageRequest,
+});
 
 const toClient = (c: ClientModel): Client => ({
   id: c.id,
@@ -153,6 +165,24 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       const req = parseRequest(z.object({ clientId: ClientIdOrOps, accountId: ObjectId }), raw);
       return toAccount(await getAccount(db, req.clientId, req.accountId));
     },
+    listAccounts: async (raw) => {
+      const req = parseRequest(ListAccountsRequest, raw);
+      const page = await listAccounts(db, req.clientId, {
+        externalId: req.externalId || undefined,
+        order: req.order || ListOrder.desc,
+        limit: pageLimit(req.page?.limit),
+        cursor: req.page?.cursor || undefined,
+      });
+      return { accounts: page.accounts.map(toAccount), page: { nextCursor: page.nextCursor ?? '' } };
+    },
+
+    getServedChains: async () => ({
+      chains: [...registry.chains.keys()].map((chain) => ({
+        chain,
+        deposits: deps.scannedChains.has(chain),
+        withdrawals: deps.payoutChains.has(chain),
+      })),
+    }),
 
     createAddress: async (raw) => {
       const req = parseRequest(

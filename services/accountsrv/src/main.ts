@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDeriver } from './deriver.js';
+import { payoutChains } from './payoutChains.js';
 
 const log = createLogger('accountsrv');
 
@@ -42,6 +43,7 @@ runMain(log, async () => {
       shards,
       derive,
       scannedChains: new Set(Object.keys(config.WALLET_CHAIN_RPC)),
+      payoutChains: payoutChains(config.WALLET_ASSETS, Object.keys(config.WALLET_CHAIN_RPC)),
       // A cache for the chain scanners; MySQL stays the truth (a miss falls back to it).
       // After the commit: every gateway drops its cached credentials of the key (a disable takes effect at once).
       onCredentialsChanged: async (keyId) => {

@@ -1,11 +1,34 @@
+import type { AssetRegistry } from '@wallet/assets';
 import { ApiDocument } from '@wallet/http-edge';
+
+/**
+ * The document of one deployment: its `Chain` schema (views.ts) is the enum of the registry's chain ids, which
+ * configuration decides (a zod schema is fixed when the module loads; the registry is known when the app is built).
+ */
+class DeploymentApiDocument extends ApiDocument {
+  readonly #chains: readonly string[];
+
+  constructor(chains: readonly string[], ...args: ConstructorParameters<typeof ApiDocument>) {
+    super(...args);
+    this.#chains = chains;
+  }
+
+  override toJSON(): ReturnType<ApiDocument['toJSON']> {
+    const doc = super.toJSON();
+    const chain = doc.components?.schemas?.['Chain'];
+    if (chain !== undefined && !('$ref' in chain)) chain.enum = [...this.#chains];
+    return doc;
+  }
+}
 
 /**
  * The client API's OpenAPI document, filled by the route plugins as they register. docs/api.md explains what the
  * schemas cannot say (the signing string, idempotency, retries).
+ * @param registry the deployment's chains and assets (the `Chain` enum)
  */
-export function createApiDocument(): ApiDocument {
-  return new ApiDocument(
+export function createApiDocument(registry: AssetRegistry): ApiDocument {
+  return new DeploymentApiDocument(
+    [...registry.chains.keys()],
     {
       title: 'Wallet cluster client API',
       version: '1.0.0',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { AssetRegistry } from '@wallet/assets';
 import { WalletError, errorRegistry } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,10 @@ import { registry, routeDeps } from './routes/routeTestApp.js';
 
 // The whole app with no upstream at all: what is tested here never reaches one (the document, the envelope of
 // unsigned refusals, the probes' shape).
-function app() {
+function app(assets = registry) {
   const deps = {
     ...routeDeps({}, []),
-    registry,
+    registry: assets,
     instanceId: 'gw-test',
     log: createLogger('gatesrv-test', { level: 'silent' }),
     bodyLimitBytes: 64 * 1024,
@@ -78,6 +79,64 @@ describe('the OpenAPI document', () => {
       const schema = doc.components.schemas[ids[name] ?? name];
       expect(Object.keys(schema?.properties ?? {}).sort(), name).toEqual(fields);
     }
+  });
+
+  it('has each value list of docs/api.md (Value lists) as an enum with the same values, and no enum without its table', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      components: { schemas: Record<string, { enum?: string[] }> };
+    }>();
+    const apiMd = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    const valueLists = apiMd.slice(apiMd.indexOf('\n## Value lists'), apiMd.indexOf('\n## ', apiMd.indexOf('\n## Value lists') + 1));
+    // Each table of the section by its "### heading" and its first column's header; its values: that column's `code`.
+    const tables = new Map<string, string[]>();
+    for (const section of valueLists.split(/^### /m).slice(1)) {
+      const heading = section.slice(0, section.indexOf('\n'));
+      for (const table of section.match(/^\|.*\|\n\| --- .*\n(?:\|.*\n?)*/gm) ?? []) {
+        const [header, , ...rows] = table.trim().split('\n');
+        const column = header!.split('|')[1]!.trim();
+        const values = rows.map((r) => /^\|\s*`([^`]+)`\s*\|/.exec(r)?.[1]).filter((v): v is string => v !== undefined);
+        tables.set(`${heading} / ${column}`, values);
+      }
+    }
+    // The OpenAPI enum of each value list, and the table that documents it.
+    const documentedBy: Record<string, string> = {
+      Chain: 'Chains / chain',
+      ChainKind: 'Chain kinds / chainKind',
+      Network: 'Networks / network',
+      DepositStatus: 'Deposit statuses / status',
+      WithdrawalStatus: 'Withdrawal statuses / status',
+      TransferStatus: 'Transfer statuses / status',
+      LedgerBucket: 'Ledger buckets and kinds / bucket',
+      LedgerKind: 'Ledger buckets and kinds / kind',
+    };
+    const enums = Object.entries(doc.components.schemas).filter(([, schema]) => Array.isArray(schema.enum));
+    expect(enums.map(([id]) => id).sort()).toEqual(Object.keys(documentedBy).sort());
+    expect([...tables.keys()].sort()).toEqual(Object.values(documentedBy).sort());
+    for (const [id, schema] of enums) {
+      const table = tables.get(documentedBy[id]!);
+      expect(table?.length, documentedBy[id]).toBeGreaterThan(1);
+      expect([...schema.enum!].sort(), id).toEqual([...table!].sort());
+    }
+  });
+
+  it('lists the chains of the registry it was built with as the Chain enum, and refers every chain field to it', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, { $ref?: string }> }> };
+    }>();
+    expect(doc.components.schemas['Chain']?.enum).toEqual([...registry.chains.keys()]);
+    for (const object of ['Asset', 'Address', 'Deposit', 'Withdrawal']) {
+      expect(doc.components.schemas[object]?.properties?.['chain'], object).toEqual({ $ref: '#/components/schemas/Chain' });
+    }
+    const otherRegistry = AssetRegistry.parse({
+      chains: [{ id: 'devnet', kind: 'evm', network: 'regtest', family: 'eth', evmChainId: 31338, nativeAsset: 'DEV' }],
+      assets: [{ id: 'DEV', chain: 'devnet', decimals: 18, confirmations: 2, minWithdrawal: '1', withdrawalFee: '0' }],
+    });
+    const other = app(otherRegistry).app;
+    const otherDoc = (await other.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      components: { schemas: Record<string, { enum?: string[] }> };
+    }>();
+    expect(otherDoc.components.schemas['Chain']?.enum).toEqual(['devnet']);
+    await other.close();
   });
 
   it('names only registered error codes, each with its registry status', async () => {

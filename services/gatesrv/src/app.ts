@@ -20,7 +20,7 @@ export type { GatesrvDeps } from './deps.js';
  */
 export function buildApp(deps: GatesrvDeps) {
   const app = createEdgeApp({ log: deps.log, bodyLimitBytes: deps.bodyLimitBytes });
-  const api = createApiDocument();
+  const api = createApiDocument(deps.registry);
   void app.register(publicHealthRoutes(api, deps));
   void app.register(openApiRoutes(api), { prefix: '/v1' });
   void app.register(

@@ -1,5 +1,5 @@
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import type { Deposit, DepositAddress, WithdrawalRecord } from '@wallet/proto';
+import { type Deposit, type DepositAddress, WithdrawalRecord } from '@wallet/proto';
 import { describe, expect, it } from 'vitest';
 import { addressView, canonicalAddress, depositView, withdrawalView } from './views.js';
 
@@ -34,25 +34,26 @@ const depositAddress = (chain: string, address: string): DepositAddress => ({
   createdAt: at,
   path: "m/44'/60'/0'/0/0",
 });
-const withdrawal = (chain: string, to: string) =>
-  ({
-    id: 'wd_1',
-    clientId: 'cl_1',
-    accountId: 'acc_1',
-    chain,
-    asset: chain.toUpperCase(),
-    to,
-    amount: '1',
-    fee: '0',
-    status: 'pending_review',
-    txid: '',
-    confirmations: -1,
-    reason: '',
-    networkFee: '',
-    createdAt: at,
-    updatedAt: at,
-    internal: false,
-  }) satisfies WithdrawalRecord;
+// Every field at its proto default (an empty message), then this withdrawal's.
+const withdrawal = (chain: string, to: string): WithdrawalRecord => ({
+  ...WithdrawalRecord.decode(new Uint8Array()),
+  id: 'wd_1',
+  clientId: 'cl_1',
+  accountId: 'acc_1',
+  chain,
+  asset: chain.toUpperCase(),
+  to,
+  amount: '1',
+  fee: '0',
+  status: 'pending_review',
+  txid: '',
+  confirmations: -1,
+  reason: '',
+  networkFee: '',
+  createdAt: at,
+  updatedAt: at,
+  internal: false,
+});
 
 describe('one canonical address form in every answer', () => {
   it('EVM: the deposits list, the address answers and withdrawals show EIP-55 whatever the stored case', () => {

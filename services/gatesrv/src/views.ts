@@ -1,5 +1,6 @@
-import type { AssetRegistry, AssetSpec } from '@wallet/assets';
+import type { AssetRegistry, AssetSpec, ChainSpec } from '@wallet/assets';
 import { chainFamily } from '@wallet/chains';
+import { LedgerKind as LedgerKinds } from '@wallet/ledger';
 import type { Account, Deposit, DepositAddress, LedgerEntry, TransferRecord, WithdrawalRecord } from '@wallet/proto';
 import { z } from 'zod';
 
@@ -26,16 +27,42 @@ export const LedgerBucket = z.enum(['available', 'frozen']).meta({ id: 'LedgerBu
 export const AssetView = z
   .object({
     asset: z.string(),
-    chain: z.string(),
+export const LedgerKind = z
+  .enum(Object.values(LedgerKinds) as [LedgerKinds, ...LedgerKinds[]])
+  .meta({ id: 'LedgerKind', description: 'Why a ledger line was posted (docs/api.md, Ledger buckets and kinds).' });
+/**
+ * A chain id. Chains are configured per deployment: the OpenAPI document a gateway serves lists its own
+ * (createApiDocument), and `GET /v1/assets` says what each one serves.
+ */
+export const Chain = z
+  .string()
+  .meta({ id: 'Chain', description: "A chain id of this deployment's registry (docs/api.md, Chains; GET /v1/assets)." });
+export const ChainKind = z.enum(['evm', 'utxo']).meta({ id: 'ChainKind' });
+export const Network = z.enum(['mainnet', 'testnet', 'regtest']).meta({ id: 'Network' });
+    chain: Chain,
+    chainKind: ChainKind,
+    network: Network,
+    evmChainId: z.number().int().optional().meta({ description: "EVM chains only: the chain's EIP-155 chain id." }),
     decimals: z.number().int(),
-    confirmations: z.number().int(),
+    confirmations: z.number().int().meta({ description: "Blocks on top of a deposit's block before it is credited." }),
     minWithdrawal: Amount,
     withdrawalFee: Amount,
-    contract: z.string().optional(),
+    contract: z.string().optional().meta({ description: 'Tokens only: the contract address (EIP-55).' }),
+    deposits: z.boolean().meta({
+      description: 'A scanner of this deployment watches the chain: addresses are issued and deposits credited (else `UNSUPPORTED_CHAIN`).',
+    }),
+    withdrawals: z.boolean().meta({
+      description: 'This deployment pays withdrawals of the asset (else `UNSUPPORTED_ASSET`, `details.reason` `chain_not_served`).',
+    }),
+    transfers: z.boolean().meta({ description: 'Internal transfers between accounts: every listed asset.' }),
   })
   .meta({ id: 'Asset' });
 
-export function assetView(a: AssetSpec): z.infer<typeof AssetView> {
+/** What the deployment serves on a chain (accountsrv's GetServedChains). */
+export type ChainService = { readonly deposits: boolean; readonly withdrawals: boolean };
+
+/** An asset with its chain and what this deployment serves of it. */
+export function assetView(a: AssetSpec, chain: ChainSpec, served: ChainService): z.infer<typeof AssetView> {
   return {
     asset: a.id,
     chain: a.chain,
@@ -43,7 +70,14 @@ export function assetView(a: AssetSpec): z.infer<typeof AssetView> {
     confirmations: a.confirmations,
     minWithdrawal: a.minWithdrawal.toString(),
     withdrawalFee: a.withdrawalFee.toString(),
-    ...(a.contract === undefined ? {} : { contract: a.contract }),
+    chainKind: chain.kind,
+    network: chain.network,
+    ...(chain.evmChainId === undefined ? {} : { evmChainId: chain.evmChainId }),
+    ...(a.contract === undefined ? {} : { contract: chainFamily(chain).canonicalAddress(a.contract) }),
+    deposits: served.deposits,
+    withdrawals: served.withdrawals,
+    // A transfer moves the ledger only: any listed asset, whatever the chain's node.
+    transfers: true,
   };
 }
 
@@ -63,7 +97,7 @@ export const BalanceView = z
   .meta({ id: 'Balance' });
 
 export const AddressView = z
-  .object({ chain: z.string(), address: z.string(), index: z.number().int(), createdAt: Timestamp })
+  .object({ chain: Chain, address: z.string(), index: z.number().int(), createdAt: Timestamp })
   .meta({ id: 'Address' });
 
 export function addressView(a: DepositAddress, registry: AssetRegistry): z.infer<typeof AddressView> {
@@ -85,7 +119,7 @@ export const LedgerEntryView = z
     id: z.string(),
     asset: z.string(),
     amount: SignedAmount,
-    kind: z.string(),
+    kind: LedgerKind,
     refId: z.string(),
     balanceAfter: Amount,
     bucket: LedgerBucket,
@@ -98,7 +132,7 @@ export function ledgerEntryView(e: LedgerEntry): z.infer<typeof LedgerEntryView>
     id: e.id,
     asset: e.asset,
     amount: e.amount,
-    kind: e.kind,
+    kind: e.kind as z.infer<typeof LedgerKind>,
     refId: e.refId,
     balanceAfter: e.balanceAfter,
     bucket: e.bucket as z.infer<typeof LedgerBucket>,
@@ -110,7 +144,7 @@ export const DepositView = z
   .object({
     id: z.string(),
     asset: z.string(),
-    chain: z.string(),
+    chain: Chain,
     address: z.string(),
     txid: z.string().nullable().meta({ description: 'null for an internal deposit.' }),
     outputIndex: z.number().int().meta({
@@ -177,7 +211,7 @@ export const WithdrawalView = z
   .object({
     id: z.string(),
     accountId: z.string(),
-    chain: z.string(),
+    chain: Chain,
     asset: z.string(),
     to: z.string(),
     amount: Amount,

@@ -12,6 +12,10 @@ describe('account routes', async () => {
         created: req.externalId !== 'again',
       }),
       getAccount: async () => account,
+      listAccounts: async (req: { externalId: string; page: { cursor: string } }) => ({
+        accounts: req.externalId === 'nobody' ? [] : [account],
+        page: { nextCursor: req.externalId === '' && req.page.cursor === '' ? 'next-page' : '' },
+      }),
     },
     nodes: { t1: { getBalances: async () => ({ balances: [{ asset: 'ETH', available: '5', frozen: '1', pending: '0', extra: 'x' }] }) } },
     accounts: { acc_01: 't1' },
@@ -66,5 +70,42 @@ describe('account routes', async () => {
     const r = await app.inject({ method: 'GET', url });
     expect(r.statusCode).toBe(400);
     expect(codeOf(r.body)).toBe('VALIDATION_FAILED');
+  });
+
+  it('lists the client’s accounts with the query passed through, fields as documented', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts?limit=2&order=asc' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ data: [{ id: 'acc_01', externalId: 'CaseUser1', createdAt: account.createdAt }], nextCursor: 'next-page' });
+    expect(calls.at(-1)).toEqual({
+      method: 'listAccounts',
+      args: { clientId: CLIENT_ID, externalId: '', order: 'asc', page: { limit: 2, cursor: '' } },
+    });
+    const next = await app.inject({ method: 'GET', url: '/v1/accounts?cursor=next-page' });
+    expect(next.json()).toMatchObject({ nextCursor: null });
+    expect(calls.at(-1)?.args).toEqual({ clientId: CLIENT_ID, externalId: '', order: '', page: { limit: 0, cursor: 'next-page' } });
+  });
+
+  it('finds by externalId as sent (percent-decoded, never case-folded): one account or an empty list, not a 404', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/accounts?externalId=Case%2BUser%261' });
+    expect(r.statusCode).toBe(200);
+    expect(calls.at(-1)?.args).toMatchObject({ externalId: 'Case+User&1' });
+    const none = await app.inject({ method: 'GET', url: '/v1/accounts?externalId=nobody' });
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toEqual({ data: [], nextCursor: null });
+  });
+
+  it.each([
+    ['an unknown order', 'order=newest'],
+    ['an externalId with a space', 'externalId=a%20b'],
+    ['an empty externalId', 'externalId='],
+    ['an externalId of 129 characters', `externalId=${'x'.repeat(129)}`],
+    ['a limit of 0', 'limit=0'],
+    ['an unknown parameter', 'status=active'],
+  ])('refuses %s with VALIDATION_FAILED and calls nothing', async (_what, query) => {
+    const before = calls.length;
+    const r = await app.inject({ method: 'GET', url: `/v1/accounts?${query}` });
+    expect(r.statusCode).toBe(400);
+    expect(codeOf(r.body)).toBe('VALIDATION_FAILED');
+    expect(calls.length).toBe(before);
   });
 });

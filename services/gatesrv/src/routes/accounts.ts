@@ -2,11 +2,11 @@ import { WalletError } from '@wallet/errors';
 import type { ApiDocument } from '@wallet/http-edge';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteDeps } from '../deps.js';
-import { AccountView, BalanceView, accountView, listOf } from '../views.js';
+import { AccountView, BalanceView, accountView, listOf, pageOf } from '../views.js';
 import { ACCOUNT, SIGNED, SIGNED_POST } from './errorSets.js';
-import { AccountParams, CreateAccountBody } from './schemas.js';
+import { AccountListQuery, AccountParams, CreateAccountBody } from './schemas.js';
 
-/** Accounts: create (idempotent on externalId), read, balances. */
+/** Accounts: create (idempotent on externalId), list or find by externalId, read, balances. */
 export function accountRoutes(
   api: ApiDocument,
   deps: Pick<RouteDeps, 'accountsrv' | 'router' | 'shards' | 'upstreamTimeoutMs'>,
@@ -42,6 +42,39 @@ export function accountRoutes(
         if (!account) throw new WalletError('INTERNAL', 'accountsrv returned no account');
         router.remember(account.id, { clientId: account.clientId, nodeId: account.nodeId });
         return reply.code(created ? 201 : 200).send(accountView(account));
+      },
+    );
+
+    api.route(
+      app,
+      {
+        method: 'GET',
+        path: '/accounts',
+        summary: "List the client's accounts, or find the one with an externalId",
+        tags: ['accounts'],
+        security: 'signature',
+        query: AccountListQuery,
+        responses: {
+          200: {
+            description:
+              'Newest first by creation time (`order=asc`: oldest first), ties by id. With `externalId`: the account with that ' +
+              'externalId (compared byte for byte) or an empty list, never a 404.',
+            schema: pageOf(AccountView, 'AccountPage'),
+          },
+        },
+        errors: SIGNED,
+      },
+      async ({ query }, request) => {
+        const page = await accountsrv().listAccounts(
+          {
+            clientId: request.client.clientId,
+            externalId: query.externalId ?? '',
+            order: query.order ?? '',
+            page: { limit: query.limit ?? 0, cursor: query.cursor ?? '' },
+          },
+          { timeoutMs },
+        );
+        return { data: page.accounts.map(accountView), nextCursor: page.page?.nextCursor || null };
       },
     );
 

@@ -1,24 +1,57 @@
 import type { ApiDocument } from '@wallet/http-edge';
+import type { GetServedChainsResponse } from '@wallet/proto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteDeps } from '../deps.js';
-import { AssetView, assetView, listOf } from '../views.js';
+import { AssetView, type ChainService, assetView, listOf } from '../views.js';
 import { SIGNED } from './errorSets.js';
 
-/** `GET /v1/assets`: the configured assets and their chains. */
-export function assetRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'registry'>): FastifyPluginAsync {
+/** How long the gateway keeps accountsrv's answer on what the deployment serves (it changes with a redeploy only). */
+const SERVED_CHAINS_TTL_MS = 10_000;
+
+/**
+ * `GET /v1/assets`: the registry's assets, each with what this deployment serves of it. Deposits and withdrawals are
+ * accountsrv's word (GetServedChains): it issues addresses only on chains a scanner watches, and reports the chains
+ * transrv pays out on by transrv's rule; the gateway keeps the answer for {@link SERVED_CHAINS_TTL_MS}.
+ */
+export function assetRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'registry' | 'accountsrv' | 'upstreamTimeoutMs'>): FastifyPluginAsync {
+  const { registry, upstreamTimeoutMs: timeoutMs } = deps;
+  let served: { readonly chains: ReadonlyMap<string, ChainService>; readonly until: number } | undefined;
+  const servedChains = async (): Promise<ReadonlyMap<string, ChainService>> => {
+    if (served === undefined || Date.now() >= served.until) {
+      const answer: GetServedChainsResponse = await deps.accountsrv.pick().getServedChains({}, { timeoutMs });
+      served = { chains: new Map(answer.chains.map((c) => [c.chain, c])), until: Date.now() + SERVED_CHAINS_TTL_MS };
+    }
+    return served.chains;
+  };
   return async (app) => {
     api.route(
       app,
       {
         method: 'GET',
         path: '/assets',
-        summary: 'List the assets this wallet serves',
+        summary: 'List the assets this wallet serves, with what works for each',
         tags: ['assets'],
         security: 'signature',
-        responses: { 200: { description: 'Every configured asset, in configuration order.', schema: listOf(AssetView, 'AssetList') } },
+        responses: {
+          200: {
+            description:
+              'Every configured asset, by asset id ascending; `deposits`, `withdrawals` and `transfers` say what this deployment serves.',
+            schema: listOf(AssetView, 'AssetList'),
+          },
+        },
         errors: SIGNED,
       },
-      async () => ({ data: deps.registry.assetIds().map((id) => assetView(deps.registry.asset(id))) }),
+      async () => {
+        const chains = await servedChains();
+        return {
+          data: registry.assetIds().map((id) => {
+            const asset = registry.asset(id);
+            // A chain accountsrv does not report (another registry than the gateway's) is not served.
+            const service = chains.get(asset.chain) ?? { deposits: false, withdrawals: false };
+            return assetView(asset, registry.chain(asset.chain), service);
+          }),
+        };
+      },
     );
   };
 }

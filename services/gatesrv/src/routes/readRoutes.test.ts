@@ -1,3 +1,4 @@
+import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressRoutes } from './addresses.js';
 import { assetRoutes } from './assets.js';
@@ -6,15 +7,100 @@ import { ledgerRoutes } from './ledger.js';
 import { codeOf, post, registry, routeTestApp } from './routeTestApp.js';
 
 const at = '2026-01-01T00:00:00.000Z';
+// The dev registry with a token whose contract is configured in lower case.
+const tokenRegistry = AssetRegistry.parse({
+  ...devRegistryInput,
+  assets: [
+    ...devRegistryInput.assets,
+    {
+      id: 'USDT',
+      chain: 'eth',
+      decimals: 6,
+      confirmations: 3,
+      minWithdrawal: '1000000',
+      withdrawalFee: '100000',
+      contract: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed',
+    },
+  ],
+});
 
 describe('asset routes', async () => {
-  const { app } = await routeTestApp((api, deps) => assetRoutes(api, deps), {});
+  // What accountsrv reports on the local stack: a node for eth only.
+  const { app, calls } = await routeTestApp((api, deps) => assetRoutes(api, deps), {
+    accountsrv: {
+      getServedChains: async () => ({
+        chains: [
+          { chain: 'eth', deposits: true, withdrawals: true },
+          { chain: 'btc', deposits: true, withdrawals: false },
+          { chain: 'ltc', deposits: false, withdrawals: false },
+        ],
+      }),
+    },
+  });
   afterAll(() => app.close());
   it('lists every configured asset with amounts as strings', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/assets' });
     const data = r.json<{ data: { asset: string; minWithdrawal: unknown }[] }>().data;
     expect(data.map((a) => a.asset)).toEqual(registry.assetIds());
     expect(data.every((a) => typeof a.minWithdrawal === 'string')).toBe(true);
+  });
+  it("says per asset what this deployment serves, from accountsrv's answer, with its chain's facts", async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(r.json()).toEqual({
+      data: [
+        {
+          asset: 'BTC',
+          chain: 'btc',
+          chainKind: 'utxo',
+          network: 'regtest',
+          decimals: 8,
+          confirmations: 2,
+          minWithdrawal: '10000',
+          withdrawalFee: '2000',
+          deposits: true,
+          withdrawals: false,
+          transfers: true,
+        },
+        {
+          asset: 'ETH',
+          chain: 'eth',
+          chainKind: 'evm',
+          network: 'regtest',
+          evmChainId: 31337,
+          decimals: 18,
+          confirmations: 3,
+          minWithdrawal: '1000000000000000',
+          withdrawalFee: '100000000000000',
+          deposits: true,
+          withdrawals: true,
+          transfers: true,
+        },
+        expect.objectContaining({ asset: 'LTC', chain: 'ltc', deposits: false, withdrawals: false, transfers: true }),
+      ],
+    });
+  });
+  it('asks accountsrv once for a burst of requests (the answer is kept for a while)', async () => {
+    const before = calls.length;
+    for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(calls.length - before).toBe(0);
+    expect(calls.map((c) => c.method)).toEqual(['getServedChains']);
+  });
+});
+
+describe('asset routes with tokens', async () => {
+  const { app } = await routeTestApp((api, deps) => assetRoutes(api, { ...deps, registry: tokenRegistry }), {
+    accountsrv: { getServedChains: async () => ({ chains: [{ chain: 'eth', deposits: true, withdrawals: true }] }) },
+  });
+  afterAll(() => app.close());
+  it('shows the contract in EIP-55 whatever case configured it, and a chain accountsrv does not report as not served', async () => {
+    const data = (await app.inject({ method: 'GET', url: '/v1/assets' })).json<{ data: Record<string, unknown>[] }>().data;
+    expect(data.find((a) => a['asset'] === 'USDT')).toMatchObject({
+      contract: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+      deposits: true,
+      withdrawals: true,
+    });
+    expect(data.find((a) => a['asset'] === 'BTC')).toMatchObject({ deposits: false, withdrawals: false, transfers: true });
+    expect(data.find((a) => a['asset'] === 'ETH')).not.toHaveProperty('contract');
   });
 });
 

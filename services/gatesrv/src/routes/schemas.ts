@@ -31,3 +31,9 @@ const Cursor = z.string().min(1).max(200);
 export const ListQuery = z.object({ limit: PageLimitQuery.optional(), cursor: Cursor.optional() }).strict();
 export const AddressListQuery = ListQuery.extend({ chain: ChainId.optional() }).strict();
 export const LedgerQuery = ListQuery.extend({ asset: AssetId.optional() }).strict();
+/** `order` of a list that has one: `desc` newest first (the default), `asc` oldest first. */
+export const ListOrderQuery = z.enum(['desc', 'asc']).meta({ description: '`desc`: newest first (the default); `asc`: oldest first.' });
+export const AccountListQuery = ListQuery.extend({
+  externalId: ExternalId.optional().meta({ description: 'Only the account with this externalId (byte for byte): a list of one or none.' }),
+  order: ListOrderQuery.optional(),
+}).strict();

@@ -117,6 +117,36 @@ export interface GetAccountRequest {
   accountId: string;
 }
 
+export interface ListAccountsRequest {
+  clientId: string;
+  /** Empty: every account of the client. */
+  externalId: string;
+  /** "desc" (newest first; also when empty) or "asc". */
+  order: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListAccountsResponse {
+  accounts: Account[];
+  page: PageInfo | undefined;
+}
+
+export interface GetServedChainsRequest {
+}
+
+export interface ServedChain {
+  chain: string;
+  /** A scanner watches the chain: deposit addresses are issued on it and deposits to them credited. */
+  deposits: boolean;
+  /** Withdrawals of its assets are accepted: the deployment has the chain's node and pays on its family. */
+  withdrawals: boolean;
+}
+
+export interface GetServedChainsResponse {
+  /** One per chain of the registry, in registry order. */
+  chains: ServedChain[];
+}
+
 export interface DepositAddress {
   chain: string;
   address: string;
@@ -1082,6 +1112,291 @@ export const GetAccountRequest: MessageFns<GetAccountRequest> = {
   },
 };
 
+function createBaseListAccountsRequest(): ListAccountsRequest {
+  return { clientId: "", externalId: "", order: "", page: undefined };
+}
+
+export const ListAccountsRequest: MessageFns<ListAccountsRequest> = {
+  encode(message: ListAccountsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.externalId !== "") {
+      writer.uint32(18).string(message.externalId);
+    }
+    if (message.order !== "") {
+      writer.uint32(26).string(message.order);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.externalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListAccountsResponse(): ListAccountsResponse {
+  return { accounts: [], page: undefined };
+}
+
+export const ListAccountsResponse: MessageFns<ListAccountsResponse> = {
+  encode(message: ListAccountsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.accounts) {
+      Account.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accounts.push(Account.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetServedChainsRequest(): GetServedChainsRequest {
+  return {};
+}
+
+export const GetServedChainsRequest: MessageFns<GetServedChainsRequest> = {
+  encode(_: GetServedChainsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServedChainsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServedChainsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseServedChain(): ServedChain {
+  return { chain: "", deposits: false, withdrawals: false };
+}
+
+export const ServedChain: MessageFns<ServedChain> = {
+  encode(message: ServedChain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chain !== "") {
+      writer.uint32(10).string(message.chain);
+    }
+    if (message.deposits !== false) {
+      writer.uint32(16).bool(message.deposits);
+    }
+    if (message.withdrawals !== false) {
+      writer.uint32(24).bool(message.withdrawals);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServedChain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServedChain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deposits = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.withdrawals = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetServedChainsResponse(): GetServedChainsResponse {
+  return { chains: [] };
+}
+
+export const GetServedChainsResponse: MessageFns<GetServedChainsResponse> = {
+  encode(message: GetServedChainsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.chains) {
+      ServedChain.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServedChainsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServedChainsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chains.push(ServedChain.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseDepositAddress(): DepositAddress {
   return { chain: "", address: "", index: 0, accountId: "", createdAt: "", path: "" };
 }
@@ -1719,6 +2034,32 @@ export const AccountServiceService = {
     responseSerialize: (value: Account): Buffer => Buffer.from(Account.encode(value).finish()),
     responseDeserialize: (value: Buffer): Account => Account.decode(value),
   },
+  /**
+   * A client's accounts by (created_at, id), newest first unless order is "asc"; with external_id, the one account
+   * with that external id (compared byte for byte) or none.
+   */
+  listAccounts: {
+    path: "/wallet.v1.AccountService/ListAccounts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAccountsRequest): Buffer => Buffer.from(ListAccountsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAccountsRequest => ListAccountsRequest.decode(value),
+    responseSerialize: (value: ListAccountsResponse): Buffer =>
+      Buffer.from(ListAccountsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAccountsResponse => ListAccountsResponse.decode(value),
+  },
+  /** What this deployment serves on each chain of the registry (the gateway's capability flags in GET /v1/assets). */
+  getServedChains: {
+    path: "/wallet.v1.AccountService/GetServedChains" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetServedChainsRequest): Buffer =>
+      Buffer.from(GetServedChainsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetServedChainsRequest => GetServedChainsRequest.decode(value),
+    responseSerialize: (value: GetServedChainsResponse): Buffer =>
+      Buffer.from(GetServedChainsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetServedChainsResponse => GetServedChainsResponse.decode(value),
+  },
   /** A new deposit address each call (idempotent on the idempotency key). */
   createAddress: {
     path: "/wallet.v1.AccountService/CreateAddress" as const,
@@ -1776,6 +2117,13 @@ export interface AccountServiceServer extends UntypedServiceImplementation {
   createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
   /** NOT_FOUND/ACCOUNT_NOT_FOUND unless the account belongs to client_id (empty client_id: ops, any client). */
   getAccount: handleUnaryCall<GetAccountRequest, Account>;
+  /**
+   * A client's accounts by (created_at, id), newest first unless order is "asc"; with external_id, the one account
+   * with that external id (compared byte for byte) or none.
+   */
+  listAccounts: handleUnaryCall<ListAccountsRequest, ListAccountsResponse>;
+  /** What this deployment serves on each chain of the registry (the gateway's capability flags in GET /v1/assets). */
+  getServedChains: handleUnaryCall<GetServedChainsRequest, GetServedChainsResponse>;
   /** A new deposit address each call (idempotent on the idempotency key). */
   createAddress: handleUnaryCall<CreateAddressRequest, DepositAddress>;
   listAddresses: handleUnaryCall<ListAddressesRequest, ListAddressesResponse>;
@@ -1925,6 +2273,41 @@ export interface AccountServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Account) => void,
+  ): ClientUnaryCall;
+  /**
+   * A client's accounts by (created_at, id), newest first unless order is "asc"; with external_id, the one account
+   * with that external id (compared byte for byte) or none.
+   */
+  listAccounts(
+    request: ListAccountsRequest,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listAccounts(
+    request: ListAccountsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listAccounts(
+    request: ListAccountsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  /** What this deployment serves on each chain of the registry (the gateway's capability flags in GET /v1/assets). */
+  getServedChains(
+    request: GetServedChainsRequest,
+    callback: (error: ServiceError | null, response: GetServedChainsResponse) => void,
+  ): ClientUnaryCall;
+  getServedChains(
+    request: GetServedChainsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetServedChainsResponse) => void,
+  ): ClientUnaryCall;
+  getServedChains(
+    request: GetServedChainsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetServedChainsResponse) => void,
   ): ClientUnaryCall;
   /** A new deposit address each call (idempotent on the idempotency key). */
   createAddress(
