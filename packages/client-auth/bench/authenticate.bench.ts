@@ -65,7 +65,14 @@ async function main(): Promise<void> {
     const clients = new Map<string, ClientCredentials>();
     for (let c = 0; c < clientCount; c++) {
       const keyId = `key_bench_${c}`;
-      clients.set(keyId, { clientId: `cl_bench_${c}`, keyId, secret: randomBytes(32).toString('base64url'), active: true });
+      clients.set(keyId, {
+        clientId: `cl_bench_${c}`,
+        keyId,
+        secret: randomBytes(32).toString('base64url'),
+        active: true,
+        scopes: ['read'],
+        allowedCidrs: [],
+      });
     }
     const credentials = [...clients.values()];
     // The lookup stands in for accountsrv; after the first request per key the authenticator's cache answers.

@@ -1,13 +1,19 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import { WalletError } from '@wallet/errors';
+import { type KeyScope, knownKeyScopes } from './keyScopes.js';
+import { SourceAllowList, parseAllowList } from './sourceAllowList.js';
 
-/** A client's signing credentials, as the gateway's lookup (accountsrv GetClientCredentials) returns them. */
+/** An API key's signing credentials and limits, as the gateway's lookup (accountsrv GetClientCredentials) returns them. */
 export type ClientCredentials = {
   readonly clientId: string;
   readonly keyId: string;
   readonly secret: string;
-  /** false once ops disabled the client. */
+  /** false once ops disabled the key or its client. */
   readonly active: boolean;
+  /** What the key may do (KeyScope names; others are ignored). None: the key can do nothing. */
+  readonly scopes: readonly string[];
+  /** Source addresses the key may be used from (CIDRs); empty: any. */
+  readonly allowedCidrs: readonly string[];
   /** The secret before the last rotation, accepted until `previousSecretExpiresAt`; absent or empty when none. */
   readonly previousSecret?: string | undefined;
   /** When `previousSecret` stops being accepted: a Date, epoch ms, or ISO 8601 text; absent or empty when none. */
@@ -22,6 +28,8 @@ export type CachedCredentials = {
   readonly clientId: string;
   readonly keyId: string;
   readonly active: boolean;
+  readonly scopes: readonly KeyScope[];
+  readonly allowList: SourceAllowList;
   readonly key: KeyObject;
   /** The previous secret and when it stops working (epoch ms); checked per request, so no reload is needed then. */
   readonly previous: { readonly key: KeyObject; readonly expiresAt: number } | undefined;
@@ -173,15 +181,33 @@ function store(map: Map<string, Entry>, keyId: string, entry: Entry, maxEntries:
   map.set(keyId, entry);
 }
 
-/** A record for another key id, or with an empty secret (anyone could sign with it), is treated as not found. */
+/**
+ * A record for another key id, or with an empty secret (anyone could sign with it), is treated as not found; so is
+ * one whose allow-list does not parse (accountsrv stores only valid ones: failing closed, the key works nowhere
+ * rather than everywhere).
+ */
 function toCached(keyId: string, found: ClientCredentials | undefined): CachedCredentials | undefined {
   if (found === undefined || found.keyId !== keyId || found.secret.length === 0) return undefined;
+  let allowList: SourceAllowList;
+  try {
+    allowList = new SourceAllowList(parseAllowList(found.allowedCidrs));
+  } catch {
+    return undefined;
+  }
   const expiresAt = toEpochMs(found.previousSecretExpiresAt);
   const previous =
     found.previousSecret !== undefined && found.previousSecret.length > 0 && expiresAt !== undefined
       ? { key: secretKey(found.previousSecret), expiresAt }
       : undefined;
-  return { clientId: found.clientId, keyId: found.keyId, active: found.active, key: secretKey(found.secret), previous };
+  return {
+    clientId: found.clientId,
+    keyId: found.keyId,
+    active: found.active,
+    scopes: knownKeyScopes(found.scopes),
+    allowList,
+    key: secretKey(found.secret),
+    previous,
+  };
 }
 
 const secretKey = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'));

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RateLimiter } from './index.js';
+import { RateLimiter, rateLimitHeaders } from './index.js';
 import { connectTestRedis } from './testRedis.js';
 
 const { redis, prefix, cleanup } = connectTestRedis();
@@ -16,8 +16,23 @@ describe('RateLimiter', () => {
     const key = freshKey();
     const decisions = [];
     for (let i = 0; i < 6; i++) decisions.push(await limiter.consume(key));
-    expect(decisions.slice(0, 5)).toEqual([4, 3, 2, 1, 0].map((remaining) => ({ allowed: true, retryAfterSeconds: 0, remaining })));
-    expect(decisions[5]).toEqual({ allowed: false, retryAfterSeconds: 1, remaining: 0 });
+    expect(decisions.slice(0, 5)).toEqual(
+      [4, 3, 2, 1, 0].map((remaining) => ({ allowed: true, retryAfterSeconds: 0, limit: 5, remaining, resetSeconds: 1 })),
+    );
+    expect(decisions[5]).toEqual({ allowed: false, retryAfterSeconds: 1, limit: 5, remaining: 0, resetSeconds: 1 });
+    expect(rateLimitHeaders(decisions[1]!)).toEqual({ 'ratelimit-limit': '5', 'ratelimit-remaining': '3', 'ratelimit-reset': '1' });
+  });
+
+  it('says in RateLimit-Reset when the whole budget is back: the spent share of the window, rounded up', async () => {
+    // 10 per 100 s: each request spends 10 s of the window.
+    const limiter = new RateLimiter({ redis, prefix, limit: 10, windowMs: 100_000 });
+    const key = freshKey();
+    const resets = [];
+    for (let i = 0; i < 11; i++) resets.push(await limiter.consume(key));
+    expect(resets.map((d) => d.resetSeconds)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100]);
+    expect(resets.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0]);
+    // Refused: the next request fits once one interval has passed (just under 10 s), the whole budget in 100 s.
+    expect(resets[10]).toMatchObject({ allowed: false, retryAfterSeconds: 10, resetSeconds: 100 });
   });
 
   it('says how long to wait, rounded up to whole seconds', async () => {

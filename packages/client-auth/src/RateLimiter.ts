@@ -14,13 +14,17 @@ export type RateLimiterOptions = {
   readonly windowMs?: number;
 };
 
-/** The outcome of one {@link RateLimiter.consume}. */
+/** The outcome of one {@link RateLimiter.consume}, and what the answer's RateLimit-* headers say. */
 export type RateLimitDecision = {
   readonly allowed: boolean;
   /** 0 when allowed; otherwise whole seconds (>= 1) to send as `Retry-After`. */
   readonly retryAfterSeconds: number;
-  /** Requests still allowed right now after this one. */
+  /** The key's budget: requests per window, and the largest burst (`RateLimit-Limit`). */
+  readonly limit: number;
+  /** Requests still allowed right now after this one (`RateLimit-Remaining`). */
   readonly remaining: number;
+  /** Whole seconds, rounded up, until the whole budget is back if no request comes meanwhile (`RateLimit-Reset`). */
+  readonly resetSeconds: number;
 };
 
 // GCRA (generic cell rate algorithm), the token bucket written as one timestamp per key.
@@ -35,8 +39,11 @@ export type RateLimitDecision = {
 // The clock is Redis's TIME, not the gateway's, so instances with skewed clocks share one timeline.
 // Times are epoch ms as doubles, stored with %.17g so they round-trip exactly.
 //
+// The budget is whole again once TAT is reached: TAT - now is how long until then (RateLimit-Reset).
+//
 // KEYS[1] the key's TAT   ARGV[1] windowMs   ARGV[2] limit
-// returns {allowed 1|0, waitMs until the next request fits (0 when allowed), remaining}
+// returns {allowed 1|0, waitMs until the next request fits (0 when allowed), remaining, resetMs until TAT}
+// (whole numbers: Redis truncates a Lua number to an integer reply, so each is rounded here, up)
 const gcra = new LuaScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
@@ -49,10 +56,10 @@ local newTat = tat + interval
 -- 1 us of slack absorbs float rounding, so a burst of exactly limit requests always fits.
 local slack = 0.001
 if newTat - now > window + slack then
-  return {0, math.ceil(newTat - window - now), 0}
+  return {0, math.ceil(newTat - window - now), 0, math.ceil(tat - now)}
 end
 redis.call('SET', KEYS[1], string.format('%.17g', newTat), 'PX', math.ceil(newTat - now))
-return {1, 0, math.floor((window - (newTat - now)) / interval + slack)}
+return {1, 0, math.floor((window - (newTat - now)) / interval + slack), math.ceil(newTat - now)}
 `);
 
 /**
@@ -82,12 +89,27 @@ export class RateLimiter {
   /**
    * Takes one request from `keyId`'s budget if there is one left.
    * @param keyId the API key the request was signed with
-   * @returns whether to serve it, and when refused how long the client should wait
+   * @returns whether to serve it, when refused how long the client should wait, and the budget left
    */
   async consume(keyId: string): Promise<RateLimitDecision> {
     const reply = await gcra.run(this.#redis, [`${this.#prefix}ratelimit:${keySegment(keyId)}`], [this.#windowMs, this.#limit]);
-    const [allowed, waitMs, remaining] = reply as [number, number, number];
-    if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, remaining };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), remaining: 0 };
+    const [allowed, waitMs, remaining, resetMs] = reply as [number, number, number, number];
+    const budget = { limit: this.#limit, resetSeconds: Math.max(0, Math.ceil(resetMs / 1000)) };
+    if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, remaining, ...budget };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), remaining: 0, ...budget };
   }
+}
+
+/**
+ * The RateLimit-* answer headers of a decision (docs/api.md, Rate limits): limit, remaining, and seconds until the
+ * whole budget is back; `Retry-After` on a refusal is the edge's (from the error's details).
+ * @param decision what {@link RateLimiter.consume} said
+ * @returns lower-case header names and their values
+ */
+export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+  return {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.resetSeconds),
+  };
 }

@@ -13,9 +13,30 @@ const { redis, prefix, cleanup } = connectTestRedis();
 afterAll(cleanup);
 
 const windowMs = 30_000;
-const alice = { clientId: 'cl_alice', keyId: 'key_alice', secret: 'alice-secret-0123456789abcdef', active: true };
-const bob = { clientId: 'cl_bob', keyId: 'key_bob', secret: 'bob-secret-0123456789abcdef', active: true };
-const carol = { clientId: 'cl_carol', keyId: 'key_carol', secret: 'carol-secret-0123456789abcdef', active: false };
+const alice = {
+  clientId: 'cl_alice',
+  keyId: 'key_alice',
+  secret: 'alice-secret-0123456789abcdef',
+  active: true,
+  scopes: ['read'],
+  allowedCidrs: [],
+};
+const bob = {
+  clientId: 'cl_bob',
+  keyId: 'key_bob',
+  secret: 'bob-secret-0123456789abcdef',
+  active: true,
+  scopes: ['read'],
+  allowedCidrs: [],
+};
+const carol = {
+  clientId: 'cl_carol',
+  keyId: 'key_carol',
+  secret: 'carol-secret-0123456789abcdef',
+  active: false,
+  scopes: ['read'],
+  allowedCidrs: [],
+};
 
 let clock: number;
 let clients: Map<string, ClientCredentials>;
@@ -88,7 +109,21 @@ async function expectInvalid(attempt: Promise<unknown>, cause: AuthFailureCause)
 
 describe('RequestAuthenticator accepts', () => {
   it('what signRequest produces, naming the client', async () => {
-    await expect(authenticator().authenticate(signed())).resolves.toEqual({ clientId: alice.clientId, keyId: alice.keyId });
+    await expect(authenticator().authenticate(signed())).resolves.toMatchObject({ clientId: alice.clientId, keyId: alice.keyId });
+  });
+
+  it("with the key's scopes and allow-list as the lookup gave them (unknown scope names dropped)", async () => {
+    clients.set(alice.keyId, { ...alice, scopes: ['withdraw', 'admin', 'read'], allowedCidrs: ['10.0.0.0/8'] });
+    const client = await authenticator().authenticate(signed());
+    expect(client.scopes).toEqual(['read', 'withdraw']);
+    expect(client.allowList.entries).toEqual(['10.0.0.0/8']);
+    expect(client.allowList.allows('10.9.9.9')).toBe(true);
+    expect(client.allowList.allows('127.0.0.1')).toBe(false);
+  });
+
+  it('nowhere (invalid_credentials, unknown_key) when the stored allow-list does not parse: closed, never open', async () => {
+    clients.set(alice.keyId, { ...alice, allowedCidrs: ['10.1.0.0/8'] });
+    await expectInvalid(authenticator().authenticate(signed()), 'unknown_key');
   });
 
   it('a raw Buffer body, a bodyless GET, and header names in any case', async () => {
@@ -168,7 +203,7 @@ describe('RequestAuthenticator refuses', () => {
   });
 
   it('a key whose stored secret is empty, even signed with that empty secret: unknown_key', async () => {
-    clients.set('key_blank', { clientId: 'cl_blank', keyId: 'key_blank', secret: '', active: true });
+    clients.set('key_blank', { clientId: 'cl_blank', keyId: 'key_blank', secret: '', active: true, scopes: ['read'], allowedCidrs: [] });
     await expectInvalid(authenticator().authenticate(signed({ keyId: 'key_blank', secret: '' })), 'unknown_key');
   });
 
@@ -263,7 +298,7 @@ describe('credential cache', () => {
   it('lets a disabled client work until credentialCacheMs has passed, then refuses it (disabled_key)', async () => {
     const auth = authenticator({ credentialCacheMs: 10_000 });
     await auth.authenticate(signed());
-    clients.set(alice.keyId, { ...alice, active: false });
+    clients.set(alice.keyId, { ...alice, active: false, scopes: ['read'], allowedCidrs: [] });
     clock += 9_999;
     await expect(auth.authenticate(signed())).resolves.toMatchObject({ clientId: alice.clientId });
     clock += 2;
@@ -271,14 +306,21 @@ describe('credential cache', () => {
   });
 
   it('remembers an unknown key for only 2 s, so a newly created client works soon after', async () => {
-    const dave = { clientId: 'cl_dave', keyId: 'key_dave', secret: 'dave-secret-0123456789', active: true };
+    const dave = {
+      clientId: 'cl_dave',
+      keyId: 'key_dave',
+      secret: 'dave-secret-0123456789',
+      active: true,
+      scopes: ['read'],
+      allowedCidrs: [],
+    };
     const auth = authenticator();
     await expectInvalid(auth.authenticate(signed(dave)), 'unknown_key');
     clients.set(dave.keyId, dave);
     clock += 1_999;
     await expectInvalid(auth.authenticate(signed(dave)), 'unknown_key');
     clock += 2;
-    await expect(auth.authenticate(signed(dave))).resolves.toEqual({ clientId: dave.clientId, keyId: dave.keyId });
+    await expect(auth.authenticate(signed(dave))).resolves.toMatchObject({ clientId: dave.clientId, keyId: dave.keyId });
     expect(lookups).toEqual([dave.keyId, dave.keyId]);
   });
 

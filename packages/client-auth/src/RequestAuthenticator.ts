@@ -6,7 +6,9 @@ import { AuthHeader } from './authHeaders.js';
 import { signaturePayload } from './computeSignature.js';
 import { type CachedCredentials, CredentialCache, type CredentialLookup } from './CredentialCache.js';
 import { credentialChangesChannel } from './credentialChanges.js';
+import type { KeyScope } from './keyScopes.js';
 import { keySegment } from './keySegment.js';
+import type { SourceAllowList } from './sourceAllowList.js';
 import { SourceLimiter } from './SourceLimiter.js';
 
 /** Where the authenticator reports trouble with its change subscription (a pino logger fits). */
@@ -67,8 +69,13 @@ export type AuthenticateInput = {
   readonly sourceAddress?: string | undefined;
 };
 
-/** Who sent an authenticated request. */
-export type AuthenticatedClient = { readonly clientId: string; readonly keyId: string };
+/** Who sent an authenticated request, and what its key may do (check with {@link authorizeKey}). */
+export type AuthenticatedClient = {
+  readonly clientId: string;
+  readonly keyId: string;
+  readonly scopes: readonly KeyScope[];
+  readonly allowList: SourceAllowList;
+};
 
 const timestampPattern = /^\d{1,15}$/;
 const noncePattern = /^[A-Za-z0-9_-]{16,64}$/;
@@ -243,7 +250,7 @@ export class RequestAuthenticator {
     const fresh = await this.#redis.set(key, '1', 'PX', this.#nonceTtlMs, 'NX');
     if (fresh === null) throw refuse(AuthFailureReason.replayedNonce);
 
-    return { clientId: verified.clientId, keyId: verified.keyId };
+    return { clientId: verified.clientId, keyId: verified.keyId, scopes: verified.scopes, allowList: verified.allowList };
   }
 
   /**

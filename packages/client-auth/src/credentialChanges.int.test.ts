@@ -18,7 +18,14 @@ afterAll(async () => {
   await cleanup();
 });
 
-const alice = { clientId: 'cl_alice', keyId: 'key_alice', secret: 'alice-secret-0123456789abcdef', active: true };
+const alice = {
+  clientId: 'cl_alice',
+  keyId: 'key_alice',
+  secret: 'alice-secret-0123456789abcdef',
+  active: true,
+  scopes: ['read'],
+  allowedCidrs: [],
+};
 const request = { method: 'GET', pathWithQuery: '/v1/accounts/acc_1/balances', body: '' };
 
 let clock: number;
@@ -85,13 +92,13 @@ describe('credential change announcements', () => {
     expect(await outcome(a)).toBe('ok');
     expect(await outcome(b)).toBe('ok');
 
-    clients.set(alice.keyId, { ...alice, active: false });
+    clients.set(alice.keyId, { ...alice, active: false, scopes: ['read'], allowedCidrs: [] });
     expect(await outcome(b)).toBe('ok'); // cached: not told yet
     await publishCredentialChange(publisher, prefix, alice.keyId);
     await eventually(a, 'disabled_key');
     await eventually(b, 'disabled_key');
 
-    clients.set(alice.keyId, { ...alice, active: true });
+    clients.set(alice.keyId, { ...alice, active: true, scopes: ['read'], allowedCidrs: [] });
     await publishCredentialChange(publisher, prefix, alice.keyId);
     await eventually(a, 'ok');
     await eventually(b, 'ok');
@@ -102,7 +109,7 @@ describe('credential change announcements', () => {
     await a.start();
     expect(await outcome(a)).toBe('ok');
     // Disabled while the announcement is lost (never published here): only the re-subscription can reveal it.
-    clients.set(alice.keyId, { ...alice, active: false });
+    clients.set(alice.keyId, { ...alice, active: false, scopes: ['read'], allowedCidrs: [] });
     const killed = await killSubscriptions(`client-auth:${encodeURIComponent(prefix)}changes`);
     expect(killed).toBeGreaterThan(0);
     await eventually(a, 'disabled_key');

@@ -6,7 +6,14 @@ import { connectTestRedis } from './testRedis.js';
 const { redis, prefix, cleanup } = connectTestRedis();
 afterAll(cleanup);
 
-const alice = { clientId: 'cl_alice', keyId: 'key_alice', secret: 'alice-secret-0123456789abcdef', active: true };
+const alice = {
+  clientId: 'cl_alice',
+  keyId: 'key_alice',
+  secret: 'alice-secret-0123456789abcdef',
+  active: true,
+  scopes: ['read'],
+  allowedCidrs: [],
+};
 const attacker = '203.0.113.7';
 const request = { method: 'GET', pathWithQuery: '/v1/accounts/acc_1/balances', body: '' };
 
@@ -139,7 +146,14 @@ describe('lookups of keys not in the cache', () => {
 
 describe('refusals that depend on the key', () => {
   it('all answer invalid_credentials, with the precise cause only on the error', async () => {
-    clients.set('key_off', { clientId: 'cl_off', keyId: 'key_off', secret: 'off-secret-0123456789abcdef', active: false });
+    clients.set('key_off', {
+      clientId: 'cl_off',
+      keyId: 'key_off',
+      secret: 'off-secret-0123456789abcdef',
+      active: false,
+      scopes: ['read'],
+      allowedCidrs: [],
+    });
     const auth = authenticator();
     const causes: (string | undefined)[] = [];
     for (const attempt of [

@@ -34,6 +34,18 @@ export const errorRegistry = {
     retryable: false,
     description: 'The principal may not do this: its role does not allow it, or the CSRF token of a state change is missing or wrong.',
   },
+  INSUFFICIENT_SCOPE: {
+    http: 403,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    description: 'The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.',
+  },
+  SOURCE_NOT_ALLOWED: {
+    http: 403,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    description: "The API key is valid but the request came from an address outside the key's allow-list; nothing was done.",
+  },
   NOT_FOUND: {
     http: 404,
     grpc: GrpcStatus.NOT_FOUND,
