@@ -45,10 +45,7 @@ const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
 const MetadataKey = z
   .string()
   .refine(wellFormed, 'a metadata key must be valid Unicode')
-  .refine((k) => chars(k) >= 1 && chars(k) <= METADATA_LIMITS.keyChars, `a metadata key is 1-${METADATA_LIMITS.keyChars} characters`)
-  // JSON.parse makes `__proto__` an own key, but an assignment (a record parser, a protobuf map decoder) sets the
-  // prototype instead and the key is silently lost: refused rather than dropped.
-  .refine((k) => k !== '__proto__', 'a metadata key may not be __proto__');
+  .refine((k) => chars(k) >= 1 && chars(k) <= METADATA_LIMITS.keyChars, `a metadata key is 1-${METADATA_LIMITS.keyChars} characters`);
 const MetadataValue = z
   .string()
   .refine(wellFormed, 'a metadata value must be valid Unicode')
@@ -58,13 +55,23 @@ const MetadataValue = z
  * A client's metadata for a withdrawal or a transfer: an object of string keys to string values, at most 20 keys of
  * 1-40 characters, values of at most 500 characters, and at most 2,048 bytes as compact JSON (UTF-8). `{}` is none.
  */
-export const ClientMetadata = z
-  .record(MetadataKey, MetadataValue)
-  .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `metadata has at most ${METADATA_LIMITS.keys} keys`)
-  .refine(
-    (m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= METADATA_LIMITS.bytes,
-    `metadata is at most ${METADATA_LIMITS.bytes} bytes as JSON`,
-  );
+export const ClientMetadata = z.preprocess(
+  (value, ctx) => {
+    // JSON.parse makes `__proto__` an own key, which zod's record (like any assignment: a protobuf map decoder) skips
+    // so that it cannot set the prototype: the client's key would be silently lost, so it is refused instead.
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', message: 'a metadata key may not be __proto__', path: ['__proto__'], input: value });
+    }
+    return value;
+  },
+  z
+    .record(MetadataKey, MetadataValue)
+    .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `metadata has at most ${METADATA_LIMITS.keys} keys`)
+    .refine(
+      (m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= METADATA_LIMITS.bytes,
+      `metadata is at most ${METADATA_LIMITS.bytes} bytes as JSON`,
+    ),
+);
 export type ClientMetadata = z.infer<typeof ClientMetadata>;
 
 /**

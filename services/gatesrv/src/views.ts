@@ -16,6 +16,10 @@ const SignedAmount = z
   .regex(/^-?[0-9]+$/)
   .meta({ description: 'Signed integer amount in base units.' });
 const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp.', format: 'date-time' });
+const Reference = z.string().nullable().meta({
+  description: "The client's own reference, as sent (unique per client among its withdrawals, and among its transfers); null: none.",
+});
+const Metadata = z.record(z.string(), z.string()).meta({ description: "The client's metadata, as sent; `{}` when none." });
 
 export const DepositStatus = z.enum(['pending', 'credited', 'orphaned', 'reversed']).meta({ id: 'DepositStatus' });
 export const WithdrawalStatus = z
@@ -191,6 +195,8 @@ export const TransferView = z
     asset: z.string(),
     amount: Amount,
     status: TransferStatus,
+    reference: Reference,
+    metadata: Metadata,
     createdAt: Timestamp,
   })
   .meta({ id: 'Transfer' });
@@ -203,6 +209,8 @@ export function transferView(t: TransferRecord): z.infer<typeof TransferView> {
     asset: t.asset,
     amount: t.amount,
     status: t.status as z.infer<typeof TransferStatus>,
+    reference: t.reference || null,
+    metadata: { ...t.metadata },
     createdAt: t.createdAt,
   };
 }
@@ -229,6 +237,8 @@ export const WithdrawalView = z
       description:
         'The destination is a deposit address of this wallet: settled in the books after approval, no chain transaction, no fee.',
     }),
+    reference: Reference,
+    metadata: Metadata,
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -251,6 +261,8 @@ export function withdrawalView(w: WithdrawalRecord, registry: AssetRegistry): z.
     reason: w.reason || null,
     networkFee: w.networkFee || null,
     internal: w.internal,
+    reference: w.reference || null,
+    metadata: { ...w.metadata },
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

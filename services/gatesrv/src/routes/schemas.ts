@@ -1,13 +1,27 @@
 import { AssetId, ChainId, PositiveBaseUnits } from '@wallet/assets';
-import { ExternalId, ObjectId, PageLimitQuery } from '@wallet/ids';
+import { ClientMetadata, ClientReference, ExternalId, ObjectId, PageLimitQuery } from '@wallet/ids';
 import { z } from 'zod';
 
 // Request schemas: the routes validate with these and the OpenAPI document is generated from them.
 // Every body is strict: unknown fields are refused, so nothing like status or fee can be mass-assigned.
 export const CreateAccountBody = z.object({ externalId: ExternalId }).strict().meta({ id: 'CreateAccountRequest' });
 export const CreateAddressBody = z.object({ chain: ChainId }).strict().meta({ id: 'CreateAddressRequest' });
+/** The client's own reference and metadata of a withdrawal or a transfer (docs/api.md, References and metadata). */
+const Reference = ClientReference.meta({
+  description: 'Your own id for the request: 1-64 printable ASCII characters without spaces, unique among your transfers (or withdrawals).',
+});
+const Metadata = ClientMetadata.meta({
+  description: 'String keys (1-40 characters) to string values (at most 500 characters), at most 20 keys and 2,048 bytes as JSON.',
+});
 export const TransferBody = z
-  .object({ from: ObjectId, to: ObjectId, asset: AssetId, amount: PositiveBaseUnits })
+  .object({
+    from: ObjectId,
+    to: ObjectId,
+    asset: AssetId,
+    amount: PositiveBaseUnits,
+    reference: Reference.optional(),
+    metadata: Metadata.optional(),
+  })
   .strict()
   .meta({ id: 'CreateTransferRequest' });
 // `to` is only bounded here (the longest address of any chain fits): its format, checksum and network are the
@@ -17,6 +31,8 @@ export const CreateWithdrawalBody = z
     asset: AssetId,
     to: z.string().min(1, 'to must be an address').max(100, 'to is too long for any address'),
     amount: PositiveBaseUnits,
+    reference: Reference.optional(),
+    metadata: Metadata.optional(),
   })
   .strict()
   .meta({ id: 'CreateWithdrawalRequest' });
@@ -25,6 +41,7 @@ export const EmptyBody = z.object({}).strict();
 
 export const AccountParams = z.object({ id: ObjectId }).strict();
 export const WithdrawalParams = z.object({ id: ObjectId }).strict();
+export const TransferParams = z.object({ id: ObjectId }).strict();
 
 const Cursor = z.string().min(1).max(200);
 

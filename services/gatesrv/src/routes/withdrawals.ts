@@ -4,10 +4,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { callAnyNode } from '../callAnyNode.js';
 import type { RouteDeps } from '../deps.js';
 import { WithdrawalView, pageOf, withdrawalView } from '../views.js';
+import { WithdrawalListQuery, clientListFilter, pageRequest } from './clientLists.js';
 import { ACCOUNT, SIGNED, SIGNED_POST } from './errorSets.js';
 import { AccountParams, CreateWithdrawalBody, EmptyBody, ListQuery, WithdrawalParams } from './schemas.js';
 
-/** Withdrawals: request (funds frozen), list, read, cancel while pending review. */
+const WithdrawalPage = pageOf(WithdrawalView, 'WithdrawalPage');
+
+/** Withdrawals: request (funds frozen), list (an account's, the client's), read, cancel while pending review. */
 export function withdrawalRoutes(
   api: ApiDocument,
   deps: Pick<RouteDeps, 'registry' | 'router' | 'shards' | 'upstreamTimeoutMs'>,
@@ -34,6 +37,7 @@ export function withdrawalRoutes(
           'INVALID_DESTINATION',
           'AMOUNT_TOO_SMALL',
           'INSUFFICIENT_FUNDS',
+          'DUPLICATE_REFERENCE',
         ],
       },
       async ({ params, body }, request, reply) => {
@@ -51,6 +55,8 @@ export function withdrawalRoutes(
               asset: body.asset,
               to: body.to,
               amount: body.amount.toString(),
+              reference: body.reference ?? '',
+              metadata: body.metadata ?? {},
             },
             { timeoutMs },
           ),
@@ -71,7 +77,7 @@ export function withdrawalRoutes(
         security: 'signature',
         params: AccountParams,
         query: ListQuery,
-        responses: { 200: { description: 'Newest first.', schema: pageOf(WithdrawalView, 'WithdrawalPage') } },
+        responses: { 200: { description: 'Newest first.', schema: WithdrawalPage } },
         errors: [...SIGNED, ...ACCOUNT],
       },
       async ({ params, query }, request) => {
@@ -132,6 +138,29 @@ export function withdrawalRoutes(
           c.cancelWithdrawal({ clientId, withdrawalId: params.id, idempotencyKey }, { timeoutMs }),
         );
         return reply.code(200).send(withdrawalView(cancelled, registry));
+      },
+    );
+
+    // Any node answers, as for GET /withdrawals/:id: every transrv reads the one database today. With a database per
+    // shard (a later issue) this becomes a scatter-gather over the nodes, merged by (createdAt, id).
+    api.route(
+      app,
+      {
+        method: 'GET',
+        path: '/withdrawals',
+        summary: "The client's withdrawals, all accounts",
+        description:
+          'By `createdAt` then `id`: newest first (`order=desc`, the default) or oldest first (`order=asc`). Filters: `account`, `asset`, `status`, `reference`, `since` (createdAt >= since), `until` (createdAt < until).',
+        tags: ['withdrawals'],
+        security: 'signature',
+        query: WithdrawalListQuery,
+        responses: { 200: { description: 'In the order asked for (newest first by default).', schema: WithdrawalPage } },
+        errors: [...SIGNED, ...ACCOUNT],
+      },
+      async ({ query }, request) => {
+        const filter = await clientListFilter(registry, router, request.client.clientId, query);
+        const page = await callAnyNode(shards, (c) => c.listClientWithdrawals({ filter, page: pageRequest(query) }, { timeoutMs }));
+        return { data: page.withdrawals.map((w) => withdrawalView(w, registry)), nextCursor: page.page?.nextCursor || null };
       },
     );
   };
