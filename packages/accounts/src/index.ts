@@ -1,15 +1,26 @@
 export { type Account, createAccount, getAccount, listAccounts } from './accounts.js';
 export { type DepositAddress, type DeriveAddress, accountOfAddress, createAddress, listAddresses } from './addresses.js';
 export {
-  type Client,
   type ClientCredentials,
-  type ClientStatus,
+  type ClientKey,
+  type ClientKeyLimits,
+  type ClientKeyStatus,
   clientCredentials,
+  clientKeyIds,
+  createClientKey,
+  listClientKeys,
+  maxSecretOverlapMs,
+  rotateClientKey,
+  setClientKeyStatus,
+} from './clientKeys.js';
+export {
+  type Client,
+  type ClientStatus,
   createClient,
   disableClient,
   enableClient,
+  firstKeyLimits,
   listClients,
-  maxSecretOverlapMs,
   rotateClientSecret,
 } from './clients.js';
 export { type NodeRow, type NodeState, listNodes, setNodeState } from './nodes.js';

@@ -55,7 +55,12 @@ export const tableOwnership = {
     // signsrv holds the withdrawals of a disabled client (not signed), shows the client in the review queue, and
     // checks a client exists before whitelisting a destination for it.
     readers: [signsrv],
-    holds: 'exchange clients: HMAC key, status, secret rotation',
+    holds: 'exchange clients: name, status, the id of their first API key',
+  },
+  client_keys: {
+    owner: accountsrv,
+    readers: [],
+    holds: "clients' API keys: HMAC secret, rotation, scopes, source allow-list, status",
   },
   accounts: {
     owner: accountsrv,

@@ -12,6 +12,7 @@ import { AnyInstanceClient } from '@wallet/routing';
 import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
 import { auditCommand } from './auditCommands.js';
+import { clientKeysCommand } from './clientKeyCommands.js';
 import { runConsoleCommand } from './consoleCommands.js';
 import { devUsage, runDevCommand } from './devCommands.js';
 import { alertsCommand } from './alertsCommands.js';
@@ -23,14 +24,27 @@ export type Io = { out: (line: string) => void; err: (line: string) => void };
 
 const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS, MYSQL_URL select the cluster)
 
-  clients create --name NAME [--json]   create an exchange client; prints keyId and secret (shown once)
+  clients create --name NAME [--json]   create an exchange client and its first key (every scope, any source);
+                                        prints keyId and secret (shown once)
   clients list [--json]                 list clients
-  clients disable CLIENT_ID             disable a client: its key stops working on every gateway within 1 s, and
+  clients disable CLIENT_ID             disable a client: its keys stop working on every gateway within 1 s, and
                                         signsrv signs none of its withdrawals until it is enabled again
   clients enable CLIENT_ID              enable a disabled client again
   clients rotate CLIENT_ID [--overlap DURATION] [--json]
                                         issue a new secret (printed once); the old one keeps working for the
                                         overlap (default 24h; 0 = stops at once). DURATION: 0, 500ms, 90s, 15m, 24h, 7d
+                                        (rotates the key the client was created with; others: clients keys rotate)
+  clients keys add --client CLIENT_ID --scopes SCOPES [--allow-ip CIDRS] [--json]
+                                        issue another API key for the client; prints keyId and secret (shown once).
+                                        SCOPES: read (every GET, creating accounts and addresses), transfer, withdraw
+                                        (withdrawals and cancels), comma-separated; CIDRS: comma-separated addresses or
+                                        CIDRs the key may be used from (default: any)
+  clients keys list --client CLIENT_ID [--json]
+                                        the client's keys: status, scopes, allowed sources, rotation overlap
+  clients keys disable KEY_ID | clients keys enable KEY_ID
+                                        stop (or restart) one key on every gateway within 1 s
+  clients keys rotate KEY_ID [--overlap DURATION] [--json]
+                                        new secret for one key (printed once); the old one works for the overlap
   nodes [--json]                        transrv nodes: state, live in etcd, address, bound accounts
   nodes drain NODE_ID                   stop binding new accounts to a node (its accounts stay on it)
   nodes activate NODE_ID                let a node take new accounts again
@@ -85,6 +99,9 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       name: { type: 'string' },
       username: { type: 'string' },
       overlap: { type: 'string' },
+      client: { type: 'string' },
+      scopes: { type: 'string' },
+      'allow-ip': { type: 'string' },
       chain: { type: 'string' },
       'max-inputs': { type: 'string' },
       limit: { type: 'string' },
@@ -228,6 +245,17 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService);
   try {
     const api = accountsrv.pick();
+    if (group === 'clients' && action === 'keys') {
+      const [, , , keyId] = positionals;
+      const options = {
+        client: values.client,
+        scopes: values.scopes,
+        allowIp: values['allow-ip'],
+        overlap: values.overlap,
+        json: values.json,
+      };
+      return await clientKeysCommand(api, arg, keyId, options, io);
+    }
     switch (`${group} ${action ?? ''}`.trim()) {
       case 'clients create': {
         if (!values.name) throw new WalletError('VALIDATION_FAILED', '--name is required');

@@ -1,6 +1,12 @@
 import {
+  type ClientKey as ClientKeyModel,
   type DeriveAddress,
   clientCredentials,
+  clientKeyIds,
+  createClientKey,
+  listClientKeys,
+  rotateClientKey,
+  setClientKeyStatus,
   createAccount,
   createAddress,
   createClient,
@@ -19,11 +25,12 @@ import {
   type DepositAddress as AddressModel,
 } from '@wallet/accounts';
 import type { AssetRegistry } from '@wallet/assets';
+import { formatCidr, parseAllowList, parseKeyScopes } from '@wallet/client-auth';
 import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { ExternalId, IdempotencyKey, ListOrder, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
-import { type Account, AccountServiceService, type Client, type DepositAddress } from '@wallet/proto';
+import { type Account, AccountServiceService, type Client, type ClientKey, type DepositAddress } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
 import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
@@ -48,9 +55,10 @@ export type AccountsrvDeps = {
   /** Called after an address is stored (e.g. to cache address -> account in Redis). */
   readonly onAddressCreated?: (address: AddressModel) => Promise<void>;
   /**
-   * Called after a change to a client's credentials (disable, enable, rotation) is committed, to tell the gateways
-   * (Redis pub/sub): they drop their cached copy at once. A failure is logged; for a disable or enable the call then
-   * fails (UNAVAILABLE: the change is committed, re-running it tells the gateways again).
+   * Called for each API key after a change to its credentials (a key or its client disabled or enabled, a rotation, a
+   * new key) is committed, to tell the gateways (Redis pub/sub): they drop their cached copy at once. A failure is
+   * logged; for a disable or enable the call then fails (UNAVAILABLE: the change is committed, re-running it tells the
+   * gateways again).
    */
   readonly onCredentialsChanged?: (keyId: string) => Promise<void>;
 };
@@ -70,6 +78,17 @@ const toClient = (c: ClientModel): Client => ({
   status: c.status,
   createdAt: c.createdAt.toISOString(),
 });
+const toClientKey = (k: ClientKeyModel): ClientKey => ({
+  keyId: k.keyId,
+  clientId: k.clientId,
+  scopes: [...k.scopes],
+  allowedCidrs: [...k.allowedCidrs],
+  status: k.status,
+  createdAt: k.createdAt.toISOString(),
+  previousSecretExpiresAt: k.previousSecretExpiresAt?.toISOString() ?? '',
+});
+const KeyId = z.string().min(1).max(64);
+const OverlapMs = z.number().int().min(0).max(maxSecretOverlapMs);
 const toAccount = (a: AccountModel): Account => ({
   id: a.id,
   clientId: a.clientId,
@@ -89,60 +108,52 @@ const toAddress = (a: AddressModel): DepositAddress => ({
 /** Builds accountsrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: AccountsrvDeps): GrpcServer {
   const { db, registry } = deps;
-  const announce = async (client: ClientModel, failOnError: boolean): Promise<void> => {
+  /** Tells the gateways that `keyIds` changed; `what` names the change in the refusal when it must not go unheard. */
+  const announce = async (keyIds: readonly string[], what: string, failOnError: boolean): Promise<void> => {
     try {
-      await deps.onCredentialsChanged?.(client.keyId);
+      for (const keyId of keyIds) await deps.onCredentialsChanged?.(keyId);
     } catch (error) {
-      deps.log.error(
-        { err: error, clientId: client.id },
-        'gateways not told of the credential change: they follow it within their cache time',
-      );
+      deps.log.error({ err: error, keyIds }, 'gateways not told of the credential change: they follow it within their cache time');
       if (failOnError) {
-        throw new WalletError(
-          'UNAVAILABLE',
-          `client ${client.id} is ${client.status}, but the gateways could not be told; run the command again`,
-          {
-            cause: error,
-          },
-        );
+        throw new WalletError('UNAVAILABLE', `${what}, but the gateways could not be told; run the command again`, { cause: error });
       }
     }
   };
   return new GrpcServer(deps.log).addService('wallet.v1.AccountService', AccountServiceService, {
     getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
 
-    createClient: async (raw) => {
+    createClient: async (raw, ctx) => {
       const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
       const { client, secret } = await createClient(db, req.name);
-      deps.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
+      ctx.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
       return { client: toClient(client), secret };
     },
     listClients: async () => ({ clients: (await listClients(db)).map(toClient) }),
-    disableClient: async (raw) => {
+    disableClient: async (raw, ctx) => {
       const req = parseRequest(z.object({ clientId: ObjectId }), raw);
       const client = await disableClient(db, req.clientId);
-      deps.log.info({ clientId: client.id }, 'client disabled');
-      await announce(client, true);
+      ctx.log.info({ clientId: client.id }, 'client disabled');
+      await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
       return toClient(client);
     },
-    enableClient: async (raw) => {
+    enableClient: async (raw, ctx) => {
       const req = parseRequest(z.object({ clientId: ObjectId }), raw);
       const client = await enableClient(db, req.clientId);
-      deps.log.info({ clientId: client.id }, 'client enabled');
-      await announce(client, true);
+      ctx.log.info({ clientId: client.id }, 'client enabled');
+      await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
       return toClient(client);
     },
-    rotateClientSecret: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: z.number().int().min(0).max(maxSecretOverlapMs) }), raw);
+    rotateClientSecret: async (raw, ctx) => {
+      const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: OverlapMs }), raw);
       const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, req.clientId, req.overlapMs);
-      deps.log.info({ clientId: client.id, previousSecretExpiresAt }, 'client secret rotated');
+      ctx.log.info({ clientId: client.id, keyId: client.keyId, previousSecretExpiresAt }, 'client secret rotated');
       // The new secret is committed and shown only in this answer: it is returned even if the gateways were not told
       // (they then accept it once their cache expires, and the old one until then).
-      await announce(client, false);
+      await announce([client.keyId], 'rotated', false);
       return { client: toClient(client), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
     },
     getClientCredentials: async (raw) => {
-      const req = parseRequest(z.object({ keyId: z.string().min(1).max(64) }), raw);
+      const req = parseRequest(z.object({ keyId: KeyId }), raw);
       const credentials = await clientCredentials(db, req.keyId);
       if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
       return {
@@ -152,7 +163,39 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
         active: credentials.active,
         previousSecret: credentials.previousSecret ?? '',
         previousSecretExpiresAt: credentials.previousSecretExpiresAt?.toISOString() ?? '',
+        scopes: [...credentials.scopes],
+        allowedCidrs: [...credentials.allowedCidrs],
       };
+    },
+    createClientKey: async (raw, ctx) => {
+      const req = parseRequest(
+        z.object({ clientId: ObjectId, scopes: z.array(z.string().max(32)).max(8), allowedCidrs: z.array(z.string().max(64)).max(64) }),
+        raw,
+      );
+      const limits = { scopes: parseKeyScopes(req.scopes), allowedCidrs: parseAllowList(req.allowedCidrs).map(formatCidr) };
+      const { key, secret } = await createClientKey(db, req.clientId, limits);
+      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, scopes: key.scopes, allowedCidrs: key.allowedCidrs }, 'client key created');
+      // A gateway may remember the id as unknown for a moment (its negative cache): told, it looks it up at once.
+      await announce([key.keyId], 'created', false);
+      return { key: toClientKey(key), secret };
+    },
+    listClientKeys: async (raw) => {
+      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+      return { keys: (await listClientKeys(db, req.clientId)).map(toClientKey) };
+    },
+    setClientKeyStatus: async (raw, ctx) => {
+      const req = parseRequest(z.object({ keyId: KeyId, status: z.enum(['active', 'disabled']) }), raw);
+      const key = await setClientKeyStatus(db, req.keyId, req.status);
+      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, status: key.status }, 'client key status set');
+      await announce([key.keyId], `key ${key.keyId} is ${key.status}`, true);
+      return toClientKey(key);
+    },
+    rotateClientKey: async (raw, ctx) => {
+      const req = parseRequest(z.object({ keyId: KeyId, overlapMs: OverlapMs }), raw);
+      const { key, secret, previousSecretExpiresAt } = await rotateClientKey(db, req.keyId, req.overlapMs);
+      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, previousSecretExpiresAt }, 'client key rotated');
+      await announce([key.keyId], 'rotated', false);
+      return { key: toClientKey(key), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
     },
 
     createAccount: async (raw) => {

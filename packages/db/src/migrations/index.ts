@@ -20,6 +20,7 @@ import * as m0019 from './0019_node_alerts.js';
 import * as m0020 from './0020_alert_acks.js';
 import * as m0021 from './0021_review_risk_indexes.js';
 import * as m0022 from './0022_client_views.js';
+import * as m0023 from './0023_client_keys.js';
 import * as m0024 from './0024_accounts_by_client.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
@@ -47,5 +48,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0020_alert_acks', m0020],
   ['0021_review_risk_indexes', m0021],
   ['0022_client_views', m0022],
+  ['0023_client_keys', m0023],
   ['0024_accounts_by_client', m0024],
 ];

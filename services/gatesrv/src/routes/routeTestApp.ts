@@ -1,6 +1,7 @@
 // Test scaffolding for the route plugins' inject() tests (imported only by *.test.ts beside it): an edge app with a
 // fixed authenticated client in place of the signature check, and the upstream gRPC clients as plain objects.
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
+import { SourceAllowList, allKeyScopes } from '@wallet/client-auth';
 import { WalletError } from '@wallet/errors';
 import { ApiDocument, createEdgeApp } from '@wallet/http-edge';
 import { createLogger } from '@wallet/logger';
@@ -74,7 +75,7 @@ export async function routeTestApp(plugin: (api: ApiDocument, deps: RouteDeps) =
       v1.decorateRequest('client', undefined as never);
       v1.decorateRequest('idempotency', undefined);
       v1.addHook('preValidation', async (request) => {
-        request.client = { clientId: CLIENT_ID, keyId: 'k_TEST' };
+        request.client = { clientId: CLIENT_ID, keyId: 'k_TEST', scopes: allKeyScopes, allowList: new SourceAllowList([]) };
         const key = request.headers['idempotency-key'];
         if (typeof key === 'string') request.idempotency = { key, hash: 'h'.repeat(64), replayed: false };
       });

@@ -86,6 +86,70 @@ export interface ClientCredentials {
   previousSecret: string;
   /** When previous_secret stops being accepted (ISO 8601, UTC); empty when there is none. */
   previousSecretExpiresAt: string;
+  /** What the key may do ("read", "transfer", "withdraw"). None (an older accountsrv): the key can do nothing. */
+  scopes: string[];
+  /** Source CIDRs the key may be used from; none: any source. */
+  allowedCidrs: string[];
+}
+
+export interface ClientKey {
+  keyId: string;
+  clientId: string;
+  scopes: string[];
+  /** Empty: any source. */
+  allowedCidrs: string[];
+  /** "active" or "disabled" (the client's own status applies on top). */
+  status: string;
+  createdAt: string;
+  /** When the secret a rotation replaced stops working (ISO 8601, UTC); empty when none works any more. */
+  previousSecretExpiresAt: string;
+}
+
+export interface CreateClientKeyRequest {
+  clientId: string;
+  /** At least one of "read", "transfer", "withdraw". */
+  scopes: string[];
+  /** IPv4/IPv6 addresses or CIDRs (host bits zero), at most 32; none: any source. */
+  allowedCidrs: string[];
+}
+
+export interface CreateClientKeyResponse {
+  key:
+    | ClientKey
+    | undefined;
+  /** Shown once. */
+  secret: string;
+}
+
+export interface ListClientKeysRequest {
+  clientId: string;
+}
+
+export interface ListClientKeysResponse {
+  /** Oldest first. */
+  keys: ClientKey[];
+}
+
+export interface SetClientKeyStatusRequest {
+  keyId: string;
+  /** "active" or "disabled". */
+  status: string;
+}
+
+export interface RotateClientKeyRequest {
+  keyId: string;
+  /** How long the old secret keeps working; 0 retires it at once. */
+  overlapMs: number;
+}
+
+export interface RotateClientKeyResponse {
+  key:
+    | ClientKey
+    | undefined;
+  /** Shown once. */
+  secret: string;
+  /** When the old secret stops working (ISO 8601, UTC); empty when it already has. */
+  previousSecretExpiresAt: string;
 }
 
 export interface Account {
@@ -740,7 +804,16 @@ export const GetClientCredentialsRequest: MessageFns<GetClientCredentialsRequest
 };
 
 function createBaseClientCredentials(): ClientCredentials {
-  return { clientId: "", keyId: "", secret: "", active: false, previousSecret: "", previousSecretExpiresAt: "" };
+  return {
+    clientId: "",
+    keyId: "",
+    secret: "",
+    active: false,
+    previousSecret: "",
+    previousSecretExpiresAt: "",
+    scopes: [],
+    allowedCidrs: [],
+  };
 }
 
 export const ClientCredentials: MessageFns<ClientCredentials> = {
@@ -762,6 +835,12 @@ export const ClientCredentials: MessageFns<ClientCredentials> = {
     }
     if (message.previousSecretExpiresAt !== "") {
       writer.uint32(50).string(message.previousSecretExpiresAt);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.allowedCidrs) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -821,6 +900,541 @@ export const ClientCredentials: MessageFns<ClientCredentials> = {
           }
           case 6: {
             if (tag !== 50) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.allowedCidrs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseClientKey(): ClientKey {
+  return {
+    keyId: "",
+    clientId: "",
+    scopes: [],
+    allowedCidrs: [],
+    status: "",
+    createdAt: "",
+    previousSecretExpiresAt: "",
+  };
+}
+
+export const ClientKey: MessageFns<ClientKey> = {
+  encode(message: ClientKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.allowedCidrs) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(50).string(message.createdAt);
+    }
+    if (message.previousSecretExpiresAt !== "") {
+      writer.uint32(58).string(message.previousSecretExpiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.allowedCidrs.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateClientKeyRequest(): CreateClientKeyRequest {
+  return { clientId: "", scopes: [], allowedCidrs: [] };
+}
+
+export const CreateClientKeyRequest: MessageFns<CreateClientKeyRequest> = {
+  encode(message: CreateClientKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.allowedCidrs) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateClientKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateClientKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.allowedCidrs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateClientKeyResponse(): CreateClientKeyResponse {
+  return { key: undefined, secret: "" };
+}
+
+export const CreateClientKeyResponse: MessageFns<CreateClientKeyResponse> = {
+  encode(message: CreateClientKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== undefined) {
+      ClientKey.encode(message.key, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateClientKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateClientKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = ClientKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListClientKeysRequest(): ListClientKeysRequest {
+  return { clientId: "" };
+}
+
+export const ListClientKeysRequest: MessageFns<ListClientKeysRequest> = {
+  encode(message: ListClientKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListClientKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListClientKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListClientKeysResponse(): ListClientKeysResponse {
+  return { keys: [] };
+}
+
+export const ListClientKeysResponse: MessageFns<ListClientKeysResponse> = {
+  encode(message: ListClientKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.keys) {
+      ClientKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListClientKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListClientKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keys.push(ClientKey.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSetClientKeyStatusRequest(): SetClientKeyStatusRequest {
+  return { keyId: "", status: "" };
+}
+
+export const SetClientKeyStatusRequest: MessageFns<SetClientKeyStatusRequest> = {
+  encode(message: SetClientKeyStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetClientKeyStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetClientKeyStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRotateClientKeyRequest(): RotateClientKeyRequest {
+  return { keyId: "", overlapMs: 0 };
+}
+
+export const RotateClientKeyRequest: MessageFns<RotateClientKeyRequest> = {
+  encode(message: RotateClientKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.overlapMs !== 0) {
+      writer.uint32(16).uint32(message.overlapMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateClientKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateClientKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.overlapMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRotateClientKeyResponse(): RotateClientKeyResponse {
+  return { key: undefined, secret: "", previousSecretExpiresAt: "" };
+}
+
+export const RotateClientKeyResponse: MessageFns<RotateClientKeyResponse> = {
+  encode(message: RotateClientKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== undefined) {
+      ClientKey.encode(message.key, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    if (message.previousSecretExpiresAt !== "") {
+      writer.uint32(26).string(message.previousSecretExpiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateClientKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateClientKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = ClientKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
@@ -2002,7 +2616,7 @@ export const AccountServiceService = {
       Buffer.from(RotateClientSecretResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateClientSecretResponse => RotateClientSecretResponse.decode(value),
   },
-  /** The gateway's authentication lookup: a client's secret by API key id. */
+  /** The gateway's authentication lookup: a key's secret, scopes and allow-list by API key id. */
   getClientCredentials: {
     path: "/wallet.v1.AccountService/GetClientCredentials" as const,
     requestStream: false as const,
@@ -2012,6 +2626,54 @@ export const AccountServiceService = {
     requestDeserialize: (value: Buffer): GetClientCredentialsRequest => GetClientCredentialsRequest.decode(value),
     responseSerialize: (value: ClientCredentials): Buffer => Buffer.from(ClientCredentials.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClientCredentials => ClientCredentials.decode(value),
+  },
+  /**
+   * A client's API keys (a client may hold several, each with its own scopes and allow-list). Secrets are shown once,
+   * by the call that issues them.
+   */
+  createClientKey: {
+    path: "/wallet.v1.AccountService/CreateClientKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateClientKeyRequest): Buffer =>
+      Buffer.from(CreateClientKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateClientKeyRequest => CreateClientKeyRequest.decode(value),
+    responseSerialize: (value: CreateClientKeyResponse): Buffer =>
+      Buffer.from(CreateClientKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateClientKeyResponse => CreateClientKeyResponse.decode(value),
+  },
+  listClientKeys: {
+    path: "/wallet.v1.AccountService/ListClientKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListClientKeysRequest): Buffer =>
+      Buffer.from(ListClientKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListClientKeysRequest => ListClientKeysRequest.decode(value),
+    responseSerialize: (value: ListClientKeysResponse): Buffer =>
+      Buffer.from(ListClientKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListClientKeysResponse => ListClientKeysResponse.decode(value),
+  },
+  /** "active" or "disabled"; every gateway follows within 1 s. */
+  setClientKeyStatus: {
+    path: "/wallet.v1.AccountService/SetClientKeyStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetClientKeyStatusRequest): Buffer =>
+      Buffer.from(SetClientKeyStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetClientKeyStatusRequest => SetClientKeyStatusRequest.decode(value),
+    responseSerialize: (value: ClientKey): Buffer => Buffer.from(ClientKey.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClientKey => ClientKey.decode(value),
+  },
+  rotateClientKey: {
+    path: "/wallet.v1.AccountService/RotateClientKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateClientKeyRequest): Buffer =>
+      Buffer.from(RotateClientKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateClientKeyRequest => RotateClientKeyRequest.decode(value),
+    responseSerialize: (value: RotateClientKeyResponse): Buffer =>
+      Buffer.from(RotateClientKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateClientKeyResponse => RotateClientKeyResponse.decode(value),
   },
   /** Idempotent on (client_id, external_id): the same external id returns the same account. */
   createAccount: {
@@ -2111,8 +2773,17 @@ export interface AccountServiceServer extends UntypedServiceImplementation {
   enableClient: handleUnaryCall<EnableClientRequest, Client>;
   /** A new secret (shown once); the old one keeps working for overlap_ms, then stops. */
   rotateClientSecret: handleUnaryCall<RotateClientSecretRequest, RotateClientSecretResponse>;
-  /** The gateway's authentication lookup: a client's secret by API key id. */
+  /** The gateway's authentication lookup: a key's secret, scopes and allow-list by API key id. */
   getClientCredentials: handleUnaryCall<GetClientCredentialsRequest, ClientCredentials>;
+  /**
+   * A client's API keys (a client may hold several, each with its own scopes and allow-list). Secrets are shown once,
+   * by the call that issues them.
+   */
+  createClientKey: handleUnaryCall<CreateClientKeyRequest, CreateClientKeyResponse>;
+  listClientKeys: handleUnaryCall<ListClientKeysRequest, ListClientKeysResponse>;
+  /** "active" or "disabled"; every gateway follows within 1 s. */
+  setClientKeyStatus: handleUnaryCall<SetClientKeyStatusRequest, ClientKey>;
+  rotateClientKey: handleUnaryCall<RotateClientKeyRequest, RotateClientKeyResponse>;
   /** Idempotent on (client_id, external_id): the same external id returns the same account. */
   createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
   /** NOT_FOUND/ACCOUNT_NOT_FOUND unless the account belongs to client_id (empty client_id: ops, any client). */
@@ -2226,7 +2897,7 @@ export interface AccountServiceClient extends Client1 {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateClientSecretResponse) => void,
   ): ClientUnaryCall;
-  /** The gateway's authentication lookup: a client's secret by API key id. */
+  /** The gateway's authentication lookup: a key's secret, scopes and allow-list by API key id. */
   getClientCredentials(
     request: GetClientCredentialsRequest,
     callback: (error: ServiceError | null, response: ClientCredentials) => void,
@@ -2241,6 +2912,71 @@ export interface AccountServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClientCredentials) => void,
+  ): ClientUnaryCall;
+  /**
+   * A client's API keys (a client may hold several, each with its own scopes and allow-list). Secrets are shown once,
+   * by the call that issues them.
+   */
+  createClientKey(
+    request: CreateClientKeyRequest,
+    callback: (error: ServiceError | null, response: CreateClientKeyResponse) => void,
+  ): ClientUnaryCall;
+  createClientKey(
+    request: CreateClientKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateClientKeyResponse) => void,
+  ): ClientUnaryCall;
+  createClientKey(
+    request: CreateClientKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateClientKeyResponse) => void,
+  ): ClientUnaryCall;
+  listClientKeys(
+    request: ListClientKeysRequest,
+    callback: (error: ServiceError | null, response: ListClientKeysResponse) => void,
+  ): ClientUnaryCall;
+  listClientKeys(
+    request: ListClientKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListClientKeysResponse) => void,
+  ): ClientUnaryCall;
+  listClientKeys(
+    request: ListClientKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListClientKeysResponse) => void,
+  ): ClientUnaryCall;
+  /** "active" or "disabled"; every gateway follows within 1 s. */
+  setClientKeyStatus(
+    request: SetClientKeyStatusRequest,
+    callback: (error: ServiceError | null, response: ClientKey) => void,
+  ): ClientUnaryCall;
+  setClientKeyStatus(
+    request: SetClientKeyStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClientKey) => void,
+  ): ClientUnaryCall;
+  setClientKeyStatus(
+    request: SetClientKeyStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClientKey) => void,
+  ): ClientUnaryCall;
+  rotateClientKey(
+    request: RotateClientKeyRequest,
+    callback: (error: ServiceError | null, response: RotateClientKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateClientKey(
+    request: RotateClientKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateClientKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateClientKey(
+    request: RotateClientKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateClientKeyResponse) => void,
   ): ClientUnaryCall;
   /** Idempotent on (client_id, external_id): the same external id returns the same account. */
   createAccount(

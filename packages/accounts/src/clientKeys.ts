@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { type Db, type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
+
+export type ClientKeyStatus = 'active' | 'disabled';
+
+/** An API key of a client, without its secrets (those are shown once, when issued, and given only to the gateways). */
+export type ClientKey = {
+  readonly keyId: string;
+  readonly clientId: string;
+  /** Scope names, in the stored order (`read`, `transfer`, `withdraw`). */
+  readonly scopes: readonly string[];
+  /** Canonical CIDRs the key may be used from; empty: any source. */
+  readonly allowedCidrs: readonly string[];
+  readonly status: ClientKeyStatus;
+  readonly createdAt: Date;
+  /** When the secret a rotation replaced stops working; undefined when none is valid any more. */
+  readonly previousSecretExpiresAt: Date | undefined;
+};
+
+/** What a new key may do: already validated and canonical (accountsrv parses operators' input with @wallet/client-auth). */
+export type ClientKeyLimits = { readonly scopes: readonly string[]; readonly allowedCidrs: readonly string[] };
+
+/** What the gateway needs to verify a key's signatures and limits. */
+export type ClientCredentials = {
+  readonly clientId: string;
+  readonly keyId: string;
+  readonly secret: string;
+  /** The key and its client are both active. */
+  readonly active: boolean;
+  readonly scopes: readonly string[];
+  readonly allowedCidrs: readonly string[];
+  /** The secret before the last rotation, still accepted until {@link previousSecretExpiresAt}. */
+  readonly previousSecret?: string;
+  readonly previousSecretExpiresAt?: Date;
+};
+
+type KeyRow = {
+  key_id: string;
+  client_id: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  scopes: string;
+  allowed_cidrs: string;
+  status: ClientKeyStatus;
+  created_at: Date;
+};
+
+/** The longest overlap a rotation may give the old secret. */
+export const maxSecretOverlapMs = 30 * 24 * 3600 * 1000;
+
+/** A fresh secret: 256 bits from the OS CSPRNG, URL-safe so it survives shells and config files. */
+const newSecret = (): string => randomBytes(32).toString('base64url');
+const newKeyId = (): string => `key_${randomBytes(12).toString('hex')}`;
+const list = (text: string): string[] => (text === '' ? [] : text.split(','));
+
+// The previous secret is reported only while MySQL's clock says it is valid (it set the expiry).
+const previousValid = (db: Knex) => db.raw('k.previous_secret_expires_at > CURRENT_TIMESTAMP(3) AS previous_valid');
+
+type KeyRowWithValidity = KeyRow & { previous_valid: number | null };
+
+function fromRow(r: KeyRowWithValidity): ClientKey {
+  return {
+    keyId: r.key_id,
+    clientId: r.client_id,
+    scopes: list(r.scopes),
+    allowedCidrs: list(r.allowed_cidrs),
+    status: r.status,
+    createdAt: r.created_at,
+    previousSecretExpiresAt:
+      Number(r.previous_valid) === 1 && r.previous_secret_expires_at !== null ? r.previous_secret_expires_at : undefined,
+  };
+}
+
+async function readKey(db: Knex, keyId: string): Promise<ClientKey> {
+  const row = await db<KeyRow>('client_keys as k').where('k.key_id', keyId).first<KeyRowWithValidity | undefined>('k.*', previousValid(db));
+  if (!row) throw new WalletError('NOT_FOUND', 'no such key');
+  return fromRow(row);
+}
+
+/**
+ * Issues a key inside the caller's transaction (the client's first key is created with the client).
+ * @returns the key and its secret (shown once)
+ */
+export async function insertClientKey(trx: Knex, clientId: string, limits: ClientKeyLimits): Promise<{ key: ClientKey; secret: string }> {
+  if (limits.scopes.length === 0)
+    throw new WalletError('VALIDATION_FAILED', 'a key needs at least one scope', { details: { field: 'scopes' } });
+  for (;;) {
+    const row = {
+      key_id: newKeyId(),
+      client_id: clientId,
+      secret: newSecret(),
+      scopes: limits.scopes.join(','),
+      allowed_cidrs: limits.allowedCidrs.join(','),
+      status: 'active' as const,
+    };
+    try {
+      await trx('client_keys').insert(row);
+      return { key: await readKey(trx, row.key_id), secret: row.secret };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // a key id collision: draw again
+    }
+  }
+}
+
+/**
+ * Issues another API key for a client, with its own secret, scopes and allow-list. One transaction.
+ * @param limits scopes (at least one) and allowed CIDRs (empty: any source), validated and canonical
+ * @returns the key and its secret (shown once, here)
+ * @throws WalletError NOT_FOUND (no such client), VALIDATION_FAILED (no scope)
+ */
+export async function createClientKey(db: Db, clientId: string, limits: ClientKeyLimits): Promise<{ key: ClientKey; secret: string }> {
+  return withTransaction(db, async (trx) => {
+    const client = await trx('clients').where({ id: clientId }).forShare().first<{ id: string } | undefined>('id');
+    if (!client) throw new WalletError('NOT_FOUND', 'no such client');
+    return insertClientKey(trx, clientId, limits);
+  });
+}
+
+/**
+ * A client's keys, oldest first (never their secrets).
+ * @throws WalletError NOT_FOUND (no such client)
+ */
+export async function listClientKeys(db: Db, clientId: string): Promise<ClientKey[]> {
+  const client = await db('clients').where({ id: clientId }).first<{ id: string } | undefined>('id');
+  if (!client) throw new WalletError('NOT_FOUND', 'no such client');
+  const rows = await db<KeyRow>('client_keys as k')
+    .where('k.client_id', clientId)
+    .orderBy([{ column: 'k.created_at' }, { column: 'k.key_id' }])
+    .select<KeyRowWithValidity[]>('k.*', previousValid(db));
+  return rows.map(fromRow);
+}
+
+/** The ids of a client's keys (to tell the gateways when the client's status changes). */
+export async function clientKeyIds(db: Db, clientId: string): Promise<string[]> {
+  return db('client_keys').where({ client_id: clientId }).orderBy('created_at').pluck('key_id');
+}
+
+/**
+ * Disables or enables one key: a disabled key is refused on every gateway once they are told (accountsrv announces it).
+ * @throws WalletError NOT_FOUND
+ */
+export async function setClientKeyStatus(db: Db, keyId: string, status: ClientKeyStatus): Promise<ClientKey> {
+  await db('client_keys').where({ key_id: keyId }).update({ status });
+  return readKey(db, keyId);
+}
+
+/**
+ * Issues a new secret for a key. The current one becomes the previous secret, accepted for `overlapMs` more (MySQL's
+ * clock), so the exchange can move its signers over; 0 retires it at once. A secret still overlapping from an earlier
+ * rotation is dropped (only one previous secret is kept). One transaction.
+ * @param overlapMs 0 to {@link maxSecretOverlapMs}
+ * @returns the key, its new secret (shown once) and when the old one stops working (undefined: now)
+ * @throws WalletError NOT_FOUND, VALIDATION_FAILED (overlap out of range)
+ */
+export async function rotateClientKey(
+  db: Db,
+  keyId: string,
+  overlapMs: number,
+): Promise<{ key: ClientKey; secret: string; previousSecretExpiresAt: Date | undefined }> {
+  if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > maxSecretOverlapMs) {
+    throw new WalletError('VALIDATION_FAILED', `overlap must be 0 to ${maxSecretOverlapMs} ms`, { details: { field: 'overlapMs' } });
+  }
+  const secret = newSecret();
+  const key = await withTransaction(db, async (trx) => {
+    const current = await trx<KeyRow>('client_keys').where({ key_id: keyId }).forUpdate().first();
+    if (!current) throw new WalletError('NOT_FOUND', 'no such key');
+    await trx('client_keys')
+      .where({ key_id: keyId })
+      .update(
+        overlapMs === 0
+          ? { secret, previous_secret: null, previous_secret_expires_at: null }
+          : {
+              secret,
+              previous_secret: current.secret,
+              previous_secret_expires_at: trx.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND', [overlapMs * 1000]),
+            },
+      );
+    return readKey(trx, keyId);
+  });
+  return { key, secret, previousSecretExpiresAt: key.previousSecretExpiresAt };
+}
+
+/**
+ * The secrets and limits behind an API key id, for the gateway's checks (a previous secret only while it is valid).
+ * `active` is the key's status and its client's together.
+ */
+export async function clientCredentials(db: Db, keyId: string): Promise<ClientCredentials | undefined> {
+  const row = await db('client_keys as k')
+    .join('clients as c', 'c.id', 'k.client_id')
+    .where('k.key_id', keyId)
+    .first<(KeyRowWithValidity & { client_status: string }) | undefined>('k.*', 'c.status as client_status', previousValid(db));
+  if (!row) return undefined;
+  const previous =
+    row.previous_secret !== null && row.previous_secret_expires_at !== null && Number(row.previous_valid) === 1
+      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at }
+      : {};
+  return {
+    clientId: row.client_id,
+    keyId: row.key_id,
+    secret: row.secret,
+    active: row.status === 'active' && row.client_status === 'active',
+    scopes: list(row.scopes),
+    allowedCidrs: list(row.allowed_cidrs),
+    ...previous,
+  };
+}
