@@ -27,8 +27,9 @@ try {
   const { address } = await wallet.addresses.create(account.id, { chain: 'eth' });
   console.log(`deposit address ${address} (fund it on the dev chain: pnpm walletctl dev fund ${address} 0.01)`);
 
-  // Lists are read page by page as the loop goes (newest first).
-  for await (const deposit of wallet.deposits.listByAccount(account.id)) {
+  // Lists are read page by page as the loop goes (newest first). GET /v1/deposits covers every account of yours;
+  // its filters (account, asset, status, since, until, order) narrow it.
+  for await (const deposit of wallet.deposits.list({ account: account.id })) {
     console.log(`deposit ${deposit.id} ${deposit.amount} ${deposit.asset} ${deposit.status} (${deposit.confirmations} confirmations)`);
   }
 

@@ -69,6 +69,19 @@ describe('accounts, addresses and balances', () => {
     const balances = await wallet.accounts.balances(account.id);
     expect(balances.map((b) => b.asset)).toEqual(assets.map((a) => a.asset));
     for (const b of balances) expect([b.available, b.frozen, b.pending]).toEqual(['0', '0', '0']);
+    for (const a of assets) expect(typeof a.deposits === 'boolean' && typeof a.withdrawals === 'boolean' && a.transfers).toBe(true);
+  });
+
+  it('finds an account by externalId and lists the client’s accounts in either order', async () => {
+    const opened = [await openAccount('listed'), await openAccount('listed'), await openAccount('listed')];
+    expect(await wallet.accounts.findByExternalId(opened[1]!.externalId)).toEqual(opened[1]);
+    expect(await wallet.accounts.findByExternalId(`nobody-${randomUUID()}`)).toBeNull();
+
+    const ids = new Set(opened.map((a) => a.id));
+    const oldestFirst = (await wallet.accounts.list({ order: 'asc', limit: 2 }).toArray()).filter((a) => ids.has(a.id));
+    expect(oldestFirst).toEqual(opened);
+    const newestFirst = (await wallet.accounts.list({ limit: 2 }).toArray()).filter((a) => ids.has(a.id));
+    expect(newestFirst).toEqual([...opened].reverse());
   });
 
   it('issues deposit addresses and pages through them, newest first', async () => {
@@ -107,6 +120,18 @@ describe('deposits', () => {
     for await (const deposit of wallet.deposits.listByAccount(account.id, { limit: 1 })) seen.push(deposit.id);
     expect(seen).toEqual(credited.map((d) => d.id));
     expect(await available(account.id)).toBe(6n * 10n ** 15n);
+
+    // The client-wide list, filtered to this account: the same deposits, each order the other's reverse (deposits
+    // first seen in one millisecond are ordered by id there), and by time.
+    const ids = (list: { id: string }[]) => list.map((d) => d.id);
+    const newest = await wallet.deposits.list({ account: account.id, limit: 2 }).toArray();
+    expect(new Set(ids(newest))).toEqual(new Set(ids(credited)));
+    expect(await wallet.deposits.list({ account: account.id, order: 'asc', status: 'credited' }).toArray()).toEqual([...newest].reverse());
+    const since = new Date(Date.parse(credited[1]!.createdAt));
+    const recent = await wallet.deposits.list({ account: account.id, since, order: 'asc' }).toArray();
+    expect(new Set(ids(recent))).toEqual(new Set(ids(credited.filter((d) => Date.parse(d.createdAt) >= since.getTime()))));
+    expect(recent.length).toBeGreaterThanOrEqual(2);
+    expect(await wallet.deposits.list({ account: account.id, status: 'pending' }).toArray()).toEqual([]);
   });
 });
 
@@ -133,6 +158,28 @@ describe('transfers', () => {
       ['deposit', String(FUND)],
     ]);
   });
+
+  it('keeps a reference and metadata, finds the transfer by them, and refuses a reference twice', async () => {
+    const [from, to] = [await openAccount(), await openAccount()];
+    await fixtures.fund(from.id, 'ETH', FUND);
+    const reference = `payout-${randomUUID()}`;
+    const metadata = { user: '42', note: 'café' };
+    const transfer = await wallet.transfers.create({ from: from.id, to: to.id, asset: 'ETH', amount: 5n, reference, metadata });
+    expect(transfer).toMatchObject({ reference, metadata });
+    expect(await wallet.transfers.get(transfer.id)).toEqual(transfer);
+    expect(await wallet.transfers.findByReference(reference)).toEqual(transfer);
+    expect(await wallet.transfers.findByReference(`${reference}-none`)).toBeNull();
+    await waitFor('the credit', async () => ((await available(to.id)) === 5n ? true : undefined));
+    const second = await wallet.transfers.create({ from: to.id, to: from.id, asset: 'ETH', amount: 1n });
+    const listed = await wallet.transfers.list({ account: from.id, limit: 1 }).toArray();
+    expect(listed.map((t) => t.id)).toEqual([second.id, transfer.id]);
+    expect((await wallet.transfers.list({ account: from.id, order: 'asc' }).toArray()).map((t) => t.id)).toEqual([transfer.id, second.id]);
+    await waitFor('the credit back', async () => ((await available(from.id)) === FUND - 4n ? true : undefined));
+
+    const twice = await caught(wallet.transfers.create({ from: from.id, to: to.id, asset: 'ETH', amount: 5n, reference }));
+    expect(twice).toMatchObject({ status: 409, code: 'DUPLICATE_REFERENCE', attempts: 1, details: { reference, id: transfer.id } });
+    expect(await available(from.id)).toBe(FUND - 4n);
+  });
 });
 
 describe('withdrawals', () => {
@@ -142,17 +189,22 @@ describe('withdrawals', () => {
     const eth = (await wallet.assets.list()).find((a) => a.asset === 'ETH')!;
     const frozen = BigInt(eth.minWithdrawal) + BigInt(eth.withdrawalFee);
 
+    const references = [0, 1, 2].map((i) => `wd-${randomUUID()}-${i}`);
     const created = [];
-    for (let i = 0; i < 3; i++) {
-      created.push(await wallet.withdrawals.create(account.id, { asset: 'ETH', to: DESTINATION, amount: BigInt(eth.minWithdrawal) }));
+    for (const reference of references) {
+      const body = { asset: 'ETH', to: DESTINATION, amount: BigInt(eth.minWithdrawal), reference, metadata: { ticket: reference } };
+      created.push(await wallet.withdrawals.create(account.id, body));
     }
     for (const w of created) expect(w).toMatchObject({ accountId: account.id, status: 'pending_review', to: DESTINATION, txid: null });
+    expect(created.map((w) => [w.reference, w.metadata])).toEqual(references.map((r) => [r, { ticket: r }]));
+    expect(await wallet.withdrawals.findByReference(references[2]!)).toEqual(created[2]);
     expect(await available(account.id)).toBe(FUND - 3n * frozen);
     expect(await wallet.withdrawals.get(created[0]!.id)).toEqual(created[0]);
 
     const listed = [];
     for await (const w of wallet.withdrawals.listByAccount(account.id, { limit: 2 })) listed.push(w.id);
     expect(listed).toEqual(created.map((w) => w.id).reverse());
+    expect(await wallet.withdrawals.list({ account: account.id, limit: 2 }).toArray()).toEqual([...created].reverse());
 
     const key = `cancel-${randomUUID()}`;
     const cancelled = await wallet.withdrawals.cancel(created[1]!.id, { idempotencyKey: key });
@@ -162,6 +214,10 @@ describe('withdrawals', () => {
 
     const again = await caught(wallet.withdrawals.cancel(created[1]!.id));
     expect(again).toMatchObject({ status: 409, code: 'WITHDRAWAL_NOT_CANCELLABLE', attempts: 1, details: { status: 'cancelled' } });
+    expect(await wallet.withdrawals.list({ account: account.id, status: 'cancelled' }).toArray()).toEqual([cancelled]);
+    expect(
+      (await wallet.withdrawals.list({ account: account.id, status: 'pending_review', order: 'asc' }).toArray()).map((w) => w.id),
+    ).toEqual([created[0]!.id, created[2]!.id]);
   });
 });
 

@@ -31,5 +31,19 @@ export async function readApiDocument(): Promise<OpenAPI3> {
  * @returns the file's text
  */
 export async function apiTypesSource(document: OpenAPI3): Promise<string> {
-  return header + astToString(await openapiTS(document));
+  return header + astToString(await openapiTS(forAnyDeployment(document)));
+}
+
+/**
+ * The document as it holds for every deployment. A served document's `Chain` enum lists that deployment's chains
+ * (configuration: the generator sees the dev registry's); the SDK talks to any deployment, so a chain is any chain id.
+ */
+function forAnyDeployment(document: OpenAPI3): OpenAPI3 {
+  const copy = structuredClone(document);
+  const chain = copy.components?.schemas?.['Chain'];
+  if (chain !== undefined && !('$ref' in chain)) {
+    delete chain.enum;
+    chain.description = "A chain id of the deployment (GET /v1/assets lists its assets' chains).";
+  }
+  return copy;
 }

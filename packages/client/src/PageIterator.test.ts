@@ -62,6 +62,43 @@ describe('lists', () => {
   });
 });
 
+describe('client-wide lists and look-ups', () => {
+  it('send each filter, a Date as ISO-8601 UTC, in the order given', async () => {
+    const client = await pagedClient();
+    const since = new Date('2024-12-04T12:00:00.250Z');
+    await client.deposits
+      .list({ account: 'acc_1', status: 'credited', since, until: '2024-12-05T00:00:00Z', order: 'asc', limit: 2 })
+      .firstPage();
+    await client.withdrawals.list({ asset: 'ETH', reference: 'payout 7/1' }).firstPage();
+    await client.transfers.list({ account: 'acc_2' }).firstPage();
+    await client.accounts.list({ order: 'desc' }).firstPage();
+    expect(gateway.received.map((r) => r.target)).toEqual([
+      '/v1/deposits?account=acc_1&status=credited&since=2024-12-04T12%3A00%3A00.250Z&until=2024-12-05T00%3A00%3A00Z&order=asc&limit=2',
+      '/v1/withdrawals?asset=ETH&reference=payout%207%2F1',
+      '/v1/transfers?account=acc_2',
+      '/v1/accounts?order=desc',
+    ]);
+  });
+
+  it('find one object by externalId or reference, or null', async () => {
+    gateway = await startTestGateway((r) => ({
+      status: 200,
+      json: { data: r.target.includes('none') ? [] : [{ id: 'x_1' }], nextCursor: null },
+    }));
+    const client = new WalletClient({ baseUrl: gateway.baseUrl, keyId: 'key_test', secret: 's' });
+    expect(await client.accounts.findByExternalId('user+1')).toEqual({ id: 'x_1' });
+    expect(await client.accounts.findByExternalId('none')).toBeNull();
+    expect(await client.withdrawals.findByReference('wd-1')).toEqual({ id: 'x_1' });
+    expect(await client.transfers.findByReference('none')).toBeNull();
+    expect(gateway.received.map((r) => r.target)).toEqual([
+      '/v1/accounts?externalId=user%2B1',
+      '/v1/accounts?externalId=none',
+      '/v1/withdrawals?reference=wd-1',
+      '/v1/transfers?reference=none',
+    ]);
+  });
+});
+
 describe('PageIterator', () => {
   it('refuses a nextCursor that does not move instead of looping for ever', async () => {
     let calls = 0;

@@ -31,7 +31,7 @@ export type ReadOptions = Omit<CallOptions, 'idempotencyKey'>;
  * ```ts
  * const wallet = new WalletClient({ baseUrl: 'https://wallet.example.com', keyId, secret });
  * const account = await wallet.accounts.create({ externalId: 'user-42' });
- * for await (const deposit of wallet.deposits.listByAccount(account.id)) console.log(deposit.amount, deposit.status);
+ * for await (const deposit of wallet.deposits.list({ account: account.id })) console.log(deposit.amount, deposit.status);
  * ```
  */
 export class WalletClient {
@@ -70,6 +70,12 @@ export class WalletClient {
     /** `GET /v1/accounts/{id}/balances`: every listed asset's `available`, `frozen` and `pending`, zeros included. */
     balances: async (id: string, options?: ReadOptions): Promise<Balance[]> =>
       (await this.#get<{ data: Balance[] }>('/v1/accounts/{id}/balances', { id }, {}, options)).data,
+    /** `GET /v1/accounts`: this client's accounts, newest first (`order: 'asc'`: oldest first). */
+    list: (list: ListOptions<'/v1/accounts'> = {}, options?: ReadOptions): PageIterator<Account> =>
+      this.#list('/v1/accounts', {}, list, options),
+    /** `GET /v1/accounts?externalId=`: the account with exactly this `externalId`, or null. */
+    findByExternalId: async (externalId: string, options?: ReadOptions): Promise<Account | null> =>
+      (await this.#get<Page<Account>>('/v1/accounts', {}, { externalId }, options)).data[0] ?? null,
   };
 
   readonly addresses = {
@@ -82,6 +88,12 @@ export class WalletClient {
   };
 
   readonly deposits = {
+    /**
+     * `GET /v1/deposits`: the deposits of every account of this client, newest first (`order: 'asc'`: oldest first),
+     * filtered by `account`, `asset`, `status`, `since`, `until`.
+     */
+    list: (list: ListOptions<'/v1/deposits'> = {}, options?: ReadOptions): PageIterator<Deposit> =>
+      this.#list('/v1/deposits', {}, list, options),
     /** `GET /v1/accounts/{id}/deposits`: one account's deposits, newest first (by when first seen). */
     listByAccount: (
       accountId: string,
@@ -99,6 +111,17 @@ export class WalletClient {
   readonly transfers = {
     /** `POST /v1/transfers`: moves `amount` of `asset` between two accounts of this client, at once. */
     create: (body: CreateTransferRequest, options?: CallOptions): Promise<Transfer> => this.#post('/v1/transfers', {}, body, options),
+    /** `GET /v1/transfers/{id}`. */
+    get: (id: string, options?: ReadOptions): Promise<Transfer> => this.#get('/v1/transfers/{id}', { id }, {}, options),
+    /**
+     * `GET /v1/transfers`: this client's transfers, newest first (`order: 'asc'`: oldest first), filtered by `account`
+     * (either side), `asset`, `status`, `reference`, `since`, `until`.
+     */
+    list: (list: ListOptions<'/v1/transfers'> = {}, options?: ReadOptions): PageIterator<Transfer> =>
+      this.#list('/v1/transfers', {}, list, options),
+    /** The transfer with your `reference`, or null. */
+    findByReference: async (reference: string, options?: ReadOptions): Promise<Transfer | null> =>
+      (await this.#get<Page<Transfer>>('/v1/transfers', {}, { reference }, options)).data[0] ?? null,
   };
 
   readonly withdrawals = {
@@ -109,6 +132,15 @@ export class WalletClient {
     get: (id: string, options?: ReadOptions): Promise<Withdrawal> => this.#get('/v1/withdrawals/{id}', { id }, {}, options),
     /** `POST /v1/withdrawals/{id}/cancel`: only while `pending_review`; releases `amount + fee`. */
     cancel: (id: string, options?: CallOptions): Promise<Withdrawal> => this.#post('/v1/withdrawals/{id}/cancel', { id }, {}, options),
+    /**
+     * `GET /v1/withdrawals`: the withdrawals of every account of this client, newest first (`order: 'asc'`: oldest
+     * first), filtered by `account`, `asset`, `status`, `reference`, `since`, `until`.
+     */
+    list: (list: ListOptions<'/v1/withdrawals'> = {}, options?: ReadOptions): PageIterator<Withdrawal> =>
+      this.#list('/v1/withdrawals', {}, list, options),
+    /** The withdrawal with your `reference`, or null. */
+    findByReference: async (reference: string, options?: ReadOptions): Promise<Withdrawal | null> =>
+      (await this.#get<Page<Withdrawal>>('/v1/withdrawals', {}, { reference }, options)).data[0] ?? null,
     /** `GET /v1/accounts/{id}/withdrawals`: one account's withdrawals, newest first. */
     listByAccount: (
       accountId: string,

@@ -16,6 +16,9 @@ export type Transfer = Schemas['Transfer'];
 export type TransferStatus = Schemas['TransferStatus'];
 export type Withdrawal = Schemas['Withdrawal'];
 export type WithdrawalStatus = Schemas['WithdrawalStatus'];
+export type LedgerKind = Schemas['LedgerKind'];
+export type ChainKind = Schemas['ChainKind'];
+export type Network = Schemas['Network'];
 export type Health = Schemas['HealthDetail'];
 
 export type CreateAccountRequest = Schemas['CreateAccountRequest'];
@@ -30,11 +33,14 @@ type WithBigintAmount<T> = { [K in keyof T]: K extends 'amount' ? T[K] | bigint 
 /** The query a GET route declares in the OpenAPI document. */
 type QueryOf<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
 
+/** Time filters may be given as Dates (sent as ISO-8601 UTC with milliseconds). */
+type Filters<Q> = { [K in keyof Q]: K extends 'since' | 'until' ? Q[K] | Date : Q[K] };
+
 /**
  * A list's options: the route's filters as the document declares them, the page size, and a `nextCursor` kept from
  * earlier to resume from.
  */
-export type ListOptions<P extends keyof paths> = Omit<QueryOf<P>, 'limit' | 'cursor'> & {
+export type ListOptions<P extends keyof paths> = Filters<Omit<QueryOf<P>, 'limit' | 'cursor'>> & {
   /** Items per page, 1-200. @default 50 (the gateway's) */
   readonly limit?: number;
   /** Start from this page (a `nextCursor`) instead of the first. */

@@ -22,6 +22,8 @@ export interface paths {
                 /** @description Ready. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -31,6 +33,8 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -40,6 +44,8 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -49,6 +55,8 @@ export interface paths {
                 /** @description Not ready. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -85,6 +93,8 @@ export interface paths {
                 /** @description OpenAPI 3.1. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -98,6 +108,8 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -107,6 +119,8 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -143,6 +157,14 @@ export interface paths {
                 /** @description Every configured asset, by asset id ascending; `deposits`, `withdrawals` and `transfers` say what this deployment serves. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -152,6 +174,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -161,6 +191,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -170,6 +208,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -179,6 +225,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -188,6 +242,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -197,6 +259,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -206,6 +276,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -215,6 +293,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -258,6 +344,14 @@ export interface paths {
                 /** @description Newest first by creation time (`order=asc`: oldest first), ties by id. With `externalId`: the account with that externalId (compared byte for byte) or an empty list, never a 404. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -267,6 +361,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -276,6 +378,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -285,6 +395,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -294,6 +412,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -303,6 +429,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -312,6 +446,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -321,6 +463,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -330,6 +480,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -356,6 +514,14 @@ export interface paths {
                 /** @description This client already has an account with this externalId (compared byte for byte), created by another request (a retry with the Idempotency-Key that created it answers 201 again). */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -365,6 +531,14 @@ export interface paths {
                 /** @description Created. */
                 201: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -374,6 +548,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -383,6 +565,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -392,6 +582,14 @@ export interface paths {
                 /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
                 409: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -401,6 +599,14 @@ export interface paths {
                 /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
                 413: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -410,6 +616,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -419,6 +633,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
                 415: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -428,6 +650,14 @@ export interface paths {
                 /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -437,6 +667,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -446,6 +684,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -455,6 +701,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -464,6 +718,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -473,6 +735,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -509,6 +779,14 @@ export interface paths {
                 /** @description The account. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -518,6 +796,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -527,6 +813,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -536,6 +830,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -545,6 +847,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -554,6 +864,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -563,6 +881,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -572,6 +898,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -581,6 +915,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -590,6 +932,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -628,6 +978,14 @@ export interface paths {
                 /** @description One row per asset the account has held. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -637,6 +995,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -646,6 +1012,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -655,6 +1029,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -664,6 +1046,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -673,6 +1063,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -682,6 +1080,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -691,6 +1097,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -704,6 +1118,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -713,6 +1135,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -755,6 +1185,14 @@ export interface paths {
                 /** @description Newest first. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -764,6 +1202,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -773,6 +1219,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -782,6 +1236,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -791,6 +1253,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -800,6 +1270,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_CHAIN`: The chain is not configured in this wallet, or no scanner watches it (details.reason not_scanned). */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -809,6 +1287,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -818,6 +1304,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -827,6 +1321,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -836,6 +1338,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -845,6 +1355,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -873,6 +1391,14 @@ export interface paths {
                 /** @description A new address (each call derives the next one). */
                 201: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -882,6 +1408,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -891,6 +1425,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -900,6 +1442,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -909,6 +1459,14 @@ export interface paths {
                 /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
                 409: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -918,6 +1476,14 @@ export interface paths {
                 /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
                 413: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -927,6 +1493,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -936,6 +1510,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
                 415: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -949,6 +1531,14 @@ export interface paths {
                  */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -958,6 +1548,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -967,6 +1565,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -976,6 +1582,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -985,6 +1599,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -994,6 +1616,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1034,6 +1664,14 @@ export interface paths {
                 /** @description Newest first. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1043,6 +1681,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1052,6 +1698,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1061,6 +1715,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1070,6 +1732,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1079,6 +1749,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_ASSET`: The asset is not configured in this wallet. */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1088,6 +1766,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1097,6 +1783,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1106,6 +1800,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1119,6 +1821,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1128,6 +1838,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1169,6 +1887,14 @@ export interface paths {
                 /** @description Newest first. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1178,6 +1904,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1187,6 +1921,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1196,6 +1938,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1205,6 +1955,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1214,6 +1972,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1223,6 +1989,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1232,6 +2006,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1245,6 +2027,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1254,6 +2044,232 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deposits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's deposits, all accounts
+         * @description By `createdAt` then `id`: newest first (`order=desc`, the default) or oldest first (`order=asc`). Filters: `account`, `asset`, `status`, `since` (createdAt >= since), `until` (createdAt < until).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    cursor?: string;
+                    /** @description One of your accounts (for transfers: either side); another's is ACCOUNT_NOT_FOUND. */
+                    account?: string;
+                    /** @description A listed asset id. */
+                    asset?: string;
+                    /** @description createdAt >= since: ISO-8601 UTC, up to milliseconds (2024-12-04T12:00:00.000Z). */
+                    since?: string;
+                    /** @description createdAt < until: ISO-8601 UTC, up to milliseconds. */
+                    until?: string;
+                    /** @description `desc`: newest first (the default); `asc`: oldest first. A cursor continues only the order it was made in. */
+                    order?: "desc" | "asc";
+                    status?: components["schemas"]["DepositStatus"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description In the order asked for (newest first by default). */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DepositPage"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1277,7 +2293,211 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The client's transfers
+         * @description By `createdAt` then `id`: newest first (`order=desc`, the default) or oldest first (`order=asc`). Filters: `account` (either side), `asset`, `status`, `reference`, `since` (createdAt >= since), `until` (createdAt < until).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    cursor?: string;
+                    /** @description One of your accounts (for transfers: either side); another's is ACCOUNT_NOT_FOUND. */
+                    account?: string;
+                    /** @description A listed asset id. */
+                    asset?: string;
+                    /** @description createdAt >= since: ISO-8601 UTC, up to milliseconds (2024-12-04T12:00:00.000Z). */
+                    since?: string;
+                    /** @description createdAt < until: ISO-8601 UTC, up to milliseconds. */
+                    until?: string;
+                    /** @description `desc`: newest first (the default); `asc`: oldest first. A cursor continues only the order it was made in. */
+                    order?: "desc" | "asc";
+                    status?: components["schemas"]["TransferStatus"];
+                    /** @description Your reference: at most one object. */
+                    reference?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description In the order asked for (newest first by default). */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TransferPage"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Move funds between two accounts of this client
@@ -1299,6 +2519,14 @@ export interface paths {
                 /** @description Debited; `completed` once credited. */
                 201: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1308,6 +2536,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1317,6 +2553,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1326,15 +2570,35 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                /**
+                 * @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later.
+                 *
+                 *     `DUPLICATE_REFERENCE`: Another withdrawal (or transfer) of this client already has this reference: nothing was done.
+                 */
                 409: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1344,6 +2608,14 @@ export interface paths {
                 /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
                 413: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1353,6 +2625,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1362,6 +2642,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
                 415: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1377,6 +2665,14 @@ export interface paths {
                  */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1386,6 +2682,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1395,6 +2699,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1404,6 +2716,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1417,6 +2737,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1426,6 +2754,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1434,6 +2770,209 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transfers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a transfer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The transfer. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Transfer"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1465,6 +3004,14 @@ export interface paths {
                 /** @description Newest first. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1474,6 +3021,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1483,6 +3038,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1492,6 +3055,14 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1501,6 +3072,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1510,6 +3089,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1519,6 +3106,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1528,6 +3123,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1541,6 +3144,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1550,6 +3161,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1581,6 +3200,14 @@ export interface paths {
                 /** @description Accepted: `pending_review`, funds frozen. */
                 201: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1590,6 +3217,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1599,6 +3234,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1608,15 +3251,35 @@ export interface paths {
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                /**
+                 * @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later.
+                 *
+                 *     `DUPLICATE_REFERENCE`: Another withdrawal (or transfer) of this client already has this reference: nothing was done.
+                 */
                 409: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1626,6 +3289,14 @@ export interface paths {
                 /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
                 413: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1635,6 +3306,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1644,6 +3323,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
                 415: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1665,6 +3352,14 @@ export interface paths {
                  */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1674,6 +3369,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1683,6 +3386,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1692,6 +3403,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1705,6 +3424,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1714,6 +3441,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1750,6 +3485,14 @@ export interface paths {
                 /** @description The withdrawal. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1759,6 +3502,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1768,6 +3519,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1777,6 +3536,14 @@ export interface paths {
                 /** @description `NOT_FOUND`: No such object for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1786,6 +3553,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1795,6 +3570,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1804,6 +3587,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1813,6 +3604,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1826,6 +3625,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1835,6 +3642,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1879,6 +3694,14 @@ export interface paths {
                 /** @description Cancelled; the frozen funds are released. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1888,6 +3711,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1897,6 +3728,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1906,6 +3745,14 @@ export interface paths {
                 /** @description `NOT_FOUND`: No such object for this client. */
                 404: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1919,6 +3766,14 @@ export interface paths {
                  */
                 409: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1928,6 +3783,14 @@ export interface paths {
                 /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
                 413: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1937,6 +3800,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1946,6 +3817,14 @@ export interface paths {
                 /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
                 415: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1955,6 +3834,14 @@ export interface paths {
                 /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
                 422: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1964,6 +3851,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1973,6 +3868,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1982,6 +3885,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1995,6 +3906,14 @@ export interface paths {
                  */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2004,6 +3923,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2012,6 +3939,226 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's withdrawals, all accounts
+         * @description By `createdAt` then `id`: newest first (`order=desc`, the default) or oldest first (`order=asc`). Filters: `account`, `asset`, `status`, `reference`, `since` (createdAt >= since), `until` (createdAt < until).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    cursor?: string;
+                    /** @description One of your accounts (for transfers: either side); another's is ACCOUNT_NOT_FOUND. */
+                    account?: string;
+                    /** @description A listed asset id. */
+                    asset?: string;
+                    /** @description createdAt >= since: ISO-8601 UTC, up to milliseconds (2024-12-04T12:00:00.000Z). */
+                    since?: string;
+                    /** @description createdAt < until: ISO-8601 UTC, up to milliseconds. */
+                    until?: string;
+                    /** @description `desc`: newest first (the default); `asc`: oldest first. A cursor continues only the order it was made in. */
+                    order?: "desc" | "asc";
+                    status?: components["schemas"]["WithdrawalStatus"];
+                    /** @description Your reference: at most one object. */
+                    reference?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description In the order asked for (newest first by default). */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WithdrawalPage"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2038,6 +4185,14 @@ export interface paths {
                 /** @description Ready. */
                 200: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2047,6 +4202,14 @@ export interface paths {
                 /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
                 400: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2056,6 +4219,14 @@ export interface paths {
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2065,6 +4236,14 @@ export interface paths {
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2074,6 +4253,14 @@ export interface paths {
                 /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
                 429: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2083,6 +4270,14 @@ export interface paths {
                 /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
                 431: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2092,6 +4287,14 @@ export interface paths {
                 /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
                 500: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2101,6 +4304,14 @@ export interface paths {
                 /** @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later. */
                 503: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2110,6 +4321,14 @@ export interface paths {
                 /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
                 504: {
                     headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2137,7 +4356,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "SOURCE_NOT_ALLOWED" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
                 message: string;
                 details: {
                     [key: string]: unknown;
@@ -2170,11 +4389,8 @@ export interface components {
             /** @description Internal transfers between accounts: every listed asset. */
             transfers: boolean;
         };
-        /**
-         * @description A chain id of this deployment's registry (docs/api.md, Chains; GET /v1/assets).
-         * @enum {string}
-         */
-        Chain: "eth" | "btc" | "ltc";
+        /** @description A chain id of the deployment (GET /v1/assets lists its assets' chains). */
+        Chain: string;
         /** @enum {string} */
         ChainKind: "evm" | "utxo";
         /** @enum {string} */
@@ -2295,6 +4511,12 @@ export interface components {
             /** @description Integer amount in the asset base unit (wei, satoshi). */
             amount: string;
             status: components["schemas"]["TransferStatus"];
+            /** @description The client's own reference, as sent (unique per client among its withdrawals, and among its transfers); null: none. */
+            reference: string | null;
+            /** @description The client's metadata, as sent; `{}` when none. */
+            metadata: {
+                [key: string]: string;
+            };
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp.
@@ -2308,6 +4530,16 @@ export interface components {
             to: string;
             asset: string;
             amount: string;
+            /** @description Your own id for the request: 1-64 printable ASCII characters without spaces, unique among your transfers (or withdrawals). */
+            reference?: string;
+            /** @description String keys (1-40 characters) to string values (at most 500 characters), at most 20 keys and 2,048 bytes as JSON. */
+            metadata?: {
+                [key: string]: string;
+            };
+        };
+        TransferPage: {
+            data: components["schemas"]["Transfer"][];
+            nextCursor: string | null;
         };
         Withdrawal: {
             id: string;
@@ -2329,6 +4561,12 @@ export interface components {
             networkFee: string | null;
             /** @description The destination is a deposit address of this wallet: settled in the books after approval, no chain transaction, no fee. */
             internal: boolean;
+            /** @description The client's own reference, as sent (unique per client among its withdrawals, and among its transfers); null: none. */
+            reference: string | null;
+            /** @description The client's metadata, as sent; `{}` when none. */
+            metadata: {
+                [key: string]: string;
+            };
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp.
@@ -2346,6 +4584,12 @@ export interface components {
             asset: string;
             to: string;
             amount: string;
+            /** @description Your own id for the request: 1-64 printable ASCII characters without spaces, unique among your transfers (or withdrawals). */
+            reference?: string;
+            /** @description String keys (1-40 characters) to string values (at most 500 characters), at most 20 keys and 2,048 bytes as JSON. */
+            metadata?: {
+                [key: string]: string;
+            };
         };
         WithdrawalPage: {
             data: components["schemas"]["Withdrawal"][];
