@@ -240,10 +240,12 @@ describe('errors', () => {
     expect(refused).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', attempts: 1, details: { reason: 'invalid_credentials' } });
   });
 
-  it('keeps a well-formed request id the caller sends', async () => {
+  it('keeps a well-formed request id the caller sends, and reads the rate limit headers', async () => {
     const requestId = `sdk-${randomUUID()}`;
     const answer = await wallet.request({ method: 'GET', target: '/v1/assets' }, { requestId });
     expect(answer.requestId).toBe(requestId);
+    expect(answer.rateLimit).toMatchObject({ limit: 100_000, resetSeconds: expect.any(Number) });
+    expect(answer.rateLimit!.remaining).toBeLessThan(100_000);
     const refused = await caught(wallet.accounts.get('acc_01J00000000000000000000000', { requestId }));
     expect(refused.requestId).toBe(requestId);
   });

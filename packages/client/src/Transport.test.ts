@@ -249,6 +249,24 @@ describe('retries', () => {
     expect([error.code, received.length]).toEqual(['INVALID_RESPONSE', 1]);
   });
 
+  it('reads the key’s rate limit from the RateLimit-* headers', async () => {
+    const headers = { 'ratelimit-limit': '1000', 'ratelimit-remaining': '998', 'ratelimit-reset': '1', 'x-request-id': 'req-1' };
+    const { client } = await clientOf([
+      { status: 200, json: { data: [] }, headers },
+      { status: 200, json: { data: [] } },
+    ]);
+    const first = await client.request({ method: 'GET', target: '/v1/assets' });
+    expect(first).toEqual({
+      status: 200,
+      data: { data: [] },
+      requestId: 'req-1',
+      replayed: false,
+      attempts: 1,
+      rateLimit: { limit: 1000, remaining: 998, resetSeconds: 1 },
+    });
+    expect((await client.request({ method: 'GET', target: '/v1/assets' })).rateLimit).toBeNull();
+  });
+
   it('returns the 503 body of GET /v1/health as an answer', async () => {
     const body = { status: 'unavailable', accountsrv: { serving: 0, total: 1 }, transrv: { serving: 1, total: 1 } };
     const { client, received } = await clientOf([{ status: 503, json: body }]);

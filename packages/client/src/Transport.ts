@@ -77,6 +77,18 @@ export type ApiResponse<T> = {
   readonly replayed: boolean;
   /** How many times the request was sent. */
   readonly attempts: number;
+  /** The key's rate limit after this request (`RateLimit-*` headers), or null when the answer had none. */
+  readonly rateLimit: RateLimitState | null;
+};
+
+/** The `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers (docs/api.md, Rate limits). */
+export type RateLimitState = {
+  /** Requests per second, and the largest burst. */
+  readonly limit: number;
+  /** Requests still allowed right now. */
+  readonly remaining: number;
+  /** Seconds until the whole budget is back if no request comes meanwhile. */
+  readonly resetSeconds: number;
 };
 
 const idempotencyKeyPattern = /^[\x21-\x7E]{1,64}$/;
@@ -208,7 +220,8 @@ export class Transport {
         return { ok: false, error, failure: { kind: 'answer', status: res.status, code: 'INVALID_RESPONSE', retryAfterMs: undefined } };
       }
       const replayed = res.headers.get('idempotent-replayed') === 'true';
-      return { ok: true, response: { status: res.status, data: json as T, requestId, replayed, attempts: attempt } };
+      const rateLimit = rateLimitOf(res.headers);
+      return { ok: true, response: { status: res.status, data: json as T, requestId, replayed, attempts: attempt, rateLimit } };
     }
     const envelope = errorEnvelope(json);
     const error = new WalletApiError({
@@ -223,6 +236,14 @@ export class Transport {
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.#now());
     return { ok: false, error, failure: { kind: 'answer', status: res.status, code: envelope?.code, retryAfterMs } };
   }
+}
+
+function rateLimitOf(headers: Headers): RateLimitState | null {
+  const [limit, remaining, resetSeconds] = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'].map((name) => {
+    const value = headers.get(name);
+    return value !== null && /^\d+$/.test(value) ? Number(value) : undefined;
+  });
+  return limit === undefined || remaining === undefined || resetSeconds === undefined ? null : { limit, remaining, resetSeconds };
 }
 
 function toJson(value: unknown): string {
