@@ -25,7 +25,9 @@ try {
 
   // Each call issues a new address; any of them stays the account's for good.
   const { address } = await wallet.addresses.create(account.id, { chain: 'eth' });
-  console.log(`deposit address ${address} (fund it on the dev chain: pnpm walletctl dev fund ${address} 0.01)`);
+  console.log(
+    `deposit address ${address} (fund it on the dev chain: pnpm walletctl dev fund --chain eth --address ${address} --amount 0.01)`,
+  );
 
   // Lists are read page by page as the loop goes (newest first). GET /v1/deposits covers every account of yours;
   // its filters (account, asset, status, since, until, order) narrow it.
