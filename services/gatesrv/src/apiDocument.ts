@@ -1,5 +1,8 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { ApiDocument } from '@wallet/http-edge';
+import { requiredScope } from './routeScopes.js';
+
+const header = (description: string, type: 'string' | 'integer' = 'string') => ({ description, schema: { type } });
 
 /**
  * The document of one deployment: its `Chain` schema (views.ts) is the enum of the registry's chain ids, which
@@ -43,7 +46,21 @@ export function createApiDocument(registry: AssetRegistry): ApiDocument {
         in: 'header',
         name: 'X-Api-Key',
         description:
-          'HMAC request signature: X-Api-Key with X-Timestamp, X-Nonce and X-Signature on every request (docs/api.md, Authentication).',
+          'HMAC request signature: X-Api-Key with X-Timestamp, X-Nonce and X-Signature on every request (docs/api.md, Authentication). ' +
+          'The scope listed with each operation is the one its key needs (read, transfer, withdraw: docs/api.md, Keys and scopes).',
+      },
+    },
+    {
+      scopeOf: requiredScope,
+      responseHeaders: {
+        'X-Request-Id': header(
+          "The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it.",
+        ),
+      },
+      securedResponseHeaders: {
+        'RateLimit-Limit': header("The key's budget: requests per second, and the largest burst.", 'integer'),
+        'RateLimit-Remaining': header('Requests still allowed right now.', 'integer'),
+        'RateLimit-Reset': header('Seconds until the whole budget is back if no request comes meanwhile.', 'integer'),
       },
     },
   );

@@ -19,7 +19,14 @@ export type { GatesrvDeps } from './deps.js';
  * open probes (`/healthz`, `/v1/openapi.json`), and the signed client API of docs/api.md, one plugin per resource.
  */
 export function buildApp(deps: GatesrvDeps) {
-  const app = createEdgeApp({ log: deps.log, bodyLimitBytes: deps.bodyLimitBytes });
+  const app = createEdgeApp({
+    log: deps.log,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    trustedProxies: deps.trustedProxies ?? [],
+    // The key that signed the request once verified; null before (a refused key id is in the refusal's own line).
+    // `client` is typed as always set (it is, on signed routes past authentication) but is absent elsewhere.
+    accessLog: { fields: (request) => ({ keyId: (request.client as typeof request.client | undefined)?.keyId ?? null }) },
+  });
   const api = createApiDocument(deps.registry);
   void app.register(publicHealthRoutes(api, deps));
   void app.register(openApiRoutes(api), { prefix: '/v1' });

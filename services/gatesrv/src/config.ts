@@ -1,4 +1,5 @@
 import { assetRegistryEnv } from '@wallet/assets';
+import { formatCidr, parseAllowList } from '@wallet/client-auth';
 import { commonEnv, hostPort, intString, loadEnvConfig } from '@wallet/config';
 import { z } from 'zod';
 
@@ -17,6 +18,23 @@ export const ConfigSchema = z.object({
   GATESRV_AUTH_WINDOW_MS: intString(1000, 300_000).default(30_000),
   /** How long a client's key lookup is cached: a disabled client stops working within this. */
   GATESRV_CREDENTIAL_CACHE_MS: intString(0, 300_000).default(30_000),
+  /**
+   * Comma-separated addresses or CIDRs of the proxies in front of the gateways (a load balancer): only from these is
+   * X-Forwarded-For believed, and the source address (keys' allow-lists, the per-source limit) is then the nearest
+   * address in it that is not one of them. Empty (the default): the socket's peer is the source, X-Forwarded-For is
+   * ignored.
+   */
+  GATESRV_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowList(text).map(formatCidr);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be comma-separated IP addresses or CIDRs (host bits zero)' });
+        return z.NEVER;
+      }
+    }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -11,6 +11,11 @@ export type GatesrvDeps = {
   readonly instanceId: string;
   readonly log: Logger;
   readonly bodyLimitBytes: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed for the source address (keys' allow-lists, per-source limits);
+   * GATESRV_TRUSTED_PROXIES. @default none: the socket's peer is the source
+   */
+  readonly trustedProxies?: readonly string[];
   readonly upstreamTimeoutMs: number;
   readonly peers: Peers;
   readonly registry: AssetRegistry;

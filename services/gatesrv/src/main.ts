@@ -56,6 +56,7 @@ runMain(log, async () => {
     instanceId,
     log,
     bodyLimitBytes: config.GATESRV_BODY_LIMIT_BYTES,
+    trustedProxies: config.GATESRV_TRUSTED_PROXIES,
     upstreamTimeoutMs: config.GATESRV_UPSTREAM_TIMEOUT_MS,
     peers,
     registry: config.WALLET_ASSETS,

@@ -1,19 +1,27 @@
 import {
   type AuthenticatedClient,
+  type KeyScope,
   authFailureCause,
+  authorizeKey,
   type IdempotencyHold,
   type IdempotencyStore,
   type RateLimiter,
   type RequestAuthenticator,
+  rateLimitHeaders,
   requestHash,
   shouldStoreResponse,
 } from '@wallet/client-auth';
 import { WalletError } from '@wallet/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requiredScope } from './routeScopes.js';
 
 type IdempotencyClaim = { key: string; hash: string; replayed: boolean };
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a signed route's key needs (routeScopes.ts), set when the route is registered. */
+    scope?: KeyScope;
+  }
   interface FastifyRequest {
     /** The authenticated client (set for every signed route before its handler runs). */
     client: AuthenticatedClient;
@@ -28,10 +36,11 @@ export type SignedRequestDeps = {
 };
 
 /**
- * Makes every route of `app`'s scope a signed route (docs/api.md, Authentication and Idempotency): the request is
- * authenticated on its raw bytes, rate-limited per key, and a POST claims its Idempotency-Key before the handler
- * runs; a retry is answered from the stored first response. The body is parsed as JSON only after all of that
- * (by the route), so nothing unauthenticated is ever parsed.
+ * Makes every route of `app`'s scope a signed route (docs/api.md, Authentication, Keys and scopes, Idempotency): the
+ * request is authenticated on its raw bytes, rate-limited per key (RateLimit-* headers on every answer from then on),
+ * its key's allow-list and scope are checked, and a POST claims its Idempotency-Key before the handler runs; a retry
+ * is answered from the stored first response. The body is parsed as JSON only after all of that (by the route), so
+ * nothing unauthenticated is ever parsed. A route registered here without a scope (routeScopes.ts) is refused.
  * @param app the plugin scope whose routes are signed
  * @param deps authenticator, rate limiter and idempotency store
  */
@@ -41,6 +50,16 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
   const claims = new WeakMap<FastifyRequest, { owner: string; hold: IdempotencyHold }>();
   app.decorateRequest('client', undefined as unknown as AuthenticatedClient);
   app.decorateRequest('idempotency', undefined);
+
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    const scopes = new Set(methods.map((method) => requiredScope(method, route.url)));
+    const [scope] = scopes;
+    if (scope === undefined || scopes.size !== 1) {
+      throw new Error(`${methods.join(',')} ${route.url} is signed but has no single scope: add it to routeScopes.ts`);
+    }
+    route.config = { ...route.config, scope };
+  });
 
   app.addHook('preValidation', async (request, reply) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -59,10 +78,18 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
       throw error;
     }
     const limit = await deps.rateLimiter.consume(request.client.keyId);
+    reply.headers(rateLimitHeaders(limit));
     if (!limit.allowed) {
       throw new WalletError('RATE_LIMITED', 'too many requests for this API key', {
         details: { retryAfterSeconds: limit.retryAfterSeconds },
       });
+    }
+    // Only now, the signature verified: neither refusal tells an unsigned caller anything about a key.
+    try {
+      authorizeKey(request.client, request.routeOptions.config.scope!, request.ip);
+    } catch (error) {
+      request.log.info({ keyId: request.client.keyId, source: request.ip, refused: (error as WalletError).code }, 'key not allowed');
+      throw error;
     }
     if (request.method === 'POST') {
       const key = request.headers['idempotency-key'];

@@ -2,9 +2,14 @@ import type { ErrorCode } from '@wallet/errors';
 
 // Error codes by what a route does, for the OpenAPI document and docs/api.md (each in docs/errors.md).
 
-/** Any signed route: authentication, rate limit, and the services behind it being unreachable or slow. */
+/**
+ * Any signed route: authentication, the key's allow-list and scope, rate limit, and the services behind it being
+ * unreachable or slow.
+ */
 export const SIGNED: readonly ErrorCode[] = [
   'UNAUTHENTICATED',
+  'SOURCE_NOT_ALLOWED',
+  'INSUFFICIENT_SCOPE',
   'RATE_LIMITED',
   'UNAVAILABLE',
   'TIMEOUT',

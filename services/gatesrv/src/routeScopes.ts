@@ -1,0 +1,27 @@
+import { KeyScope } from '@wallet/client-auth';
+
+/**
+ * The scope each POST of the signed API needs (docs/api.md, Keys and scopes), by full path in OpenAPI syntax. Every
+ * GET needs `read`. A signed POST missing here cannot be registered (the app refuses to build): deciding what a key
+ * needs for a new route is part of adding it.
+ */
+const postScopes: Readonly<Record<string, KeyScope>> = {
+  // Creating accounts and deposit addresses moves no funds: a reporting key may do it.
+  '/v1/accounts': KeyScope.read,
+  '/v1/accounts/{id}/addresses': KeyScope.read,
+  '/v1/transfers': KeyScope.transfer,
+  '/v1/accounts/{id}/withdrawals': KeyScope.withdraw,
+  '/v1/withdrawals/{id}/cancel': KeyScope.withdraw,
+};
+
+/**
+ * The scope a signed route needs.
+ * @param method HTTP method
+ * @param path the route's full path, in OpenAPI syntax (`/v1/accounts/{id}`) or fastify's (`/v1/accounts/:id`)
+ * @returns the scope, or undefined when the route has none (a route that must not be served)
+ */
+export function requiredScope(method: string, path: string): KeyScope | undefined {
+  if (method === 'GET' || method === 'HEAD') return KeyScope.read;
+  if (method !== 'POST') return undefined;
+  return postScopes[path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')];
+}
