@@ -1,6 +1,7 @@
 import { currentPolicy, requirementOf, signingControls, velocityOf } from '@wallet/payout';
 import { type WithdrawalView, getWithdrawal, withdrawalEvents } from '@wallet/withdrawals';
 import type { DevTxPosition } from './devChain.js';
+import { formatDecimalAmount } from './decimalAmount.js';
 import { type Confirmations, type WhereContext, type WhereReport, amountText, mineHint, normalizeRef } from './whereContext.js';
 
 type SignRequestRow = {
@@ -22,6 +23,8 @@ type Review = {
   readonly required: number | null;
   readonly holdUntil: Date | null;
   readonly consoleUrl: string | null;
+  /** signsrv's HTTP base URL (its automation API). */
+  readonly signsrvUrl: string | null;
 };
 
 /**
@@ -53,7 +56,7 @@ async function describe(context: WhereContext, w: WithdrawalView): Promise<Where
   const required = context.registry.assets.get(w.asset)?.confirmations ?? 1;
   const confirmations: Confirmations = { counted: w.confirmations, required, node: onNode?.confirmations ?? null };
   const paused = w.status === 'approved' ? (await signingControls(context.db)).paused : false;
-  const next = nextStep(w, review, confirmations, onNode, typeof chain === 'string' ? null : w.chain, paused);
+  const next = nextStep(w, review, confirmations, onNode, typeof chain === 'string' ? null : w.chain, paused, context);
   const events = await withdrawalEvents(context.db, w.id);
   const json = {
     kind: 'withdrawal',
@@ -65,6 +68,7 @@ async function describe(context: WhereContext, w: WithdrawalView): Promise<Where
     amount: w.amount.toString(),
     fee: w.fee.toString(),
     to: w.to,
+    localhash: w.localhash,
     accountId: w.accountId,
     clientId: w.clientId,
     nodeId: w.nodeId,
@@ -74,7 +78,7 @@ async function describe(context: WhereContext, w: WithdrawalView): Promise<Where
     block: w.blockNumber === null ? null : { number: w.blockNumber, hash: w.blockHash },
     confirmations,
     nodeHead,
-    onNode: onNode === null ? null : onNode,
+    onNode,
     ...(typeof chain === 'string' ? { chainNote: chain } : {}),
     review: { ...review, holdUntil: review.holdUntil?.toISOString() ?? null },
     events: events.map((e) => ({ ...e, at: e.at.toISOString() })),
@@ -82,7 +86,7 @@ async function describe(context: WhereContext, w: WithdrawalView): Promise<Where
   };
   const lines = [
     `withdrawal ${w.id}: ${w.status}${w.reason === null ? '' : ` (${w.reason})`}`,
-    `  amount         ${amountText(context.registry, w.asset, w.amount)}, fee ${w.fee}`,
+    `  amount         ${amountText(context.registry, w.asset, w.amount)}, fee ${feeText(context, w)}`,
     `  to             ${w.to}${w.internal ? ' (a deposit address of this wallet: settled in the ledger)' : ''}`,
     `  from           account ${w.accountId} (client ${w.clientId}, transrv ${w.nodeId})`,
     `  review         ${reviewLine(review)}`,
@@ -133,7 +137,21 @@ async function reviewOf(context: WhereContext, w: WithdrawalView): Promise<Revie
     required,
     holdUntil: request?.hold_until ?? null,
     consoleUrl: signsrv === null ? null : `${signsrv}/console/withdrawals/${w.id}`,
+    signsrvUrl: signsrv,
   };
+}
+
+/** The withdrawal fee in the asset's unit, when the registry lists the asset. */
+function feeText(context: WhereContext, w: WithdrawalView): string {
+  const spec = context.registry.assets.get(w.asset);
+  return spec === undefined ? `${w.fee} base units` : `${formatDecimalAmount(w.fee, spec.decimals)} ${w.asset}`;
+}
+
+/** Base units of a chain's coin in its unit (the network fee is paid in it, whatever the asset). */
+function nativeText(context: WhereContext, chain: string, amount: bigint): string {
+  const coin = context.registry.chains.get(chain)?.nativeAsset;
+  const spec = coin === undefined ? undefined : context.registry.assets.get(coin);
+  return spec === undefined ? `${amount} base units` : `${formatDecimalAmount(amount, spec.decimals)} ${spec.id}`;
 }
 
 function reviewLine(r: Review): string {
@@ -149,6 +167,7 @@ function nextStep(
   onNode: DevTxPosition | null,
   devChain: string | null,
   paused: boolean,
+  context: WhereContext,
 ): string {
   const released = 'its amount and fee were released to the account';
   switch (w.status) {
@@ -158,7 +177,7 @@ function nextStep(
       if (r.required === 0) return "the asset's policy approves it itself on signsrv's next pass";
       return (
         `waiting for ${r.required! - r.approvals.length} more approval(s) in the auditors' console: ${r.consoleUrl ?? '(signsrv is not registered)'}` +
-        ' (or the automation API: POST /v1/reviews/<id>/approve with its localhash)'
+        ` (or the automation API: POST ${r.signsrvUrl ?? ''}/v1/reviews/${w.id}/approve with its localhash)`
       );
     case 'approved':
       if (w.internal) return `transrv ${w.nodeId} credits the receiving account on its next pass; nothing is sent`;
@@ -182,7 +201,7 @@ function nextStep(
     case 'confirmed':
       return w.internal
         ? 'nothing: settled in the ledger'
-        : `nothing: confirmed in block ${w.blockNumber ?? '?'}${w.networkFee === null ? '' : `, network fee ${w.networkFee}`}`;
+        : `nothing: confirmed in block ${w.blockNumber ?? '?'}${w.networkFee === null ? '' : `, network fee ${nativeText(context, w.chain, w.networkFee)}`}`;
     case 'rejected':
     case 'cancelled':
     case 'failed':
