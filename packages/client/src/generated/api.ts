@@ -205,6 +205,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
@@ -392,6 +413,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
                 414: {
                     headers: {
@@ -564,6 +606,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -827,6 +890,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -1011,6 +1095,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -1233,6 +1338,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -1424,6 +1550,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -1712,6 +1859,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -1935,6 +2103,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -2138,6 +2327,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -2373,6 +2583,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -2552,6 +2783,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -2846,6 +3098,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `NOT_FOUND`: No such object for this client. */
                 404: {
                     headers: {
@@ -3052,6 +3325,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -3233,6 +3527,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -3533,6 +3848,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `NOT_FOUND`: No such object for this client. */
                 404: {
                     headers: {
@@ -3727,6 +4063,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
@@ -4032,6 +4389,27 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
                 404: {
                     headers: {
@@ -4218,6 +4596,27 @@ export interface paths {
                 };
                 /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
                 401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
                     headers: {
                         /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
                         "X-Request-Id"?: string;
