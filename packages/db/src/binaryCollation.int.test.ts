@@ -248,9 +248,12 @@ describe('migration 0006_binary_collation on a database of an earlier version (r
     expect(await migrateLatest(url)).toEqual(AFTER_0005);
 
     // Every row as it was (the columns it had: later migrations may add some), except that the second spelling of
-    // the account id is now the account's own.
+    // the account id is now the account's own, and that the client's secret moved to its key's row (0023).
     const after = await contents(db);
-    expect(projectOnto(after, before)).toEqual(respell(before, lower, ACC));
+    const expected = respell(before, lower, ACC) as Record<string, Record<string, unknown>[]>;
+    expected['clients'] = expected['clients']!.map((c) => ({ ...c, secret: null }));
+    expect(projectOnto(after, before)).toEqual(expected);
+    expect(after['client_keys']).toEqual([expect.objectContaining({ key_id: 'key_A', client_id: 'cl_A', secret: 's3cr3t' })]);
     expect(JSON.stringify(after)).not.toContain(lower);
     expect(await notBinary(db)).toEqual([]);
 
