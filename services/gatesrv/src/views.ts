@@ -27,10 +27,6 @@ export const WithdrawalStatus = z
   .meta({ id: 'WithdrawalStatus' });
 export const TransferStatus = z.enum(['pending_credit', 'completed']).meta({ id: 'TransferStatus' });
 export const LedgerBucket = z.enum(['available', 'frozen']).meta({ id: 'LedgerBucket' });
-
-export const AssetView = z
-  .object({
-    asset: z.string(),
 export const LedgerKind = z
   .enum(Object.values(LedgerKinds) as [LedgerKinds, ...LedgerKinds[]])
   .meta({ id: 'LedgerKind', description: 'Why a ledger line was posted (docs/api.md, Ledger buckets and kinds).' });
@@ -43,6 +39,10 @@ export const Chain = z
   .meta({ id: 'Chain', description: "A chain id of this deployment's registry (docs/api.md, Chains; GET /v1/assets)." });
 export const ChainKind = z.enum(['evm', 'utxo']).meta({ id: 'ChainKind' });
 export const Network = z.enum(['mainnet', 'testnet', 'regtest']).meta({ id: 'Network' });
+
+export const AssetView = z
+  .object({
+    asset: z.string(),
     chain: Chain,
     chainKind: ChainKind,
     network: Network,
@@ -70,13 +70,13 @@ export function assetView(a: AssetSpec, chain: ChainSpec, served: ChainService):
   return {
     asset: a.id,
     chain: a.chain,
+    chainKind: chain.kind,
+    network: chain.network,
+    ...(chain.evmChainId === undefined ? {} : { evmChainId: chain.evmChainId }),
     decimals: a.decimals,
     confirmations: a.confirmations,
     minWithdrawal: a.minWithdrawal.toString(),
     withdrawalFee: a.withdrawalFee.toString(),
-    chainKind: chain.kind,
-    network: chain.network,
-    ...(chain.evmChainId === undefined ? {} : { evmChainId: chain.evmChainId }),
     ...(a.contract === undefined ? {} : { contract: chainFamily(chain).canonicalAddress(a.contract) }),
     deposits: served.deposits,
     withdrawals: served.withdrawals,
