@@ -1,4 +1,4 @@
-import type { ChainKind, ChainSpec } from '@wallet/assets';
+import type { AssetRegistry, ChainKind, ChainSpec } from '@wallet/assets';
 import { canonicalEvmAddress, canonicalUtxoAddress } from './canonicalAddress.js';
 import { type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
 
@@ -41,4 +41,14 @@ const families: Readonly<Record<ChainKind, ChainFamily>> = {
  */
 export function chainFamily(chain: Pick<ChainSpec, 'kind'>): ChainFamily {
   return families[chain.kind];
+}
+
+/**
+ * The chains whose withdrawals this deployment accepts: those with a node configured (the keys of WALLET_CHAIN_RPC:
+ * settlement needs the scanner's view of the chain, and signsrv the node to pay with) whose family pays out. transrv
+ * refuses requests for the others before anything is frozen; accountsrv reports the same set in GET /v1/assets.
+ * @param chainsWithNode the keys of WALLET_CHAIN_RPC
+ */
+export function payoutChains(registry: AssetRegistry, chainsWithNode: readonly string[]): ReadonlySet<string> {
+  return new Set(chainsWithNode.filter((id) => registry.chains.has(id) && chainFamily(registry.chain(id)).payouts));
 }

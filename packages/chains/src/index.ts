@@ -16,7 +16,7 @@ export type {
 } from './ChainAdapter.js';
 export { type ChainAdapterSpec, createChainAdapter } from './createChainAdapter.js';
 export { JsonRpcClient } from './JsonRpcClient.js';
-export { type ChainFamily, chainFamily } from './chainFamily.js';
+export { type ChainFamily, chainFamily, payoutChains } from './chainFamily.js';
 export { RESERVED_EVM_ADDRESSES_BELOW, type ReservedReason, reservedEvmDestination } from './reservedEvmDestination.js';
 export { erc20TransferTopic } from './decodeTransferLog.js';
 export { type EvmAdapter, type EvmAdapterOptions, type EvmCall, createEvmAdapter } from './EvmAdapter.js';

@@ -7,7 +7,7 @@ import type { ShardClients } from '@wallet/routing';
 import { type PromiseClient, createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
-import { payoutChains } from './payoutChains.js';
+import { payoutChains } from '@wallet/chains';
 
 // accountsrv's gRPC server in-process on a real MariaDB: the accounts list (paging, order, lookup by external id, one
 // client's accounts only, served from its index) and what it reports of the chains it serves.

@@ -1,3 +1,4 @@
+import { payoutChains } from '@wallet/chains';
 import { publishCredentialChange } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
@@ -8,7 +9,6 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDeriver } from './deriver.js';
-import { payoutChains } from './payoutChains.js';
 
 const log = createLogger('accountsrv');
 

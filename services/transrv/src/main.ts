@@ -1,3 +1,4 @@
+import { payoutChains } from '@wallet/chains';
 import { splitHostPort } from '@wallet/config';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
@@ -104,7 +105,7 @@ runMain(log, async () => {
       registry: config.WALLET_ASSETS,
       accounts: new AccountDirectory(db),
       relay,
-      payoutChains: new Set(Object.keys(config.WALLET_CHAIN_RPC)),
+      payoutChains: payoutChains(config.WALLET_ASSETS, Object.keys(config.WALLET_CHAIN_RPC)),
       crashPoint,
     }),
     discovery,
