@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BaseUnits, MAX_UINT256, PositiveBaseUnits } from './index.js';
+import { BaseUnits, MAX_UINT256, PositiveBaseUnits, baseUnitsToDecimal, decimalToBaseUnits } from './index.js';
 
 describe('BaseUnits', () => {
   it.each([
@@ -32,5 +32,25 @@ describe('BaseUnits', () => {
   it('PositiveBaseUnits rejects zero', () => {
     expect(PositiveBaseUnits.safeParse('0').success).toBe(false);
     expect(PositiveBaseUnits.parse('7')).toBe(7n);
+  });
+});
+
+describe('decimalToBaseUnits and baseUnitsToDecimal', () => {
+  it('convert exactly both ways', () => {
+    expect(decimalToBaseUnits('1.5', 18)).toBe(1500000000000000000n);
+    expect(decimalToBaseUnits('0.00000001', 8)).toBe(1n);
+    expect(decimalToBaseUnits('3', 0)).toBe(3n);
+    expect(decimalToBaseUnits('0012.340', 3)).toBe(12340n);
+    expect(baseUnitsToDecimal(1500000000000000000n, 18)).toBe('1.5');
+    expect(baseUnitsToDecimal(0n, 8)).toBe('0');
+    expect(baseUnitsToDecimal(-1n, 8)).toBe('-0.00000001');
+    expect(baseUnitsToDecimal(12n, 0)).toBe('12');
+    for (const v of [0n, 1n, 10n ** 30n + 7n, MAX_UINT256]) {
+      expect(decimalToBaseUnits(baseUnitsToDecimal(v, 18), 18)).toBe(v);
+    }
+  });
+
+  it.each(['', '1.', '.5', '-1', '+1', '1e3', '1,5', '1 000', '0x10', '1.5.1', ' 1', '1.123456789'])('refuses %j', (text) => {
+    expect(decimalToBaseUnits(text, 8)).toBeNull();
   });
 });

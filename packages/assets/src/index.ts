@@ -1,4 +1,12 @@
-export { BaseUnits, MAX_DECIMAL65, MAX_UINT256, PositiveBaseUnits, parseSignedUnits } from './amount.js';
+export {
+  BaseUnits,
+  MAX_DECIMAL65,
+  MAX_UINT256,
+  PositiveBaseUnits,
+  baseUnitsToDecimal,
+  decimalToBaseUnits,
+  parseSignedUnits,
+} from './amount.js';
 export {
   AssetId,
   AssetRegistry,

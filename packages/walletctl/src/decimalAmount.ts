@@ -1,8 +1,9 @@
+import { baseUnitsToDecimal, decimalToBaseUnits } from '@wallet/assets';
 import { WalletError } from '@wallet/errors';
 
 /**
- * An amount typed in the asset's unit (`1.5` ETH) in base units (1500000000000000000 wei). Exact: bigint arithmetic,
- * never floats. Digits, at most one point, at most `decimals` digits after it; no sign, no exponent, no separators.
+ * An amount typed in the asset's unit (`1.5` ETH) in base units (1500000000000000000 wei), by decimalToBaseUnits:
+ * digits, at most one point, at most `decimals` digits after it; no sign, no exponent, no separators.
  * @param text the amount as typed
  * @param decimals the asset's decimals
  * @param field the option it came from, for the error
@@ -10,16 +11,15 @@ import { WalletError } from '@wallet/errors';
  * @throws WalletError VALIDATION_FAILED (`details.field`)
  */
 export function parseDecimalAmount(text: string, decimals: number, field: string): bigint {
-  const match = /^([0-9]{1,78})(?:\.([0-9]+))?$/.exec(text);
-  const fraction = match?.[2] ?? '';
-  if (!match || fraction.length > decimals) {
+  const amount = decimalToBaseUnits(text, decimals);
+  if (amount === null) {
     throw new WalletError(
       'VALIDATION_FAILED',
       `${field}: expected an amount in the asset's unit with at most ${decimals} decimals (like 1.5), got ${JSON.stringify(text.slice(0, 100))}`,
       { details: { field } },
     );
   }
-  return BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
+  return amount;
 }
 
 /**
@@ -28,8 +28,5 @@ export function parseDecimalAmount(text: string, decimals: number, field: string
  * @param decimals the asset's decimals
  */
 export function formatDecimalAmount(amount: bigint, decimals: number): string {
-  const digits = amount.toString().padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals);
-  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, '');
-  return fraction === '' ? whole : `${whole}.${fraction}`;
+  return baseUnitsToDecimal(amount, decimals);
 }
