@@ -1,5 +1,6 @@
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { afterAll, describe, expect, it } from 'vitest';
+import { WalletError } from '@wallet/errors';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { addressRoutes } from './addresses.js';
 import { assetRoutes } from './assets.js';
 import { depositRoutes } from './deposits.js';
@@ -84,6 +85,43 @@ describe('asset routes', async () => {
     for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/v1/assets' });
     expect(calls.length - before).toBe(0);
     expect(calls.map((c) => c.method)).toEqual(['getServedChains']);
+  });
+});
+
+describe('asset routes while accountsrv does not answer', async () => {
+  let answering = true;
+  const { app, calls } = await routeTestApp((api, deps) => assetRoutes(api, deps), {
+    accountsrv: {
+      getServedChains: async () => {
+        if (!answering) throw new WalletError('UNAVAILABLE', 'accountsrv: no live instance');
+        return { chains: [{ chain: 'eth', deposits: true, withdrawals: true }] };
+      },
+    },
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+    return app.close();
+  });
+  it('is 503 before accountsrv ever answered, then shows its last answer past the cache time, asking again each second', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    answering = false;
+    const never = await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(never.statusCode).toBe(503);
+    answering = true;
+    const eth = (r: { json: () => unknown }) => (r.json() as { data: Record<string, unknown>[] }).data.find((a) => a['asset'] === 'ETH');
+    expect(eth(await app.inject({ method: 'GET', url: '/v1/assets' }))).toMatchObject({ deposits: true, withdrawals: true });
+    answering = false;
+    vi.advanceTimersByTime(60_000);
+    const asked = calls.length;
+    const stale = await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(stale.statusCode).toBe(200);
+    expect(eth(stale)).toMatchObject({ deposits: true, withdrawals: true });
+    expect(calls.length - asked).toBe(1);
+    await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(calls.length - asked).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    await app.inject({ method: 'GET', url: '/v1/assets' });
+    expect(calls.length - asked).toBe(2);
   });
 });
 
