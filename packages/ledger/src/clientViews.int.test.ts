@@ -184,7 +184,7 @@ describe('listClientDeposits', () => {
     [{ asset: 'BTC', status: 'credited' }, 'deposits_client_asset_status'],
     [{ accountId: 'accA1' }, 'deposits_account_created'],
     [{ accountId: 'accA1', asset: 'ETH' }, 'deposits_account_recent'],
-    [{ accountId: 'accA1', status: 'pending' }, 'deposits_account_created'],
+    [{ accountId: 'accA1', status: 'pending' }, 'deposits_account_status'],
     [{ since: new Date(T0), until: new Date(T0 + 9000), status: 'orphaned' }, 'deposits_client_status'],
   ] as [ClientDepositFilter, string][])('reads %j by %s in order, first page and after a cursor, never sorting', async (filter, index) => {
     for (const order of ['desc', 'asc'] as const) {

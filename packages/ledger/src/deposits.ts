@@ -340,11 +340,15 @@ export async function listClientDeposits(
 }
 
 /**
- * The index that reads a filter's deposits in (created_at, id) order (migrations 0021, 0022): its leading columns are
- * the filter's equalities. An account with a status reads the account's deposits in order and checks the status.
+ * The index that reads a filter's deposits in (created_at, id) order (migrations 0021, 0022, 0025): its leading columns are
+ * the filter's equalities (0025: an account with a status). An account with an asset and a status reads the account's
+ * deposits of the asset in order and checks the status.
  */
 function depositIndex(f: ClientDepositFilter): string {
-  if (f.accountId !== undefined) return f.asset !== undefined ? 'deposits_account_recent' : 'deposits_account_created';
+  if (f.accountId !== undefined) {
+    if (f.asset !== undefined) return 'deposits_account_recent';
+    return f.status !== undefined ? 'deposits_account_status' : 'deposits_account_created';
+  }
   if (f.asset !== undefined) return f.status !== undefined ? 'deposits_client_asset_status' : 'deposits_client_asset';
   return f.status !== undefined ? 'deposits_client_status' : 'deposits_client_created';
 }

@@ -209,7 +209,7 @@ describe('listClientWithdrawals', () => {
       [{ asset: 'BTC', status: 'confirmed' }, 'withdrawals_client_asset_status'],
       [{ accountId: 'acc_a' }, 'withdrawals_account_created'],
       [{ accountId: 'acc_a', asset: 'ETH' }, 'withdrawals_velocity_account'],
-      [{ accountId: 'acc_a', status: 'rejected' }, 'withdrawals_account_created'],
+      [{ accountId: 'acc_a', status: 'rejected' }, 'withdrawals_account_status'],
     ];
     for (const [filter, index] of cases) {
       const queries: { sql: string; bindings: unknown[] }[] = [];

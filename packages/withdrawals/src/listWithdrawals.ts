@@ -98,13 +98,16 @@ export async function listClientWithdrawals(
 }
 
 /**
- * The index that reads a filter's withdrawals in (created_at, id) order (migrations 0016, 0022): a reference names at
- * most one; otherwise the leading columns are the filter's equalities. An account with a status reads the account's
- * withdrawals in order and checks the status.
+ * The index that reads a filter's withdrawals in (created_at, id) order (migrations 0016, 0022, 0025): a reference names at
+ * most one; otherwise the leading columns are the filter's equalities (0025: an account with a status). An account
+ * with an asset and a status reads the account's withdrawals of the asset in order and checks the status.
  */
 function withdrawalIndex(f: ClientWithdrawalFilter): string {
   if (f.reference !== undefined) return 'withdrawals_client_reference';
-  if (f.accountId !== undefined) return f.asset !== undefined ? 'withdrawals_velocity_account' : 'withdrawals_account_created';
+  if (f.accountId !== undefined) {
+    if (f.asset !== undefined) return 'withdrawals_velocity_account';
+    return f.status !== undefined ? 'withdrawals_account_status' : 'withdrawals_account_created';
+  }
   if (f.asset !== undefined) return f.status !== undefined ? 'withdrawals_client_asset_status' : 'withdrawals_client_asset';
   return f.status !== undefined ? 'withdrawals_client_status' : 'withdrawals_client_created';
 }

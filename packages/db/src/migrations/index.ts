@@ -22,6 +22,7 @@ import * as m0021 from './0021_review_risk_indexes.js';
 import * as m0022 from './0022_client_views.js';
 import * as m0023 from './0023_client_keys.js';
 import * as m0024 from './0024_accounts_by_client.js';
+import * as m0025 from './0025_account_status_indexes.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -50,4 +51,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0022_client_views', m0022],
   ['0023_client_keys', m0023],
   ['0024_accounts_by_client', m0024],
+  ['0025_account_status_indexes', m0025],
 ];
