@@ -24,18 +24,30 @@ export async function allocateNonces(
   for (const e of existing) nonces.set(e.withdrawal_id, Number(e.nonce));
   const fresh = [...new Set(withdrawalIds)].filter((id) => !nonces.has(id));
   if (fresh.length === 0) return nonces;
+  const first = await takeNonces(trx, chain, address, fresh.length);
+  fresh.forEach((id, i) => nonces.set(id, first + i));
+  await trx('nonce_assignments').insert(fresh.map((id, i) => ({ chain, address, nonce: first + i, withdrawal_id: id })));
+  return nonces;
+}
+
+/**
+ * Takes `count` consecutive nonces of one sending address from its allocator (`nonce_counters`), inside the caller's
+ * transaction: the allocator row is locked and moved past them, so they are never handed out again, whatever the
+ * caller records them against (a withdrawal's `nonce_assignments`, a sweep's top-up row) in the same transaction.
+ * @returns the first of them
+ * @throws WalletError INTERNAL when the allocator of this address was never initialised ({@link initNonceAllocator})
+ */
+export async function takeNonces(trx: Knex.Transaction, chain: string, address: string, count: number): Promise<number> {
   const [rows] = (await trx.raw('SELECT next_nonce FROM nonce_counters WHERE chain = ? AND address = ? FOR UPDATE', [chain, address])) as [
     { next_nonce: string }[],
   ];
   const row = rows[0];
-  if (!row) throw new WalletError('INTERNAL', `no nonce allocator for the ${chain} hot wallet`, { details: { chain, address } });
+  if (!row) throw new WalletError('INTERNAL', `no nonce allocator for the ${chain} address ${address}`, { details: { chain, address } });
   const first = Number(row.next_nonce);
-  fresh.forEach((id, i) => nonces.set(id, first + i));
-  await trx('nonce_assignments').insert(fresh.map((id, i) => ({ chain, address, nonce: first + i, withdrawal_id: id })));
   await trx('nonce_counters')
     .where({ chain, address })
-    .update({ next_nonce: first + fresh.length });
-  return nonces;
+    .update({ next_nonce: first + count });
+  return first;
 }
 
 /** {@link allocateNonces} for one withdrawal. */
