@@ -160,6 +160,8 @@ describe('POST /v1/accounts/{id}/withdrawals', () => {
       reason: null,
       networkFee: null,
       internal: false,
+      reference: null,
+      metadata: {},
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updatedAt: expect.any(String),
     });
