@@ -89,15 +89,18 @@ export interface EvmAdapter extends ChainAdapter<Eip1559FeeEstimate> {
    */
   receipt(txid: string): Promise<OutgoingTx | null>;
 
-  /** The native balance of `address` in wei, at the latest block. */
-  balanceOf(address: string): Promise<bigint>;
+  /**
+   * The native balance of `address` in wei.
+   * @param block a block number (reconciliation reads at the block the scanner last recorded) @default the latest
+   */
+  balanceOf(address: string, block?: number): Promise<bigint>;
 
   /**
-   * The ERC20 balance of `address` at the latest block: `eth_call` of `balanceOf(address)` on `contract`.
+   * The ERC20 balance of `address`: `eth_call` of `balanceOf(address)` on `contract`, at `block` (default: the latest).
    * @throws WalletError VALIDATION_FAILED with `details.reason` `not_a_token` when the call answers anything but one
    * 32-byte word (no contract at that address, or not an ERC20), `execution_reverted` when it reverts
    */
-  tokenBalanceOf(contract: string, address: string): Promise<bigint>;
+  tokenBalanceOf(contract: string, address: string, block?: number): Promise<bigint>;
 
   /** Whether the node knows the transaction (`eth_getTransactionByHash`): in its pool, or mined. */
   isKnownTransaction(txid: string): Promise<boolean>;
@@ -366,8 +369,8 @@ class EvmChainAdapter implements EvmAdapter {
     return toOutgoingTx(receipt, this.tokens);
   }
 
-  async balanceOf(address: string): Promise<bigint> {
-    return this.client.call('eth_getBalance', [checkAddress(address, 'address'), 'latest'], Quantity);
+  async balanceOf(address: string, block?: number): Promise<bigint> {
+    return this.client.call('eth_getBalance', [checkAddress(address, 'address'), blockTag(block)], Quantity);
   }
 
   async hasCode(address: string): Promise<boolean> {
@@ -375,11 +378,11 @@ class EvmChainAdapter implements EvmAdapter {
     return code.length > 2;
   }
 
-  async tokenBalanceOf(contract: string, address: string): Promise<bigint> {
+  async tokenBalanceOf(contract: string, address: string, block?: number): Promise<bigint> {
     const to = checkAddress(contract, 'contract');
     // calldata: balanceOf(address) selector 0x70a08231, then the address left-padded to a 32-byte word
     const data = `0x70a08231${checkAddress(address, 'address').slice(2).padStart(64, '0')}`;
-    const [outcome] = await this.client.batch([{ method: 'eth_call', params: [{ to, data }, 'latest'], schema: HexData }] as const);
+    const [outcome] = await this.client.batch([{ method: 'eth_call', params: [{ to, data }, blockTag(block)], schema: HexData }] as const);
     if (!outcome.ok) throw callFailure('eth_call', outcome);
     // A uint256 return is exactly one word. No code at the address answers 0x; a non-ERC20 anything else.
     if (outcome.value.length !== 2 + 64) {
@@ -657,4 +660,13 @@ function median(values: bigint[]): bigint {
   if (values.length === 0) return 0n;
   const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return sorted[Math.floor(sorted.length / 2)] ?? 0n;
+}
+
+/** `latest`, or a block number as a JSON-RPC quantity. @throws WalletError VALIDATION_FAILED for anything but a safe integer >= 0 */
+function blockTag(block: number | undefined): string {
+  if (block === undefined) return 'latest';
+  if (!Number.isSafeInteger(block) || block < 0) {
+    throw new WalletError('VALIDATION_FAILED', 'block must be a block number', { details: { field: 'block' } });
+  }
+  return `0x${block.toString(16)}`;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from '@wallet/db';
+import { findLedgerBreaks } from './ledgerBreaks.js';
 
 export type InvariantReport = {
   readonly ok: boolean;
@@ -19,20 +20,11 @@ export type InvariantReport = {
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const problems: string[] = [];
 
-  const [unbalanced] = (await db.raw(
-    `SELECT entry_id, asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal GROUP BY entry_id, asset HAVING SUM(amount) <> 0 LIMIT 20`,
-  )) as [{ entry_id: string; asset: string; sum: string }[]];
-  for (const r of unbalanced) problems.push(`entry ${r.entry_id} ${r.asset} sums to ${r.sum}`);
-
-  const [assetSums] = (await db.raw(`SELECT asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal GROUP BY asset`)) as [
-    { asset: string; sum: string }[],
-  ];
-  for (const r of assetSums) if (BigInt(r.sum) !== 0n) problems.push(`journal of ${r.asset} sums to ${r.sum}`);
-
-  const [negative] = (await db.raw(`SELECT account_id, asset FROM balances WHERE available < 0 OR frozen < 0 LIMIT 20`)) as [
-    { account_id: string; asset: string }[],
-  ];
-  for (const r of negative) problems.push(`negative balance ${r.account_id} ${r.asset}`);
+  const breaks = await findLedgerBreaks(db);
+  for (const u of breaks.unbalanced) {
+    problems.push(u.entryId === null ? `journal of ${u.asset} sums to ${u.sum}` : `entry ${u.entryId} ${u.asset} sums to ${u.sum}`);
+  }
+  for (const n of breaks.negative) problems.push(`negative balance ${n.accountId} ${n.asset}`);
 
   const [mismatched] = (await db.raw(`
     SELECT COALESCE(b.account_id, j.account_id) AS account_id, COALESCE(b.asset, j.asset) AS asset,

@@ -68,6 +68,18 @@ export const alertCatalogue: Readonly<Record<AlertKind, AlertDescription>> = {
     title: 'Built UTXO transaction refused',
     text: 'signsrv refused to sign a built transaction that does not match MySQL (see problems): its inputs were released and it is built again; find out what changed it.',
   },
+  reconciliation_shortfall: {
+    title: 'Holdings short of liabilities',
+    text: 'Reconciliation found the holdings of an asset short of its liabilities beyond the tolerance: its signing is halted; find the loss, then an admin releases it.',
+  },
+  negative_balance: {
+    title: 'Negative balance',
+    text: 'A balance row is below zero: the books are broken; find the entry that did it (walletctl ledger check) before anything else moves.',
+  },
+  journal_unbalanced: {
+    title: 'Journal does not sum to zero',
+    text: 'A journal entry (or an asset over the whole journal) does not sum to zero: double entry is broken; run walletctl ledger check and find the write.',
+  },
 };
 
 /**

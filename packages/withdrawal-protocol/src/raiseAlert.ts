@@ -54,6 +54,15 @@ export const AlertKind = {
    * output changed or added, an input not ours or not locked for it, a fee out of bounds). Its inputs are released.
    */
   psbtRefused: 'psbt_refused',
+  /**
+   * Reconciliation: an asset's holdings (on chain, in flight, cold) are short of its liabilities to users beyond the
+   * tolerance (`details.shortfall`, `details.since`): signing of that asset is halted until an admin releases it.
+   */
+  reconciliationShortfall: 'reconciliation_shortfall',
+  /** A balance row is negative (`details.accountId`, `details.asset`): found by reconciliation's ledger check. */
+  negativeBalance: 'negative_balance',
+  /** A journal entry, or all of an asset's lines, do not sum to zero (`details.entryId`, `details.sum`). */
+  journalUnbalanced: 'journal_unbalanced',
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 
