@@ -58,6 +58,13 @@ export const errorRegistry = {
     retryable: false,
     description: 'No such account for this client.',
   },
+  RESERVES_PROOF_NOT_FOUND: {
+    http: 404,
+    grpc: GrpcStatus.NOT_FOUND,
+    retryable: false,
+    description:
+      'No proof of reserves for this account and asset: no report of the asset yet (`details.reason` `no_report`), or the latest one has no leaf for the account (`no_leaf`).',
+  },
   IDEMPOTENCY_IN_PROGRESS: {
     http: 409,
     grpc: GrpcStatus.ABORTED,

@@ -24,6 +24,9 @@ const fields = [
   'secret',
   'password',
   'xprv',
+  'salt',
+  'reserveSalt',
+  'reserve_salt',
 ] as const;
 
 describe('createLogger redaction', () => {

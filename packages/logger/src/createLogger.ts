@@ -18,6 +18,10 @@ const secretKeys = [
   'bearerToken',
   'accessToken',
   'authorization',
+  // a client's proof-of-reserves salt: whoever has it can tell which leaf of a report is the client's
+  'salt',
+  'reserveSalt',
+  'reserve_salt',
 ];
 // Not a bare `token`: the scanners' fencing tokens are logged under that name, and operators need them to follow a
 // failover. A credential is always logged, if at all, under one of the names above.

@@ -1,0 +1,2 @@
+export { type BuildReserveReportOptions, type ReserveHolding, type ReserveReport, buildReserveReport } from './buildReserveReport.js';
+export { type ReserveProof, reserveProof } from './reserveProof.js';
