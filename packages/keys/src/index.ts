@@ -13,3 +13,4 @@ export { bitcoinNetworks } from './bitcoinNetworks.js';
 export { litecoinLegacyScriptHash, litecoinNetworks } from './litecoinNetworks.js';
 export { utxoNetwork } from './utxoNetwork.js';
 export { type ExtendedKeyVersionName, acceptedXpubVersions, emittedXpubVersion, extendedKeyVersions } from './extendedKeyVersions.js';
+export { assertAddressIndex } from './assertAddressIndex.js';

@@ -212,13 +212,26 @@ export class ChainScanner {
     });
   }
 
+  /**
+   * Which native EVM transfers are gas top-ups of signsrv's sweeps (`sweeps.topup_txid`, stored before the top-up is
+   * sent, so it is there by the time the transaction is mined).
+   */
+  async #sweepTopUps(transfers: readonly SeenTransfer[]): Promise<Set<string>> {
+    const native = [...new Set(transfers.filter((t) => t.outputIndex === -1).map((t) => t.txid))];
+    if (native.length === 0) return new Set();
+    const found = await this.#o.db('sweeps').where({ chain: this.#o.chain }).whereIn('topup_txid', native).pluck<string[]>('topup_txid');
+    return new Set(found);
+  }
+
   /** Writes blocks and their deposits in one fenced transaction. @returns deposits recorded */
   async #write(window: readonly Matched[]): Promise<number> {
     const { db, chain, fence, log } = this.#o;
     const observed = await this.#observations(window);
     // The wallet's own outputs (change, consolidation) join the UTXO set but are never deposits: nothing is credited.
     const outputs = window.flatMap(({ block, owned }) => owned.map(({ t, owner }) => ({ t, owner, block })));
-    const rows = outputs.filter(({ owner }) => owner.wallet !== true);
+    const topUps = await this.#sweepTopUps(outputs.map(({ t }) => t));
+    // Nor is the gas signsrv's sweep job sends a deposit address before sweeping its tokens: the wallet's own ETH.
+    const rows = outputs.filter(({ owner, t }) => owner.wallet !== true && !topUps.has(t.txid));
     await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').insert(
         window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),

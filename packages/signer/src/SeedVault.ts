@@ -14,6 +14,19 @@ import type { DerivedKey, SignerBackend } from './Signer.js';
 export const evmHotWalletPath = "m/44'/60'/1'/0/0";
 
 /**
+ * The EVM deposit account (`accountDerivationPath('eth', network)` of @wallet/keys: coin type 60' on every network),
+ * whose extended public key accountsrv derives deposit addresses from: the sweep job signs from them with
+ * `vault.signer(evmDepositSigner, evmDepositAccountPath)`.
+ */
+export const evmDepositAccountPath = "m/44'/60'/0'";
+
+/**
+ * Where the EVM fee wallet's key is derived (account 2'): the wallet that tops up deposit addresses with the gas their
+ * token sweeps burn. Kept apart from the hot wallet so that top-ups never share the withdrawals' nonce sequence.
+ */
+export const evmFeeWalletPath = "m/44'/60'/2'/0/0";
+
+/**
  * The wallet's seed, as BIP39 entropy, opened from the keystore by {@link openKeystore}. The entropy sits in a private
  * field and never leaves: keys are derived from it on demand. `JSON.stringify` and `util.inspect` (console.log,
  * loggers) show the fingerprint only.

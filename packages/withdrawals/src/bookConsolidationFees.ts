@@ -4,26 +4,59 @@ import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 
 /**
+ * Where signsrv records the network fees of what it sends for the wallet itself (no user pays them): its table, and
+ * the query of its finished rows whose fee is not booked yet (`id`, `chain`, `fee` in the native asset).
+ */
+type FeeSource = { readonly table: 'utxo_builds' | 'sweeps'; readonly what: string; readonly unbooked: string };
+
+const consolidations: FeeSource = {
+  table: 'utxo_builds',
+  what: 'consolidation',
+  unbooked: `SELECT b.id, b.chain, CAST(b.fee AS CHAR) AS fee FROM utxo_builds b
+      WHERE b.kind = 'consolidation' AND b.status = 'confirmed' AND b.fee > 0
+        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(b.id, ':fee'))
+      ORDER BY b.id LIMIT 50`,
+};
+
+const sweeps: FeeSource = {
+  table: 'sweeps',
+  what: 'sweep',
+  // A sweep's fees: its gas top-up's and its own (both native), confirmed or failed (a reverted sweep burnt gas too).
+  unbooked: `SELECT s.id, s.chain, CAST(COALESCE(s.topup_fee, 0) + COALESCE(s.sweep_fee, 0) AS CHAR) AS fee FROM sweeps s
+      WHERE s.status IN ('confirmed', 'failed') AND COALESCE(s.topup_fee, 0) + COALESCE(s.sweep_fee, 0) > 0
+        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(s.id, ':fee'))
+      ORDER BY s.id LIMIT 50`,
+};
+
+/**
  * Books the network fee of each consolidation signsrv has marked confirmed, in transrv's ledger (signsrv owns the
  * build, transrv the journal): `sys:fees:<native>` pays `sys:chain:<chain>:network_fees`, entry `<build>:fee`. Any
  * transrv may run it: each booking locks the build's row (a locking read: transrv only reads signsrv's table) and
  * looks for the entry under that lock, so two nodes book it once between them.
  * @returns the builds booked by this call
  */
-export async function bookConsolidationFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger): Promise<string[]> {
-  const [rows] = (await db.raw(
-    `SELECT b.id, b.chain, CAST(b.fee AS CHAR) AS fee FROM utxo_builds b
-      WHERE b.kind = 'consolidation' AND b.status = 'confirmed' AND b.fee > 0
-        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(b.id, ':fee'))
-      ORDER BY b.id LIMIT 50`,
-  )) as [{ id: string; chain: string; fee: string }[]];
+export function bookConsolidationFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger): Promise<string[]> {
+  return bookFees(db, nodeId, registry, log, consolidations);
+}
+
+/**
+ * {@link bookConsolidationFees} for signsrv's finished EVM sweeps (`sweeps`, confirmed or failed): the gas of the
+ * top-up and of the sweep, entry `<sweep>:fee`. The exchange pays them; no user's balance changes.
+ * @returns the sweeps booked by this call
+ */
+export function bookSweepFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger): Promise<string[]> {
+  return bookFees(db, nodeId, registry, log, sweeps);
+}
+
+async function bookFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger, source: FeeSource): Promise<string[]> {
+  const [rows] = (await db.raw(source.unbooked)) as [{ id: string; chain: string; fee: string }[]];
   const booked: string[] = [];
   for (const row of rows) {
     const chain = registry.chains.get(row.chain);
     if (!chain) continue;
     const entryId = `${row.id}:fee`;
     const done = await withTransaction(db, async (trx) => {
-      await trx.raw('SELECT id FROM utxo_builds WHERE id = ? FOR UPDATE', [row.id]);
+      await trx.raw('SELECT id FROM ?? WHERE id = ? FOR UPDATE', [source.table, row.id]);
       const [existing] = (await trx.raw('SELECT 1 FROM journal WHERE entry_id = ? LIMIT 1 LOCK IN SHARE MODE', [entryId])) as [unknown[]];
       if (existing.length > 0) return false;
       const fee = BigInt(row.fee);
@@ -41,7 +74,7 @@ export async function bookConsolidationFees(db: Knex, nodeId: string, registry: 
     });
     if (done) {
       booked.push(row.id);
-      log.info({ chain: row.chain, buildId: row.id, fee: row.fee }, 'consolidation fee booked');
+      log.info({ chain: row.chain, [`${source.what}Id`]: row.id, fee: row.fee }, `${source.what} fee booked`);
     }
   }
   return booked;

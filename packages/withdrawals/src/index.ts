@@ -3,7 +3,7 @@ export { StreamConsumer, type StreamConsumerOptions, type StreamEntry } from './
 export { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
 export { type ResponseOutcome, applyResponse } from './applyResponse.js';
 export { applyResponses } from './applyResponses.js';
-export { bookConsolidationFees } from './bookConsolidationFees.js';
+export { bookConsolidationFees, bookSweepFees } from './bookConsolidationFees.js';
 export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { internalCreditOf } from './internalCreditOf.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';

@@ -2,7 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { type Transfer, settleDeposits } from '@wallet/ledger';
-import { bookConsolidationFees, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
+import { bookConsolidationFees, bookSweepFees, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
 import { type CrashPoint } from '@wallet/lifecycle';
 import type { Logger } from '@wallet/logger';
 import { HotWallets, ScannerService } from '@wallet/scanner';
@@ -95,6 +95,11 @@ export async function startChainWork(options: {
       await bookConsolidationFees(db, options.nodeId, registry, log);
     } catch (error) {
       log.error({ err: error }, 'booking consolidation fees failed; retrying');
+    }
+    try {
+      await bookSweepFees(db, options.nodeId, registry, log);
+    } catch (error) {
+      log.error({ err: error }, 'booking sweep fees failed; retrying');
     }
     try {
       const result = await settleInternalWithdrawals(db, options.nodeId, log, options.crashPoint ? { crashPoint: options.crashPoint } : {});
