@@ -14,6 +14,7 @@ import type {
   Health,
   LedgerEntry,
   ListOptions,
+  ReservesProof,
   Transfer,
   Withdrawal,
 } from './types.js';
@@ -76,6 +77,13 @@ export class WalletClient {
     /** `GET /v1/accounts?externalId=`: the account with exactly this `externalId`, or null. */
     findByExternalId: async (externalId: string, options?: ReadOptions): Promise<Account | null> =>
       (await this.#get<Page<Account>>('/v1/accounts', {}, { externalId }, options)).data[0] ?? null,
+    /**
+     * `GET /v1/accounts/{id}/reserves-proof?asset=`: the account's leaf in the latest proof-of-reserves report of the
+     * asset, the client's salt and the path to the root. Check it yourself (docs/reserves.md): it proves the exchange
+     * counted what it owes this account in the total it published.
+     */
+    reservesProof: (id: string, asset: string, options?: ReadOptions): Promise<ReservesProof> =>
+      this.#get('/v1/accounts/{id}/reserves-proof', { id }, { asset }, options),
   };
 
   readonly addresses = {

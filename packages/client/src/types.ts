@@ -20,6 +20,9 @@ export type LedgerKind = Schemas['LedgerKind'];
 export type ChainKind = Schemas['ChainKind'];
 export type Network = Schemas['Network'];
 export type Health = Schemas['HealthDetail'];
+/** An account's proof of reserves; verify it as docs/reserves.md says (or with `@wallet/reserves`). */
+export type ReservesProof = Schemas['ReservesProof'];
+export type ReservesProofStep = Schemas['ReservesProofStep'];
 
 export type CreateAccountRequest = Schemas['CreateAccountRequest'];
 export type CreateAddressRequest = Schemas['CreateAddressRequest'];

@@ -7,6 +7,7 @@ import { assetRoutes } from './routes/assets.js';
 import { depositRoutes } from './routes/deposits.js';
 import { publicHealthRoutes, signedHealthRoutes } from './routes/health.js';
 import { ledgerRoutes } from './routes/ledger.js';
+import { reservesRoutes } from './routes/reserves.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { transferRoutes } from './routes/transfers.js';
 import { withdrawalRoutes } from './routes/withdrawals.js';
@@ -40,6 +41,7 @@ export function buildApp(deps: GatesrvDeps) {
       await v1.register(depositRoutes(api, deps));
       await v1.register(transferRoutes(api, deps));
       await v1.register(withdrawalRoutes(api, deps));
+      await v1.register(reservesRoutes(api, deps));
       await v1.register(signedHealthRoutes(api, deps));
     },
     { prefix: '/v1' },

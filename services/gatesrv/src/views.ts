@@ -1,7 +1,7 @@
 import type { AssetRegistry, AssetSpec, ChainSpec } from '@wallet/assets';
 import { chainFamily } from '@wallet/chains';
 import { LedgerKind as LedgerKinds } from '@wallet/ledger';
-import type { Account, Deposit, DepositAddress, LedgerEntry, TransferRecord, WithdrawalRecord } from '@wallet/proto';
+import type { Account, Deposit, DepositAddress, LedgerEntry, ReservesProof, TransferRecord, WithdrawalRecord } from '@wallet/proto';
 import { z } from 'zod';
 
 // The JSON shapes of docs/api.md. Each answer is built by one function from the gRPC record, and each has the zod
@@ -269,6 +269,55 @@ export function withdrawalView(w: WithdrawalRecord, registry: AssetRegistry): z.
 }
 
 /** A list page: newest first; `nextCursor` is null on the last page. */
+const Hash32 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .meta({ description: '32 bytes as 64 lower-case hex characters.' });
+
+export const ReservesProofStepView = z
+  .object({
+    hash: Hash32.meta({ description: "The sibling node's hash." }),
+    sum: Amount.meta({ description: "The sibling node's sum." }),
+    side: z.enum(['left', 'right']).meta({ description: 'Where the sibling sits: `left` hashes it first.' }),
+  })
+  .meta({ id: 'ReservesProofStep' });
+
+export const ReservesProofView = z
+  .object({
+    reportId: z.string(),
+    asset: z.string(),
+    createdAt: Timestamp.meta({ description: 'When the report was made: the balances are those of that moment.' }),
+    root: Hash32.meta({ description: "The report's Merkle sum tree root." }),
+    total: Amount.meta({ description: 'What the exchange owed all accounts together (the sum of every leaf).' }),
+    leafCount: z.number().int(),
+    accountId: z.string(),
+    leaf: z
+      .object({
+        index: z.number().int(),
+        balance: Amount.meta({ description: 'What the report says is owed to this account: available + frozen.' }),
+        commitment: Hash32.meta({ description: 'SHA-256(0x02 || accountId || salt): recompute it.' }),
+      })
+      .meta({ id: 'ReservesLeaf' }),
+    salt: Hash32.meta({ description: "Your client's secret salt: it lets you recompute your commitments; never share it." }),
+    path: z.array(ReservesProofStepView).meta({ description: 'The siblings from the leaf up to the root (docs/reserves.md).' }),
+  })
+  .meta({ id: 'ReservesProof' });
+
+export function reservesProofView(accountId: string, p: ReservesProof): z.infer<typeof ReservesProofView> {
+  return {
+    reportId: p.reportId,
+    asset: p.asset,
+    createdAt: p.createdAt,
+    root: p.root,
+    total: p.total,
+    leafCount: p.leafCount,
+    accountId,
+    leaf: { index: p.leafIndex, balance: p.balance, commitment: p.commitment },
+    salt: p.salt,
+    path: p.path.map((s) => ({ hash: s.hash, sum: s.sum, side: s.side === 'left' ? 'left' : 'right' })),
+  };
+}
+
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
 }

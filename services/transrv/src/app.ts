@@ -30,6 +30,7 @@ import {
 import type { Logger } from '@wallet/logger';
 import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
+import { reserveProof } from '@wallet/reserve-reports';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import {
   type WithdrawalView,
@@ -88,6 +89,7 @@ const CreditTransferRequest = z.object({
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
 const ListDepositsRequest = z.object({ accountId: ObjectId, page: PageRequest });
+const GetReservesProofRequest = z.object({ accountId: ObjectId, asset: z.string().max(16) });
 const CreateWithdrawalRequest = z.object({
   clientId: ObjectId,
   idempotencyKey: IdempotencyKey,
@@ -356,6 +358,26 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       // Another client's transfer is as absent as one that does not exist.
       if (!transfer) throw new WalletError('NOT_FOUND', 'no such transfer', { details: { transferId: req.transferId } });
       return toRecord(transfer);
+    },
+
+    getReservesProof: async (raw) => {
+      const req = parseRequest(GetReservesProofRequest, raw);
+      await accounts.require(req.accountId, nodeId);
+      registry.asset(req.asset);
+      const p = await reserveProof(db, req.accountId, req.asset);
+      return {
+        reportId: p.reportId,
+        asset: p.asset,
+        root: p.root,
+        total: p.total.toString(),
+        leafCount: p.leafCount,
+        createdAt: p.createdAt.toISOString(),
+        leafIndex: p.leafIndex,
+        balance: p.balance.toString(),
+        commitment: p.commitment,
+        salt: p.salt,
+        path: p.path.map((s) => ({ hash: s.hash, sum: s.sum.toString(), side: s.side })),
+      };
     },
   });
 

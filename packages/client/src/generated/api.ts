@@ -4543,6 +4543,254 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{id}/reserves-proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account's proof of reserves: its leaf in the latest report of an asset and the path to the root */
+        get: {
+            parameters: {
+                query: {
+                    /** @description A listed asset id (GET /v1/assets). */
+                    asset: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Verify it as docs/reserves.md says. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReservesProof"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `ACCOUNT_NOT_FOUND`: No such account for this client.
+                 *
+                 *     `RESERVES_PROOF_NOT_FOUND`: No proof of reserves for this account and asset: no report of the asset yet (`details.reason` `no_report`), or the latest one has no leaf for the account (`no_leaf`).
+                 */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_ASSET`: The asset is not configured in this wallet. */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/health": {
         parameters: {
             query?: never;
@@ -4755,7 +5003,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "SOURCE_NOT_ALLOWED" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "SOURCE_NOT_ALLOWED" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "RESERVES_PROOF_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
                 message: string;
                 details: {
                     [key: string]: unknown;
@@ -4993,6 +5241,44 @@ export interface components {
         WithdrawalPage: {
             data: components["schemas"]["Withdrawal"][];
             nextCursor: string | null;
+        };
+        ReservesProof: {
+            reportId: string;
+            asset: string;
+            /**
+             * Format: date-time
+             * @description When the report was made: the balances are those of that moment.
+             */
+            createdAt: string;
+            /** @description The report's Merkle sum tree root. */
+            root: string;
+            /** @description What the exchange owed all accounts together (the sum of every leaf). */
+            total: string;
+            leafCount: number;
+            accountId: string;
+            leaf: components["schemas"]["ReservesLeaf"];
+            /** @description Your client's secret salt: it lets you recompute your commitments; never share it. */
+            salt: string;
+            /** @description The siblings from the leaf up to the root (docs/reserves.md). */
+            path: components["schemas"]["ReservesProofStep"][];
+        };
+        ReservesLeaf: {
+            index: number;
+            /** @description What the report says is owed to this account: available + frozen. */
+            balance: string;
+            /** @description SHA-256(0x02 || accountId || salt): recompute it. */
+            commitment: string;
+        };
+        ReservesProofStep: {
+            /** @description The sibling node's hash. */
+            hash: string;
+            /** @description The sibling node's sum. */
+            sum: string;
+            /**
+             * @description Where the sibling sits: `left` hashes it first.
+             * @enum {string}
+             */
+            side: "left" | "right";
         };
         HealthDetail: {
             /** @enum {string} */

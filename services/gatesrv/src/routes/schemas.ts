@@ -48,6 +48,7 @@ const Cursor = z.string().min(1).max(200);
 export const ListQuery = z.object({ limit: PageLimitQuery.optional(), cursor: Cursor.optional() }).strict();
 export const AddressListQuery = ListQuery.extend({ chain: ChainId.optional() }).strict();
 export const LedgerQuery = ListQuery.extend({ asset: AssetId.optional() }).strict();
+export const ReservesProofQuery = z.object({ asset: AssetId.meta({ description: 'A listed asset id (GET /v1/assets).' }) }).strict();
 /** `order` of a list that has one: `desc` newest first (the default), `asc` oldest first. */
 export const ListOrderQuery = z.enum(['desc', 'asc']).meta({ description: '`desc`: newest first (the default); `asc`: oldest first.' });
 export const AccountListQuery = ListQuery.extend({

@@ -312,6 +312,39 @@ export interface ListDepositsResponse {
   page: PageInfo | undefined;
 }
 
+export interface GetReservesProofRequest {
+  accountId: string;
+  asset: string;
+}
+
+/** One step of a proof, from the leaf up: the sibling node and the side it sits on ("left" or "right"). */
+export interface ReservesProofStep {
+  /** 64 lower-case hex characters. */
+  hash: string;
+  /** Base units. */
+  sum: string;
+  side: string;
+}
+
+export interface ReservesProof {
+  reportId: string;
+  asset: string;
+  /** 64 lower-case hex characters. */
+  root: string;
+  /** Base units: the sum of every leaf. */
+  total: string;
+  leafCount: number;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  leafIndex: number;
+  /** Base units: what the report says is owed to the account. */
+  balance: string;
+  commitment: string;
+  /** The client's secret salt (64 hex characters): answered only on the account's client's own request. */
+  salt: string;
+  path: ReservesProofStep[];
+}
+
 function createBaseClientListFilter(): ClientListFilter {
   return { clientId: "", accountId: "", asset: "", status: "", since: "", until: "", order: "", reference: "" };
 }
@@ -2975,6 +3008,299 @@ export const ListDepositsResponse: MessageFns<ListDepositsResponse> = {
   },
 };
 
+function createBaseGetReservesProofRequest(): GetReservesProofRequest {
+  return { accountId: "", asset: "" };
+}
+
+export const GetReservesProofRequest: MessageFns<GetReservesProofRequest> = {
+  encode(message: GetReservesProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReservesProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReservesProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseReservesProofStep(): ReservesProofStep {
+  return { hash: "", sum: "", side: "" };
+}
+
+export const ReservesProofStep: MessageFns<ReservesProofStep> = {
+  encode(message: ReservesProofStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hash !== "") {
+      writer.uint32(10).string(message.hash);
+    }
+    if (message.sum !== "") {
+      writer.uint32(18).string(message.sum);
+    }
+    if (message.side !== "") {
+      writer.uint32(26).string(message.side);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReservesProofStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReservesProofStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sum = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.side = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseReservesProof(): ReservesProof {
+  return {
+    reportId: "",
+    asset: "",
+    root: "",
+    total: "",
+    leafCount: 0,
+    createdAt: "",
+    leafIndex: 0,
+    balance: "",
+    commitment: "",
+    salt: "",
+    path: [],
+  };
+}
+
+export const ReservesProof: MessageFns<ReservesProof> = {
+  encode(message: ReservesProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reportId !== "") {
+      writer.uint32(10).string(message.reportId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.root !== "") {
+      writer.uint32(26).string(message.root);
+    }
+    if (message.total !== "") {
+      writer.uint32(34).string(message.total);
+    }
+    if (message.leafCount !== 0) {
+      writer.uint32(40).uint32(message.leafCount);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(50).string(message.createdAt);
+    }
+    if (message.leafIndex !== 0) {
+      writer.uint32(56).uint32(message.leafIndex);
+    }
+    if (message.balance !== "") {
+      writer.uint32(66).string(message.balance);
+    }
+    if (message.commitment !== "") {
+      writer.uint32(74).string(message.commitment);
+    }
+    if (message.salt !== "") {
+      writer.uint32(82).string(message.salt);
+    }
+    for (const v of message.path) {
+      ReservesProofStep.encode(v!, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReservesProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReservesProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reportId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.root = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.leafCount = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.leafIndex = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.balance = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.commitment = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.salt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.path.push(ReservesProofStep.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 export type TransServiceService = typeof TransServiceService;
 export const TransServiceService = {
   getInfo: {
@@ -3147,6 +3473,20 @@ export const TransServiceService = {
     responseSerialize: (value: TransferRecord): Buffer => Buffer.from(TransferRecord.encode(value).finish()),
     responseDeserialize: (value: Buffer): TransferRecord => TransferRecord.decode(value),
   },
+  /**
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
+   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   */
+  getReservesProof: {
+    path: "/wallet.v1.TransService/GetReservesProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReservesProofRequest): Buffer =>
+      Buffer.from(GetReservesProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReservesProofRequest => GetReservesProofRequest.decode(value),
+    responseSerialize: (value: ReservesProof): Buffer => Buffer.from(ReservesProof.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReservesProof => ReservesProof.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
@@ -3185,6 +3525,11 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   listClientTransfers: handleUnaryCall<ListClientTransfersRequest, ListTransfersResponse>;
   /** One transfer of the client, by id; NOT_FOUND for another client's. */
   getClientTransfer: handleUnaryCall<GetClientTransferRequest, TransferRecord>;
+  /**
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
+   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   */
+  getReservesProof: handleUnaryCall<GetReservesProofRequest, ReservesProof>;
 }
 
 export interface TransServiceClient extends Client1 {
@@ -3432,6 +3777,25 @@ export interface TransServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TransferRecord) => void,
+  ): ClientUnaryCall;
+  /**
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
+   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   */
+  getReservesProof(
+    request: GetReservesProofRequest,
+    callback: (error: ServiceError | null, response: ReservesProof) => void,
+  ): ClientUnaryCall;
+  getReservesProof(
+    request: GetReservesProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReservesProof) => void,
+  ): ClientUnaryCall;
+  getReservesProof(
+    request: GetReservesProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReservesProof) => void,
   ): ClientUnaryCall;
 }
 
