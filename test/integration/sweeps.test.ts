@@ -10,6 +10,7 @@ import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 // network fees booked to the exchange, no user's balance moved by any of it.
 
 let world: WithdrawalWorld;
+let feeWallet: string;
 const ETH_THRESHOLD = 10n ** 16n;
 const USDT_THRESHOLD = 1_000_000n;
 
@@ -29,6 +30,7 @@ type SweepRow = {
 };
 
 const sweepsOf = async (address: string): Promise<SweepRow[]> => world.fixtures.db('sweeps').where({ address }).orderBy('id');
+const sleep = (ms: number) => new Promise<false>((resolve) => setTimeout(() => resolve(false), ms));
 const mineOne = () => world.provider.send('anvil_mine', ['0x1']);
 
 /** Polls `probe`, mining a block between polls (deposits and sweeps need confirmations). */
@@ -78,7 +80,7 @@ beforeAll(async () => {
     },
   });
   // The fee wallet signsrv derives (m/44'/60'/2'/0/0) pays the gas top-ups: operators fund it.
-  const feeWallet = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/2'/0/0").address;
+  feeWallet = HDNodeWallet.fromPhrase(world.mnemonic, undefined, "m/44'/60'/2'/0/0").address;
   await world.provider.send('anvil_setBalance', [feeWallet, `0x${parseEther('10').toString(16)}`]);
 }, 180_000);
 
@@ -156,4 +158,40 @@ describe('EVM sweeps through the cluster (anvil)', () => {
       (await feeBooked(row!.id)) === BigInt(row!.topup_fee!) + BigInt(row!.sweep_fee!) ? true : undefined,
     );
   });
+
+  for (const point of ['signsrv.sweep_topup_sent', 'signsrv.sweep_signed']) {
+    it(`kill -9 of signsrv at ${point} (between the top-up and the token sweep): one top-up, one sweep, no gas lost`, async () => {
+      await world.cluster.process('signsrv').stop('SIGKILL');
+      const crashing = await world.cluster.startSignsrv({ WALLET_CRASH_POINTS: point });
+      const d = await depositor();
+      const hotUsdtBefore = await world.usdt.balanceOf(world.hotWallet);
+      const feeNonce = await world.provider.getTransactionCount(feeWallet, 'latest');
+      await mined(world.usdt.mint(d.address, 3_000_000n));
+      await mining('USDT deposit credited', async () => ((await credited(d.id, 'USDT')) === 3_000_000n ? true : undefined));
+      // signsrv SIGKILLs itself at the point: no cleanup, nothing after it in that step ran.
+      await mining(
+        `signsrv killed at ${point}`,
+        async () => (await Promise.race([crashing.exited.then(() => true), sleep(50)])) || undefined,
+      );
+      expect(await sweepsOf(d.address)).toMatchObject([{ status: point === 'signsrv.sweep_signed' ? 'signed' : 'planned' }]);
+      await world.cluster.startSignsrv();
+
+      const [row] = await mining('the token sweep confirmed after the restart', async () => {
+        const r = await sweepsOf(d.address);
+        return r.length === 1 && r[0]!.status === 'confirmed' ? r : undefined;
+      });
+      expect(await sweepsOf(d.address)).toHaveLength(1);
+      // One top-up from the fee wallet, one transaction from the deposit address: nothing twice.
+      expect(await world.provider.getTransactionCount(feeWallet, 'latest')).toBe(feeNonce + 1);
+      expect(await world.provider.getTransactionCount(d.address, 'latest')).toBe(1);
+      const topup = (await world.provider.getTransactionReceipt(row!.topup_txid!))!;
+      const sweep = (await world.provider.getTransactionReceipt(row!.sweep_txid!))!;
+      expect(sweep.blockNumber - topup.blockNumber).toBeGreaterThanOrEqual(3);
+      expect((await world.usdt.balanceOf(world.hotWallet)) - hotUsdtBefore).toBe(3_000_000n);
+      // No gas lost: what the top-up brought and the sweep did not burn is on the address, and on the row.
+      expect(BigInt(row!.leftover_native!)).toBe(await world.provider.getBalance(d.address));
+      expect(await world.balances(d.id, 'ETH')).toEqual({ available: 0n, frozen: 0n });
+      expect(await world.balances(d.id, 'USDT')).toEqual({ available: 3_000_000n, frozen: 0n });
+    });
+  }
 });
