@@ -330,6 +330,31 @@ describe('EvmSweeps (MariaDB, private anvil)', () => {
     });
   }
 
+  it('the fee wallet used outside the job: nonce_ahead alarm, and the next top-up takes a nonce past it', async () => {
+    await worker().pass(); // the allocator in step with the chain
+    const nonce = await adapter.nonceOf(feeWallet.address, 'latest');
+    const outside = feeWallet.sign({
+      chainId,
+      nonce,
+      to: funder,
+      value: 1n,
+      data: '0x',
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 10n ** 9n,
+    });
+    await adapter.broadcast(outside.raw);
+    const { address, accountId } = await depositAddress();
+    await mint(address, 2_000_000n);
+    await credited(address, accountId, 'USDT', 2_000_000n);
+    await drain();
+    const alarms = await db('sign_alerts').where({ kind: 'nonce_ahead' });
+    expect(alarms.map((a: { details: string }) => JSON.parse(a.details) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ address: feeWallet.address, aheadBy: 1 }),
+    );
+    expect(await sweepOf(address)).toMatchObject([{ status: SweepStatus.confirmed, topup_nonce: String(nonce + 1) }]);
+  });
+
   it('at most maxInFlight open sweeps on the chain', async () => {
     const addresses = [];
     for (let i = 0; i < 3; i++) {

@@ -152,10 +152,22 @@ export class EvmSweeps {
     return this.#o.feeWallet.address;
   }
 
-  /** Sets up the fee wallet's nonce allocator from the chain (moved forward when the chain is ahead). */
+  /**
+   * Sets up the fee wallet's nonce allocator from the chain, and moves it forward when the chain is ahead: something
+   * else sent from the fee wallet (`nonce_ahead` alarm), and top-ups must not be signed with nonces already used.
+   */
   async init(): Promise<void> {
-    const { db, adapter, chain, feeWallet } = this.#o;
-    await initNonceAllocator(db, chain.id, feeWallet.address, await adapter.nonceOf(feeWallet.address, 'latest'));
+    const { db, log, adapter, chain, feeWallet } = this.#o;
+    const chainNonce = await adapter.nonceOf(feeWallet.address, 'latest');
+    const { chainAheadBy } = await initNonceAllocator(db, chain.id, feeWallet.address, chainNonce);
+    if (chainAheadBy > 0) {
+      await raiseAlert(db, log, AlertKind.nonceAhead, null, {
+        chain: chain.id,
+        address: feeWallet.address,
+        chainNonce,
+        aheadBy: chainAheadBy,
+      });
+    }
   }
 
   /**
