@@ -204,6 +204,9 @@ export class PayoutSender {
       // Internal ones are settled in the ledger by transrv.
       .whereNull('w.internal_account_id')
       .whereNull('t.txid')
+      // An asset whose kill switch is pulled (reconciliation's halt) waits without backing off or alarming: signed on
+      // the first pass after an admin releases it (signApproved re-checks the switch inside its transaction).
+      .whereNotIn('w.asset', this.ctx.db('asset_signing_halts').where('halted', true).select('asset'))
       .orderBy('w.id')
       .limit(500)
       .pluck<string[]>('w.id');

@@ -48,6 +48,11 @@ export type ReviewView = {
    */
   readonly clientDisabled: boolean;
   /**
+   * Signing of the withdrawal's asset is halted (its kill switch: reconciliation found a shortfall, or an admin): an
+   * approved withdrawal of it is not signed (SIGNING_PAUSED) until an admin releases the asset.
+   */
+  readonly signingHalted: boolean;
+  /**
    * The destination is a deposit address of this wallet: once approved, the owning transrv credits `internalAccountId`
    * in the ledger. Nothing is ever signed or sent for it.
    */
@@ -96,6 +101,7 @@ export type ReviewRow = WithdrawalRow & {
   tx_txid: string | null;
   tx_nonce: string | null;
   client_status: string | null;
+  asset_halted: number | null;
   destination_is_contract: number | null;
 };
 
@@ -116,9 +122,11 @@ export function reviewQuery(db: Knex, filter: QueueFilter) {
     })
     // accountsrv owns clients; signsrv only reads a client's status (see signBatch).
     .leftJoin('clients as c', 'c.id', 'w.client_id')
+    .leftJoin('asset_signing_halts as h', 'h.asset', 'w.asset')
     .select<ReviewRow[]>(
       'w.*',
       'c.status as client_status',
+      'h.halted as asset_halted',
       'r.decision',
       'r.decided_by',
       'r.decided_at',
@@ -197,6 +205,7 @@ function toView(r: ReviewRow, approvals: readonly ApprovalView[]): ReviewView {
     txid: r.tx_txid,
     nonce: r.tx_nonce === null ? null : Number(r.tx_nonce),
     clientDisabled: r.client_status === 'disabled',
+    signingHalted: Boolean(r.asset_halted),
     internal: r.internal_account_id !== null,
     internalAccountId: r.internal_account_id,
     destinationIsContract: r.destination_is_contract === null ? null : Boolean(r.destination_is_contract),

@@ -5,6 +5,7 @@ import { approvalProblems } from './approvalProblems.js';
 import { type PayoutContext, familyOf } from './PayoutContext.js';
 import type { PayoutFamily } from './PayoutFamily.js';
 import { queueResponse } from './queueResponse.js';
+import { type AssetHalt, assetHaltedError, haltedAssets } from './review/assetHalts.js';
 import { signingControls } from './review/policyStore.js';
 import { assertSigningAllowed } from './review/signingAllowed.js';
 import type { BatchOutcome } from './SigningQueue.js';
@@ -53,7 +54,21 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       .whereNull('w.internal_account_id')
       .select<WithdrawalRow[]>('w.*')
   ).filter((r) => !already.has(r.id));
-  const prepared = await build(ctx, rows, errors);
+  // An asset's own kill switch (reconciliation's halt): its withdrawals are not built either; re-checked inside the
+  // signing transaction like the global one.
+  const haltedBefore = await haltedAssets(
+    db,
+    rows.map((r) => r.asset),
+  );
+  for (const r of rows) {
+    const halt = haltedBefore.get(r.asset);
+    if (halt) errors.set(r.id, assetHaltedError(halt));
+  }
+  const prepared = await build(
+    ctx,
+    rows.filter((r) => !haltedBefore.has(r.asset)),
+    errors,
+  );
   if (prepared.length === 0) return { errors, sent: Promise.resolve() };
   // Inputs in approval order (withdrawal ids are time-ordered).
   prepared.sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
@@ -63,6 +78,7 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
   let unpayable = new Map<string, UnpayableReason>();
   let unreserved: string[] = [];
   let paused: WalletError | null = null;
+  let haltedRows = new Map<string, AssetHalt>();
   const txs = await withTransaction(db, async (trx) => {
     mismatched = [];
     unreserved = [];
@@ -88,6 +104,13 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       paused = error as WalletError;
       return [];
     }
+    // Each asset's switch, read for share the same way: a halted asset's withdrawals are skipped, the others signed.
+    const halts = await haltedAssets(
+      trx,
+      [...locked.values()].map((r) => r.asset),
+      'share',
+    );
+    haltedRows = new Map();
     const reviews = new Map(
       // A plain read after the withdrawal locks above (the transaction's snapshot starts after them): a decision or a
       // void that held those locks first has committed, and is seen. Every decision locks the withdrawal before its
@@ -113,6 +136,11 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
       if (!row || row.status !== 'approved' || signed.has(row.id)) continue;
       if (row.internal_account_id !== null) continue; // settled in the ledger by transrv: never signed
       if (unpayable.has(row.id)) continue;
+      const halt = halts.get(row.asset);
+      if (halt) {
+        haltedRows.set(row.id, halt);
+        continue;
+      }
       const review = reviews.get(row.id);
       if (review?.decision === 'voided') continue; // given up before signing: never signed
       if (review?.held) continue; // still in its hold after the final approval (it may yet be cancelled)
@@ -167,6 +195,7 @@ export async function signApproved(ctx: PayoutContext, sender: TxSender, ids: re
     for (const id of ids) errors.set(id, paused);
     return { errors, sent: Promise.resolve() };
   }
+  for (const [id, halt] of haltedRows) errors.set(id, assetHaltedError(halt));
   for (const id of held) {
     errors.set(
       id,

@@ -36,6 +36,7 @@ function review(withdrawalId: string, overrides: Partial<ReviewView> = {}): Revi
     txid: null,
     nonce: null,
     clientDisabled: false,
+    signingHalted: false,
     internal: false,
     internalAccountId: null,
     destinationIsContract: false,

@@ -42,6 +42,8 @@ export async function up(db: Knex): Promise<void> {
     t.decimal('tolerance', 65, 0).notNullable();
     t.boolean('short').notNullable();
     t.boolean('halted').notNullable();
+    /** The block the holdings were read at (EVM: the scanner's last recorded block); null on UTXO chains. */
+    t.bigInteger('block_number').unsigned().nullable();
     t.datetime('created_at', { precision: 3 }).notNullable().defaultTo(db.raw('CURRENT_TIMESTAMP(3)'));
     t.index(['asset', 'id']);
   });

@@ -96,6 +96,7 @@ function view(id: string, r: Row, overrides: Partial<ReviewView> = {}): ReviewVi
     txid: null,
     nonce: null,
     clientDisabled: false,
+    signingHalted: false,
     internal: false,
     internalAccountId: null,
     destinationIsContract: false,

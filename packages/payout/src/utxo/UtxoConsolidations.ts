@@ -180,8 +180,9 @@ export class UtxoConsolidations {
         await trx('utxos').where({ locked_by: buildId }).update({ locked_by: null, locked_until: null });
         return { problems: check.problems };
       }
-      // The kill switch: nothing is signed while it is pulled (the build lapses and its inputs are freed).
-      await assertSigningAllowed(trx);
+      // The kill switch (global, or the chain's native asset): nothing is signed while it is pulled (the build lapses
+      // and its inputs are freed).
+      await assertSigningAllowed(trx, [this.d.nativeAsset]);
       const tx = this.d.sign(row.psbt, check.keys);
       await this.d.audit?.(trx, {
         actor: 'signsrv',
