@@ -214,6 +214,20 @@ describe("transrv's user", () => {
     expect(await errnoOf(transrv('transrv_nodes').where({ node_id: 'tg1' }).update({ state: 'draining' }))).toBe(ER_COLUMNACCESS_DENIED);
     expect(await errnoOf(transrv('transrv_nodes').where({ node_id: 'tg1' }).increment('bound_accounts', 1))).toBe(ER_COLUMNACCESS_DENIED);
   });
+
+  it("reads a client's proof-of-reserves salt, never its API secret, and writes nothing of clients", async () => {
+    await root('clients').insert({ id: 'cl_salt', name: 'n', key_id: `ks${tag}`, secret: 's' });
+    const transrv = connect('transrv');
+    expect(await transrv('clients').where({ id: 'cl_salt' }).pluck('reserve_salt')).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(await errnoOf(transrv('clients').where({ id: 'cl_salt' }).select('secret'))).toBe(ER_COLUMNACCESS_DENIED);
+    expect(
+      await errnoOf(
+        transrv('clients')
+          .where({ id: 'cl_salt' })
+          .update({ reserve_salt: '0'.repeat(64) }),
+      ),
+    ).toBe(ER_TABLEACCESS_DENIED);
+  });
 });
 
 describe('gatesrv and accountsrv', () => {

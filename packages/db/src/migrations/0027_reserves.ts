@@ -17,13 +17,13 @@ import type { Knex } from 'knex';
  */
 export async function up(db: Knex): Promise<void> {
   await db.raw(
-    'ALTER TABLE clients ADD COLUMN reserve_salt CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT (LOWER(HEX(RANDOM_BYTES(32))))',
+    'ALTER TABLE clients ADD COLUMN reserve_salt CHAR(64) NOT NULL DEFAULT (LOWER(HEX(RANDOM_BYTES(32))))',
   );
 
   await db.schema.createTable('reserve_reports', (t) => {
     t.string('id', 40).primary();
     t.string('asset', 16).notNullable();
-    t.specificType('root', 'CHAR(64) CHARACTER SET ascii COLLATE ascii_bin').notNullable();
+    t.specificType('root', 'CHAR(64)').notNullable();
     t.decimal('total', 65, 0).notNullable();
     t.integer('leaf_count').unsigned().notNullable();
     // the sum of the holdings' balances when every one was read from the chain; NULL otherwise
@@ -38,7 +38,7 @@ export async function up(db: Knex): Promise<void> {
     t.integer('leaf_index').unsigned().notNullable();
     t.string('account_id', 40).notNullable();
     t.decimal('balance', 65, 0).notNullable();
-    t.specificType('commitment', 'CHAR(64) CHARACTER SET ascii COLLATE ascii_bin').notNullable();
+    t.specificType('commitment', 'CHAR(64)').notNullable();
     t.primary(['report_id', 'leaf_index']);
     t.unique(['report_id', 'account_id'], { indexName: 'reserve_leaves_report_account' });
   });
@@ -48,7 +48,7 @@ export async function up(db: Knex): Promise<void> {
     t.string('report_id', 40).notNullable().references('reserve_reports.id');
     t.tinyint('level').unsigned().notNullable();
     t.integer('node_index').unsigned().notNullable();
-    t.specificType('hash', 'CHAR(64) CHARACTER SET ascii COLLATE ascii_bin').notNullable();
+    t.specificType('hash', 'CHAR(64)').notNullable();
     t.decimal('sum', 65, 0).notNullable();
     t.primary(['report_id', 'level', 'node_index']);
   });
