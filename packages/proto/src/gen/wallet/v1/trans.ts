@@ -3474,8 +3474,8 @@ export const TransServiceService = {
     responseDeserialize: (value: Buffer): TransferRecord => TransferRecord.decode(value),
   },
   /**
-   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
-   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md). Sent to the
+   * account's node, as every call about one account. RESERVES_PROOF_NOT_FOUND without a report or a leaf.
    */
   getReservesProof: {
     path: "/wallet.v1.TransService/GetReservesProof" as const,
@@ -3526,8 +3526,8 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   /** One transfer of the client, by id; NOT_FOUND for another client's. */
   getClientTransfer: handleUnaryCall<GetClientTransferRequest, TransferRecord>;
   /**
-   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
-   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md). Sent to the
+   * account's node, as every call about one account. RESERVES_PROOF_NOT_FOUND without a report or a leaf.
    */
   getReservesProof: handleUnaryCall<GetReservesProofRequest, ReservesProof>;
 }
@@ -3779,8 +3779,8 @@ export interface TransServiceClient extends Client1 {
     callback: (error: ServiceError | null, response: TransferRecord) => void,
   ): ClientUnaryCall;
   /**
-   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md); any node
-   * answers (the reports cover every node's accounts). RESERVES_PROOF_NOT_FOUND without a report or a leaf.
+   * The account's inclusion proof in the latest proof-of-reserves report of an asset (docs/reserves.md). Sent to the
+   * account's node, as every call about one account. RESERVES_PROOF_NOT_FOUND without a report or a leaf.
    */
   getReservesProof(
     request: GetReservesProofRequest,
