@@ -29,7 +29,8 @@ type SweepRow = {
   leftover_native: string | null;
 };
 
-const sweepsOf = async (address: string): Promise<SweepRow[]> => world.fixtures.db('sweeps').where({ address }).orderBy('id');
+const sweepsOf = async (address: string): Promise<SweepRow[]> =>
+  world.fixtures.db('sweeps').where({ address: address.toLowerCase() }).orderBy('id');
 const sleep = (ms: number) => new Promise<false>((resolve) => setTimeout(() => resolve(false), ms));
 const mineOne = () => world.provider.send('anvil_mine', ['0x1']);
 

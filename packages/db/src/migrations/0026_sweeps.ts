@@ -22,7 +22,8 @@ export async function up(db: Knex): Promise<void> {
     t.string('id', 40).primary();
     t.string('chain', 16).notNullable();
     t.string('asset', 16).notNullable();
-    // The deposit address swept, and its index on the deposit account (the key signsrv derives: m/44'/60'/0'/0/index).
+    // The deposit address swept, in the chain's canonical form (lower-case hex, as `deposits` has it), and its index on
+    // the deposit account (the key signsrv derives: m/44'/60'/0'/0/index).
     t.string('address', 100).notNullable();
     t.bigInteger('address_index').unsigned().notNullable();
     // Where it goes: the chain's hot wallet when planned.

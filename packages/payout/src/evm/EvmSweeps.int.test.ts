@@ -59,13 +59,20 @@ const dev = {
     return body.result as T;
   },
   /** Sends from an impersonated account (automine) and returns the receipt. */
-  async send(tx: { from: string; to?: string; data: string; gas?: bigint }): Promise<{ status: string; contractAddress: string | null }> {
+  async send(tx: {
+    from: string;
+    to?: string;
+    data: string;
+    gas?: bigint;
+    value?: bigint;
+  }): Promise<{ status: string; contractAddress: string | null }> {
     const hash = await this.request<string>('eth_sendTransaction', [
       {
         from: tx.from,
         ...(tx.to === undefined ? {} : { to: tx.to }),
         data: tx.data,
         ...(tx.gas ? { gas: `0x${tx.gas.toString(16)}` } : {}),
+        ...(tx.value ? { value: `0x${tx.value.toString(16)}` } : {}),
       },
     ]);
     for (;;) {
@@ -145,14 +152,18 @@ async function credited(address: string, accountId: string, asset: string, amoun
   });
 }
 
+/** Sets a balance, then mines the blocks that give it the native confirmations (sweeps read confirmed balances). */
 async function setBalance(address: string, wei: bigint): Promise<void> {
   await dev.request('anvil_setBalance', [address, `0x${wei.toString(16)}`]);
+  await dev.mine();
+  await dev.mine();
 }
 
 async function mint(to: string, amount: bigint): Promise<void> {
   // mint(address,uint256): selector 0x40c10f19, then the two words.
   const receipt = await dev.send({ from: funder, to: token, data: `0x40c10f19${word(to)}${word(amount)}` });
   expect(receipt.status).toBe('0x1');
+  await dev.mine();
 }
 
 async function tokenBalance(address: string): Promise<bigint> {
@@ -160,7 +171,7 @@ async function tokenBalance(address: string): Promise<bigint> {
 }
 
 async function sweepOf(address: string): Promise<Record<string, unknown>[]> {
-  return db('sweeps').where({ address }).orderBy('id');
+  return db('sweeps').where({ address: address.toLowerCase() }).orderBy('id');
 }
 
 /** Passes of fresh workers until no sweep is open (each pass moves each sweep by at most one step). */
@@ -222,6 +233,21 @@ describe('EvmSweeps (MariaDB, private anvil)', () => {
     expect(await adapter.nonceOf(address, 'latest')).toBe(1);
     await drain();
     expect(await sweepOf(address)).toHaveLength(1);
+  });
+
+  it('sweeps only what has the confirmations: a deposit still in its first block stays for the next sweep', async () => {
+    const { address, accountId } = await depositAddress();
+    await setBalance(address, ether);
+    await credited(address, accountId, 'ETH', ether);
+    const fresh = ether / 2n;
+    expect((await dev.send({ from: funder, to: address, data: '0x', value: fresh })).status).toBe('0x1'); // one confirmation of two
+    const id = await worker().planOne(address, 'ETH');
+    const [row] = await sweepOf(address);
+    expect(row!['id']).toBe(id);
+    expect(BigInt(String(row!['amount'])) + 21_000n * BigInt(String(row!['gas_price']))).toBe(ether);
+    await drain();
+    expect(await sweepOf(address)).toMatchObject([{ status: SweepStatus.confirmed }]);
+    expect(await adapter.balanceOf(address)).toBe(fresh);
   });
 
   it('leaves dust: a balance below the threshold after the fee is not swept', async () => {

@@ -272,7 +272,9 @@ export class EvmSweeps {
     const spec = registry.asset(asset);
     const threshold = thresholds[asset];
     if (threshold === undefined || spec.chain !== chain.id) return null;
-    const checksummed = checksumEthAddress(address.toLowerCase().replace(/^0x/, ''));
+    // `sweeps` and `deposits` hold the chain's canonical form (lower-case hex); `addresses` and the keys EIP-55.
+    const canonical = address.toLowerCase();
+    const checksummed = checksumEthAddress(canonical.replace(/^0x/, ''));
     const owned = await db('addresses')
       .where({ chain: chain.id, address: checksummed })
       .first<{ derivation_index: string | number } | undefined>('derivation_index');
@@ -290,7 +292,12 @@ export class EvmSweeps {
     const estimate = await adapter.feeEstimate();
     // One price P per gas for the sweep and its top-up: the capped market maximum (see the class comment).
     const price = cappedFees(estimate, this.#o.maxFeePerGas).maxFeePerGas;
-    const nativeBalance = await adapter.balanceOf(checksummed);
+    // Balances as of the block that gives the asset its confirmations: coins that arrived since (not credited yet, and
+    // still exposed to a reorg) stay for the next sweep, so a reorg cannot leave a signed sweep spending more than the
+    // address holds. The address only ever loses coins to its sweeps, one open at a time: the latest balance is at
+    // least this.
+    const confirmedAt = Math.max(0, (await adapter.head()).number - Math.max(spec.confirmations, this.#confirmations) + 1);
+    const nativeBalance = await adapter.balanceOf(checksummed, confirmedAt);
     let amount: bigint;
     let gasLimit: bigint;
     let topup: bigint | null = null;
@@ -299,7 +306,7 @@ export class EvmSweeps {
       amount = nativeBalance - TRANSFER_GAS * price;
       if (amount < threshold) return null;
     } else {
-      amount = await adapter.tokenBalanceOf(spec.contract, checksummed);
+      amount = await adapter.tokenBalanceOf(spec.contract, checksummed, confirmedAt);
       if (amount < threshold) return null;
       const data = encodeErc20Transfer(hotWallet, amount);
       gasLimit = gasLimitOf(await adapter.estimateGas({ from: checksummed, to: spec.contract, value: 0n, data }), data);
@@ -312,7 +319,7 @@ export class EvmSweeps {
         id,
         chain: chain.id,
         asset,
-        address: checksummed,
+        address: canonical,
         address_index: index,
         to_address: hotWallet,
         status: SweepStatus.planned,
@@ -329,7 +336,7 @@ export class EvmSweeps {
       throw error;
     }
     log.info(
-      { sweepId: id, chain: chain.id, asset, address: checksummed, amount: amount.toString(), topup: topup?.toString() ?? null },
+      { sweepId: id, chain: chain.id, asset, address: canonical, amount: amount.toString(), topup: topup?.toString() ?? null },
       'sweep planned',
     );
     return id;
@@ -476,7 +483,7 @@ export class EvmSweeps {
           maxPriorityFeePerGas: price,
         },
       });
-      if (tx.from !== row.address) {
+      if (tx.from.toLowerCase() !== row.address) {
         throw new WalletError('INTEGRITY_MISMATCH', 'the deposit key does not derive the address on record', {
           details: { sweepId: row.id, address: row.address, index },
         });
