@@ -64,13 +64,21 @@ beforeAll(async () => {
   ({ db, drop } = await createTestDatabase());
   await rpc('anvil_setCode', [token, tokenRuntime]);
   registry = AssetRegistry.parse({
-    chains: [{ id: 'eth', kind: 'evm', network: 'regtest', family: 'eth', evmChainId: chainId, nativeAsset: 'ETH' }],
+    chains: [
+      { id: 'eth', kind: 'evm', network: 'regtest', family: 'eth', evmChainId: chainId, nativeAsset: 'ETH' },
+      { id: 'ltc', kind: 'utxo', network: 'regtest', family: 'ltc', nativeAsset: 'LTC' },
+    ],
     assets: [
       { id: 'ETH', chain: 'eth', decimals: 18, confirmations: 1, minWithdrawal: '1', withdrawalFee: '0' },
       { id: 'USDT', chain: 'eth', decimals: 6, confirmations: 1, minWithdrawal: '1', withdrawalFee: '0', contract: token },
+      { id: 'LTC', chain: 'ltc', decimals: 8, confirmations: 1, minWithdrawal: '1', withdrawalFee: '0' },
     ],
   });
-  const a = await createChainAdapter({ chain: registry.chains.get('eth')!, assets: [...registry.assets.values()], rpcUrl });
+  const a = await createChainAdapter({
+    chain: registry.chains.get('eth')!,
+    assets: [...registry.assets.values()].filter((x) => x.chain === 'eth'),
+    rpcUrl,
+  });
   if (!isEvmAdapter(a)) throw new Error('expected an EVM adapter');
   adapter = a;
 });
@@ -179,6 +187,30 @@ describe('reconciliation', () => {
     });
     const usdt = figures.find((f) => f.asset === 'USDT')!;
     expect(usdt).toMatchObject({ liabilities: 7_000_000n, hot: 6_000_000n, deposit: 1_000_000n, inFlight: 0n, difference: 0n });
+  });
+
+  it("UTXO chains: the scanner's unspent outputs, the wallet's own as hot and the rest as deposit addresses", async () => {
+    const utxo = (vout: number, account: string, amount: string, spent = false) => ({
+      chain: 'ltc',
+      txid: 'ab'.repeat(32),
+      vout,
+      script: `0014${'00'.repeat(20)}`,
+      amount,
+      block_number: 1,
+      block_hash: 'b',
+      account_id: account,
+      ...(spent ? { spent_by_txid: 'cd'.repeat(32), spent_block_number: 2, spent_block_hash: 'c' } : {}),
+    });
+    await db('utxos').insert([
+      utxo(0, 'acc_0', '1000'),
+      utxo(1, 'acc_1', '50', true),
+      utxo(2, 'sys:chain:ltc:wallet', '7000'),
+      utxo(3, 'sys:chain:ltc:wallet', '9', true),
+    ]);
+    await db('balances').insert({ account_id: 'acc_1', asset: 'LTC', available: '8001', frozen: '0' });
+    const [ltc] = await measureTreasury(db, registry, new Map([['eth', adapter]]), ['LTC']);
+    expect(ltc).toMatchObject({ liabilities: 8001n, hot: 7000n, deposit: 1000n, inFlight: 0n, cold: 0n, difference: -1n, block: null });
+    await db('balances').where({ account_id: 'acc_1', asset: 'LTC' }).update({ available: '8000' });
   });
 
   it('at the tolerance does not halt; one base unit beyond halts that asset only, alarms, and is kept in the history', async () => {
