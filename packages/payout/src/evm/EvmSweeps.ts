@@ -147,6 +147,12 @@ export class EvmSweeps {
     await this.#running;
   }
 
+  /** Wipes the deposit account's and the fee wallet's keys (the node connection is the payout family's). Call after {@link stop}. */
+  close(): void {
+    this.#o.depositKeys.wipe();
+    this.#o.feeWallet.wipe();
+  }
+
   /** The fee wallet's address (to be funded by operators; recorded as an operated address). */
   get feeWallet(): string {
     return this.#o.feeWallet.address;
