@@ -481,6 +481,24 @@ describe('EvmAdapter withdrawal reads', () => {
     await adapter.close();
   });
 
+  it('balanceOf and tokenBalanceOf at a block number ask for that block; a bad number is refused before any call', async () => {
+    const adapter = await adapterFor({ eth_getBalance: '0x7', eth_call: `0x${'00'.repeat(31)}09` });
+    expect(await adapter.balanceOf(owner, 300)).toBe(7n);
+    expect(node!.calls.find((c) => c.method === 'eth_getBalance')?.params).toEqual([owner.toLowerCase(), '0x12c']);
+    expect(await adapter.tokenBalanceOf(contract, owner, 0)).toBe(9n);
+    expect(node!.calls.find((c) => c.method === 'eth_call')?.params[1]).toBe('0x0');
+    const calls = node!.calls.length;
+    for (const bad of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
+      expect(await rejection(adapter.balanceOf(owner, bad))).toEqual({ code: 'VALIDATION_FAILED', details: { field: 'block' } });
+      expect(await rejection(adapter.tokenBalanceOf(contract, owner, bad))).toEqual({
+        code: 'VALIDATION_FAILED',
+        details: { field: 'block' },
+      });
+    }
+    expect(node!.calls.length).toBe(calls);
+    await adapter.close();
+  });
+
   it('tokenBalanceOf calls balanceOf(address) and reads one 32-byte word', async () => {
     const adapter = await adapterFor({ eth_call: `0x${(10n ** 6n).toString(16).padStart(64, '0')}` });
     expect(await adapter.tokenBalanceOf(contract, owner)).toBe(10n ** 6n);
