@@ -1,81 +1,22 @@
-import type { AssetRegistry, ChainSpec } from '@wallet/assets';
-import type { EvmAdapter, OutgoingTx } from '@wallet/chains';
-import { type Knex, withTransaction } from '@wallet/db';
+import type { OutgoingTx } from '@wallet/chains';
+import { withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
-import { newId } from '@wallet/ids';
-import { checksumEthAddress } from '@wallet/keys';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
-import type { Logger } from '@wallet/logger';
-import { type EvmDepositKeys, type EvmSigner, encodeErc20Transfer } from '@wallet/signer';
+import { type EvmSigner, encodeErc20Transfer } from '@wallet/signer';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import type { AuditFn } from '../review/Audit.js';
 import { assertSigningAllowed } from '../review/signingAllowed.js';
 import { initNonceAllocator, takeNonces } from './allocateNonce.js';
-import { cappedFees, gasLimitOf } from './evmFees.js';
+import { TRANSFER_GAS } from './evmFees.js';
+import { SweepPlanner, type SweepPlannerOptions } from './SweepPlanner.js';
+import { type SweepRow, SweepStatus } from './SweepRow.js';
 
-/** The states of a sweep (`sweeps.status`); `confirmed` and `failed` are final. */
-export const SweepStatus = {
-  planned: 'planned',
-  toppedUp: 'topped_up',
-  signed: 'signed',
-  broadcast: 'broadcast',
-  confirmed: 'confirmed',
-  failed: 'failed',
-} as const;
-export type SweepStatus = (typeof SweepStatus)[keyof typeof SweepStatus];
+export { type SweepRow, SweepStatus } from './SweepRow.js';
 
-/** A plain value transfer to an account (the hot wallet, a deposit address) uses exactly this much gas. */
-const TRANSFER_GAS = 21_000n;
-
-/** A `sweeps` row as the job reads it (DECIMAL and BIGINT columns as strings). */
-export type SweepRow = {
-  readonly id: string;
-  readonly chain: string;
-  readonly asset: string;
-  readonly address: string;
-  readonly address_index: string | number;
-  readonly to_address: string;
-  readonly status: SweepStatus;
-  readonly amount: string;
-  readonly gas_price: string;
-  readonly gas_limit: string | number;
-  readonly native_before: string;
-  readonly topup_amount: string | null;
-  readonly topup_from: string | null;
-  readonly topup_nonce: string | number | null;
-  readonly topup_txid: string | null;
-  readonly topup_raw: string | null;
-  readonly topup_fee: string | null;
-  readonly topup_sent_ms: string | number | null;
-  readonly sweep_nonce: string | number | null;
-  readonly sweep_txid: string | null;
-  readonly sweep_raw: string | null;
-  readonly sweep_fee: string | null;
-  readonly since_sent_ms: string | number | null;
-};
-
-/** Options of {@link EvmSweeps}. */
-export type EvmSweepsOptions = {
-  readonly chain: ChainSpec;
-  readonly adapter: EvmAdapter;
-  readonly registry: AssetRegistry;
-  readonly db: Knex;
-  readonly log: Logger;
-  /** The deposit account's key: signs each sweep from its deposit address. */
-  readonly depositKeys: EvmDepositKeys;
+/** Options of {@link EvmSweeps}: the planner's, and what signing and sending need. */
+export type EvmSweepsOptions = SweepPlannerOptions & {
   /** The fee wallet's key: signs the gas top-ups of token sweeps. */
   readonly feeWallet: EvmSigner;
-  /** Where everything goes: the chain's hot wallet. */
-  readonly hotWallet: string;
-  /** The most a sweep ever pays per gas (the chain's payout cap). */
-  readonly maxFeePerGas: bigint;
-  /**
-   * Per asset of the chain, the credited amount (base units) at which a deposit address is swept: an asset without one
-   * is never swept. The native asset's is also its dust threshold: less than this on chain, after the fee, stays.
-   */
-  readonly thresholds: Readonly<Record<string, bigint>>;
-  /** At most this many open sweeps (not confirmed or failed) on the chain at once. */
-  readonly maxInFlight: number;
   /** An unmined top-up or sweep is sent again this often (ms). */
   readonly rebroadcastAfterMs: number;
   /** Test-only crash points. */
@@ -112,6 +53,7 @@ export class EvmSweeps {
   readonly #o: EvmSweepsOptions;
   readonly #crash: CrashPoint;
   readonly #confirmations: number;
+  readonly #planner: SweepPlanner;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -120,13 +62,7 @@ export class EvmSweeps {
     this.#o = options;
     this.#crash = options.crash ?? noCrashPoints;
     this.#confirmations = options.registry.asset(options.chain.nativeAsset).confirmations;
-    for (const asset of Object.keys(options.thresholds)) {
-      if (options.registry.asset(asset).chain !== options.chain.id) {
-        throw new WalletError('CONFIG_INVALID', `sweep threshold for ${asset}, which is not an asset of ${options.chain.id}`, {
-          details: { chain: options.chain.id, asset },
-        });
-      }
-    }
+    this.#planner = new SweepPlanner(options);
   }
 
   /**
@@ -222,130 +158,14 @@ export class EvmSweeps {
     return rows;
   }
 
-  /**
-   * Plans sweeps of the deposit addresses whose credits since their last sweep of an asset reach its threshold, while
-   * fewer than `maxInFlight` are open. The on-chain balance decides the amount; an address whose balance is below the
-   * threshold (after the fee, for the native asset) is left alone.
-   * @returns the ids of the sweeps planned
-   */
-  async plan(): Promise<string[]> {
-    const { db, chain, thresholds, maxInFlight } = this.#o;
-    const assets = Object.keys(thresholds);
-    if (assets.length === 0) return [];
-    const [counted] = (await db.raw(`SELECT COUNT(*) AS n FROM sweeps WHERE chain = ? AND open_address IS NOT NULL`, [chain.id])) as [
-      { n: string | number }[],
-    ];
-    let room = maxInFlight - Number(counted[0]?.n ?? 0);
-    if (room <= 0) return [];
-    // Credited deposits of each address and asset since the basis of its last sweep of that asset (the time its
-    // balance was read), for addresses with no sweep open.
-    const [candidates] = (await db.raw(
-      `SELECT d.address, d.asset, CAST(SUM(d.amount) AS CHAR) AS credited
-       FROM deposits d
-       WHERE d.chain = ? AND d.status = 'credited' AND d.asset IN (${assets.map(() => '?').join(', ')})
-         AND d.credited_at > COALESCE((SELECT MAX(s.created_at) FROM sweeps s
-               WHERE s.chain = d.chain AND s.address = d.address AND s.asset = d.asset), '1970-01-01')
-         AND NOT EXISTS (SELECT 1 FROM sweeps o WHERE o.chain = d.chain AND o.open_address = d.address)
-       GROUP BY d.address, d.asset
-       ORDER BY MIN(d.credited_at), d.address
-       LIMIT 200`,
-      [chain.id, ...assets],
-    )) as [{ address: string; asset: string; credited: string }[]];
-    const planned: string[] = [];
-    const busy = new Set<string>();
-    for (const c of candidates) {
-      if (room <= 0) break;
-      if (BigInt(c.credited) < thresholds[c.asset]! || busy.has(c.address)) continue;
-      const id = await this.planOne(c.address, c.asset).catch((error: unknown) => {
-        this.#o.log.warn({ err: error, address: c.address, asset: c.asset }, 'could not plan a sweep; retrying later');
-        return null;
-      });
-      if (id === null) continue;
-      busy.add(c.address);
-      planned.push(id);
-      room--;
-    }
-    return planned;
+  /** {@link SweepPlanner.plan} */
+  plan(): Promise<string[]> {
+    return this.#planner.plan();
   }
 
-  /**
-   * Plans the sweep of one deposit address's balance of `asset`: reads the balances and the gas price, then inserts the
-   * row in state `planned` (the unique open address refuses a second open sweep of the address).
-   * @returns the sweep id, or null when there is nothing worth sweeping (below the threshold after the fee)
-   */
-  async planOne(address: string, asset: string): Promise<string | null> {
-    const { db, adapter, chain, registry, thresholds, hotWallet, log } = this.#o;
-    const spec = registry.asset(asset);
-    const threshold = thresholds[asset];
-    if (threshold === undefined || spec.chain !== chain.id) return null;
-    // `sweeps` and `deposits` hold the chain's canonical form (lower-case hex); `addresses` and the keys EIP-55.
-    const canonical = address.toLowerCase();
-    const checksummed = checksumEthAddress(canonical.replace(/^0x/, ''));
-    const owned = await db('addresses')
-      .where({ chain: chain.id, address: checksummed })
-      .first<{ derivation_index: string | number } | undefined>('derivation_index');
-    if (!owned) return null;
-    const index = Number(owned.derivation_index);
-    // The key signsrv derives must be the address's: never sign from anything else.
-    if (this.#o.depositKeys.address(index) !== checksummed) {
-      throw new WalletError('INTEGRITY_MISMATCH', 'the deposit key does not derive the address on record', {
-        details: { chain: chain.id, address: checksummed, index },
-      });
-    }
-    // The basis: deposits credited after this instant are not in the balances read below (they trigger the next sweep).
-    const [clock] = (await db.raw('SELECT CURRENT_TIMESTAMP(3) AS now')) as [{ now: Date }[]];
-    const basis = clock[0]!.now;
-    const estimate = await adapter.feeEstimate();
-    // One price P per gas for the sweep and its top-up: the capped market maximum (see the class comment).
-    const price = cappedFees(estimate, this.#o.maxFeePerGas).maxFeePerGas;
-    // Balances as of the block that gives the asset its confirmations: coins that arrived since (not credited yet, and
-    // still exposed to a reorg) stay for the next sweep, so a reorg cannot leave a signed sweep spending more than the
-    // address holds. The address only ever loses coins to its sweeps, one open at a time: the latest balance is at
-    // least this.
-    const confirmedAt = Math.max(0, (await adapter.head()).number - Math.max(spec.confirmations, this.#confirmations) + 1);
-    const nativeBalance = await adapter.balanceOf(checksummed, confirmedAt);
-    let amount: bigint;
-    let gasLimit: bigint;
-    let topup: bigint | null = null;
-    if (spec.contract === undefined) {
-      gasLimit = TRANSFER_GAS;
-      amount = nativeBalance - TRANSFER_GAS * price;
-      if (amount < threshold) return null;
-    } else {
-      amount = await adapter.tokenBalanceOf(spec.contract, checksummed, confirmedAt);
-      if (amount < threshold) return null;
-      const data = encodeErc20Transfer(hotWallet, amount);
-      gasLimit = gasLimitOf(await adapter.estimateGas({ from: checksummed, to: spec.contract, value: 0n, data }), data);
-      const needed = gasLimit * price;
-      if (nativeBalance < needed) topup = needed - nativeBalance;
-    }
-    const id = newId('swp');
-    try {
-      await db('sweeps').insert({
-        id,
-        chain: chain.id,
-        asset,
-        address: canonical,
-        address_index: index,
-        to_address: hotWallet,
-        status: SweepStatus.planned,
-        amount: amount.toString(),
-        gas_price: price.toString(),
-        gas_limit: gasLimit.toString(),
-        native_before: nativeBalance.toString(),
-        topup_amount: topup === null ? null : topup.toString(),
-        created_at: basis,
-        updated_at: basis,
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return null; // another planner got there first
-      throw error;
-    }
-    log.info(
-      { sweepId: id, chain: chain.id, asset, address: canonical, amount: amount.toString(), topup: topup?.toString() ?? null },
-      'sweep planned',
-    );
-    return id;
+  /** {@link SweepPlanner.planOne} */
+  planOne(address: string, asset: string): Promise<string | null> {
+    return this.#planner.planOne(address, asset);
   }
 
   /** Moves one open sweep on by one step, from what MySQL says it is and what the node says it did. */

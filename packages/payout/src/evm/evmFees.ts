@@ -40,11 +40,14 @@ export function bumpedFees(stuck: Fees, market: Fees | null, cap: bigint, percen
   return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority };
 }
 
+/** A plain value transfer to an account (no code) uses exactly this much gas. */
+export const TRANSFER_GAS = 21_000n;
+
 /**
  * The gas limit of a transaction from the node's estimate: with a 20 % margin (state may change before it is mined),
  * except a plain value transfer to an account, which needs exactly 21000.
  */
 export function gasLimitOf(estimate: bigint, data: string): bigint {
-  if (estimate === 21_000n && data === '0x') return estimate;
+  if (estimate === TRANSFER_GAS && data === '0x') return estimate;
   return (estimate * 12n) / 10n;
 }
