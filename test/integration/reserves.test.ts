@@ -175,6 +175,11 @@ it('serves the latest report: after a transfer between nodes, a new report and n
   funded.get(to)!.amount += 12345n;
   // whether or not the credit has been delivered yet, the receiver is owed it
   const latest = await report('--asset', 'ETH');
+  // what operators publish: the latest report first, with the root and total the proofs lead to
+  const listed = await walletctl(cluster, 'reserves', 'list', '--asset', 'ETH', '--json');
+  const published = JSON.parse(listed.out.join('\n')) as Report[];
+  expect(published.map((r) => [r.id, r.root, r.total])[0]).toEqual([latest.id, latest.root, latest.total]);
+  expect(published).toHaveLength(2);
   for (const [id, { client, amount }] of funded) {
     const proof = await client.accounts.reservesProof(id, 'ETH');
     expect(proof.leaf.balance).toBe(amount.toString());

@@ -5,7 +5,7 @@ import { isWalletError } from '@wallet/errors';
 import { LedgerKind, SystemAccount, createTransfer, creditTransfer, pendingTransfers, postEntry } from '@wallet/ledger';
 import { accountCommitment, verifySumProof } from '@wallet/reserves';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReserveReport, reserveProof } from './index.js';
+import { buildReserveReport, listReserveReports, reserveProof } from './index.js';
 
 // The report builder against MariaDB: many accounts on two nodes and two clients, cross-node transfers in transit,
 // and transfers committing while reports are built.
@@ -152,6 +152,9 @@ describe('buildReserveReport', () => {
       await moving;
     }
     expect(totals).toEqual(totals.map(() => funded));
+    const listed = await listReserveReports(db, { asset: 'ETH', limit: 6 });
+    expect(listed.map((r) => r.total)).toEqual(totals.map(() => funded));
+    expect(listed[0]!.id > listed[5]!.id).toBe(true);
     expect(keys).toBeGreaterThan(6);
     await expectEveryProofVerifies(funded);
   });

@@ -3,16 +3,17 @@ import { createEvmAdapter } from '@wallet/chains';
 import { chainRpcEnv, loadEnvConfig } from '@wallet/config';
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
-import { type ReserveHolding, buildReserveReport } from '@wallet/reserve-reports';
+import { type ReserveHolding, buildReserveReport, listReserveReports } from '@wallet/reserve-reports';
 import { z } from 'zod';
 import type { Io } from './walletctl.js';
 
-export type ReservesOptions = { readonly asset: string | undefined; readonly json: boolean };
+export type ReservesOptions = { readonly asset: string | undefined; readonly limit?: string | undefined; readonly json: boolean };
 
 // As the services read them: the asset registry, and each chain's node (where the holdings' balances are read).
 const env = z.object({ WALLET_ASSETS: assetRegistryEnv, WALLET_CHAIN_RPC: chainRpcEnv });
 
 /**
+ * `walletctl reserves list [--asset ASSET] [--limit N]`: the latest reports (what to publish: id, time, root, total).
  * `walletctl reserves report --asset ASSET`: builds and stores a proof-of-reserves report of the asset (docs/reserves.md)
  * and prints its id, root, total and leaf count, with the addresses held. On an EVM chain whose node is configured,
  * each held address's balance of the asset is read from the node after the ledger's snapshot; elsewhere it is left
@@ -26,7 +27,13 @@ export async function reservesCommand(
   io: Io,
   environment: NodeJS.ProcessEnv,
 ): Promise<number> {
-  if (action !== 'report') throw new WalletError('VALIDATION_FAILED', 'usage: walletctl reserves report --asset ASSET [--json]');
+  if (action === 'list') return listReports(db, options, io);
+  if (action !== 'report') {
+    throw new WalletError(
+      'VALIDATION_FAILED',
+      'usage: walletctl reserves report --asset ASSET [--json] | reserves list [--asset ASSET] [--limit N] [--json]',
+    );
+  }
   if (!options.asset) throw new WalletError('VALIDATION_FAILED', '--asset is required', { details: { field: 'asset' } });
   const { WALLET_ASSETS: registry, WALLET_CHAIN_RPC: rpc } = loadEnvConfig(env, environment);
   const asset = registry.asset(options.asset);
@@ -66,4 +73,29 @@ export async function reservesCommand(
   } finally {
     await evm?.close();
   }
+}
+
+async function listReports(db: Knex, options: ReservesOptions, io: Io): Promise<number> {
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new WalletError('VALIDATION_FAILED', '--limit must be a whole number from 1 to 1000', { details: { field: 'limit' } });
+  }
+  const reports = await listReserveReports(db, { ...(options.asset ? { asset: options.asset } : {}), limit });
+  if (options.json) {
+    const json = reports.map((r) => ({
+      ...r,
+      total: r.total.toString(),
+      holdingsTotal: r.holdingsTotal?.toString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+    }));
+    io.out(JSON.stringify(json, null, 2));
+    return 0;
+  }
+  io.out(
+    'report                             asset  created at                root                                                              total (leaves)',
+  );
+  for (const r of reports) {
+    io.out(`${r.id.padEnd(34)} ${r.asset.padEnd(6)} ${r.createdAt.toISOString()}  ${r.root}  ${r.total} (${r.leafCount})`);
+  }
+  return 0;
 }
