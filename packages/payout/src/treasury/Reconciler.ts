@@ -24,9 +24,8 @@ export class Reconciler {
     this.#o = options;
   }
 
-  /** Runs a pass now, then every `intervalMs`. */
+  /** Runs a pass every `intervalMs` (the first that long after start: a restart loop does not read every balance). */
   start(): void {
-    void this.run(ReconcileTrigger.schedule).catch(() => undefined);
     this.#timer = setInterval(() => {
       if (!this.#stopped) void this.run(ReconcileTrigger.schedule).catch(() => undefined);
     }, this.#o.intervalMs);
