@@ -16,9 +16,7 @@ import type { Knex } from 'knex';
  *   addresses of the asset's chain) and the asset's balance on each as the chain's node answered (NULL: not asked).
  */
 export async function up(db: Knex): Promise<void> {
-  await db.raw(
-    'ALTER TABLE clients ADD COLUMN reserve_salt CHAR(64) NOT NULL DEFAULT (LOWER(HEX(RANDOM_BYTES(32))))',
-  );
+  await db.raw('ALTER TABLE clients ADD COLUMN reserve_salt CHAR(64) NOT NULL DEFAULT (LOWER(HEX(RANDOM_BYTES(32))))');
 
   await db.schema.createTable('reserve_reports', (t) => {
     t.string('id', 40).primary();
