@@ -146,7 +146,8 @@ async function sumOver(addresses: readonly string[], read: (address: string) => 
  * Measures every asset of the registry on a chain reconciliation can read: the books (one MySQL snapshot) against the
  * holdings (EVM: the node's balances, native or ERC20 `balanceOf`, of hot, fee, sweep, deposit and cold addresses at
  * the scanner's last recorded block; UTXO: the scanner's record of the wallet's outputs), plus what is in flight.
- * An EVM chain the scanner has not recorded a block of yet is skipped.
+ * An EVM chain the scanner has not recorded a block of yet is skipped, and so is an asset whose node does not answer
+ * (`unmeasured` is told why): one chain's node down does not stop the others' reconciliation.
  * @param only assets to measure @default every asset
  */
 export async function measureTreasury(
@@ -154,6 +155,7 @@ export async function measureTreasury(
   registry: AssetRegistry,
   evm: TreasuryChains,
   only?: readonly string[],
+  unmeasured: (asset: string, error: unknown) => void = () => undefined,
 ): Promise<TreasuryFigures[]> {
   const snap = await readSnapshot(db);
   const out: TreasuryFigures[] = [];
@@ -176,10 +178,15 @@ export async function measureTreasury(
       const where = snap.addresses.get(chain.id) ?? { hot: [], fee: [], cold: [], deposit: [] };
       const contract = spec.contract;
       const read = (a: string) => (contract === undefined ? adapter.balanceOf(a, tip) : adapter.tokenBalanceOf(contract, a, tip));
-      hot = await sumOver(where.hot, read);
-      fee = await sumOver(where.fee, read);
-      deposit = await sumOver(where.deposit, read);
-      cold = await sumOver(where.cold, read);
+      try {
+        hot = await sumOver(where.hot, read);
+        fee = await sumOver(where.fee, read);
+        deposit = await sumOver(where.deposit, read);
+        cold = await sumOver(where.cold, read);
+      } catch (error) {
+        unmeasured(spec.id, error);
+        continue;
+      }
     } else {
       // UTXO chains carry one asset, the native one.
       const utxo = snap.books.get(`utxo:${chain.id}`) ?? zero();

@@ -280,6 +280,23 @@ describe('reconciliation', () => {
     expect(pass.find((r) => r.asset === 'ETH')).toMatchObject({ difference: 0n, short: false, halted: false });
   });
 
+  it('an asset whose holdings cannot be read is skipped with its reason; the others are measured', async () => {
+    const noCode = address();
+    const withBad = AssetRegistry.parse({
+      chains: [{ id: 'eth', kind: 'evm', network: 'regtest', family: 'eth', evmChainId: chainId, nativeAsset: 'ETH' }],
+      assets: [
+        { id: 'ETH', chain: 'eth', decimals: 18, confirmations: 1, minWithdrawal: '1', withdrawalFee: '0' },
+        { id: 'BAD', chain: 'eth', decimals: 6, confirmations: 1, minWithdrawal: '1', withdrawalFee: '0', contract: noCode },
+      ],
+    });
+    const skipped: [string, unknown][] = [];
+    const figures = await measureTreasury(db, withBad, new Map([['eth', adapter]]), undefined, (asset, error) =>
+      skipped.push([asset, error]),
+    );
+    expect(figures.map((f) => f.asset)).toEqual(['ETH']);
+    expect(skipped.map(([asset, error]) => [asset, isWalletError(error) && error.details['reason']])).toEqual([['BAD', 'not_a_token']]);
+  });
+
   it('alarms at once on a journal entry that does not sum to zero, once per break', async () => {
     const reconciler = new Reconciler({
       db,

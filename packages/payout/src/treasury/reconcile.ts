@@ -43,7 +43,9 @@ export type ReconcileDeps = {
  */
 export async function reconcile(deps: ReconcileDeps, trigger: ReconcileTrigger, only?: readonly string[]): Promise<ReconciliationRun[]> {
   const { db, log } = deps;
-  const figures = await measureTreasury(db, deps.registry, deps.evm, only);
+  const figures = await measureTreasury(db, deps.registry, deps.evm, only, (asset, error) =>
+    log.warn({ err: error, asset }, 'reconciliation: holdings not read (node unavailable?); the asset is not judged this pass'),
+  );
   const runs: ReconciliationRun[] = [];
   for (const f of figures) {
     const tolerance = deps.tolerances[f.asset] ?? 0n;
