@@ -68,14 +68,27 @@ describe('GET /v1/assets', () => {
   it('lists every asset with decimals, confirmations and limits as strings', async () => {
     const res = await alice.get<{ data: { asset: string }[] }>('/v1/assets');
     expect(res.status).toBe(200);
+    // This cluster has nodes for eth and ltc (scanned, paid), none for btc; transfers work for every asset.
     expect(res.body.data).toContainEqual({
       asset: 'ETH',
       chain: 'eth',
+      chainKind: 'evm',
+      network: 'regtest',
+      evmChainId: 31337,
       decimals: 18,
       confirmations: 3,
       minWithdrawal: '1000000000000000',
       withdrawalFee: '100000000000000',
+      deposits: true,
+      withdrawals: true,
+      transfers: true,
     });
+    expect(res.body.data).toContainEqual(
+      expect.objectContaining({ asset: 'LTC', chainKind: 'utxo', deposits: true, withdrawals: true, transfers: true }),
+    );
+    expect(res.body.data).toContainEqual(
+      expect.objectContaining({ asset: 'BTC', chainKind: 'utxo', deposits: false, withdrawals: false, transfers: true }),
+    );
     expect(res.body.data.map((a) => a.asset)).toEqual(['BTC', 'ETH', 'LTC']);
   });
 });
