@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DbService, type ServiceUser, dbServices } from '@wallet/db';
 import { createInterface } from 'node:readline';
-import { PinoPretty } from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { Cluster } from './Cluster.js';
 import { anvilProvider } from '../contracts/deploy.js';
 import { devMnemonic } from './devKeys.js';
@@ -56,14 +56,15 @@ const cluster = await Cluster.start(
 
 // From here on, every service's JSON log is shown pretty-printed (the raw JSON is in .stack/logs/test/).
 for (const p of cluster.processes.values()) {
-  const pretty = PinoPretty({
+  // prettyFactory formats a line and leaves the writing to us: PinoPretty's stream also writes to its own destination
+  // (stdout by default), so piping it to stdout showed every line twice.
+  const pretty = prettyFactory({
     colorize: process.stdout.isTTY,
     ignore: 'pid,hostname,svc',
     messageFormat: `${p.label.replace(`${cluster.env}-`, '').padEnd(11)} {msg}`,
     translateTime: 'HH:MM:ss.l',
   });
-  pretty.pipe(process.stdout);
-  createInterface({ input: p.child.stdout! }).on('line', (line) => pretty.write(`${line}\n`));
+  createInterface({ input: p.child.stdout! }).on('line', (line) => process.stdout.write(pretty(`${line}\n`)));
   void p.exited.then((code) => say(`${p.label} exited with ${code}`));
 }
 
