@@ -140,6 +140,9 @@ export class Cluster {
       SIGNSRV_KEYSTORE_FILE: this.signer.keystoreFile,
       SIGNSRV_KEK_FILE: this.signer.kekFile,
       SIGNSRV_AUDITORS: JSON.stringify({ auditor: createHash('sha256').update(this.signer.auditorToken).digest('hex') }),
+      // Reconciliation once a day: tests fund users straight into the ledger and drain hot wallets on purpose (a hot
+      // wallet that cannot pay), which the tripwire would rightly halt. reconciliation.test.ts sets its own schedule.
+      SIGNSRV_RECONCILE_MS: '86400000',
     };
   }
 

@@ -55,7 +55,15 @@ export const tableOwnership = {
     // signsrv holds the withdrawals of a disabled client (not signed), shows the client in the review queue, and
     // checks a client exists before whitelisting a destination for it.
     readers: [signsrv],
-    holds: 'exchange clients: name, status, the id of their first API key',
+    exceptions: [
+      {
+        service: transrv,
+        privilege: 'SELECT',
+        columns: ['id', 'reserve_salt'],
+        why: "a proof of reserves answers the client's salt, so the client can recompute its accounts' commitments",
+      },
+    ],
+    holds: 'exchange clients: name, status, the id of their first API key, proof-of-reserves salt',
   },
   client_keys: {
     owner: accountsrv,
@@ -93,8 +101,19 @@ export const tableOwnership = {
   },
 
   // transrv: the ledger of its accounts, deposits, the chain scanner, the withdrawal rows.
-  balances: { owner: transrv, readers: [], holds: 'available and frozen per account and asset' },
-  journal: { owner: transrv, readers: [], holds: 'the append-only double-entry journal' },
+  balances: {
+    owner: transrv,
+    // signsrv's reconciliation (the tripwire that halts signing of an asset) sums users' available + frozen per asset
+    // against what the chain holds, and alarms on a negative balance; signsrv is the one service that can halt signing.
+    readers: [signsrv],
+    holds: 'available and frozen per account and asset',
+  },
+  journal: {
+    owner: transrv,
+    // signsrv's reconciliation alarms at once on a journal entry that does not sum to zero (the ledger check's query)
+    readers: [signsrv],
+    holds: 'the append-only double-entry journal',
+  },
   transfers: { owner: transrv, readers: [], holds: 'internal transfers (debit side), cross-node delivery state' },
   transfer_credits: { owner: transrv, readers: [], holds: 'credits received from another node (exactly once)' },
   deposits: {
@@ -156,6 +175,11 @@ export const tableOwnership = {
     readers: [signsrv],
     holds: "transrv's operator alarms (settlement, scanner)",
   },
+  // Proof of reserves: built from transrv's ledger by `walletctl reserves report` (admin user), served by transrv.
+  reserve_reports: { owner: transrv, readers: [], holds: 'proof-of-reserves reports: Merkle sum tree root and total per asset' },
+  reserve_leaves: { owner: transrv, readers: [], holds: "each report's leaves: account, balance, commitment" },
+  reserve_nodes: { owner: transrv, readers: [], holds: "each report's tree nodes (hash, sum), for proofs" },
+  reserve_holdings: { owner: transrv, readers: [], holds: 'the addresses held at report time and their balances' },
 
   // signsrv: decisions, policies, nonces, signed transactions, UTXO builds, alarms, the console and its audit log.
   sign_requests: {
@@ -224,6 +248,19 @@ export const tableOwnership = {
   auth_throttle: { owner: signsrv, readers: [], holds: 'failed logins per key (lockout, delays)' },
   audit_log: { owner: signsrv, readers: [], holds: 'the hash-chained audit log' },
   audit_head: { owner: signsrv, readers: [], holds: "the audit log's head (last seq and hash)" },
+  sweeps: {
+    owner: signsrv,
+    // transrv: the scanner does not credit a sweep's gas top-up to the deposit address's owner (it is the wallet's own
+    // gas), and transrv books each finished sweep's network fees to the exchange in its journal.
+    readers: [transrv],
+    holds: 'EVM sweeps of deposit addresses to the hot wallet (gas top-up, sweep transaction, fees), one state machine each',
+  },
+  asset_signing_halts: {
+    owner: signsrv,
+    readers: [],
+    holds: 'the kill switch per asset: set by reconciliation on a shortfall (or an admin), released by an admin',
+  },
+  reconciliation_runs: { owner: signsrv, readers: [], holds: "every reconciliation pass's figures per asset (kept)" },
 } as const satisfies Record<string, TableOwnership>;
 
 export type OwnedTable = keyof typeof tableOwnership;

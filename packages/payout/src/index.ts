@@ -15,6 +15,7 @@ export { Auditors } from './Auditors.js';
 export { type PayoutLimits } from './checkLimits.js';
 export { type PayoutFamilySpec, createPayoutFamily } from './createPayoutFamily.js';
 export { EvmPayoutFamily, type EvmPayoutFamilyOptions } from './evm/EvmPayoutFamily.js';
+export { EvmSweeps, type EvmSweepsOptions, type SweepRow, SweepStatus } from './evm/EvmSweeps.js';
 export { type UtxoBatchPolicy, UtxoPayoutFamily, type UtxoPayoutFamilyOptions } from './utxo/UtxoPayoutFamily.js';
 export { type BuildCheck, type ExpectedPayment, type InputKey, checkBuild } from './utxo/checkBuild.js';
 export { feeShares } from './utxo/feeShares.js';
@@ -56,6 +57,25 @@ export {
   whitelistState,
 } from './review/whitelist.js';
 export { velocityOf } from './review/velocityOf.js';
+export {
+  type AssetHalt,
+  RECONCILIATION_ACTOR,
+  assetHaltedError,
+  assetHalts,
+  haltAsset,
+  haltedAssets,
+  releaseAsset,
+} from './review/assetHalts.js';
+export {
+  type Liabilities,
+  type TreasuryChains,
+  type TreasuryFigures,
+  liabilitiesByAsset,
+  measureTreasury,
+} from './treasury/measureTreasury.js';
+export { type ReconcileDeps, ReconcileTrigger, type ReconciliationRun, reconcile } from './treasury/reconcile.js';
+export { Reconciler, type ReconcilerOptions } from './treasury/Reconciler.js';
+export { type ReconciliationRecord, latestReconciliations, reconciliationHistory } from './treasury/reconciliationHistory.js';
 export { type Activity, type ReviewRisk, RiskFlag, type RiskSeverity, reviewRisks } from './review/reviewRisk.js';
 export { type IngestOutcome, ingestRequests } from './ingestRequest.js';
 export { integrityProblems } from './integrity.js';

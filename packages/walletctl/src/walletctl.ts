@@ -17,8 +17,10 @@ import { runConsoleCommand } from './consoleCommands.js';
 import { devUsage, runDevCommand } from './devCommands.js';
 import { alertsCommand } from './alertsCommands.js';
 import { parseDuration } from './parseDuration.js';
+import { reservesCommand } from './reservesCommands.js';
 import { reviewsCommand } from './reviewsCommands.js';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
+import { treasuryCommand } from './treasuryCommands.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 
@@ -50,6 +52,18 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   nodes activate NODE_ID                let a node take new accounts again
   accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
   ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
+  reserves report --asset ASSET [--json] build and store a proof-of-reserves report of the asset (docs/reserves.md)
+                                        from one snapshot of the ledger: prints its id, Merkle sum tree root, total
+                                        owed and leaf count, and the addresses held (balances read from WALLET_CHAIN_RPC)
+  reserves list [--asset ASSET] [--limit N] [--json]
+                                        the latest reports, newest first (default 20): id, time, root, total, leaves
+  treasury [--json]                     per asset: owed to users (available + frozen + pending), the last reconciliation
+                                        pass (hot, fee, deposit addresses, in flight, cold watched; its time and
+                                        difference) and whether signing of the asset is halted (exit 1 when one is)
+  treasury history --asset ASSET [--limit N] [--json]
+                                        the asset's reconciliation passes, newest first (default 20)
+  treasury release --asset ASSET --reason TEXT
+                                        release an asset's signing halt as an admin (walletctl:<os user>; audited)
   utxo stats [--chain CHAIN] [--json]   per UTXO chain: spendable outputs (count, value), held by unsigned builds,
                                         spent by unmined signed transactions, on the wallet's own addresses;
                                         consolidations in flight
@@ -109,6 +123,8 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       all: { type: 'boolean', default: false },
       kind: { type: 'string' },
       comment: { type: 'string' },
+      asset: { type: 'string' },
+      reason: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -204,6 +220,31 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 3 });
     try {
       return await reviewsCommand(db, { json: values.json }, io);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'reserves') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    try {
+      return await reservesCommand(db, action, { asset: values.asset, limit: values.limit, json: values.json }, io, environment);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (group === 'treasury') {
+    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 3 });
+    try {
+      const options = {
+        asset: values.asset,
+        reason: values.reason,
+        limit: values.limit,
+        json: values.json,
+        actor: `walletctl:${osUser()}`,
+      };
+      return await treasuryCommand(db, appendAudit, action, options, io);
     } finally {
       await db.destroy();
     }

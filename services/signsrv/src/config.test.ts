@@ -25,6 +25,26 @@ describe('signsrv configuration', () => {
     }
   });
 
+  it('parses the sweep policy per EVM chain (thresholds as base-unit strings), and refuses malformed ones', () => {
+    const policy = { thresholds: { ETH: '10000000000000000', USDT: '1000000' }, maxInFlight: 5, intervalMs: 1000 };
+    const config = loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_SWEEPS: JSON.stringify({ eth: policy }) });
+    expect(config.SIGNSRV_SWEEPS).toEqual({ eth: { ...policy, thresholds: { ETH: 10n ** 16n, USDT: 1_000_000n } } });
+    expect(loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k' }).SIGNSRV_SWEEPS).toEqual({});
+    for (const bad of [
+      { thresholds: { ETH: 10 } },
+      { thresholds: { ETH: '0' } },
+      { thresholds: { ETH: '1.5' } },
+      { thresholds: {}, maxInFlight: 0 },
+      { thresholds: {}, intervalMs: 10 },
+      { thresholds: {}, dust: '1' },
+      {},
+    ]) {
+      expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_SWEEPS: JSON.stringify({ eth: bad }) })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('parses the UTXO payout policy per chain, and refuses unknown fields and values out of range', () => {
     const policy = { batchWindowMs: 2000, maxOutputs: 20, maxFeeRate: 50, confTarget: 3, fallbackFeeRate: 5, consolidateBelowFeeRate: 2 };
     const config = loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_UTXO_PAYOUTS: JSON.stringify({ ltc: policy }) });

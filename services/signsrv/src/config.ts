@@ -17,6 +17,12 @@ const Wei = z
   .regex(/^[1-9][0-9]{0,40}$/, 'expected a positive integer')
   .transform(BigInt);
 
+/** A non-negative amount in base units (a tolerance may be 0). */
+const BaseUnits = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,77})$/, 'expected a non-negative integer in base units')
+  .transform(BigInt);
+
 const EvmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected an EVM address (0x and 40 hex digits)');
 const OperatedByRole = z
   .object({ fee: z.array(EvmAddress).optional(), sweep: z.array(EvmAddress).optional(), cold: z.array(EvmAddress).optional() })
@@ -48,6 +54,23 @@ const UtxoPayoutPolicy = z
   })
   .strict();
 export type UtxoPayoutPolicy = z.infer<typeof UtxoPayoutPolicy>;
+
+/** Sweep policy of an EVM chain (see EvmSweeps, docs/treasury.md "Sweeps"). */
+const SweepPolicy = z
+  .object({
+    /**
+     * Per asset of the chain, base units: a deposit address is swept once its credits since its last sweep reach this;
+     * for the native asset also the dust left alone (less than this after the fee is not swept). Assets not listed are
+     * never swept.
+     */
+    thresholds: z.record(z.string().min(1), Wei),
+    /** At most this many sweeps open (not confirmed or failed) on the chain at once. @default 10 */
+    maxInFlight: z.number().int().min(1).max(1000).optional(),
+    /** How often the sweep job looks at its rows and for new sweeps (ms). @default 5000 */
+    intervalMs: z.number().int().min(100).max(3_600_000).optional(),
+  })
+  .strict();
+export type SweepPolicy = z.infer<typeof SweepPolicy>;
 
 const AuditorName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'auditor names are 1..64 of [A-Za-z0-9_.-]');
 /** sha256 of the token, lower-case hex: never the token itself. */
@@ -104,6 +127,22 @@ export const ConfigSchema = z.object({
   SIGNSRV_RECEIPT_CHECK_MS: intString(500, 3_600_000).default(60_000),
   /** How long to wait for transrv to apply a report before sending it again. */
   SIGNSRV_RESEND_AFTER_MS: intString(100, 600_000).default(10_000),
+  /**
+   * EVM sweeps per chain, JSON {"eth": {"thresholds": {"ETH": "10000000000000000", "USDT": "1000000"}, "maxInFlight": 10,
+   * "intervalMs": 5000}}; none by default (deposits stay on their addresses). The fee wallet that tops up gas for token
+   * sweeps is derived from the seed (m/44'/60'/2'/0/0; its address is logged at start) and must be funded by operators.
+   */
+  SIGNSRV_SWEEPS: jsonRecord(SweepPolicy, '{"eth": {"thresholds": {"ETH": "10000000000000000"}}}').default({}),
+  /**
+   * Reconciliation (docs/treasury.md): a pass this often (ms), comparing each asset's liabilities to users with what
+   * the wallet holds; each pass also looks for a journal that does not sum to zero or a negative balance.
+   */
+  SIGNSRV_RECONCILE_MS: intString(1000, 86_400_000).default(60_000),
+  /**
+   * Per asset, the shortfall in base units that does not halt signing, JSON {"ETH": "1000000000000000"}; 0 where not
+   * given (any shortfall halts). Exactly the tolerance is not a halt; one base unit more is.
+   */
+  SIGNSRV_RECONCILE_TOLERANCE: jsonRecord(BaseUnits, '{"ETH": "1000000000000000"}').default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

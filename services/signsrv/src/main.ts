@@ -1,20 +1,24 @@
 import { splitHostPort } from '@wallet/config';
-import { chainFamily, createChainAdapter } from '@wallet/chains';
+import { type EvmAdapter, chainFamily, createChainAdapter, isEvmAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
 import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import {
   Auditors,
+  EvmSweeps,
+  type OperatedAddresses,
   type PayoutFamily,
   type PayoutFamilySpec,
   Payouts,
+  Reconciler,
   ResponseRelay,
   createPayoutFamily,
   ingestRequests,
   signingControls,
 } from '@wallet/payout';
-import { selfTestEvmSigner } from '@wallet/signer';
+import { evmDepositAccountPath, evmDepositSigner, evmFeeWalletPath, evmSigner, selfTestEvmSigner } from '@wallet/signer';
 import { appendAudit } from '@wallet/audit';
 import { Throttle } from '@wallet/console-auth';
 import { StreamConsumer } from '@wallet/withdrawals';
@@ -49,6 +53,16 @@ function utxoPolicy(p: UtxoPayoutPolicy | undefined): NonNullable<PayoutFamilySp
   };
 }
 
+/** The configured operated addresses plus each sweep job's fee wallet (role `fee`). */
+function withFeeWallets(configured: OperatedAddresses, sweeps: ReadonlyMap<string, EvmSweeps>): OperatedAddresses {
+  const merged: Record<string, OperatedAddresses[string]> = { ...configured };
+  for (const [chainId, sweep] of sweeps) {
+    const roles = merged[chainId] ?? {};
+    merged[chainId] = { ...roles, fee: [...(roles.fee ?? []), sweep.feeWallet] };
+  }
+  return merged;
+}
+
 /** 500 gwei: the default ceiling of maxFeePerGas on a chain without its own. */
 const DEFAULT_MAX_FEE_PER_GAS = 500_000_000_000n;
 
@@ -81,6 +95,7 @@ runMain(log, async () => {
   const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, log);
 
   const families = new Map<string, PayoutFamily>();
+  const evmAdapters = new Map<string, EvmAdapter>();
   for (const chain of config.WALLET_ASSETS.chains.values()) {
     const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
     if (!rpcUrl) continue;
@@ -104,6 +119,7 @@ runMain(log, async () => {
             },
           }),
     });
+    if (isEvmAdapter(adapter)) evmAdapters.set(chain.id, adapter);
     families.set(
       chain.id,
       createPayoutFamily({
@@ -115,6 +131,37 @@ runMain(log, async () => {
         log: log.child({ component: 'payouts', chain: chain.id }),
         maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chain.id] ?? DEFAULT_MAX_FEE_PER_GAS,
         utxo: utxoPolicy(utxo),
+        rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
+        crash: crashPoint,
+        audit: appendAudit,
+      }),
+    );
+  }
+  // The sweep job of each EVM chain configured for it: the deposit account's key and the fee wallet's, from the seed.
+  const sweeps = new Map<string, EvmSweeps>();
+  for (const [chainId, policy] of Object.entries(config.SIGNSRV_SWEEPS)) {
+    const chain = config.WALLET_ASSETS.chains.get(chainId);
+    const adapter = evmAdapters.get(chainId);
+    const family = families.get(chainId);
+    if (!chain || !adapter || !family) {
+      throw new WalletError('CONFIG_INVALID', `SIGNSRV_SWEEPS: ${chainId} is not an EVM chain signsrv pays out on`, {
+        details: { variables: ['SIGNSRV_SWEEPS'], chain: chainId },
+      });
+    }
+    sweeps.set(
+      chainId,
+      new EvmSweeps({
+        chain,
+        adapter,
+        registry: config.WALLET_ASSETS,
+        db,
+        log: log.child({ component: 'sweeps', chain: chainId }),
+        depositKeys: vault.signer(evmDepositSigner, evmDepositAccountPath),
+        feeWallet: vault.signer(evmSigner, evmFeeWalletPath),
+        hotWallet: family.address,
+        maxFeePerGas: config.SIGNSRV_MAX_FEE_PER_GAS[chainId] ?? DEFAULT_MAX_FEE_PER_GAS,
+        thresholds: policy.thresholds,
+        maxInFlight: policy.maxInFlight ?? 10,
         rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
         crash: crashPoint,
         audit: appendAudit,
@@ -138,7 +185,8 @@ runMain(log, async () => {
     families,
     limits: config.SIGNSRV_LIMITS,
     audit: appendAudit,
-    operatedAddresses: config.SIGNSRV_OPERATED_ADDRESSES,
+    // The fee wallets are operated addresses too: no withdrawal is ever paid to one.
+    operatedAddresses: withFeeWallets(config.SIGNSRV_OPERATED_ADDRESSES, sweeps),
     relay,
     log: log.child({ component: 'payouts' }),
     crashPoint,
@@ -147,6 +195,19 @@ runMain(log, async () => {
     receiptCheckMs: config.SIGNSRV_RECEIPT_CHECK_MS,
   });
   await payouts.init();
+  for (const [chainId, sweep] of sweeps) {
+    await sweep.init();
+    log.info({ chain: chainId, feeWallet: sweep.feeWallet }, 'sweeps ready (fund the fee wallet for token sweeps)');
+  }
+  const reconciler = new Reconciler({
+    db,
+    log: log.child({ component: 'reconciliation' }),
+    registry: config.WALLET_ASSETS,
+    evm: evmAdapters,
+    audit: appendAudit,
+    tolerances: config.SIGNSRV_RECONCILE_TOLERANCE,
+    intervalMs: config.SIGNSRV_RECONCILE_MS,
+  });
   const consumer = new StreamConsumer({
     redis: consumerRedis,
     stream: keys.req,
@@ -219,15 +280,20 @@ runMain(log, async () => {
   relay.start();
   consumer.start();
   payouts.start();
+  for (const [chainId, sweep] of sweeps) sweep.start(config.SIGNSRV_SWEEPS[chainId]?.intervalMs ?? 5000);
+  reconciler.start();
   log.info({ url: `http://${httpAddress}`, chains: [...families.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
 
   return async () => {
     await served.stop();
     await http.close();
+    await reconciler.stop();
+    for (const sweep of sweeps.values()) await sweep.stop();
     await payouts.stop();
     await consumer.stop();
     await relay.stop();
     await payouts.close();
+    for (const sweep of sweeps.values()) sweep.close();
     redis.disconnect();
     await discovery.close();
     await db.destroy();

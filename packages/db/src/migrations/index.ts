@@ -23,6 +23,9 @@ import * as m0022 from './0022_client_views.js';
 import * as m0023 from './0023_client_keys.js';
 import * as m0024 from './0024_accounts_by_client.js';
 import * as m0025 from './0025_account_status_indexes.js';
+import * as m0026 from './0026_sweeps.js';
+import * as m0027 from './0027_reserves.js';
+import * as m0028 from './0028_reconciliation.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -52,4 +55,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0023_client_keys', m0023],
   ['0024_accounts_by_client', m0024],
   ['0025_account_status_indexes', m0025],
+  ['0026_sweeps', m0026],
+  ['0027_reserves', m0027],
+  ['0028_reconciliation', m0028],
 ];

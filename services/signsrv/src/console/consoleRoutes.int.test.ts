@@ -7,7 +7,7 @@ import { WalletError } from '@wallet/errors';
 import { createEdgeApp } from '@wallet/http-edge';
 import { createLogger } from '@wallet/logger';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
-import { type ApprovalInput, type Principal, type ReviewView, currentPolicy } from '@wallet/payout';
+import { type ApprovalInput, type Principal, type ReviewView, assetHalts, currentPolicy, haltAsset } from '@wallet/payout';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsoleDeps } from './ConsoleDeps.js';
@@ -507,6 +507,36 @@ describe('the admin pages', () => {
         .statusCode,
     ).toBe(303);
     expect(await db('signing_controls').first()).toMatchObject({ paused: 0, whitelist_cooling_off_s: 3 });
+  });
+
+  it('an asset halted by reconciliation is shown and released by an admin only, with a reason', async () => {
+    await haltAsset(db, appendAudit, 'reconciliation', 'USDT', 'reconciliation: short by 5', 5n, new Date('2026-01-01T00:00:00Z'));
+    const { browser } = await loggedIn('auditor');
+    const byAuditor = await browser.request('POST', '/console/admin/controls/assets/USDT/release', {
+      _csrf: await browser.csrf(),
+      reason: 'x',
+    });
+    expect(byAuditor.statusCode).toBe(403);
+    const admin = await loggedIn('admin');
+    const page = await admin.browser.request('GET', '/console/admin/controls');
+    expect(page.body).toContain('USDT halted');
+    expect(page.body).toContain('/console/admin/controls/assets/USDT/release');
+    const csrf = await admin.browser.csrf();
+    const noReason = await admin.browser.request('POST', '/console/admin/controls/assets/USDT/release', { _csrf: csrf, reason: ' ' });
+    expect(noReason.statusCode).toBe(400);
+    expect((await assetHalts(db)).find((h) => h.asset === 'USDT')).toMatchObject({ halted: true });
+    const released = await admin.browser.request('POST', '/console/admin/controls/assets/USDT/release', {
+      _csrf: csrf,
+      reason: 'refilled',
+    });
+    expect(released.statusCode).toBe(303);
+    expect((await assetHalts(db)).find((h) => h.asset === 'USDT')).toMatchObject({
+      halted: false,
+      releasedBy: `user:${admin.user.username}`,
+    });
+    expect((await admin.browser.request('GET', '/console/admin/controls')).body).not.toContain('USDT halted');
+    const again = await admin.browser.request('POST', '/console/admin/controls/assets/USDT/release', { _csrf: csrf, reason: 'twice' });
+    expect(again.statusCode).toBe(409);
   });
 
   it('a whitelist entry is added for a client and removed', async () => {

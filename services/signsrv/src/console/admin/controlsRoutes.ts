@@ -1,5 +1,5 @@
 import { parseInput } from '@wallet/http-edge';
-import { setControls, setPaused, signingControls } from '@wallet/payout';
+import { assetHalts, releaseAsset, setControls, setPaused, signingControls } from '@wallet/payout';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ConsoleDeps } from '../ConsoleDeps.js';
@@ -14,7 +14,9 @@ const DONE = {
   resumed: 'Signing is resumed.',
   automation: 'The automation setting is saved.',
   cooling: 'The cooling-off is saved (for entries added from now on).',
+  released: 'Signing of the asset is released; reconciliation halts it again on its next pass if it is still short.',
 } as const;
+const AssetParams = z.object({ asset: z.string().regex(/^[A-Za-z0-9_.-]{1,16}$/, 'an asset id') }).strict();
 const ControlsQuery = z.object({ done: z.enum(Object.keys(DONE) as [keyof typeof DONE]).optional() }).strict();
 const SwitchForm = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(200) }).strict();
 const AutomationForm = z.object({ automationEnabled: z.enum(['on', 'off']) }).strict();
@@ -37,6 +39,7 @@ export function controlsRoutes(deps: ConsoleDeps) {
     app.get('/controls', async (request, reply) => {
       const { done } = parseInput(ControlsQuery, request.query, 'query');
       const c = await signingControls(deps.db);
+      const halted = (await assetHalts(deps.db)).filter((h) => h.halted);
       const csrf = csrfField(sessionOf(request));
       const body = html`<h1>Signing controls</h1>
         ${done ? banner('ok', DONE[done]) : ''}
@@ -55,6 +58,24 @@ export function controlsRoutes(deps: ConsoleDeps) {
               <label>Reason <textarea name="reason" required maxlength="200"></textarea></label>
               ${c.paused ? html`<button class="primary" type="submit">Resume signing</button>` : html`<button class="danger" type="submit">Pause all signing</button>`}
             </form>
+          </section>
+          <section class="card" data-testid="asset-halts">
+            <h2>Assets halted</h2>
+            ${
+              halted.length === 0
+                ? html`<p><span class="badge ok">none</span> every asset signs (reconciliation halts one whose holdings fall short)</p>`
+                : halted.map(
+                    (h) =>
+                      html`<p data-testid="asset-halt">
+                          <span class="badge block">${h.asset} halted</span> by ${h.haltedBy} at ${formatTime(h.haltedAt)}: ${h.reason}
+                        </p>
+                        <form class="stack" method="post" action="${consoleUrl(['admin', 'controls', 'assets', h.asset, 'release'])}">
+                          ${csrf}
+                          <label>Reason <textarea name="reason" required maxlength="200"></textarea></label>
+                          <button class="primary" type="submit">Release ${h.asset}</button>
+                        </form>`,
+                  )
+            }
           </section>
           <section class="card">
             <h2>Automation API</h2>
@@ -90,6 +111,14 @@ export function controlsRoutes(deps: ConsoleDeps) {
         return reply.redirect(consoleUrl(['admin', 'controls'], { done: paused ? 'paused' : 'resumed' }), 303);
       });
     }
+
+    // An asset halted by reconciliation (or an admin) is released by an admin only, with a reason (audited).
+    app.post('/controls/assets/:asset/release', async (request, reply) => {
+      const { asset } = parseInput(AssetParams, request.params, 'params');
+      const { reason } = parseFields(SwitchForm, formOf(request));
+      await releaseAsset(deps.db, deps.audit, principalOf(request), asset, reason);
+      return reply.redirect(consoleUrl(['admin', 'controls'], { done: 'released' }), 303);
+    });
 
     app.post('/controls/automation', async (request, reply) => {
       const { automationEnabled } = parseFields(AutomationForm, formOf(request));
