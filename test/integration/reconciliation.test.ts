@@ -66,6 +66,7 @@ afterAll(async () => {
   if (world) {
     expect(await world.fixtures.invariants()).toEqual([]);
     expect((await walletctl(world.cluster, 'ledger', 'check')).code).toBe(0);
+    expect((await walletctl(world.cluster, 'treasury', 'check')).code).toBe(0);
   }
   await world?.stop();
 });
@@ -126,6 +127,12 @@ describe('reconciliation through the cluster', () => {
     const alarm = await world.fixtures.db('sign_alerts').where({ kind: 'reconciliation_shortfall' }).first<{ details: string }>();
     const details = JSON.parse(alarm.details) as Record<string, unknown>;
     expect(details).toMatchObject({ asset: 'ETH', shortfall: shortfall.toString(), tolerance: TOLERANCE.toString() });
+    // walletctl's read-only check sees the same shortfall (exit 1, ETH short; USDT not).
+    const checked = await walletctl(world.cluster, 'treasury', 'check', '--json');
+    expect(checked.code).toBe(1);
+    const assets = (JSON.parse(checked.out.join('\n')) as { assets: { asset: string; short: boolean }[] }).assets;
+    expect(assets.find((a) => a.asset === 'ETH')).toMatchObject({ short: true });
+    expect(assets.find((a) => a.asset === 'USDT')).toMatchObject({ short: false });
     expect(details['since']).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await runs('USDT', before)).every((r) => r.short === 0 && r.halted === 0)).toBe(true);
 

@@ -87,6 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(await fixtures.invariants()).toEqual([]);
+  expect((await walletctl(cluster, 'ledger', 'check')).code).toBe(0);
   await fixtures?.close();
   await cluster?.stop();
 });

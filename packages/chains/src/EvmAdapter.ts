@@ -52,7 +52,8 @@ export type EvmAdapterOptions = {
 /** A call for {@link EvmAdapter.estimateGas}: addresses and data as 0x hex, any case. */
 export type EvmCall = {
   readonly from: string;
-  readonly to: string;
+  /** The account called; null: a contract creation (`data` its init code). */
+  readonly to: string | null;
   /** Calldata. @default none */
   readonly data?: string;
   /** Wei sent along. @default 0 */
@@ -543,7 +544,8 @@ function callFailure(method: string, failure: RpcFailure): WalletError {
 }
 
 function toRpcCall(call: EvmCall): Record<string, string> {
-  const rpc: Record<string, string> = { from: checkAddress(call.from, 'from'), to: checkAddress(call.to, 'to') };
+  const rpc: Record<string, string> = { from: checkAddress(call.from, 'from') };
+  if (call.to !== null) rpc['to'] = checkAddress(call.to, 'to');
   if (call.data !== undefined) {
     if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(call.data)) {
       throw new WalletError('VALIDATION_FAILED', 'data must be 0x-prefixed hex bytes', { details: { field: 'data' } });

@@ -92,3 +92,20 @@ function stopProcess(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * A bare JSON-RPC call to a development node (anvil's own methods: `anvil_setBalance`, `evm_mine`, impersonated
+ * `eth_sendTransaction`), for tests and benchmarks that act on the chain beside the system.
+ * @returns the call's result
+ * @throws Error naming the method when the node answers an error
+ */
+export async function devRpc<T>(rpcUrl: string, method: string, params: readonly unknown[] = []): Promise<T> {
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: unknown };
+  if (body.error !== undefined) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result as T;
+}

@@ -8,7 +8,11 @@ import { type SumLeaf, accountCommitment, buildSumTree } from '@wallet/reserves'
 export type ReserveHolding = {
   readonly chain: string;
   readonly address: string;
-  readonly kind: 'hot' | 'deposit';
+  /**
+   * What the address is to the wallet: `hot` (a hot wallet), `deposit`, `fee` (fee-payer and sweep wallets), `cold`
+   * (watched: its keys are not here), `wallet` (UTXO chains: the wallet's own change and main addresses).
+   */
+  readonly kind: 'hot' | 'deposit' | 'fee' | 'cold' | 'wallet';
   /** The asset's balance on the address as the chain's node answered; null: not asked. */
   readonly balance: bigint | null;
 };
@@ -77,7 +81,13 @@ export async function buildReserveReport(db: Knex, options: BuildReserveReportOp
       )) as [{ account_id: string; owed: string; salt: string | null }[]];
       const [hot] = (await trx.raw('SELECT address FROM hot_wallets WHERE chain = ?', [chain.id])) as [{ address: string }[]];
       const [deposit] = (await trx.raw('SELECT address FROM addresses WHERE chain = ? ORDER BY id', [chain.id])) as [{ address: string }[]];
-      return { owed, hot, deposit };
+      const [operated] = (await trx.raw('SELECT address, role FROM operated_addresses WHERE chain = ? ORDER BY address', [chain.id])) as [
+        { address: string; role: string }[],
+      ];
+      const [wallet] = (await trx.raw('SELECT address FROM wallet_addresses WHERE chain = ? ORDER BY id', [chain.id])) as [
+        { address: string }[],
+      ];
+      return { owed, hot, deposit, operated, wallet };
     },
     { isolationLevel: 'repeatable read' },
   );
@@ -97,10 +107,17 @@ export async function buildReserveReport(db: Knex, options: BuildReserveReportOp
   const tree = buildSumTree(leaves);
   if (tree.total > MAX_DECIMAL65) throw new WalletError('INTERNAL', `the ${asset.id} total does not fit DECIMAL(65,0)`);
 
-  const held = [
-    ...snapshot.hot.map((h) => ({ chain: chain.id, address: h.address, kind: 'hot' as const })),
-    ...snapshot.deposit.map((d) => ({ chain: chain.id, address: d.address, kind: 'deposit' as const })),
-  ];
+  // Every address the wallet holds the chain's coins on, each once (the first kind that names it: UTXO chains' main
+  // address is the hot wallet and a wallet address).
+  const byAddress = new Map<string, Omit<ReserveHolding, 'balance'>>();
+  const add = (address: string, kind: ReserveHolding['kind']) => {
+    if (!byAddress.has(address)) byAddress.set(address, { chain: chain.id, address, kind });
+  };
+  for (const h of snapshot.hot) add(h.address, 'hot');
+  for (const w of snapshot.wallet) add(w.address, 'wallet');
+  for (const o of snapshot.operated) add(o.address, o.role === 'cold' ? 'cold' : 'fee');
+  for (const d of snapshot.deposit) add(d.address, 'deposit');
+  const held = [...byAddress.values()];
   const holdings: ReserveHolding[] = [];
   const { balanceOf } = options;
   // a few reads in flight at once: thousands of deposit addresses one by one would take minutes

@@ -117,14 +117,28 @@ describe('buildReserveReport', () => {
       account_id: accounts[0]!.id,
       client_id: accounts[0]!.client,
     });
-    const report = await buildReserveReport(db, { ...options(), balanceOf: async (h) => (h.kind === 'hot' ? 7n : 3n) });
+    // the fee and sweep wallets and the watched cold wallets hold the chain's coins too
+    await db('operated_addresses').insert([
+      { chain: 'eth', address: '0x00000000000000000000000000000000000c01d0', role: 'cold' },
+      { chain: 'eth', address: '0x00000000000000000000000000000000000fee00', role: 'fee' },
+    ]);
+    const read = { hot: 7n, deposit: 3n, cold: 100n, fee: 2n, wallet: 0n } as const;
+    const report = await buildReserveReport(db, { ...options(), balanceOf: async (h) => read[h.kind] });
     expect(report.leafCount).toBe(accounts.length);
     expect(report.total).toBe(funded);
     expect(report.holdings.map((h) => [h.kind, h.balance])).toEqual([
       ['hot', 7n],
+      ['cold', 100n],
+      ['fee', 2n],
       ['deposit', 3n],
     ]);
-    expect(report.holdingsTotal).toBe(10n);
+    expect(report.holdingsTotal).toBe(112n);
+    expect(await db('reserve_holdings').where({ report_id: report.id }).orderBy('kind').pluck('kind')).toEqual([
+      'hot',
+      'deposit',
+      'fee',
+      'cold',
+    ]);
     const stored = await db('reserve_reports').where({ id: report.id }).first();
     expect(stored).toMatchObject({ asset: 'ETH', root: report.root, total: funded.toString(), leaf_count: accounts.length });
     await expectEveryProofVerifies(report.total);

@@ -1,7 +1,10 @@
 import type { Knex } from '@wallet/db';
 
-/** What is known of a transaction sent from a hot wallet: its withdrawal (MySQL) and localhash (blockout_ctx). */
-export type OutgoingMatch = { readonly withdrawalId: string | null; readonly localhash: string | null };
+/**
+ * What is known of a transaction sent from a hot wallet: its withdrawal (MySQL) and localhash (blockout_ctx), or that
+ * it is one of signsrv's reviewed treasury moves (a cold transfer, a contract call: `treasury_moves`).
+ */
+export type OutgoingMatch = { readonly withdrawalId: string | null; readonly localhash: string | null; readonly treasury?: boolean };
 
 /**
  * What is known of a UTXO transaction spending the wallet's outputs. It may pay several withdrawals (a batch: one
@@ -65,15 +68,27 @@ export class HotWallets {
   async match(txids: readonly string[]): Promise<Map<string, OutgoingMatch>> {
     const result = new Map<string, OutgoingMatch>();
     if (txids.length === 0) return result;
-    const [rows, hashes] = await Promise.all([
+    const [rows, moves, hashes] = await Promise.all([
       this.#db('withdrawal_txs')
         .where({ chain: this.#chain })
         .whereIn('txid', [...txids])
         .select<{ txid: string; withdrawal_id: string }[]>('txid', 'withdrawal_id'),
+      this.#db('treasury_moves')
+        .where({ chain: this.#chain })
+        .whereIn('txid', [...txids])
+        .whereIn('kind', ['cold_transfer', 'contract_call'])
+        .pluck<string[]>('txid'),
       this.#ctxLookup(txids).catch(() => txids.map(() => null)),
     ]);
     const withdrawalOf = new Map(rows.map((r) => [r.txid, r.withdrawal_id]));
-    txids.forEach((txid, i) => result.set(txid, { withdrawalId: withdrawalOf.get(txid) ?? null, localhash: hashes[i] ?? null }));
+    const treasury = new Set(moves);
+    txids.forEach((txid, i) =>
+      result.set(txid, {
+        withdrawalId: withdrawalOf.get(txid) ?? null,
+        localhash: hashes[i] ?? null,
+        ...(treasury.has(txid) ? { treasury: true } : {}),
+      }),
+    );
     return result;
   }
 
@@ -102,7 +117,7 @@ export class HotWallets {
     const consolidationRows = async () =>
       (
         (await this.#db.raw(
-          `SELECT txid, CAST(fee AS CHAR) AS fee FROM utxo_builds WHERE chain = ? AND kind = 'consolidation' AND txid IN (${list})`,
+          `SELECT txid, CAST(fee AS CHAR) AS fee FROM utxo_builds WHERE chain = ? AND kind IN ('consolidation', 'cold_transfer') AND txid IN (${list})`,
           [this.#chain, ...txids],
         )) as [{ txid: string; fee: string }[]]
       )[0];

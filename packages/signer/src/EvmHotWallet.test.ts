@@ -47,6 +47,14 @@ describe('EvmHotWallet', () => {
     }).toEqual({ ...tx, type: 2, chainId: 31337n, to: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', accessList: [] });
   });
 
+  it('signs a contract creation (to: null, the init code as data): no recipient, the contract at the sender and nonce', () => {
+    const wallet = new EvmHotWallet(privateKey(), 'm/0');
+    const parsed = Transaction.from(wallet.signEip1559({ ...tx, to: null, data: '0x6000' }).raw);
+    expect(parsed.to).toBeNull();
+    expect(parsed.data).toBe('0x6000');
+    expect(parsed.from).toBe(wallet.address);
+  });
+
   it("is deterministic (RFC 6979): the same transaction gives byte-identical bytes, as ethers' own signer does", async () => {
     const wallet = new EvmHotWallet(privateKey(), 'm/0');
     const first = wallet.signEip1559(tx);
@@ -66,10 +74,10 @@ describe('EvmHotWallet', () => {
   });
 
   it.each<[string, Record<string, unknown>]>([
-    ['a short address', { to: tx.to.slice(0, -1) }],
+    ['a short address', { to: tx.to!.slice(0, -1) }],
     ['an address with a wrong EIP-55 checksum', { to: '0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' }],
-    ['an address without 0x', { to: tx.to.slice(2) }],
-    ['no recipient (contract creation)', { to: undefined }],
+    ['an address without 0x', { to: tx.to!.slice(2) }],
+    ['no recipient (undefined: a creation is to: null)', { to: undefined }],
     ['a negative value', { value: -1n }],
     ['a value given as a number', { value: 1 }],
     ['a value of 2^256', { value: 2n ** 256n }],

@@ -6,8 +6,8 @@ export type Eip1559Tx = {
   /** EIP-155 chain id, so the signature is not valid on another chain. */
   chainId: number;
   nonce: number;
-  /** Recipient (a contract for token transfers); contract creation is not supported. */
-  to: string;
+  /** Recipient (a contract for token transfers); null: a contract creation, `data` being its init code. */
+  to: string | null;
   /** Wei. */
   value: bigint;
   /** Calldata as 0x hex, `0x` for a plain transfer. */
@@ -32,7 +32,7 @@ export const Eip1559TxSchema = z
   .object({
     chainId: SafeUint.positive(),
     nonce: SafeUint,
-    to: EvmAddress,
+    to: EvmAddress.nullable(),
     value: Uint256,
     data: HexData,
     gasLimit: Uint64,

@@ -4,6 +4,8 @@ import type { Eip1559Tx } from './eip1559Tx.js';
 
 /** A signed EIP-1559 transaction read back from its bytes, with the sender its signature recovers to. */
 export type ParsedEip1559Tx = Eip1559Tx & {
+  /** The recipient: never a creation (those are refused). */
+  readonly to: string;
   /** EIP-55 checksummed address recovered from the signature. */
   readonly from: string;
   readonly txid: string;

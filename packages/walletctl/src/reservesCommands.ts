@@ -1,5 +1,6 @@
 import { assetRegistryEnv } from '@wallet/assets';
-import { createEvmAdapter } from '@wallet/chains';
+import { addressToScript, createChainAdapter, createEvmAdapter, isUtxoAdapter } from '@wallet/chains';
+import type { UtxoChain } from '@wallet/keys';
 import { chainRpcEnv, loadEnvConfig } from '@wallet/config';
 import type { Knex } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
@@ -39,14 +40,26 @@ export async function reservesCommand(
   const asset = registry.asset(options.asset);
   const chain = registry.chain(asset.chain);
   const rpcUrl = rpc[chain.id];
-  const evm =
-    chain.kind === 'evm' && rpcUrl
-      ? await createEvmAdapter({ chain, assets: [...registry.assets.values()].filter((a) => a.chain === chain.id), rpcUrl })
-      : null;
+  const assets = [...registry.assets.values()].filter((a) => a.chain === chain.id);
+  const evm = chain.kind === 'evm' && rpcUrl ? await createEvmAdapter({ chain, assets, rpcUrl }) : null;
+  const utxoNode = chain.kind === 'utxo' && rpcUrl ? await createChainAdapter({ chain, assets, rpcUrl }) : null;
+  const utxo = utxoNode !== null && isUtxoAdapter(utxoNode) ? utxoNode : null;
   try {
-    const balanceOf = evm
-      ? (h: Omit<ReserveHolding, 'balance'>) => (asset.contract ? evm.tokenBalanceOf(asset.contract, h.address) : evm.balanceOf(h.address))
-      : undefined;
+    // EVM: the node's balances. UTXO: the wallet's unspent outputs on the address as the scanner recorded them, and
+    // for a watched cold address (not scanned) the node's UTXO set.
+    const balanceOf: ((h: Omit<ReserveHolding, 'balance'>) => Promise<bigint | null>) | undefined = evm
+      ? (h) => (asset.contract ? evm.tokenBalanceOf(asset.contract, h.address) : evm.balanceOf(h.address))
+      : chain.kind === 'utxo'
+        ? async (h) => {
+            if (h.kind === 'cold') return utxo ? (await utxo.addressesBalance([h.address])).total : null;
+            const script = addressToScript(chain.family as UtxoChain, chain.network, h.address).toString('hex');
+            const [[row]] = (await db.raw(
+              'SELECT CAST(COALESCE(SUM(amount), 0) AS CHAR) AS s FROM utxos WHERE chain = ? AND script = ? AND spent_by_txid IS NULL',
+              [chain.id, script],
+            )) as [[{ s: string }]];
+            return BigInt(row.s);
+          }
+        : undefined;
     const report = await buildReserveReport(db, { asset, chain, ...(balanceOf ? { balanceOf } : {}) });
     const json = {
       id: report.id,
@@ -72,6 +85,7 @@ export async function reservesCommand(
     return 0;
   } finally {
     await evm?.close();
+    await utxoNode?.close();
   }
 }
 

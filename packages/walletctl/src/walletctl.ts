@@ -1,3 +1,4 @@
+import { assetRegistryEnv } from '@wallet/assets';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { appendAudit } from '@wallet/audit';
@@ -64,6 +65,15 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
                                         the asset's reconciliation passes, newest first (default 20)
   treasury release --asset ASSET --reason TEXT
                                         release an asset's signing halt as an admin (walletctl:<os user>; audited)
+  treasury check [--asset ASSET] [--json]
+                                        measure the books against the chain now (as a reconciliation pass, read-only:
+                                        nothing recorded or halted); exit 1 when an asset is short beyond its tolerance
+  treasury moves [--status S|open] [--kind K] [--limit N] [--json]
+                                        treasury moves, newest first: cold transfers, contract calls, refills from cold
+  treasury call --chain CHAIN [--to CONTRACT] --data HEX [--value WEI] [--note TEXT]
+                                        ask for a contract call (no --to: deploy the init code in --data) from the hot
+                                        wallet; it is signed once SIGNSRV_TREASURY_APPROVALS admins approve it in the
+                                        console (never the one who asked)
   utxo stats [--chain CHAIN] [--json]   per UTXO chain: spendable outputs (count, value), held by unsigned builds,
                                         spent by unmined signed transactions, on the wallet's own addresses;
                                         consolidations in flight
@@ -125,6 +135,11 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       comment: { type: 'string' },
       asset: { type: 'string' },
       reason: { type: 'string' },
+      to: { type: 'string' },
+      data: { type: 'string' },
+      value: { type: 'string' },
+      note: { type: 'string' },
+      status: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -243,6 +258,16 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
         limit: values.limit,
         json: values.json,
         actor: `walletctl:${osUser()}`,
+        chain: values.chain,
+        to: values.to,
+        data: values.data,
+        value: values.value,
+        note: values.note,
+        status: values.status,
+        kind: values.kind,
+        registry: assetRegistryEnv.parse(environment['WALLET_ASSETS']),
+        approvals: Number(environment['SIGNSRV_TREASURY_APPROVALS'] ?? '2'),
+        environment,
       };
       return await treasuryCommand(db, appendAudit, action, options, io);
     } finally {

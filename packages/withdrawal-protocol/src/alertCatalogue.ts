@@ -72,6 +72,10 @@ export const alertCatalogue: Readonly<Record<AlertKind, AlertDescription>> = {
     title: 'Holdings short of liabilities',
     text: 'Reconciliation found the holdings of an asset short of its liabilities beyond the tolerance: its signing is halted; find the loss, then an admin releases it.',
   },
+  hot_wallet_below_floor: {
+    title: 'Hot wallet below its floor',
+    text: "An asset's hot wallet holds less than its floor: refill it from the cold address the alarm names; the refill is recognised when it lands.",
+  },
   negative_balance: {
     title: 'Negative balance',
     text: 'A balance row is below zero: the books are broken; find the entry that did it (walletctl ledger check) before anything else moves.',

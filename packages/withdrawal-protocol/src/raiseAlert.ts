@@ -63,6 +63,11 @@ export const AlertKind = {
   negativeBalance: 'negative_balance',
   /** A journal entry, or all of an asset's lines, do not sum to zero (`details.entryId`, `details.sum`). */
   journalUnbalanced: 'journal_unbalanced',
+  /**
+   * Tiers: an asset's hot wallet holds less than its floor (`details.hot`, `details.floor`, `details.since`,
+   * `details.cold`): operators refill it from cold. Raised once per episode; the episode ends when it is back above.
+   */
+  hotWalletBelowFloor: 'hot_wallet_below_floor',
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

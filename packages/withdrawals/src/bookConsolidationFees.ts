@@ -7,13 +7,13 @@ import type { Logger } from '@wallet/logger';
  * Where signsrv records the network fees of what it sends for the wallet itself (no user pays them): its table, and
  * the query of its finished rows whose fee is not booked yet (`id`, `chain`, `fee` in the native asset).
  */
-type FeeSource = { readonly table: 'utxo_builds' | 'sweeps'; readonly what: string; readonly unbooked: string };
+type FeeSource = { readonly table: 'utxo_builds' | 'sweeps' | 'treasury_moves'; readonly what: string; readonly unbooked: string };
 
 const consolidations: FeeSource = {
   table: 'utxo_builds',
   what: 'consolidation',
   unbooked: `SELECT b.id, b.chain, CAST(b.fee AS CHAR) AS fee FROM utxo_builds b
-      WHERE b.kind = 'consolidation' AND b.status = 'confirmed' AND b.fee > 0
+      WHERE b.kind IN ('consolidation', 'cold_transfer') AND b.status = 'confirmed' AND b.fee > 0
         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(b.id, ':fee'))
       ORDER BY b.id LIMIT 50`,
 };
@@ -26,6 +26,18 @@ const sweeps: FeeSource = {
       WHERE s.status IN ('confirmed', 'failed') AND COALESCE(s.topup_fee, 0) + COALESCE(s.sweep_fee, 0) > 0
         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(s.id, ':fee'))
       ORDER BY s.id LIMIT 50`,
+};
+
+const treasuryMoves: FeeSource = {
+  table: 'treasury_moves',
+  what: 'treasuryMove',
+  // The gas of a cold transfer or contract call signsrv sent from the hot wallet, mined (confirmed, or reverted). A UTXO
+  // cold transfer's fee is its build's, booked with the consolidations' (`build_id` set): not twice.
+  unbooked: `SELECT m.id, m.chain, CAST(m.fee AS CHAR) AS fee FROM treasury_moves m
+      WHERE m.kind IN ('cold_transfer', 'contract_call') AND m.status IN ('confirmed', 'failed') AND m.fee > 0
+        AND m.build_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = CONCAT(m.id, ':fee'))
+      ORDER BY m.id LIMIT 50`,
 };
 
 /**
@@ -46,6 +58,15 @@ export function bookConsolidationFees(db: Knex, nodeId: string, registry: AssetR
  */
 export function bookSweepFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger): Promise<string[]> {
   return bookFees(db, nodeId, registry, log, sweeps);
+}
+
+/**
+ * {@link bookConsolidationFees} for signsrv's treasury moves sent from the hot wallet (cold transfers, contract calls),
+ * entry `<move>:fee`: the exchange pays their gas.
+ * @returns the moves booked by this call
+ */
+export function bookTreasuryMoveFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger): Promise<string[]> {
+  return bookFees(db, nodeId, registry, log, treasuryMoves);
 }
 
 async function bookFees(db: Knex, nodeId: string, registry: AssetRegistry, log: Logger, source: FeeSource): Promise<string[]> {

@@ -45,6 +45,34 @@ describe('signsrv configuration', () => {
     }
   });
 
+  it('parses the tiers per asset (cap, floor, cold), and refuses what cannot work', () => {
+    const cold = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
+    const config = loadConfig({
+      ...base,
+      SIGNSRV_KEK_FILE: '/k',
+      SIGNSRV_TIERS: JSON.stringify({ ETH: { cap: '100', floor: '10', cold }, LTC: { floor: '5' } }),
+    });
+    expect(config.SIGNSRV_TIERS).toEqual({ ETH: { cap: 100n, floor: 10n, cold }, LTC: { floor: 5n } });
+    expect(config.SIGNSRV_TREASURY_APPROVALS).toBe(2);
+    for (const bad of [
+      { ETH: { cap: '100' } }, // a cap without a cold address
+      { ETH: { cap: '100', floor: '100', cold } }, // the floor not below the cap
+      { ETH: { cap: '-1', cold } },
+      { ETH: { cap: 100, cold } },
+      { ETH: { ceiling: '1' } },
+      { DOGE: { floor: '1' } }, // not an asset of the registry
+    ]) {
+      expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_TIERS: JSON.stringify(bad) }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+    for (const approvals of ['0', '11', 'two']) {
+      expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_TREASURY_APPROVALS: approvals })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('parses the UTXO payout policy per chain, and refuses unknown fields and values out of range', () => {
     const policy = { batchWindowMs: 2000, maxOutputs: 20, maxFeeRate: 50, confTarget: 3, fallbackFeeRate: 5, consolidateBelowFeeRate: 2 };
     const config = loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', SIGNSRV_UTXO_PAYOUTS: JSON.stringify({ ltc: policy }) });

@@ -28,6 +28,25 @@ const OperatedByRole = z
   .object({ fee: z.array(EvmAddress).optional(), sweep: z.array(EvmAddress).optional(), cold: z.array(EvmAddress).optional() })
   .strict();
 
+/**
+ * An asset's hot-wallet tiers (docs/treasury.md "Tiers"), base units: above `cap` the excess goes to `cold` after
+ * review; below `floor` an alarm asks operators to refill. `cold`: an address, or the xpub of an offline wallet's
+ * account (its first receive address, /0/0, is used).
+ */
+const TierPolicy = z
+  .object({
+    cap: BaseUnits.optional(),
+    floor: BaseUnits.optional(),
+    cold: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((t) => t.cap === undefined || t.cold !== undefined, { message: 'a cap needs a cold address', path: ['cold'] })
+  .refine((t) => t.cap === undefined || t.floor === undefined || t.floor < t.cap, {
+    message: 'the floor must be below the cap',
+    path: ['floor'],
+  });
+export type TierPolicy = z.infer<typeof TierPolicy>;
+
 /** Payout policy of a UTXO chain (see UtxoPayoutFamily). */
 const UtxoPayoutPolicy = z
   .object({
@@ -139,10 +158,28 @@ export const ConfigSchema = z.object({
    */
   SIGNSRV_RECONCILE_MS: intString(1000, 86_400_000).default(60_000),
   /**
+   * How often the journal is looked at for settlements (deposits credited, withdrawals spent, fees booked): a pass of
+   * the assets a settlement batch touched follows it, at most one per this interval (ms); 0 turns it off.
+   */
+  SIGNSRV_RECONCILE_SETTLEMENT_MS: intString(0, 3_600_000).default(2000),
+  /**
    * Per asset, the shortfall in base units that does not halt signing, JSON {"ETH": "1000000000000000"}; 0 where not
    * given (any shortfall halts). Exactly the tolerance is not a halt; one base unit more is.
    */
   SIGNSRV_RECONCILE_TOLERANCE: jsonRecord(BaseUnits, '{"ETH": "1000000000000000"}').default({}),
+  /**
+   * Hot-wallet tiers per asset, JSON {"ETH": {"cap": "...", "floor": "...", "cold": "0x... or xpub..."}}; none by
+   * default. The excess over a cap becomes a cold transfer awaiting SIGNSRV_TREASURY_APPROVALS admins; a hot wallet
+   * under its floor raises `hot_wallet_below_floor`. Caps and floors for every chain.
+   */
+  SIGNSRV_TIERS: jsonRecord(
+    TierPolicy,
+    '{"ETH": {"cap": "100000000000000000000", "floor": "1000000000000000000", "cold": "0x..."}}',
+  ).default({}),
+  /** How many admins (other than the one who asked) approve a treasury move: a cold transfer or a contract call. */
+  SIGNSRV_TREASURY_APPROVALS: intString(1, 10).default(2),
+  /** The treasury job's pass (ms): treasury moves signed and followed, refills recognised, tiers checked. */
+  SIGNSRV_TREASURY_MS: intString(200, 3_600_000).default(5000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -154,6 +191,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     throw new WalletError('CONFIG_INVALID', 'SIGNSRV_KEK_FILE or SIGNSRV_PASSPHRASE_FILE: set exactly one', {
       details: { variables: ['SIGNSRV_KEK_FILE', 'SIGNSRV_PASSPHRASE_FILE'] },
     });
+  }
+  for (const asset of Object.keys(config.SIGNSRV_TIERS)) {
+    const spec = config.WALLET_ASSETS.assets.get(asset);
+    if (!spec) {
+      throw new WalletError('CONFIG_INVALID', `SIGNSRV_TIERS: ${asset} is not an asset of the registry`, {
+        details: { variables: ['SIGNSRV_TIERS'], asset },
+      });
+    }
   }
   return config;
 }

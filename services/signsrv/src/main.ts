@@ -1,8 +1,9 @@
 import { splitHostPort } from '@wallet/config';
-import { type EvmAdapter, chainFamily, createChainAdapter, isEvmAdapter } from '@wallet/chains';
+import { type EvmAdapter, type UtxoAdapter, chainFamily, createChainAdapter, isEvmAdapter, isUtxoAdapter } from '@wallet/chains';
 import { createDb } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
+import { StreamConsumer } from '@wallet/jobs';
 import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import {
@@ -21,13 +22,13 @@ import {
 import { evmDepositAccountPath, evmDepositSigner, evmFeeWalletPath, evmSigner, selfTestEvmSigner } from '@wallet/signer';
 import { appendAudit } from '@wallet/audit';
 import { Throttle } from '@wallet/console-auth';
-import { StreamConsumer } from '@wallet/withdrawals';
 import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';
 import { createConsoleDeps } from './console/index.js';
 import { openVault } from './openVault.js';
+import { buildTreasury } from './treasury.js';
 
 const log = createLogger('signsrv');
 
@@ -53,12 +54,20 @@ function utxoPolicy(p: UtxoPayoutPolicy | undefined): NonNullable<PayoutFamilySp
   };
 }
 
-/** The configured operated addresses plus each sweep job's fee wallet (role `fee`). */
-function withFeeWallets(configured: OperatedAddresses, sweeps: ReadonlyMap<string, EvmSweeps>): OperatedAddresses {
+/** The configured operated addresses plus each sweep job's fee wallet (role `fee`) and the tiers' cold addresses. */
+function withFeeWallets(
+  configured: OperatedAddresses,
+  sweeps: ReadonlyMap<string, EvmSweeps>,
+  cold: ReadonlyMap<string, readonly string[]>,
+): OperatedAddresses {
   const merged: Record<string, OperatedAddresses[string]> = { ...configured };
   for (const [chainId, sweep] of sweeps) {
     const roles = merged[chainId] ?? {};
     merged[chainId] = { ...roles, fee: [...(roles.fee ?? []), sweep.feeWallet] };
+  }
+  for (const [chainId, addresses] of cold) {
+    const roles = merged[chainId] ?? {};
+    merged[chainId] = { ...roles, cold: [...new Set([...(roles.cold ?? []), ...addresses])] };
   }
   return merged;
 }
@@ -96,6 +105,8 @@ runMain(log, async () => {
 
   const families = new Map<string, PayoutFamily>();
   const evmAdapters = new Map<string, EvmAdapter>();
+  const utxoAdapters = new Map<string, UtxoAdapter>();
+  const utxoCold = new Map<string, (addresses: readonly string[]) => Promise<{ height: number; total: bigint }>>();
   for (const chain of config.WALLET_ASSETS.chains.values()) {
     const rpcUrl = config.WALLET_CHAIN_RPC[chain.id];
     if (!rpcUrl) continue;
@@ -120,6 +131,10 @@ runMain(log, async () => {
           }),
     });
     if (isEvmAdapter(adapter)) evmAdapters.set(chain.id, adapter);
+    if (isUtxoAdapter(adapter)) {
+      utxoAdapters.set(chain.id, adapter);
+      utxoCold.set(chain.id, (addresses) => adapter.addressesBalance(addresses));
+    }
     families.set(
       chain.id,
       createPayoutFamily({
@@ -168,6 +183,23 @@ runMain(log, async () => {
       }),
     );
   }
+  // The treasury job: approved cold transfers and contract calls signed from the hot wallet, refills from cold
+  // recognised, the tiers checked (docs/treasury.md).
+  const treasury = buildTreasury({
+    db,
+    log,
+    registry: config.WALLET_ASSETS,
+    vault,
+    families,
+    evmAdapters,
+    utxoAdapters,
+    sweeps,
+    tiers: config.SIGNSRV_TIERS,
+    approvals: config.SIGNSRV_TREASURY_APPROVALS,
+    maxFeePerGas: (chainId) => config.SIGNSRV_MAX_FEE_PER_GAS[chainId] ?? DEFAULT_MAX_FEE_PER_GAS,
+    rebroadcastAfterMs: config.SIGNSRV_REBROADCAST_MS,
+    audit: appendAudit,
+  });
   vault.wipe(); // the signers hold their own keys; the seed is not needed any more
 
   const relay = new ResponseRelay({
@@ -186,7 +218,7 @@ runMain(log, async () => {
     limits: config.SIGNSRV_LIMITS,
     audit: appendAudit,
     // The fee wallets are operated addresses too: no withdrawal is ever paid to one.
-    operatedAddresses: withFeeWallets(config.SIGNSRV_OPERATED_ADDRESSES, sweeps),
+    operatedAddresses: withFeeWallets(config.SIGNSRV_OPERATED_ADDRESSES, sweeps, treasury.cold),
     relay,
     log: log.child({ component: 'payouts' }),
     crashPoint,
@@ -199,14 +231,17 @@ runMain(log, async () => {
     await sweep.init();
     log.info({ chain: chainId, feeWallet: sweep.feeWallet }, 'sweeps ready (fund the fee wallet for token sweeps)');
   }
+  await treasury.job.init();
   const reconciler = new Reconciler({
     db,
     log: log.child({ component: 'reconciliation' }),
     registry: config.WALLET_ASSETS,
     evm: evmAdapters,
+    utxoCold,
     audit: appendAudit,
     tolerances: config.SIGNSRV_RECONCILE_TOLERANCE,
     intervalMs: config.SIGNSRV_RECONCILE_MS,
+    settlementWatchMs: config.SIGNSRV_RECONCILE_SETTLEMENT_MS,
   });
   const consumer = new StreamConsumer({
     redis: consumerRedis,
@@ -244,7 +279,7 @@ runMain(log, async () => {
     },
     ready: () => registered,
     // The auditors' console on the same HTTP server, under /console.
-    console: createConsoleDeps({ db, log, payouts, registry: config.WALLET_ASSETS }),
+    console: createConsoleDeps({ db, log, payouts, registry: config.WALLET_ASSETS, treasuryApprovals: config.SIGNSRV_TREASURY_APPROVALS }),
   };
   const http = buildHttp(deps);
   const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);
@@ -282,12 +317,14 @@ runMain(log, async () => {
   payouts.start();
   for (const [chainId, sweep] of sweeps) sweep.start(config.SIGNSRV_SWEEPS[chainId]?.intervalMs ?? 5000);
   reconciler.start();
+  treasury.job.start(config.SIGNSRV_TREASURY_MS);
   log.info({ url: `http://${httpAddress}`, chains: [...families.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
 
   return async () => {
     await served.stop();
     await http.close();
     await reconciler.stop();
+    await treasury.job.stop();
     for (const sweep of sweeps.values()) await sweep.stop();
     await payouts.stop();
     await consumer.stop();

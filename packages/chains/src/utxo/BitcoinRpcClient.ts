@@ -279,6 +279,67 @@ export class BitcoinRpcClient {
     return info['txindex'] !== undefined;
   }
 
+  /**
+   * What the UTXO set holds for `addresses` now (`scantxoutset start ["addr(...)", ...]`: reads the node's whole UTXO
+   * set, no wallet or index needed; seconds on regtest, minutes on mainnet), at the height it was scanned at.
+   * Amounts come as JSON numbers of coins with 8 decimals: each output's is turned into base units by rounding
+   * `amount x 10^8`, exact for every amount below 2^53 base units.
+   */
+  async addressesBalance(addresses: readonly string[]): Promise<{ height: number; total: bigint }> {
+    const result = await this.rpc.call(
+      'scantxoutset',
+      ['start', addresses.map((a) => `addr(${a})`)],
+      z
+        .object({
+          success: z.literal(true),
+          height: z.number().int().nonnegative(),
+          unspents: z.array(z.object({ amount: z.number().nonnegative() }).passthrough()),
+        })
+        .passthrough(),
+    );
+    let total = 0n;
+    for (const u of result.unspents) total += BigInt(Math.round(u.amount * 1e8));
+    return { height: result.height, total };
+  }
+
+  /**
+   * The addresses a transaction's inputs spent from (`getrawtransaction` of it and of each transaction it spends;
+   * needs `-txindex`): what tells a refill from the cold wallet from any other payment into the wallet.
+   * @returns each distinct address once; null when the node does not know the transaction
+   */
+  async inputAddresses(txid: string): Promise<string[] | null> {
+    const Vin = z
+      .object({ vin: z.array(z.object({ txid: Hash.optional(), vout: z.number().int().nonnegative().optional() }).passthrough()) })
+      .passthrough();
+    const Vout = z
+      .object({
+        vout: z.array(
+          z
+            .object({
+              n: z.number().int(),
+              scriptPubKey: z.object({ address: z.string().optional(), addresses: z.array(z.string()).optional() }).passthrough(),
+            })
+            .passthrough(),
+        ),
+      })
+      .passthrough();
+    const [outcome] = await this.rpc.batch([{ method: 'getrawtransaction', params: [txid, true], schema: Vin }] as const);
+    if (!outcome.ok) {
+      if (outcome.rpcCode === RPC_INVALID_ADDRESS_OR_KEY) return null;
+      throw outcome.error;
+    }
+    const spent = outcome.value.vin.filter((i) => i.txid !== undefined && i.vout !== undefined);
+    const found = new Set<string>();
+    for (const prev of new Set(spent.map((i) => i.txid!))) {
+      const tx = await this.rpc.call('getrawtransaction', [prev, true], Vout);
+      for (const i of spent.filter((x) => x.txid === prev)) {
+        const out = tx.vout.find((o) => o.n === i.vout);
+        for (const a of [out?.scriptPubKey.address, ...(out?.scriptPubKey.addresses ?? [])]) if (a !== undefined) found.add(a);
+      }
+    }
+    return [...found];
+  }
+
   /** Closes the connections. */
   async close(): Promise<void> {
     await Promise.all([this.rpc.close(), this.longPoll?.close()]);

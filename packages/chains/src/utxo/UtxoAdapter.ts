@@ -78,6 +78,10 @@ export type UtxoAdapter = ChainAdapter<FeeRateEstimate> & {
   readonly tracksOutputs: true;
   confirmations(txid: string): Promise<number | null>;
   hasTxIndex(): Promise<boolean>;
+  /** What addresses hold in the node's UTXO set now, and the height read at (reconciliation's watched cold wallets). */
+  addressesBalance(addresses: readonly string[]): Promise<{ height: number; total: bigint }>;
+  /** The addresses a transaction's inputs spent from (needs `-txindex`); null when the node does not know it. */
+  inputAddresses(txid: string): Promise<string[] | null>;
 };
 
 /**
@@ -227,6 +231,17 @@ class UtxoChainAdapter implements UtxoAdapter {
   /** Whether the node keeps a transaction index, without which {@link confirmations} cannot see mined transactions. */
   hasTxIndex(): Promise<boolean> {
     return this.client.hasTxIndex();
+  }
+
+  addressesBalance(addresses: readonly string[]): Promise<{ height: number; total: bigint }> {
+    return this.client.addressesBalance(addresses);
+  }
+
+  inputAddresses(txid: string): Promise<string[] | null> {
+    if (!/^[0-9a-f]{64}$/.test(txid)) {
+      throw new WalletError('VALIDATION_FAILED', 'txid must be 64 lower-case hex characters', { details: { field: 'txid' } });
+    }
+    return this.client.inputAddresses(txid);
   }
 
   /**

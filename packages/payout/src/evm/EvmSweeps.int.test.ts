@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AssetRegistry } from '@wallet/assets';
-import { type AnvilProcess, type EvmAdapter, createEvmAdapter, startAnvil } from '@wallet/chains';
+import { type AnvilProcess, type EvmAdapter, createEvmAdapter, devRpc, startAnvil } from '@wallet/chains';
 import { type Db, createTestDatabase } from '@wallet/db';
 import { accountDerivationPath } from '@wallet/keys';
 import { createLogger } from '@wallet/logger';
@@ -48,16 +48,7 @@ const hotWallet = vault.signer(evmSigner, evmHotWalletPath).address;
 
 /** anvil's JSON-RPC, for what the test does to the chain (balances, blocks, the funder's transactions). */
 const dev = {
-  async request<T>(method: string, params: unknown[] = []): Promise<T> {
-    const res = await fetch(anvil.rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    const body = (await res.json()) as { result?: T; error?: unknown };
-    if (body.error !== undefined) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-    return body.result as T;
-  },
+  request: <T>(method: string, params: unknown[] = []): Promise<T> => devRpc<T>(anvil.rpcUrl, method, params),
   /** Sends from an impersonated account (automine) and returns the receipt. */
   async send(tx: {
     from: string;

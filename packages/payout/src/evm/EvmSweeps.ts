@@ -1,6 +1,7 @@
 import type { OutgoingTx } from '@wallet/chains';
 import { withTransaction } from '@wallet/db';
 import { WalletError, isWalletError } from '@wallet/errors';
+import { PeriodicTask } from '@wallet/jobs';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
 import { type EvmSigner, encodeErc20Transfer } from '@wallet/signer';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
@@ -54,9 +55,8 @@ export class EvmSweeps {
   readonly #crash: CrashPoint;
   readonly #confirmations: number;
   readonly #planner: SweepPlanner;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
-  #stopped = false;
+  /** The passes, from {@link start} on. */
+  #passes: PeriodicTask | undefined;
 
   constructor(options: EvmSweepsOptions) {
     this.#o = options;
@@ -70,17 +70,21 @@ export class EvmSweeps {
    * on each pass).
    */
   start(intervalMs: number): void {
-    this.#timer = setInterval(() => {
-      if (this.#stopped) return;
-      this.#running = this.#running.then(() => this.pass());
-    }, intervalMs);
+    this.#passes ??= new PeriodicTask({ name: `sweeps:${this.#o.chain.id}`, log: this.#o.log, intervalMs, run: () => this.pass() });
+    this.#passes.start();
+  }
+
+  /**
+   * A pass soon, after the one running (the hot wallet runs low: its tier check asks for one; kicks meanwhile share
+   * one). Before {@link start} and after {@link stop} the job is not running: nothing happens.
+   */
+  kick(): Promise<void> {
+    return this.#passes?.kick() ?? Promise.resolve();
   }
 
   /** Stops the passes, after the one running. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#passes?.stop();
   }
 
   /** Wipes the deposit account's and the fee wallet's keys (the node connection is the payout family's). Call after {@link stop}. */
@@ -130,13 +134,20 @@ export class EvmSweeps {
       log.warn({ err: error, chain: chain.id }, 'reading open sweeps failed; retrying');
       return;
     }
-    for (const row of open) {
-      try {
-        await this.advance(row);
-      } catch (error) {
-        log.warn({ err: error, sweepId: row.id, status: row.status }, 'sweep step failed; retrying');
+    // Rows are independent (one open sweep per deposit address; the fee wallet's nonces come from its allocator under
+    // a row lock): a few advance at once, so one node round trip does not wait for another sweep's.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < open.length) {
+        const row = open[next++]!;
+        try {
+          await this.advance(row);
+        } catch (error) {
+          log.warn({ err: error, sweepId: row.id, status: row.status }, 'sweep step failed; retrying');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, open.length) }, worker));
     try {
       await this.plan();
     } catch (error) {
@@ -191,7 +202,8 @@ export class EvmSweeps {
     const signed = await withTransaction(db, async (trx) => {
       const locked = await trx('sweeps').where({ id: row.id }).forUpdate().first<{ status: string; topup_raw: string | null }>();
       if (locked?.status !== SweepStatus.planned || locked.topup_raw !== null) return null;
-      await assertSigningAllowed(trx);
+      // The top-up moves the native asset, for a sweep of `row.asset`: either's halt stops it.
+      await assertSigningAllowed(trx, [chain.nativeAsset, row.asset]);
       const nonce = await takeNonces(trx, chain.id, feeWallet.address, 1);
       const price = BigInt(row.gas_price);
       const tx = feeWallet.sign({
@@ -297,7 +309,7 @@ export class EvmSweeps {
       const locked = await trx('sweeps').where({ id: row.id }).forUpdate().first<{ status: string; topup_amount: string | null }>();
       const ready = locked?.status === SweepStatus.toppedUp || (locked?.status === SweepStatus.planned && locked.topup_amount === null);
       if (!ready) return null;
-      await assertSigningAllowed(trx);
+      await assertSigningAllowed(trx, [row.asset]);
       const tx = depositKeys.sign({
         index,
         tx: {
@@ -426,6 +438,9 @@ export class EvmSweeps {
     return head.number - receipt.blockNumber + 1 >= this.#confirmations;
   }
 }
+
+/** How many open sweeps one pass advances at once. */
+const SWEEP_CONCURRENCY = 8;
 
 /** The node refused a transaction because its sender's nonce is used already. */
 function isNonceUsed(error: unknown): boolean {

@@ -1,6 +1,7 @@
 import type { AssetRegistry } from '@wallet/assets';
 import type { EvmAdapter } from '@wallet/chains';
 import type { Knex } from '@wallet/db';
+import { WalletError } from '@wallet/errors';
 
 /**
  * One asset's books against its holdings, in base units, at one point of the chain (`block`: the scanner's last
@@ -22,7 +23,7 @@ export type TreasuryFigures = {
   readonly deposit: bigint;
   /** Paid out on chain (mined) and not settled yet: the chain no longer holds it, the books still owe it. */
   readonly inFlight: bigint;
-  /** Cold addresses, watched only (their keys are not here). */
+  /** Cold addresses, watched only (their keys are not here): EVM balances; on UTXO chains the node's UTXO set. */
   readonly cold: bigint;
   readonly holdings: bigint;
   /** holdings - liabilities: negative is a shortfall. */
@@ -32,6 +33,12 @@ export type TreasuryFigures = {
 
 /** The chains reconciliation reads, by chain id. EVM chains need their node; UTXO chains are read from MySQL. */
 export type TreasuryChains = ReadonlyMap<string, EvmAdapter>;
+
+/**
+ * UTXO chains' readers of watched cold addresses, by chain id: what the addresses hold in the node's UTXO set now, and
+ * the height read at (UtxoAdapter.addressesBalance). Without one, a UTXO chain with cold addresses is not measured.
+ */
+export type ColdReaders = ReadonlyMap<string, (addresses: readonly string[]) => Promise<{ height: number; total: bigint }>>;
 
 type Books = {
   available: bigint;
@@ -156,6 +163,7 @@ export async function measureTreasury(
   evm: TreasuryChains,
   only?: readonly string[],
   unmeasured: (asset: string, error: unknown) => void = () => undefined,
+  coldReaders: ColdReaders = new Map(),
 ): Promise<TreasuryFigures[]> {
   const snap = await readSnapshot(db);
   const out: TreasuryFigures[] = [];
@@ -192,6 +200,28 @@ export async function measureTreasury(
       const utxo = snap.books.get(`utxo:${chain.id}`) ?? zero();
       hot = utxo.utxoHot;
       deposit = utxo.utxoDeposit;
+      const coldAddresses = snap.addresses.get(chain.id)?.cold ?? [];
+      if (coldAddresses.length > 0) {
+        // Watched cold addresses: read from the node's UTXO set, which must be at the scanner's block (else the two
+        // reads are of different points of the chain: this pass does not judge the asset).
+        const read = coldReaders.get(chain.id);
+        const tip = snap.tips.get(chain.id);
+        try {
+          if (!read)
+            throw new WalletError('UNAVAILABLE', `no node to read the cold addresses of ${chain.id}`, { details: { chain: chain.id } });
+          const held = await read(coldAddresses);
+          if (tip === undefined || held.height !== tip) {
+            throw new WalletError('UNAVAILABLE', `the node is at block ${held.height}, the scanner at ${tip ?? 'none'}: retried`, {
+              details: { chain: chain.id, reason: 'heights_differ', node: held.height, scanner: tip ?? null },
+            });
+          }
+          cold = held.total;
+          block = tip;
+        } catch (error) {
+          unmeasured(spec.id, error);
+          continue;
+        }
+      }
     }
     const holdings = hot + fee + deposit + books.inFlight + cold;
     out.push({

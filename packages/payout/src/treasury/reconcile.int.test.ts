@@ -57,6 +57,10 @@ async function chainState(eth: Record<string, bigint>, usdt: Record<string, bigi
   await db('chain_blocks').insert({ chain: 'eth', number: tip, hash: `0x${'ab'.repeat(32)}`, parent_hash: `0x${'cd'.repeat(32)}` });
 }
 
+/** A Reconciler whose schedule never fires during a test (its passes are called directly). */
+const hourlyReconciler = () =>
+  new Reconciler({ db, log, registry, evm: new Map([['eth', adapter]]), audit: appendAudit, tolerances: {}, intervalMs: 3_600_000 });
+
 const ids = { n: 0 };
 const id = (p: string) => `${p}_${Date.now()}_${++ids.n}`;
 
@@ -213,6 +217,27 @@ describe('reconciliation', () => {
     await db('balances').where({ account_id: 'acc_1', asset: 'LTC' }).update({ available: '8000' });
   });
 
+  it("UTXO chains with a watched cold address: read from the node at the scanner's block, else not judged this pass", async () => {
+    await db('operated_addresses').insert({ chain: 'ltc', address: 'rltc1qcold', role: 'cold' });
+    await db('chain_blocks').insert({ chain: 'ltc', number: 40, hash: `0x${'ef'.repeat(32)}`, parent_hash: `0x${'fe'.repeat(32)}` });
+    const asked: string[][] = [];
+    const at = (height: number) =>
+      new Map([['ltc', async (addresses: readonly string[]) => (asked.push([...addresses]), { height, total: 123n })]]);
+    const [ltc] = await measureTreasury(db, registry, new Map([['eth', adapter]]), ['LTC'], undefined, at(40));
+    expect(ltc).toMatchObject({ cold: 123n, hot: 7000n, deposit: 1000n, block: 40 });
+    expect(asked).toEqual([['rltc1qcold']]);
+    // The node a block ahead of the scanner: the two reads are of different points of the chain.
+    const skipped: [string, unknown][] = [];
+    expect(await measureTreasury(db, registry, new Map([['eth', adapter]]), ['LTC'], (a, e) => skipped.push([a, e]), at(41))).toEqual([]);
+    expect(skipped.map(([a, e]) => [a, isWalletError(e) && e.details['reason']])).toEqual([['LTC', 'heights_differ']]);
+    // No reader for the chain: not judged either (never a cold of 0, which would fake a shortfall).
+    skipped.length = 0;
+    expect(await measureTreasury(db, registry, new Map([['eth', adapter]]), ['LTC'], (a, e) => skipped.push([a, e]))).toEqual([]);
+    expect(skipped.map(([a]) => a)).toEqual(['LTC']);
+    await db('operated_addresses').where({ chain: 'ltc', address: 'rltc1qcold' }).delete();
+    await db('chain_blocks').where({ chain: 'ltc' }).delete();
+  });
+
   it('at the tolerance does not halt; one base unit beyond halts that asset only, alarms, and is kept in the history', async () => {
     const deps = { db, log, registry, evm: new Map([['eth', adapter]]), audit: appendAudit };
     const atEdge = await reconcile({ ...deps, tolerances: { ETH: 342n } }, 'schedule');
@@ -297,16 +322,33 @@ describe('reconciliation', () => {
     expect(skipped.map(([asset, error]) => [asset, isWalletError(error) && error.details['reason']])).toEqual([['BAD', 'not_a_token']]);
   });
 
-  it('alarms at once on a journal entry that does not sum to zero, once per break', async () => {
-    const reconciler = new Reconciler({
-      db,
-      log,
-      registry,
-      evm: new Map([['eth', adapter]]),
-      audit: appendAudit,
-      tolerances: {},
-      intervalMs: 3_600_000,
+  it('after a settlement batch: a pass of the assets it touched (deposits, spends, fees), none for transfers between users', async () => {
+    const reconciler = hourlyReconciler();
+    const line = (entry: string, kind: string, asset: string, amount: string, account: string) => ({
+      entry_id: entry,
+      node_id: 'n1',
+      account_id: account,
+      asset,
+      bucket: 'available',
+      amount,
+      kind,
+      ref_id: 'r',
     });
+    expect(await reconciler.afterSettlement()).toEqual([]); // the first look sets the mark
+    await db('journal').insert([line('e_t', 'transfer_out', 'ETH', '-1', 'acc_a'), line('e_t', 'transfer_in', 'ETH', '1', 'acc_b')]);
+    expect(await reconciler.afterSettlement()).toEqual([]);
+    const before = await db('reconciliation_runs').where({ triggered_by: 'settlement' }).count<{ n: number }[]>({ n: '*' });
+    await db('journal').insert([line('e_d', 'deposit', 'ETH', '-7', 'sys:chain:eth:inflow'), line('e_d', 'deposit', 'ETH', '7', 'acc_a')]);
+    expect(await reconciler.afterSettlement()).toEqual(['ETH']);
+    const runs = await db('reconciliation_runs').where({ triggered_by: 'settlement' }).select<{ asset: string }[]>('asset');
+    expect(runs.length).toBe(Number(before[0]!.n) + 1);
+    expect(runs.at(-1)!.asset).toBe('ETH');
+    expect(await reconciler.afterSettlement()).toEqual([]);
+    await reconciler.stop();
+  });
+
+  it('alarms at once on a journal entry that does not sum to zero, once per break', async () => {
+    const reconciler = hourlyReconciler();
     expect(await reconciler.checkLedger()).toBe(0);
     await db('journal').insert({
       entry_id: 'e_broken',

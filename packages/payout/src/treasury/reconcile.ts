@@ -4,7 +4,7 @@ import type { Logger } from '@wallet/logger';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import type { AuditFn } from '../review/Audit.js';
 import { RECONCILIATION_ACTOR, haltAsset } from '../review/assetHalts.js';
-import { type TreasuryChains, type TreasuryFigures, measureTreasury } from './measureTreasury.js';
+import { type ColdReaders, type TreasuryChains, type TreasuryFigures, measureTreasury } from './measureTreasury.js';
 
 /** What started a pass (kept with its figures). */
 export const ReconcileTrigger = { schedule: 'schedule', settlement: 'settlement', walletctl: 'walletctl' } as const;
@@ -29,6 +29,8 @@ export type ReconcileDeps = {
   readonly log: Logger;
   readonly registry: AssetRegistry;
   readonly evm: TreasuryChains;
+  /** UTXO chains' readers of the cold addresses they watch. @default none */
+  readonly utxoCold?: ColdReaders;
   readonly audit: AuditFn;
   /** Per asset, the shortfall (base units) that is tolerated; 0 where not given. */
   readonly tolerances: Readonly<Record<string, bigint>>;
@@ -43,8 +45,14 @@ export type ReconcileDeps = {
  */
 export async function reconcile(deps: ReconcileDeps, trigger: ReconcileTrigger, only?: readonly string[]): Promise<ReconciliationRun[]> {
   const { db, log } = deps;
-  const figures = await measureTreasury(db, deps.registry, deps.evm, only, (asset, error) =>
-    log.warn({ err: error, asset }, 'reconciliation: holdings not read (node unavailable?); the asset is not judged this pass'),
+  const figures = await measureTreasury(
+    db,
+    deps.registry,
+    deps.evm,
+    only,
+    (asset, error) =>
+      log.warn({ err: error, asset }, 'reconciliation: holdings not read (node unavailable?); the asset is not judged this pass'),
+    deps.utxoCold,
   );
   const runs: ReconciliationRun[] = [];
   for (const f of figures) {

@@ -7,8 +7,8 @@ import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
 import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { Psbt } from 'bitcoinjs-lib';
-import { type CheckBuildOptions, type InputKey, checkBuild } from './checkBuild.js';
-import { P2WPKH_DUST_LIMIT, vsizeOf } from './coinSelection.js';
+import { type CheckBuildOptions, type ExpectedPayment, type InputKey, checkBuild } from './checkBuild.js';
+import { P2WPKH_DUST_LIMIT, chooseCoins, vsizeOf } from './coinSelection.js';
 import { lockCoins } from './utxoLocks.js';
 
 /** When the consolidation job merges outputs on its own. */
@@ -34,8 +34,10 @@ export type ConsolidationDeps = {
   readonly nativeAsset: string;
   readonly confirmations: number;
   readonly minConf: number;
-  /** The same check and signer as withdrawals. */
-  readonly checkOptions: (buildId: string, psbt: string) => CheckBuildOptions;
+  /** The same check and signer as withdrawals (a cold transfer's payment is checked as a withdrawal's is). */
+  readonly checkOptions: (buildId: string, psbt: string, payments?: readonly ExpectedPayment[]) => CheckBuildOptions;
+  /** A destination's scriptPubKey, hex. @throws WalletError INVALID_ADDRESS */
+  readonly scriptOf: (address: string) => string;
   readonly sign: (psbt: string, keys: readonly InputKey[]) => { txid: string; raw: string };
   /** Re-send an unmined consolidation this often (ms). */
   readonly rebroadcastAfterMs: number;
@@ -78,7 +80,13 @@ export class UtxoConsolidations {
    */
   async pass(): Promise<void> {
     const { log, chain } = this.d;
-    for (const step of [() => this.#answerRequest(), () => this.#auto(), () => this.#send(), () => this.#book()]) {
+    for (const step of [
+      () => this.#answerRequest(),
+      () => this.#auto(),
+      () => this.#coldTransfers(),
+      () => this.#send(),
+      () => this.#book(),
+    ]) {
       try {
         await step();
       } catch (error) {
@@ -110,22 +118,7 @@ export class UtxoConsolidations {
       if (tip === null) throw new WalletError('UNAVAILABLE', `chain ${chain} is not scanned yet`, { details: { chain } });
       // The smallest spendable outputs, read in index order and row-locked as read (SKIP LOCKED: builds in progress
       // keep theirs). Only P2WPKH outputs of ours are ever spent.
-      const candidates = await trx
-        .from(trx.raw('?? FORCE INDEX (??)', ['utxos', 'utxos_selectable']))
-        .select<Candidate[]>('txid', 'vout', 'script', 'amount')
-        .where({ chain })
-        .whereNull('spent_by_txid')
-        .where('block_number', '<=', Number(tip) - this.d.minConf + 1)
-        .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
-        .whereRaw("script LIKE '0014%'")
-        .orderBy([
-          { column: 'amount', order: 'asc' },
-          { column: 'txid', order: 'asc' },
-          { column: 'vout', order: 'asc' },
-        ])
-        .limit(maxInputs)
-        .forUpdate()
-        .skipLocked();
+      const candidates = await this.#spendable(trx, now, Number(tip), 'asc', maxInputs);
       if (candidates.length < 2) {
         throw new WalletError('VALIDATION_FAILED', 'fewer than 2 spendable outputs: nothing to consolidate', {
           details: { reason: 'too_few_utxos', chain, spendable: candidates.length },
@@ -213,6 +206,169 @@ export class UtxoConsolidations {
     return { buildId, txid: signed.txid, ...built };
   }
 
+  /**
+   * Pays the chain's approved cold transfers (treasury moves), each by a build of its own in one MySQL transaction:
+   * the wallet's spendable outputs chosen (largest first, locked as read), the PSBT (output 0 the cold address, exactly
+   * the amount; change to the main address), checked against MySQL as a withdrawal's ({@link checkBuild}: the one
+   * payment, change to the wallet's own address, inputs ours and locked for it, the fee in bounds), signed, stored, and
+   * the move `signed` with the build's txid. Sent, followed and booked with the consolidations. A move the wallet cannot
+   * cover ends `failed` (`hot_wallet_short`), nothing signed.
+   */
+  async #coldTransfers(): Promise<void> {
+    const { db, chain, log } = this.d;
+    const moves = await db('treasury_moves')
+      .where({ chain, kind: 'cold_transfer', status: 'approved' })
+      .orderBy('id')
+      .limit(10)
+      .select<{ id: string; asset: string; to_address: string; amount: string }[]>(
+        'id',
+        'asset',
+        'to_address',
+        db.raw('CAST(amount AS CHAR) AS amount'),
+      );
+    for (const move of moves) {
+      const fee = await this.d.adapter.feeEstimate();
+      const script = this.d.scriptOf(move.to_address);
+      const amount = BigInt(move.amount);
+      const buildId = newId('bld');
+      const outcome = await withTransaction(db, async (trx) => {
+        const locked = await trx('treasury_moves').where({ id: move.id }).forUpdate().first<{ status: string }>('status');
+        if (locked?.status !== 'approved') return null;
+        const [clock] = (await trx.raw(
+          `SELECT CURRENT_TIMESTAMP(3) AS now, (SELECT MAX(number) FROM chain_blocks WHERE chain = ?) AS tip`,
+          [chain],
+        )) as [{ now: Date; tip: string | number | null }[]];
+        const { now, tip } = clock[0]!;
+        if (tip === null) throw new WalletError('UNAVAILABLE', `chain ${chain} is not scanned yet`, { details: { chain } });
+        const candidates = (await this.#spendable(trx, now, Number(tip), 'desc', MAX_CONSOLIDATION_INPUTS)).map((c) => ({
+          ...c,
+          amount: BigInt(c.amount),
+        }));
+        const choice = chooseCoins(candidates, [{ script, amount }], { feeRate: fee.satPerVbyte });
+        if (choice === null) {
+          await trx('treasury_moves')
+            .where({ id: move.id })
+            .update({
+              status: 'failed',
+              reason: 'hot_wallet_short',
+              finished_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+              updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+            });
+          await this.d.audit?.(trx, {
+            actor: 'signsrv',
+            action: 'treasury_move_failed',
+            subject: move.id,
+            details: { reason: 'hot_wallet_short' },
+          });
+          return { failed: true as const };
+        }
+        const psbt = new Psbt({ network: this.d.network });
+        psbt.setVersion(2);
+        for (const c of choice.inputs) {
+          psbt.addInput({
+            hash: c.txid,
+            index: c.vout,
+            sequence: 0xfffffffd,
+            witnessUtxo: { script: Buffer.from(c.script, 'hex'), value: c.amount },
+          });
+        }
+        psbt.addOutput({ script: Buffer.from(script, 'hex'), value: amount });
+        if (choice.change !== null) psbt.addOutput({ script: Buffer.from(this.d.target.script, 'hex'), value: choice.change });
+        const forever = new Date('9999-12-31T00:00:00.000Z');
+        await lockCoins(trx, chain, choice.inputs, buildId, forever);
+        await trx('utxo_builds').insert({
+          id: buildId,
+          chain,
+          kind: 'cold_transfer',
+          status: 'built',
+          psbt: psbt.toBase64(),
+          inputs: choice.inputs.length,
+          input_total: choice.inputs.reduce((s, c) => s + c.amount, 0n).toString(),
+          fee: choice.fee.toString(),
+          fee_rate: Number(fee.satPerVbyte),
+          vsize: Number(choice.vsize),
+          change_vout: choice.change === null ? null : 1,
+          change_amount: choice.change?.toString() ?? null,
+          locked_until: forever,
+        });
+        const check = await checkBuild(
+          trx,
+          this.d.checkOptions(buildId, psbt.toBase64(), [{ withdrawalId: move.id, vout: 0, script, amount }]),
+        );
+        if (!check.ok)
+          throw new WalletError('INTEGRITY_MISMATCH', 'the cold transfer did not pass the signing check: not signed', {
+            details: { buildId, moveId: move.id, problems: check.problems },
+          });
+        await assertSigningAllowed(trx, [this.d.nativeAsset]);
+        const tx = this.d.sign(psbt.toBase64(), check.keys);
+        await trx('utxo_builds')
+          .where({ id: buildId })
+          .update({ status: 'signed', txid: tx.txid, raw: tx.raw, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+        await trx('treasury_moves')
+          .where({ id: move.id })
+          .update({
+            status: 'signed',
+            txid: tx.txid,
+            build_id: buildId,
+            fee: choice.fee.toString(),
+            updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+          });
+        await this.d.audit?.(trx, {
+          actor: 'signsrv',
+          action: 'signed_treasury_move',
+          subject: move.id,
+          details: {
+            kind: 'cold_transfer',
+            chain,
+            asset: move.asset,
+            to: move.to_address,
+            amount: move.amount,
+            txid: tx.txid,
+            buildId,
+            inputs: check.keys.length,
+          },
+        });
+        return { tx, fee: choice.fee };
+      });
+      if (outcome === null) continue;
+      if ('failed' in outcome) {
+        log.warn({ chain, moveId: move.id, amount: move.amount }, 'cold transfer failed: the wallet cannot cover it');
+        continue;
+      }
+      log.info(
+        { chain, moveId: move.id, buildId, txid: outcome.tx.txid, amount: move.amount, fee: outcome.fee.toString() },
+        'cold transfer signed',
+      );
+      await this.#sendOne({ id: buildId, txid: outcome.tx.txid, raw: outcome.tx.raw, fee: outcome.fee.toString(), status: 'signed' }).catch(
+        (error: unknown) => log.warn({ err: error, buildId }, 'sending the cold transfer failed; the next pass retries'),
+      );
+    }
+  }
+
+  /**
+   * The chain's spendable outputs by amount (`asc`: the smallest first, to merge; `desc`: the largest first, to pay),
+   * read in index order and row-locked as read (SKIP LOCKED: builds in progress keep theirs). Only P2WPKH outputs of
+   * ours with `minConf` confirmations at the scanner's tip, and not locked by a live build.
+   */
+  #spendable(trx: Knex.Transaction, now: Date, tip: number, order: 'asc' | 'desc', limit: number): Promise<Candidate[]> {
+    return trx
+      .from(trx.raw('?? FORCE INDEX (??)', ['utxos', 'utxos_selectable']))
+      .select<Candidate[]>('txid', 'vout', 'script', 'amount')
+      .where({ chain: this.d.chain })
+      .whereNull('spent_by_txid')
+      .where('block_number', '<=', tip - this.d.minConf + 1)
+      .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+      .whereRaw("script LIKE '0014%'")
+      .orderBy([
+        { column: 'amount', order },
+        { column: 'txid', order: 'asc' },
+        { column: 'vout', order: 'asc' },
+      ])
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
+  }
+
   async #answerRequest(): Promise<void> {
     const { db, chain, log } = this.d;
     const request = await db('utxo_consolidation_requests')
@@ -259,7 +415,7 @@ export class UtxoConsolidations {
     const { db, chain } = this.d;
     const [rows] = (await db.raw(
       `SELECT b.id, b.txid, b.raw, CAST(b.fee AS CHAR) AS fee, b.status FROM utxo_builds b
-       WHERE b.chain = ? AND b.kind = 'consolidation' AND b.status IN ('signed', 'broadcast')
+       WHERE b.chain = ? AND b.kind IN ('consolidation', 'cold_transfer') AND b.status IN ('signed', 'broadcast')
          AND (b.status = 'signed' OR TIMESTAMPDIFF(MICROSECOND, b.last_broadcast_at, CURRENT_TIMESTAMP(3)) DIV 1000 >= ?)
          AND NOT EXISTS (SELECT 1 FROM withdrawal_observations o WHERE o.chain = b.chain AND o.txid = b.txid)
        ORDER BY b.id LIMIT 20`,
@@ -291,7 +447,10 @@ export class UtxoConsolidations {
         broadcast_at: db.raw('COALESCE(broadcast_at, CURRENT_TIMESTAMP(3))'),
         last_broadcast_at: db.raw('CURRENT_TIMESTAMP(3)'),
       });
-    if (row.status === 'signed') log.info({ chain, buildId: row.id, txid: row.txid }, 'consolidation broadcast');
+    await db('treasury_moves')
+      .where({ build_id: row.id, status: 'signed' })
+      .update({ status: 'broadcast', broadcast_at: db.raw('CURRENT_TIMESTAMP(3)'), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+    if (row.status === 'signed') log.info({ chain, buildId: row.id, txid: row.txid }, 'consolidation or cold transfer broadcast');
   }
 
   /**
@@ -301,14 +460,14 @@ export class UtxoConsolidations {
   async #book(): Promise<void> {
     const { db, chain, log } = this.d;
     const [rows] = (await db.raw(
-      `SELECT b.id, b.txid, CAST(b.fee AS CHAR) AS fee, o.block_number
+      `SELECT b.id, b.kind, b.txid, CAST(b.fee AS CHAR) AS fee, o.block_number
        FROM utxo_builds b JOIN withdrawal_observations o ON o.chain = b.chain AND o.txid = b.txid AND o.dropped = 0
        JOIN chain_blocks cb ON cb.chain = o.chain AND cb.number = o.block_number AND cb.hash = o.block_hash
-       WHERE b.chain = ? AND b.kind = 'consolidation' AND b.status IN ('signed', 'broadcast')
+       WHERE b.chain = ? AND b.kind IN ('consolidation', 'cold_transfer') AND b.status IN ('signed', 'broadcast')
          AND (SELECT MAX(number) FROM chain_blocks WHERE chain = ?) - o.block_number + 1 >= ?
        ORDER BY b.id LIMIT 50`,
       [chain, chain, this.d.confirmations],
-    )) as [{ id: string; txid: string; fee: string; block_number: string }[]];
+    )) as [{ id: string; kind: string; txid: string; fee: string; block_number: string }[]];
     for (const row of rows) {
       const booked = await withTransaction(db, async (trx) => {
         const updated = await trx('utxo_builds')
@@ -316,13 +475,27 @@ export class UtxoConsolidations {
           .whereIn('status', ['signed', 'broadcast'])
           .update({ status: 'confirmed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
         if (updated !== 1) return false;
+        if (row.kind === 'cold_transfer') {
+          // The treasury move it pays is done, with the chain's block and the build's fee.
+          await trx('treasury_moves')
+            .where({ build_id: row.id })
+            .whereIn('status', ['signed', 'broadcast'])
+            .update({
+              status: 'confirmed',
+              fee: row.fee,
+              block: Number(row.block_number),
+              broadcast_at: trx.raw('COALESCE(broadcast_at, CURRENT_TIMESTAMP(3))'),
+              finished_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+              updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
+            });
+        }
         // Its fee is booked by transrv, which owns the journal (bookConsolidationFees).
         return true;
       });
       if (booked)
         log.info(
           { chain, buildId: row.id, txid: row.txid, fee: row.fee, block: Number(row.block_number) },
-          'consolidation confirmed (transrv books its fee)',
+          `${row.kind === 'cold_transfer' ? 'cold transfer' : 'consolidation'} confirmed (transrv books its fee)`,
         );
     }
   }

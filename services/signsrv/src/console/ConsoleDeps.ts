@@ -32,6 +32,8 @@ export type ConsoleDeps = {
   /** The hash-chained audit log's append (policies, whitelists, switches are audited in their transaction). */
   readonly audit: AuditFn;
   readonly log: Logger;
+  /** How many admins other than the requester approve a treasury move (SIGNSRV_TREASURY_APPROVALS). @default 2 */
+  readonly treasuryApprovals?: number;
   /** While false (not yet signsrv's one registered instance) every console page answers 503. @default always ready */
   readonly ready?: () => boolean;
 };

@@ -539,6 +539,96 @@ describe('the admin pages', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('the treasury: tiers and moves shown; a contract call asked and decided by other admins only, with CSRF; bad input records nothing', async () => {
+    await db('hot_wallets').insert({ chain: 'eth', address: '0x1111111111111111111111111111111111111111' }).onConflict('chain').merge();
+    await db('treasury_tiers')
+      .insert({
+        asset: 'ETH',
+        chain: 'eth',
+        cap: '500',
+        floor: '100',
+        cold_address: '0x2222222222222222222222222222222222222222',
+        last_hot: '50',
+        below_floor_since: new Date(now - 60_000),
+      })
+      .onConflict('asset')
+      .merge();
+    const { browser: auditor } = await loggedIn('auditor');
+    expect((await auditor.request('GET', '/console/admin/treasury')).statusCode).toBe(403);
+    const alice = await loggedIn('admin');
+    const page = await alice.browser.request('GET', '/console/admin/treasury');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('0x2222222222222222222222222222222222222222');
+    expect(page.body).toContain('data-testid="below-floor"');
+    const moves = async () =>
+      db('treasury_moves').where({ kind: 'contract_call' }).select<{ id: string; status: string }[]>('id', 'status');
+    const before = (await moves()).length;
+    const csrf = await alice.browser.csrf('/console/admin/treasury');
+    // bad input: odd hex, a wrong checksum, a creation without code, a negative value, another chain, no CSRF
+    for (const form of [
+      { chain: 'eth', to: '', value: '0', data: '0x123' },
+      { chain: 'eth', to: '0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', value: '0', data: '0x' },
+      { chain: 'eth', to: '', value: '0', data: '0x' },
+      { chain: 'eth', to: '', value: '-1', data: '0x6000' },
+      { chain: 'ltc', to: '', value: '0', data: '0x6000' },
+    ]) {
+      const res = await alice.browser.request('POST', '/console/admin/treasury/calls', { _csrf: csrf, ...form, note: HOSTILE });
+      expect(res.statusCode, JSON.stringify(form)).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, JSON.stringify(form)).toBeLessThan(500);
+    }
+    expect(
+      (await alice.browser.request('POST', '/console/admin/treasury/calls', { chain: 'eth', to: '', value: '0', data: '0x6000' }))
+        .statusCode,
+    ).toBe(403);
+    expect((await moves()).length).toBe(before);
+    const asked = await alice.browser.request('POST', '/console/admin/treasury/calls', {
+      _csrf: csrf,
+      chain: 'eth',
+      to: '',
+      value: '0',
+      data: '0x6000',
+      note: HOSTILE,
+    });
+    expect(asked.statusCode).toBe(303);
+    const [move] = (await moves()).slice(before);
+    expect(move).toMatchObject({ status: 'pending_review' });
+    const shown = await alice.browser.request('GET', '/console/admin/treasury');
+    expect(shown.body).toContain(`data-move="${move!.id}"`);
+    expect(shown.body).not.toContain(HOSTILE);
+    // the requester cannot decide it; two other admins approve it (the second completes it)
+    const own = await alice.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/approve`, { _csrf: csrf });
+    expect(own.statusCode).toBe(403);
+    const byAuditor = await auditor.request('POST', `/console/admin/treasury/moves/${move!.id}/approve`, { _csrf: await auditor.csrf() });
+    expect(byAuditor.statusCode).toBe(403);
+    const bob = await loggedIn('admin');
+    const bobCsrf = await bob.browser.csrf('/console/admin/treasury');
+    expect((await bob.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/approve`, { _csrf: bobCsrf })).statusCode).toBe(
+      303,
+    );
+    expect((await bob.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/approve`, { _csrf: bobCsrf })).statusCode).toBe(
+      409,
+    );
+    expect((await db('treasury_moves').where({ id: move!.id }).first()).status).toBe('pending_review');
+    const carol = await loggedIn('admin');
+    const carolCsrf = await carol.browser.csrf('/console/admin/treasury');
+    expect(
+      (await carol.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/reject`, { _csrf: carolCsrf, reason: ' ' }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (await carol.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/approve`, { _csrf: carolCsrf })).statusCode,
+    ).toBe(303);
+    expect((await db('treasury_moves').where({ id: move!.id }).first()).status).toBe('approved');
+    // decided: a rejection now is a conflict; the audit log has the request and both approvals
+    expect(
+      (await carol.browser.request('POST', `/console/admin/treasury/moves/${move!.id}/reject`, { _csrf: carolCsrf, reason: 'late' }))
+        .statusCode,
+    ).toBe(409);
+    const actions = (await listAudit(db, { subject: move!.id, limit: 50 })).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['treasury_move_requested', 'treasury_move_approved']));
+    expect(actions.filter((a) => a === 'treasury_move_approved')).toHaveLength(2);
+  });
+
   it('a whitelist entry is added for a client and removed', async () => {
     const admin = await loggedIn('admin');
     const address = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';

@@ -11,7 +11,7 @@ import type { ConsoleDeps } from './ConsoleDeps.js';
  * @param options ConsoleAuth's (session expiry, clock) @default its defaults
  */
 export function createConsoleDeps(
-  input: { db: Knex; log: Logger; payouts: ConsoleDeps['payouts']; registry: AssetRegistry },
+  input: { db: Knex; log: Logger; payouts: ConsoleDeps['payouts']; registry: AssetRegistry; treasuryApprovals?: number },
   options: ConsoleAuthOptions = {},
 ): Omit<ConsoleDeps, 'ready'> {
   const log = input.log.child({ component: 'console' });
@@ -22,5 +22,6 @@ export function createConsoleDeps(
     registry: input.registry,
     audit: appendAudit,
     log,
+    ...(input.treasuryApprovals === undefined ? {} : { treasuryApprovals: input.treasuryApprovals }),
   };
 }

@@ -5,7 +5,7 @@ import { consoleUrl } from './consoleUrl.js';
 import { type HtmlValue, type SafeHtml, html } from './html.js';
 
 /** The console's sections, for the navigation. */
-export type Section = 'queue' | 'history' | 'alarms' | 'audit' | 'users' | 'policies' | 'whitelist' | 'controls' | 'login';
+export type Section = 'queue' | 'history' | 'alarms' | 'audit' | 'users' | 'policies' | 'whitelist' | 'controls' | 'treasury' | 'login';
 
 /** What every page's frame needs besides its body. */
 export type Frame = {
@@ -26,6 +26,7 @@ const NAV: readonly { section: Section; label: string; path: readonly string[]; 
   { section: 'policies', label: 'Policies', path: ['admin', 'policies'], admin: true },
   { section: 'whitelist', label: 'Whitelist', path: ['admin', 'whitelist'], admin: true },
   { section: 'controls', label: 'Signing controls', path: ['admin', 'controls'], admin: true },
+  { section: 'treasury', label: 'Treasury', path: ['admin', 'treasury'], admin: true },
 ];
 
 /** The hidden field every state-changing form carries (checked against the session's token). */
