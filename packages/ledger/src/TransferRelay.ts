@@ -1,5 +1,6 @@
 import type { Knex } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
+import { PeriodicTask } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import { type Transfer, completeTransfer, pendingTransfers, recordDeliveryFailure } from './transfers.js';
 
@@ -19,37 +20,40 @@ export type TransferRelayOptions = {
  * Delivers the credit leg of this node's cross-node transfers until each is acknowledged. State lives
  * in MySQL (transfers.status), so a restart resumes where it stopped; delivery is idempotent on the
  * receiving side, so delivering twice (inline and from the sweep, or after a crash between the credit
- * and the acknowledgement) posts one credit.
+ * and the acknowledgement) posts one credit. The sweeps are a {@link PeriodicTask}: the first at start, then every
+ * `intervalMs` after the previous one ended.
  */
 export class TransferRelay {
   readonly #options: TransferRelayOptions;
   readonly #inFlight = new Set<string>();
-  #timer: NodeJS.Timeout | undefined;
-  #sweeping: Promise<void> | undefined;
+  readonly #sweeps: PeriodicTask;
   #stopped = false;
 
   constructor(options: TransferRelayOptions) {
     this.#options = options;
+    this.#sweeps = new PeriodicTask({
+      name: 'transfer-sweep',
+      log: options.log,
+      intervalMs: options.intervalMs ?? 1000,
+      // A restart resumes what it left at once.
+      immediate: true,
+      run: async () => {
+        const pending = await pendingTransfers(options.db, options.nodeId);
+        await Promise.all(pending.map((t) => this.deliver(t)));
+      },
+    });
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.#stopped) return;
-      this.#sweeping = this.sweep().finally(() => {
-        if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.intervalMs ?? 1000);
-      });
-    };
-    tick();
+    this.#sweeps.start();
   }
 
-  /** Delivers every pending transfer once; failures stay pending for the next sweep. */
-  async sweep(): Promise<void> {
-    try {
-      const pending = await pendingTransfers(this.#options.db, this.#options.nodeId);
-      await Promise.all(pending.map((t) => this.deliver(t)));
-    } catch (error) {
-      this.#options.log.error({ err: error }, 'transfer sweep failed');
-    }
+  /**
+   * Delivers every pending transfer once, after the sweep running if any; failures stay pending for the next sweep.
+   * Never rejects: a failed sweep is logged by the sweeps' task.
+   */
+  sweep(): Promise<void> {
+    return this.#sweeps.kick();
   }
 
   /** Delivers one transfer now (used right after it is created, so the usual case completes at once). */
@@ -72,7 +76,6 @@ export class TransferRelay {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#sweeping;
+    await this.#sweeps.stop();
   }
 }

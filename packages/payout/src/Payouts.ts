@@ -1,5 +1,6 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { type Knex, withTransaction } from '@wallet/db';
+import { PeriodicTask } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import { type OperatedRole, raiseAlert } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
@@ -76,11 +77,10 @@ export class Payouts {
   readonly #review: ReviewDesk;
   readonly #queue: SigningQueue;
   readonly #sender: PayoutSender;
-  #timer: NodeJS.Timeout | undefined;
-  #signTimer: NodeJS.Timeout | undefined;
-  #signing: Promise<void> = Promise.resolve();
-  #running: Promise<void> = Promise.resolve();
-  #stopped = false;
+  /** The sender's full passes ({@link tick}). */
+  readonly #senderPasses: PeriodicTask;
+  /** The quick signing passes ({@link signDue}), on a schedule of their own so a slow sender pass does not hold them up. */
+  readonly #signingPasses: PeriodicTask;
 
   constructor(options: PayoutsOptions) {
     this.#o = options;
@@ -116,6 +116,21 @@ export class Payouts {
       retries,
       alarms,
     );
+    this.#senderPasses = new PeriodicTask({
+      name: 'payout-sender',
+      log: ctx.log,
+      intervalMs: options.intervalMs ?? 1000,
+      // On every withdrawal's path: once MySQL or a node is back, the next pass is at most this far off.
+      maxBackoffMs: 5000,
+      run: () => this.tick(),
+    });
+    this.#signingPasses = new PeriodicTask({
+      name: 'signing',
+      log: ctx.log,
+      intervalMs: options.signPollMs ?? 200,
+      maxBackoffMs: 5000,
+      run: () => this.signDue(),
+    });
   }
 
   /**
@@ -149,20 +164,10 @@ export class Payouts {
     for (const family of families.values()) await family.init();
   }
 
-  /** Starts the sender's passes, every `intervalMs`. */
+  /** Starts the sender's passes, every `intervalMs`, and the signing passes, every `signPollMs`. */
   start(): void {
-    this.#timer = setInterval(() => {
-      if (this.#stopped) return;
-      this.#running = this.#running.then(() =>
-        this.tick().catch((error: unknown) => this.#ctx.log.error({ err: error }, 'payout sender pass failed; retrying')),
-      );
-    }, this.#o.intervalMs ?? 1000);
-    this.#signTimer = setInterval(() => {
-      if (this.#stopped) return;
-      this.#signing = this.#signing.then(() =>
-        this.signDue().catch((error: unknown) => this.#ctx.log.error({ err: error }, 'signing pass failed; retrying')),
-      );
-    }, this.#o.signPollMs ?? 200);
+    this.#senderPasses.start();
+    this.#signingPasses.start();
   }
 
   /**
@@ -174,13 +179,9 @@ export class Payouts {
     await this.#sender.signUnsigned();
   }
 
-  /** Stops the sender's passes, after the one running. */
+  /** Stops both schedules, after the passes running. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    clearInterval(this.#signTimer);
-    await this.#running;
-    await this.#signing;
+    await Promise.all([this.#senderPasses.stop(), this.#signingPasses.stop()]);
   }
 
   /** Closes every family: wipes its key, closes its node connection. Call after {@link stop}. */

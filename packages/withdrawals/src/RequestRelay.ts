@@ -1,4 +1,5 @@
 import type { Knex } from '@wallet/db';
+import { OutboxRelay, streamResends } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 
@@ -23,74 +24,58 @@ type OutboxRow = { withdrawal_id: string; payload: string; sent_count: number; s
  * Moves this node's withdrawal outbox into Redis `blockout_req` and keeps re-sending each entry until signsrv has
  * acknowledged it (its `received` on blockout_rsp, checked against signsrv's review queue in MySQL) or the
  * withdrawal has left pending_review. So a Redis restart, a FLUSHALL or a crash between the MySQL commit and the
- * XADD only delays a request: signsrv de-duplicates by withdrawal id.
+ * XADD only delays a request: signsrv de-duplicates by withdrawal id. The passes are an {@link OutboxRelay}'s.
  */
 export class RequestRelay {
   readonly #o: RequestRelayOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
-  #stopped = false;
+  readonly #relay: OutboxRelay<OutboxRow>;
 
   constructor(options: RequestRelayOptions) {
     this.#o = options;
+    const { db, log } = options;
+    this.#relay = new OutboxRelay<OutboxRow>({
+      name: 'request-relay',
+      log,
+      intervalMs: options.intervalMs ?? 250,
+      due: (limit) => this.#due(limit),
+      // Decided before signsrv confirmed receipt (e.g. the client cancelled): nothing left to review.
+      settled: (r) => r.status !== 'pending_review',
+      markDone: async (rows) => {
+        const ids = rows.map((r) => r.withdrawal_id);
+        await db('withdrawal_outbox')
+          .whereIn('withdrawal_id', ids)
+          .update({ acked_at: db.raw('CURRENT_TIMESTAMP(3)') });
+      },
+      ...streamResends<'withdrawal_id', OutboxRow>(options, {
+        table: 'withdrawal_outbox',
+        key: 'withdrawal_id',
+        resentMessage: 'blockout_req: re-sent unacknowledged withdrawals',
+      }),
+    });
   }
 
   start(): void {
-    const interval = this.#o.intervalMs ?? 250;
-    this.#timer = setInterval(() => {
-      if (!this.#stopped)
-        this.#running = this.#running.then(() =>
-          this.relayOnce().then(
-            () => undefined,
-            (error: unknown) => this.#o.log.error({ err: error }, 'request relay failed; retrying'),
-          ),
-        );
-    }, interval);
+    this.#relay.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+  /** Stops the passes, after the one running. */
+  stop(): Promise<void> {
+    return this.#relay.stop();
   }
 
   /** One pass: sends what is due. @returns entries sent */
-  async relayOnce(limit = 500): Promise<number> {
-    const { db, redis, nodeId, stream } = this.#o;
-    const [rows] = (await db.raw(
+  relayOnce(limit = 500): Promise<number> {
+    return this.#relay.relayOnce(limit);
+  }
+
+  async #due(limit: number): Promise<OutboxRow[]> {
+    const [rows] = (await this.#o.db.raw(
       `SELECT o.withdrawal_id, o.payload, o.sent_count, w.status FROM withdrawal_outbox o
        JOIN withdrawals w ON w.id = o.withdrawal_id
        WHERE o.node_id = ? AND o.acked_at IS NULL AND o.next_send_at <= CURRENT_TIMESTAMP(3)
        ORDER BY o.next_send_at LIMIT ?`,
-      [nodeId, limit],
+      [this.#o.nodeId, limit],
     )) as [OutboxRow[]];
-    if (rows.length === 0) return 0;
-    // Decided before signsrv confirmed receipt (e.g. the client cancelled): nothing left to review.
-    const settled = rows.filter((r) => r.status !== 'pending_review').map((r) => r.withdrawal_id);
-    if (settled.length > 0) {
-      await db('withdrawal_outbox')
-        .whereIn('withdrawal_id', settled)
-        .update({ acked_at: db.raw('CURRENT_TIMESTAMP(3)') });
-    }
-    const due = rows.filter((r) => r.status === 'pending_review');
-    if (due.length === 0) return 0;
-    const pipeline = redis.pipeline();
-    for (const r of due) pipeline.xadd(stream, 'MAXLEN', '~', this.#o.maxLen ?? 100_000, '*', 'm', r.payload);
-    const results = await pipeline.exec();
-    const failed = (results ?? []).filter(([error]) => error !== null);
-    if (failed.length > 0) throw failed[0]![0]!;
-    const base = this.#o.resendAfterMs ?? 10_000;
-    const bySentCount = new Map<number, string[]>();
-    for (const r of due) bySentCount.set(r.sent_count, [...(bySentCount.get(r.sent_count) ?? []), r.withdrawal_id]);
-    for (const [sent, ids] of bySentCount) {
-      const wait = base * 2 ** Math.min(sent, 4);
-      await db('withdrawal_outbox')
-        .whereIn('withdrawal_id', ids)
-        .update({ sent_count: sent + 1, next_send_at: db.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND', [wait * 1000]) });
-    }
-    if (due.some((r) => r.sent_count > 0)) {
-      this.#o.log.info({ resent: due.filter((r) => r.sent_count > 0).length }, 'blockout_req: re-sent unacknowledged withdrawals');
-    }
-    return due.length;
+    return rows;
   }
 }

@@ -1,5 +1,7 @@
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
+import { backoffMs } from './backoffMs.js';
+import { FailureStreak } from './FailureStreak.js';
 
 /** One stream entry's message. */
 export type StreamEntry = { readonly id: string; readonly message: string };
@@ -22,19 +24,22 @@ export type StreamConsumerOptions = {
   readonly batch?: number;
   /** @default 1000 */
   readonly blockMs?: number;
+  /** Consecutive failures after which a failing consumer is logged as an error (about 15 s of retrying). @default 6 */
+  readonly errorAfter?: number;
 };
 
 type Entries = [id: string, fields: string[] | null][];
-
-/** Consecutive failures (about 15 s of retrying) after which a failing consumer is logged as an error. */
-const FAILURES_BEFORE_ERROR = 6;
 
 /**
  * Reads a Redis stream in a consumer group with at-least-once delivery: an entry is acknowledged (XACK) only after
  * its handler resolved, that is after the MySQL commit. Entries this consumer read but did not acknowledge (it
  * crashed between read and commit) are read again first on every start, and after any failure (its own pending
- * entries list). A vanished group or stream (Redis restarted empty, FLUSHALL) is re-created; what was lost in
- * Redis is re-sent by the senders' MySQL outboxes, so nothing depends on Redis keeping anything.
+ * entries list). The group is created on start; one that vanishes later (Redis restarted empty, FLUSHALL) is
+ * re-created; what was lost in Redis is re-sent by the senders' MySQL outboxes, so nothing depends on Redis keeping
+ * anything.
+ *
+ * Failures are logged as a streak (warn at the first, error once it lasts, info when it ends), and retried with a
+ * backoff from 400 ms to 5 s.
  */
 export class StreamConsumer {
   readonly #o: StreamConsumerOptions;
@@ -59,15 +64,14 @@ export class StreamConsumer {
 
   async #loop(): Promise<void> {
     const { log, stream } = this.#o;
-    let failures = 0;
-    /** Whether the current streak of failures was logged (at warn, once) and so its end is worth an info line. */
-    let troubled = false;
+    // Created before the first read, so a fresh start reads at once rather than meeting NOGROUP and warning of a
+    // group that never existed. Should this fail (Redis not up yet), the loop below meets the same trouble and retries.
+    await this.#createGroup().catch(() => undefined);
+    const streak = new FailureStreak(log, { stream }, 'stream consumer', this.#o.errorAfter ?? 6);
     while (!this.#stopped) {
       try {
         const progressed = await this.#step();
-        failures = 0;
-        if (troubled) log.info({ stream }, 'stream consumer recovered');
-        troubled = false;
+        streak.succeeded();
         if (!progressed && this.#pending) await sleep(500);
       } catch (error) {
         if (this.#stopped) break;
@@ -75,20 +79,15 @@ export class StreamConsumer {
         // The stream or its group vanished (Redis restarted empty, FLUSHALL; a blocked read then ends UNBLOCKED):
         // re-created here, and the senders' outboxes re-send what was lost. Nothing for an operator to do.
         if (/NOGROUP|UNBLOCKED/.test(message)) {
-          if (!troubled) log.warn({ stream, reason: message }, 'stream or consumer group vanished; re-creating it');
-          troubled = true;
+          streak.troubled({ reason: message }, 'stream or consumer group vanished; re-creating it');
           if (/NOGROUP/.test(message)) {
             await this.#createGroup().catch((e: unknown) => log.warn({ err: e }, 'could not create the consumer group'));
           }
           continue;
         }
-        failures++;
+        streak.failed(error);
         this.#pending = true;
-        // Warn once per streak; only a consumer that keeps failing needs an operator.
-        if (failures === 1) log.warn({ err: error, stream }, 'stream consumer failed; retrying');
-        else if (failures === FAILURES_BEFORE_ERROR) log.error({ err: error, stream, failures }, 'stream consumer keeps failing; retrying');
-        troubled = true;
-        await sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
+        await sleep(backoffMs(RETRY_BASE_MS, streak.count, RETRY_MAX_MS));
       }
     }
   }
@@ -143,5 +142,9 @@ function fieldValue(fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 }
+
+/** The retry backoff: 400 ms after the first failure, doubling to 5 s. */
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 5000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
