@@ -1,5 +1,6 @@
 import { type Knex, fromIndex, keysetPage, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
+import { EventType, appendEvents, depositEvent } from '@wallet/events';
 import { type ListOrder, decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { postEntry } from './postEntry.js';
@@ -9,12 +10,22 @@ type DepositRow = {
   chain: string;
   asset: string;
   account_id: string;
+  client_id: string | null;
+  address: string;
+  txid: string | null;
+  output_index: number;
+  internal: number | boolean;
   amount: string;
   block_number: string;
   block_hash: string;
   node_id: string;
   status: string;
 };
+
+/** The client's event of a deposit moved to `status` in `trx` (rows from before client ids were recorded have none). */
+async function appendDepositEvent(trx: Knex.Transaction, type: EventType, d: DepositRow, status: string): Promise<void> {
+  if (d.client_id !== null) await appendEvents(trx, [depositEvent(type, { ...d, client_id: d.client_id, status })]);
+}
 
 export type DepositCreditResult = { readonly credited: number; readonly reversed: number; readonly shortfalls: number };
 
@@ -89,6 +100,7 @@ async function creditOne(db: Knex, nodeId: string, depositId: string): Promise<b
     await trx('deposits')
       .where({ id: d.id })
       .update({ status: 'credited', credited_at: trx.raw('CURRENT_TIMESTAMP(3)'), updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+    await appendDepositEvent(trx, EventType.depositCredited, d, 'credited');
     return true;
   });
 }
@@ -138,6 +150,7 @@ async function reverseOne(db: Knex, nodeId: string, depositId: string): Promise<
     await trx('deposits')
       .where({ id: d.id })
       .update({ status: 'reversed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+    await appendDepositEvent(trx, EventType.depositReversed, d, 'reversed');
     return taken < amount ? 'shortfall' : 'reversed';
   });
 }
@@ -181,6 +194,8 @@ export async function recordInternalDeposit(
     withdrawal_id: d.withdrawalId,
     credited_at: trx.raw('CURRENT_TIMESTAMP(3)'),
   });
+  const row = await trx<DepositRow>('deposits').where({ id }).first();
+  await appendDepositEvent(trx, EventType.depositCredited, row!, 'credited');
   return id;
 }
 

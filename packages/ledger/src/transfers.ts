@@ -1,6 +1,7 @@
 import { MAX_DECIMAL65 } from '@wallet/assets';
 import { type Knex, fromIndex, isDuplicateKey, keysetPage, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
+import { appendEvents, transferCompletedEvent } from '@wallet/events';
 import { type ListOrder, decodeListCursor, encodeListCursor, newId } from '@wallet/ids';
 import { metadataFromColumn, metadataToColumn, refuseDuplicateReference } from './references.js';
 import { LedgerKind, SystemAccount } from './accounts.js';
@@ -151,6 +152,20 @@ export async function createTransfer(db: Knex, nodeId: string, req: TransferRequ
           },
         ],
       });
+      if (sameNode) {
+        await appendEvents(trx, [
+          transferCompletedEvent({
+            id,
+            nodeId,
+            clientId: req.clientId,
+            fromAccountId: req.fromAccountId,
+            toAccountId: req.toAccountId,
+            asset: req.asset,
+            amount: req.amount,
+            reference: req.reference ?? null,
+          }),
+        ]);
+      }
       const transfer: Transfer = {
         id,
         clientId: req.clientId,
@@ -289,11 +304,31 @@ export async function creditTransfer(db: Knex, nodeId: string, req: CreditReques
   }
 }
 
-/** Marks a cross-node transfer completed once the other node acknowledged its credit. */
+/**
+ * Marks a cross-node transfer completed once the other node acknowledged its credit, with the client's
+ * `transfer.completed` (a client's transfer only: an internal withdrawal's credit is told by the withdrawal's events).
+ */
 export async function completeTransfer(db: Knex, transferId: string): Promise<void> {
-  await db('transfers')
-    .where({ id: transferId, status: TransferStatus.pendingCredit })
-    .update({ status: TransferStatus.completed, completed_at: db.raw('CURRENT_TIMESTAMP(3)') });
+  await withTransaction(db, async (trx) => {
+    const moved = await trx('transfers')
+      .where({ id: transferId, status: TransferStatus.pendingCredit })
+      .update({ status: TransferStatus.completed, completed_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+    if (moved === 0) return;
+    const row = await trx<TransferRow>('transfers').where({ id: transferId }).first();
+    if (!row || row.withdrawal_id !== null) return;
+    await appendEvents(trx, [
+      transferCompletedEvent({
+        id: row.id,
+        clientId: row.client_id,
+        nodeId: row.from_node_id,
+        fromAccountId: row.from_account_id,
+        toAccountId: row.to_account_id,
+        asset: row.asset,
+        amount: row.amount,
+        reference: row.reference,
+      }),
+    ]);
+  });
 }
 
 /** Records a failed delivery attempt (for operators; the relay keeps trying). */

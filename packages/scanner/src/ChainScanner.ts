@@ -1,4 +1,5 @@
 import type { Knex } from '@wallet/db';
+import { type DepositEventRow, EventType, appendEvents, depositEvent } from '@wallet/events';
 import { newId } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
 import { AlertKind, raiseNodeAlert } from '@wallet/withdrawal-protocol';
@@ -237,6 +238,9 @@ export class ChainScanner {
         window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),
       );
       if (rows.length > 0) {
+        // What was recorded before: a deposit new or back to life is `deposit.seen` for its client.
+        const keys = rows.map(({ t }) => [t.txid, t.outputIndex] as const);
+        const before = new Map((await depositsAt(trx, chain, keys)).map((d) => [`${d.txid}:${d.output_index}`, d.status] as const));
         // A transaction re-included after a reorg comes back to life on its new block; anything else
         // already recorded is left as it is (rescans and replays are no-ops).
         await trx.raw(
@@ -261,6 +265,14 @@ export class ChainScanner {
             block.number,
             block.hash,
           ]),
+        );
+        const seen = (await depositsAt(trx, chain, keys)).filter((d) => {
+          const was = before.get(`${d.txid}:${d.output_index}`);
+          return d.status === 'pending' && (was === undefined || was === 'orphaned' || was === 'reversed') && d.client_id !== null;
+        });
+        await appendEvents(
+          trx,
+          seen.map((d) => depositEvent(EventType.depositSeen, { ...d, client_id: d.client_id })),
         );
       }
       if (this.#unspent !== undefined) await this.#writeUtxos(trx, outputs, window);
@@ -347,7 +359,7 @@ export class ChainScanner {
         fee: o.fee,
         block,
         ...(o.tokenTransfers === undefined ? {} : { tokenTransfers: o.tokenTransfers }),
-        known: (m?.withdrawalId ?? null) !== null,
+        known: (m?.withdrawalId ?? null) !== null || m?.treasury === true,
       };
     });
     for (const [txid, { block, spent }] of spending) {
@@ -436,10 +448,20 @@ export class ChainScanner {
     }
     const result = await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').where({ chain }).andWhere('number', '>', forkPoint).delete();
+      const dropped = await trx<DepositEventRow & { client_id: string | null }>('deposits')
+        .where({ chain, status: 'pending' })
+        .andWhere('block_number', '>', forkPoint)
+        .forUpdate();
       const orphaned = await trx('deposits')
         .where({ chain, status: 'pending' })
         .andWhere('block_number', '>', forkPoint)
         .update({ status: 'orphaned', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      await appendEvents(
+        trx,
+        dropped
+          .filter((d) => d.client_id !== null)
+          .map((d) => depositEvent(EventType.depositOrphaned, { ...d, client_id: d.client_id, status: 'orphaned' })),
+      );
       const reversed = await trx('deposits')
         .where({ chain, status: 'credited' })
         .andWhere('block_number', '>', forkPoint)
@@ -503,4 +525,19 @@ class KeyedOutpointSet implements OutpointSet {
   has(txid: string, vout: number): boolean {
     return this.#keys.has(`${txid}:${vout}`);
   }
+}
+
+type RecordedDeposit = DepositEventRow & { client_id: string | null };
+
+/** The deposits recorded for these outputs of `chain` (a range read of the unique key per output). */
+async function depositsAt(
+  trx: Knex.Transaction,
+  chain: string,
+  keys: readonly (readonly [txid: string, outputIndex: number])[],
+): Promise<RecordedDeposit[]> {
+  // By (chain, txid), a prefix of the unique key, then the outputs asked for.
+  const txids = [...new Set(keys.map(([txid]) => txid))];
+  const wanted = new Set(keys.map(([txid, index]) => `${txid}:${index}`));
+  const rows = await trx<RecordedDeposit>('deposits').where({ chain }).whereIn('txid', txids).select('*');
+  return rows.filter((d) => wanted.has(`${d.txid}:${d.output_index}`));
 }

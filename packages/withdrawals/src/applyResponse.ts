@@ -1,3 +1,4 @@
+import { type WithdrawalEventRow, appendEvents, withdrawalEvent } from '@wallet/events';
 import { type Knex, withTransaction } from '@wallet/db';
 import type { BlockoutResponse, WithdrawalRow } from '@wallet/withdrawal-protocol';
 import { type CrashPoint, noCrashPoints } from '@wallet/lifecycle';
@@ -96,6 +97,8 @@ async function apply(trx: Knex.Transaction, nodeId: string, w: WithdrawalRow, ms
           reason: 'replaced by a fee bump',
           txid: msg.txid,
         });
+        const replaced = await trx<WithdrawalEventRow>('withdrawals').where({ id: w.id }).first();
+        await appendEvents(trx, [withdrawalEvent(replaced!, 'broadcast')]);
         return 'applied';
       }
       return 'unchanged';

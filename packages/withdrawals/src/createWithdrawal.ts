@@ -1,3 +1,4 @@
+import { appendEvents, withdrawalEvent } from '@wallet/events';
 import { type AssetRegistry, MAX_DECIMAL65 } from '@wallet/assets';
 import { chainFamily } from '@wallet/chains';
 import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
@@ -168,6 +169,7 @@ export async function createWithdrawal(
         }),
       });
       const row = await trx<WithdrawalRow>('withdrawals').where({ id }).first();
+      await appendEvents(trx, [withdrawalEvent(row!, null)]);
       return { withdrawal: withdrawalFromRow(row!), created: true };
     });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Knex } from '@wallet/db';
+import { type WithdrawalEventRow, appendEvents, withdrawalEvent } from '@wallet/events';
 import { type WithdrawalStatus, predecessorsOf } from '@wallet/withdrawal-protocol';
 
 export type TransitionRequest = {
@@ -20,16 +21,17 @@ export type TransitionRequest = {
 /**
  * Moves a withdrawal forward, inside the caller's transaction: a conditional UPDATE (`WHERE status IN (the statuses
  * that may precede it)`) and, when it moved, the audit event. Concurrent writers of the same row are decided by
- * the UPDATE: exactly one of them sees `true`.
+ * the UPDATE: exactly one of them sees `true`. The client's event (`withdrawal.<status>`) is appended with it.
  * @returns the status it moved from, or null when it did not move (already there, or past it)
  */
 export async function transition(trx: Knex.Transaction, t: TransitionRequest): Promise<WithdrawalStatus | null> {
   const from = predecessorsOf(t.to).filter((s) => t.from === undefined || t.from.includes(s));
-  const [rows] = (await trx.raw('SELECT status FROM withdrawals WHERE id = ? FOR UPDATE', [t.withdrawalId])) as [
-    { status: WithdrawalStatus }[],
+  const [rows] = (await trx.raw('SELECT * FROM withdrawals WHERE id = ? FOR UPDATE', [t.withdrawalId])) as [
+    (WithdrawalEventRow & { status: WithdrawalStatus })[],
   ];
-  const current = rows[0]?.status;
-  if (current === undefined || !from.includes(current)) return null;
+  const row = rows[0];
+  const current = row?.status;
+  if (row === undefined || current === undefined || !from.includes(current)) return null;
   await trx('withdrawals')
     .where({ id: t.withdrawalId, status: current })
     .update({
@@ -47,5 +49,14 @@ export async function transition(trx: Knex.Transaction, t: TransitionRequest): P
     reason: t.reason ?? null,
     txid: t.txid ?? null,
   });
+  // The client's event, with the row as this update leaves it.
+  const after: WithdrawalEventRow = {
+    ...row,
+    ...t.set,
+    status: t.to,
+    ...(t.reason !== undefined ? { reason: t.reason } : {}),
+    ...(t.txid !== undefined ? { txid: t.txid } : {}),
+  };
+  await appendEvents(trx, [withdrawalEvent(after, current)]);
   return current;
 }

@@ -1,0 +1,74 @@
+import type { Knex } from '@wallet/db';
+import { OutboxRelay } from '@wallet/jobs';
+import type { Logger } from '@wallet/logger';
+import type { Redis } from 'ioredis';
+import { eventsChannel } from './eventsChannel.js';
+import { type OutboxEvent, outboxEvents, sequenceRows } from './sequenceEvents.js';
+
+export type EventSequencerOptions = {
+  readonly db: Knex;
+  /** Announces each client's new last sequence after the commit (a hint to readers; none: readers poll). */
+  readonly redis?: Redis;
+  readonly env: string;
+  readonly nodeId: string;
+  readonly log: Logger;
+  /** @default 100 */
+  readonly intervalMs?: number;
+  /** Outbox rows per transaction. @default 500 */
+  readonly batch?: number;
+};
+
+/**
+ * A node's event sequencer: an {@link OutboxRelay} whose receiver is the clients' feed ({@link sequenceRows}), on a
+ * short schedule; after each commit it tells the readers waiting on those clients. The outbox is in MySQL, so nothing
+ * depends on this process staying up.
+ */
+export class EventSequencer {
+  readonly #o: EventSequencerOptions;
+  readonly #relay: OutboxRelay<OutboxEvent>;
+
+  constructor(options: EventSequencerOptions) {
+    this.#o = options;
+    this.#relay = new OutboxRelay<OutboxEvent>({
+      name: 'event-sequencer',
+      log: options.log,
+      intervalMs: options.intervalMs ?? 100,
+      batch: options.batch ?? 500,
+      due: (limit) => outboxEvents(options.db, options.nodeId, limit),
+      deliver: (rows) => this.#sequence(rows),
+    });
+  }
+
+  start(): void {
+    this.#relay.start();
+  }
+
+  /** A pass soon (after a change was committed). */
+  kick(): Promise<void> {
+    return this.#relay.kick();
+  }
+
+  stop(): Promise<void> {
+    return this.#relay.stop();
+  }
+
+  /** Sequences everything the outbox holds now. @returns events moved */
+  async pass(): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const n = await this.#relay.relayOnce();
+      moved += n;
+      if (n === 0) return moved;
+    }
+  }
+
+  async #sequence(rows: readonly OutboxEvent[]): Promise<void> {
+    const done = await sequenceRows(this.#o.db, this.#o.nodeId, rows);
+    if (done.heads.size === 0 || !this.#o.redis) return;
+    const channel = eventsChannel(this.#o.env);
+    const pipeline = this.#o.redis.pipeline();
+    for (const [client, seq] of done.heads) pipeline.publish(channel, `${client} ${seq}`);
+    // Only a hint: readers poll MySQL too.
+    await pipeline.exec().catch((error: unknown) => this.#o.log.debug({ err: error }, 'event announcement failed'));
+  }
+}
