@@ -1,10 +1,18 @@
 import type { AssetRegistry } from '@wallet/assets';
 import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
+import { PeriodicTask } from '@wallet/jobs';
 import { type Transfer, settleDeposits } from '@wallet/ledger';
-import { bookConsolidationFees, bookSweepFees, settleInternalWithdrawals, settleWithdrawals } from '@wallet/withdrawals';
+import {
+  bookConsolidationFees,
+  bookSweepFees,
+  bookTreasuryMoveFees,
+  settleInternalWithdrawals,
+  settleWithdrawals,
+} from '@wallet/withdrawals';
 import { type CrashPoint } from '@wallet/lifecycle';
 import type { Logger } from '@wallet/logger';
+import { type FeeSource, FeeRateCollector } from '@wallet/rates';
 import { HotWallets, ScannerService } from '@wallet/scanner';
 import type { Etcd3 } from 'etcd3';
 
@@ -33,10 +41,13 @@ export async function startChainWork(options: {
   readonly deliverCredit: (transfer: Transfer) => void;
   /** Test-only crash points (see @wallet/withdrawals crashPoints). @default none */
   readonly crashPoint?: CrashPoint;
+  /** How often each chain's fee rate is sampled into `fee_rates` (across the cluster). @default hourly */
+  readonly feeRatesMs?: number;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { db, registry, log } = options;
   const scanners: ScannerService[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const feeSources: FeeSource[] = [];
   if (options.scan) {
     for (const chain of registry.chains.values()) {
       const rpcUrl = options.rpcUrls[chain.id];
@@ -52,6 +63,7 @@ export async function startChainWork(options: {
           : {}),
       });
       closers.push(() => adapter.close());
+      feeSources.push({ chain: chain.id, feeEstimate: () => adapter.feeEstimate() });
       const canonical = (address: string): string => adapter.canonicalAddress(address);
       const startHeight = options.startHeights?.[chain.id];
       const service = new ScannerService({
@@ -74,8 +86,7 @@ export async function startChainWork(options: {
     }
   }
 
-  let stopped = false;
-  let settling: Promise<void> = Promise.resolve();
+  // Each step logs its own failure and the next step runs regardless: a step that fails must not hold up the others.
   const settle = async (): Promise<void> => {
     try {
       const result = await settleDeposits(db, options.nodeId, (asset) => registry.asset(asset).confirmations);
@@ -102,21 +113,32 @@ export async function startChainWork(options: {
       log.error({ err: error }, 'booking sweep fees failed; retrying');
     }
     try {
+      await bookTreasuryMoveFees(db, options.nodeId, registry, log);
+    } catch (error) {
+      log.error({ err: error }, 'booking treasury move fees failed; retrying');
+    }
+    try {
       const result = await settleInternalWithdrawals(db, options.nodeId, log, options.crashPoint ? { crashPoint: options.crashPoint } : {});
       for (const transfer of result.transfers) options.deliverCredit(transfer);
     } catch (error) {
       log.error({ err: error }, 'internal withdrawal settlement failed; retrying');
     }
   };
-  const timer = setInterval(() => {
-    if (!stopped) settling = settling.then(settle);
-  }, 500);
+  const settlement = new PeriodicTask({ name: 'settlement', log, intervalMs: 500, run: settle });
+  settlement.start();
+  const feeRates = new FeeRateCollector({
+    db,
+    nodeId: options.nodeId,
+    log: log.child({ component: 'fee-rates' }),
+    sources: feeSources,
+    ...(options.feeRatesMs === undefined ? {} : { intervalMs: options.feeRatesMs }),
+  });
+  feeRates.start();
   return {
     scanners,
     stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await settling;
+      await feeRates.stop();
+      await settlement.stop();
       for (const close of closers.reverse()) await close();
     },
   };
