@@ -143,6 +143,8 @@ export class Cluster {
       // Reconciliation once a day: tests fund users straight into the ledger and drain hot wallets on purpose (a hot
       // wallet that cannot pay), which the tripwire would rightly halt. reconciliation.test.ts sets its own schedule.
       SIGNSRV_RECONCILE_MS: '86400000',
+      // ... and not after settlements either (treasury.test.ts turns that on).
+      SIGNSRV_RECONCILE_SETTLEMENT_MS: '0',
     };
   }
 
@@ -231,7 +233,8 @@ export class Cluster {
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
     // Under serviceEnv, so that the options' extraEnv still overrides them, as it did when they were in it.
-    const own = service === 'signsrv' ? this.signsrvEnv : {};
+    // Webhooks to loopback receivers: the tests' and the dev stack's (production refuses them).
+    const own = service === 'signsrv' ? this.signsrvEnv : service === 'transrv' ? { TRANSRV_WEBHOOK_ALLOW_PRIVATE: 'true' } : {};
     // Each service as its own MySQL user (options' extraEnv may still override it, as it overrides the rest).
     const mysql = { MYSQL_URL: this.mysqlUrlOf(service) };
     const p = ServiceProcess.start(service, `${this.env}-${label}`, {

@@ -261,6 +261,32 @@ export const tableOwnership = {
     holds: 'the kill switch per asset: set by reconciliation on a shortfall (or an admin), released by an admin',
   },
   reconciliation_runs: { owner: signsrv, readers: [], holds: "every reconciliation pass's figures per asset (kept)" },
+  treasury_moves: {
+    owner: signsrv,
+    // transrv: the scanner knows a move's transaction from the hot wallet (not an unknown spend), and transrv books
+    // each finished move's network fee to the exchange in its journal.
+    readers: [transrv],
+    holds: 'cold transfers, contract calls (admin-reviewed, signed from the hot wallet) and recognised refills from cold',
+  },
+  treasury_move_approvals: { owner: signsrv, readers: [], holds: "admins' approvals and rejections of treasury moves" },
+  treasury_tiers: { owner: signsrv, readers: [], holds: "each asset's hot-wallet cap, floor and cold address, and its last measure" },
+  treasury_cursors: { owner: signsrv, readers: [], holds: 'the next block the refill follower of each chain reads' },
+  // transrv: the clients' event feed (issue 17), appended with each change and sequenced per client by each node.
+  event_outbox: { owner: transrv, readers: [], holds: 'changes a client cares about, appended in the same transaction as the change' },
+  events: { owner: transrv, readers: [], holds: "each client's event feed: gap-free per-client sequence, per-resource version" },
+  event_heads: { owner: transrv, readers: [], holds: "each client's last event sequence" },
+  event_resources: { owner: transrv, readers: [], holds: "each resource's last event version" },
+  webhook_endpoints: {
+    owner: transrv,
+    readers: [],
+    holds: "clients' webhook receivers: URL, event types, signing secrets, status, delivery cursor and lease",
+  },
+  webhook_deliveries: { owner: transrv, readers: [], holds: 'each webhook delivery: the queue per endpoint and its history' },
+  webhook_requests: { owner: transrv, readers: [], holds: "webhook POSTs' Idempotency-Keys with their answers" },
+  email_recipients: { owner: transrv, readers: [], holds: "clients' notification addresses: event types, locale and cursor" },
+  email_outbox: { owner: transrv, readers: [], holds: 'each notification email, rendered, and its sending state' },
+  fee_rates: { owner: transrv, readers: [], holds: "each chain's network fee rate samples, collected from its node" },
+  fiat_rates: { owner: transrv, readers: [], holds: "each asset's last known fiat prices, with their provider and age" },
 } as const satisfies Record<string, TableOwnership>;
 
 export type OwnedTable = keyof typeof tableOwnership;

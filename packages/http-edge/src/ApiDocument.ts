@@ -24,7 +24,12 @@ export type ApiDocumentOptions = {
 type ObjectSchema = z.ZodObject;
 
 /** One answer of a route: its description and, unless it has no body, the schema of its body. */
-export type ResponseSpec = { readonly description: string; readonly schema?: z.ZodType };
+export type ResponseSpec = {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** A body that is not JSON (a stream): its media type, documented without a schema. */
+  readonly contentType?: string;
+};
 
 /** A route as both the server and its OpenAPI document know it. */
 export type RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectSchema | undefined, B extends z.ZodType | undefined> = {
@@ -168,9 +173,11 @@ export class ApiDocument {
     const responses: RouteConfig['responses'] = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] =
-        r.schema === undefined
-          ? { description: r.description, ...withHeaders }
-          : { description: r.description, ...withHeaders, content: { 'application/json': { schema: r.schema } } };
+        r.contentType !== undefined
+          ? { description: r.description, ...withHeaders, content: { [r.contentType]: { schema: r.schema ?? { type: 'string' } } } }
+          : r.schema === undefined
+            ? { description: r.description, ...withHeaders }
+            : { description: r.description, ...withHeaders, content: { 'application/json': { schema: r.schema } } };
     }
     // Error answers grouped by HTTP status, each listing the codes it may carry.
     const byStatus = new Map<number, ErrorCode[]>();

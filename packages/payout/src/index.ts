@@ -67,6 +67,7 @@ export {
   releaseAsset,
 } from './review/assetHalts.js';
 export {
+  type ColdReaders,
   type Liabilities,
   type TreasuryChains,
   type TreasuryFigures,
@@ -97,3 +98,25 @@ export {
   releaseCoins,
   selectAndLockCoins,
 } from './utxo/utxoLocks.js';
+export {
+  type ColdTransferPlan,
+  type ContractCallInput,
+  type MoveFilter,
+  MoveKind,
+  type MoveRow,
+  MoveStatus,
+  type MoveView,
+  OPEN_MOVE_STATES,
+  decideMove,
+  evmAddressInput,
+  getMove,
+  listMoves,
+  moveJson,
+  planColdTransfer,
+  requestContractCall,
+} from './treasury/moves.js';
+export { EvmMoveSender, type EvmMoveSenderOptions } from './treasury/EvmMoveSender.js';
+export { RefillFollower, type RefillFollowerOptions } from './treasury/RefillFollower.js';
+export { type AssetTier, type HotReader, Tiers, type TiersOptions } from './treasury/Tiers.js';
+export { type TreasuryChainJobs, TreasuryJob, type TreasuryJobOptions } from './treasury/TreasuryJob.js';
+export { UtxoRefillFollower, type UtxoRefillFollowerOptions } from './treasury/UtxoRefillFollower.js';

@@ -108,6 +108,7 @@ describe('the OpenAPI document', () => {
       TransferStatus: 'Transfer statuses / status',
       LedgerBucket: 'Ledger buckets and kinds / bucket',
       LedgerKind: 'Ledger buckets and kinds / kind',
+      EventType: 'Event types / type',
     };
     const enums = Object.entries(doc.components.schemas).filter(([, schema]) => Array.isArray(schema.enum));
     expect(enums.map(([id]) => id).sort()).toEqual(Object.keys(documentedBy).sort());

@@ -5,6 +5,10 @@ import { accountRoutes } from './routes/accounts.js';
 import { addressRoutes } from './routes/addresses.js';
 import { assetRoutes } from './routes/assets.js';
 import { depositRoutes } from './routes/deposits.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { emailRecipientRoutes } from './routes/emailRecipients.js';
+import { rateRoutes } from './routes/rates.js';
 import { publicHealthRoutes, signedHealthRoutes } from './routes/health.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reservesRoutes } from './routes/reserves.js';
@@ -42,6 +46,10 @@ export function buildApp(deps: GatesrvDeps) {
       await v1.register(transferRoutes(api, deps));
       await v1.register(withdrawalRoutes(api, deps));
       await v1.register(reservesRoutes(api, deps));
+      await v1.register(eventRoutes(api, deps));
+      await v1.register(webhookRoutes(api, deps));
+      await v1.register(emailRecipientRoutes(api, deps));
+      await v1.register(rateRoutes(api, deps));
       await v1.register(signedHealthRoutes(api, deps));
     },
     { prefix: '/v1' },

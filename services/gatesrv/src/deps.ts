@@ -4,6 +4,7 @@ import type { Logger } from '@wallet/logger';
 import type { AccountServiceService } from '@wallet/proto';
 import type { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import type { AccountRouter } from './AccountRouter.js';
+import type { EventWaiter } from './EventWaiter.js';
 import type { Peers } from './peers.js';
 
 /** Everything the gateway's HTTP app is built from; each route plugin takes only the part it uses. */
@@ -25,6 +26,8 @@ export type GatesrvDeps = {
   readonly accountsrv: AnyInstanceClient<typeof AccountServiceService>;
   readonly shards: ShardClients;
   readonly router: AccountRouter;
+  /** Wakes the event feed's long polls and streams. */
+  readonly events: EventWaiter;
 };
 
 /** What the resource plugins use: upstream clients, routing and the asset registry. */

@@ -9,6 +9,7 @@ import { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import { Redis } from 'ioredis';
 import { AccountRouter } from './AccountRouter.js';
 import { buildApp } from './app.js';
+import { EventWaiter } from './EventWaiter.js';
 import { loadConfig } from './config.js';
 import { Peers } from './peers.js';
 
@@ -52,6 +53,8 @@ runMain(log, async () => {
     },
   });
   await authenticator.start();
+  const events = new EventWaiter(redis, config.WALLET_ENV, log);
+  await events.start();
   const app = buildApp({
     instanceId,
     log,
@@ -66,6 +69,7 @@ runMain(log, async () => {
     accountsrv,
     shards,
     router: new AccountRouter(accountsrv, redis, `${prefix}acct:v2:`),
+    events,
   });
   const { host, port } = splitHostPort(config.GATESRV_HTTP_ADDR);
   await app.listen({ host, port });
@@ -87,6 +91,7 @@ runMain(log, async () => {
     await Promise.all([shards.close(), accountsrv.close()]);
     await discovery.close();
     await authenticator.close();
+    await events.close();
     redis.disconnect();
   };
 });

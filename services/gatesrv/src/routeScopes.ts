@@ -12,6 +12,21 @@ const postScopes: Readonly<Record<string, KeyScope>> = {
   '/v1/transfers': KeyScope.transfer,
   '/v1/accounts/{id}/withdrawals': KeyScope.withdraw,
   '/v1/withdrawals/{id}/cancel': KeyScope.withdraw,
+  // Webhooks send the client's own events (readable with `read`) to its receivers: a reporting key may manage them.
+  '/v1/webhooks': KeyScope.read,
+  '/v1/webhooks/{id}/rotate-secret': KeyScope.read,
+  '/v1/webhooks/{id}/test': KeyScope.read,
+  '/v1/webhooks/{id}/redeliver': KeyScope.read,
+  // Notification addresses receive the same events, by email.
+  '/v1/email-recipients': KeyScope.read,
+};
+
+/** The scope of each signed PATCH and DELETE, by full path. */
+const otherScopes: Readonly<Record<string, KeyScope>> = {
+  'PATCH /v1/webhooks/{id}': KeyScope.read,
+  'DELETE /v1/webhooks/{id}': KeyScope.read,
+  'PATCH /v1/email-recipients/{id}': KeyScope.read,
+  'DELETE /v1/email-recipients/{id}': KeyScope.read,
 };
 
 /**
@@ -22,6 +37,7 @@ const postScopes: Readonly<Record<string, KeyScope>> = {
  */
 export function requiredScope(method: string, path: string): KeyScope | undefined {
   if (method === 'GET' || method === 'HEAD') return KeyScope.read;
-  if (method !== 'POST') return undefined;
-  return postScopes[path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')];
+  const route = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  if (method !== 'POST') return otherScopes[`${method} ${route}`];
+  return postScopes[route];
 }

@@ -27,6 +27,8 @@ import {
   listDeposits,
   listLedger,
 } from '@wallet/ledger';
+import { lastEventSeq, listEvents } from '@wallet/events';
+import type { DestinationPolicy } from '@wallet/webhooks';
 import type { Logger } from '@wallet/logger';
 import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
@@ -44,6 +46,9 @@ import {
 import { withdrawalStatuses } from '@wallet/withdrawal-protocol';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
+import { webhookHandlers } from './webhookHandlers.js';
+import { emailHandlers } from './emailHandlers.js';
+import { rateHandlers } from './rateHandlers.js';
 
 export type TransrvDeps = {
   readonly nodeId: string;
@@ -61,6 +66,10 @@ export type TransrvDeps = {
   readonly payoutChains?: ReadonlySet<string>;
   /** Test-only crash points (see @wallet/withdrawals crashPoints). @default none */
   readonly crashPoint?: CrashPoint;
+  /** Which webhook receivers clients may register (production: public https only). @default production's */
+  readonly webhookPolicy?: DestinationPolicy;
+  /** The refresh interval of fiat prices (TRANSRV_FIAT_RATES_MS), told to readers. @default 300_000 */
+  readonly fiatRatesMs?: number;
 };
 
 const GetBalancesRequest = z.object({ accountId: ObjectId });
@@ -129,6 +138,11 @@ const ListClientDepositsRequest = clientListRequest(['pending', 'credited', 'orp
 const ListClientWithdrawalsRequest = clientListRequest(withdrawalStatuses as unknown as readonly [string, ...string[]]);
 const ListClientTransfersRequest = clientListRequest(Object.values(TransferStatus) as [TransferStatus, ...TransferStatus[]]);
 const GetClientTransferRequest = z.object({ clientId: ObjectId, transferId: ObjectId });
+const ListEventsRequest = z.object({
+  clientId: ObjectId,
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  limit: z.number().int().min(1).max(1000),
+});
 
 function toRecord(t: Transfer): TransferRecord {
   return {
@@ -358,6 +372,30 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       // Another client's transfer is as absent as one that does not exist.
       if (!transfer) throw new WalletError('NOT_FOUND', 'no such transfer', { details: { transferId: req.transferId } });
       return toRecord(transfer);
+    },
+
+    ...webhookHandlers(db, deps.webhookPolicy ?? { allowPrivate: false }),
+    ...emailHandlers(db),
+    ...rateHandlers(db, deps.fiatRatesMs ?? 300_000),
+
+    listEvents: async (raw) => {
+      const req = parseRequest(ListEventsRequest, raw);
+      // The head first: an event sequenced between the two reads is then within the page or after last_seq, never lost.
+      const lastSeq = await lastEventSeq(db, req.clientId);
+      const events = await listEvents(db, req.clientId, req.after, req.limit);
+      return {
+        events: events.map((e) => ({
+          seq: String(e.seq),
+          id: e.id,
+          type: e.type,
+          resourceType: e.resourceType,
+          resourceId: e.resourceId,
+          version: e.version,
+          dataJson: e.data,
+          occurredAt: e.occurredAt.toISOString(),
+        })),
+        lastSeq: String(Math.max(lastSeq, events.at(-1)?.seq ?? 0)),
+      };
     },
 
     getReservesProof: async (raw) => {

@@ -11,6 +11,7 @@ import {
   refuseCrashPointsInProd,
 } from '@wallet/config';
 import { NodeId } from '@wallet/ids';
+import { FiatProviderConfig } from '@wallet/rates';
 import { z } from 'zod';
 
 export const ConfigSchema = z.object({
@@ -42,6 +43,68 @@ export const ConfigSchema = z.object({
   WALLET_CRASH_POINTS: crashPointsEnv,
   /** How long to wait for signsrv's receipt of a withdrawal before sending it again. */
   TRANSRV_RESEND_AFTER_MS: intString(100, 600_000).default(10_000),
+  /** How often this node moves its event outbox into the clients' feeds (ms). */
+  TRANSRV_EVENTS_MS: intString(10, 60_000).default(100),
+  /**
+   * Whether clients may register webhooks on loopback, private and link-local addresses, and plain http (dev and
+   * tests only: in production a webhook is public https, checked again at every connection).
+   */
+  TRANSRV_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** The waits before each retry of a failed webhook delivery (ms, comma-separated; the last repeats). */
+  TRANSRV_WEBHOOK_RETRY_MS: z
+    .string()
+    .regex(/^[0-9]{1,9}(,[0-9]{1,9}){0,19}$/, 'comma-separated milliseconds')
+    .default('10000,60000,600000,3600000')
+    .transform((v) => v.split(',').map(Number)),
+  /** A webhook delivery still failing this long after its first attempt is given up. */
+  TRANSRV_WEBHOOK_GIVE_UP_MS: intString(1000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  /** A webhook failing without a success this long is disabled. */
+  TRANSRV_WEBHOOK_DISABLE_AFTER_MS: intString(1000, 90 * 24 * 3_600_000).default(3 * 24 * 3_600_000),
+  /**
+   * The SMTP server notification emails go through: `smtp://[user:pass@]host:port` (STARTTLS when offered) or
+   * `smtps://`. Unset: no email is sent (addresses can still be registered; they are mailed from when it is set).
+   */
+  TRANSRV_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/\S+$/, 'smtp:// or smtps:// URL')
+    .optional(),
+  /** How often each chain's network fee rate is sampled from its node (GET /v1/fees), across the cluster (ms). */
+  TRANSRV_FEE_RATES_MS: intString(1000, 24 * 3_600_000).default(3_600_000),
+  /**
+   * Fiat price providers, tried in order (docs/api.md, GET /v1/rates): a JSON array of
+   * `{"kind": "simple-price", "url": ..., "ids": {"ETH": "ethereum", ...}}` (CoinGecko's format) or
+   * `{"kind": "exchange-rates", "url": ...}` (Coinbase's). Empty: no fiat rates.
+   */
+  TRANSRV_FIAT_PROVIDERS: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return z.array(FiatProviderConfig).max(8).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON array of {"kind": "simple-price" | "exchange-rates", "url", ...}' });
+        return z.NEVER;
+      }
+    }),
+  /** The fiat currencies priced (ISO 4217 codes, comma-separated). */
+  TRANSRV_FIAT_CURRENCIES: z
+    .string()
+    .regex(/^[A-Z]{3}(,[A-Z]{3}){0,19}$/, 'comma-separated ISO 4217 codes like USD,CNY')
+    .default('USD')
+    .transform((v) => v.split(',')),
+  /** How often fiat prices are refreshed, across the cluster (ms). */
+  TRANSRV_FIAT_RATES_MS: intString(10_000, 24 * 3_600_000).default(300_000),
+  /** The From of notification emails. */
+  TRANSRV_EMAIL_FROM: z.string().min(3).max(200).default('Wallet <wallet@localhost>'),
+  /** The waits before each retry of a temporarily refused email (ms, comma-separated; the last repeats). */
+  TRANSRV_EMAIL_RETRY_MS: z
+    .string()
+    .regex(/^[0-9]{1,9}(,[0-9]{1,9}){0,19}$/, 'comma-separated milliseconds')
+    .default('60000,300000,1800000,7200000')
+    .transform((v) => v.split(',').map(Number)),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -2,11 +2,16 @@ import { payoutChains } from '@wallet/chains';
 import { splitHostPort } from '@wallet/config';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
+import { EventSequencer } from '@wallet/events';
+import { EmailNotifier } from '@wallet/email';
+import { FiatRateRefresher, createFiatProvider } from '@wallet/rates';
+import { WebhookDispatcher } from '@wallet/webhooks';
+import { StreamConsumer } from '@wallet/jobs';
 import { TransferRelay } from '@wallet/ledger';
 import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
-import { RequestRelay, StreamConsumer, applyResponses } from '@wallet/withdrawals';
+import { RequestRelay, applyResponses } from '@wallet/withdrawals';
 import { BlockoutResponse, blockoutKeys } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
 import { AccountDirectory } from './accountDirectory.js';
@@ -95,6 +100,7 @@ runMain(log, async () => {
     },
   });
 
+  const webhookPolicy = { allowPrivate: config.TRANSRV_WEBHOOK_ALLOW_PRIVATE };
   const served = await serveAndRegister({
     server: buildApp({
       nodeId,
@@ -107,6 +113,8 @@ runMain(log, async () => {
       relay,
       payoutChains: payoutChains(config.WALLET_ASSETS, Object.keys(config.WALLET_CHAIN_RPC)),
       crashPoint,
+      webhookPolicy,
+      fiatRatesMs: config.TRANSRV_FIAT_RATES_MS,
     }),
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
@@ -140,9 +148,56 @@ runMain(log, async () => {
     // An internal withdrawal's credit on another node: delivered at once (the relay's sweep retries).
     deliverCredit: (transfer) => void relay.deliver(transfer),
     crashPoint,
+    feeRatesMs: config.TRANSRV_FEE_RATES_MS,
   });
   requestRelay.start();
   responses.start();
+  // The clients' event feed: this node's outbox into the feed, announced on Redis for the gateways' long polls.
+  const sequencer = new EventSequencer({
+    db,
+    redis,
+    env: config.WALLET_ENV,
+    nodeId,
+    log: nodeLog.child({ component: 'event-sequencer' }),
+    intervalMs: config.TRANSRV_EVENTS_MS,
+  });
+  sequencer.start();
+  // Webhooks: every node delivers, each endpoint by the node holding its lease.
+  const webhooks = new WebhookDispatcher({
+    db,
+    nodeId,
+    log: nodeLog.child({ component: 'webhooks' }),
+    policy: webhookPolicy,
+    retryScheduleMs: config.TRANSRV_WEBHOOK_RETRY_MS,
+    giveUpAfterMs: config.TRANSRV_WEBHOOK_GIVE_UP_MS,
+    disableAfterMs: config.TRANSRV_WEBHOOK_DISABLE_AFTER_MS,
+  });
+  webhooks.start();
+  // Email: every node fans out and sends (each email claimed by one node), when an SMTP server is configured.
+  const email = config.TRANSRV_SMTP_URL
+    ? new EmailNotifier({
+        db,
+        nodeId,
+        log: nodeLog.child({ component: 'email' }),
+        smtpUrl: config.TRANSRV_SMTP_URL,
+        from: config.TRANSRV_EMAIL_FROM,
+        retryScheduleMs: config.TRANSRV_EMAIL_RETRY_MS,
+      })
+    : undefined;
+  email?.start();
+  // Fiat prices: every node refreshes when due, from the first provider that answers.
+  const fiatRates =
+    config.TRANSRV_FIAT_PROVIDERS.length > 0
+      ? new FiatRateRefresher({
+          db,
+          log: nodeLog.child({ component: 'fiat-rates' }),
+          providers: config.TRANSRV_FIAT_PROVIDERS.map(createFiatProvider),
+          assets: [...config.WALLET_ASSETS.assets.keys()],
+          fiats: config.TRANSRV_FIAT_CURRENCIES,
+          intervalMs: config.TRANSRV_FIAT_RATES_MS,
+        })
+      : undefined;
+  fiatRates?.start();
   const { host, port } = splitHostPort(config.TRANSRV_METRICS_ADDR);
   const metrics = await startMetricsServer(host, port, () => chainWork.scanners.map((s) => s.metrics()));
   nodeLog.info({ url: `http://${metrics.address}/metrics` }, 'metrics ready');
@@ -152,6 +207,10 @@ runMain(log, async () => {
     await requestRelay.stop();
     await responses.stop();
     await chainWork.stop();
+    await webhooks.stop();
+    await email?.stop();
+    await fiatRates?.stop();
+    await sequencer.stop();
     await new Promise((resolve) => metrics.server.close(resolve));
     await relay.stop();
     await peers.close();

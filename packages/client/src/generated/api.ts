@@ -4791,6 +4791,4268 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your event feed: every change to your deposits, withdrawals and transfers, in order
+         * @description Events after `after`, oldest first. With `wait`, an empty answer is held until an event arrives or `wait` seconds pass. Page with `after=next`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A sequence number of your feed (0: before the first event). */
+                    after?: string;
+                    /** @description At most this many events (1-1000). @default 100 */
+                    limit?: string;
+                    /** @description Long poll: when nothing follows `after`, answer as soon as something does, or after this many seconds (0-30). @default 0 */
+                    wait?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Oldest first. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventPage"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your events as they happen (Server-Sent Events)
+         * @description A `text/event-stream`: each event as `id: <seq>`, `event: <type>`, `data: <the Event as JSON>`, from `after` (or the `Last-Event-ID` header) on; a comment line every 15 s while nothing happens. Reconnect with `after` = the last id you handled.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A sequence number of your feed (0: before the first event). */
+                    after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The stream (text/event-stream), open until you close it. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your webhooks */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first; at most 20. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookList"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a webhook: your events POSTed to a URL, signed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookRequest"];
+                };
+            };
+            responses: {
+                /** @description Registered; it receives events from now on. The secret is shown only here. */
+                201: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookWithSecret"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body.
+                 *
+                 *     `LIMIT_EXCEEDED`: Approving would exceed a per-withdrawal or daily withdrawal limit of the asset.
+                 */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The webhook. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook (nothing more is sent to it) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook: URL, event types, description, or re-enable / pause it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookRequest"];
+                };
+            };
+            responses: {
+                /** @description The webhook as changed. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (the old one keeps signing too during the overlap) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+                };
+            };
+            responses: {
+                /** @description The new secret, shown only here. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookWithSecret"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.test` delivery (queued behind what is waiting) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Queued. */
+                202: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookTestQueued"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again the events of a range of your feed that the webhook subscribes to */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RedeliverWebhookRequest"];
+                };
+            };
+            responses: {
+                /** @description Queued, in order, behind what is waiting. */
+                202: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookRedeliveryQueued"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's deliveries, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    before?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first; page with `before` = the last id. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDeliveryList"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notification addresses */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first; at most 10. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailRecipientList"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a notification address: your events of the chosen types mailed to it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateEmailRecipientRequest"];
+                };
+            };
+            responses: {
+                /** @description The address was added already: that recipient, unchanged (change it with PATCH). */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailRecipient"];
+                    };
+                };
+                /** @description Added; it is mailed events from now on. */
+                201: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailRecipient"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body.
+                 *
+                 *     `LIMIT_EXCEEDED`: Approving would exceed a per-withdrawal or daily withdrawal limit of the asset.
+                 */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-recipients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification address */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The recipient. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailRecipient"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a notification address (what is queued for it is not sent) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change the event types or the language mailed to an address */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateEmailRecipientRequest"];
+                };
+            };
+            responses: {
+                /** @description The recipient as changed (from the next event on). */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailRecipient"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each chain's network fee rate, as last sampled from its node */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description By chain id; a chain not sampled yet is absent. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeeRateList"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each asset's last known price in a fiat currency */
+        get: {
+            parameters: {
+                query: {
+                    fiat: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description By asset id; an asset no provider has priced yet is absent. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FiatRateList"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/health": {
         parameters: {
             query?: never;
@@ -5279,6 +9541,214 @@ export interface components {
              * @enum {string}
              */
             side: "left" | "right";
+        };
+        EventPage: {
+            data: components["schemas"]["Event"][];
+            /** @description Pass as `after` for what follows (the last event's seq, or `after` itself). */
+            next: number;
+            /** @description Your feed's last sequence when read: `next < lastSeq` means more is waiting. */
+            lastSeq: number;
+        };
+        Event: {
+            /** @description Your feed's sequence: 1, 2, 3... with no gap, in the order the changes committed. */
+            seq: number;
+            /** @description The event id (unique; the same in the feed, the stream and webhooks). */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /** @enum {string} */
+            resourceType: "deposit" | "withdrawal" | "transfer" | "webhook";
+            resourceId: string;
+            /** @description The resource's version: 1 for its first event, one more for each next. */
+            version: number;
+            /**
+             * Format: date-time
+             * @description When the change committed.
+             */
+            occurredAt: string;
+            /** @description The resource after the change (docs/api.md, Events). */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description What happened (docs/api.md, Event types).
+         * @enum {string}
+         */
+        EventType: "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled";
+        WebhookWithSecret: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** @description `by_client`, `failing` (3 days without a success); null while active. */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description When its current run of failed deliveries began; null when its last delivery succeeded.
+             */
+            failingSince: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The signing secret: shown only here. Keep it as you keep your API secret. */
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            /** @description Where to POST: https with a public address in production (loopback, private and link-local addresses are refused). */
+            url: string;
+            /** @description The event types to receive (docs/api.md, Event types), or `["*"]` for all. */
+            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            description?: string;
+        };
+        WebhookList: {
+            data: components["schemas"]["Webhook"][];
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** @description `by_client`, `failing` (3 days without a success); null while active. */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description When its current run of failed deliveries began; null when its last delivery succeeded.
+             */
+            failingSince: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        UpdateWebhookRequest: {
+            /** @description Where to POST: https with a public address in production (loopback, private and link-local addresses are refused). */
+            url?: string;
+            /** @description The event types to receive (docs/api.md, Event types), or `["*"]` for all. */
+            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            description?: string | null;
+            /**
+             * @description `active` re-enables a disabled webhook; `disabled` pauses it.
+             * @enum {string}
+             */
+            status?: "active" | "disabled";
+        };
+        RotateWebhookSecretRequest: {
+            /** @description How long the old secret still signs too (a second `v1=`), 0-604800 s. @default 86400 */
+            overlapSeconds?: number;
+        };
+        WebhookTestQueued: {
+            deliveryId: number;
+        };
+        WebhookRedeliveryQueued: {
+            queued: number;
+        };
+        RedeliverWebhookRequest: {
+            fromSeq: number;
+            toSeq: number;
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+        };
+        WebhookDelivery: {
+            id: number;
+            /** @enum {string} */
+            kind: "event" | "redelivery" | "test";
+            eventId: string | null;
+            eventSeq: number | null;
+            eventType: string;
+            /** @enum {string} */
+            status: "queued" | "delivered" | "failed";
+            attempts: number;
+            /** @description The receiver's last HTTP status; null: none (no answer). */
+            lastStatus: number | null;
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        EmailRecipient: {
+            id: string;
+            email: string;
+            /** @enum {string} */
+            locale: "en" | "zh";
+            events: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        CreateEmailRecipientRequest: {
+            /** @description One address, like `ops@exchange.example`. */
+            email: string;
+            /** @description The event types to mail (docs/api.md, Event types), or `["*"]` for all. */
+            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            /**
+             * @description The language of the emails. @default en
+             * @enum {string}
+             */
+            locale?: "en" | "zh";
+        };
+        EmailRecipientList: {
+            data: components["schemas"]["EmailRecipient"][];
+        };
+        UpdateEmailRecipientRequest: {
+            /** @description The event types to mail (docs/api.md, Event types), or `["*"]` for all. */
+            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            /**
+             * @description The language of the emails. @default en
+             * @enum {string}
+             */
+            locale?: "en" | "zh";
+        };
+        FeeRateList: {
+            data: components["schemas"]["FeeRate"][];
+        };
+        FeeRate: {
+            chain: string;
+            /** @enum {string} */
+            unit: "wei/gas" | "sat/vB";
+            /** @description What a transaction should offer now: max fee per gas (wei), or satoshi per vB. */
+            rate: string;
+            /** @description EVM: the next block's base fee per gas; null on BTC and LTC. */
+            baseFee: string | null;
+            /** @description EVM: the priority fee (tip) per gas; null on BTC and LTC. */
+            priorityFee: string | null;
+            /** @description BTC and LTC: the confirmation target in blocks; null on EVM chains. */
+            confTarget: number | null;
+            /**
+             * @description BTC and LTC: `node` (the node's estimate) or `fallback` (the configured rate); null on EVM chains.
+             * @enum {string|null}
+             */
+            source: "node" | "fallback" | null;
+            /** Format: date-time */
+            collectedAt: string;
+            /** @description Seconds since it was collected. */
+            ageSeconds: number;
+        };
+        FiatRateList: {
+            fiat: string;
+            data: components["schemas"]["FiatRate"][];
+        };
+        FiatRate: {
+            asset: string;
+            fiat: string;
+            /** @description The price of one unit of the asset (one ETH), a decimal string. */
+            rate: string;
+            /** @description The provider that gave it (the first of the configured ones that answered). */
+            provider: string;
+            /** Format: date-time */
+            updatedAt: string;
+            ageSeconds: number;
+            /** @description Older than two refresh intervals: every provider has been failing since. */
+            stale: boolean;
         };
         HealthDetail: {
             /** @enum {string} */

@@ -26,6 +26,13 @@ import * as m0025 from './0025_account_status_indexes.js';
 import * as m0026 from './0026_sweeps.js';
 import * as m0027 from './0027_reserves.js';
 import * as m0028 from './0028_reconciliation.js';
+import * as m0029 from './0029_treasury_moves.js';
+import * as m0030 from './0030_utxo_cold_transfers.js';
+import * as m0031 from './0031_events.js';
+import * as m0032 from './0032_webhooks.js';
+import * as m0033 from './0033_email.js';
+import * as m0034 from './0034_fee_rates.js';
+import * as m0035 from './0035_fiat_rates.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -58,4 +65,11 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0026_sweeps', m0026],
   ['0027_reserves', m0027],
   ['0028_reconciliation', m0028],
+  ['0029_treasury_moves', m0029],
+  ['0030_utxo_cold_transfers', m0030],
+  ['0031_events', m0031],
+  ['0032_webhooks', m0032],
+  ['0033_email', m0033],
+  ['0034_fee_rates', m0034],
+  ['0035_fiat_rates', m0035],
 ];
