@@ -176,6 +176,11 @@ export const ConfigSchema = z.object({
     TierPolicy,
     '{"ETH": {"cap": "100000000000000000000", "floor": "1000000000000000000", "cold": "0x..."}}',
   ).default({}),
+  /** The fiat currency the console also shows amounts in (ISO 4217), at the prices transrv keeps (TRANSRV_FIAT_*). */
+  SIGNSRV_CONSOLE_FIAT: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code in upper case, like USD')
+    .default('USD'),
   /** How many admins (other than the one who asked) approve a treasury move: a cold transfer or a contract call. */
   SIGNSRV_TREASURY_APPROVALS: intString(1, 10).default(2),
   /** The treasury job's pass (ms): treasury moves signed and followed, refills recognised, tiers checked. */

@@ -279,7 +279,14 @@ runMain(log, async () => {
     },
     ready: () => registered,
     // The auditors' console on the same HTTP server, under /console.
-    console: createConsoleDeps({ db, log, payouts, registry: config.WALLET_ASSETS, treasuryApprovals: config.SIGNSRV_TREASURY_APPROVALS }),
+    console: createConsoleDeps({
+      db,
+      log,
+      payouts,
+      registry: config.WALLET_ASSETS,
+      treasuryApprovals: config.SIGNSRV_TREASURY_APPROVALS,
+      fiat: config.SIGNSRV_CONSOLE_FIAT,
+    }),
   };
   const http = buildHttp(deps);
   const { host, port } = splitHostPort(config.SIGNSRV_HTTP_ADDR);

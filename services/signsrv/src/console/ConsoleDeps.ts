@@ -32,6 +32,8 @@ export type ConsoleDeps = {
   /** The hash-chained audit log's append (policies, whitelists, switches are audited in their transaction). */
   readonly audit: AuditFn;
   readonly log: Logger;
+  /** The fiat currency amounts are also shown in (SIGNSRV_CONSOLE_FIAT), from the prices transrv keeps. @default USD */
+  readonly fiat?: string;
   /** How many admins other than the requester approve a treasury move (SIGNSRV_TREASURY_APPROVALS). @default 2 */
   readonly treasuryApprovals?: number;
   /** While false (not yet signsrv's one registered instance) every console page answers 503. @default always ready */

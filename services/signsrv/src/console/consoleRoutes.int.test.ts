@@ -392,6 +392,24 @@ describe('the review pages', () => {
     expect(res.body).toMatch(/<span data-testid="approvals">\s*0 of 1\s*<\/span\s*>/);
   });
 
+  it('amounts are also shown in fiat at the prices transrv keeps, with the age of an old price; none without a price', async () => {
+    const { browser } = await loggedIn('auditor');
+    const fiatOf = (body: string) => [...body.matchAll(/data-testid="fiat">([^<]*)</g)].map((m) => m[1]);
+    expect(fiatOf((await browser.request('GET', '/console/queue')).body)).toEqual(['']);
+    await db('fiat_rates').insert({ asset: 'ETH', fiat: 'USD', rate: '2000.5', provider: 'gecko', fetched_at: new Date() });
+    await db('fiat_rates').insert({ asset: 'ETH', fiat: 'EUR', rate: '1800', provider: 'gecko', fetched_at: new Date() });
+    try {
+      expect(fiatOf((await browser.request('GET', '/console/queue')).body)).toEqual(['≈ 400.10 USD']);
+      expect(fiatOf((await browser.request('GET', '/console/withdrawals/wd_1')).body)).toEqual(['≈ 400.10 USD']);
+      await db('fiat_rates')
+        .where({ asset: 'ETH', fiat: 'USD' })
+        .update({ fetched_at: new Date(Date.now() - 3 * 3600_000) });
+      expect(fiatOf((await browser.request('GET', '/console/queue')).body)).toEqual(['≈ 400.10 USD (price 3 h 0 min old)']);
+    } finally {
+      await db('fiat_rates').del();
+    }
+  });
+
   it('filters are checked: an amount needs an asset, and is read in its unit', async () => {
     const { browser } = await loggedIn('auditor');
     expect((await browser.request('GET', '/console/queue?min=0.1')).statusCode).toBe(400);

@@ -11,7 +11,7 @@ import type { ConsoleDeps } from './ConsoleDeps.js';
  * @param options ConsoleAuth's (session expiry, clock) @default its defaults
  */
 export function createConsoleDeps(
-  input: { db: Knex; log: Logger; payouts: ConsoleDeps['payouts']; registry: AssetRegistry; treasuryApprovals?: number },
+  input: { db: Knex; log: Logger; payouts: ConsoleDeps['payouts']; registry: AssetRegistry; treasuryApprovals?: number; fiat?: string },
   options: ConsoleAuthOptions = {},
 ): Omit<ConsoleDeps, 'ready'> {
   const log = input.log.child({ component: 'console' });
@@ -23,5 +23,6 @@ export function createConsoleDeps(
     audit: appendAudit,
     log,
     ...(input.treasuryApprovals === undefined ? {} : { treasuryApprovals: input.treasuryApprovals }),
+    ...(input.fiat === undefined ? {} : { fiat: input.fiat }),
   };
 }

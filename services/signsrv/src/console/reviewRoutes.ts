@@ -6,6 +6,7 @@ import { withdrawalEvents } from '@wallet/withdrawals';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConsoleDeps } from './ConsoleDeps.js';
+import { type FiatPrices, fiatText, loadFiatPrices } from './fiatValues.js';
 import { formOf, frameOf, principalOf, sessionOf } from './consoleRequest.js';
 import { consoleUrl } from './consoleUrl.js';
 import { type SafeHtml, html } from './html.js';
@@ -45,7 +46,7 @@ const ReasonForm = z
   .strict();
 
 /** The queue's table: on a phone each row is a card. */
-function queueTable(deps: ConsoleDeps, items: readonly ReviewView[], risks: Map<string, ReviewRisk>): SafeHtml {
+function queueTable(deps: ConsoleDeps, items: readonly ReviewView[], risks: Map<string, ReviewRisk>, prices: FiatPrices): SafeHtml {
   if (items.length === 0) return html`<p class="card muted" data-testid="queue-empty">Nothing waits for review.</p>`;
   const now = Date.now();
   return html`<table class="list" data-testid="queue">
@@ -74,6 +75,7 @@ function queueTable(deps: ConsoleDeps, items: readonly ReviewView[], risks: Map<
           </td>
           <td data-label="Amount" class="num">
             <strong>${formatAmount(deps.registry, v.asset, v.amount)}</strong
+            ><span class="sub" data-testid="fiat">${fiatText(deps.registry, prices, v.asset, v.amount, now)}</span
             ><span class="sub">fee ${formatAmount(deps.registry, v.asset, v.fee)}</span>
           </td>
           <td data-label="Destination"><span class="addr">${v.to}</span><span class="sub">${v.chain} · ${whitelistText(risk)}</span></td>
@@ -88,7 +90,7 @@ function queueTable(deps: ConsoleDeps, items: readonly ReviewView[], risks: Map<
 }
 
 /** The facts of one withdrawal. */
-function facts(deps: ConsoleDeps, v: ReviewView, risk: ReviewRisk): SafeHtml {
+function facts(deps: ConsoleDeps, v: ReviewView, risk: ReviewRisk, prices: FiatPrices): SafeHtml {
   const row = (label: string, value: unknown) =>
     html`<dt>${label}</dt>
       <dd>${value as SafeHtml}</dd>`;
@@ -97,7 +99,7 @@ function facts(deps: ConsoleDeps, v: ReviewView, risk: ReviewRisk): SafeHtml {
     ${row('Decision', v.decision ? html`${v.decision} by ${v.decidedBy} at ${formatTime(v.decidedAt)}${v.reason ? html`: ${v.reason}` : ''}` : 'waiting for review')}
     ${row('Client', html`${risk.client.name ?? ''} <span class="mono">${v.clientId}</span>${v.clientDisabled ? html` <span class="badge warn">disabled</span>` : ''}`)}
     ${row('Account', html`<span class="mono">${v.accountId}</span> on ${v.nodeId}`)}
-    ${row('Amount', html`<strong data-testid="amount">${formatAmount(deps.registry, v.asset, v.amount)}</strong> <span class="sub mono">${v.amount} base units</span>`)}
+    ${row('Amount', html`<strong data-testid="amount">${formatAmount(deps.registry, v.asset, v.amount)}</strong> <span class="sub" data-testid="fiat">${fiatText(deps.registry, prices, v.asset, v.amount)}</span> <span class="sub mono">${v.amount} base units</span>`)}
     ${row('Fee', formatAmount(deps.registry, v.asset, v.fee))}
     ${row('Destination', html`<span class="addr">${v.to}</span> <span class="sub">${v.chain}${v.internal ? html` · internal, to ${v.internalAccountId}` : ''}</span>`)}
     ${row('Received', `${formatTime(v.receivedAt)} (${formatAge(v.receivedAt)} ago)`)} ${row('Requested by', v.requestedBy ?? '')}
@@ -216,10 +218,11 @@ export function reviewRoutes(deps: ConsoleDeps) {
   /** One withdrawal's page, with a message above it (after a decision) or an error (a refused decision). */
   async function detail(request: FastifyRequest, reply: FastifyReply, id: string, message?: SafeHtml, status = 200) {
     const view = await deps.payouts.get(id);
-    const [risks, events, alarms] = await Promise.all([
+    const [risks, events, alarms, prices] = await Promise.all([
       reviewRisks(deps.db, [view]),
       withdrawalEvents(deps.db, id),
       listAlerts(deps.db, { withdrawalId: id }, 20),
+      loadFiatPrices(deps.db, deps.fiat ?? 'USD', deps.log),
     ]);
     const risk = risks.get(id)!;
     const body = html`<h1>Withdrawal <span class="mono">${id}</span> ${statusBadge(view.status)}</h1>
@@ -227,7 +230,7 @@ export function reviewRoutes(deps: ConsoleDeps) {
       <div class="grid">
         <section class="card">
           <h2>Withdrawal</h2>
-          ${facts(deps, view, risk)}
+          ${facts(deps, view, risk, prices)}
         </section>
         <section class="card">
           <h2>Risk</h2>
@@ -303,14 +306,18 @@ export function reviewRoutes(deps: ConsoleDeps) {
       const rows = await deps.payouts.listPending(filter, PAGE + 1, q.after);
       const items = rows.slice(0, PAGE);
       const next = rows.length > PAGE ? items[items.length - 1]!.withdrawalId : undefined;
-      const [risks, clients] = await Promise.all([reviewRisks(deps.db, items), clientChoices(deps.db)]);
+      const [risks, clients, prices] = await Promise.all([
+        reviewRisks(deps.db, items),
+        clientChoices(deps.db),
+        loadFiatPrices(deps.db, deps.fiat ?? 'USD', deps.log),
+      ]);
       const { after: _after, ...filters } = q;
       const body = html`<h1>Review queue</h1>
         <form class="filters" method="get" action="${consoleUrl(['queue'])}">
           ${commonFilterFields(deps.registry, clients, q)}
           <button type="submit">Filter</button> <a href="${consoleUrl(['queue'])}">Clear</a>
         </form>
-        ${queueTable(deps, items, risks)}
+        ${queueTable(deps, items, risks, prices)}
         <div class="pager">
           ${q.after ? html`<a href="${consoleUrl(['queue'], filters)}">First page</a>` : ''}${next ? html`<a href="${consoleUrl(['queue'], { ...filters, after: next })}">Next page</a>` : ''}
         </div>`;
