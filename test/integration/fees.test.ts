@@ -1,9 +1,10 @@
+import { devRegistryInput } from '@wallet/assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
-import { ltcRpcUrl } from '../harness/litecoind.js';
+import { Litecoind, ltcRpcUrl } from '../harness/litecoind.js';
 import { waitFor } from '../harness/waitFor.js';
 
 // Network fee rates through the whole cluster (issue 17): sampled by the transrv nodes from the stack's anvil and
@@ -26,7 +27,16 @@ let api: ApiClient;
 let fixtures: LedgerFixtures;
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ chainRpc: { eth: 'http://127.0.0.1:8545', ltc: ltcRpcUrl }, extraEnv: { TRANSRV_FEE_RATES_MS: '2000' } });
+  // ETH's withdrawal fee follows the network's (100,000 gas at the sampled rate, +50 %); LTC's stays fixed.
+  const assets = {
+    ...devRegistryInput,
+    assets: devRegistryInput.assets.map((a) => (a.id === 'ETH' ? { ...a, feeFromRates: { units: 100_000, markupPercent: 50 } } : a)),
+  };
+  cluster = await Cluster.start({
+    assets,
+    chainRpc: { eth: 'http://127.0.0.1:8545', ltc: ltcRpcUrl },
+    extraEnv: { TRANSRV_FEE_RATES_MS: '2000' },
+  });
   fixtures = new LedgerFixtures(cluster.database);
   api = new ApiClient(cluster.gatewayUrl, await createApiClient(cluster, 'Fee Watcher'));
 }, 180_000);
@@ -65,6 +75,38 @@ describe('GET /v1/fees', () => {
     const samples = await fixtures.db('fee_rates').where({ chain: 'eth' }).orderBy('id').select<{ collected_at: Date }[]>('collected_at');
     const span = samples.at(-1)!.collected_at.getTime() - samples[0]!.collected_at.getTime();
     expect(samples.length).toBeLessThanOrEqual(Math.floor(span / 1800) + 2);
+  });
+
+  it("charges an ETH withdrawal the fee its sampled rate gives (with the markup, never below the floor); LTC's stays fixed", async () => {
+    const assets = (await api.get<{ data: { asset: string; withdrawalFee: string; feeFromRates?: unknown }[] }>('/v1/assets')).body.data;
+    expect(assets.find((a) => a.asset === 'ETH')).toMatchObject({
+      withdrawalFee: '100000000000000',
+      feeFromRates: { units: 100_000, markupPercent: 50 },
+    });
+    expect(assets.find((a) => a.asset === 'LTC')).not.toHaveProperty('feeFromRates');
+    const account = (await api.post<{ id: string }>('/v1/accounts', { externalId: 'fee-payer' })).body.id;
+    await fixtures.fund(account, 'ETH', 10n ** 18n);
+    await fixtures.fund(account, 'LTC', 10n ** 8n, 'ltc');
+    await waitFor('an eth sample', async () => ((await fees()).some((r) => r.chain === 'eth') ? true : undefined));
+    const res = await api.post<{ fee: string; status: string }>(`/v1/accounts/${account}/withdrawals`, {
+      asset: 'ETH',
+      to: '0x3535353535353535353535353535353535353535',
+      amount: '1000000000000000',
+    });
+    expect(res.status).toBe(201);
+    // Samples keep coming every 2 s: the fee is the formula applied to one of those taken around the request.
+    const samples = await fixtures.db('fee_rates').where({ chain: 'eth' }).pluck<string[]>('rate');
+    const candidates = samples.map((rate) => {
+      const fee = (BigInt(rate) * 100_000n * 150n + 99n) / 100n;
+      return (fee > 100_000_000_000_000n ? fee : 100_000_000_000_000n).toString();
+    });
+    expect(candidates).toContain(res.body.fee);
+    const ltc = await api.post<{ fee: string }>(`/v1/accounts/${account}/withdrawals`, {
+      asset: 'LTC',
+      to: await new Litecoind().call<string>('getnewaddress', [], true),
+      amount: '1000000',
+    });
+    expect([ltc.status, ltc.body.fee]).toEqual([201, '10000']);
   });
 
   it('is signed like every route', async () => {

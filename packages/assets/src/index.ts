@@ -19,3 +19,4 @@ export {
   assetRegistryEnv,
   devRegistryInput,
 } from './registry.js';
+export { withdrawalFeeOf } from './withdrawalFee.js';

@@ -37,6 +37,15 @@ const AssetSpec = z
     confirmations: z.number().int().min(1).max(1000),
     minWithdrawal: BaseUnits,
     withdrawalFee: BaseUnits,
+    /**
+     * The withdrawal fee follows the chain's sampled network fee rate (a native asset only: the rate is in its base
+     * units): `units` (gas, or virtual bytes) x rate, plus `markupPercent`; `withdrawalFee` is then the floor, and what
+     * is charged when no fresh sample exists.
+     */
+    feeFromRates: z
+      .object({ units: z.number().int().min(1).max(10_000_000), markupPercent: z.number().int().min(0).max(1000) })
+      .strict()
+      .optional(),
     /** ERC20 contract address (EIP-55), for tokens. */
     contract: z
       .string()
@@ -80,6 +89,8 @@ export class AssetRegistry {
       if (a.contract !== undefined && chain.kind !== 'evm') throw new Error(`asset ${a.id}: tokens need an EVM chain`);
       if (a.contract === undefined && chain.nativeAsset !== a.id)
         throw new Error(`asset ${a.id}: not the native asset of ${a.chain} and no contract`);
+      if (a.feeFromRates !== undefined && a.contract !== undefined)
+        throw new Error(`asset ${a.id}: feeFromRates is for native assets (the network fee is paid in ${chain.nativeAsset})`);
     }
     for (const c of spec.chains) {
       if (!assetIds.has(c.nativeAsset)) throw new Error(`chain ${c.id}: native asset ${c.nativeAsset} is not listed`);

@@ -134,3 +134,16 @@ export class FeeRateCollector {
     return sampled;
   }
 }
+
+/**
+ * A chain's latest fee rate (`rate`: wei per gas, or satoshi per vB) if it was sampled within `maxAgeMs`; undefined
+ * otherwise (never sampled, or the samples stopped: a stale rate must not price anything).
+ */
+export async function freshFeeRate(db: Knex, chain: string, maxAgeMs: number): Promise<bigint | undefined> {
+  const row = await db('fee_rates')
+    .where({ chain })
+    .andWhere('collected_at', '>', db.raw('CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND', [maxAgeMs * 1000]))
+    .orderBy('id', 'desc')
+    .first<{ rate: string } | undefined>('rate');
+  return row === undefined ? undefined : BigInt(row.rate);
+}

@@ -1,4 +1,4 @@
-export { type FeeRate, FeeRateCollector, type FeeRateCollectorOptions, type FeeSource, latestFeeRates } from './feeRates.js';
+export { type FeeRate, FeeRateCollector, type FeeRateCollectorOptions, type FeeSource, freshFeeRate, latestFeeRates } from './feeRates.js';
 export {
   type FiatProvider,
   FiatProviderConfig,

@@ -1,5 +1,5 @@
 import { appendEvents, withdrawalEvent } from '@wallet/events';
-import { type AssetRegistry, MAX_DECIMAL65 } from '@wallet/assets';
+import { type AssetRegistry, MAX_DECIMAL65, withdrawalFeeOf } from '@wallet/assets';
 import { chainFamily } from '@wallet/chains';
 import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
@@ -23,18 +23,23 @@ export type WithdrawalRequest = {
   readonly reference?: string | undefined;
   /** Already checked against the bounds (ClientMetadata); `{}` or absent: none. */
   readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The chain's latest sampled network fee rate (wei per gas, satoshi per vB), for an asset whose fee follows it
+   * (`feeFromRates`); absent: the asset's fixed fee.
+   */
+  readonly networkFeeRate?: bigint | undefined;
 };
 
 /**
  * Checks a withdrawal request against the registry: the asset is listed and its chain can pay out, the destination
  * is valid for the chain's network (format and checksum: EIP-55 on EVM chains; base58check or bech32/bech32m with the
  * network's version bytes or prefix on BTC and LTC), the amount reaches the minimum.
- * @returns the canonical destination (EIP-55; lower-case bech32), the chain and the fee
+ * @returns the canonical destination (EIP-55; lower-case bech32), the chain and the fee (withdrawalFeeOf)
  * @throws WalletError UNSUPPORTED_ASSET, INVALID_ADDRESS, AMOUNT_TOO_SMALL, VALIDATION_FAILED
  */
 export function checkWithdrawalRequest(
   registry: AssetRegistry,
-  req: Pick<WithdrawalRequest, 'asset' | 'to' | 'amount'>,
+  req: Pick<WithdrawalRequest, 'asset' | 'to' | 'amount' | 'networkFeeRate'>,
 ): { to: string; chain: string; fee: bigint } {
   const asset = registry.asset(req.asset);
   const chain = registry.chain(asset.chain);
@@ -52,7 +57,7 @@ export function checkWithdrawalRequest(
       details: { asset: asset.id, minWithdrawal: asset.minWithdrawal.toString() },
     });
   }
-  return { to, chain: chain.id, fee: asset.withdrawalFee };
+  return { to, chain: chain.id, fee: withdrawalFeeOf(asset, req.networkFeeRate) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { z } from 'zod';
 // The JSON shapes of docs/api.md. Each answer is built by one function from the gRPC record, and each has the zod
 // schema the OpenAPI document is generated from: the two sit side by side so they change together.
 
-const Amount = z
+export const Amount = z
   .string()
   .regex(/^[0-9]+$/)
   .meta({ description: 'Integer amount in the asset base unit (wei, satoshi).' });
@@ -15,7 +15,7 @@ const SignedAmount = z
   .string()
   .regex(/^-?[0-9]+$/)
   .meta({ description: 'Signed integer amount in base units.' });
-const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp.', format: 'date-time' });
+export const Timestamp = z.string().meta({ description: 'ISO-8601 UTC timestamp.', format: 'date-time' });
 const Reference = z.string().nullable().meta({
   description: "The client's own reference, as sent (unique per client among its withdrawals, and among its transfers); null: none.",
 });
@@ -51,6 +51,10 @@ export const AssetView = z
     confirmations: z.number().int().meta({ description: "Blocks on top of a deposit's block before it is credited." }),
     minWithdrawal: Amount,
     withdrawalFee: Amount,
+    feeFromRates: z.object({ units: z.number().int(), markupPercent: z.number().int() }).optional().meta({
+      description:
+        "Present when the withdrawal fee follows the network: max(withdrawalFee, ceil(units x the chain's GET /v1/fees rate x (100 + markupPercent) / 100)).",
+    }),
     contract: z.string().optional().meta({ description: 'Tokens only: the contract address (EIP-55).' }),
     deposits: z.boolean().meta({
       description: 'A scanner of this deployment watches the chain: addresses are issued and deposits credited (else `UNSUPPORTED_CHAIN`).',
@@ -77,6 +81,7 @@ export function assetView(a: AssetSpec, chain: ChainSpec, served: ChainService):
     confirmations: a.confirmations,
     minWithdrawal: a.minWithdrawal.toString(),
     withdrawalFee: a.withdrawalFee.toString(),
+    ...(a.feeFromRates === undefined ? {} : { feeFromRates: { units: a.feeFromRates.units, markupPercent: a.feeFromRates.markupPercent } }),
     ...(a.contract === undefined ? {} : { contract: chainFamily(chain).canonicalAddress(a.contract) }),
     deposits: served.deposits,
     withdrawals: served.withdrawals,
