@@ -3,6 +3,7 @@ import { isWalletError } from '@wallet/errors';
 import { EventType, appendEvents, depositEvent } from '@wallet/events';
 import { type ListOrder, decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, newId } from '@wallet/ids';
 import { LedgerKind, SystemAccount } from './accounts.js';
+import { applyPaymentRequestDeposit, reversePaymentRequestDeposit } from './paymentRequests.js';
 import { postEntry } from './postEntry.js';
 
 type DepositRow = {
@@ -20,6 +21,7 @@ type DepositRow = {
   block_hash: string;
   node_id: string;
   status: string;
+  created_at: Date;
 };
 
 /** The client's event of a deposit moved to `status` in `trx` (rows from before client ids were recorded have none). */
@@ -101,6 +103,7 @@ async function creditOne(db: Knex, nodeId: string, depositId: string): Promise<b
       .where({ id: d.id })
       .update({ status: 'credited', credited_at: trx.raw('CURRENT_TIMESTAMP(3)'), updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
     await appendDepositEvent(trx, EventType.depositCredited, d, 'credited');
+    await applyPaymentRequestDeposit(trx, d);
     return true;
   });
 }
@@ -151,6 +154,7 @@ async function reverseOne(db: Knex, nodeId: string, depositId: string): Promise<
       .where({ id: d.id })
       .update({ status: 'reversed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
     await appendDepositEvent(trx, EventType.depositReversed, d, 'reversed');
+    await reversePaymentRequestDeposit(trx, d.id);
     return taken < amount ? 'shortfall' : 'reversed';
   });
 }
@@ -196,6 +200,8 @@ export async function recordInternalDeposit(
   });
   const row = await trx<DepositRow>('deposits').where({ id }).first();
   await appendDepositEvent(trx, EventType.depositCredited, row!, 'credited');
+  // Paid from inside the wallet (a withdrawal to a payment request's address): it counts like a deposit from outside.
+  await applyPaymentRequestDeposit(trx, row!);
   return id;
 }
 
