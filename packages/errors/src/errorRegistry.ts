@@ -77,6 +77,24 @@ export const errorRegistry = {
     retryable: false,
     description: 'The withdrawal has left pending_review and can no longer be cancelled.',
   },
+  RED_PACKET_ALREADY_CLAIMED: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'This account has already claimed its share of the red packet (details.amount): each account claims once.',
+  },
+  RED_PACKET_EMPTY: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'Every share of the red packet has been claimed: nothing was moved.',
+  },
+  RED_PACKET_EXPIRED: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
+    description: 'The red packet has expired (details.expiresAt): what nobody claimed went back to the sender.',
+  },
   DUPLICATE_REFERENCE: {
     http: 409,
     grpc: GrpcStatus.ALREADY_EXISTS,

@@ -35,5 +35,11 @@ export const LedgerKind = {
   withdrawalSpend: 'withdrawal_spend',
   withdrawalFee: 'withdrawal_fee',
   networkFee: 'network_fee',
+  /** A red packet's total moved from the sender's available to frozen. */
+  redPacketFreeze: 'red_packet_freeze',
+  /** A claimed share leaving the sender's frozen (to the claimer, or in transit to its node). */
+  redPacketClaim: 'red_packet_claim',
+  /** What nobody claimed before the packet expired, back to the sender's available. */
+  redPacketRefund: 'red_packet_refund',
 } as const;
 export type LedgerKind = (typeof LedgerKind)[keyof typeof LedgerKind];

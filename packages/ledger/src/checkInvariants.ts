@@ -14,7 +14,8 @@ export type InvariantReport = {
  * 2. no balance is negative;
  * 3. every user balance row equals the sum of its journal lines, bucket by bucket;
  * 4. the transit account holds exactly the cross-node transfers whose credit is not yet posted;
- * 5. every frozen balance is exactly the amount + fee of the account's withdrawals that have not ended;
+ * 5. every frozen balance is exactly the amount + fee of the account's withdrawals that have not ended, plus the
+ *    unclaimed rest of its open red packets;
  * 6. every confirmed internal withdrawal has its credit: the receiver's internal deposit, or a transfer still in transit.
  */
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
@@ -63,23 +64,26 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
     if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
   }
 
+  // What each account's frozen must be: its open withdrawals' amount + fee, and its open red packets' unclaimed rest.
+  const held = `SELECT account_id, asset, SUM(held) AS held FROM (
+      SELECT account_id, asset, amount + fee AS held FROM withdrawals
+      WHERE status IN ('pending_review', 'approved', 'signed', 'broadcast')
+      UNION ALL
+      SELECT from_account_id, asset, total - claimed_amount FROM red_packets WHERE status = 'open'
+    ) h0 GROUP BY account_id, asset`;
   const [frozenMismatch] = (await db.raw(`
-    SELECT COALESCE(b.account_id, w.account_id) AS account_id, COALESCE(b.asset, w.asset) AS asset,
-           CAST(COALESCE(b.frozen, 0) AS CHAR) AS frozen, CAST(COALESCE(w.held, 0) AS CHAR) AS held
+    SELECT COALESCE(b.account_id, h.account_id) AS account_id, COALESCE(b.asset, h.asset) AS asset,
+           CAST(COALESCE(b.frozen, 0) AS CHAR) AS frozen, CAST(COALESCE(h.held, 0) AS CHAR) AS held
     FROM (SELECT account_id, asset, frozen FROM balances WHERE frozen <> 0) b
-    LEFT JOIN (
-      SELECT account_id, asset, SUM(amount + fee) AS held FROM withdrawals
-      WHERE status IN ('pending_review', 'approved', 'signed', 'broadcast') GROUP BY account_id, asset
-    ) w ON w.account_id = b.account_id AND w.asset = b.asset
-    WHERE b.frozen <> COALESCE(w.held, 0)
+    LEFT JOIN (${held}) h ON h.account_id = b.account_id AND h.asset = b.asset
+    WHERE b.frozen <> COALESCE(h.held, 0)
     UNION ALL
-    SELECT w.account_id, w.asset, CAST(COALESCE(b.frozen, 0) AS CHAR), CAST(SUM(w.amount + w.fee) AS CHAR)
-    FROM withdrawals w LEFT JOIN balances b ON b.account_id = w.account_id AND b.asset = w.asset
-    WHERE w.status IN ('pending_review', 'approved', 'signed', 'broadcast') AND COALESCE(b.frozen, 0) = 0
-    GROUP BY w.account_id, w.asset, b.frozen
+    SELECT h.account_id, h.asset, CAST(COALESCE(b.frozen, 0) AS CHAR), CAST(h.held AS CHAR)
+    FROM (${held}) h LEFT JOIN balances b ON b.account_id = h.account_id AND b.asset = h.asset
+    WHERE h.held <> 0 AND COALESCE(b.frozen, 0) = 0
     LIMIT 20`)) as [{ account_id: string; asset: string; frozen: string; held: string }[]];
   for (const r of frozenMismatch) {
-    problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals hold ${r.held}`);
+    problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals and red packets hold ${r.held}`);
   }
 
   const [uncredited] = (await db.raw(`
