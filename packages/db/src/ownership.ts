@@ -286,7 +286,20 @@ export const tableOwnership = {
   email_recipients: { owner: transrv, readers: [], holds: "clients' notification addresses: event types, locale and cursor" },
   email_outbox: { owner: transrv, readers: [], holds: 'each notification email, rendered, and its sending state' },
   fee_rates: { owner: transrv, readers: [], holds: "each chain's network fee rate samples, collected from its node" },
-  fiat_rates: { owner: transrv, readers: [], holds: "each asset's last known fiat prices, with their provider and age" },
+  // signsrv's console shows amounts in a fiat currency too.
+  fiat_rates: { owner: transrv, readers: [signsrv], holds: "each asset's last known fiat prices, with their provider and age" },
+  payment_requests: {
+    owner: transrv,
+    readers: [],
+    holds: 'what an account asked to be paid on a fresh address, until when, and what it received (in time and late)',
+  },
+  payment_request_payments: { owner: transrv, readers: [], holds: 'which credited deposit counted for which payment request, once each' },
+  red_packets: {
+    owner: transrv,
+    readers: [],
+    holds: "a sender's frozen amount split into shares for the client's accounts to claim, until it expires",
+  },
+  red_packet_shares: { owner: transrv, readers: [], holds: 'the shares of each red packet, drawn when it was made, and who claimed each' },
 } as const satisfies Record<string, TableOwnership>;
 
 export type OwnedTable = keyof typeof tableOwnership;

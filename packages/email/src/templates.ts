@@ -58,6 +58,22 @@ const strings: Record<Locale, Strings> = {
       if (resource === 'withdrawal') return `Withdrawal ${withdrawalEn[what] ?? what}: ${amount(d)} to ${str(d['to'])}`;
       if (type === 'transfer.completed') return `Transfer completed: ${amount(d)}`;
       if (type === 'webhook.disabled') return `Webhook disabled after failing: ${str(d['url'])}`;
+      if (resource === 'payment_request') {
+        const verb = {
+          created: 'created',
+          partially_paid: 'partially paid',
+          paid: 'paid',
+          overpaid: 'overpaid',
+          expired: 'expired',
+          late_payment: 'paid after it expired',
+          payment_reversed: 'payment reversed',
+        }[what];
+        return `Payment request ${verb ?? what}: ${str(d['received'])} of ${amount(d)}`;
+      }
+      if (resource === 'red_packet') {
+        const verb = { created: 'sent', claimed: 'claimed', exhausted: 'all claimed', expired: 'expired' }[what];
+        return `Red packet ${verb ?? what}: ${str(d['claimedAmount'])} of ${str(d['total'])} ${str(d['asset'])}`;
+      }
       return type;
     },
     event: 'Event',
@@ -78,6 +94,22 @@ const strings: Record<Locale, Strings> = {
       if (resource === 'withdrawal') return `提现${withdrawalZh[what] ?? what}：${amount(d)}，至 ${str(d['to'])}`;
       if (type === 'transfer.completed') return `内部转账已完成：${amount(d)}`;
       if (type === 'webhook.disabled') return `Webhook 因持续失败已停用：${str(d['url'])}`;
+      if (resource === 'payment_request') {
+        const verb = {
+          created: '已创建',
+          partially_paid: '部分付款',
+          paid: '已付清',
+          overpaid: '超额付款',
+          expired: '已过期',
+          late_payment: '过期后收到付款',
+          payment_reversed: '付款已冲正',
+        }[what];
+        return `收款请求${verb ?? what}：已收 ${str(d['received'])}，应收 ${amount(d)}`;
+      }
+      if (resource === 'red_packet') {
+        const verb = { created: '已发出', claimed: '被领取', exhausted: '已领完', expired: '已过期' }[what];
+        return `红包${verb ?? what}：已领 ${str(d['claimedAmount'])}，共 ${str(d['total'])} ${str(d['asset'])}`;
+      }
       return type;
     },
     event: '事件',

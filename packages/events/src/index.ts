@@ -4,9 +4,14 @@ export { eventsChannel, parseEventsMessage } from './eventsChannel.js';
 export { type FeedEvent, lastEventSeq, listEvents, readEvents } from './listEvents.js';
 export {
   type DepositEventRow,
+  type PaymentRequestEventRow,
+  type RedPacketClaimEvent,
+  type RedPacketEventRow,
   type TransferEventInput,
   type WithdrawalEventRow,
   depositEvent,
+  paymentRequestEvent,
+  redPacketEvent,
   transferCompletedEvent,
   withdrawalEvent,
 } from './resourceEvents.js';

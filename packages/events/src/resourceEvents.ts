@@ -126,3 +126,93 @@ export function transferCompletedEvent(t: TransferEventInput): NewEvent {
     },
   };
 }
+
+/** The columns of a `payment_requests` row the event carries. */
+export type PaymentRequestEventRow = {
+  readonly id: string;
+  readonly client_id: string;
+  readonly node_id: string;
+  readonly account_id: string;
+  readonly asset: string;
+  readonly chain: string;
+  readonly address: string;
+  readonly amount: Amount;
+  readonly received: Amount;
+  readonly late_received: Amount;
+  readonly status: string;
+  readonly late_payment: boolean | number;
+  readonly expires_at: Date;
+};
+
+/**
+ * A payment request's event: `payment_request.created`, a status it entered (`.partially_paid`, `.paid`, `.overpaid`,
+ * `.expired`), `.late_payment` or `.payment_reversed`; with the deposit that caused it, when one did.
+ */
+export function paymentRequestEvent(type: EventType, r: PaymentRequestEventRow, depositId: string | null = null): NewEvent {
+  return {
+    nodeId: r.node_id,
+    clientId: r.client_id,
+    type,
+    resourceType: ResourceType.paymentRequest,
+    resourceId: r.id,
+    data: {
+      id: r.id,
+      accountId: r.account_id,
+      asset: r.asset,
+      chain: r.chain,
+      address: r.address,
+      amount: String(r.amount),
+      received: String(r.received),
+      lateReceived: String(r.late_received),
+      status: r.status,
+      latePayment: Boolean(r.late_payment),
+      expiresAt: r.expires_at.toISOString(),
+      depositId,
+    },
+  };
+}
+
+/** The columns of a `red_packets` row the event carries. */
+export type RedPacketEventRow = {
+  readonly id: string;
+  readonly client_id: string;
+  readonly node_id: string;
+  readonly from_account_id: string;
+  readonly asset: string;
+  readonly total: Amount;
+  readonly count: number;
+  readonly mode: string;
+  readonly claimed_count: number;
+  readonly claimed_amount: Amount;
+  readonly refunded: Amount;
+  readonly status: string;
+  readonly expires_at: Date;
+};
+
+/** A claim a `red_packet.claimed` event carries. */
+export type RedPacketClaimEvent = { readonly accountId: string; readonly amount: Amount; readonly transferId: string };
+
+/** A red packet's event (`red_packet.created`, `.claimed` with the claim, `.exhausted`, `.expired`). */
+export function redPacketEvent(type: EventType, r: RedPacketEventRow, claim: RedPacketClaimEvent | null = null): NewEvent {
+  return {
+    nodeId: r.node_id,
+    clientId: r.client_id,
+    type,
+    resourceType: ResourceType.redPacket,
+    resourceId: r.id,
+    data: {
+      id: r.id,
+      from: r.from_account_id,
+      asset: r.asset,
+      total: String(r.total),
+      count: Number(r.count),
+      mode: r.mode,
+      claimedCount: Number(r.claimed_count),
+      claimedAmount: String(r.claimed_amount),
+      refunded: String(r.refunded),
+      status: r.status,
+      expiresAt: r.expires_at.toISOString(),
+      claim: claim === null ? null : { accountId: claim.accountId, amount: String(claim.amount), transferId: claim.transferId },
+    },
+  };
+}

@@ -31,3 +31,29 @@ export {
   recordDeliveryFailure,
   recordInternalTransfer,
 } from './transfers.js';
+export {
+  type NewPaymentRequest,
+  type PaymentDeposit,
+  type PaymentRequest,
+  PaymentRequestStatus,
+  applyPaymentRequestDeposit,
+  createPaymentRequest,
+  expirePaymentRequests,
+  getPaymentRequest,
+  listPaymentRequests,
+  reversePaymentRequestDeposit,
+} from './paymentRequests.js';
+export {
+  type ClaimRequest,
+  MAX_RED_PACKET_COUNT,
+  type NewRedPacket,
+  type RedPacket,
+  type RedPacketClaim,
+  RedPacketMode,
+  RedPacketStatus,
+  claimRedPacket,
+  createRedPacket,
+  drawShares,
+  expireRedPackets,
+  getRedPacket,
+} from './redPackets.js';

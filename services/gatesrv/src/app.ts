@@ -8,7 +8,9 @@ import { depositRoutes } from './routes/deposits.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { emailRecipientRoutes } from './routes/emailRecipients.js';
+import { paymentRequestRoutes } from './routes/paymentRequests.js';
 import { rateRoutes } from './routes/rates.js';
+import { redPacketRoutes } from './routes/redPackets.js';
 import { publicHealthRoutes, signedHealthRoutes } from './routes/health.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reservesRoutes } from './routes/reserves.js';
@@ -50,6 +52,8 @@ export function buildApp(deps: GatesrvDeps) {
       await v1.register(webhookRoutes(api, deps));
       await v1.register(emailRecipientRoutes(api, deps));
       await v1.register(rateRoutes(api, deps));
+      await v1.register(paymentRequestRoutes(api, deps));
+      await v1.register(redPacketRoutes(api, deps));
       await v1.register(signedHealthRoutes(api, deps));
     },
     { prefix: '/v1' },

@@ -9,7 +9,12 @@ const postScopes: Readonly<Record<string, KeyScope>> = {
   // Creating accounts and deposit addresses moves no funds: a reporting key may do it.
   '/v1/accounts': KeyScope.read,
   '/v1/accounts/{id}/addresses': KeyScope.read,
+  // A payment request is an address with an amount and a deadline: it moves no funds either.
+  '/v1/accounts/{id}/payment-requests': KeyScope.read,
   '/v1/transfers': KeyScope.transfer,
+  // A red packet freezes funds and its claims move them between the client's accounts, as transfers do.
+  '/v1/red-packets': KeyScope.transfer,
+  '/v1/red-packets/{id}/claim': KeyScope.transfer,
   '/v1/accounts/{id}/withdrawals': KeyScope.withdraw,
   '/v1/withdrawals/{id}/cancel': KeyScope.withdraw,
   // Webhooks send the client's own events (readable with `read`) to its receivers: a reporting key may manage them.

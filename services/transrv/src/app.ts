@@ -28,6 +28,7 @@ import {
   listLedger,
 } from '@wallet/ledger';
 import { lastEventSeq, listEvents } from '@wallet/events';
+import { freshFeeRate } from '@wallet/rates';
 import type { DestinationPolicy } from '@wallet/webhooks';
 import type { Logger } from '@wallet/logger';
 import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
@@ -48,7 +49,9 @@ import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 import { webhookHandlers } from './webhookHandlers.js';
 import { emailHandlers } from './emailHandlers.js';
+import { paymentRequestHandlers } from './paymentRequestHandlers.js';
 import { rateHandlers } from './rateHandlers.js';
+import { redPacketHandlers } from './redPacketHandlers.js';
 
 export type TransrvDeps = {
   readonly nodeId: string;
@@ -68,6 +71,8 @@ export type TransrvDeps = {
   readonly crashPoint?: CrashPoint;
   /** Which webhook receivers clients may register (production: public https only). @default production's */
   readonly webhookPolicy?: DestinationPolicy;
+  /** How old a fee rate sample may be and still price a withdrawal fee (2 x TRANSRV_FEE_RATES_MS). @default 2 h */
+  readonly feeRateMaxAgeMs?: number;
   /** The refresh interval of fiat prices (TRANSRV_FIAT_RATES_MS), told to readers. @default 300_000 */
   readonly fiatRatesMs?: number;
 };
@@ -296,7 +301,15 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
         });
       }
       await accounts.require(req.accountId, nodeId, req.clientId);
-      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, { ...req, reference: req.reference || undefined });
+      // An asset whose fee follows the network's: the chain's latest fresh sample prices it (none: the fixed fee).
+      const networkFeeRate = registry.asset(req.asset).feeFromRates
+        ? await freshFeeRate(db, chain, deps.feeRateMaxAgeMs ?? 2 * 3_600_000)
+        : undefined;
+      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, {
+        ...req,
+        reference: req.reference || undefined,
+        networkFeeRate,
+      });
       (deps.crashPoint ?? noCrashPoints)('transrv.withdrawal.after_freeze');
       // Confirmations are not computed here: the create answer does not show them, and a new one has no transaction.
       return { withdrawal: toWithdrawalRecord({ ...withdrawal, confirmations: null }), created };
@@ -377,6 +390,8 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     ...webhookHandlers(db, deps.webhookPolicy ?? { allowPrivate: false }),
     ...emailHandlers(db),
     ...rateHandlers(db, deps.fiatRatesMs ?? 300_000),
+    ...paymentRequestHandlers({ db, nodeId, registry, accounts }),
+    ...redPacketHandlers({ db, nodeId, registry, accounts, relay: deps.relay }),
 
     listEvents: async (raw) => {
       const req = parseRequest(ListEventsRequest, raw);

@@ -115,6 +115,7 @@ runMain(log, async () => {
       crashPoint,
       webhookPolicy,
       fiatRatesMs: config.TRANSRV_FIAT_RATES_MS,
+      feeRateMaxAgeMs: 2 * config.TRANSRV_FEE_RATES_MS,
     }),
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },

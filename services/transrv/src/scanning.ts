@@ -2,7 +2,7 @@ import type { AssetRegistry } from '@wallet/assets';
 import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { PeriodicTask } from '@wallet/jobs';
-import { type Transfer, settleDeposits } from '@wallet/ledger';
+import { type Transfer, expirePaymentRequests, expireRedPackets, settleDeposits } from '@wallet/ledger';
 import {
   bookConsolidationFees,
   bookSweepFees,
@@ -95,6 +95,19 @@ export async function startChainWork(options: {
         log.error({ shortfalls: result.shortfalls }, 'reorg reversal could not take back the whole deposit: shortfall booked');
     } catch (error) {
       log.error({ err: error }, 'deposit settlement failed; retrying');
+    }
+    try {
+      // After the credits of this pass: a payment credited in it counts before its request is judged.
+      const expired = await expirePaymentRequests(db, options.nodeId);
+      if (expired) log.info({ expired }, 'payment requests expired');
+    } catch (error) {
+      log.error({ err: error }, 'expiring payment requests failed; retrying');
+    }
+    try {
+      const expired = await expireRedPackets(db, options.nodeId);
+      if (expired) log.info({ expired }, 'red packets expired: what nobody claimed went back');
+    } catch (error) {
+      log.error({ err: error }, 'expiring red packets failed; retrying');
     }
     try {
       const result = await settleWithdrawals(db, options.nodeId, registry, log);

@@ -9053,6 +9053,1581 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{id}/payment-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List an account's payment requests */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentRequestPage"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Ask to be paid an amount on a fresh address, until a deadline
+         * @description Derives a new deposit address of the account for this request alone. Every deposit on it is credited to the account; those the scanner sees before `expiresAt` count as `received`, later ones as `lateReceived` (flagged).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreatePaymentRequestRequest"];
+                };
+            };
+            responses: {
+                /** @description The request, `pending`, with its address. */
+                201: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentRequest"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body.
+                 *
+                 *     `UNSUPPORTED_ASSET`: The asset is not configured in this wallet.
+                 *
+                 *     `UNSUPPORTED_CHAIN`: The chain is not configured in this wallet, or no scanner watches it (details.reason not_scanned).
+                 */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one payment request */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The request as it stands. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentRequest"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/red-packets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Freeze a total on an account, to be claimed in shares by your accounts */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateRedPacketRequest"];
+                };
+            };
+            responses: {
+                /** @description The packet, `open`, its total frozen on `from`. */
+                201: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RedPacket"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `ACCOUNT_NOT_FOUND`: No such account for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later. */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body.
+                 *
+                 *     `UNSUPPORTED_ASSET`: The asset is not configured in this wallet.
+                 *
+                 *     `INSUFFICIENT_FUNDS`: The available balance does not cover the amount (and fee).
+                 */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/red-packets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a red packet and its claims */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The packet as it stands. */
+                200: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RedPacket"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `NOT_FOUND`: No such object for this client. */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/red-packets/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim an account's share of a red packet
+         * @description Each account claims once. The share is paid to the account by an internal transfer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ClaimRedPacketRequest"];
+                };
+            };
+            responses: {
+                /** @description The claim: the share this account got. */
+                201: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RedPacketClaim"];
+                    };
+                };
+                /** @description `VALIDATION_FAILED`: The request is malformed: a field is missing, unknown, of the wrong type or out of range. */
+                400: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNAUTHENTICATED`: The request signature, key, timestamp or nonce is missing or not valid. */
+                401: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `SOURCE_NOT_ALLOWED`: The API key is valid but the request came from an address outside the key's allow-list; nothing was done.
+                 *
+                 *     `INSUFFICIENT_SCOPE`: The API key is valid but lacks the scope this route needs (`details.required`); nothing was done.
+                 */
+                403: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `ACCOUNT_NOT_FOUND`: No such account for this client.
+                 *
+                 *     `NOT_FOUND`: No such object for this client.
+                 */
+                404: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later.
+                 *
+                 *     `RED_PACKET_ALREADY_CLAIMED`: This account has already claimed its share of the red packet (details.amount): each account claims once.
+                 *
+                 *     `RED_PACKET_EMPTY`: Every share of the red packet has been claimed: nothing was moved.
+                 *
+                 *     `RED_PACKET_EXPIRED`: The red packet has expired (details.expiresAt): what nobody claimed went back to the sender.
+                 */
+                409: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `PAYLOAD_TOO_LARGE`: The request body exceeds the size limit. */
+                413: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `URI_TOO_LONG`: The request target (path and query) is longer than the server accepts. */
+                414: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: A request with a body must send it as JSON: Content-Type application/json (UTF-8). */
+                415: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request body. */
+                422: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `RATE_LIMITED`: Too many requests for this API key, or too many failed authentications from this address; wait for Retry-After seconds. */
+                429: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `HEADERS_TOO_LARGE`: The request line and headers together are larger than the server accepts. */
+                431: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `INTERNAL`: An unexpected error; it is logged with the request id. */
+                500: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description `UNAVAILABLE`: A service this request depends on is unreachable, or the service itself is not ready yet (starting up); retry later.
+                 *
+                 *     `SHARD_UNAVAILABLE`: The transrv node that owns the account is down; the request was not sent anywhere else.
+                 */
+                503: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `TIMEOUT`: A service did not answer in time; the request may or may not have been applied: retry it with the same Idempotency-Key. */
+                504: {
+                    headers: {
+                        /** @description The request's id: the client's X-Request-Id if it was 1-128 of [A-Za-z0-9._:-], else one the gateway made. Every log line of the request carries it. */
+                        "X-Request-Id"?: string;
+                        /** @description The key's budget: requests per second, and the largest burst. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Requests still allowed right now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the whole budget is back if no request comes meanwhile. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/health": {
         parameters: {
             query?: never;
@@ -9265,7 +10840,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "SOURCE_NOT_ALLOWED" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "RESERVES_PROOF_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "INSUFFICIENT_SCOPE" | "SOURCE_NOT_ALLOWED" | "NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "RESERVES_PROOF_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "WITHDRAWAL_NOT_CANCELLABLE" | "RED_PACKET_ALREADY_CLAIMED" | "RED_PACKET_EMPTY" | "RED_PACKET_EXPIRED" | "DUPLICATE_REFERENCE" | "CONFLICT" | "WITHDRAWAL_NOT_REVIEWABLE" | "WITHDRAWAL_NOT_VOIDABLE" | "INTEGRITY_MISMATCH" | "APPROVAL_STALE" | "ALREADY_APPROVED" | "DESTINATION_NOT_WHITELISTED" | "SIGNING_PAUSED" | "LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_FUNDS" | "INVALID_ADDRESS" | "INVALID_DESTINATION" | "AMOUNT_TOO_SMALL" | "UNSUPPORTED_ASSET" | "UNSUPPORTED_CHAIN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "RATE_LIMITED" | "TOO_MANY_ATTEMPTS" | "SHARD_UNAVAILABLE" | "UNAVAILABLE" | "TIMEOUT" | "CLIENT_DISABLED" | "FENCED" | "CONFIG_INVALID" | "INTERNAL";
                 message: string;
                 details: {
                     [key: string]: unknown;
@@ -9289,6 +10864,11 @@ export interface components {
             minWithdrawal: string;
             /** @description Integer amount in the asset base unit (wei, satoshi). */
             withdrawalFee: string;
+            /** @description Present when the withdrawal fee follows the network: max(withdrawalFee, ceil(units x the chain's GET /v1/fees rate x (100 + markupPercent) / 100)). */
+            feeFromRates?: {
+                units: number;
+                markupPercent: number;
+            };
             /** @description Tokens only: the contract address (EIP-55). */
             contract?: string;
             /** @description A scanner of this deployment watches the chain: addresses are issued and deposits credited (else `UNSUPPORTED_CHAIN`). */
@@ -9373,7 +10953,7 @@ export interface components {
          * @description Why a ledger line was posted (docs/api.md, Ledger buckets and kinds).
          * @enum {string}
          */
-        LedgerKind: "transfer_out" | "transfer_in" | "deposit" | "deposit_reversal" | "withdrawal_freeze" | "withdrawal_release" | "withdrawal_spend" | "withdrawal_fee" | "network_fee";
+        LedgerKind: "transfer_out" | "transfer_in" | "deposit" | "deposit_reversal" | "withdrawal_freeze" | "withdrawal_release" | "withdrawal_spend" | "withdrawal_fee" | "network_fee" | "red_packet_freeze" | "red_packet_claim" | "red_packet_refund";
         /** @enum {string} */
         LedgerBucket: "available" | "frozen";
         DepositPage: {
@@ -9574,7 +11154,7 @@ export interface components {
          * @description What happened (docs/api.md, Event types).
          * @enum {string}
          */
-        EventType: "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled";
+        EventType: "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled" | "payment_request.created" | "payment_request.partially_paid" | "payment_request.paid" | "payment_request.overpaid" | "payment_request.expired" | "payment_request.late_payment" | "payment_request.payment_reversed" | "red_packet.created" | "red_packet.claimed" | "red_packet.exhausted" | "red_packet.expired";
         WebhookWithSecret: {
             id: string;
             url: string;
@@ -9600,7 +11180,7 @@ export interface components {
             /** @description Where to POST: https with a public address in production (loopback, private and link-local addresses are refused). */
             url: string;
             /** @description The event types to receive (docs/api.md, Event types), or `["*"]` for all. */
-            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled" | "payment_request.created" | "payment_request.partially_paid" | "payment_request.paid" | "payment_request.overpaid" | "payment_request.expired" | "payment_request.late_payment" | "payment_request.payment_reversed" | "red_packet.created" | "red_packet.claimed" | "red_packet.exhausted" | "red_packet.expired")[];
             description?: string;
         };
         WebhookList: {
@@ -9629,7 +11209,7 @@ export interface components {
             /** @description Where to POST: https with a public address in production (loopback, private and link-local addresses are refused). */
             url?: string;
             /** @description The event types to receive (docs/api.md, Event types), or `["*"]` for all. */
-            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled" | "payment_request.created" | "payment_request.partially_paid" | "payment_request.paid" | "payment_request.overpaid" | "payment_request.expired" | "payment_request.late_payment" | "payment_request.payment_reversed" | "red_packet.created" | "red_packet.claimed" | "red_packet.exhausted" | "red_packet.expired")[];
             description?: string | null;
             /**
              * @description `active` re-enables a disabled webhook; `disabled` pauses it.
@@ -9689,7 +11269,7 @@ export interface components {
             /** @description One address, like `ops@exchange.example`. */
             email: string;
             /** @description The event types to mail (docs/api.md, Event types), or `["*"]` for all. */
-            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            events: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled" | "payment_request.created" | "payment_request.partially_paid" | "payment_request.paid" | "payment_request.overpaid" | "payment_request.expired" | "payment_request.late_payment" | "payment_request.payment_reversed" | "red_packet.created" | "red_packet.claimed" | "red_packet.exhausted" | "red_packet.expired")[];
             /**
              * @description The language of the emails. @default en
              * @enum {string}
@@ -9701,7 +11281,7 @@ export interface components {
         };
         UpdateEmailRecipientRequest: {
             /** @description The event types to mail (docs/api.md, Event types), or `["*"]` for all. */
-            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled")[];
+            events?: ("*" | "deposit.seen" | "deposit.credited" | "deposit.orphaned" | "deposit.reversed" | "withdrawal.pending_review" | "withdrawal.approved" | "withdrawal.signed" | "withdrawal.broadcast" | "withdrawal.confirmed" | "withdrawal.failed" | "withdrawal.rejected" | "withdrawal.cancelled" | "transfer.completed" | "webhook.disabled" | "payment_request.created" | "payment_request.partially_paid" | "payment_request.paid" | "payment_request.overpaid" | "payment_request.expired" | "payment_request.late_payment" | "payment_request.payment_reversed" | "red_packet.created" | "red_packet.claimed" | "red_packet.exhausted" | "red_packet.expired")[];
             /**
              * @description The language of the emails. @default en
              * @enum {string}
@@ -9749,6 +11329,138 @@ export interface components {
             ageSeconds: number;
             /** @description Older than two refresh intervals: every provider has been failing since. */
             stale: boolean;
+        };
+        PaymentRequest: {
+            id: string;
+            accountId: string;
+            asset: string;
+            chain: string;
+            /** @description A fresh deposit address of the account, given to this request alone. */
+            address: string;
+            /** @description Integer amount in the asset base unit (wei, satoshi). */
+            amount: string;
+            /** @description Credited payments the scanner saw on the address before `expiresAt`. */
+            received: string;
+            /** @description Credited payments it saw after `expiresAt`: credited to the account all the same. */
+            lateReceived: string;
+            status: components["schemas"]["PaymentRequestStatus"];
+            /** @description Something was paid after the request expired (see `lateReceived`). */
+            latePayment: boolean;
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description When `received` first reached `amount`.
+             */
+            paidAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            expiredAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            createdAt: string;
+        };
+        /** @enum {string} */
+        PaymentRequestStatus: "pending" | "partially_paid" | "paid" | "overpaid" | "expired";
+        CreatePaymentRequestRequest: {
+            asset: string;
+            /** @description What is asked, in base units. */
+            amount: string;
+            /** @description Seconds from now until the request expires (60 to 2,592,000). */
+            expiresIn: number;
+            /** @description String keys (1-40 characters) to string values (at most 500 characters), at most 20 keys and 2,048 bytes as JSON. */
+            metadata?: {
+                [key: string]: string;
+            };
+        };
+        PaymentRequestPage: {
+            data: components["schemas"]["PaymentRequest"][];
+            nextCursor: string | null;
+        };
+        RedPacket: {
+            id: string;
+            from: string;
+            asset: string;
+            /** @description Integer amount in the asset base unit (wei, satoshi). */
+            total: string;
+            count: number;
+            mode: components["schemas"]["RedPacketMode"];
+            claimedCount: number;
+            /** @description Integer amount in the asset base unit (wei, satoshi). */
+            claimedAmount: string;
+            /** @description What went back to `from` when it expired. */
+            refunded: string;
+            status: components["schemas"]["RedPacketStatus"];
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description When it was exhausted or expired.
+             */
+            finishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            createdAt: string;
+            /** @description The claims so far, oldest first. */
+            claims: {
+                accountId: string;
+                /** @description Integer amount in the asset base unit (wei, satoshi). */
+                amount: string;
+                /** @description The internal transfer that paid the share (in your transfers list). */
+                transferId: string;
+                /**
+                 * Format: date-time
+                 * @description ISO-8601 UTC timestamp.
+                 */
+                claimedAt: string;
+            }[];
+        };
+        /** @enum {string} */
+        RedPacketMode: "equal" | "random";
+        /** @enum {string} */
+        RedPacketStatus: "open" | "exhausted" | "expired";
+        CreateRedPacketRequest: {
+            /** @description The sending account: the total is frozen on it. */
+            from: string;
+            asset: string;
+            /** @description What the shares add up to, in base units: at least `count`. */
+            total: string;
+            /** @description How many shares (1 to 1,000): how many accounts can claim. */
+            count: number;
+            mode: components["schemas"]["RedPacketMode"];
+            /** @description Seconds from now until what is unclaimed goes back to `from` (60 to 2,592,000). */
+            expiresIn: number;
+        };
+        RedPacketClaim: {
+            redPacketId: string;
+            accountId: string;
+            /** @description Integer amount in the asset base unit (wei, satoshi). */
+            amount: string;
+            /** @description The internal transfer that paid the share (in your transfers list). */
+            transferId: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp.
+             */
+            claimedAt: string;
+        };
+        ClaimRedPacketRequest: {
+            accountId: string;
         };
         HealthDetail: {
             /** @enum {string} */

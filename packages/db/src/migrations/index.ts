@@ -33,6 +33,8 @@ import * as m0032 from './0032_webhooks.js';
 import * as m0033 from './0033_email.js';
 import * as m0034 from './0034_fee_rates.js';
 import * as m0035 from './0035_fiat_rates.js';
+import * as m0036 from './0036_payment_requests.js';
+import * as m0037 from './0037_red_packets.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -72,4 +74,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0033_email', m0033],
   ['0034_fee_rates', m0034],
   ['0035_fiat_rates', m0035],
+  ['0036_payment_requests', m0036],
+  ['0037_red_packets', m0037],
 ];

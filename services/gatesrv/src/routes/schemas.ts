@@ -39,6 +39,46 @@ export const CreateWithdrawalBody = z
 /** A body with nothing to say (`{}`): still strict, so a client cannot slip a field in. */
 export const EmptyBody = z.object({}).strict();
 
+export const CreatePaymentRequestBody = z
+  .object({
+    asset: AssetId,
+    amount: PositiveBaseUnits.meta({ description: 'What is asked, in base units.' }),
+    expiresIn: z
+      .number()
+      .int('expiresIn must be a whole number of seconds')
+      .min(60, 'expiresIn must be at least 60 seconds')
+      .max(30 * 24 * 3600, 'expiresIn must be at most 30 days (2592000 seconds)')
+      .meta({ description: 'Seconds from now until the request expires (60 to 2,592,000).' }),
+    metadata: Metadata.optional(),
+  })
+  .strict()
+  .meta({ id: 'CreatePaymentRequestRequest' });
+
+/** `equal` shares, or `random` ones (each at least one base unit). */
+export const RedPacketMode = z.enum(['equal', 'random']).meta({ id: 'RedPacketMode' });
+export const CreateRedPacketBody = z
+  .object({
+    from: ObjectId.meta({ description: 'The sending account: the total is frozen on it.' }),
+    asset: AssetId,
+    total: PositiveBaseUnits.meta({ description: 'What the shares add up to, in base units: at least `count`.' }),
+    count: z
+      .number()
+      .int('count must be a whole number')
+      .min(1, 'count must be at least 1')
+      .max(1000, 'count must be at most 1000')
+      .meta({ description: 'How many shares (1 to 1,000): how many accounts can claim.' }),
+    mode: RedPacketMode,
+    expiresIn: z
+      .number()
+      .int('expiresIn must be a whole number of seconds')
+      .min(60, 'expiresIn must be at least 60 seconds')
+      .max(30 * 24 * 3600, 'expiresIn must be at most 30 days (2592000 seconds)')
+      .meta({ description: 'Seconds from now until what is unclaimed goes back to `from` (60 to 2,592,000).' }),
+  })
+  .strict()
+  .meta({ id: 'CreateRedPacketRequest' });
+export const ClaimRedPacketBody = z.object({ accountId: ObjectId }).strict().meta({ id: 'ClaimRedPacketRequest' });
+
 export const AccountParams = z.object({ id: ObjectId }).strict();
 export const WithdrawalParams = z.object({ id: ObjectId }).strict();
 export const TransferParams = z.object({ id: ObjectId }).strict();

@@ -21,6 +21,135 @@ import {
 } from "@grpc/grpc-js";
 import { GetInfoRequest, InstanceInfo, PageInfo, PageRequest } from "./common.js";
 
+export interface RedPacketClaim {
+  accountId: string;
+  amount: string;
+  transferId: string;
+  claimedAt: string;
+}
+
+export interface RedPacket {
+  id: string;
+  fromAccountId: string;
+  /** the transrv node that holds it (claims go there) */
+  nodeId: string;
+  asset: string;
+  total: string;
+  count: number;
+  /** equal | random */
+  mode: string;
+  claimedCount: number;
+  claimedAmount: string;
+  refunded: string;
+  /** open | exhausted | expired */
+  status: string;
+  expiresAt: string;
+  /** empty: none */
+  finishedAt: string;
+  createdAt: string;
+  claims: RedPacketClaim[];
+}
+
+export interface CreateRedPacketRequest {
+  clientId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  fromAccountId: string;
+  asset: string;
+  total: string;
+  count: number;
+  mode: string;
+  expiresInSeconds: number;
+}
+
+export interface CreateRedPacketResponse {
+  redPacket: RedPacket | undefined;
+  created: boolean;
+}
+
+export interface GetRedPacketRequest {
+  clientId: string;
+  redPacketId: string;
+}
+
+export interface ClaimRedPacketRequest {
+  clientId: string;
+  redPacketId: string;
+  accountId: string;
+  /** the claimer's node, as the gateway's router has it (checked against the binding) */
+  accountNodeId: string;
+  idempotencyKey: string;
+}
+
+export interface ClaimRedPacketResponse {
+  claim: RedPacketClaim | undefined;
+  created: boolean;
+}
+
+export interface PaymentRequest {
+  id: string;
+  accountId: string;
+  asset: string;
+  chain: string;
+  address: string;
+  /** base units */
+  amount: string;
+  received: string;
+  lateReceived: string;
+  /** pending | partially_paid | paid | overpaid | expired */
+  status: string;
+  latePayment: boolean;
+  metadata: { [key: string]: string };
+  expiresAt: string;
+  /** empty: none */
+  paidAt: string;
+  expiredAt: string;
+  createdAt: string;
+}
+
+export interface PaymentRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface CreatePaymentRequestRequest {
+  clientId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  accountId: string;
+  asset: string;
+  address: string;
+  amount: string;
+  expiresInSeconds: number;
+  metadata: { [key: string]: string };
+}
+
+export interface CreatePaymentRequestRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface CreatePaymentRequestResponse {
+  paymentRequest: PaymentRequest | undefined;
+  created: boolean;
+}
+
+export interface GetPaymentRequestRequest {
+  clientId: string;
+  paymentRequestId: string;
+}
+
+export interface ListPaymentRequestsRequest {
+  clientId: string;
+  accountId: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListPaymentRequestsResponse {
+  paymentRequests: PaymentRequest[];
+  page: PageInfo | undefined;
+}
+
 export interface ListFiatRatesRequest {
   /** ISO 4217, upper case */
   fiat: string;
@@ -590,6 +719,1425 @@ export interface ReservesProof {
   salt: string;
   path: ReservesProofStep[];
 }
+
+function createBaseRedPacketClaim(): RedPacketClaim {
+  return { accountId: "", amount: "", transferId: "", claimedAt: "" };
+}
+
+export const RedPacketClaim: MessageFns<RedPacketClaim> = {
+  encode(message: RedPacketClaim, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.amount !== "") {
+      writer.uint32(18).string(message.amount);
+    }
+    if (message.transferId !== "") {
+      writer.uint32(26).string(message.transferId);
+    }
+    if (message.claimedAt !== "") {
+      writer.uint32(34).string(message.claimedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedPacketClaim {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedPacketClaim();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.claimedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRedPacket(): RedPacket {
+  return {
+    id: "",
+    fromAccountId: "",
+    nodeId: "",
+    asset: "",
+    total: "",
+    count: 0,
+    mode: "",
+    claimedCount: 0,
+    claimedAmount: "",
+    refunded: "",
+    status: "",
+    expiresAt: "",
+    finishedAt: "",
+    createdAt: "",
+    claims: [],
+  };
+}
+
+export const RedPacket: MessageFns<RedPacket> = {
+  encode(message: RedPacket, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.fromAccountId !== "") {
+      writer.uint32(18).string(message.fromAccountId);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(26).string(message.nodeId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(34).string(message.asset);
+    }
+    if (message.total !== "") {
+      writer.uint32(42).string(message.total);
+    }
+    if (message.count !== 0) {
+      writer.uint32(48).uint32(message.count);
+    }
+    if (message.mode !== "") {
+      writer.uint32(58).string(message.mode);
+    }
+    if (message.claimedCount !== 0) {
+      writer.uint32(64).uint32(message.claimedCount);
+    }
+    if (message.claimedAmount !== "") {
+      writer.uint32(74).string(message.claimedAmount);
+    }
+    if (message.refunded !== "") {
+      writer.uint32(82).string(message.refunded);
+    }
+    if (message.status !== "") {
+      writer.uint32(90).string(message.status);
+    }
+    if (message.expiresAt !== "") {
+      writer.uint32(98).string(message.expiresAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(106).string(message.finishedAt);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(114).string(message.createdAt);
+    }
+    for (const v of message.claims) {
+      RedPacketClaim.encode(v!, writer.uint32(122).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedPacket {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedPacket();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromAccountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.claimedCount = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.claimedAmount = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.refunded = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.expiresAt = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.claims.push(RedPacketClaim.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateRedPacketRequest(): CreateRedPacketRequest {
+  return {
+    clientId: "",
+    idempotencyKey: "",
+    requestHash: "",
+    fromAccountId: "",
+    asset: "",
+    total: "",
+    count: 0,
+    mode: "",
+    expiresInSeconds: 0,
+  };
+}
+
+export const CreateRedPacketRequest: MessageFns<CreateRedPacketRequest> = {
+  encode(message: CreateRedPacketRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.requestHash !== "") {
+      writer.uint32(26).string(message.requestHash);
+    }
+    if (message.fromAccountId !== "") {
+      writer.uint32(34).string(message.fromAccountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.total !== "") {
+      writer.uint32(50).string(message.total);
+    }
+    if (message.count !== 0) {
+      writer.uint32(56).uint32(message.count);
+    }
+    if (message.mode !== "") {
+      writer.uint32(66).string(message.mode);
+    }
+    if (message.expiresInSeconds !== 0) {
+      writer.uint32(72).uint32(message.expiresInSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateRedPacketRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateRedPacketRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fromAccountId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.expiresInSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateRedPacketResponse(): CreateRedPacketResponse {
+  return { redPacket: undefined, created: false };
+}
+
+export const CreateRedPacketResponse: MessageFns<CreateRedPacketResponse> = {
+  encode(message: CreateRedPacketResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redPacket !== undefined) {
+      RedPacket.encode(message.redPacket, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateRedPacketResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateRedPacketResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redPacket = RedPacket.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetRedPacketRequest(): GetRedPacketRequest {
+  return { clientId: "", redPacketId: "" };
+}
+
+export const GetRedPacketRequest: MessageFns<GetRedPacketRequest> = {
+  encode(message: GetRedPacketRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.redPacketId !== "") {
+      writer.uint32(18).string(message.redPacketId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRedPacketRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRedPacketRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.redPacketId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseClaimRedPacketRequest(): ClaimRedPacketRequest {
+  return { clientId: "", redPacketId: "", accountId: "", accountNodeId: "", idempotencyKey: "" };
+}
+
+export const ClaimRedPacketRequest: MessageFns<ClaimRedPacketRequest> = {
+  encode(message: ClaimRedPacketRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.redPacketId !== "") {
+      writer.uint32(18).string(message.redPacketId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(26).string(message.accountId);
+    }
+    if (message.accountNodeId !== "") {
+      writer.uint32(34).string(message.accountNodeId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(42).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimRedPacketRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimRedPacketRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.redPacketId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accountNodeId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseClaimRedPacketResponse(): ClaimRedPacketResponse {
+  return { claim: undefined, created: false };
+}
+
+export const ClaimRedPacketResponse: MessageFns<ClaimRedPacketResponse> = {
+  encode(message: ClaimRedPacketResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.claim !== undefined) {
+      RedPacketClaim.encode(message.claim, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimRedPacketResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimRedPacketResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.claim = RedPacketClaim.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePaymentRequest(): PaymentRequest {
+  return {
+    id: "",
+    accountId: "",
+    asset: "",
+    chain: "",
+    address: "",
+    amount: "",
+    received: "",
+    lateReceived: "",
+    status: "",
+    latePayment: false,
+    metadata: {},
+    expiresAt: "",
+    paidAt: "",
+    expiredAt: "",
+    createdAt: "",
+  };
+}
+
+export const PaymentRequest: MessageFns<PaymentRequest> = {
+  encode(message: PaymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    if (message.chain !== "") {
+      writer.uint32(34).string(message.chain);
+    }
+    if (message.address !== "") {
+      writer.uint32(42).string(message.address);
+    }
+    if (message.amount !== "") {
+      writer.uint32(50).string(message.amount);
+    }
+    if (message.received !== "") {
+      writer.uint32(58).string(message.received);
+    }
+    if (message.lateReceived !== "") {
+      writer.uint32(66).string(message.lateReceived);
+    }
+    if (message.status !== "") {
+      writer.uint32(74).string(message.status);
+    }
+    if (message.latePayment !== false) {
+      writer.uint32(80).bool(message.latePayment);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      PaymentRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
+    if (message.expiresAt !== "") {
+      writer.uint32(98).string(message.expiresAt);
+    }
+    if (message.paidAt !== "") {
+      writer.uint32(106).string(message.paidAt);
+    }
+    if (message.expiredAt !== "") {
+      writer.uint32(114).string(message.expiredAt);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(122).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.received = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lateReceived = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.latePayment = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = PaymentRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.metadata[entry11.key] = entry11.value;
+            }
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.expiresAt = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.paidAt = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.expiredAt = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePaymentRequest_MetadataEntry(): PaymentRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const PaymentRequest_MetadataEntry: MessageFns<PaymentRequest_MetadataEntry> = {
+  encode(message: PaymentRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaymentRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaymentRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreatePaymentRequestRequest(): CreatePaymentRequestRequest {
+  return {
+    clientId: "",
+    idempotencyKey: "",
+    requestHash: "",
+    accountId: "",
+    asset: "",
+    address: "",
+    amount: "",
+    expiresInSeconds: 0,
+    metadata: {},
+  };
+}
+
+export const CreatePaymentRequestRequest: MessageFns<CreatePaymentRequestRequest> = {
+  encode(message: CreatePaymentRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.requestHash !== "") {
+      writer.uint32(26).string(message.requestHash);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(34).string(message.accountId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(42).string(message.asset);
+    }
+    if (message.address !== "") {
+      writer.uint32(50).string(message.address);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    if (message.expiresInSeconds !== 0) {
+      writer.uint32(64).uint32(message.expiresInSeconds);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      CreatePaymentRequestRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePaymentRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePaymentRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.expiresInSeconds = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = CreatePaymentRequestRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.metadata[entry9.key] = entry9.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreatePaymentRequestRequest_MetadataEntry(): CreatePaymentRequestRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const CreatePaymentRequestRequest_MetadataEntry: MessageFns<CreatePaymentRequestRequest_MetadataEntry> = {
+  encode(message: CreatePaymentRequestRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePaymentRequestRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePaymentRequestRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreatePaymentRequestResponse(): CreatePaymentRequestResponse {
+  return { paymentRequest: undefined, created: false };
+}
+
+export const CreatePaymentRequestResponse: MessageFns<CreatePaymentRequestResponse> = {
+  encode(message: CreatePaymentRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.paymentRequest !== undefined) {
+      PaymentRequest.encode(message.paymentRequest, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePaymentRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePaymentRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.paymentRequest = PaymentRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetPaymentRequestRequest(): GetPaymentRequestRequest {
+  return { clientId: "", paymentRequestId: "" };
+}
+
+export const GetPaymentRequestRequest: MessageFns<GetPaymentRequestRequest> = {
+  encode(message: GetPaymentRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.paymentRequestId !== "") {
+      writer.uint32(18).string(message.paymentRequestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPaymentRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPaymentRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentRequestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListPaymentRequestsRequest(): ListPaymentRequestsRequest {
+  return { clientId: "", accountId: "", page: undefined };
+}
+
+export const ListPaymentRequestsRequest: MessageFns<ListPaymentRequestsRequest> = {
+  encode(message: ListPaymentRequestsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPaymentRequestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPaymentRequestsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListPaymentRequestsResponse(): ListPaymentRequestsResponse {
+  return { paymentRequests: [], page: undefined };
+}
+
+export const ListPaymentRequestsResponse: MessageFns<ListPaymentRequestsResponse> = {
+  encode(message: ListPaymentRequestsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.paymentRequests) {
+      PaymentRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageInfo.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPaymentRequestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPaymentRequestsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.paymentRequests.push(PaymentRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
 
 function createBaseListFiatRatesRequest(): ListFiatRatesRequest {
   return { fiat: "" };
@@ -6362,6 +7910,77 @@ export const TransServiceService = {
       Buffer.from(ListFiatRatesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListFiatRatesResponse => ListFiatRatesResponse.decode(value),
   },
+  /**
+   * Payment requests (issue 17): created on the account's node with an address accountsrv derived for it; read by
+   * id on any node (the gateway does not know the account yet); an account's listed on its node.
+   */
+  createPaymentRequest: {
+    path: "/wallet.v1.TransService/CreatePaymentRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreatePaymentRequestRequest): Buffer =>
+      Buffer.from(CreatePaymentRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreatePaymentRequestRequest => CreatePaymentRequestRequest.decode(value),
+    responseSerialize: (value: CreatePaymentRequestResponse): Buffer =>
+      Buffer.from(CreatePaymentRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreatePaymentRequestResponse => CreatePaymentRequestResponse.decode(value),
+  },
+  getPaymentRequest: {
+    path: "/wallet.v1.TransService/GetPaymentRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPaymentRequestRequest): Buffer =>
+      Buffer.from(GetPaymentRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPaymentRequestRequest => GetPaymentRequestRequest.decode(value),
+    responseSerialize: (value: PaymentRequest): Buffer => Buffer.from(PaymentRequest.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PaymentRequest => PaymentRequest.decode(value),
+  },
+  listPaymentRequests: {
+    path: "/wallet.v1.TransService/ListPaymentRequests" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPaymentRequestsRequest): Buffer =>
+      Buffer.from(ListPaymentRequestsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPaymentRequestsRequest => ListPaymentRequestsRequest.decode(value),
+    responseSerialize: (value: ListPaymentRequestsResponse): Buffer =>
+      Buffer.from(ListPaymentRequestsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPaymentRequestsResponse => ListPaymentRequestsResponse.decode(value),
+  },
+  /**
+   * Red packets (issue 17): made and claimed on the sender's node (node_id in the answer routes the claims); read by
+   * id on any node.
+   */
+  createRedPacket: {
+    path: "/wallet.v1.TransService/CreateRedPacket" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateRedPacketRequest): Buffer =>
+      Buffer.from(CreateRedPacketRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateRedPacketRequest => CreateRedPacketRequest.decode(value),
+    responseSerialize: (value: CreateRedPacketResponse): Buffer =>
+      Buffer.from(CreateRedPacketResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateRedPacketResponse => CreateRedPacketResponse.decode(value),
+  },
+  getRedPacket: {
+    path: "/wallet.v1.TransService/GetRedPacket" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRedPacketRequest): Buffer => Buffer.from(GetRedPacketRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRedPacketRequest => GetRedPacketRequest.decode(value),
+    responseSerialize: (value: RedPacket): Buffer => Buffer.from(RedPacket.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedPacket => RedPacket.decode(value),
+  },
+  claimRedPacket: {
+    path: "/wallet.v1.TransService/ClaimRedPacket" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClaimRedPacketRequest): Buffer =>
+      Buffer.from(ClaimRedPacketRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClaimRedPacketRequest => ClaimRedPacketRequest.decode(value),
+    responseSerialize: (value: ClaimRedPacketResponse): Buffer =>
+      Buffer.from(ClaimRedPacketResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClaimRedPacketResponse => ClaimRedPacketResponse.decode(value),
+  },
 } as const;
 
 export interface TransServiceServer extends UntypedServiceImplementation {
@@ -6433,6 +8052,20 @@ export interface TransServiceServer extends UntypedServiceImplementation {
   listFeeRates: handleUnaryCall<ListFeeRatesRequest, ListFeeRatesResponse>;
   /** Each asset's last known price in a fiat currency (issue 17); any node answers. */
   listFiatRates: handleUnaryCall<ListFiatRatesRequest, ListFiatRatesResponse>;
+  /**
+   * Payment requests (issue 17): created on the account's node with an address accountsrv derived for it; read by
+   * id on any node (the gateway does not know the account yet); an account's listed on its node.
+   */
+  createPaymentRequest: handleUnaryCall<CreatePaymentRequestRequest, CreatePaymentRequestResponse>;
+  getPaymentRequest: handleUnaryCall<GetPaymentRequestRequest, PaymentRequest>;
+  listPaymentRequests: handleUnaryCall<ListPaymentRequestsRequest, ListPaymentRequestsResponse>;
+  /**
+   * Red packets (issue 17): made and claimed on the sender's node (node_id in the answer routes the claims); read by
+   * id on any node.
+   */
+  createRedPacket: handleUnaryCall<CreateRedPacketRequest, CreateRedPacketResponse>;
+  getRedPacket: handleUnaryCall<GetRedPacketRequest, RedPacket>;
+  claimRedPacket: handleUnaryCall<ClaimRedPacketRequest, ClaimRedPacketResponse>;
 }
 
 export interface TransServiceClient extends Client1 {
@@ -6962,6 +8595,104 @@ export interface TransServiceClient extends Client1 {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListFiatRatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Payment requests (issue 17): created on the account's node with an address accountsrv derived for it; read by
+   * id on any node (the gateway does not know the account yet); an account's listed on its node.
+   */
+  createPaymentRequest(
+    request: CreatePaymentRequestRequest,
+    callback: (error: ServiceError | null, response: CreatePaymentRequestResponse) => void,
+  ): ClientUnaryCall;
+  createPaymentRequest(
+    request: CreatePaymentRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreatePaymentRequestResponse) => void,
+  ): ClientUnaryCall;
+  createPaymentRequest(
+    request: CreatePaymentRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreatePaymentRequestResponse) => void,
+  ): ClientUnaryCall;
+  getPaymentRequest(
+    request: GetPaymentRequestRequest,
+    callback: (error: ServiceError | null, response: PaymentRequest) => void,
+  ): ClientUnaryCall;
+  getPaymentRequest(
+    request: GetPaymentRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PaymentRequest) => void,
+  ): ClientUnaryCall;
+  getPaymentRequest(
+    request: GetPaymentRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PaymentRequest) => void,
+  ): ClientUnaryCall;
+  listPaymentRequests(
+    request: ListPaymentRequestsRequest,
+    callback: (error: ServiceError | null, response: ListPaymentRequestsResponse) => void,
+  ): ClientUnaryCall;
+  listPaymentRequests(
+    request: ListPaymentRequestsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPaymentRequestsResponse) => void,
+  ): ClientUnaryCall;
+  listPaymentRequests(
+    request: ListPaymentRequestsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPaymentRequestsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Red packets (issue 17): made and claimed on the sender's node (node_id in the answer routes the claims); read by
+   * id on any node.
+   */
+  createRedPacket(
+    request: CreateRedPacketRequest,
+    callback: (error: ServiceError | null, response: CreateRedPacketResponse) => void,
+  ): ClientUnaryCall;
+  createRedPacket(
+    request: CreateRedPacketRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateRedPacketResponse) => void,
+  ): ClientUnaryCall;
+  createRedPacket(
+    request: CreateRedPacketRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateRedPacketResponse) => void,
+  ): ClientUnaryCall;
+  getRedPacket(
+    request: GetRedPacketRequest,
+    callback: (error: ServiceError | null, response: RedPacket) => void,
+  ): ClientUnaryCall;
+  getRedPacket(
+    request: GetRedPacketRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RedPacket) => void,
+  ): ClientUnaryCall;
+  getRedPacket(
+    request: GetRedPacketRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RedPacket) => void,
+  ): ClientUnaryCall;
+  claimRedPacket(
+    request: ClaimRedPacketRequest,
+    callback: (error: ServiceError | null, response: ClaimRedPacketResponse) => void,
+  ): ClientUnaryCall;
+  claimRedPacket(
+    request: ClaimRedPacketRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClaimRedPacketResponse) => void,
+  ): ClientUnaryCall;
+  claimRedPacket(
+    request: ClaimRedPacketRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClaimRedPacketResponse) => void,
   ): ClientUnaryCall;
 }
 
