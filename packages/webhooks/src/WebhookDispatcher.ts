@@ -113,10 +113,14 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Queues the endpoint's new events, then sends its queue's head while they succeed (at most 50 per turn). */
+  /**
+   * Queues the endpoint's new events, then sends its queue's head while they succeed: the queue is topped up from the
+   * feed every 50 sends, and a turn ends after 1,000 (the next pass starts another), when the queue is empty or its head
+   * waits for a retry, or when the lease is no longer this node's (checked before every send).
+   */
   async #work(id: string): Promise<void> {
-    await this.#fanOut(id);
-    for (let sent = 0; sent < 50; sent++) {
+    for (let sent = 0; sent < 1000; sent++) {
+      if (sent % 50 === 0) await this.#fanOut(id);
       const endpoint = await this.#o
         .db<EndpointRow>('webhook_endpoints')
         .where({ id, lease_owner: this.#o.nodeId, status: 'active' })
@@ -183,7 +187,8 @@ export class WebhookDispatcher {
       const delivery = trx('webhook_deliveries').where({ id: head.id, status: 'queued' });
       if (attempt.outcome === 'delivered') {
         await delivery.update({ ...common, status: 'delivered', last_error: null, finished_at: trx.raw('CURRENT_TIMESTAMP(3)') });
-        await trx('webhook_endpoints').where({ id: endpoint.id }).update({ failing_since: null });
+        // A run of failures ends (the endpoint row as read before this send: a healthy one is not written at all).
+        if (endpoint.failing_since !== null) await trx('webhook_endpoints').where({ id: endpoint.id }).update({ failing_since: null });
         return;
       }
       const gaveUp = attempt.outcome === 'rejected' || now - firstAt >= (this.#o.giveUpAfterMs ?? 24 * 3600_000);
