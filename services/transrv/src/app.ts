@@ -34,7 +34,7 @@ import type { Logger } from '@wallet/logger';
 import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
 import { reserveProof } from '@wallet/reserve-reports';
-import { GrpcServer, parseRequest } from '@wallet/rpc';
+import { GrpcServer, type ServiceHandlers, parseRequest } from '@wallet/rpc';
 import {
   type WithdrawalView,
   cancelWithdrawal,
@@ -71,6 +71,8 @@ export type TransrvDeps = {
   readonly crashPoint?: CrashPoint;
   /** Which webhook receivers clients may register (production: public https only). @default production's */
   readonly webhookPolicy?: DestinationPolicy;
+  /** Called after a request that may have appended client events committed (kicks the event sequencer). */
+  readonly eventsAppended?: () => void;
   /** How old a fee rate sample may be and still price a withdrawal fee (2 x TRANSRV_FEE_RATES_MS). @default 2 h */
   readonly feeRateMaxAgeMs?: number;
   /** The refresh interval of fiat prices (TRANSRV_FIAT_RATES_MS), told to readers. @default 300_000 */
@@ -208,10 +210,42 @@ function toWithdrawalRecord(w: WithdrawalView): WithdrawalRecord {
   };
 }
 
+/** The methods whose transaction may append client events (deposits and settlements append theirs elsewhere). */
+const EVENT_WRITES = [
+  'transfer',
+  'creditTransfer',
+  'createWithdrawal',
+  'cancelWithdrawal',
+  'createPaymentRequest',
+  'createRedPacket',
+  'claimRedPacket',
+] as const;
+
+/**
+ * The handlers, each of {@link EVENT_WRITES} calling `kick` once it has answered (its transaction committed): the
+ * event sequencer then moves the new events into the feed at once instead of at its next pass.
+ */
+function kickAfterWrites(
+  handlers: ServiceHandlers<typeof TransServiceService>,
+  kick: (() => void) | undefined,
+): ServiceHandlers<typeof TransServiceService> {
+  if (kick === undefined) return handlers;
+  const out = { ...handlers };
+  for (const name of EVENT_WRITES) {
+    const handler = handlers[name] as (...args: unknown[]) => Promise<unknown>;
+    (out as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      const answer = await handler(...args);
+      kick();
+      return answer;
+    };
+  }
+  return out;
+}
+
 /** Builds transrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: TransrvDeps): GrpcServer {
   const { db, nodeId, registry, accounts } = deps;
-  return new GrpcServer(deps.log).addService('wallet.v1.TransService', TransServiceService, {
+  const handlers: ServiceHandlers<typeof TransServiceService> = {
     getInfo: async () => instanceInfo('transrv', deps.instanceId, deps.startedAt, nodeId),
 
     getBalances: async (raw) => {
@@ -432,7 +466,8 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
         path: p.path.map((s) => ({ hash: s.hash, sum: s.sum.toString(), side: s.side })),
       };
     },
-  });
+  };
+  return new GrpcServer(deps.log).addService('wallet.v1.TransService', TransServiceService, kickAfterWrites(handlers, deps.eventsAppended));
 
   /**
    * The common options of a client-wide list. An account filter must name one of the client's accounts (any node's):

@@ -101,6 +101,16 @@ runMain(log, async () => {
   });
 
   const webhookPolicy = { allowPrivate: config.TRANSRV_WEBHOOK_ALLOW_PRIVATE };
+  // The clients' event feed: this node's outbox into the feed, announced on Redis for the gateways' long polls. Started
+  // once the node serves (below); a write kicks it so its events reach the feed at once rather than at the next pass.
+  const sequencer = new EventSequencer({
+    db,
+    redis,
+    env: config.WALLET_ENV,
+    nodeId,
+    log: nodeLog.child({ component: 'event-sequencer' }),
+    intervalMs: config.TRANSRV_EVENTS_MS,
+  });
   const served = await serveAndRegister({
     server: buildApp({
       nodeId,
@@ -116,6 +126,7 @@ runMain(log, async () => {
       webhookPolicy,
       fiatRatesMs: config.TRANSRV_FIAT_RATES_MS,
       feeRateMaxAgeMs: 2 * config.TRANSRV_FEE_RATES_MS,
+      eventsAppended: () => void sequencer.kick(),
     }),
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
@@ -153,15 +164,6 @@ runMain(log, async () => {
   });
   requestRelay.start();
   responses.start();
-  // The clients' event feed: this node's outbox into the feed, announced on Redis for the gateways' long polls.
-  const sequencer = new EventSequencer({
-    db,
-    redis,
-    env: config.WALLET_ENV,
-    nodeId,
-    log: nodeLog.child({ component: 'event-sequencer' }),
-    intervalMs: config.TRANSRV_EVENTS_MS,
-  });
   sequencer.start();
   // Webhooks: every node delivers, each endpoint by the node holding its lease.
   const webhooks = new WebhookDispatcher({
