@@ -11,8 +11,8 @@ import type { AccountDirectory } from './accountDirectory.js';
 // The client's payment requests over gRPC: created and listed on the account's node, read by id on any node. The rules
 // are @wallet/ledger's (paymentRequests.ts); the gateway has checked the shapes already.
 
-/** The longest a payment request may stay open: 30 days. */
-export const MAX_PAYMENT_REQUEST_SECONDS = 30 * 24 * 3600;
+/** The longest a payment request or a red packet may stay open: 30 days. */
+export const MAX_OPEN_SECONDS = 30 * 24 * 3600;
 
 const Create = z.object({
   clientId: ObjectId,
@@ -22,7 +22,7 @@ const Create = z.object({
   asset: z.string().max(16),
   address: z.string().min(1).max(100),
   amount: PositiveBaseUnits,
-  expiresInSeconds: z.number().int().min(60).max(MAX_PAYMENT_REQUEST_SECONDS),
+  expiresInSeconds: z.number().int().min(60).max(MAX_OPEN_SECONDS),
   metadata: ClientMetadata.default({}),
 });
 const Get = z.object({ clientId: ObjectId, paymentRequestId: ObjectId });

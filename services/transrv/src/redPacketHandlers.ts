@@ -15,12 +15,10 @@ import type { RedPacketClaim as ClaimRecord, RedPacket as RedPacketRecord, Trans
 import { type ServiceHandlers, parseRequest } from '@wallet/rpc';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
+import { MAX_OPEN_SECONDS } from './paymentRequestHandlers.js';
 
 // The client's red packets over gRPC: made and claimed on the sender's node, read by id on any node. The rules are
 // @wallet/ledger's (redPackets.ts); the gateway has checked the shapes already.
-
-/** The longest a red packet may stay open: 30 days. */
-const MAX_SECONDS = 30 * 24 * 3600;
 
 const Create = z.object({
   clientId: ObjectId,
@@ -31,9 +29,9 @@ const Create = z.object({
   total: PositiveBaseUnits,
   count: z.number().int().min(1).max(MAX_RED_PACKET_COUNT),
   mode: z.enum(['equal', 'random']),
-  expiresInSeconds: z.number().int().min(60).max(MAX_SECONDS),
+  expiresInSeconds: z.number().int().min(60).max(MAX_OPEN_SECONDS),
 });
-const Get = z.object({ clientId: ObjectId, redPacketId: ObjectId });
+const Get = z.object({ clientId: ObjectId, redPacketId: ObjectId, withoutClaims: z.boolean().default(false) });
 const Claim = z.object({
   clientId: ObjectId,
   redPacketId: ObjectId,
@@ -87,7 +85,7 @@ export function redPacketHandlers(deps: {
     },
     getRedPacket: async (raw) => {
       const req = parseRequest(Get, raw);
-      const { redPacket, claims } = await getRedPacket(db, req.clientId, req.redPacketId);
+      const { redPacket, claims } = await getRedPacket(db, req.clientId, req.redPacketId, !req.withoutClaims);
       return record(redPacket, claims);
     },
     claimRedPacket: async (raw) => {

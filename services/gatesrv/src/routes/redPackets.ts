@@ -120,7 +120,9 @@ export function redPacketRoutes(
       },
       async ({ params }, request) =>
         view(
-          await callAnyNode(shards, (c) => c.getRedPacket({ clientId: request.client.clientId, redPacketId: params.id }, { timeoutMs })),
+          await callAnyNode(shards, (c) =>
+            c.getRedPacket({ clientId: request.client.clientId, redPacketId: params.id, withoutClaims: false }, { timeoutMs }),
+          ),
         ),
     );
 
@@ -140,7 +142,9 @@ export function redPacketRoutes(
       },
       async ({ params, body }, request, reply) => {
         const clientId = request.client.clientId;
-        const packet = await callAnyNode(shards, (c) => c.getRedPacket({ clientId, redPacketId: params.id }, { timeoutMs }));
+        const packet = await callAnyNode(shards, (c) =>
+          c.getRedPacket({ clientId, redPacketId: params.id, withoutClaims: true }, { timeoutMs }),
+        );
         const claimer = await router.resolve(clientId, body.accountId);
         const { claim, created } = await shards.call(packet.nodeId, (c) =>
           c.claimRedPacket(

@@ -39,16 +39,17 @@ export const CreateWithdrawalBody = z
 /** A body with nothing to say (`{}`): still strict, so a client cannot slip a field in. */
 export const EmptyBody = z.object({}).strict();
 
+/** How long a payment request or a red packet stays open: whole seconds, 60 to 30 days. */
+const ExpiresIn = z
+  .number()
+  .int('expiresIn must be a whole number of seconds')
+  .min(60, 'expiresIn must be at least 60 seconds')
+  .max(30 * 24 * 3600, 'expiresIn must be at most 30 days (2592000 seconds)');
 export const CreatePaymentRequestBody = z
   .object({
     asset: AssetId,
     amount: PositiveBaseUnits.meta({ description: 'What is asked, in base units.' }),
-    expiresIn: z
-      .number()
-      .int('expiresIn must be a whole number of seconds')
-      .min(60, 'expiresIn must be at least 60 seconds')
-      .max(30 * 24 * 3600, 'expiresIn must be at most 30 days (2592000 seconds)')
-      .meta({ description: 'Seconds from now until the request expires (60 to 2,592,000).' }),
+    expiresIn: ExpiresIn.meta({ description: 'Seconds from now until the request expires (60 to 2,592,000).' }),
     metadata: Metadata.optional(),
   })
   .strict()
@@ -68,12 +69,7 @@ export const CreateRedPacketBody = z
       .max(1000, 'count must be at most 1000')
       .meta({ description: 'How many shares (1 to 1,000): how many accounts can claim.' }),
     mode: RedPacketMode,
-    expiresIn: z
-      .number()
-      .int('expiresIn must be a whole number of seconds')
-      .min(60, 'expiresIn must be at least 60 seconds')
-      .max(30 * 24 * 3600, 'expiresIn must be at most 30 days (2592000 seconds)')
-      .meta({ description: 'Seconds from now until what is unclaimed goes back to `from` (60 to 2,592,000).' }),
+    expiresIn: ExpiresIn.meta({ description: 'Seconds from now until what is unclaimed goes back to `from` (60 to 2,592,000).' }),
   })
   .strict()
   .meta({ id: 'CreateRedPacketRequest' });

@@ -70,6 +70,8 @@ export interface CreateRedPacketResponse {
 export interface GetRedPacketRequest {
   clientId: string;
   redPacketId: string;
+  /** the packet alone, without its claims (the gateway routing a claim needs only node_id) */
+  withoutClaims: boolean;
 }
 
 export interface ClaimRedPacketRequest {
@@ -1217,7 +1219,7 @@ export const CreateRedPacketResponse: MessageFns<CreateRedPacketResponse> = {
 };
 
 function createBaseGetRedPacketRequest(): GetRedPacketRequest {
-  return { clientId: "", redPacketId: "" };
+  return { clientId: "", redPacketId: "", withoutClaims: false };
 }
 
 export const GetRedPacketRequest: MessageFns<GetRedPacketRequest> = {
@@ -1227,6 +1229,9 @@ export const GetRedPacketRequest: MessageFns<GetRedPacketRequest> = {
     }
     if (message.redPacketId !== "") {
       writer.uint32(18).string(message.redPacketId);
+    }
+    if (message.withoutClaims !== false) {
+      writer.uint32(24).bool(message.withoutClaims);
     }
     return writer;
   },
@@ -1258,6 +1263,14 @@ export const GetRedPacketRequest: MessageFns<GetRedPacketRequest> = {
             }
 
             message.redPacketId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.withoutClaims = reader.bool();
             continue;
           }
         }
