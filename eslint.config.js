@@ -38,6 +38,24 @@ export default tseslint.config(
     },
   },
   {
+    // Production code (packages and services, not their tests or benchmarks) never uses test tooling or the test tree:
+    // entry points and runtime configuration live in services/ and deploy/, test helpers in @wallet/testkit.
+    files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'deploy/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/testkit/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@wallet/*/*'], message: 'import the package entry, not its files' },
+            { group: ['@wallet/testkit'], message: 'test tooling: only tests and benchmarks may import it' },
+            { group: ['**/test/**', '../../test/*'], message: 'production code never imports from test/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Root tool configs are outside the TS projects.
     files: ['*.config.js', '*.config.ts'],
     ...tseslint.configs.disableTypeChecked,

@@ -13,13 +13,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestDatabase } from '@wallet/db';
 import { repoRoot } from '../harness/repoRoot.js';
 import { gitCommit, runWorker } from './benchKit.js';
 import { preloadChain } from './preloadChain.js';
 import type { ScanEvmJob, ScanEvmResult } from './ScanEvmJob.js';
-import { startAnvil } from '@wallet/chains';
 import { createOwners, insertWatchedAddresses } from './watchedAddressFixtures.js';
+import { createTestDatabase, startAnvil } from '@wallet/testkit';
 
 const BLOCKS = Number(process.env['BLOCKS'] ?? 1000);
 const TXS_PER_BLOCK = Number(process.env['TXS_PER_BLOCK'] ?? 50);

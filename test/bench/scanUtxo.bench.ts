@@ -15,13 +15,13 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scriptToAddress } from '@wallet/chains';
-import { createTestDatabase } from '@wallet/db';
 import { repoRoot } from '../harness/repoRoot.js';
 import { gitCommit, runWorker } from './benchKit.js';
 import { preloadUtxoChain } from './preloadUtxoChain.js';
 import type { ScanUtxoJob, ScanUtxoResult } from './ScanUtxoJob.js';
 import { startPrivateLitecoind } from './startPrivateLitecoind.js';
 import { createOwners, insertWatchedAddresses } from './watchedAddressFixtures.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 const BLOCKS = Number(process.env['BLOCKS'] ?? 300);
 const TXS_PER_BLOCK = Number(process.env['TXS_PER_BLOCK'] ?? 1000);

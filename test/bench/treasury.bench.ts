@@ -20,8 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AssetRegistry } from '@wallet/assets';
-import { createEvmAdapter, devRpc, startAnvil } from '@wallet/chains';
-import { createTestDatabase } from '@wallet/db';
+import { createEvmAdapter } from '@wallet/chains';
 import { accountDerivationPath } from '@wallet/keys';
 import { createLogger } from '@wallet/logger';
 import { EvmSweeps, measureTreasury } from '@wallet/payout';
@@ -29,6 +28,7 @@ import { SeedVault, evmDepositSigner, evmFeeWalletPath, evmHotWalletPath, evmSig
 import { repoRoot } from '../harness/repoRoot.js';
 import { gitCommit } from './benchKit.js';
 import { mineEvery } from './mineEvery.js';
+import { devRpc, startAnvil, createTestDatabase } from '@wallet/testkit';
 
 const SWEEPS = Number(process.env['BENCH_SWEEPS'] ?? 200);
 const ADDRESSES = Number(process.env['BENCH_ADDRESSES'] ?? 2000);

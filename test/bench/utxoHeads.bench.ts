@@ -24,13 +24,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { type ChainAdapter, createUtxoAdapter, scriptToAddress } from '@wallet/chains';
-import { type Knex, createTestDatabase } from '@wallet/db';
+import { type Knex } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { createLogger } from '@wallet/logger';
 import { type BlockSource, ScannerService } from '@wallet/scanner';
 import { repoRoot } from '../harness/repoRoot.js';
 import { type PrivateLitecoind, startPrivateLitecoind } from './startPrivateLitecoind.js';
 import { createOwners, insertWatchedAddresses } from './watchedAddressFixtures.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 const BLOCKS = Number(process.env['BLOCKS'] ?? 50);
 const WARMUP = Number(process.env['WARMUP'] ?? 3);

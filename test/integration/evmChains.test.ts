@@ -1,5 +1,4 @@
 import { devRegistryInput } from '@wallet/assets';
-import { type AnvilProcess, startAnvil } from '@wallet/chains';
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anvilDeployer, anvilProvider, mined } from '../contracts/deploy.js';
@@ -8,6 +7,7 @@ import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
+import { type AnvilProcess, startAnvil } from '@wallet/testkit';
 
 type Deposit = { txid: string; asset: string; chain: string; status: string; amount: string };
 

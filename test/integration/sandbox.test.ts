@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RegistryInput, devRegistryInput } from '@wallet/assets';
-import { type AnvilProcess, startAnvil } from '@wallet/chains';
 import { JsonRpcProvider, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_RPC_URL, mined } from '../contracts/deploy.js';
@@ -12,6 +11,7 @@ import { Litecoind, ltcRpcUrl } from '../harness/litecoind.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { waitFor } from '../harness/waitFor.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
+import { type AnvilProcess, startAnvil } from '@wallet/testkit';
 
 // The sandbox recipe's commands (docs/sandbox.md), run as an operator runs them: `walletctl dev` as a process against a
 // cluster on the stack's anvil and litecoind; and their refusal of chains that are not development chains.

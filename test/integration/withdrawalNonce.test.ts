@@ -1,8 +1,8 @@
-import { type AnvilProcess, startAnvil } from '@wallet/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_CHAIN_ID } from '../contracts/deploy.js';
 import { type WithdrawalView, WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';
+import { type AnvilProcess, startAnvil } from '@wallet/testkit';
 
 // Issue 11 item 2: the chain forgets a settled withdrawal's transaction (a reorg raced mining on the dev chain and
 // the node's history went back) without the scanner noticing: the hot wallet's nonce on chain falls back below a

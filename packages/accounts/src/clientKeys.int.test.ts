@@ -1,4 +1,4 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clientCredentials,
@@ -12,6 +12,7 @@ import {
   rotateClientSecret,
   setClientKeyStatus,
 } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Clients and their API keys on the real MariaDB: the first key made with the client, more keys with their own
 // scopes and allow-lists, disables (key and client), rotation with an overlap, and what the gateway is given.

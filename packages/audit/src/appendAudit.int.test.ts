@@ -1,9 +1,10 @@
-import { type Db, createTestDatabase, mysqlErrno } from '@wallet/db';
+import { type Db, mysqlErrno } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from './appendAudit.js';
 import { GENESIS_HASH, auditHash } from './auditHash.js';
 import { listAudit } from './listAudit.js';
 import { verifyAudit } from './verifyAudit.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let drop: () => Promise<void>;

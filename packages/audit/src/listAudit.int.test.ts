@@ -1,7 +1,8 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from './appendAudit.js';
 import { listAudit } from './listAudit.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let drop: () => Promise<void>;

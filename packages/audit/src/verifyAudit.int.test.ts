@@ -1,9 +1,10 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendAudit } from './appendAudit.js';
 import { auditHash } from './auditHash.js';
 import { listAudit } from './listAudit.js';
 import { type AuditProgress, verifyAudit } from './verifyAudit.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Each case tampers with its own database: 12 entries, walked in pages of 5 so breaks fall inside and across pages.
 const N = 12;

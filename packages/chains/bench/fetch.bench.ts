@@ -18,11 +18,9 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { JsonRpcProvider, Network } from 'ethers';
 import { Pool } from 'undici';
-import { DevChain, randomAddress } from '../src/DevChain.js';
 import { erc20TransferTopic } from '../src/decodeTransferLog.js';
 import { createEvmAdapter } from '../src/EvmAdapter.js';
-import { startAnvil } from '../src/startAnvil.js';
-import { transferCalldata, transferEmitterRuntime } from '../src/testContracts.js';
+import { startAnvil, DevChain, randomAddress, transferCalldata, transferEmitterRuntime } from '@wallet/testkit';
 
 const BLOCKS = Number(process.env['BLOCKS'] ?? 300);
 const TXS_PER_BLOCK = Number(process.env['TXS_PER_BLOCK'] ?? 40);

@@ -2,11 +2,18 @@ import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { isWalletError } from '@wallet/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObservedTransfer } from './ChainAdapter.js';
-import { DevChain, randomAddress } from './DevChain.js';
 import { type EvmAdapter, createEvmAdapter } from './EvmAdapter.js';
-import { type FakeNode, startFakeNode } from './FakeNode.js';
-import { type AnvilProcess, startAnvil } from './startAnvil.js';
-import { revertingRuntime, transferCalldata, transferEmitterRuntime } from './testContracts.js';
+import {
+  type AnvilProcess,
+  startAnvil,
+  DevChain,
+  randomAddress,
+  type FakeNode,
+  startFakeNode,
+  revertingRuntime,
+  transferCalldata,
+  transferEmitterRuntime,
+} from '@wallet/testkit';
 
 // Real anvil: the local stack's (deploy/local/stack.sh up) for deposits, and a private one on chain id 31338 for a
 // second EVM chain and for what must not disturb other users of the shared node (stopping mining, signing with

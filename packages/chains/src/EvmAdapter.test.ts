@@ -5,7 +5,7 @@ import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { isWalletError } from '@wallet/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EvmAdapter, type EvmAdapterOptions, createEvmAdapter } from './EvmAdapter.js';
-import { type FakeAnswer, type FakeCall, type FakeNode, startFakeNode } from './FakeNode.js';
+import { type FakeAnswer, type FakeCall, type FakeNode, startFakeNode } from '@wallet/testkit';
 
 // The adapter against a scripted node: configuration checks and malformed answers, which a real node never gives.
 // Behaviour on a real chain is in EvmAdapter.int.test.ts.

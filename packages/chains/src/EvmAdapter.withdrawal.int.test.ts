@@ -4,9 +4,8 @@ import { isWalletError } from '@wallet/errors';
 import { ContractFactory, Interface, type InterfaceAbi, Transaction, Wallet, getCreateAddress } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingTx } from './ChainAdapter.js';
-import { DevChain, randomAddress } from './DevChain.js';
 import { type EvmAdapter, createEvmAdapter } from './EvmAdapter.js';
-import { type AnvilProcess, startAnvil } from './startAnvil.js';
+import { type AnvilProcess, startAnvil, DevChain, randomAddress } from '@wallet/testkit';
 
 // What the withdrawal sender needs from the EVM adapter, on a private anvil (mining is stopped and started here,
 // which must not disturb other users of the local stack's): transactions signed with ethers, as signsrv will, and

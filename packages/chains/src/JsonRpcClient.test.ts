@@ -2,8 +2,8 @@ import { createServer } from 'node:net';
 import { isWalletError } from '@wallet/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type FakeNode, startFakeNode } from './FakeNode.js';
 import { JsonRpcClient } from './JsonRpcClient.js';
+import { type FakeNode, startFakeNode } from '@wallet/testkit';
 
 const Num = z.number();
 let node: FakeNode | undefined;

@@ -22,8 +22,6 @@ export { erc20TransferTopic } from './decodeTransferLog.js';
 export { type EvmAdapter, type EvmAdapterOptions, type EvmCall, createEvmAdapter } from './EvmAdapter.js';
 export { isEvmAdapter } from './isEvmAdapter.js';
 export { type HeadWatch, watchNewHeads } from './watchNewHeads.js';
-// Dev and test tooling: a private anvil on a free port (tests and benchmarks that must not disturb the stack's).
-export { type AnvilProcess, devRpc, startAnvil } from './startAnvil.js';
 // UTXO chains (Bitcoin, Litecoin): raw block parsing, scripts, the node's RPC.
 export { type BitcoinRpcClientOptions, type BlockchainInfo, BitcoinRpcClient } from './utxo/BitcoinRpcClient.js';
 export { type BlockHeader, type ParsedBlock, parseBlockHeader, parseRawBlock } from './utxo/parseRawBlock.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IdempotencyStore } from './index.js';
-import { connectTestRedis } from './testRedis.js';
+import { connectTestRedis } from '@wallet/testkit';
 
 const { redis, prefix, cleanup } = connectTestRedis();
 afterAll(cleanup);

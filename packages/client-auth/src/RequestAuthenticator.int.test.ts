@@ -7,7 +7,7 @@ import {
   authFailureCause,
   signRequest,
 } from './index.js';
-import { connectTestRedis } from './testRedis.js';
+import { connectTestRedis } from '@wallet/testkit';
 
 const { redis, prefix, cleanup } = connectTestRedis();
 afterAll(cleanup);

@@ -8,7 +8,7 @@ import {
   publishCredentialChange,
   signRequest,
 } from './index.js';
-import { connectTestRedis } from './testRedis.js';
+import { connectTestRedis } from '@wallet/testkit';
 
 // Two authenticators on one Redis and one prefix stand for two gateway processes; the map stands for accountsrv.
 const { redis, prefix, cleanup } = connectTestRedis();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ClientCredentials, RequestAuthenticator, type RequestAuthenticatorOptions, authFailureCause, signRequest } from './index.js';
-import { connectTestRedis } from './testRedis.js';
+import { connectTestRedis } from '@wallet/testkit';
 
 const { redis, prefix, cleanup } = connectTestRedis();
 afterAll(cleanup);

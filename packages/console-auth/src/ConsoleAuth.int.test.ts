@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Db, type Knex, createTestDatabase } from '@wallet/db';
+import { type Db, type Knex } from '@wallet/db';
 import { type WalletError, isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { ConsoleAuth, type LoginInput } from './ConsoleAuth.js';
 import type { AuditEntry } from './ConsoleAuditAction.js';
 import type { ConsoleRole } from './ConsoleUser.js';
 import { totpCode } from './totp.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // ConsoleAuth on a fresh MariaDB database, with a clock the tests move and an audit function that writes to a table
 // of the test's own (`test_audit`), inside the transaction it is given.

@@ -1,7 +1,8 @@
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { type WalletError, isWalletError } from '@wallet/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Throttle } from './Throttle.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let drop: () => Promise<void>;

@@ -3,7 +3,6 @@ export { migrateLatest, migrateRollbackAll } from './migrate.js';
 export { isDuplicateKey, mysqlErrno, withTransaction } from './withTransaction.js';
 export { type KeysetPageOptions, type KeysetPosition, fromIndex, keysetPage } from './keysetPage.js';
 export type { Knex } from 'knex';
-export { createTestDatabase } from './testDatabase.js';
 export {
   type ColumnGrant,
   DbService,

@@ -3,6 +3,7 @@ import { type Db, createDb, dropDatabase } from './createDb.js';
 import { migrateLatest } from './migrate.js';
 
 /**
+ * For this package's own tests only: other packages use @wallet/testkit's, which is built on this package.
  * A fresh, migrated database on the real MariaDB for one test file; `drop()` removes it.
  * @param rootUrl server URL without a database @default MYSQL_ROOT_URL or mysql://root@127.0.0.1:3306
  */

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { EventType, ResourceType, appendEvents, sequenceEvents } from '@wallet/events';
 import { createLogger } from '@wallet/logger';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmailNotifier, MAX_RECIPIENTS, createRecipient, deleteRecipient, listRecipients, updateRecipient } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Notification emails through a real SMTP server on loopback (smtp-server), read back with mailparser.
 

@@ -1,4 +1,4 @@
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   parseEventsMessage,
   sequenceEvents,
 } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let drop: () => Promise<void>;

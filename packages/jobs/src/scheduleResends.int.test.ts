@@ -1,6 +1,7 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleResends } from './scheduleResends.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // On a fresh MariaDB database, in an outbox table of the test's own.
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { encodeCursor, encodeListCursor } from '@wallet/ids';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   postEntry,
   recordInternalTransfer,
 } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The client-wide views on MariaDB: a client's deposits and transfers over all its accounts, in (createdAt, id)
 // order both ways, every filter against a model of the rows, pages across concurrent inserts, bad cursors, and a

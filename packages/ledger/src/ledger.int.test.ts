@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   postEntry,
 } from './index.js';
 import { createLogger } from '@wallet/logger';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let drop: () => Promise<void>;

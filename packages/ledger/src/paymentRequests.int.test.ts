@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBalances } from './balances.js';
 import { settleDeposits } from './deposits.js';
 import { type NewPaymentRequest, createPaymentRequest, expirePaymentRequests, getPaymentRequest } from './paymentRequests.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Payment requests against a real MariaDB: deposits credited by settleDeposits (the transrv settlement path) count
 // for the request on their address, once, in the crediting transaction; expiry and late payments; reversals.

@@ -1,4 +1,4 @@
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerKind, SystemAccount } from './accounts.js';
 import { getBalances } from './balances.js';
@@ -6,6 +6,7 @@ import { checkInvariants } from './checkInvariants.js';
 import { postEntry } from './postEntry.js';
 import { type NewRedPacket, claimRedPacket, createRedPacket, expireRedPackets, getRedPacket } from './redPackets.js';
 import { completeTransfer, creditTransfer } from './transfers.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Red packets against a real MariaDB: the total frozen, claims posted once per account (same node and across nodes,
 // through transit), concurrent claims, expiry refunds; the ledger invariants after each.

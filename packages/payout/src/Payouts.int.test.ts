@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AssetRegistry } from '@wallet/assets';
-import { type AnvilProcess, type ChainAdapter, createChainAdapter, startAnvil } from '@wallet/chains';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type ChainAdapter, createChainAdapter } from '@wallet/chains';
+import { type Db } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { SeedVault } from '@wallet/signer';
@@ -17,6 +17,7 @@ import { Payouts } from './Payouts.js';
 import { ResponseRelay } from './ResponseRelay.js';
 import { userPrincipal } from './review/Principal.js';
 import type { ReviewView } from './reviewView.js';
+import { type AnvilProcess, startAnvil, createTestDatabase } from '@wallet/testkit';
 
 const alice = userPrincipal('alice', 'auditor');
 const bob = userPrincipal('bob', 'auditor');

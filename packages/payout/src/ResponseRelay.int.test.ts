@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
 import { createLogger } from '@wallet/logger';
 import { createWithdrawal } from '@wallet/withdrawals';
@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueResponse } from './queueResponse.js';
 import { ResponseRelay } from './ResponseRelay.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The relay re-sends each report until MySQL shows its effect, on a fresh MariaDB database and the stack's Redis.
 const registry = AssetRegistry.parse(devRegistryInput);

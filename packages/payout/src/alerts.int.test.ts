@@ -1,4 +1,4 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@wallet/withdrawal-protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AlertView, acknowledgeAlert, alertJson, getAlert, listAlerts } from './alerts.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The alarm read model on MariaDB: both tables (signsrv's sign_alerts, transrv's node_alerts) newest first with keyset
 // paging, the filters, and acknowledgements in alert_acks.

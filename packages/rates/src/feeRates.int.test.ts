@@ -1,9 +1,10 @@
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
 import { type EvmAdapter, createEvmAdapter } from '@wallet/chains';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeeRateCollector, latestFeeRates } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The collector against the local stack's anvil (a real node) and a node that is down (a closed port).
 

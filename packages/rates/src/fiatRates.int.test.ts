@@ -1,9 +1,10 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FiatRateRefresher, exchangeRatesProvider, listFiatRates, simplePriceProvider, toDecimal } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Fiat rates from two loopback HTTP servers speaking the two provider formats, failing in turn.
 

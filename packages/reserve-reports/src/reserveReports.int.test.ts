@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { LedgerKind, SystemAccount, createTransfer, creditTransfer, pendingTransfers, postEntry } from '@wallet/ledger';
 import { accountCommitment, verifySumProof } from '@wallet/reserves';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReserveReport, listReserveReports, reserveProof } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The report builder against MariaDB: many accounts on two nodes and two clients, cross-node transfers in transit,
 // and transfers committing while reports are built.

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { checkInvariants, getBalances, settleDeposits } from '@wallet/ledger';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BlockRef, type BlockSource, ChainScanner, type SeenTransfer, WatchedAddresses } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 /**
  * A deterministic chain the test controls block by block, including reorgs: it exercises the scanner's

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   WatchedAddresses,
   walletOwnerId,
 } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 type Block = { ref: BlockRef; transfers: SeenTransfer[]; spends: SeenSpend[] };
 

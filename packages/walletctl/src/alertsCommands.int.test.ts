@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { AlertKind, alertCatalogue, alertCauseCatalogue, raiseAlert, raiseNodeAlert } from '@wallet/withdrawal-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWalletctl } from './walletctl.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // `walletctl alerts` on a MariaDB database of its own, as an operator runs it (MYSQL_URL: the admin user).
 

@@ -1,7 +1,8 @@
 import { appendAudit } from '@wallet/audit';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWalletctl } from './walletctl.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let url: string;

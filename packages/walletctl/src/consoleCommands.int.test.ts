@@ -1,9 +1,10 @@
 import { ConsoleAuth, totpCode } from '@wallet/console-auth';
-import { type Db, type Knex, createTestDatabase } from '@wallet/db';
+import { type Db, type Knex } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsoleCommand } from './consoleCommands.js';
 import { runWalletctl } from './walletctl.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let url: string;

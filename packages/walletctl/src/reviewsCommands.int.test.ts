@@ -1,8 +1,9 @@
 import { appendAudit } from '@wallet/audit';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { setPaused, setPolicy, userPrincipal } from '@wallet/payout';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWalletctl } from './walletctl.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // `walletctl reviews` on a MariaDB database of its own: a withdrawal received by signsrv, one approval of two.
 let db: Db;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
 import { runWalletctl } from './walletctl.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 let db: Db;
 let url: string;

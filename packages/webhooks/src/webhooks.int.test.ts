@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { EventType, ResourceType, appendEvents, listEvents, sequenceEvents } from '@wallet/events';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   updateEndpoint,
   verifyWebhookSignature,
 } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The dispatcher against real loopback receivers that fail, time out and recover, on the test database.
 

@@ -1,9 +1,10 @@
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
 import type { BlockoutResponse } from '@wallet/withdrawal-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyResponses, createWithdrawal } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // applyResponses is what transrv's blockout_rsp consumer calls with each batch read from the stream.
 const registry = AssetRegistry.parse(devRegistryInput);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { encodeListCursor } from '@wallet/ids';
 import { LedgerKind, SystemAccount, createTransfer, getBalances, postEntry } from '@wallet/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientWithdrawalFilter, createWithdrawal, getWithdrawal, listClientWithdrawals } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // A client's withdrawals on MariaDB: reference and metadata stored and shown, a reference unique per client (under
 // concurrency, nothing frozen for the loser), and the client-wide list with every filter against a model, both ways.

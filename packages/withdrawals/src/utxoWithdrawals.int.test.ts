@@ -1,10 +1,11 @@
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { LedgerKind, SystemAccount, getBalances, postEntry } from '@wallet/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatedRoles, screenDestination } from '@wallet/withdrawal-protocol';
 import { applyResponse, checkWithdrawalRequest, createWithdrawal, getWithdrawal } from './index.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Requests on the dev registry's LTC chain (regtest).
 const registry = AssetRegistry.parse(devRegistryInput);

@@ -1,6 +1,6 @@
 import { createClient as createWalletClient } from '@wallet/accounts';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
-import { type Db, type Knex, createTestDatabase } from '@wallet/db';
+import { type Db, type Knex } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { AccountServiceService } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
@@ -8,6 +8,7 @@ import { type PromiseClient, createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { payoutChains } from '@wallet/chains';
+import { createTestDatabase } from '@wallet/testkit';
 
 // accountsrv's gRPC server in-process on a real MariaDB: the accounts list (paging, order, lookup by external id, one
 // client's accounts only, served from its index) and what it reports of the chains it serves.

@@ -1,10 +1,11 @@
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { ApiDocument, bearerAuth, createEdgeApp } from '@wallet/http-edge';
 import { createLogger } from '@wallet/logger';
 import { Auditors } from '@wallet/payout';
 import { AlertKind, alertCatalogue, alertCauseCatalogue, raiseAlert, raiseNodeAlert } from '@wallet/withdrawal-protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { alertsRoutes } from './alertsRoutes.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The alerts plugin through fastify's inject(), in an authenticated /v1 scope as app.ts registers it, on a MariaDB
 // database of its own (the read model is SQL: its paging and acknowledgements are MariaDB's).

@@ -1,9 +1,10 @@
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { type UtxoAdapter, createChainAdapter, isUtxoAdapter } from '@wallet/chains';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { ChainScanner, HotWallets, WatchedAddresses } from '@wallet/scanner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The stack's litecoind (deploy/local/stack.sh): regtest, its `miner` wallet funded. The wallet's "own" addresses here
 // are the miner wallet's, registered in wallet_addresses: the miner can then spend exactly those outputs, as signsrv

@@ -3,9 +3,9 @@ import { isWalletError } from '@wallet/errors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createChainAdapter } from '../createChainAdapter.js';
-import { startFakeNode } from '../FakeNode.js';
 import { JsonRpcClient } from '../JsonRpcClient.js';
 import { createUtxoAdapter } from './UtxoAdapter.js';
+import { startFakeNode } from '@wallet/testkit';
 
 // The local stack's litecoind (deploy/local/stack.sh): regtest, MWEB active, its `miner` wallet funded.
 const url = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AssetRegistry } from '@wallet/assets';
-import { type AnvilProcess, type EvmAdapter, createEvmAdapter, devRpc, startAnvil } from '@wallet/chains';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type EvmAdapter, createEvmAdapter } from '@wallet/chains';
+import { type Db } from '@wallet/db';
 import { accountDerivationPath } from '@wallet/keys';
 import { createLogger } from '@wallet/logger';
 import { SeedVault, evmDepositSigner, evmFeeWalletPath, evmHotWalletPath, evmSigner } from '@wallet/signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvmSweeps, type EvmSweepsOptions, SweepStatus } from './EvmSweeps.js';
+import { type AnvilProcess, devRpc, startAnvil, createTestDatabase } from '@wallet/testkit';
 
 // The sweep job in-process on a fresh MariaDB database and a private anvil (automine): the state machine advanced
 // pass by pass, with a "crash" (the worker stopped at a crash point: the step's remaining code never runs) between

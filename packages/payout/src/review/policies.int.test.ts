@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { appendAudit, verifyAudit } from '@wallet/audit';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { noCrashPoints } from '@wallet/lifecycle';
 import { LedgerKind, SystemAccount, getBalances, postEntry } from '@wallet/ledger';
@@ -19,6 +19,7 @@ import type { TxSender } from '../TxSender.js';
 import { setControls, setPaused, setPolicy } from './policyStore.js';
 import { type Principal, automationPrincipal, autoApprover, userPrincipal } from './Principal.js';
 import { addWhitelistEntry } from './whitelist.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The review policies against the real MariaDB: the withdrawals are transrv's (createWithdrawal), the decisions
 // signsrv's (ReviewDesk), transrv applies the reports (applyResponse) as its consumer does.

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalView, ReviewView } from '../reviewView.js';
 import { userPrincipal } from './Principal.js';
 import { setPolicy } from './policyStore.js';
 import { RiskFlag, reviewRisks } from './reviewRisk.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The review queue's risk view on MariaDB: the rows it reads (transrv's withdrawals and deposits, accountsrv's clients,
 // signsrv's whitelist and policies) are written directly, as each owner would have.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '@wallet/audit';
 import { AssetRegistry } from '@wallet/assets';
 import { type EvmAdapter, createChainAdapter, isEvmAdapter } from '@wallet/chains';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { measureTreasury } from './measureTreasury.js';
 import { reconcile } from './reconcile.js';
 import { Reconciler } from './Reconciler.js';
 import { reconciliationHistory } from './reconciliationHistory.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // Reconciliation on MariaDB and the stack's anvil: the books written as transrv and the scanner write them, the
 // holdings read from the node at the scanner's recorded block (random addresses whose balances only this test sets),

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendAudit } from '@wallet/audit';
 import { AssetRegistry } from '@wallet/assets';
-import { type AnvilProcess, type EvmAdapter, createEvmAdapter, devRpc, startAnvil } from '@wallet/chains';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type EvmAdapter, createEvmAdapter } from '@wallet/chains';
+import { type Db } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { SeedVault, evmHotWalletPath, evmSigner } from '@wallet/signer';
 import { id as selector } from 'ethers';
@@ -14,6 +14,7 @@ import { EvmMoveSender } from './EvmMoveSender.js';
 import { MoveStatus, decideMove, getMove, planColdTransfer, requestContractCall } from './moves.js';
 import { RefillFollower } from './RefillFollower.js';
 import { type AssetTier, Tiers } from './Tiers.js';
+import { type AnvilProcess, devRpc, startAnvil, createTestDatabase } from '@wallet/testkit';
 
 // Treasury moves in-process on a fresh MariaDB database and a private anvil (automine): admins' review (M others than
 // the requester), the sender's state machine advanced pass by pass with "crashes" (the worker stopped at a crash

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { JsonRpcClient, type UtxoAdapter, addressToScript, createUtxoAdapter } from '@wallet/chains';
-import { type Db, createTestDatabase, withTransaction } from '@wallet/db';
+import { type Db, withTransaction } from '@wallet/db';
 import { accountDerivationPath, publicKeyToAddress, utxoNetwork } from '@wallet/keys';
 import { createLogger } from '@wallet/logger';
 import { type PsbtSigner, SeedVault, psbtSigner } from '@wallet/signer';
@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { InFlightTx } from '../PayoutFamily.js';
 import { newTxs } from '../txStore.js';
 import { type UtxoPayoutFamilyOptions, UtxoPayoutFamily } from './UtxoPayoutFamily.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The stack's litecoind (deploy/local/stack.sh): regtest, -txindex, a funded `miner` wallet.
 const url = process.env['LTC_RPC_URL'] ?? 'http://wallet:wallet@127.0.0.1:19443';

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CoinChoice } from './coinSelection.js';
 import { type LockedUtxo, type SelectCoinsOptions, expireCoinLocks, releaseCoins, selectAndLockCoins } from './utxoLocks.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 const CHAIN = 'ltc';
 const P2WPKH = `0014${'22'.repeat(20)}`;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { appendAudit, listAudit } from '@wallet/audit';
 import { ConsoleAuth, type ConsoleRole, totpCode } from '@wallet/console-auth';
-import { type Db, createTestDatabase } from '@wallet/db';
+import { type Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { createEdgeApp } from '@wallet/http-edge';
 import { createLogger } from '@wallet/logger';
@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsoleDeps } from './ConsoleDeps.js';
 import { consoleRoutes } from './consoleRoutes.js';
+import { createTestDatabase } from '@wallet/testkit';
 
 // The console through fastify's inject(), mounted as app.ts mounts it, with ConsoleAuth and the audit log on a MariaDB
 // database of its own and a clock the tests move. The review desk is a fake in memory (its rules are @wallet/payout's,
