@@ -1,10 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mnemonicToEntropy } from '@scure/bip39';
-import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { sealKeystore } from '@wallet/signer';
 import { AssetRegistry, type RegistryInput, devRegistryInput } from '@wallet/assets';
 import {
   type DbService,
@@ -16,9 +13,20 @@ import {
   dropServiceUsers,
   migrateLatest,
 } from '@wallet/db';
-import { TEST_MNEMONIC, xpubsFor } from './devKeys.js';
-import { type ServiceName, ServiceProcess } from './ServiceProcess.js';
+import {
+  type ClusterSpec,
+  type ServiceName,
+  type SignerSecrets,
+  ServiceProcess,
+  auditorTokenHashes,
+  ensureSignerSecrets,
+  serviceEnv,
+  xpubsFor,
+} from '@wallet/launcher';
+import { TEST_MNEMONIC } from './devKeys.js';
 import { mysqlUrl, stackEnv } from './stackEnv.js';
+
+export { type SignerSecrets, ensureSignerSecrets } from '@wallet/launcher';
 
 export type ClusterOptions = {
   /** WALLET_ENV namespace; a fresh random one isolates a test run in the shared etcd/Redis. */
@@ -56,31 +64,10 @@ export type ClusterOptions = {
   readonly secretsDir?: string;
 };
 
-/** signsrv's secrets for a cluster: the sealed keystore, the KEK that opens it, and one auditor's token. */
-export type SignerSecrets = { readonly keystoreFile: string; readonly kekFile: string; readonly auditorToken: string };
-
-/**
- * Creates (once) signsrv's keystore sealing `mnemonic`'s entropy with a random KEK, and an auditor token, in `dir`.
- * Files are written with mode 600; existing ones are kept.
- */
-export function ensureSignerSecrets(dir: string, mnemonic: string): SignerSecrets {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const kekFile = join(dir, 'kek.hex');
-  const keystoreFile = join(dir, 'signsrv-keystore.json');
-  const tokenFile = join(dir, 'auditor-token');
-  if (!existsSync(kekFile)) writeFileSync(kekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  if (!existsSync(keystoreFile)) {
-    const kek = Buffer.from(readFileSync(kekFile, 'utf8').trim(), 'hex');
-    const keystore = sealKeystore(mnemonicToEntropy(mnemonic, wordlist), { kek });
-    writeFileSync(keystoreFile, `${JSON.stringify(keystore, null, 2)}\n`, { mode: 0o600 });
-  }
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  return { keystoreFile, kekFile, auditorToken: readFileSync(tokenFile, 'utf8').trim() };
-}
-
 /**
  * The whole wallet cluster as real processes on the local stack: accountsrv, transrv nodes, signsrv,
- * gatesrv, in one fresh namespace and database.
+ * gatesrv, in one fresh namespace and database. Each process runs from its built entry point with the environment
+ * @wallet/launcher makes from one ClusterSpec, as the local runner's do.
  */
 export class Cluster {
   readonly env: string;
@@ -94,6 +81,7 @@ export class Cluster {
   gatewayUrl = '';
   signsrvUrl = '';
   readonly #options: ClusterOptions;
+  readonly #xpubs: Record<string, string>;
 
   private constructor(options: ClusterOptions) {
     const id = randomBytes(4).toString('hex');
@@ -102,6 +90,7 @@ export class Cluster {
     this.ttlSeconds = options.ttlSeconds ?? 10;
     this.registry = AssetRegistry.parse(options.assets ?? devRegistryInput);
     this.#options = options;
+    this.#xpubs = xpubsFor(this.registry, options.mnemonic ?? TEST_MNEMONIC);
     this.mysqlUsers =
       options.mysqlUsers ??
       (Object.fromEntries(dbServices.map((s) => [s, { user: `w${id}_${s}`, password: randomBytes(16).toString('hex') }])) as Record<
@@ -111,41 +100,39 @@ export class Cluster {
     this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
   }
 
-  /**
-   * The environment every service of this cluster gets (signsrv also gets {@link signsrvEnv}). Its MYSQL_URL is the
-   * admin's (walletctl and fixtures use it); each service process is given its own user's instead ({@link mysqlUrlOf}).
-   */
-  get serviceEnv(): Record<string, string> {
+  /** This cluster's deployment: what every process's environment is made from. */
+  get spec(): ClusterSpec {
+    const o = this.#options;
     return {
-      WALLET_ENV: this.env,
-      MYSQL_URL: mysqlUrl(this.database),
-      REDIS_URL: stackEnv.REDIS_URL,
-      ETCD_ENDPOINTS: stackEnv.ETCD_ENDPOINTS,
-      DISCOVERY_TTL_SECONDS: String(this.ttlSeconds),
-      ACCOUNTSRV_XPUBS: JSON.stringify(xpubsFor(this.registry, this.#options.mnemonic ?? TEST_MNEMONIC)),
-      ...(this.#options.assets ? { WALLET_ASSETS: JSON.stringify(this.#options.assets) } : {}),
-      ...(this.#options.chainRpc ? { WALLET_CHAIN_RPC: JSON.stringify(this.#options.chainRpc) } : {}),
-      LOG_LEVEL: this.#options.logLevel ?? 'info',
-      ...this.#options.extraEnv,
+      env: this.env,
+      mysqlUrls: Object.fromEntries(dbServices.map((s) => [s, this.mysqlUrlOf(s)])) as Record<DbService, string>,
+      redisUrl: stackEnv.REDIS_URL,
+      etcdEndpoints: stackEnv.ETCD_ENDPOINTS,
+      ttlSeconds: this.ttlSeconds,
+      logLevel: o.logLevel ?? 'info',
+      xpubs: this.#xpubs,
+      assets: o.assets,
+      chainRpc: o.chainRpc,
+      signer: {
+        keystoreFile: this.signer.keystoreFile,
+        kekFile: this.signer.kekFile,
+        auditorTokenHashes: auditorTokenHashes(this.signer.auditorToken),
+      },
+      gatesrvHttpAddr: o.gatesrvHttpAddr,
+      signsrvHttpAddr: o.signsrvHttpAddr,
+      // Webhooks to loopback receivers: the tests' (production refuses them).
+      webhooksAllowPrivate: true,
+      extraEnv: o.extraEnv,
     };
   }
 
   /**
-   * What only signsrv gets: where its keystore and KEK are, and the auditors' token hashes. No other service has a
-   * use for them (each one refuses unknown variables of its own prefix only), and a process that is never told
-   * where the key material is cannot leak it.
+   * The environment an operator's tool (walletctl) and fixtures get: the variables every service reads, with the
+   * admin's MYSQL_URL (a service process gets its own user's instead).
    */
-  get signsrvEnv(): Record<string, string> {
-    return {
-      SIGNSRV_KEYSTORE_FILE: this.signer.keystoreFile,
-      SIGNSRV_KEK_FILE: this.signer.kekFile,
-      SIGNSRV_AUDITORS: JSON.stringify({ auditor: createHash('sha256').update(this.signer.auditorToken).digest('hex') }),
-      // Reconciliation once a day: tests fund users straight into the ledger and drain hot wallets on purpose (a hot
-      // wallet that cannot pay), which the tripwire would rightly halt. reconciliation.test.ts sets its own schedule.
-      SIGNSRV_RECONCILE_MS: '86400000',
-      // ... and not after settlements either (treasury.test.ts turns that on).
-      SIGNSRV_RECONCILE_SETTLEMENT_MS: '0',
-    };
+  get serviceEnv(): Record<string, string> {
+    const env = serviceEnv(this.spec, { service: 'accountsrv' });
+    return { ...env, MYSQL_URL: mysqlUrl(this.database), ...this.#options.extraEnv };
   }
 
   /** The MYSQL_URL of `service`'s own user on this cluster's database. */
@@ -171,8 +158,8 @@ export class Cluster {
       cluster.#spawn('accountsrv', 'accountsrv', {});
       for (const nodeId of options.transrvNodes ?? ['t1', 't2'])
         cluster.#spawn('transrv', `transrv-${nodeId}`, { TRANSRV_NODE_ID: nodeId });
-      cluster.#spawn('signsrv', 'signsrv', { SIGNSRV_HTTP_ADDR: options.signsrvHttpAddr ?? '127.0.0.1:0' });
-      cluster.#spawn('gatesrv', 'gatesrv', { GATESRV_HTTP_ADDR: options.gatesrvHttpAddr ?? '127.0.0.1:0' });
+      cluster.#spawn('signsrv', 'signsrv', {});
+      cluster.#spawn('gatesrv', 'gatesrv', {});
       await Promise.all(
         [...cluster.processes.values()].map(async (p) => {
           await p.ready(60_000);
@@ -232,15 +219,10 @@ export class Cluster {
   }
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
-    // Under serviceEnv, so that the options' extraEnv still overrides them, as it did when they were in it.
-    // Webhooks to loopback receivers: the tests' and the dev stack's (production refuses them).
-    const own = service === 'signsrv' ? this.signsrvEnv : service === 'transrv' ? { TRANSRV_WEBHOOK_ALLOW_PRIVATE: 'true' } : {};
-    // Each service as its own MySQL user (options' extraEnv may still override it, as it overrides the rest).
-    const mysql = { MYSQL_URL: this.mysqlUrlOf(service) };
+    const nodeId = env['TRANSRV_NODE_ID'];
     const p = ServiceProcess.start(service, `${this.env}-${label}`, {
-      ...own,
-      ...this.serviceEnv,
-      ...mysql,
+      ...serviceEnv(this.spec, { service, nodeId }),
+      ...(service === 'signsrv' ? testSignsrvEnv : {}),
       ...this.#options.extraEnv,
       ...env,
     });
@@ -248,3 +230,10 @@ export class Cluster {
     return p;
   }
 }
+
+/**
+ * Reconciliation once a day, and not after settlements either: tests fund users straight into the ledger and drain hot
+ * wallets on purpose (a hot wallet that cannot pay), which the tripwire would rightly halt. reconciliation.test.ts and
+ * treasury.test.ts set their own schedules (extraEnv overrides these).
+ */
+const testSignsrvEnv = { SIGNSRV_RECONCILE_MS: '86400000', SIGNSRV_RECONCILE_SETTLEMENT_MS: '0' };

@@ -1,9 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { entropyToMnemonic, mnemonicToEntropy } from '@scure/bip39';
+import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { type AssetRegistry } from '@wallet/assets';
-import { SeedVault } from '@wallet/signer';
 import { repoRoot } from './repoRoot.js';
 
 /**
@@ -19,18 +17,4 @@ export function devMnemonic(): string {
   return entropyToMnemonic(Buffer.from(readFileSync(file, 'utf8').trim(), 'hex'), wordlist);
 }
 
-/**
- * Account-level extended public keys for every chain of `registry`, as ACCOUNTSRV_XPUBS wants them: derived the
- * way signsrv's keystore tool derives them for production (SeedVault.accountXpubs). This runs in dev tooling only:
- * accountsrv itself is never given the mnemonic.
- */
-export function xpubsFor(registry: AssetRegistry, mnemonic: string): Record<string, string> {
-  const entropy = mnemonicToEntropy(mnemonic, wordlist);
-  const vault = new SeedVault(entropy);
-  try {
-    return vault.accountXpubs(registry.chains.values());
-  } finally {
-    vault.wipe();
-    entropy.fill(0);
-  }
-}
+export { xpubsFor } from '@wallet/launcher';

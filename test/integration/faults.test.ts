@@ -4,7 +4,7 @@ import { blockoutKeys } from '@wallet/withdrawal-protocol';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
-import type { LogLine, ServiceProcess } from '../harness/ServiceProcess.js';
+import type { LogLine, ServiceProcess } from '@wallet/launcher';
 import { stackEnv } from '../harness/stackEnv.js';
 import { waitFor } from '../harness/waitFor.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResponse, ApiClient } from '../harness/ApiClient.js';
-import type { ServiceProcess } from '../harness/ServiceProcess.js';
+import type { ServiceProcess } from '@wallet/launcher';
 import { waitFor } from '../harness/waitFor.js';
 import { type WithdrawalView, WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 

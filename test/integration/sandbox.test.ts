@@ -38,17 +38,13 @@ let ltc: Litecoind;
 /** Who `dev fund` pays from on anvil: its last unlocked account. */
 let payer: string;
 
-/** `walletctl dev ...` as a process (tsx on the sources, as `pnpm walletctl` runs it) with only `env` and PATH/HOME. */
+/** `walletctl dev ...` as a process (its built entry point, as `pnpm walletctl` runs it) with only `env` and PATH/HOME. */
 function walletctlDev(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--conditions=wallet-source', '--import', 'tsx', join('packages', 'walletctl', 'src', 'main.ts'), 'dev', ...args],
-    {
-      cwd: repoRoot,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, [join('packages', 'walletctl', 'dist', 'main.js'), 'dev', ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

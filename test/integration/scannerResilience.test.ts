@@ -8,7 +8,7 @@ import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
 import { waitFor } from '../harness/waitFor.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
-import type { ServiceProcess } from '../harness/ServiceProcess.js';
+import type { ServiceProcess } from '@wallet/launcher';
 import { stackEnv } from '../harness/stackEnv.js';
 
 type Deposit = { txid: string; status: string; amount: string };

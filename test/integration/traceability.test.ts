@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResponse, ApiClient, type Credentials } from '../harness/ApiClient.js';
 import { createApiClient, walletctl } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
-import type { LogLine, ServiceProcess } from '../harness/ServiceProcess.js';
+import type { LogLine, ServiceProcess } from '@wallet/launcher';
 
 type ErrorBody = { error: { code: string; details: Record<string, unknown> } };
 type AccountBody = { id: string };

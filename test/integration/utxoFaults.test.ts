@@ -5,7 +5,7 @@ import { Cluster } from '../harness/Cluster.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { Litecoind, ltcP2pAddress, ltcRpcUrl } from '../harness/litecoind.js';
 import { PrivateLitecoind } from '../harness/PrivateLitecoind.js';
-import type { ServiceProcess } from '../harness/ServiceProcess.js';
+import type { ServiceProcess } from '@wallet/launcher';
 import { TcpProxy } from '../harness/TcpProxy.js';
 import { waitFor } from '../harness/waitFor.js';
 

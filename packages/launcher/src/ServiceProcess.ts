@@ -3,8 +3,24 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from './repoRoot.js';
+import type { ServiceName } from './serviceEnv.js';
 
-export type ServiceName = 'gatesrv' | 'accountsrv' | 'transrv' | 'signsrv';
+/** How a service is run: its built entry point (`node services/<name>/dist/main.js`, as production runs it), or its
+ * TypeScript sources through tsx (a developer's shortcut: WALLET_RUN_FROM=source). */
+export type RunFrom = 'dist' | 'source';
+
+export type StartOptions = {
+  /** Where `<label>.log` (the raw JSON lines, and stderr) is appended. @default <repo>/.stack/logs/test */
+  readonly logDir?: string;
+  /** @default WALLET_RUN_FROM, else 'dist' */
+  readonly from?: RunFrom;
+  /**
+   * Runs the process in a process group of its own, so a terminal's Ctrl-C reaches only the launcher, which then stops
+   * each service once with SIGTERM (a service that gets SIGINT and then SIGTERM takes the second as "exit now").
+   * @default false
+   */
+  readonly ownProcessGroup?: boolean;
+};
 
 /** One parsed JSON log line of a service. */
 export type LogLine = { level: number; msg: string; [key: string]: unknown };
@@ -12,8 +28,8 @@ export type LogLine = { level: number; msg: string; [key: string]: unknown };
 type Waiter = { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void };
 
 /**
- * A service running as a real OS process (node + tsx from source), as ops would run it. Its JSON log
- * is parsed line by line (tests wait on log events) and written to `.stack/logs/test/<label>.log`.
+ * A service running as a real OS process from its entry point, as ops run it. Its JSON log is parsed line by line
+ * (the launcher and tests wait on log events) and appended to `<logDir>/<label>.log`.
  */
 export class ServiceProcess {
   readonly label: string;
@@ -61,22 +77,22 @@ export class ServiceProcess {
    * Starts `service` with `env` layered over a clean environment (PATH and HOME only, so the developer's
    * shell cannot leak configuration into a test).
    */
-  static start(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
-    const dir = join(repoRoot, '.stack', 'logs', 'test');
+  static start(service: ServiceName, label: string, env: Record<string, string>, options: StartOptions = {}): ServiceProcess {
+    const dir = options.logDir ?? join(repoRoot, '.stack', 'logs', 'test');
     mkdirSync(dir, { recursive: true });
     const file = createWriteStream(join(dir, `${label}.log`), { flags: 'a' });
     // Profiling knob for benchmarks: WALLET_CPU_PROF_DIR=/tmp/prof writes a .cpuprofile per service on exit.
     const profile = process.env['WALLET_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['WALLET_CPU_PROF_DIR']}`] : [];
-    // WALLET_RUN_FROM=dist runs the compiled output (after `tsc -b`), as production does; the default runs
-    // the TypeScript sources through tsx so a test never runs stale code.
+    const from = options.from ?? (process.env['WALLET_RUN_FROM'] === 'source' ? 'source' : 'dist');
     const args =
-      process.env['WALLET_RUN_FROM'] === 'dist'
+      from === 'dist'
         ? [...profile, join('services', service, 'dist', 'main.js')]
         : ['--conditions=wallet-source', ...profile, '--import', 'tsx', join('services', service, 'src', 'main.ts')];
     const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup ?? false,
     });
     return new ServiceProcess(label, child, file);
   }
