@@ -1,4 +1,4 @@
-// `pnpm walletctl ...` from the repository root.
+// `pnpm walletctl ...` (node packages/walletctl/dist/main.js) from the repository root.
 import { describeFailure, runWalletctl } from './walletctl.js';
 
 const io = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`${l}\n`) };

@@ -1,27 +1,13 @@
 import { assetRegistryEnv } from '@wallet/assets';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { appendAudit } from '@wallet/audit';
 import { commonEnv, loadEnvConfig } from '@wallet/config';
-import { createDb } from '@wallet/db';
-import { Discovery, ServiceName } from '@wallet/discovery';
 import { WalletError, isWalletError } from '@wallet/errors';
-import { checkInvariants } from '@wallet/ledger';
-import { createLogger } from '@wallet/logger';
-import { AccountServiceService } from '@wallet/proto';
-import { AnyInstanceClient } from '@wallet/routing';
-import { checkHealth } from '@wallet/rpc';
 import { z } from 'zod';
-import { auditCommand } from './auditCommands.js';
-import { clientKeysCommand } from './clientKeyCommands.js';
-import { runConsoleCommand } from './consoleCommands.js';
-import { devUsage, runDevCommand } from './devCommands.js';
-import { alertsCommand } from './alertsCommands.js';
+import type { Db } from '@wallet/db';
+import type { Discovery } from '@wallet/discovery';
+import { devUsage } from './devUsage.js';
 import { parseDuration } from './parseDuration.js';
-import { reservesCommand } from './reservesCommands.js';
-import { reviewsCommand } from './reviewsCommands.js';
-import { consolidationRequest, requestConsolidation, utxoStats } from './utxoCommands.js';
-import { treasuryCommand } from './treasuryCommands.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 
@@ -100,6 +86,16 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
                                         the gateway's open /healthz shows status only
 ${devUsage}`;
 
+/**
+ * A MySQL pool for one command. Every command's modules (and the libraries they need: gRPC, etcd, the chain libraries)
+ * are imported when that command runs, not at start: a call answers in a fraction of a second instead of loading all
+ * of them for each command.
+ */
+async function openDb(url: string, poolMax: number): Promise<Db> {
+  const { createDb } = await import('@wallet/db');
+  return createDb(url, { poolMin: 0, poolMax });
+}
+
 // accountsrv's bound (the request field is a uint32 of milliseconds: a longer one would not fit anyway).
 const maxOverlapMs = 30 * 86_400_000;
 
@@ -116,7 +112,7 @@ const env = z.object({
  */
 export async function runWalletctl(argv: readonly string[], io: Io, environment: NodeJS.ProcessEnv = process.env): Promise<number> {
   // The sandbox's commands have options of their own (docs/sandbox.md).
-  if (argv[0] === 'dev') return runDevCommand(argv.slice(1), io, environment);
+  if (argv[0] === 'dev') return (await import('./devCommands.js')).runDevCommand(argv.slice(1), io, environment);
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
@@ -155,8 +151,9 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   const print = (json: unknown, human: string[]) => (values.json ? io.out(JSON.stringify(json, null, 2)) : human.forEach((l) => io.out(l)));
 
   if (group === 'ledger' && action === 'check') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
+      const { checkInvariants } = await import('@wallet/ledger');
       const report = await checkInvariants(db);
       const totals = Object.fromEntries(
         Object.entries(report.totals).map(([k, v]) => [k, { users: v.users.toString(), transit: v.transit.toString() }]),
@@ -173,8 +170,9 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   }
 
   if (group === 'utxo' && (action === 'stats' || action === 'consolidate')) {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
+      const { consolidationRequest, requestConsolidation, utxoStats } = await import('./utxoCommands.js');
       if (action === 'stats') {
         const stats = await utxoStats(db, values.chain);
         print(stats, [
@@ -213,18 +211,19 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   }
 
   if (group === 'audit') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
-      return await auditCommand(db, action, { json: values.json, limit: values.limit }, io);
+      return await (await import('./auditCommands.js')).auditCommand(db, action, { json: values.json, limit: values.limit }, io);
     } finally {
       await db.destroy();
     }
   }
 
   if (group === 'console') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
       const actor = `walletctl:${process.env['USER'] ?? 'operator'}`;
+      const [{ runConsoleCommand }, { appendAudit }] = await Promise.all([import('./consoleCommands.js'), import('@wallet/audit')]);
       return await runConsoleCommand(action, { username: values.username, json: values.json }, io, { db, audit: appendAudit, actor });
     } finally {
       await db.destroy();
@@ -232,25 +231,27 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   }
 
   if (group === 'reviews') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 3 });
+    const db = await openDb(config.MYSQL_URL, 3);
     try {
-      return await reviewsCommand(db, { json: values.json }, io);
+      return await (await import('./reviewsCommands.js')).reviewsCommand(db, { json: values.json }, io);
     } finally {
       await db.destroy();
     }
   }
 
   if (group === 'reserves') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
-      return await reservesCommand(db, action, { asset: values.asset, limit: values.limit, json: values.json }, io, environment);
+      return await (
+        await import('./reservesCommands.js')
+      ).reservesCommand(db, action, { asset: values.asset, limit: values.limit, json: values.json }, io, environment);
     } finally {
       await db.destroy();
     }
   }
 
   if (group === 'treasury') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 3 });
+    const db = await openDb(config.MYSQL_URL, 3);
     try {
       const options = {
         asset: values.asset,
@@ -269,6 +270,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
         approvals: Number(environment['SIGNSRV_TREASURY_APPROVALS'] ?? '2'),
         environment,
       };
+      const [{ treasuryCommand }, { appendAudit }] = await Promise.all([import('./treasuryCommands.js'), import('@wallet/audit')]);
       return await treasuryCommand(db, appendAudit, action, options, io);
     } finally {
       await db.destroy();
@@ -276,15 +278,16 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   }
 
   if (group === 'alerts') {
-    const db = createDb(config.MYSQL_URL, { poolMin: 0, poolMax: 2 });
+    const db = await openDb(config.MYSQL_URL, 2);
     try {
       const options = { all: values.all, kind: values.kind, comment: values.comment, json: values.json, actor: `operator:${osUser()}` };
-      return await alertsCommand(db, action, arg, options, io);
+      return await (await import('./alertsCommands.js')).alertsCommand(db, action, arg, options, io);
     } finally {
       await db.destroy();
     }
   }
 
+  const [{ Discovery }, { createLogger }] = await Promise.all([import('@wallet/discovery'), import('@wallet/logger')]);
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
@@ -308,6 +311,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       await discovery.close();
     }
   }
+  const [{ AnyInstanceClient }, { AccountServiceService }] = await Promise.all([import('@wallet/routing'), import('@wallet/proto')]);
   const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService);
   try {
     const api = accountsrv.pick();
@@ -320,7 +324,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
         overlap: values.overlap,
         json: values.json,
       };
-      return await clientKeysCommand(api, arg, keyId, options, io);
+      return await (await import('./clientKeyCommands.js')).clientKeysCommand(api, arg, keyId, options, io);
     }
     switch (`${group} ${action ?? ''}`.trim()) {
       case 'clients create': {
@@ -429,6 +433,7 @@ export function describeFailure(error: unknown): string {
 
 /** Every instance registered in etcd, with its gRPC health (instances without gRPC are listed as `no-grpc`). */
 async function clusterHealth(discovery: Discovery) {
+  const [{ ServiceName }, { checkHealth }] = await Promise.all([import('@wallet/discovery'), import('@wallet/rpc')]);
   const services = Object.values(ServiceName);
   const watches = await Promise.all(services.map((s) => discovery.watch(s)));
   const instances = watches.flatMap((w) => w.instances());
