@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Discovery, type ServiceWatch } from '@wallet/discovery';
 import { createLogger } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient, walletctl } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
+import { repoRoot } from '../harness/repoRoot.js';
 import { stackEnv } from '../harness/stackEnv.js';
 
 type Health = {
@@ -79,6 +82,24 @@ describe('a cluster of real processes on the local stack', () => {
     const res = await fetch(`${cluster.signsrvUrl}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('every log line is one JSON object that names each field once (the scanner and payouts named their chain twice)', async () => {
+    await Promise.any(['transrv-t1', 'transrv-t2'].map((l) => cluster.process(l).waitForLog((line) => line.msg === 'scanning as leader')));
+    await cluster.process('signsrv').waitForLog((line) => line.msg === 'hot wallet ready');
+    let lines = 0;
+    const repeated: string[] = [];
+    for (const label of cluster.processes.keys()) {
+      const text = readFileSync(join(repoRoot, '.stack', 'logs', 'test', `${cluster.env}-${label}.log`), 'utf8');
+      for (const line of text.split('\n').filter((l) => l.startsWith('{'))) {
+        lines++;
+        const keys = topLevelKeys(line);
+        const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
+        if (twice.length > 0) repeated.push(`${label}: ${twice.join(',')} in ${line.slice(0, 160)}`);
+      }
+    }
+    expect(lines).toBeGreaterThan(20);
+    expect(repeated).toEqual([]);
   });
 
   it('an unknown route is a NOT_FOUND error in the registry format', async () => {
@@ -164,3 +185,25 @@ describe('start-up with a bad environment', () => {
     expect(String(fatal?.msg)).toContain(variable);
   });
 });
+
+/** The keys of a JSON object line as written, top level only (JSON.parse keeps the last of two equal keys silently). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(line.slice(i + 1, j));
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+  }
+  return keys;
+}

@@ -31,6 +31,17 @@ async function appendDepositEvent(trx: Knex.Transaction, type: EventType, d: Dep
 
 export type DepositCreditResult = { readonly credited: number; readonly reversed: number; readonly shortfalls: number };
 
+/** One deposit a settlement pass moved, for the log line that names it (ids, txid, amount). */
+export type SettledDeposit = {
+  readonly outcome: 'credited' | 'reversed' | 'shortfall';
+  readonly depositId: string;
+  readonly accountId: string;
+  readonly asset: string;
+  readonly chain: string;
+  readonly txid: string | null;
+  readonly amount: string;
+};
+
 /**
  * Credits this node's pending deposits that reached their asset's confirmations, and reverses its
  * credited deposits whose block left the chain. Each deposit is one MySQL transaction that locks the
@@ -44,8 +55,19 @@ export async function settleDeposits(
   db: Knex,
   nodeId: string,
   confirmationsOf: (asset: string) => number,
-  limit = 500,
+  options: { readonly limit?: number; readonly onSettled?: (deposit: SettledDeposit) => void } = {},
 ): Promise<DepositCreditResult> {
+  const limit = options.limit ?? 500;
+  const settled = (outcome: SettledDeposit['outcome'], d: DepositRow): void =>
+    options.onSettled?.({
+      outcome,
+      depositId: d.id,
+      accountId: d.account_id,
+      asset: d.asset,
+      chain: d.chain,
+      txid: d.txid,
+      amount: d.amount,
+    });
   const [headRows] = (await db.raw('SELECT chain, MAX(number) AS head FROM chain_blocks GROUP BY chain')) as [
     { chain: string; head: string }[],
   ];
@@ -55,14 +77,20 @@ export async function settleDeposits(
   for (const d of pending) {
     const head = heads.get(d.chain);
     if (head === undefined || head - Number(d.block_number) + 1 < confirmationsOf(d.asset)) continue;
-    if (await creditOne(db, nodeId, d.id)) credited++;
+    if (await creditOne(db, nodeId, d.id)) {
+      credited++;
+      settled('credited', d);
+    }
   }
   let reversed = 0;
   let shortfalls = 0;
   const toReverse = await db<DepositRow>('deposits').where({ node_id: nodeId, status: 'reversal_pending' }).limit(limit);
   for (const d of toReverse) {
     const outcome = await reverseOne(db, nodeId, d.id);
-    if (outcome !== 'skipped') reversed++;
+    if (outcome !== 'skipped') {
+      reversed++;
+      settled(outcome, d);
+    }
     if (outcome === 'shortfall') shortfalls++;
   }
   return { credited, reversed, shortfalls };

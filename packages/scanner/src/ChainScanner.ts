@@ -505,7 +505,7 @@ export class ChainScanner {
     });
     this.#checkpoint = undefined;
     this.#unspent = undefined;
-    log.warn({ chain, from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
+    log.warn({ from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
     return { kind: 'reorg', forkPoint, ...result };
   }
 }

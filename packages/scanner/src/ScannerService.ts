@@ -109,16 +109,16 @@ export class ScannerService {
         if (signal.aborted) break;
         if (isWalletError(error, 'FENCED')) {
           // Another process leads now (this one was paused or cut off): the cluster's scanner is fine.
-          log.warn({ chain }, 'a newer scanner has written: stepping down');
+          log.warn('a newer scanner has written: stepping down');
           this.#metrics = { ...this.#metrics, stalled: false };
         } else if (!leading) {
           // A standby (or a leader whose lease is gone) failing to campaign is not a stalled scanner: the leader scans.
-          log.warn({ err: error, chain }, 'not the active scanner; campaigning again');
+          log.warn({ err: error }, 'not the active scanner; campaigning again');
         } else {
-          log.error({ err: error, chain }, 'scanner failed; campaigning again');
+          log.error({ err: error }, 'scanner failed; campaigning again');
           // A scanner that keeps failing is a stalled scanner too: say so as loudly as when it stops quietly.
           if (Date.now() - this.#lastAdvance > (this.#o.stallMs ?? 30_000)) {
-            if (!this.#metrics.stalled) log.error({ chain, checkpoint: this.#metrics.checkpoint }, 'SCANNER STALLED: it keeps failing');
+            if (!this.#metrics.stalled) log.error({ checkpoint: this.#metrics.checkpoint }, 'SCANNER STALLED: it keeps failing');
             this.#metrics = { ...this.#metrics, stalled: true };
           }
         }
@@ -150,7 +150,7 @@ export class ScannerService {
     const from = first ? first.number + 1 : startHeight;
     const head = (await source.head()).number;
     // The catch-up to do, said up front; progress follows every 5 s.
-    log.info({ chain, from, head, lag: Math.max(0, head - from + 1), token: leadership.token.toString() }, 'scanning as leader');
+    log.info({ from, head, lag: Math.max(0, head - from + 1), token: leadership.token.toString() }, 'scanning as leader');
     // Wake up on a new head instead of waiting out the poll (when the node offers subscriptions). A head
     // announced while a step runs is remembered, so the next idle wait is skipped.
     const heads: { arrived: boolean; wake: (() => void) | undefined } = { arrived: false, wake: undefined };
@@ -176,18 +176,16 @@ export class ScannerService {
         const checkpoint = (await scanner.checkpoint())?.number ?? null;
         const stalled = checkpoint !== null && head > checkpoint && now - this.#lastAdvance > (this.#o.stallMs ?? 30_000);
         if (stalled && !this.#metrics.stalled)
-          log.error({ chain, head, checkpoint }, 'SCANNER STALLED: the node advances but the scanner does not');
+          log.error({ head, checkpoint }, 'SCANNER STALLED: the node advances but the scanner does not');
         this.#metrics = { checkpoint, head, stalled };
         if (now - lastReport >= 5000) {
           const seconds = (now - lastReport) / 1000;
-          log.info(
-            {
-              chain,
-              checkpoint,
-              head,
-              lag: checkpoint === null ? null : head - checkpoint,
-              blocksPerSecond: Math.round(scannedSinceReport / seconds),
-            },
+          const lag = checkpoint === null ? null : head - checkpoint;
+          // Progress is news while catching up; a scanner that follows the head (a block or less behind) says so at
+          // debug only, or an idle cluster's log would be mostly these lines.
+          const catchingUp = lag === null || lag > 1;
+          log[catchingUp ? 'info' : 'debug'](
+            { checkpoint, head, lag, blocksPerSecond: Math.round(scannedSinceReport / seconds) },
             'scan progress',
           );
           lastReport = now;
@@ -210,6 +208,7 @@ export class ScannerService {
       }
     }
     unwatch?.();
-    log.warn({ chain }, lost ? 'leadership lost: stopped scanning' : 'scanner stopped');
+    if (lost) log.warn('leadership lost: stopped scanning');
+    else log.info('scanner stopped');
   }
 }

@@ -26,7 +26,8 @@ type TokenTransfer = { contract: string; from: string; to: string; amount: strin
 
 /** What settling one withdrawal came to; `held` needs an operator (an alarm was raised). */
 type Outcome =
-  | { kind: 'confirmed' | 'failed' | 'skipped' }
+  | { kind: 'skipped' }
+  | { kind: 'confirmed' | 'failed'; txid: string; asset: string; amount: string }
   | { kind: 'held'; alert: AlertKind; details: Record<string, unknown> }
   | { kind: 'settled_despite_ctx'; settled: 'confirmed' | 'failed'; ctx: string; txid: string };
 
@@ -68,9 +69,16 @@ export async function settleWithdrawals(
     for (const c of page) {
       try {
         const outcome = await settleOne(db, nodeId, registry, c.id);
-        if (outcome.kind === 'confirmed' || outcome.kind === 'failed') result[outcome.kind]++;
+        if (outcome.kind === 'confirmed' || outcome.kind === 'failed') {
+          result[outcome.kind]++;
+          log.info(
+            { withdrawalId: c.id, status: outcome.kind, txid: outcome.txid, asset: outcome.asset, amount: outcome.amount },
+            `withdrawal ${outcome.kind}`,
+          );
+        }
         if (outcome.kind === 'settled_despite_ctx') {
           result[outcome.settled]++;
+          log.info({ withdrawalId: c.id, status: outcome.settled, txid: outcome.txid }, `withdrawal ${outcome.settled}`);
           await raiseNodeAlertOnce(db, log, AlertKind.ctxMismatch, c.id, { txid: outcome.txid, blockoutCtx: outcome.ctx });
         }
         if (outcome.kind === 'held') {
@@ -231,6 +239,6 @@ async function settleOne(db: Knex, nodeId: string, registry: AssetRegistry, id: 
     if (o.localhash !== null && o.localhash !== w.localhash) {
       return { kind: 'settled_despite_ctx', settled: status, ctx: o.localhash, txid: o.txid };
     }
-    return { kind: status };
+    return { kind: status, txid: o.txid, asset: w.asset, amount: String(w.amount) };
   });
 }

@@ -89,8 +89,16 @@ export async function startChainWork(options: {
   // Each step logs its own failure and the next step runs regardless: a step that fails must not hold up the others.
   const settle = async (): Promise<void> => {
     try {
-      const result = await settleDeposits(db, options.nodeId, (asset) => registry.asset(asset).confirmations);
-      if (result.credited || result.reversed) log.info({ ...result }, 'deposits settled');
+      const result = await settleDeposits(db, options.nodeId, (asset) => registry.asset(asset).confirmations, {
+        // One line per deposit, with its ids and txid: the line an operator greps for when a customer asks.
+        onSettled: ({ outcome, ...deposit }) =>
+          (outcome === 'shortfall' ? log.warn : log.info).call(
+            log,
+            deposit,
+            `deposit ${outcome === 'credited' ? 'credited' : 'reversed'}${outcome === 'shortfall' ? ' with a shortfall' : ''}`,
+          ),
+      });
+      if (result.credited + result.reversed > 1) log.info({ ...result }, 'deposits settled');
       if (result.shortfalls)
         log.error({ shortfalls: result.shortfalls }, 'reorg reversal could not take back the whole deposit: shortfall booked');
     } catch (error) {
@@ -111,7 +119,7 @@ export async function startChainWork(options: {
     }
     try {
       const result = await settleWithdrawals(db, options.nodeId, registry, log);
-      if (result.confirmed || result.failed) log.info({ ...result }, 'withdrawals settled');
+      if (result.confirmed + result.failed > 1) log.info({ ...result }, 'withdrawals settled');
     } catch (error) {
       log.error({ err: error }, 'withdrawal settlement failed; retrying');
     }

@@ -63,7 +63,7 @@ export class EvmPayoutFamily implements PayoutFamily<EvmDraft, EvmUnsigned, EvmR
 
   async init(): Promise<void> {
     const { next } = await this.#syncNonces();
-    this.#o.log.info({ chain: this.chain, hotWallet: this.address, nextNonce: next }, 'hot wallet ready');
+    this.#o.log.info({ hotWallet: this.address, nextNonce: next }, 'hot wallet ready');
   }
 
   async reconcile(): Promise<readonly (InFlightTx & { since_sent_ms: string | number })[]> {
@@ -73,14 +73,14 @@ export class EvmPayoutFamily implements PayoutFamily<EvmDraft, EvmUnsigned, EvmR
     try {
       ({ chainNonce } = await this.#syncNonces());
     } catch (error) {
-      log.warn({ err: error, chain: this.chain }, 'nonce check failed');
+      log.warn({ err: error }, 'nonce check failed');
       return [];
     }
     this.#minedNonce = chainNonce;
     try {
       return await this.#forgotten(chainNonce);
     } catch (error) {
-      log.warn({ err: error, chain: this.chain }, 'checking the chain for forgotten transactions failed');
+      log.warn({ err: error }, 'checking the chain for forgotten transactions failed');
       return [];
     }
   }

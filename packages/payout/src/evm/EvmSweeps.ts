@@ -121,17 +121,17 @@ export class EvmSweeps {
    * `maxInFlight` are open. Never throws: a failure is logged and the row is retried on the next pass.
    */
   async pass(): Promise<void> {
-    const { log, chain } = this.#o;
+    const { log } = this.#o;
     try {
       await this.init();
     } catch (error) {
-      log.warn({ err: error, chain: chain.id }, 'fee wallet nonce check failed');
+      log.warn({ err: error }, 'fee wallet nonce check failed');
     }
     let open: SweepRow[];
     try {
       open = await this.openSweeps();
     } catch (error) {
-      log.warn({ err: error, chain: chain.id }, 'reading open sweeps failed; retrying');
+      log.warn({ err: error }, 'reading open sweeps failed; retrying');
       return;
     }
     // Rows are independent (one open sweep per deposit address; the fee wallet's nonces come from its allocator under
@@ -151,7 +151,7 @@ export class EvmSweeps {
     try {
       await this.plan();
     } catch (error) {
-      log.warn({ err: error, chain: chain.id }, 'planning sweeps failed; retrying');
+      log.warn({ err: error }, 'planning sweeps failed; retrying');
     }
   }
 

@@ -71,12 +71,12 @@ export class EvmMoveSender {
 
   /** Advances every open move of the chain by one step each (oldest first). Never throws. */
   async pass(): Promise<void> {
-    const { log, chain } = this.#o;
+    const { log } = this.#o;
     let open: OpenMove[];
     try {
       open = await this.openMoves();
     } catch (error) {
-      log.warn({ err: error, chain: chain.id }, 'reading treasury moves failed; retrying');
+      log.warn({ err: error }, 'reading treasury moves failed; retrying');
       return;
     }
     for (const row of open) {

@@ -96,7 +96,7 @@ export class UtxoRefillFollower {
       });
       if (done) {
         recorded++;
-        log.info({ chain: chain.id, from, amount: row.amount, txid: row.txid }, 'refill from cold recognised');
+        log.info({ from, amount: row.amount, txid: row.txid }, 'refill from cold recognised');
       }
     }
     return recorded;

@@ -79,7 +79,7 @@ export class UtxoConsolidations {
    * the chain has confirmed. Never throws (failures are logged and retried on the next pass).
    */
   async pass(): Promise<void> {
-    const { log, chain } = this.d;
+    const { log } = this.d;
     for (const step of [
       () => this.#answerRequest(),
       () => this.#auto(),
@@ -90,7 +90,7 @@ export class UtxoConsolidations {
       try {
         await step();
       } catch (error) {
-        log.warn({ err: error, chain }, 'consolidation step failed; retrying');
+        log.warn({ err: error }, 'consolidation step failed; retrying');
       }
     }
   }
@@ -332,7 +332,7 @@ export class UtxoConsolidations {
       });
       if (outcome === null) continue;
       if ('failed' in outcome) {
-        log.warn({ chain, moveId: move.id, amount: move.amount }, 'cold transfer failed: the wallet cannot cover it');
+        log.warn({ moveId: move.id, amount: move.amount }, 'cold transfer failed: the wallet cannot cover it');
         continue;
       }
       log.info(
@@ -450,7 +450,7 @@ export class UtxoConsolidations {
     await db('treasury_moves')
       .where({ build_id: row.id, status: 'signed' })
       .update({ status: 'broadcast', broadcast_at: db.raw('CURRENT_TIMESTAMP(3)'), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
-    if (row.status === 'signed') log.info({ chain, buildId: row.id, txid: row.txid }, 'consolidation or cold transfer broadcast');
+    if (row.status === 'signed') log.info({ buildId: row.id, txid: row.txid }, 'consolidation or cold transfer broadcast');
   }
 
   /**

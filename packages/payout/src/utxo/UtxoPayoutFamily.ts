@@ -187,7 +187,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
         details: { chain: this.chain, reason: 'key_changed', stored: stored?.address ?? null, derived: this.address },
       });
     }
-    log.info({ chain: this.chain, consolidationAddress: this.address, batch: this.#batch }, 'UTXO payouts ready');
+    log.info({ consolidationAddress: this.address, batch: this.#batch }, 'UTXO payouts ready');
   }
 
   /**
@@ -214,11 +214,10 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
         .pluck<string[]>('b.id');
       for (const id of stale) {
         const released = await withTransaction(db, (trx) => this.#abandon(trx, id, 'lapsed or no longer approved'));
-        if (released !== null)
-          log.info({ chain: this.chain, buildId: id, released }, 'unsigned build abandoned: its inputs are free again');
+        if (released !== null) log.info({ buildId: id, released }, 'unsigned build abandoned: its inputs are free again');
       }
     } catch (error) {
-      log.warn({ err: error, chain: this.chain }, 'releasing stale builds failed; retrying');
+      log.warn({ err: error }, 'releasing stale builds failed; retrying');
     }
     await this.consolidations.pass();
     return [];
@@ -610,7 +609,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
 
   async #refused(buildId: string, members: readonly { withdrawal_id: string }[], problems: readonly string[]): Promise<void> {
     const { db, log } = this.#o;
-    log.error({ chain: this.chain, buildId, problems }, 'ALARM: a built transaction does not match MySQL: not signed');
+    log.error({ buildId, problems }, 'ALARM: a built transaction does not match MySQL: not signed');
     for (const m of members) {
       await raiseAlertOnce(db, log, AlertKind.psbtRefused, m.withdrawal_id, { chain: this.chain, buildId, problems });
     }
