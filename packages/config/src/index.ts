@@ -1,3 +1,4 @@
+export { type EnvVariable, envReference, renderEnvReference } from './envReference.js';
 export { type EnvSchema, loadEnvConfig } from './loadEnvConfig.js';
 export {
   advertisedAddress,

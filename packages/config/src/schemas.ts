@@ -42,10 +42,15 @@ export const intString = (min: number, max: number) =>
 
 /** The variables every service reads: where the shared infrastructure is and how to log. */
 export const commonEnv = {
+  /** The cluster's namespace in etcd keys, Redis keys and logs (`prod` turns on production's refusals). */
   WALLET_ENV: envName.default('dev'),
+  /** pino level: trace, debug, info, warn, error, fatal or silent. */
   LOG_LEVEL: logLevel.default('info'),
+  /** MySQL as this service's own user (`mysql://wallet_<service>:PASSWORD@host:3306/wallet`); gatesrv does not use it. */
   MYSQL_URL: urlWith('mysql:').default('mysql://root@127.0.0.1:3306/wallet'),
+  /** Redis (cache, queues, nonces, idempotency keys); `rediss://` for TLS. */
   REDIS_URL: urlWith('redis:', 'rediss:').default('redis://127.0.0.1:6379'),
+  /** etcd endpoints, comma-separated (discovery and elections). */
   ETCD_ENDPOINTS: urlList.default(['http://127.0.0.1:2379']),
   /** Lease TTL of service registrations in etcd. */
   DISCOVERY_TTL_SECONDS: intString(2, 60).default(10),

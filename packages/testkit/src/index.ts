@@ -6,3 +6,4 @@ export { type FakeAnswer, type FakeCall, type FakeNode, startFakeNode } from './
 export { deploymentCode, revertingRuntime, transferCalldata, transferEmitterRuntime } from './testContracts.js';
 export { createTestDatabase } from './testDatabase.js';
 export { type TestRedis, connectTestRedis, deleteByPrefix } from './testRedis.js';
+export { configurationDoc, envReferenceSection } from './envReferenceDoc.js';

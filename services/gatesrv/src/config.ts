@@ -7,6 +7,7 @@ export const ConfigSchema = z.object({
   ...commonEnv,
   /** Chains and assets (JSON); defaults to the local stack's. */
   WALLET_ASSETS: assetRegistryEnv,
+  /** The public HTTP API's listen address (behind the exchange-facing load balancer). */
   GATESRV_HTTP_ADDR: hostPort.default('127.0.0.1:8080'),
   /** Largest accepted request body. */
   GATESRV_BODY_LIMIT_BYTES: intString(1024, 1_048_576).default(65_536),

@@ -97,6 +97,7 @@ const TokenHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of the
 
 export const ConfigSchema = z.object({
   ...commonEnv,
+  /** Chains and assets (JSON); defaults to the local stack's. */
   WALLET_ASSETS: assetRegistryEnv,
   /** Node RPC URL per chain id (EVM and UTXO): the chains signsrv pays out on. */
   WALLET_CHAIN_RPC: chainRpcEnv,
@@ -104,6 +105,7 @@ export const ConfigSchema = z.object({
   WALLET_CRASH_POINTS: crashPointsEnv,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   SIGNSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
+  /** The host peers dial, published in etcd with the bound port (needed when listening on 0.0.0.0: a pod's IP). @default the listen host */
   SIGNSRV_ADVERTISE_HOST: z.string().min(1).optional(),
   /** HTTP API for auditors (and, later, the console). */
   SIGNSRV_HTTP_ADDR: hostPort.default('127.0.0.1:8090'),

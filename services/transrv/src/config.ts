@@ -22,6 +22,7 @@ export const ConfigSchema = z.object({
   TRANSRV_NODE_ID: NodeId,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   TRANSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
+  /** The host peers dial, published in etcd with the bound port (needed when listening on 0.0.0.0: a pod's IP). @default the listen host */
   TRANSRV_ADVERTISE_HOST: z.string().min(1).optional(),
   /** HTTP address of /metrics (scanner lag gauges, Prometheus text format). */
   TRANSRV_METRICS_ADDR: hostPort.default('127.0.0.1:0'),
