@@ -1,7 +1,7 @@
 import { assetRegistryEnv } from '@wallet/assets';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { commonEnv, loadEnvConfig } from '@wallet/config';
+import { chainRpcEnv, commonEnv, loadEnvConfig } from '@wallet/config';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { z } from 'zod';
 import type { Db } from '@wallet/db';
@@ -38,6 +38,16 @@ const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS
   nodes drain NODE_ID                   stop binding new accounts to a node (its accounts stay on it)
   nodes activate NODE_ID                let a node take new accounts again
   accounts show ACCOUNT_ID [--json]     an account and the node it is bound to
+  balances ACCOUNT_ID [--json]          an account's balances per asset: available and frozen (base units)
+  deposits [--account ID] [--status S] [--chain C] [--asset A] [--limit N] [--json]
+                                        the newest deposits (S: pending, credited, orphaned, reversal_pending,
+                                        reversed) with their ids, amounts, blocks and txids
+  withdrawals [--account ID] [--status S] [--chain C] [--asset A] [--limit N] [--json]
+                                        the newest withdrawals (S: pending_review, approved, signed, broadcast,
+                                        confirmed, rejected, cancelled, failed) with destination and txid
+  hot-wallets [--json]                  each chain's hot wallet addresses, the last measured balance, floor and cap
+  scanners [--json]                     each chain's scanner: who writes, its checkpoint, the node's head
+                                        (WALLET_CHAIN_RPC) and the lag (exit 1 when one is more than a block behind)
   ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
   reserves report --asset ASSET [--json] build and store a proof-of-reserves report of the asset (docs/reserves.md)
                                         from one snapshot of the ledger: prints its id, Merkle sum tree root, total
@@ -120,6 +130,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       username: { type: 'string' },
       overlap: { type: 'string' },
       client: { type: 'string' },
+      account: { type: 'string' },
       scopes: { type: 'string' },
       'allow-ip': { type: 'string' },
       chain: { type: 'string' },
@@ -205,6 +216,28 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
           : []),
       ]);
       return request?.status === 'refused' ? 1 : 0;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (['deposits', 'withdrawals', 'balances', 'hot-wallets', 'scanners'].includes(group)) {
+    const db = await openDb(config.MYSQL_URL, 3);
+    try {
+      const { operatorCommand } = await import('./operatorCommands.js');
+      const options = {
+        json: values.json,
+        account: values.account,
+        status: values.status,
+        chain: values.chain,
+        asset: values.asset,
+        limit: values.limit,
+      };
+      const chains = {
+        registry: assetRegistryEnv.parse(environment['WALLET_ASSETS']),
+        rpc: chainRpcEnv.parse(environment['WALLET_CHAIN_RPC']),
+      };
+      return await operatorCommand(db, group, action, options, io, chains);
     } finally {
       await db.destroy();
     }
