@@ -220,9 +220,13 @@ export class Cluster {
 
   #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
     const nodeId = env['TRANSRV_NODE_ID'];
+    // Metrics (issue 18): each process's /metrics on a free port (the services' defaults are fixed ports), so that
+    // parallel clusters and several transrv nodes on one host never collide; tests read the URL from `metrics ready`.
+    const metrics = { [`${service.toUpperCase()}_METRICS_ADDR`]: '127.0.0.1:0' };
     const p = ServiceProcess.start(service, `${this.env}-${label}`, {
       ...serviceEnv(this.spec, { service, nodeId }),
       ...(service === 'signsrv' ? testSignsrvEnv : {}),
+      ...metrics,
       ...this.#options.extraEnv,
       ...env,
     });

@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { OutboxRelay } from '@wallet/jobs';
+import { OutboxRelay, type OutboxRelayStats } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 import { eventsChannel } from './eventsChannel.js';
@@ -41,6 +41,11 @@ export class EventSequencer {
 
   start(): void {
     this.#relay.start();
+  }
+
+  /** Its outbox's backlog and failures (metrics). */
+  stats(): OutboxRelayStats {
+    return this.#relay.stats();
   }
 
   /** A pass soon (after a change was committed). */

@@ -30,6 +30,26 @@ function outbox(rows: Row[], overrides: Partial<OutboxRelayOptions<Row>> = {}) {
 }
 
 describe('OutboxRelay', () => {
+  it('stats: the rows found due at the last pass (its backlog, even when delivery fails) and its name', async () => {
+    const rows = [
+      { id: 'a', sentCount: 0, applied: false },
+      { id: 'b', sentCount: 0, applied: false },
+    ];
+    let down = true;
+    const { relay } = outbox(rows, {
+      deliver: async () => {
+        if (down) throw new Error('redis down');
+      },
+    });
+    expect(relay.stats()).toEqual({ name: 'sample-relay', due: 0, failures: 0 });
+    await expect(relay.relayOnce()).rejects.toThrow('redis down');
+    expect(relay.stats().due).toBe(2);
+    down = false;
+    rows.splice(0);
+    await relay.relayOnce();
+    expect(relay.stats().due).toBe(0);
+  });
+
   it('a pass: rows whose effect shows are marked done, the others delivered, then rescheduled', async () => {
     const { relay, calls } = outbox([
       { id: 'a', sentCount: 1, applied: true },

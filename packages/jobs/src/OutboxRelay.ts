@@ -32,6 +32,15 @@ export type OutboxRelayOptions<R> = Settling<R> & {
   readonly reschedule?: (rows: readonly R[]) => Promise<void>;
 };
 
+/** What an outbox relay's metrics show (see {@link OutboxRelay.stats}). */
+export type OutboxRelayStats = {
+  readonly name: string;
+  /** Rows found due at the last pass (at most the batch): the backlog, known without a query of its own. */
+  readonly due: number;
+  /** Consecutive failed passes. */
+  readonly failures: number;
+};
+
 /**
  * The transactional outbox's sending half: rows written in the same MySQL transaction as the change they announce
  * are read when due, delivered, and rescheduled, by one {@link PeriodicTask}. What a row is, where it goes and when it
@@ -44,6 +53,7 @@ export type OutboxRelayOptions<R> = Settling<R> & {
 export class OutboxRelay<R> {
   readonly #o: OutboxRelayOptions<R>;
   readonly #task: PeriodicTask;
+  #due = 0;
 
   constructor(options: OutboxRelayOptions<R>) {
     this.#o = options;
@@ -76,6 +86,11 @@ export class OutboxRelay<R> {
     return this.#task.failures;
   }
 
+  /** Its name, the rows found due at the last pass and its consecutive failures (for metrics). */
+  stats(): OutboxRelayStats {
+    return { name: this.#o.name, due: this.#due, failures: this.#task.failures };
+  }
+
   /**
    * One pass, outside the schedule (tests, tools): it may overlap a scheduled one, which only sends a row twice.
    * @param limit rows read at most
@@ -83,6 +98,7 @@ export class OutboxRelay<R> {
    */
   async relayOnce(limit = this.#o.batch ?? 500): Promise<number> {
     const rows = await this.#o.due(limit);
+    this.#due = rows.length;
     if (rows.length === 0) return 0;
     const { settled, markDone } = this.#o;
     let pending = rows;

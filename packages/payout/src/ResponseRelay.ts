@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { OutboxRelay, groupBySentCount, streamResends } from '@wallet/jobs';
+import { OutboxRelay, type OutboxRelayStats, groupBySentCount, streamResends } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 
@@ -93,6 +93,11 @@ export class ResponseRelay {
 
   start(): void {
     this.#relay.start();
+  }
+
+  /** Its outbox's backlog and failures (metrics). */
+  stats(): OutboxRelayStats {
+    return this.#relay.stats();
   }
 
   /** Runs a pass soon (coalesced: at most one waits behind the running one). */

@@ -24,6 +24,7 @@ export { allocateNonce, allocateNonces, initNonceAllocator } from './evm/allocat
 export type { BroadcastOutcome, Built, Drafted, InFlightTx, PayoutFamily, SignedPayout, StoredTx } from './PayoutFamily.js';
 export { type OperatedAddresses, Payouts, type PayoutsOptions } from './Payouts.js';
 export { ResponseRelay, type ResponseRelayOptions } from './ResponseRelay.js';
+export { SIGNING_COUNT_CAP, type SigningStats, signingStats } from './signingStats.js';
 export { type ApprovalView, type DecidedFilter, type QueueFilter, type ReviewView, pendingReviews } from './reviewView.js';
 export { type ApprovalInput } from './ReviewDesk.js';
 export { type AuditEntry, type AuditFn } from './review/Audit.js';

@@ -1,6 +1,6 @@
 import type { Discovery, Instance, ServiceName, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
-import { type PromiseClient, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
+import { type PromiseClient, type RpcObserver, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
 
 /**
  * A client for a stateless service with interchangeable instances (accountsrv): each call goes to a
@@ -11,11 +11,13 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
   readonly #definition: D;
   readonly #service: ServiceName;
   readonly #timeoutMs: number;
+  readonly #observe: RpcObserver | undefined;
   readonly #clients = new Map<string, PromiseClient<D>>();
   #next = 0;
 
-  private constructor(service: ServiceName, definition: D, watch: ServiceWatch, timeoutMs: number) {
+  private constructor(service: ServiceName, definition: D, watch: ServiceWatch, timeoutMs: number, observe: RpcObserver | undefined) {
     this.#service = service;
+    this.#observe = observe;
     this.#definition = definition;
     this.#watch = watch;
     this.#timeoutMs = timeoutMs;
@@ -28,8 +30,9 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
     service: ServiceName,
     definition: D,
     timeoutMs = 5000,
+    options: { readonly observe?: RpcObserver } = {},
   ): Promise<AnyInstanceClient<D>> {
-    return new AnyInstanceClient(service, definition, await discovery.watch(service), timeoutMs);
+    return new AnyInstanceClient(service, definition, await discovery.watch(service), timeoutMs, options.observe);
   }
 
   /**
@@ -63,7 +66,14 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
     }
     for (const address of live) {
       if (!this.#clients.has(address)) {
-        this.#clients.set(address, createClient(this.#definition, address, { target: this.#service, defaultTimeoutMs: this.#timeoutMs }));
+        this.#clients.set(
+          address,
+          createClient(this.#definition, address, {
+            target: this.#service,
+            defaultTimeoutMs: this.#timeoutMs,
+            ...(this.#observe ? { observe: this.#observe } : {}),
+          }),
+        );
       }
     }
   }

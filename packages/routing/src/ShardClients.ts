@@ -1,7 +1,7 @@
 import type { Discovery, Instance, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
 import { TransServiceService } from '@wallet/proto';
-import { type PromiseClient, createClient } from '@wallet/rpc';
+import { type PromiseClient, type RpcObserver, createClient } from '@wallet/rpc';
 
 export type TransClient = PromiseClient<typeof TransServiceService>;
 
@@ -14,17 +14,22 @@ export class ShardClients {
   readonly #watch: ServiceWatch;
   readonly #clients = new Map<string, { address: string; client: TransClient }>();
   readonly #timeoutMs: number;
+  readonly #observe: RpcObserver | undefined;
 
-  private constructor(watch: ServiceWatch, timeoutMs: number) {
+  private constructor(watch: ServiceWatch, timeoutMs: number, observe: RpcObserver | undefined) {
     this.#watch = watch;
     this.#timeoutMs = timeoutMs;
+    this.#observe = observe;
     watch.on('change', (instances) => this.#sync(instances));
     this.#sync(watch.instances());
   }
 
-  /** @param timeoutMs default deadline of each call @default 5000 */
-  static async watch(discovery: Discovery, timeoutMs = 5000): Promise<ShardClients> {
-    return new ShardClients(await discovery.watch('transrv'), timeoutMs);
+  /**
+   * @param timeoutMs default deadline of each call @default 5000
+   * @param options.observe told of every call made (metrics)
+   */
+  static async watch(discovery: Discovery, timeoutMs = 5000, options: { readonly observe?: RpcObserver } = {}): Promise<ShardClients> {
+    return new ShardClients(await discovery.watch('transrv'), timeoutMs, options.observe);
   }
 
   /** Live node ids, sorted. */
@@ -86,7 +91,11 @@ export class ShardClients {
       if (!this.#clients.has(nodeId)) {
         this.#clients.set(nodeId, {
           address,
-          client: createClient(TransServiceService, address, { target: `transrv ${nodeId}`, defaultTimeoutMs: this.#timeoutMs }),
+          client: createClient(TransServiceService, address, {
+            target: `transrv ${nodeId}`,
+            defaultTimeoutMs: this.#timeoutMs,
+            ...(this.#observe ? { observe: this.#observe } : {}),
+          }),
         });
       }
     }

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
-import { WalletError } from '@wallet/errors';
+import { WalletError, isWalletError } from '@wallet/errors';
 import { currentRequestId } from '@wallet/logger';
 import { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent } from './errorMetadata.js';
 import { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
+import type { RpcObserver } from './grpcServer.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
+import { statusName } from './statusName.js';
 
 export type CallOptions = {
   /** Per-call deadline in ms (covers retries). */
@@ -35,6 +37,8 @@ export type ClientOptions = {
   /** @default 5000 */
   readonly defaultTimeoutMs?: number;
   readonly retry?: RetryPolicy;
+  /** Told of every call once settled (retries included), with the status code it ended with. */
+  readonly observe?: RpcObserver;
 };
 
 /**
@@ -70,10 +74,16 @@ export function createClient<D extends UnaryServiceDefinition>(
     methods[name] = async (request: unknown, callOptions: CallOptions = {}) => {
       if (closing) throw new WalletError('UNAVAILABLE', `${target} is unreachable (client closed)`, { details: { grpcStatus: 'NONE' } });
       inFlight++;
+      const started = performance.now();
+      let code = 'OK';
       try {
         return await call(method, request, callOptions);
+      } catch (error) {
+        code = endStatus(error);
+        throw error;
       } finally {
         settled();
+        options.observe?.({ path: method.path, code, seconds: (performance.now() - started) / 1000 });
       }
     };
   }
@@ -118,6 +128,14 @@ export function createClient<D extends UnaryServiceDefinition>(
         await sleep(backoffMs(policy, attempt + 1));
       }
     }
+  }
+
+  /** The status a failed call ended with: the peer's, a transport failure's, or UNAVAILABLE when nothing was sent. */
+  function endStatus(error: unknown): string {
+    if (!isWalletError(error)) return 'UNKNOWN';
+    const transport = error.details['grpcStatus'];
+    if (transport === 'NONE') return 'UNAVAILABLE';
+    return typeof transport === 'string' ? transport : statusName(error.grpcStatus);
   }
 
   return Object.assign(methods, {

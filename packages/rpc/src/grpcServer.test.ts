@@ -83,3 +83,41 @@ describe('request ids over gRPC', () => {
     expect(JSON.stringify(lines)).not.toContain(bad);
   });
 });
+
+describe('call observers (metrics)', () => {
+  it('tell the server and the client of every call with its method path, status code name and duration', async () => {
+    const log = createLogger('rpc-test', {}, { write: () => undefined });
+    type Seen = { path: string; code: string; seconds: number };
+    const served: Seen[] = [];
+    const made: Seen[] = [];
+    const server = new GrpcServer(log, { observe: (c) => served.push(c) }).addService('test.Echo', Echo, {
+      echo: async (request) => {
+        if (request.toString() === 'refuse') throw new WalletError('NOT_FOUND', 'nothing');
+        return request;
+      },
+    });
+    const address = await server.listen('127.0.0.1:0');
+    const client = createClient(Echo, address, { observe: (c) => made.push(c) });
+    // Nothing listens there: the call fails before it is sent.
+    const dead = createClient(Echo, '127.0.0.1:1', { observe: (c) => made.push(c), defaultTimeoutMs: 500 });
+    cleanups.push(
+      () => client.close(),
+      () => dead.close(),
+      () => server.close(100),
+    );
+    await client.echo(Buffer.from('a'));
+    await expect(client.echo(Buffer.from('refuse'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(dead.echo(Buffer.from('a'))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(served.map((c) => [c.path, c.code])).toEqual([
+      ['/test.Echo/Echo', 'OK'],
+      ['/test.Echo/Echo', 'NOT_FOUND'],
+    ]);
+    expect(made.map((c) => [c.path, c.code])).toEqual([
+      ['/test.Echo/Echo', 'OK'],
+      ['/test.Echo/Echo', 'NOT_FOUND'],
+      ['/test.Echo/Echo', 'UNAVAILABLE'],
+    ]);
+    for (const c of [...served, ...made]) expect(c.seconds).toBeGreaterThanOrEqual(0);
+    expect(made[0]!.seconds).toBeGreaterThanOrEqual(served[0]!.seconds);
+  });
+});

@@ -5,6 +5,7 @@ import { type Logger, requestIdPattern, runWithRequestId } from '@wallet/logger'
 import { HealthImplementation } from 'grpc-health-check';
 import { toGrpcError } from './errorMetadata.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
+import { statusName } from './statusName.js';
 
 export type CallContext = {
   readonly method: string;
@@ -15,6 +16,14 @@ export type CallContext = {
   readonly log: Logger;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
+};
+
+/** What a server or client reports of each finished call (metrics): the method's path, the status code's name, seconds. */
+export type RpcObserver = (call: { readonly path: string; readonly code: string; readonly seconds: number }) => void;
+
+export type GrpcServerOptions = {
+  /** Told of every call served, once answered. */
+  readonly observe?: RpcObserver;
 };
 
 /** Async handlers for every method of a generated service definition. */
@@ -33,11 +42,13 @@ export class GrpcServer {
   readonly #health = new HealthImplementation({ '': 'NOT_SERVING' });
   readonly #log: Logger;
   readonly #serviceNames: string[] = [];
+  readonly #observe: RpcObserver | undefined;
   #inFlight = 0;
   #idle: (() => void) | undefined;
 
-  constructor(log: Logger) {
+  constructor(log: Logger, options: GrpcServerOptions = {}) {
     this.#log = log;
+    this.#observe = options.observe;
     this.#health.addToServer(this.#server);
   }
 
@@ -63,13 +74,16 @@ export class GrpcServer {
               (response) => {
                 log.info({ code: 'OK', ms: elapsedMs(started) }, 'rpc');
                 callback(null, response);
+                this.#observe?.({ path: method, code: 'OK', seconds: (performance.now() - started) / 1000 });
               },
               (error: unknown) => {
                 const walletError = toWalletError(error);
                 if (walletError.code === 'INTERNAL')
                   log.error({ err: walletError.cause ?? error, code: walletError.code, ms: elapsedMs(started) }, 'rpc');
                 else log.info({ code: walletError.code, ms: elapsedMs(started) }, 'rpc');
-                callback(toGrpcError(walletError), null);
+                const grpcError = toGrpcError(walletError);
+                callback(grpcError, null);
+                this.#observe?.({ path: method, code: statusName(grpcError.code), seconds: (performance.now() - started) / 1000 });
               },
             )
             .finally(() => {

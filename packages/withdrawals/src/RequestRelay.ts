@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { OutboxRelay, streamResends } from '@wallet/jobs';
+import { OutboxRelay, type OutboxRelayStats, streamResends } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 
@@ -56,6 +56,11 @@ export class RequestRelay {
 
   start(): void {
     this.#relay.start();
+  }
+
+  /** Its outbox's backlog and failures (metrics). */
+  stats(): OutboxRelayStats {
+    return this.#relay.stats();
   }
 
   /** Stops the passes, after the one running. */

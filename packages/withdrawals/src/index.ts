@@ -18,3 +18,4 @@ export { releaseWithdrawal } from './releaseWithdrawal.js';
 export { type InternalSettlement, settleInternalWithdrawals } from './settleInternalWithdrawals.js';
 export { type WithdrawalSettlement, settleWithdrawals } from './settleWithdrawals.js';
 export { type TransitionRequest, transition } from './transition.js';
+export { STAGE_COUNT_CAP, type WithdrawalStageStat, withdrawalStageStats } from './withdrawalStageStats.js';

@@ -30,6 +30,7 @@ import type { Db } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { ExternalId, IdempotencyKey, ListOrder, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
+import { type Metrics, grpcServerObserver } from '@wallet/metrics';
 import { type Account, AccountServiceService, type Client, type ClientKey, type DepositAddress } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
 import { instanceInfo } from '@wallet/lifecycle';
@@ -37,6 +38,8 @@ import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { z } from 'zod';
 
 export type AccountsrvDeps = {
+  /** The process's metrics: gRPC calls served are recorded in them (absent: not recorded). */
+  readonly metrics?: Metrics;
   readonly instanceId: string;
   readonly startedAt: Date;
   readonly db: Db;
@@ -119,7 +122,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       }
     }
   };
-  return new GrpcServer(deps.log).addService('wallet.v1.AccountService', AccountServiceService, {
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.AccountService', AccountServiceService, {
     getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
 
     createClient: async (raw, ctx) => {

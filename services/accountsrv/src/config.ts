@@ -24,6 +24,11 @@ export const ConfigSchema = z.object({
   WALLET_CHAIN_RPC: chainRpcEnv,
   /** gRPC listen address; port 0 lets the OS choose (the bound port is what etcd publishes). */
   ACCOUNTSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
+  /**
+   * HTTP address of /metrics (Prometheus text format), /healthz and /readyz, apart from the service's API
+   * (docs/metrics.md). Port 0 lets the OS choose; the bound URL is logged as `metrics ready`.
+   */
+  ACCOUNTSRV_METRICS_ADDR: hostPort.default('127.0.0.1:9181'),
   /** The host peers dial, published in etcd with the bound port (needed when listening on 0.0.0.0: a pod's IP). @default the listen host */
   ACCOUNTSRV_ADVERTISE_HOST: z.string().min(1).optional(),
   /** Extended public keys for deposit addresses. Private keys never reach accountsrv. */

@@ -4,6 +4,7 @@ import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { ShardClients } from '@wallet/routing';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
@@ -18,6 +19,7 @@ runMain(log, async () => {
   const startedAt = new Date();
   const instanceId = newInstanceId('accountsrv');
   const derive = createDeriver(config.WALLET_ASSETS, config.ACCOUNTSRV_XPUBS);
+  const metrics = new Metrics({ service: 'accountsrv', instance: instanceId });
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
@@ -29,7 +31,7 @@ runMain(log, async () => {
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
-  const shards = await ShardClients.watch(discovery);
+  const shards = await ShardClients.watch(discovery, undefined, { observe: grpcClientObserver(metrics) });
   const prefix = `wallet:${config.WALLET_ENV}:`;
   const cachePrefix = `${prefix}addr:`;
 
@@ -37,6 +39,7 @@ runMain(log, async () => {
     server: buildApp({
       instanceId,
       startedAt,
+      metrics,
       db,
       log,
       registry: config.WALLET_ASSETS,
@@ -62,11 +65,16 @@ runMain(log, async () => {
     graceMs: config.SHUTDOWN_GRACE_MS,
     log,
   });
+  const metricsServer = await startMetricsServer(metrics, config.ACCOUNTSRV_METRICS_ADDR);
+  metrics.ready = true;
+  log.info({ url: `${metricsServer.url}/metrics` }, 'metrics ready');
 
   return async () => {
+    metrics.ready = false;
     await served.stop();
     await shards.close();
     await discovery.close();
+    await metricsServer.close();
     redis.disconnect();
     await db.destroy();
   };

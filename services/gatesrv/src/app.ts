@@ -1,4 +1,5 @@
 import { createEdgeApp } from '@wallet/http-edge';
+import { httpMetrics } from '@wallet/metrics';
 import { createApiDocument } from './apiDocument.js';
 import type { GatesrvDeps } from './deps.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -34,6 +35,8 @@ export function buildApp(deps: GatesrvDeps) {
     // `client` is typed as always set (it is, on signed routes past authentication) but is absent elsewhere.
     accessLog: { fields: (request) => ({ keyId: (request.client as typeof request.client | undefined)?.keyId ?? null }) },
   });
+  // First, so its hook sees every route's answers, refusals included.
+  if (deps.metrics) void app.register(httpMetrics, { metrics: deps.metrics });
   const api = createApiDocument(deps.registry);
   void app.register(publicHealthRoutes(api, deps));
   void app.register(openApiRoutes(api), { prefix: '/v1' });

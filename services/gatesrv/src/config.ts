@@ -9,6 +9,11 @@ export const ConfigSchema = z.object({
   WALLET_ASSETS: assetRegistryEnv,
   /** The public HTTP API's listen address (behind the exchange-facing load balancer). */
   GATESRV_HTTP_ADDR: hostPort.default('127.0.0.1:8080'),
+  /**
+   * HTTP address of /metrics (Prometheus text format), /healthz and /readyz, apart from the service's API
+   * (docs/metrics.md). Port 0 lets the OS choose; the bound URL is logged as `metrics ready`.
+   */
+  GATESRV_METRICS_ADDR: hostPort.default('127.0.0.1:9180'),
   /** Largest accepted request body. */
   GATESRV_BODY_LIMIT_BYTES: intString(1024, 1_048_576).default(65_536),
   /** Deadline of each gRPC call to accountsrv/transrv. */

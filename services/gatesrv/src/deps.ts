@@ -1,6 +1,7 @@
 import type { AssetRegistry } from '@wallet/assets';
 import type { IdempotencyStore, RateLimiter, RequestAuthenticator } from '@wallet/client-auth';
 import type { Logger } from '@wallet/logger';
+import type { Metrics } from '@wallet/metrics';
 import type { AccountServiceService } from '@wallet/proto';
 import type { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import type { AccountRouter } from './AccountRouter.js';
@@ -9,6 +10,8 @@ import type { Peers } from './peers.js';
 
 /** Everything the gateway's HTTP app is built from; each route plugin takes only the part it uses. */
 export type GatesrvDeps = {
+  /** The process's metrics: HTTP requests answered are recorded in them (absent: not recorded). */
+  readonly metrics?: Metrics;
   readonly instanceId: string;
   readonly log: Logger;
   readonly bodyLimitBytes: number;

@@ -4,6 +4,7 @@ import { Discovery } from '@wallet/discovery';
 import { isWalletError } from '@wallet/errors';
 import { newInstanceId, runMain } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import { Redis } from 'ioredis';
@@ -21,6 +22,8 @@ runMain(log, async () => {
   const startedAt = new Date();
   const instanceId = newInstanceId('gatesrv');
   const prefix = `wallet:${config.WALLET_ENV}:`;
+  const metrics = new Metrics({ service: 'gatesrv', instance: instanceId });
+  const observe = grpcClientObserver(metrics);
 
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
   await redis.connect();
@@ -31,8 +34,8 @@ runMain(log, async () => {
     log,
   });
   const [shards, accountsrv] = await Promise.all([
-    ShardClients.watch(discovery, config.GATESRV_UPSTREAM_TIMEOUT_MS),
-    AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, config.GATESRV_UPSTREAM_TIMEOUT_MS),
+    ShardClients.watch(discovery, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
+    AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
   ]);
 
   const peers = new Peers(accountsrv, shards);
@@ -58,6 +61,7 @@ runMain(log, async () => {
   const app = buildApp({
     instanceId,
     log,
+    metrics,
     bodyLimitBytes: config.GATESRV_BODY_LIMIT_BYTES,
     trustedProxies: config.GATESRV_TRUSTED_PROXIES,
     upstreamTimeoutMs: config.GATESRV_UPSTREAM_TIMEOUT_MS,
@@ -82,9 +86,13 @@ runMain(log, async () => {
     httpAddress,
     startedAt: startedAt.toISOString(),
   });
+  const metricsServer = await startMetricsServer(metrics, config.GATESRV_METRICS_ADDR);
+  metrics.ready = true;
+  log.info({ url: `${metricsServer.url}/metrics` }, 'metrics ready');
   log.info({ url: `http://${httpAddress}`, instanceId }, 'ready');
 
   return async () => {
+    metrics.ready = false;
     await registration.deregister();
     // fastify's close stops accepting and waits for in-flight requests.
     await app.close();
@@ -92,6 +100,7 @@ runMain(log, async () => {
     await discovery.close();
     await authenticator.close();
     await events.close();
+    await metricsServer.close();
     redis.disconnect();
   };
 });

@@ -6,6 +6,7 @@ import type { Logger } from '@wallet/logger';
 import { type Auditors, type Payouts, type Principal, type QueueFilter, type ReviewView, automationPrincipal } from '@wallet/payout';
 import { type ReviewItem, SignServiceService } from '@wallet/proto';
 import { ApiDocument, bearerToken, createEdgeApp } from '@wallet/http-edge';
+import { type Metrics, grpcServerObserver, httpMetrics } from '@wallet/metrics';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { type WithdrawalStatus, withdrawalStatuses } from '@wallet/withdrawal-protocol';
 import { withdrawalEvents } from '@wallet/withdrawals';
@@ -14,6 +15,8 @@ import { alertsRoutes } from './alertsRoutes.js';
 import { type ConsoleDeps, consoleRoutes } from './console/index.js';
 
 export type SignsrvDeps = {
+  /** The process's metrics: gRPC calls served and HTTP requests answered are recorded in them (absent: not recorded). */
+  readonly metrics?: Metrics;
   readonly instanceId: string;
   readonly startedAt: Date;
   readonly db: Db;
@@ -136,7 +139,7 @@ export function buildGrpc(deps: SignsrvDeps): GrpcServer {
       await authenticateAutomation(deps, typeof raw.auditorToken === 'string' ? raw.auditorToken : undefined, 'grpc'),
     );
   };
-  return new GrpcServer(deps.log).addService('wallet.v1.SignService', SignServiceService, {
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.SignService', SignServiceService, {
     getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
     listReviews: async (raw) => {
       await admit(raw);
@@ -227,6 +230,7 @@ const ReviewJson = z.object({ withdrawalId: z.string() }).passthrough().meta({ i
 export function buildHttp(deps: SignsrvDeps) {
   const { payouts } = deps;
   const app = createEdgeApp({ log: deps.log, bodyLimitBytes: 16 * 1024 });
+  if (deps.metrics) void app.register(httpMetrics, { metrics: deps.metrics });
   const api = reviewApiDocument();
 
   app.get('/healthz', async (_req, reply) => {

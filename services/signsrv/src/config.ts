@@ -109,6 +109,11 @@ export const ConfigSchema = z.object({
   SIGNSRV_ADVERTISE_HOST: z.string().min(1).optional(),
   /** HTTP API for auditors (and, later, the console). */
   SIGNSRV_HTTP_ADDR: hostPort.default('127.0.0.1:8090'),
+  /**
+   * HTTP address of /metrics (Prometheus text format), /healthz and /readyz, apart from the service's API
+   * (docs/metrics.md). Port 0 lets the OS choose; the bound URL is logged as `metrics ready`.
+   */
+  SIGNSRV_METRICS_ADDR: hostPort.default('127.0.0.1:9182'),
   /** The encrypted keystore (JSON, see @wallet/signer). Required: signsrv does not start without its keys. */
   SIGNSRV_KEYSTORE_FILE: z.string().min(1),
   /** File holding the key-encryption key (64 hex characters). One of this or SIGNSRV_PASSPHRASE_FILE. */

@@ -3,9 +3,10 @@ import { type EvmAdapter, type UtxoAdapter, chainFamily, createChainAdapter, isE
 import { createDb } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
-import { StreamConsumer } from '@wallet/jobs';
+import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
 import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
+import { Metrics, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import {
   Auditors,
   EvmSweeps,
@@ -28,6 +29,7 @@ import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';
 import { createConsoleDeps } from './console/index.js';
 import { openVault } from './openVault.js';
+import { signsrvMetrics } from './signsrvMetrics.js';
 import { buildTreasury } from './treasury.js';
 
 const log = createLogger('signsrv');
@@ -81,6 +83,9 @@ runMain(log, async () => {
   const startedAt = new Date();
   // The key holder is a singleton: one signsrv per cluster, so its identity is fixed and exclusive.
   const instanceId = 'signsrv';
+  const metrics = new Metrics({ service: 'signsrv', instance: instanceId }, (collector, error) =>
+    log.warn({ err: error, collector }, 'metrics collection failed; the last values are served'),
+  );
 
   // A known-answer test of the signing primitive before any key is opened (as bitcoinjs-lib's initEccLib does).
   selfTestEvmSigner();
@@ -269,6 +274,7 @@ runMain(log, async () => {
   const deps = {
     instanceId,
     startedAt,
+    metrics,
     db,
     log,
     payouts,
@@ -325,9 +331,16 @@ runMain(log, async () => {
   for (const [chainId, sweep] of sweeps) sweep.start(config.SIGNSRV_SWEEPS[chainId]?.intervalMs ?? 5000);
   reconciler.start();
   treasury.job.start(config.SIGNSRV_TREASURY_MS);
+  signsrvMetrics(metrics, db);
+  outboxMetrics(metrics, [relay]);
+  streamMetrics(metrics, [{ stream: 'blockout_req', group: 'signsrv', stats: () => streamGroupStats(redis, keys.req, 'signsrv') }]);
+  const metricsServer = await startMetricsServer(metrics, config.SIGNSRV_METRICS_ADDR);
+  metrics.ready = true;
+  log.info({ url: `${metricsServer.url}/metrics` }, 'metrics ready');
   log.info({ url: `http://${httpAddress}`, chains: [...families.keys()], auditors: Object.keys(config.SIGNSRV_AUDITORS) }, 'http ready');
 
   return async () => {
+    metrics.ready = false;
     await served.stop();
     await http.close();
     await reconciler.stop();
@@ -338,6 +351,7 @@ runMain(log, async () => {
     await relay.stop();
     await payouts.close();
     for (const sweep of sweeps.values()) sweep.close();
+    await metricsServer.close();
     redis.disconnect();
     await discovery.close();
     await db.destroy();

@@ -31,6 +31,7 @@ import { lastEventSeq, listEvents } from '@wallet/events';
 import { freshFeeRate } from '@wallet/rates';
 import type { DestinationPolicy } from '@wallet/webhooks';
 import type { Logger } from '@wallet/logger';
+import { type Metrics, grpcServerObserver } from '@wallet/metrics';
 import { type Deposit, type TransferRecord, TransServiceService, type WithdrawalRecord } from '@wallet/proto';
 import { type CrashPoint, instanceInfo, noCrashPoints } from '@wallet/lifecycle';
 import { reserveProof } from '@wallet/reserve-reports';
@@ -54,6 +55,8 @@ import { rateHandlers } from './rateHandlers.js';
 import { redPacketHandlers } from './redPacketHandlers.js';
 
 export type TransrvDeps = {
+  /** The process's metrics: gRPC calls served are recorded in them (absent: not recorded). */
+  readonly metrics?: Metrics;
   readonly nodeId: string;
   readonly instanceId: string;
   readonly startedAt: Date;
@@ -467,7 +470,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       };
     },
   };
-  return new GrpcServer(deps.log).addService('wallet.v1.TransService', TransServiceService, kickAfterWrites(handlers, deps.eventsAppended));
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.TransService', TransServiceService, kickAfterWrites(handlers, deps.eventsAppended));
 
   /**
    * The common options of a client-wide list. An account filter must name one of the client's accounts (any node's):

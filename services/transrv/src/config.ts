@@ -24,8 +24,11 @@ export const ConfigSchema = z.object({
   TRANSRV_GRPC_ADDR: hostPort.default('127.0.0.1:0'),
   /** The host peers dial, published in etcd with the bound port (needed when listening on 0.0.0.0: a pod's IP). @default the listen host */
   TRANSRV_ADVERTISE_HOST: z.string().min(1).optional(),
-  /** HTTP address of /metrics (scanner lag gauges, Prometheus text format). */
-  TRANSRV_METRICS_ADDR: hostPort.default('127.0.0.1:0'),
+  /**
+   * HTTP address of /metrics (Prometheus text format; each node of a host needs a port of its own), /healthz and /readyz, apart from the service's API
+   * (docs/metrics.md). Port 0 lets the OS choose; the bound URL is logged as `metrics ready`.
+   */
+  TRANSRV_METRICS_ADDR: hostPort.default('127.0.0.1:9190'),
   /** Whether this node campaigns to scan chains (one scanner per chain is active cluster-wide). */
   TRANSRV_SCAN: z
     .enum(['true', 'false'])

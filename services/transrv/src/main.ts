@@ -1,12 +1,12 @@
 import { payoutChains } from '@wallet/chains';
-import { splitHostPort } from '@wallet/config';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { EventSequencer } from '@wallet/events';
 import { EmailNotifier } from '@wallet/email';
 import { FiatRateRefresher, createFiatProvider } from '@wallet/rates';
 import { WebhookDispatcher } from '@wallet/webhooks';
-import { StreamConsumer } from '@wallet/jobs';
+import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
+import { Metrics, grpcClientObserver, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import { TransferRelay } from '@wallet/ledger';
 import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
@@ -16,8 +16,8 @@ import { BlockoutResponse, blockoutKeys } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
-import { startMetricsServer } from './metricsServer.js';
 import { startChainWork } from './scanning.js';
+import { transrvMetrics } from './transrvMetrics.js';
 import { loadConfig } from './config.js';
 
 const log = createLogger('transrv');
@@ -28,6 +28,9 @@ runMain(log, async () => {
   const startedAt = new Date();
   const nodeId = config.TRANSRV_NODE_ID;
   const nodeLog = log.child({ nodeId });
+  const metrics = new Metrics({ service: 'transrv', instance: nodeId }, (collector, error) =>
+    nodeLog.warn({ err: error, collector }, 'metrics collection failed; the last values are served'),
+  );
 
   const db = createDb(config.MYSQL_URL);
   await recordNodeStart(db, nodeId);
@@ -81,7 +84,7 @@ runMain(log, async () => {
     log: nodeLog,
   });
   // Peers, for delivering the credit leg of cross-node transfers.
-  const peers = await ShardClients.watch(discovery, 3000);
+  const peers = await ShardClients.watch(discovery, 3000, { observe: grpcClientObserver(metrics) });
   const relay = new TransferRelay({
     db,
     nodeId,
@@ -116,6 +119,7 @@ runMain(log, async () => {
       nodeId,
       instanceId: nodeId,
       startedAt,
+      metrics,
       db,
       log: nodeLog,
       registry: config.WALLET_ASSETS,
@@ -201,11 +205,15 @@ runMain(log, async () => {
         })
       : undefined;
   fiatRates?.start();
-  const { host, port } = splitHostPort(config.TRANSRV_METRICS_ADDR);
-  const metrics = await startMetricsServer(host, port, () => chainWork.scanners.map((s) => s.metrics()));
-  nodeLog.info({ url: `http://${metrics.address}/metrics` }, 'metrics ready');
+  transrvMetrics(metrics, { db, nodeId, scanners: () => chainWork.scanners.map((s) => s.metrics()) });
+  outboxMetrics(metrics, [requestRelay, sequencer]);
+  streamMetrics(metrics, [{ stream: 'blockout_rsp', group: `transrv:${nodeId}`, stats: () => streamGroupStats(redis, keys.rsp, `transrv:${nodeId}`) }]);
+  const metricsServer = await startMetricsServer(metrics, config.TRANSRV_METRICS_ADDR);
+  metrics.ready = true;
+  nodeLog.info({ url: `${metricsServer.url}/metrics` }, 'metrics ready');
 
   return async () => {
+    metrics.ready = false;
     await served.stop();
     await requestRelay.stop();
     await responses.stop();
@@ -214,7 +222,7 @@ runMain(log, async () => {
     await email?.stop();
     await fiatRates?.stop();
     await sequencer.stop();
-    await new Promise((resolve) => metrics.server.close(resolve));
+    await metricsServer.close();
     await relay.stop();
     await peers.close();
     await discovery.close();

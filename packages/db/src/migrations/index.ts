@@ -35,6 +35,7 @@ import * as m0034 from './0034_fee_rates.js';
 import * as m0035 from './0035_fiat_rates.js';
 import * as m0036 from './0036_payment_requests.js';
 import * as m0037 from './0037_red_packets.js';
+import * as m0038 from './0038_withdrawal_stage_index.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -76,4 +77,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0035_fiat_rates', m0035],
   ['0036_payment_requests', m0036],
   ['0037_red_packets', m0037],
+  ['0038_withdrawal_stage_index', m0038],
 ];
