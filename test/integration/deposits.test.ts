@@ -180,7 +180,8 @@ describe('Ethereum and ERC20 deposits on a real node (anvil)', () => {
     )!;
     const url = String(leader.lines.find((l) => l.msg === 'metrics ready')!['url']);
     const text = await (await fetch(url)).text();
-    expect(text).toMatch(/wallet_scanner_leader\{chain="eth"\} 1/);
-    expect(text).toMatch(/wallet_scanner_lag_blocks\{chain="eth"\} \d+/);
+    // Every series also carries the process's service and instance labels (issue 18).
+    expect(text).toMatch(/wallet_scanner_leader\{chain="eth",service="transrv",instance="t[12]"\} 1/);
+    expect(text).toMatch(/wallet_scanner_lag_blocks\{chain="eth",service="transrv",instance="t[12]"\} \d+/);
   });
 });

@@ -181,7 +181,8 @@ async function metric(p: ServiceProcess, name: string): Promise<string | undefin
   const text = await (await fetch(String(ready['url']))).text();
   return text
     .split('\n')
-    .find((l) => l.startsWith(`${name}{chain="ltc"} `))
+    // The chain label first, then the process's service and instance (issue 18).
+    .find((l) => l.startsWith(`${name}{chain="ltc",`))
     ?.split(' ')[1];
 }
 
