@@ -36,7 +36,11 @@ beforeAll(async () => {
   expect((await api.post('/v1/transfers', { from, to, asset: 'ETH', amount: '1000' })).status).toBe(201);
   const assets = await api.get<{ data: { asset: string; minWithdrawal: string }[] }>('/v1/assets');
   const min = assets.body.data.find((a) => a.asset === 'ETH')!.minWithdrawal;
-  const withdrawal = await api.post<{ id: string; status: string }>(`/v1/accounts/${from}/withdrawals`, { asset: 'ETH', to: WALLET, amount: min });
+  const withdrawal = await api.post<{ id: string; status: string }>(`/v1/accounts/${from}/withdrawals`, {
+    asset: 'ETH',
+    to: WALLET,
+    amount: min,
+  });
   expect(withdrawal.status).toBe(201);
   withdrawalId = withdrawal.body.id;
   // A refused request: an account that does not exist (its id never appears in a label).
@@ -104,12 +108,16 @@ describe('metrics of a real cluster', () => {
     const trans = { grpc_service: 'wallet.v1.TransService' };
     // The gateway's calls to transrv and accountsrv, as made.
     expect(s.gatesrv.sum('wallet_grpc_client_handled_total', { ...trans, grpc_method: 'Transfer', grpc_code: 'OK' })).toBe(1);
-    expect(s.gatesrv.sum('wallet_grpc_client_handled_total', { grpc_service: 'wallet.v1.AccountService', grpc_code: 'OK' })).toBeGreaterThan(0);
+    expect(
+      s.gatesrv.sum('wallet_grpc_client_handled_total', { grpc_service: 'wallet.v1.AccountService', grpc_code: 'OK' }),
+    ).toBeGreaterThan(0);
     // ... and as served: the transfer by the node that owns the sending account.
     const owner = s[`transrv-${ownerNode}` as 'transrv-t1'];
     expect(owner.sum('wallet_grpc_server_handled_total', { ...trans, grpc_method: 'Transfer', grpc_code: 'OK' })).toBe(1);
     expect(owner.sum('wallet_grpc_server_handling_seconds_count', { ...trans, grpc_method: 'Transfer' })).toBe(1);
-    expect(s.accountsrv.sum('wallet_grpc_server_handled_total', { grpc_service: 'wallet.v1.AccountService', grpc_code: 'OK' })).toBeGreaterThan(0);
+    expect(
+      s.accountsrv.sum('wallet_grpc_server_handled_total', { grpc_service: 'wallet.v1.AccountService', grpc_code: 'OK' }),
+    ).toBeGreaterThan(0);
     // The refused balance read: a business refusal, by its registry status.
     const refused = s.gatesrv.find('wallet_grpc_client_handled_total').filter((x) => x.labels['grpc_code'] !== 'OK');
     expect(refused.map((x) => x.labels['grpc_code'])).not.toContain('UNKNOWN');
@@ -135,7 +143,9 @@ describe('metrics of a real cluster', () => {
     expect(s.signsrv.find('wallet_stream_pending_entries', { stream: 'blockout_req', group: 'signsrv' })).toEqual([
       expect.objectContaining({ value: 0 }),
     ]);
-    expect(s.signsrv.find('wallet_stream_lag_entries', { stream: 'blockout_req', group: 'signsrv' })).toEqual([expect.objectContaining({ value: 0 })]);
+    expect(s.signsrv.find('wallet_stream_lag_entries', { stream: 'blockout_req', group: 'signsrv' })).toEqual([
+      expect.objectContaining({ value: 0 }),
+    ]);
     expect(owner.find('wallet_stream_pending_entries', { stream: 'blockout_rsp', group: `transrv:${ownerNode}` })).toHaveLength(1);
     for (const relay of ['request-relay', 'event-sequencer'])
       expect(owner.find('wallet_outbox_failing_passes', { relay }), relay).toEqual([expect.objectContaining({ value: 0 })]);

@@ -179,11 +179,13 @@ async function metric(p: ServiceProcess, name: string): Promise<string | undefin
   const ready = p.lines.find((l) => l.msg === 'metrics ready');
   if (!ready) return undefined;
   const text = await (await fetch(String(ready['url']))).text();
-  return text
-    .split('\n')
-    // The chain label first, then the process's service and instance (issue 18).
-    .find((l) => l.startsWith(`${name}{chain="ltc",`))
-    ?.split(' ')[1];
+  return (
+    text
+      .split('\n')
+      // The chain label first, then the process's service and instance (issue 18).
+      .find((l) => l.startsWith(`${name}{chain="ltc",`))
+      ?.split(' ')[1]
+  );
 }
 
 /**

@@ -24,7 +24,11 @@ describe('Metrics', () => {
     const metrics = new Metrics({ service: 's', instance: 'i', processMetrics: false });
     const gauge = metrics.gauge(metricCatalog.signingHalted);
     let halted = ['ETH', 'LTC'];
-    metrics.collectOnScrape({ name: 'halts', gauges: [gauge], collect: async () => halted.map((asset) => ({ gauge, labels: { asset }, value: 1 })) });
+    metrics.collectOnScrape({
+      name: 'halts',
+      gauges: [gauge],
+      collect: async () => halted.map((asset) => ({ gauge, labels: { asset }, value: 1 })),
+    });
     expect((await metrics.render()).body).toContain('wallet_signing_halted{asset="LTC",service="s",instance="i"} 1');
     halted = ['ETH'];
     const { body } = await metrics.render();

@@ -68,7 +68,8 @@ export class Metrics {
   histogram<D extends MetricDef & { type: 'histogram' }>(def: D): Histogram<LabelsOf<D>> {
     return this.#get(
       def,
-      () => new Histogram({ name: def.name, help: def.help, labelNames: def.labelNames, buckets: latencyBuckets, registers: [this.registry] }),
+      () =>
+        new Histogram({ name: def.name, help: def.help, labelNames: def.labelNames, buckets: latencyBuckets, registers: [this.registry] }),
     );
   }
 

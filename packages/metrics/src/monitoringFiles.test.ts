@@ -25,7 +25,13 @@ function balanced(expr: string): boolean {
   return open.length === 0;
 }
 
-type Rule = { alert?: unknown; expr?: unknown; for?: unknown; labels?: { severity?: unknown }; annotations?: { summary?: unknown; description?: unknown } };
+type Rule = {
+  alert?: unknown;
+  expr?: unknown;
+  for?: unknown;
+  labels?: { severity?: unknown };
+  annotations?: { summary?: unknown; description?: unknown };
+};
 
 describe('deploy/monitoring/alert-rules.yml', () => {
   const doc = parse(read('deploy/monitoring/alert-rules.yml')) as { groups: { name: string; rules: Rule[] }[] };

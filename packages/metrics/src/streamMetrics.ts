@@ -27,10 +27,7 @@ export function streamMetrics(metrics: Metrics, groups: readonly StreamGroupSour
       return all.flatMap(({ g, s }) => {
         const labels = { stream: g.stream, group: g.group };
         if (s === undefined) return [];
-        return [
-          { gauge: pending, labels, value: s.pending },
-          ...(s.lag === null ? [] : [{ gauge: lag, labels, value: s.lag }]),
-        ];
+        return [{ gauge: pending, labels, value: s.pending }, ...(s.lag === null ? [] : [{ gauge: lag, labels, value: s.lag }])];
       });
     },
   });

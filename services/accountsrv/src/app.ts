@@ -122,172 +122,179 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       }
     }
   };
-  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.AccountService', AccountServiceService, {
-    getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService(
+    'wallet.v1.AccountService',
+    AccountServiceService,
+    {
+      getInfo: async () => instanceInfo('accountsrv', deps.instanceId, deps.startedAt),
 
-    createClient: async (raw, ctx) => {
-      const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
-      const { client, secret } = await createClient(db, req.name);
-      ctx.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
-      return { client: toClient(client), secret };
-    },
-    listClients: async () => ({ clients: (await listClients(db)).map(toClient) }),
-    disableClient: async (raw, ctx) => {
-      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
-      const client = await disableClient(db, req.clientId);
-      ctx.log.info({ clientId: client.id }, 'client disabled');
-      await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
-      return toClient(client);
-    },
-    enableClient: async (raw, ctx) => {
-      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
-      const client = await enableClient(db, req.clientId);
-      ctx.log.info({ clientId: client.id }, 'client enabled');
-      await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
-      return toClient(client);
-    },
-    rotateClientSecret: async (raw, ctx) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: OverlapMs }), raw);
-      const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, req.clientId, req.overlapMs);
-      ctx.log.info({ clientId: client.id, keyId: client.keyId, previousSecretExpiresAt }, 'client secret rotated');
-      // The new secret is committed and shown only in this answer: it is returned even if the gateways were not told
-      // (they then accept it once their cache expires, and the old one until then).
-      await announce([client.keyId], 'rotated', false);
-      return { client: toClient(client), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
-    },
-    getClientCredentials: async (raw) => {
-      const req = parseRequest(z.object({ keyId: KeyId }), raw);
-      const credentials = await clientCredentials(db, req.keyId);
-      if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
-      return {
-        clientId: credentials.clientId,
-        keyId: credentials.keyId,
-        secret: credentials.secret,
-        active: credentials.active,
-        previousSecret: credentials.previousSecret ?? '',
-        previousSecretExpiresAt: credentials.previousSecretExpiresAt?.toISOString() ?? '',
-        scopes: [...credentials.scopes],
-        allowedCidrs: [...credentials.allowedCidrs],
-      };
-    },
-    createClientKey: async (raw, ctx) => {
-      const req = parseRequest(
-        z.object({ clientId: ObjectId, scopes: z.array(z.string().max(32)).max(8), allowedCidrs: z.array(z.string().max(64)).max(64) }),
-        raw,
-      );
-      const limits = { scopes: parseKeyScopes(req.scopes), allowedCidrs: parseAllowList(req.allowedCidrs).map(formatCidr) };
-      const { key, secret } = await createClientKey(db, req.clientId, limits);
-      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, scopes: key.scopes, allowedCidrs: key.allowedCidrs }, 'client key created');
-      // A gateway may remember the id as unknown for a moment (its negative cache): told, it looks it up at once.
-      await announce([key.keyId], 'created', false);
-      return { key: toClientKey(key), secret };
-    },
-    listClientKeys: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId }), raw);
-      return { keys: (await listClientKeys(db, req.clientId)).map(toClientKey) };
-    },
-    setClientKeyStatus: async (raw, ctx) => {
-      const req = parseRequest(z.object({ keyId: KeyId, status: z.enum(['active', 'disabled']) }), raw);
-      const key = await setClientKeyStatus(db, req.keyId, req.status);
-      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, status: key.status }, 'client key status set');
-      await announce([key.keyId], `key ${key.keyId} is ${key.status}`, true);
-      return toClientKey(key);
-    },
-    rotateClientKey: async (raw, ctx) => {
-      const req = parseRequest(z.object({ keyId: KeyId, overlapMs: OverlapMs }), raw);
-      const { key, secret, previousSecretExpiresAt } = await rotateClientKey(db, req.keyId, req.overlapMs);
-      ctx.log.info({ clientId: key.clientId, keyId: key.keyId, previousSecretExpiresAt }, 'client key rotated');
-      await announce([key.keyId], 'rotated', false);
-      return { key: toClientKey(key), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
-    },
+      createClient: async (raw, ctx) => {
+        const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
+        const { client, secret } = await createClient(db, req.name);
+        ctx.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
+        return { client: toClient(client), secret };
+      },
+      listClients: async () => ({ clients: (await listClients(db)).map(toClient) }),
+      disableClient: async (raw, ctx) => {
+        const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+        const client = await disableClient(db, req.clientId);
+        ctx.log.info({ clientId: client.id }, 'client disabled');
+        await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
+        return toClient(client);
+      },
+      enableClient: async (raw, ctx) => {
+        const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+        const client = await enableClient(db, req.clientId);
+        ctx.log.info({ clientId: client.id }, 'client enabled');
+        await announce(await clientKeyIds(db, client.id), `client ${client.id} is ${client.status}`, true);
+        return toClient(client);
+      },
+      rotateClientSecret: async (raw, ctx) => {
+        const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: OverlapMs }), raw);
+        const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, req.clientId, req.overlapMs);
+        ctx.log.info({ clientId: client.id, keyId: client.keyId, previousSecretExpiresAt }, 'client secret rotated');
+        // The new secret is committed and shown only in this answer: it is returned even if the gateways were not told
+        // (they then accept it once their cache expires, and the old one until then).
+        await announce([client.keyId], 'rotated', false);
+        return { client: toClient(client), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
+      },
+      getClientCredentials: async (raw) => {
+        const req = parseRequest(z.object({ keyId: KeyId }), raw);
+        const credentials = await clientCredentials(db, req.keyId);
+        if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
+        return {
+          clientId: credentials.clientId,
+          keyId: credentials.keyId,
+          secret: credentials.secret,
+          active: credentials.active,
+          previousSecret: credentials.previousSecret ?? '',
+          previousSecretExpiresAt: credentials.previousSecretExpiresAt?.toISOString() ?? '',
+          scopes: [...credentials.scopes],
+          allowedCidrs: [...credentials.allowedCidrs],
+        };
+      },
+      createClientKey: async (raw, ctx) => {
+        const req = parseRequest(
+          z.object({ clientId: ObjectId, scopes: z.array(z.string().max(32)).max(8), allowedCidrs: z.array(z.string().max(64)).max(64) }),
+          raw,
+        );
+        const limits = { scopes: parseKeyScopes(req.scopes), allowedCidrs: parseAllowList(req.allowedCidrs).map(formatCidr) };
+        const { key, secret } = await createClientKey(db, req.clientId, limits);
+        ctx.log.info(
+          { clientId: key.clientId, keyId: key.keyId, scopes: key.scopes, allowedCidrs: key.allowedCidrs },
+          'client key created',
+        );
+        // A gateway may remember the id as unknown for a moment (its negative cache): told, it looks it up at once.
+        await announce([key.keyId], 'created', false);
+        return { key: toClientKey(key), secret };
+      },
+      listClientKeys: async (raw) => {
+        const req = parseRequest(z.object({ clientId: ObjectId }), raw);
+        return { keys: (await listClientKeys(db, req.clientId)).map(toClientKey) };
+      },
+      setClientKeyStatus: async (raw, ctx) => {
+        const req = parseRequest(z.object({ keyId: KeyId, status: z.enum(['active', 'disabled']) }), raw);
+        const key = await setClientKeyStatus(db, req.keyId, req.status);
+        ctx.log.info({ clientId: key.clientId, keyId: key.keyId, status: key.status }, 'client key status set');
+        await announce([key.keyId], `key ${key.keyId} is ${key.status}`, true);
+        return toClientKey(key);
+      },
+      rotateClientKey: async (raw, ctx) => {
+        const req = parseRequest(z.object({ keyId: KeyId, overlapMs: OverlapMs }), raw);
+        const { key, secret, previousSecretExpiresAt } = await rotateClientKey(db, req.keyId, req.overlapMs);
+        ctx.log.info({ clientId: key.clientId, keyId: key.keyId, previousSecretExpiresAt }, 'client key rotated');
+        await announce([key.keyId], 'rotated', false);
+        return { key: toClientKey(key), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
+      },
 
-    createAccount: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, externalId: ExternalId, idempotencyKey: z.string().max(64) }), raw);
-      const { account, created } = await createAccount(db, req.clientId, req.externalId, deps.shards.liveNodes(), req.idempotencyKey);
-      if (created) deps.log.info({ accountId: account.id, nodeId: account.nodeId }, 'account bound');
-      return { account: toAccount(account), created };
-    },
-    getAccount: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ClientIdOrOps, accountId: ObjectId }), raw);
-      return toAccount(await getAccount(db, req.clientId, req.accountId));
-    },
-    listAccounts: async (raw) => {
-      const req = parseRequest(ListAccountsRequest, raw);
-      const page = await listAccounts(db, req.clientId, {
-        externalId: req.externalId || undefined,
-        order: req.order || ListOrder.desc,
-        limit: pageLimit(req.page?.limit),
-        cursor: req.page?.cursor || undefined,
-      });
-      return { accounts: page.accounts.map(toAccount), page: { nextCursor: page.nextCursor ?? '' } };
-    },
-
-    getServedChains: async () => ({
-      chains: [...registry.chains.keys()].map((chain) => ({
-        chain,
-        deposits: deps.scannedChains.has(chain),
-        withdrawals: deps.payoutChains.has(chain),
-      })),
-    }),
-
-    createAddress: async (raw) => {
-      const req = parseRequest(
-        z.object({
-          clientId: ObjectId,
-          accountId: ObjectId,
-          chain: z.string().max(32),
-          idempotencyKey: z.union([z.literal(''), IdempotencyKey]),
-        }),
-        raw,
-      );
-      registry.chain(req.chain);
-      if (!deps.scannedChains.has(req.chain)) {
-        throw new WalletError('UNSUPPORTED_CHAIN', `no scanner watches ${req.chain}: an address there would go unnoticed`, {
-          details: { chain: req.chain, reason: 'not_scanned' },
+      createAccount: async (raw) => {
+        const req = parseRequest(z.object({ clientId: ObjectId, externalId: ExternalId, idempotencyKey: z.string().max(64) }), raw);
+        const { account, created } = await createAccount(db, req.clientId, req.externalId, deps.shards.liveNodes(), req.idempotencyKey);
+        if (created) deps.log.info({ accountId: account.id, nodeId: account.nodeId }, 'account bound');
+        return { account: toAccount(account), created };
+      },
+      getAccount: async (raw) => {
+        const req = parseRequest(z.object({ clientId: ClientIdOrOps, accountId: ObjectId }), raw);
+        return toAccount(await getAccount(db, req.clientId, req.accountId));
+      },
+      listAccounts: async (raw) => {
+        const req = parseRequest(ListAccountsRequest, raw);
+        const page = await listAccounts(db, req.clientId, {
+          externalId: req.externalId || undefined,
+          order: req.order || ListOrder.desc,
+          limit: pageLimit(req.page?.limit),
+          cursor: req.page?.cursor || undefined,
         });
-      }
-      await getAccount(db, req.clientId, req.accountId);
-      const { address, created } = await createAddress(db, deps.derive, { ...req, idempotencyKey: req.idempotencyKey || undefined });
-      if (created) await deps.onAddressCreated?.(address);
-      return toAddress(address);
-    },
-    listAddresses: async (raw) => {
-      const req = parseRequest(z.object({ clientId: ObjectId, accountId: ObjectId, chain: z.string().max(32), page: PageRequest }), raw);
-      if (req.chain !== '') registry.chain(req.chain);
-      await getAccount(db, req.clientId, req.accountId);
-      const page = await listAddresses(db, req.accountId, {
-        chain: req.chain || undefined,
-        limit: pageLimit(req.page?.limit),
-        cursor: req.page?.cursor || undefined,
-      });
-      return { addresses: page.addresses.map(toAddress), page: { nextCursor: page.nextCursor ?? '' } };
-    },
+        return { accounts: page.accounts.map(toAccount), page: { nextCursor: page.nextCursor ?? '' } };
+      },
 
-    listNodes: async () => {
-      const live = new Map(deps.shards.instances().map((i) => [i.nodeId, i.address]));
-      const nodes = await listNodes(db);
-      return {
-        nodes: nodes.map((n) => ({
-          nodeId: n.nodeId,
-          state: n.state,
-          live: live.has(n.nodeId),
-          address: live.get(n.nodeId) ?? '',
-          boundAccounts: n.boundAccounts.toString(),
+      getServedChains: async () => ({
+        chains: [...registry.chains.keys()].map((chain) => ({
+          chain,
+          deposits: deps.scannedChains.has(chain),
+          withdrawals: deps.payoutChains.has(chain),
         })),
-      };
+      }),
+
+      createAddress: async (raw) => {
+        const req = parseRequest(
+          z.object({
+            clientId: ObjectId,
+            accountId: ObjectId,
+            chain: z.string().max(32),
+            idempotencyKey: z.union([z.literal(''), IdempotencyKey]),
+          }),
+          raw,
+        );
+        registry.chain(req.chain);
+        if (!deps.scannedChains.has(req.chain)) {
+          throw new WalletError('UNSUPPORTED_CHAIN', `no scanner watches ${req.chain}: an address there would go unnoticed`, {
+            details: { chain: req.chain, reason: 'not_scanned' },
+          });
+        }
+        await getAccount(db, req.clientId, req.accountId);
+        const { address, created } = await createAddress(db, deps.derive, { ...req, idempotencyKey: req.idempotencyKey || undefined });
+        if (created) await deps.onAddressCreated?.(address);
+        return toAddress(address);
+      },
+      listAddresses: async (raw) => {
+        const req = parseRequest(z.object({ clientId: ObjectId, accountId: ObjectId, chain: z.string().max(32), page: PageRequest }), raw);
+        if (req.chain !== '') registry.chain(req.chain);
+        await getAccount(db, req.clientId, req.accountId);
+        const page = await listAddresses(db, req.accountId, {
+          chain: req.chain || undefined,
+          limit: pageLimit(req.page?.limit),
+          cursor: req.page?.cursor || undefined,
+        });
+        return { addresses: page.addresses.map(toAddress), page: { nextCursor: page.nextCursor ?? '' } };
+      },
+
+      listNodes: async () => {
+        const live = new Map(deps.shards.instances().map((i) => [i.nodeId, i.address]));
+        const nodes = await listNodes(db);
+        return {
+          nodes: nodes.map((n) => ({
+            nodeId: n.nodeId,
+            state: n.state,
+            live: live.has(n.nodeId),
+            address: live.get(n.nodeId) ?? '',
+            boundAccounts: n.boundAccounts.toString(),
+          })),
+        };
+      },
+      setNodeState: async (raw) => {
+        const req = parseRequest(z.object({ nodeId: NodeId, state: z.enum(['active', 'draining']) }), raw);
+        const node = await setNodeState(db, req.nodeId, req.state);
+        deps.log.info({ nodeId: node.nodeId, state: node.state }, 'node state set');
+        const instance = deps.shards.instances().find((i) => i.nodeId === node.nodeId);
+        return {
+          nodeId: node.nodeId,
+          state: node.state,
+          live: instance !== undefined,
+          address: instance?.address ?? '',
+          boundAccounts: node.boundAccounts.toString(),
+        };
+      },
     },
-    setNodeState: async (raw) => {
-      const req = parseRequest(z.object({ nodeId: NodeId, state: z.enum(['active', 'draining']) }), raw);
-      const node = await setNodeState(db, req.nodeId, req.state);
-      deps.log.info({ nodeId: node.nodeId, state: node.state }, 'node state set');
-      const instance = deps.shards.instances().find((i) => i.nodeId === node.nodeId);
-      return {
-        nodeId: node.nodeId,
-        state: node.state,
-        live: instance !== undefined,
-        address: instance?.address ?? '',
-        boundAccounts: node.boundAccounts.toString(),
-      };
-    },
-  });
+  );
 }

@@ -139,30 +139,34 @@ export function buildGrpc(deps: SignsrvDeps): GrpcServer {
       await authenticateAutomation(deps, typeof raw.auditorToken === 'string' ? raw.auditorToken : undefined, 'grpc'),
     );
   };
-  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.SignService', SignServiceService, {
-    getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
-    listReviews: async (raw) => {
-      await admit(raw);
-      const req = parseRequest(ListReviewsRequest, raw);
-      const page = await reviewPage(payouts, {}, req.page?.limit || DEFAULT_PAGE, req.page?.cursor || undefined);
-      return { items: page.items.map(toItem), page: { nextCursor: page.next ?? '' } };
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService(
+    'wallet.v1.SignService',
+    SignServiceService,
+    {
+      getInfo: async () => instanceInfo('signsrv', deps.instanceId, deps.startedAt),
+      listReviews: async (raw) => {
+        await admit(raw);
+        const req = parseRequest(ListReviewsRequest, raw);
+        const page = await reviewPage(payouts, {}, req.page?.limit || DEFAULT_PAGE, req.page?.cursor || undefined);
+        return { items: page.items.map(toItem), page: { nextCursor: page.next ?? '' } };
+      },
+      approveWithdrawal: async (raw) => {
+        const by = await admit(raw);
+        const req = parseRequest(ApproveRequest, raw);
+        return toItem(await payouts.approve(by, req.withdrawalId, { localhash: req.localhash, comment: req.reason }));
+      },
+      rejectWithdrawal: async (raw) => {
+        const by = await admit(raw);
+        const req = parseRequest(RejectRequest, raw);
+        return toItem(await payouts.reject(by, req.withdrawalId, req.reason));
+      },
+      voidWithdrawal: async (raw) => {
+        const by = await admit(raw);
+        const req = parseRequest(RejectRequest, raw);
+        return toItem(await payouts.voidApproved(by, req.withdrawalId, req.reason));
+      },
     },
-    approveWithdrawal: async (raw) => {
-      const by = await admit(raw);
-      const req = parseRequest(ApproveRequest, raw);
-      return toItem(await payouts.approve(by, req.withdrawalId, { localhash: req.localhash, comment: req.reason }));
-    },
-    rejectWithdrawal: async (raw) => {
-      const by = await admit(raw);
-      const req = parseRequest(RejectRequest, raw);
-      return toItem(await payouts.reject(by, req.withdrawalId, req.reason));
-    },
-    voidWithdrawal: async (raw) => {
-      const by = await admit(raw);
-      const req = parseRequest(RejectRequest, raw);
-      return toItem(await payouts.voidApproved(by, req.withdrawalId, req.reason));
-    },
-  });
+  );
 }
 
 /** The review API's OpenAPI document (served at `/openapi.json`, open: it holds no data). */

@@ -470,7 +470,11 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       };
     },
   };
-  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService('wallet.v1.TransService', TransServiceService, kickAfterWrites(handlers, deps.eventsAppended));
+  return new GrpcServer(deps.log, deps.metrics ? { observe: grpcServerObserver(deps.metrics) } : {}).addService(
+    'wallet.v1.TransService',
+    TransServiceService,
+    kickAfterWrites(handlers, deps.eventsAppended),
+  );
 
   /**
    * The common options of a client-wide list. An account filter must name one of the client's accounts (any node's):

@@ -207,7 +207,9 @@ runMain(log, async () => {
   fiatRates?.start();
   transrvMetrics(metrics, { db, nodeId, scanners: () => chainWork.scanners.map((s) => s.metrics()) });
   outboxMetrics(metrics, [requestRelay, sequencer]);
-  streamMetrics(metrics, [{ stream: 'blockout_rsp', group: `transrv:${nodeId}`, stats: () => streamGroupStats(redis, keys.rsp, `transrv:${nodeId}`) }]);
+  streamMetrics(metrics, [
+    { stream: 'blockout_rsp', group: `transrv:${nodeId}`, stats: () => streamGroupStats(redis, keys.rsp, `transrv:${nodeId}`) },
+  ]);
   const metricsServer = await startMetricsServer(metrics, config.TRANSRV_METRICS_ADDR);
   metrics.ready = true;
   nodeLog.info({ url: `${metricsServer.url}/metrics` }, 'metrics ready');

@@ -8,7 +8,10 @@ import { withdrawalStageStats } from '@wallet/withdrawals';
  * the scanners in memory, and this node's withdrawals per non-final status with the oldest one's wait, read from
  * MySQL on scrape (bounded, indexed; see withdrawalStageStats).
  */
-export function transrvMetrics(metrics: Metrics, o: { readonly db: Db; readonly nodeId: string; readonly scanners: () => ScannerMetrics[] }): void {
+export function transrvMetrics(
+  metrics: Metrics,
+  o: { readonly db: Db; readonly nodeId: string; readonly scanners: () => ScannerMetrics[] },
+): void {
   const leader = metrics.gauge(metricCatalog.scannerLeader);
   const checkpoint = metrics.gauge(metricCatalog.scannerCheckpoint);
   const head = metrics.gauge(metricCatalog.scannerHead);
