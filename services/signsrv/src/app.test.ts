@@ -5,6 +5,7 @@ import { type ApprovalInput, Auditors, type Principal, type QueueFilter, type Re
 import { SignServiceService } from '@wallet/proto';
 import { type PromiseClient, createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Metrics, metricCatalog } from '@wallet/metrics';
 import { type SignsrvDeps, buildGrpc, buildHttp } from './app.js';
 
 const token = 'alice-auditor-token-0123456789';
@@ -109,6 +110,24 @@ beforeEach(() => {
 
 describe('signsrv HTTP', () => {
   const app = () => buildHttp(deps());
+
+  it('records every answer in its metrics by route pattern and status, /healthz and refusals included', async () => {
+    const metrics = new Metrics({ service: 'signsrv', instance: 'signsrv', processMetrics: false });
+    const http = buildHttp({ ...deps(), metrics });
+    expect((await http.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await http.inject({ url: '/v1/reviews', headers: auth })).statusCode).toBe(200);
+    expect((await http.inject({ url: '/v1/reviews/wd_b' })).statusCode).toBe(401);
+    const counted = await metrics.counter(metricCatalog.httpRequests).get();
+    const byLabels = counted.values.map((v) => [v.labels.route, v.labels.status_code, v.value]);
+    expect(byLabels).toEqual(
+      expect.arrayContaining([
+        ['/healthz', '200', 1],
+        ['/v1/reviews', '200', 1],
+        ['/v1/reviews/:id', '401', 1],
+      ]),
+    );
+    expect(byLabels).toHaveLength(3);
+  });
 
   describe('authenticates before it reads the body', () => {
     it.each([
