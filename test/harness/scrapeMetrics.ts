@@ -1,4 +1,4 @@
-import type { ServiceProcess } from './ServiceProcess.js';
+import type { ServiceProcess } from '@wallet/launcher';
 
 /** One sample of a Prometheus text exposition. */
 export type MetricSample = { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly value: number };

@@ -84,8 +84,13 @@ function processes(config: RunnerConfig): { label: string; role: ProcessRole; me
   ];
 }
 
-/** The services that serve /metrics today, and the variable that places it. */
-const metricsVariable: Partial<Record<ProcessRole['service'], string>> = { transrv: 'TRANSRV_METRICS_ADDR' };
+/** The variable that places each service's /metrics (docs/metrics.md). */
+const metricsVariable: Record<ProcessRole['service'], string> = {
+  gatesrv: 'GATESRV_METRICS_ADDR',
+  accountsrv: 'ACCOUNTSRV_METRICS_ADDR',
+  signsrv: 'SIGNSRV_METRICS_ADDR',
+  transrv: 'TRANSRV_METRICS_ADDR',
+};
 
 /**
  * `bash deploy/local/run.sh`: the whole cluster in the foreground on the local stack, each service from its built
@@ -121,7 +126,7 @@ export async function runLocalCluster(env: NodeJS.ProcessEnv = process.env): Pro
     const p = ServiceProcess.start(
       role.service,
       label,
-      { ...serviceEnv(spec, role), ...(variable ? { [variable]: metricsAddr } : {}) },
+      { ...serviceEnv(spec, role), [variable]: metricsAddr },
       { logDir, ownProcessGroup: true },
     );
     showPretty(p);
