@@ -56,8 +56,8 @@ export default tseslint.config(
     },
   },
   {
-    // Root tool configs are outside the TS projects.
-    files: ['*.config.js', '*.config.ts'],
+    // Root tool configs and the images' health check script are outside the TS projects.
+    files: ['*.config.js', '*.config.ts', 'deploy/images/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
