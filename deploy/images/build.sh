@@ -88,11 +88,21 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   ca_opts=(--volume "$NODE_EXTRA_CA_CERTS:/run/wallet-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/wallet-build-ca.crt)
 fi
 
-tag=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo -dirty)
+# The build context is the commit (git archive HEAD), so an image is exactly its tag's source whatever the work tree
+# holds; WALLET_IMAGES_CONTEXT=worktree builds the work tree as it is instead (tagged -dirty when it differs).
+if [ "${WALLET_IMAGES_CONTEXT:-commit}" = worktree ]; then
+  context=$repo
+  tag=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo -dirty)
+else
+  context=$work/context
+  tag=$(git rev-parse --short HEAD)
+  rm -rf "$context" && mkdir -p "$context"
+  git archive HEAD | tar -x -C "$context"
+fi
 for target in "${targets[@]}"; do
   log "building localhost/wallet/$target:$tag"
-  podman "${podman_opts[@]}" build "${run_opts[@]}" "${ca_opts[@]}" --format docker --layers --ignorefile deploy/images/containerignore -f deploy/images/Dockerfile \
+  podman "${podman_opts[@]}" build "${run_opts[@]}" "${ca_opts[@]}" --format docker --layers --ignorefile "$context/deploy/images/containerignore" -f "$context/deploy/images/Dockerfile" \
     --build-arg BASE_IMAGE="$base" --build-arg BUILD_IMAGE="$build_base" \
-    --target "$target" -t "localhost/wallet/$target:$tag" -t "localhost/wallet/$target:latest" .
+    --target "$target" -t "localhost/wallet/$target:$tag" -t "localhost/wallet/$target:latest" "$context"
 done
 podman images --filter reference='localhost/wallet/*' --format '{{.Repository}}:{{.Tag}} {{.Size}}' >&2
