@@ -44,7 +44,11 @@ const workload = (name: string): Workload => {
 };
 const mainContainer = (w: Workload): IContainer => w.pod.containers[0]!;
 
-/** Each kind the manifests use, with its validator (the Kubernetes OpenAPI schema, compiled by kubernetes-models). */
+/**
+ * Each kind the manifests use, with its validator (the Kubernetes OpenAPI schema, compiled by kubernetes-models). Like the
+ * OpenAPI schemas themselves, they accept fields they do not know (kubectl's --validate=strict would refuse a misspelt
+ * `periodSecond`); the fields that matter here are asserted by name in the tests below.
+ */
 const models: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Namespace': Namespace,
   'v1/ConfigMap': ConfigMap,
