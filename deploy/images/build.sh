@@ -81,6 +81,10 @@ if ! podman image exists "$build_base"; then
     podman "${podman_opts[@]}" build "${run_opts[@]}" --quiet -t "$build_base" -f - "$pnpm_dir" >/dev/null
 fi
 
+# The Dockerfile's defaults, for a plain `podman build` of one target.
+podman tag "$base" localhost/wallet/node:20-bookworm
+podman tag "$build_base" localhost/wallet/node-build:20-bookworm
+
 # The build stage fetches packages from the registry; where this machine trusts an extra CA for that (a TLS-inspecting
 # proxy), the build trusts it too. The bundle is mounted, not copied: no layer keeps it.
 ca_opts=()
