@@ -8,6 +8,8 @@ export {
   commonEnv,
   crashPointsEnv,
   envName,
+  grpcTlsFiles,
+  type GrpcTlsFiles,
   hostPort,
   intString,
   jsonRecord,

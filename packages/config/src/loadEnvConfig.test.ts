@@ -1,7 +1,7 @@
 import { isWalletError } from '@wallet/errors';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { commonEnv, hostPort, intString, loadEnvConfig } from './index.js';
+import { commonEnv, grpcTlsFiles, hostPort, intString, loadEnvConfig } from './index.js';
 
 const schema = z.object({
   ...commonEnv,
@@ -83,5 +83,36 @@ describe('loadEnvConfig', () => {
     const { message } = fail({ GATESRV_SECRET: 'short' });
     expect(message).toContain('GATESRV_SECRET');
     expect(message).not.toContain('short"');
+  });
+
+  describe('gRPC mTLS variables', () => {
+    const tls = { GRPC_TLS_CA_FILE: '/pki/ca.pem', GRPC_TLS_CERT_FILE: '/pki/svc.pem', GRPC_TLS_KEY_FILE: '/pki/svc-key.pem' };
+
+    it('all three give the files; none is plaintext outside prod', () => {
+      expect(grpcTlsFiles(loadEnvConfig(schema, tls, ['GATESRV_']))).toEqual({
+        caFile: '/pki/ca.pem',
+        certFile: '/pki/svc.pem',
+        keyFile: '/pki/svc-key.pem',
+      });
+      expect(grpcTlsFiles(loadEnvConfig(schema, { WALLET_ENV: 'staging' }, ['GATESRV_']))).toBeUndefined();
+      // An empty variable is unset, as elsewhere: three empty ones are plaintext, not a partial set.
+      expect(grpcTlsFiles(loadEnvConfig(schema, { GRPC_TLS_CA_FILE: '', GRPC_TLS_CERT_FILE: '', GRPC_TLS_KEY_FILE: '' }))).toBeUndefined();
+    });
+
+    it('a partial set is refused, naming what is missing', () => {
+      expect(fail({ ...tls, GRPC_TLS_KEY_FILE: '' }).variables).toEqual(['GRPC_TLS_KEY_FILE']);
+      expect(fail({ GRPC_TLS_CERT_FILE: tls.GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE: tls.GRPC_TLS_KEY_FILE }).variables).toEqual([
+        'GRPC_TLS_CA_FILE',
+      ]);
+      expect(fail({ GRPC_TLS_CERT_FILE: '/pki/svc.pem' }).variables).toEqual(['GRPC_TLS_CA_FILE', 'GRPC_TLS_KEY_FILE']);
+      // Also in prod: the partial set is what is reported.
+      expect(fail({ WALLET_ENV: 'prod', GRPC_TLS_CA_FILE: '/pki/ca.pem' }).variables).toEqual(['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE']);
+    });
+
+    it('prod refuses plaintext gRPC and accepts mTLS', () => {
+      const refused = fail({ WALLET_ENV: 'prod' });
+      expect(refused.variables).toEqual(['GRPC_TLS_CA_FILE', 'GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE']);
+      expect(grpcTlsFiles(loadEnvConfig(schema, { WALLET_ENV: 'prod', ...tls }))?.certFile).toBe('/pki/svc.pem');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { WalletError } from '@wallet/errors';
 import { type z } from 'zod';
 import { redactEnvValue } from './redactEnvValue.js';
+import { grpcTlsFiles } from './schemas.js';
 
 export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
 
@@ -9,7 +10,9 @@ export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
  * the variable names. The schema is strict over the variables this service owns: any variable that
  * starts with one of `ownedPrefixes` but is not in the schema is an error (a typo never silently falls
  * back to a default). Fails with one message that names every bad variable, showing its value only as
- * {@link redactEnvValue} allows (no secrets, no credentials in URLs); the result is frozen.
+ * {@link redactEnvValue} allows (no secrets, no credentials in URLs); the result is frozen. A schema with the common
+ * gRPC mTLS variables also gets their joint rule ({@link grpcTlsFiles}: all three or none, none refused in prod), so
+ * no service can forget it.
  *
  * @param schema zod object keyed by environment variable name, with defaults for the local stack
  * @param env the environment @default process.env
@@ -43,5 +46,7 @@ export function loadEnvConfig<S extends EnvSchema>(
       },
     });
   }
-  return Object.freeze(result.data as z.infer<S>);
+  const config = result.data as z.infer<S>;
+  if ('GRPC_TLS_CA_FILE' in schema.shape && 'WALLET_ENV' in schema.shape) grpcTlsFiles(config as Parameters<typeof grpcTlsFiles>[0]);
+  return Object.freeze(config);
 }

@@ -56,7 +56,49 @@ export const commonEnv = {
   DISCOVERY_TTL_SECONDS: intString(2, 60).default(10),
   /** How long SIGTERM waits for in-flight calls before closing anyway. */
   SHUTDOWN_GRACE_MS: intString(0, 120_000).default(10_000),
+  /**
+   * gRPC mTLS (docs/operations-tls.md): PEM files of the CA that issues every service's certificate, and this
+   * process's own certificate and key. All three or none (see {@link grpcTlsFiles}); none means plaintext gRPC,
+   * refused in the `prod` environment.
+   */
+  GRPC_TLS_CA_FILE: z.string().min(1).optional(),
+  GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
 } as const;
+
+/** The gRPC mTLS variables, in the order they are named in errors. */
+const grpcTlsVariables = ['GRPC_TLS_CA_FILE', 'GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE'] as const;
+
+/** Where a process's gRPC mTLS material is: the CA's certificate, its own certificate and its own key. */
+export type GrpcTlsFiles = { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+
+/**
+ * The gRPC mTLS files of a configuration, or `undefined` for plaintext gRPC. {@link loadEnvConfig} applies it to every
+ * schema that has these variables, so a service cannot start with a partial set.
+ * @throws WalletError CONFIG_INVALID naming the missing variables when only some of the three are set, or all three when
+ * none is set in the `prod` environment (plaintext gRPC would carry account and withdrawal calls in clear)
+ */
+export function grpcTlsFiles(config: {
+  readonly WALLET_ENV: string;
+  readonly GRPC_TLS_CA_FILE?: string | undefined;
+  readonly GRPC_TLS_CERT_FILE?: string | undefined;
+  readonly GRPC_TLS_KEY_FILE?: string | undefined;
+}): GrpcTlsFiles | undefined {
+  const missing = grpcTlsVariables.filter((name) => config[name] === undefined);
+  if (missing.length === grpcTlsVariables.length) {
+    if (config.WALLET_ENV !== 'prod') return undefined;
+    throw new WalletError('CONFIG_INVALID', `invalid configuration: ${missing.join(', ')}: gRPC mTLS is required in the prod environment (plaintext is refused)`, {
+      details: { variables: missing },
+    });
+  }
+  if (missing.length > 0) {
+    const set = grpcTlsVariables.filter((name) => config[name] !== undefined);
+    throw new WalletError('CONFIG_INVALID', `invalid configuration: ${missing.join(', ')}: unset while ${set.join(', ')} set: give all three or none`, {
+      details: { variables: missing },
+    });
+  }
+  return { caFile: config.GRPC_TLS_CA_FILE!, certFile: config.GRPC_TLS_CERT_FILE!, keyFile: config.GRPC_TLS_KEY_FILE! };
+}
 
 /**
  * The address peers should dial for a server bound at `bound`: the bound port with `advertiseHost`

@@ -1,7 +1,7 @@
 import { advertisedAddress } from '@wallet/config';
 import type { Discovery, Instance, RegisterOptions } from '@wallet/discovery';
 import type { Logger } from '@wallet/logger';
-import type { GrpcServer } from '@wallet/rpc';
+import type { GrpcServer, GrpcTls } from '@wallet/rpc';
 
 export type ServeOptions = {
   readonly server: GrpcServer;
@@ -10,6 +10,8 @@ export type ServeOptions = {
   readonly instance: Omit<Instance, 'address'>;
   /** gRPC listen `host:port` (port 0: any free port). */
   readonly listen: string;
+  /** mTLS for every caller (loadGrpcTls), or undefined for plaintext. */
+  readonly tls: GrpcTls | undefined;
   readonly advertiseHost?: string | undefined;
   readonly register?: RegisterOptions;
   readonly graceMs: number;
@@ -22,7 +24,7 @@ export type ServeOptions = {
  * in-flight calls, then let the caller close its pools.
  */
 export async function serveAndRegister(options: ServeOptions): Promise<{ address: string; stop: () => Promise<void> }> {
-  const bound = await options.server.listen(options.listen);
+  const bound = await options.server.listen(options.listen, options.tls);
   const address = advertisedAddress(bound, options.advertiseHost);
   const registration = await options.discovery.register({ ...options.instance, address }, options.register);
   options.log.info({ address, instanceId: options.instance.instanceId }, 'ready');

@@ -1,6 +1,6 @@
 import type { Discovery, Instance, ServiceName, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
-import { type PromiseClient, type RpcObserver, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
+import { type ClientTls, type GrpcTls, type PromiseClient, type RpcObserver, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
 
 /**
  * A client for a stateless service with interchangeable instances (accountsrv): each call goes to a
@@ -11,12 +11,21 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
   readonly #definition: D;
   readonly #service: ServiceName;
   readonly #timeoutMs: number;
+  readonly #tls: ClientTls | undefined;
   readonly #observe: RpcObserver | undefined;
   readonly #clients = new Map<string, PromiseClient<D>>();
   #next = 0;
 
-  private constructor(service: ServiceName, definition: D, watch: ServiceWatch, timeoutMs: number, observe: RpcObserver | undefined) {
+  private constructor(
+    service: ServiceName,
+    definition: D,
+    watch: ServiceWatch,
+    tls: GrpcTls | undefined,
+    timeoutMs: number,
+    observe: RpcObserver | undefined,
+  ) {
     this.#service = service;
+    this.#tls = tls?.clientOf(service);
     this.#observe = observe;
     this.#definition = definition;
     this.#watch = watch;
@@ -25,14 +34,25 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
     this.#sync(watch.instances());
   }
 
+  /**
+   * @param tls mTLS to the instances (each must present a `<service>.wallet.internal` certificate), or undefined for
+   * plaintext
+   * @param timeoutMs default deadline of each call @default 5000
+   */
   static async watch<D extends UnaryServiceDefinition>(
     discovery: Discovery,
     service: ServiceName,
     definition: D,
+    tls: GrpcTls | undefined,
     timeoutMs = 5000,
     options: { readonly observe?: RpcObserver } = {},
   ): Promise<AnyInstanceClient<D>> {
-    return new AnyInstanceClient(service, definition, await discovery.watch(service), timeoutMs, options.observe);
+    return new AnyInstanceClient(service, definition, await discovery.watch(service), tls, timeoutMs, options.observe);
+  }
+
+  /** How this process dials the instances (for health checks over the same channel security). */
+  get tls(): ClientTls | undefined {
+    return this.#tls;
   }
 
   /**
@@ -71,6 +91,7 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
           createClient(this.#definition, address, {
             target: this.#service,
             defaultTimeoutMs: this.#timeoutMs,
+            tls: this.#tls,
             ...(this.#observe ? { observe: this.#observe } : {}),
           }),
         );

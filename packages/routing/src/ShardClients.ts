@@ -1,7 +1,7 @@
 import type { Discovery, Instance, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
 import { TransServiceService } from '@wallet/proto';
-import { type PromiseClient, type RpcObserver, createClient } from '@wallet/rpc';
+import { type ClientTls, type GrpcTls, type PromiseClient, type RpcObserver, createClient } from '@wallet/rpc';
 
 export type TransClient = PromiseClient<typeof TransServiceService>;
 
@@ -14,22 +14,35 @@ export class ShardClients {
   readonly #watch: ServiceWatch;
   readonly #clients = new Map<string, { address: string; client: TransClient }>();
   readonly #timeoutMs: number;
+  readonly #tls: ClientTls | undefined;
   readonly #observe: RpcObserver | undefined;
 
-  private constructor(watch: ServiceWatch, timeoutMs: number, observe: RpcObserver | undefined) {
+  private constructor(watch: ServiceWatch, tls: GrpcTls | undefined, timeoutMs: number, observe: RpcObserver | undefined) {
     this.#watch = watch;
     this.#timeoutMs = timeoutMs;
+    this.#tls = tls?.clientOf('transrv');
     this.#observe = observe;
     watch.on('change', (instances) => this.#sync(instances));
     this.#sync(watch.instances());
   }
 
   /**
+   * @param tls mTLS to the nodes (each must present a `transrv.wallet.internal` certificate), or undefined for plaintext
    * @param timeoutMs default deadline of each call @default 5000
    * @param options.observe told of every call made (metrics)
    */
-  static async watch(discovery: Discovery, timeoutMs = 5000, options: { readonly observe?: RpcObserver } = {}): Promise<ShardClients> {
-    return new ShardClients(await discovery.watch('transrv'), timeoutMs, options.observe);
+  static async watch(
+    discovery: Discovery,
+    tls: GrpcTls | undefined,
+    timeoutMs = 5000,
+    options: { readonly observe?: RpcObserver } = {},
+  ): Promise<ShardClients> {
+    return new ShardClients(await discovery.watch('transrv'), tls, timeoutMs, options.observe);
+  }
+
+  /** How this process dials the nodes (for health checks over the same channel security). */
+  get tls(): ClientTls | undefined {
+    return this.#tls;
   }
 
   /** Live node ids, sorted. */
@@ -94,6 +107,7 @@ export class ShardClients {
           client: createClient(TransServiceService, address, {
             target: `transrv ${nodeId}`,
             defaultTimeoutMs: this.#timeoutMs,
+            tls: this.#tls,
             ...(this.#observe ? { observe: this.#observe } : {}),
           }),
         });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { currentRequestId } from '@wallet/logger';
+import type { ClientTls } from './GrpcTls.js';
 import { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent } from './errorMetadata.js';
 import { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
 import type { RpcObserver } from './grpcServer.js';
@@ -39,10 +40,15 @@ export type ClientOptions = {
   readonly retry?: RetryPolicy;
   /** Told of every call once settled (retries included), with the status code it ended with. */
   readonly observe?: RpcObserver;
+  /**
+   * mTLS to the service this address belongs to ({@link GrpcTls.clientOf}).
+   * @default plaintext (loopback tests, and clusters without GRPC_TLS_* files; refused in prod by the config)
+   */
+  readonly tls?: ClientTls | undefined;
 };
 
 /**
- * Creates a typed promise client over an insecure (loopback / private network) channel.
+ * Creates a typed promise client over an mTLS channel when `options.tls` is given, else a plaintext one.
  * Errors come back as the WalletError the server threw (see {@link fromGrpcError}).
  * @param definition a generated `*Service` definition, e.g. `TransServiceService`
  * @param address `host:port`
@@ -55,7 +61,8 @@ export function createClient<D extends UnaryServiceDefinition>(
   const target = options.target ?? address;
   const policy = options.retry ?? defaultRetryPolicy;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 5000;
-  const client = new Client(address, credentials.createInsecure(), {
+  const client = new Client(address, options.tls?.credentials ?? credentials.createInsecure(), {
+    ...options.tls?.channelOptions,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 5_000,
     // Fail fast when the peer is gone, instead of queueing calls until the deadline.

@@ -35,7 +35,7 @@ async function start() {
       return request;
     },
   });
-  const address = await server.listen('127.0.0.1:0');
+  const address = await server.listen('127.0.0.1:0', undefined);
   const client = createClient(Echo, address);
   cleanups.push(
     () => client.close(),
@@ -96,7 +96,7 @@ describe('call observers (metrics)', () => {
         return request;
       },
     });
-    const address = await server.listen('127.0.0.1:0');
+    const address = await server.listen('127.0.0.1:0', undefined);
     const client = createClient(Echo, address, { observe: (c) => made.push(c) });
     // Nothing listens there: the call fails before it is sent.
     const dead = createClient(Echo, '127.0.0.1:1', { observe: (c) => made.push(c), defaultTimeoutMs: 500 });

@@ -4,6 +4,7 @@ import { toWalletError } from '@wallet/errors';
 import { type Logger, requestIdPattern, runWithRequestId } from '@wallet/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import { toGrpcError } from './errorMetadata.js';
+import { type GrpcTls, serviceOf } from './GrpcTls.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
 import { statusName } from './statusName.js';
 
@@ -12,6 +13,11 @@ export type CallContext = {
   /** The caller's `x-request-id` when well-formed, else a fresh one: the id of the request this call serves. */
   readonly requestId: string;
   readonly metadata: Metadata;
+  /**
+   * The calling service as its verified client certificate names it (`gatesrv`, `transrv`, ...) when the server runs
+   * with mTLS; undefined over plaintext.
+   */
+  readonly peer: string | undefined;
   /** Logger bound to this call's method; its lines, like every line written while the call runs, carry the request id. */
   readonly log: Logger;
   /** Aborted when the client cancels or the deadline passes. */
@@ -65,11 +71,12 @@ export class GrpcServer {
         const requestId = requestIdOf(call.metadata);
         const controller = new AbortController();
         call.on('cancelled', () => controller.abort());
-        const log = this.#log.child({ method });
+        const peer = serviceOf(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+        const log = this.#log.child(peer === undefined ? { method } : { method, peer });
         const started = performance.now();
         this.#inFlight++;
         void runWithRequestId(requestId, () =>
-          handler(call.request, { method, requestId, metadata: call.metadata, log, signal: controller.signal })
+          handler(call.request, { method, requestId, metadata: call.metadata, peer, log, signal: controller.signal })
             .then(
               (response) => {
                 log.info({ code: 'OK', ms: elapsedMs(started) }, 'rpc');
@@ -101,12 +108,14 @@ export class GrpcServer {
   /**
    * Binds and starts serving; marks every service SERVING.
    * @param address `host:port`; port 0 picks a free port
+   * @param tls mTLS (every caller must present a certificate from its CA), or undefined for plaintext: an explicit
+   * choice at every listen, so that no server is plaintext by omission
    * @returns the bound `host:port`
    */
-  async listen(address: string): Promise<string> {
+  async listen(address: string, tls: GrpcTls | undefined): Promise<string> {
     const host = address.slice(0, address.lastIndexOf(':'));
     const port = await new Promise<number>((resolve, reject) => {
-      this.#server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) =>
+      this.#server.bindAsync(address, tls?.serverCredentials() ?? ServerCredentials.createInsecure(), (error, boundPort) =>
         error ? reject(error) : resolve(boundPort),
       );
     });

@@ -1,5 +1,6 @@
 export { type CallOptions, type ClientOptions, type PromiseClient, createClient } from './createClient.js';
 export { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent, toGrpcError } from './errorMetadata.js';
+export { type ClientTls, type GrpcTlsFiles, GrpcTls, SERVICE_NAME_DOMAIN, serviceOf, serviceServerName } from './GrpcTls.js';
 export { type CallContext, GrpcServer, type GrpcServerOptions, type RpcObserver, type ServiceHandlers } from './grpcServer.js';
 export { type HealthStatus, checkHealth } from './healthCheck.js';
 export { parseRequest } from './parseRequest.js';

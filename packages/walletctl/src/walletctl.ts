@@ -1,17 +1,19 @@
 import { assetRegistryEnv } from '@wallet/assets';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { chainRpcEnv, commonEnv, loadEnvConfig } from '@wallet/config';
+import { chainRpcEnv, commonEnv, grpcTlsFiles, loadEnvConfig } from '@wallet/config';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { z } from 'zod';
 import type { Db } from '@wallet/db';
 import type { Discovery } from '@wallet/discovery';
+import type { GrpcTls } from '@wallet/rpc';
 import { devUsage } from './devUsage.js';
 import { parseDuration } from './parseDuration.js';
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 
-const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS, MYSQL_URL select the cluster)
+const usage = `walletctl: operate the wallet cluster (WALLET_ENV, ETCD_ENDPOINTS, MYSQL_URL select the cluster; gRPC uses mTLS
+with GRPC_TLS_CA_FILE, GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE: a certificate naming walletctl.wallet.internal)
 
   clients create --name NAME [--json]   create an exchange client and its first key (every scope, any source);
                                         prints keyId and secret (shown once)
@@ -114,6 +116,9 @@ const env = z.object({
   ETCD_ENDPOINTS: commonEnv.ETCD_ENDPOINTS,
   MYSQL_URL: commonEnv.MYSQL_URL,
   DISCOVERY_TTL_SECONDS: commonEnv.DISCOVERY_TTL_SECONDS,
+  GRPC_TLS_CA_FILE: commonEnv.GRPC_TLS_CA_FILE,
+  GRPC_TLS_CERT_FILE: commonEnv.GRPC_TLS_CERT_FILE,
+  GRPC_TLS_KEY_FILE: commonEnv.GRPC_TLS_KEY_FILE,
 });
 
 /**
@@ -320,7 +325,14 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     }
   }
 
-  const [{ Discovery }, { createLogger }] = await Promise.all([import('@wallet/discovery'), import('@wallet/logger')]);
+  const [{ Discovery }, { createLogger }, { GrpcTls }] = await Promise.all([
+    import('@wallet/discovery'),
+    import('@wallet/logger'),
+    import('@wallet/rpc'),
+  ]);
+  // Read only by the commands that dial gRPC, so a wrong file does not stop the MySQL-only ones above.
+  const files = grpcTlsFiles(config);
+  const tls = files === undefined ? undefined : GrpcTls.fromFiles(files, 'walletctl');
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,
     env: config.WALLET_ENV,
@@ -328,7 +340,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   });
   if (group === 'health') {
     try {
-      const rows = await clusterHealth(discovery);
+      const rows = await clusterHealth(discovery, tls);
       const serving = (service: string) => rows.some((r) => r.service === service && r.status === 'SERVING');
       const ok = serving('accountsrv') && serving('transrv');
       print({ ok, instances: rows }, [
@@ -345,7 +357,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
     }
   }
   const [{ AnyInstanceClient }, { AccountServiceService }] = await Promise.all([import('@wallet/routing'), import('@wallet/proto')]);
-  const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService);
+  const accountsrv = await AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, tls);
   try {
     const api = accountsrv.pick();
     if (group === 'clients' && action === 'keys') {
@@ -465,7 +477,7 @@ export function describeFailure(error: unknown): string {
 }
 
 /** Every instance registered in etcd, with its gRPC health (instances without gRPC are listed as `no-grpc`). */
-async function clusterHealth(discovery: Discovery) {
+async function clusterHealth(discovery: Discovery, tls: GrpcTls | undefined) {
   const [{ ServiceName }, { checkHealth }] = await Promise.all([import('@wallet/discovery'), import('@wallet/rpc')]);
   const services = Object.values(ServiceName);
   const watches = await Promise.all(services.map((s) => discovery.watch(s)));
@@ -477,7 +489,7 @@ async function clusterHealth(discovery: Discovery) {
       ...(i.nodeId === undefined ? {} : { nodeId: i.nodeId }),
       address: i.address,
       ...(i.httpAddress === undefined ? {} : { httpAddress: i.httpAddress }),
-      status: i.address === '' ? 'no-grpc' : await checkHealth(i.address, '', 1000),
+      status: i.address === '' ? 'no-grpc' : await checkHealth(i.address, '', 1000, tls?.clientOf(i.service)),
     })),
   );
 }

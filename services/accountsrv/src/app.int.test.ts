@@ -37,7 +37,7 @@ beforeAll(async () => {
     scannedChains: new Set(['eth']),
     payoutChains: payoutChains(registry, ['eth']),
   });
-  const address = await server.listen('127.0.0.1:0');
+  const address = await server.listen('127.0.0.1:0', undefined);
   client = createClient(AccountServiceService, address);
   close = async () => {
     client.close();

@@ -2,7 +2,7 @@ import { payoutChains } from '@wallet/chains';
 import { publishCredentialChange } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
-import { newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { loadGrpcTls, newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { ShardClients } from '@wallet/routing';
@@ -16,6 +16,7 @@ const log = createLogger('accountsrv');
 runMain(log, async () => {
   const config = loadConfig();
   log.level = config.LOG_LEVEL;
+  const tls = loadGrpcTls(config, 'accountsrv', log);
   const startedAt = new Date();
   const instanceId = newInstanceId('accountsrv');
   const derive = createDeriver(config.WALLET_ASSETS, config.ACCOUNTSRV_XPUBS);
@@ -31,7 +32,7 @@ runMain(log, async () => {
     ttlSeconds: config.DISCOVERY_TTL_SECONDS,
     log,
   });
-  const shards = await ShardClients.watch(discovery, undefined, { observe: grpcClientObserver(metrics) });
+  const shards = await ShardClients.watch(discovery, tls, undefined, { observe: grpcClientObserver(metrics) });
   const prefix = `wallet:${config.WALLET_ENV}:`;
   const cachePrefix = `${prefix}addr:`;
 
@@ -61,6 +62,7 @@ runMain(log, async () => {
     discovery,
     instance: { service: 'accountsrv', instanceId, startedAt: startedAt.toISOString() },
     listen: config.ACCOUNTSRV_GRPC_ADDR,
+    tls,
     advertiseHost: config.ACCOUNTSRV_ADVERTISE_HOST,
     graceMs: config.SHUTDOWN_GRACE_MS,
     log,

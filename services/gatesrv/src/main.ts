@@ -2,7 +2,7 @@ import { IdempotencyStore, RateLimiter, RequestAuthenticator } from '@wallet/cli
 import { splitHostPort } from '@wallet/config';
 import { Discovery } from '@wallet/discovery';
 import { isWalletError } from '@wallet/errors';
-import { newInstanceId, runMain } from '@wallet/lifecycle';
+import { loadGrpcTls, newInstanceId, runMain } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { AccountServiceService } from '@wallet/proto';
@@ -19,6 +19,7 @@ const log = createLogger('gatesrv');
 runMain(log, async () => {
   const config = loadConfig();
   log.level = config.LOG_LEVEL;
+  const tls = loadGrpcTls(config, 'gatesrv', log);
   const startedAt = new Date();
   const instanceId = newInstanceId('gatesrv');
   const prefix = `wallet:${config.WALLET_ENV}:`;
@@ -34,8 +35,8 @@ runMain(log, async () => {
     log,
   });
   const [shards, accountsrv] = await Promise.all([
-    ShardClients.watch(discovery, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
-    AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
+    ShardClients.watch(discovery, tls, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
+    AnyInstanceClient.watch(discovery, 'accountsrv', AccountServiceService, tls, config.GATESRV_UPSTREAM_TIMEOUT_MS, { observe }),
   ]);
 
   const peers = new Peers(accountsrv, shards);

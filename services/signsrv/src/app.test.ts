@@ -366,7 +366,7 @@ describe('signsrv gRPC', () => {
   let client: PromiseClient<typeof SignServiceService>;
 
   beforeAll(async () => {
-    client = createClient(SignServiceService, await server.listen('127.0.0.1:0'), { target: 'signsrv' });
+    client = createClient(SignServiceService, await server.listen('127.0.0.1:0', undefined), { target: 'signsrv' });
   });
   afterAll(async () => {
     client.close();

@@ -4,7 +4,7 @@ import { createDb } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
-import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import {
@@ -80,6 +80,7 @@ const DEFAULT_MAX_FEE_PER_GAS = 500_000_000_000n;
 runMain(log, async () => {
   const config = loadConfig();
   log.level = config.LOG_LEVEL;
+  const tls = loadGrpcTls(config, 'signsrv', log);
   const startedAt = new Date();
   // The key holder is a singleton: one signsrv per cluster, so its identity is fixed and exclusive.
   const instanceId = 'signsrv';
@@ -310,6 +311,7 @@ runMain(log, async () => {
     discovery,
     instance: { service: 'signsrv', instanceId, httpAddress, startedAt: startedAt.toISOString() },
     listen: config.SIGNSRV_GRPC_ADDR,
+    tls,
     advertiseHost: config.SIGNSRV_ADVERTISE_HOST,
     register: {
       exclusive: true,

@@ -8,7 +8,7 @@ import { WebhookDispatcher } from '@wallet/webhooks';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
 import { Metrics, grpcClientObserver, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import { TransferRelay } from '@wallet/ledger';
-import { crashPoints, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
 import { RequestRelay, applyResponses } from '@wallet/withdrawals';
@@ -25,6 +25,7 @@ const log = createLogger('transrv');
 runMain(log, async () => {
   const config = loadConfig();
   log.level = config.LOG_LEVEL;
+  const tls = loadGrpcTls(config, 'transrv', log);
   const startedAt = new Date();
   const nodeId = config.TRANSRV_NODE_ID;
   const nodeLog = log.child({ nodeId });
@@ -84,7 +85,7 @@ runMain(log, async () => {
     log: nodeLog,
   });
   // Peers, for delivering the credit leg of cross-node transfers.
-  const peers = await ShardClients.watch(discovery, 3000, { observe: grpcClientObserver(metrics) });
+  const peers = await ShardClients.watch(discovery, tls, 3000, { observe: grpcClientObserver(metrics) });
   const relay = new TransferRelay({
     db,
     nodeId,
@@ -135,6 +136,7 @@ runMain(log, async () => {
     discovery,
     instance: { service: 'transrv', instanceId: nodeId, nodeId, startedAt: startedAt.toISOString() },
     listen: config.TRANSRV_GRPC_ADDR,
+    tls,
     advertiseHost: config.TRANSRV_ADVERTISE_HOST,
     // A node id owns its accounts: two live processes with one node id would both serve them.
     register: {
