@@ -47,7 +47,7 @@ PEGIN_AMOUNT=10
 SERVICES=(mysql redis etcd anvil litecoind)
 WAIT_TIMEOUT="${STACK_WAIT_TIMEOUT:-120}"
 STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-60}"
-APT_PACKAGES=(mariadb-server redis-server etcd-server litecoind curl)
+APT_PACKAGES=(mariadb-server redis-server etcd-server litecoind curl openssl)
 
 # ---------------------------------------------------------------- helpers
 
@@ -263,6 +263,8 @@ ensure_secrets() {
   # each service's MySQL password (its user, wallet_<service>, is created by `pnpm db:grants` after migrating)
   local svc
   for svc in accountsrv transrv signsrv gatesrv; do ensure_secret "$SECRETS_DIR/mysql-$svc"; done
+  # gRPC mTLS: a dev CA and one certificate per service and walletctl (docs/operations-tls.md); kept once made
+  bash "$SCRIPT_DIR/dev-pki.sh" "$SECRETS_DIR/tls" | sed 's/^dev-pki: /secrets: /' || die "dev-pki.sh failed"
 }
 
 # ---------------------------------------------------------------- start

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +22,10 @@ import {
   auditorTokenHashes,
   ensureSignerSecrets,
   serviceEnv,
+  repoRoot,
   xpubsFor,
 } from '@wallet/launcher';
+import { type ClientTls, GrpcTls } from '@wallet/rpc';
 import { TEST_MNEMONIC } from './devKeys.js';
 import { mysqlUrl, stackEnv } from './stackEnv.js';
 
@@ -62,7 +65,45 @@ export type ClusterOptions = {
    * keystore seals the mnemonic's entropy). @default a fresh directory under the OS temp dir
    */
   readonly secretsDir?: string;
+  /**
+   * gRPC mTLS: the directory of a dev PKI (deploy/local/dev-pki.sh layout, created there when missing), or `false` for
+   * plaintext gRPC. @default {@link testPkiDir}, unless WALLET_GRPC_TLS=off (benchmarks compare both)
+   */
+  readonly grpcTls?: string | false;
 };
+
+// ---------------------------------------------------------------- gRPC mTLS (issue 18)
+// Every cluster's gRPC runs over mTLS by default, with one test PKI per checkout: the launcher gives each service its
+// own certificate (ClusterSpec.grpcTlsDir); serviceEnv (walletctl, fixtures) carries walletctl's, and #spawn gives a
+// service its own again when a test passes serviceEnv on.
+
+/** The test PKI: created once per checkout, never in a shared directory. */
+export const testPkiDir = join(repoRoot, '.stack', 'test-pki');
+
+/**
+ * Creates the dev PKI in `dir` if anything is missing (idempotent; concurrent callers take turns on its lock).
+ * @param names certificates to have @default every service and walletctl
+ * @returns `dir`
+ */
+export function ensureDevPki(dir: string, names: readonly string[] = []): string {
+  execFileSync('bash', [join(repoRoot, 'deploy', 'local', 'dev-pki.sh'), dir, ...names], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return dir;
+}
+
+/** GRPC_TLS_* of the certificate `name` of the PKI in `dir`. */
+export function grpcTlsEnv(dir: string, name: string): Record<string, string> {
+  return {
+    GRPC_TLS_CA_FILE: join(dir, 'ca.pem'),
+    GRPC_TLS_CERT_FILE: join(dir, `${name}.pem`),
+    GRPC_TLS_KEY_FILE: join(dir, `${name}-key.pem`),
+  };
+}
+
+function grpcTlsDirOf(options: ClusterOptions): string | undefined {
+  const dir = options.grpcTls ?? (process.env['WALLET_GRPC_TLS'] === 'off' ? false : testPkiDir);
+  return dir === false ? undefined : ensureDevPki(dir);
+}
+// ---------------------------------------------------------------- end of gRPC mTLS
 
 /**
  * The whole wallet cluster as real processes on the local stack: accountsrv, transrv nodes, signsrv,
@@ -80,6 +121,8 @@ export class Cluster {
   readonly mysqlUsers: Record<DbService, ServiceUser>;
   gatewayUrl = '';
   signsrvUrl = '';
+  /** The PKI directory when gRPC runs over mTLS; undefined for plaintext. */
+  readonly grpcTlsDir: string | undefined;
   readonly #options: ClusterOptions;
   readonly #xpubs: Record<string, string>;
 
@@ -97,6 +140,7 @@ export class Cluster {
         DbService,
         ServiceUser
       >);
+    this.grpcTlsDir = grpcTlsDirOf(options);
     this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
   }
 
@@ -122,6 +166,7 @@ export class Cluster {
       signsrvHttpAddr: o.signsrvHttpAddr,
       // Webhooks to loopback receivers: the tests' (production refuses them).
       webhooksAllowPrivate: true,
+      grpcTlsDir: this.grpcTlsDir,
       extraEnv: o.extraEnv,
     };
   }
@@ -132,7 +177,19 @@ export class Cluster {
    */
   get serviceEnv(): Record<string, string> {
     const env = serviceEnv(this.spec, { service: 'accountsrv' });
-    return { ...env, MYSQL_URL: mysqlUrl(this.database), ...this.#options.extraEnv };
+    const tls = this.grpcTlsDir === undefined ? {} : grpcTlsEnv(this.grpcTlsDir, 'walletctl');
+    return { ...env, ...tls, MYSQL_URL: mysqlUrl(this.database), ...this.#options.extraEnv };
+  }
+
+  /**
+   * How a test dials `service`'s gRPC port directly (as walletctl: a certificate any server of the cluster accepts).
+   * @returns undefined when the cluster's gRPC is plaintext
+   */
+  grpcClientTls(service: string): ClientTls | undefined {
+    if (this.grpcTlsDir === undefined) return undefined;
+    const env = grpcTlsEnv(this.grpcTlsDir, 'walletctl');
+    const files = { caFile: env['GRPC_TLS_CA_FILE']!, certFile: env['GRPC_TLS_CERT_FILE']!, keyFile: env['GRPC_TLS_KEY_FILE']! };
+    return GrpcTls.fromFiles(files, 'walletctl').clientOf(service);
   }
 
   /** The MYSQL_URL of `service`'s own user on this cluster's database. */
@@ -223,13 +280,22 @@ export class Cluster {
     // Metrics (issue 18): each process's /metrics on a free port (the services' defaults are fixed ports), so that
     // parallel clusters and several transrv nodes on one host never collide; tests read the URL from `metrics ready`.
     const metrics = { [`${service.toUpperCase()}_METRICS_ADDR`]: '127.0.0.1:0' };
-    const p = ServiceProcess.start(service, `${this.env}-${label}`, {
+    const merged: Record<string, string> = {
       ...serviceEnv(this.spec, { service, nodeId }),
       ...(service === 'signsrv' ? testSignsrvEnv : {}),
       ...metrics,
       ...this.#options.extraEnv,
       ...env,
-    });
+    };
+    // walletctl's certificate and key (from serviceEnv, when a test passes it on) become the service's own again; a
+    // variable a test sets otherwise (another file, or '' for unset) is kept.
+    if (this.grpcTlsDir !== undefined) {
+      const walletctl = grpcTlsEnv(this.grpcTlsDir, 'walletctl');
+      const ownTls = grpcTlsEnv(this.grpcTlsDir, service);
+      for (const name of ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE'])
+        if (merged[name] === walletctl[name]) merged[name] = ownTls[name]!;
+    }
+    const p = ServiceProcess.start(service, `${this.env}-${label}`, merged);
     this.processes.set(label, p);
     return p;
   }

@@ -42,7 +42,7 @@ async function depositAddress(accountId: string): Promise<string> {
 async function record(withdrawalId: string) {
   const row = await world.fixtures.db('withdrawals').where({ id: withdrawalId }).first<{ client_id: string; node_id: string }>();
   const ready = await world.cluster.process(`transrv-${row.node_id}`).ready();
-  const client = createClient(TransServiceService, String(ready['address']));
+  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv') });
   try {
     return await client.getWithdrawal({ clientId: row.client_id, withdrawalId });
   } finally {
@@ -54,7 +54,7 @@ async function record(withdrawalId: string) {
 async function depositsOf(accountId: string) {
   const node = await world.fixtures.nodeOf(accountId);
   const ready = await world.cluster.process(`transrv-${node}`).ready();
-  const client = createClient(TransServiceService, String(ready['address']));
+  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv') });
   try {
     return (await client.listDeposits({ accountId, page: { limit: 50, cursor: '' } })).deposits;
   } finally {

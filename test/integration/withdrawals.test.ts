@@ -279,7 +279,7 @@ describe('withdrawals end to end on anvil', () => {
 
   it('auditors can decide over gRPC too; a wrong token is refused there as well', async () => {
     const ready = await world.cluster.process('signsrv').ready();
-    const client = createClient(SignServiceService, String(ready['address']));
+    const client = createClient(SignServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('signsrv') });
     try {
       const account = await world.fundedAccount({ ETH: ETH });
       const to = WithdrawalWorld.freshAddress();

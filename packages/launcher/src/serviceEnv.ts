@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { RegistryInput } from '@wallet/assets';
 import type { DbService } from '@wallet/db';
 
@@ -36,6 +37,11 @@ export type ClusterSpec = {
   readonly signsrvHttpAddr?: string | undefined;
   /** Whether transrv accepts webhooks on loopback and private addresses (dev and tests; production refuses them). */
   readonly webhooksAllowPrivate?: boolean | undefined;
+  /**
+   * gRPC mTLS (docs/operations-tls.md): a directory in deploy/local/dev-pki.sh's layout (`ca.pem`, `<service>.pem`,
+   * `<service>-key.pem`); each process gets the CA and its own service's certificate and key. @default plaintext gRPC
+   */
+  readonly grpcTlsDir?: string | undefined;
   /** Further variables for every service (they override the above). */
   readonly extraEnv?: Readonly<Record<string, string>> | undefined;
 };
@@ -58,6 +64,13 @@ export function serviceEnv(spec: ClusterSpec, role: ProcessRole): Record<string,
     LOG_LEVEL: spec.logLevel,
     ...(spec.assets ? { WALLET_ASSETS: JSON.stringify(spec.assets) } : {}),
     ...(spec.chainRpc ? { WALLET_CHAIN_RPC: JSON.stringify(spec.chainRpc) } : {}),
+    ...(spec.grpcTlsDir === undefined
+      ? {}
+      : {
+          GRPC_TLS_CA_FILE: join(spec.grpcTlsDir, 'ca.pem'),
+          GRPC_TLS_CERT_FILE: join(spec.grpcTlsDir, `${role.service}.pem`),
+          GRPC_TLS_KEY_FILE: join(spec.grpcTlsDir, `${role.service}-key.pem`),
+        }),
   };
   return { ...common, ...ownEnv(spec, role), MYSQL_URL: spec.mysqlUrls[role.service], ...spec.extraEnv };
 }
