@@ -86,7 +86,9 @@ describe('gRPC over mTLS', () => {
     expect(await rawCreateAccount(good, clientId, 'good')).toBe(status.OK);
     expect(Number(await accountsOf())).toBe(1);
     // No handler ran for the refused calls: the only new CreateAccount line is the control's.
-    await cluster.process('accountsrv').waitForLog((l) => l.msg === 'rpc' && String(l['method']).endsWith('/CreateAccount') && !handled.includes(l));
+    await cluster
+      .process('accountsrv')
+      .waitForLog((l) => l.msg === 'rpc' && String(l['method']).endsWith('/CreateAccount') && !handled.includes(l));
     const after = cluster.process('accountsrv').lines.filter((l) => l.msg === 'rpc' && String(l['method']).endsWith('/CreateAccount'));
     expect(after.length).toBe(handled.length + 1);
   });

@@ -87,15 +87,23 @@ export function grpcTlsFiles(config: {
   const missing = grpcTlsVariables.filter((name) => config[name] === undefined);
   if (missing.length === grpcTlsVariables.length) {
     if (config.WALLET_ENV !== 'prod') return undefined;
-    throw new WalletError('CONFIG_INVALID', `invalid configuration: ${missing.join(', ')}: gRPC mTLS is required in the prod environment (plaintext is refused)`, {
-      details: { variables: missing },
-    });
+    throw new WalletError(
+      'CONFIG_INVALID',
+      `invalid configuration: ${missing.join(', ')}: gRPC mTLS is required in the prod environment (plaintext is refused)`,
+      {
+        details: { variables: missing },
+      },
+    );
   }
   if (missing.length > 0) {
     const set = grpcTlsVariables.filter((name) => config[name] !== undefined);
-    throw new WalletError('CONFIG_INVALID', `invalid configuration: ${missing.join(', ')}: unset while ${set.join(', ')} set: give all three or none`, {
-      details: { variables: missing },
-    });
+    throw new WalletError(
+      'CONFIG_INVALID',
+      `invalid configuration: ${missing.join(', ')}: unset while ${set.join(', ')} set: give all three or none`,
+      {
+        details: { variables: missing },
+      },
+    );
   }
   return { caFile: config.GRPC_TLS_CA_FILE!, certFile: config.GRPC_TLS_CERT_FILE!, keyFile: config.GRPC_TLS_KEY_FILE! };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,13 @@ describe('GrpcTls.fromFiles', () => {
     expect(
       refusal(() => GrpcTls.fromFiles({ ...filesOf(pki, 'gatesrv'), certFile: join(pki, 'gatesrv-key.pem') }, 'gatesrv')).variables,
     ).toEqual(['GRPC_TLS_CERT_FILE']);
+  });
+
+  it('a CA file may be a bundle of CAs (while the CA is changed)', () => {
+    const bundle = join(root, 'bundle.pem');
+    writeFileSync(bundle, Buffer.concat([readFileSync(join(pki, 'ca.pem')), readFileSync(join(other, 'ca.pem'))]));
+    expect(GrpcTls.fromFiles({ ...filesOf(other, 'gatesrv'), caFile: bundle }, 'gatesrv').service).toBe('gatesrv');
+    expect(GrpcTls.fromFiles({ ...filesOf(pki, 'gatesrv'), caFile: bundle }, 'gatesrv').service).toBe('gatesrv');
   });
 
   it('the script is idempotent: a second run keeps every file', () => {

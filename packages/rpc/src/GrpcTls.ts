@@ -58,11 +58,13 @@ export class GrpcTls {
     const ca = read(files.caFile, 'GRPC_TLS_CA_FILE');
     const cert = read(files.certFile, 'GRPC_TLS_CERT_FILE');
     const key = read(files.keyFile, 'GRPC_TLS_KEY_FILE');
-    const caCert = parse('GRPC_TLS_CA_FILE', () => new X509Certificate(ca));
+    // The CA file may hold several CA certificates (a bundle, while the CA is being changed: docs/operations-tls.md).
+    const caCerts = parse('GRPC_TLS_CA_FILE', () => pemCertificates(ca).map((pem) => new X509Certificate(pem)));
     const own = parse('GRPC_TLS_CERT_FILE', () => new X509Certificate(cert));
     const privateKey = parse('GRPC_TLS_KEY_FILE', () => createPrivateKey(key));
-    if (!caCert.ca) invalid('GRPC_TLS_CA_FILE', 'not a CA certificate');
-    if (!own.verify(caCert.publicKey)) invalid('GRPC_TLS_CERT_FILE', 'not issued by the CA of GRPC_TLS_CA_FILE');
+    if (caCerts.length === 0 || !caCerts.every((c) => c.ca)) invalid('GRPC_TLS_CA_FILE', 'not a CA certificate');
+    if (!caCerts.some((c) => own.checkIssued(c) && own.verify(c.publicKey)))
+      invalid('GRPC_TLS_CERT_FILE', 'not issued by the CA of GRPC_TLS_CA_FILE');
     if (!own.checkPrivateKey(privateKey)) invalid('GRPC_TLS_KEY_FILE', 'not the key of the certificate in GRPC_TLS_CERT_FILE');
     const notAfter = new Date(own.validTo);
     if (notAfter.getTime() <= Date.now()) invalid('GRPC_TLS_CERT_FILE', `certificate expired at ${notAfter.toISOString()}`);
@@ -103,6 +105,11 @@ export function serviceOf(subjectAltName: string | undefined): string | undefine
     if (match) return match[1];
   }
   return undefined;
+}
+
+/** Every `CERTIFICATE` block of a PEM file, in order. */
+function pemCertificates(pem: Buffer): string[] {
+  return pem.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
 function read(path: string, variable: string): Buffer {

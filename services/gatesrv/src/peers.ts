@@ -27,12 +27,14 @@ export class Peers {
   /** Health-checks every known peer over gRPC, in parallel. */
   async health(timeoutMs: number): Promise<{ accountsrv: PeerHealth[]; transrv: PeerHealth[] }> {
     // Over the routing clients' own channel security: with mTLS a plaintext check would be refused.
-    const check = (tls: ClientTls | undefined) => async (i: Instance): Promise<PeerHealth> => ({
-      instanceId: i.instanceId,
-      ...(i.nodeId === undefined ? {} : { nodeId: i.nodeId }),
-      address: i.address,
-      status: await checkHealth(i.address, '', timeoutMs, tls),
-    });
+    const check =
+      (tls: ClientTls | undefined) =>
+      async (i: Instance): Promise<PeerHealth> => ({
+        instanceId: i.instanceId,
+        ...(i.nodeId === undefined ? {} : { nodeId: i.nodeId }),
+        address: i.address,
+        status: await checkHealth(i.address, '', timeoutMs, tls),
+      });
     const [accountsrv, transrv] = await Promise.all([
       Promise.all(this.#accountsrv.instances().map(check(this.#accountsrv.tls))),
       Promise.all(this.#transrv.instances().map(check(this.#transrv.tls))),
