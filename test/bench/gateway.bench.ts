@@ -1,7 +1,8 @@
 // `pnpm bench:gateway`: signed GET balances and POST transfers through gatesrv -> gRPC -> transrv -> MySQL
 // at a fixed concurrency, against a baseline in the same run: one bare fastify process doing the same SQL
 // (the same ledger functions, same database, same load generator). Prints figures and the ratio and
-// appends them to bench/results/gateway.jsonl. A benchmark, not a test: it asserts nothing.
+// appends them to bench/results/gateway.jsonl. A benchmark, not a test: it asserts nothing. gRPC runs over mTLS unless
+// WALLET_GRPC_TLS=off.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
@@ -33,6 +34,9 @@ const cluster = await Cluster.start(
   { keepDatabase: true, extraEnv: { GATESRV_RATE_LIMIT_PER_SECOND: '1000000', GATESRV_UPSTREAM_TIMEOUT_MS: '30000' } },
   say,
 );
+// WALLET_GRPC_TLS=off runs the cluster's gRPC in plaintext (the harness's default is mTLS): recorded with the figures.
+const grpc = cluster.grpcTlsDir === undefined ? 'plaintext' : 'mtls';
+say(`gRPC between services: ${grpc}`);
 const fixtures = new LedgerFixtures(cluster.database);
 const creds = await createApiClient(cluster, 'Bench Exchange');
 const api = new ApiClient(cluster.gatewayUrl, creds);
@@ -119,6 +123,7 @@ appendFileSync(
     cpus: cpus().length,
     concurrency: CONCURRENCY,
     seconds: SECONDS,
+    grpc,
     cluster: { balances: clusterBalances, transfers: clusterTransfers },
     baseline: { balances: baselineBalances, transfers: baselineTransfers },
     ratio: { balances: ratio(clusterBalances, baselineBalances), transfers: ratio(clusterTransfers, baselineTransfers) },
