@@ -160,8 +160,12 @@ describe('signsrv configuration', () => {
   });
 
   it('refuses crash points in prod', () => {
-    expect(() => loadConfig({ ...base, SIGNSRV_KEK_FILE: '/k', WALLET_ENV: 'prod', WALLET_CRASH_POINTS: 'signsrv.after_sign' })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    // With mTLS set, as prod requires: the refusal is the crash points'.
+    const tls = { GRPC_TLS_CA_FILE: '/pki/ca.pem', GRPC_TLS_CERT_FILE: '/pki/signsrv.pem', GRPC_TLS_KEY_FILE: '/pki/signsrv-key.pem' };
+    const prod = { ...base, ...tls, SIGNSRV_KEK_FILE: '/k', WALLET_ENV: 'prod' };
+    expect(() => loadConfig({ ...prod, WALLET_CRASH_POINTS: 'signsrv.after_sign' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', details: { variables: ['WALLET_CRASH_POINTS'] } }),
     );
+    expect(() => loadConfig(prod)).not.toThrow();
   });
 });
