@@ -292,8 +292,7 @@ export class Cluster {
     if (this.grpcTlsDir !== undefined) {
       const walletctl = grpcTlsEnv(this.grpcTlsDir, 'walletctl');
       const ownTls = grpcTlsEnv(this.grpcTlsDir, service);
-      for (const name of ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE'])
-        if (merged[name] === walletctl[name]) merged[name] = ownTls[name]!;
+      for (const name of ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE']) if (merged[name] === walletctl[name]) merged[name] = ownTls[name]!;
     }
     const p = ServiceProcess.start(service, `${this.env}-${label}`, merged);
     this.processes.set(label, p);

@@ -56,13 +56,12 @@ export const commonEnv = {
   DISCOVERY_TTL_SECONDS: intString(2, 60).default(10),
   /** How long SIGTERM waits for in-flight calls before closing anyway. */
   SHUTDOWN_GRACE_MS: intString(0, 120_000).default(10_000),
-  /**
-   * gRPC mTLS (docs/operations-tls.md): PEM files of the CA that issues every service's certificate, and this
-   * process's own certificate and key. All three or none (see {@link grpcTlsFiles}); none means plaintext gRPC,
-   * refused in the `prod` environment.
-   */
+  // gRPC mTLS (docs/operations-tls.md): all three or none (see grpcTlsFiles); none is plaintext gRPC, refused in prod.
+  /** gRPC mTLS: PEM file of the CA that issues the cluster's service certificates (all three GRPC_TLS_* or none; required in prod). */
   GRPC_TLS_CA_FILE: z.string().min(1).optional(),
+  /** gRPC mTLS: PEM file of this process's certificate, naming `DNS:<service>.wallet.internal` (docs/operations-tls.md). */
   GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** gRPC mTLS: PEM file of this process's private key (mode 600). */
   GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
 } as const;
 
