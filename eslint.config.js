@@ -49,7 +49,7 @@ export default tseslint.config(
           patterns: [
             { group: ['@wallet/*/*'], message: 'import the package entry, not its files' },
             { group: ['@wallet/testkit'], message: 'test tooling: only tests and benchmarks may import it' },
-            { group: ['**/test/**', '../../test/*'], message: 'production code never imports from test/' },
+            { group: ['**/test/**'], message: 'production code never imports from test/' },
           ],
         },
       ],
