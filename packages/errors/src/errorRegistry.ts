@@ -278,6 +278,13 @@ export const errorRegistry = {
     retryable: false,
     description: 'A configuration value is missing or not valid (process start-up).',
   },
+  SECRET_UNREADABLE: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    retryable: false,
+    description:
+      'A secret stored encrypted (an API key or webhook secret) does not open: its key-encryption key is not loaded, or it was altered or copied from another row.',
+  },
   INTERNAL: {
     http: 500,
     grpc: GrpcStatus.INTERNAL,
