@@ -260,6 +260,9 @@ ensure_secrets() {
   chmod 700 "$SECRETS_DIR"
   ensure_secret "$SECRETS_DIR/dev-seed-entropy.hex"
   ensure_secret "$SECRETS_DIR/kek.hex"
+  # the key-encryption keys of the secrets accountsrv and transrv store (API key and webhook secrets, issue 18)
+  ensure_secret "$SECRETS_DIR/accountsrv-secrets-kek.hex"
+  ensure_secret "$SECRETS_DIR/transrv-secrets-kek.hex"
   # each service's MySQL password (its user, wallet_<service>, is created by `pnpm db:grants` after migrating)
   local svc
   for svc in accountsrv transrv signsrv gatesrv; do ensure_secret "$SECRETS_DIR/mysql-$svc"; done
@@ -605,6 +608,8 @@ cmd_env() {
     "STACK_DIR=$STACK_DIR" \
     "DEV_SEED_ENTROPY_FILE=$SECRETS_DIR/dev-seed-entropy.hex" \
     "KEK_FILE=$SECRETS_DIR/kek.hex" \
+    "ACCOUNTSRV_SECRETS_KEK_FILE=$SECRETS_DIR/accountsrv-secrets-kek.hex" \
+    "TRANSRV_SECRETS_KEK_FILE=$SECRETS_DIR/transrv-secrets-kek.hex" \
     "MYSQL_ACCOUNTSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-accountsrv" \
     "MYSQL_TRANSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-transrv" \
     "MYSQL_SIGNSRV_PASSWORD_FILE=$SECRETS_DIR/mysql-signsrv" \

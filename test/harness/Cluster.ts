@@ -16,10 +16,12 @@ import {
 } from '@wallet/db';
 import {
   type ClusterSpec,
+  type SecretsKeks,
   type ServiceName,
   type SignerSecrets,
   ServiceProcess,
   auditorTokenHashes,
+  ensureSecretsKeks,
   ensureSignerSecrets,
   serviceEnv,
   repoRoot,
@@ -117,6 +119,8 @@ export class Cluster {
   readonly ttlSeconds: number;
   readonly registry: AssetRegistry;
   readonly signer: SignerSecrets;
+  /** accountsrv's and transrv's key files for the secrets they store (issue 18). */
+  readonly secretsKeks: SecretsKeks;
   /** Each service's MySQL user: a service process connects as its own, with the grants of packages/db ownership.ts. */
   readonly mysqlUsers: Record<DbService, ServiceUser>;
   gatewayUrl = '';
@@ -142,6 +146,7 @@ export class Cluster {
       >);
     this.grpcTlsDir = grpcTlsDirOf(options);
     this.signer = ensureSignerSecrets(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`), options.mnemonic ?? TEST_MNEMONIC);
+    this.secretsKeks = ensureSecretsKeks(options.secretsDir ?? join(tmpdir(), `wallet-${this.env}`));
   }
 
   /** This cluster's deployment: what every process's environment is made from. */
@@ -162,6 +167,7 @@ export class Cluster {
         kekFile: this.signer.kekFile,
         auditorTokenHashes: auditorTokenHashes(this.signer.auditorToken),
       },
+      secretsKeks: this.secretsKeks,
       gatesrvHttpAddr: o.gatesrvHttpAddr,
       signsrvHttpAddr: o.signsrvHttpAddr,
       // Webhooks to loopback receivers: the tests' (production refuses them).
@@ -176,7 +182,8 @@ export class Cluster {
    * admin's MYSQL_URL (a service process gets its own user's instead).
    */
   get serviceEnv(): Record<string, string> {
-    const env = serviceEnv(this.spec, { service: 'accountsrv' });
+    // Not the key file of accountsrv's secrets: an operator's tool has no use for it.
+    const { ACCOUNTSRV_SECRETS_KEK_FILE: _, ...env } = serviceEnv(this.spec, { service: 'accountsrv' });
     const tls = this.grpcTlsDir === undefined ? {} : grpcTlsEnv(this.grpcTlsDir, 'walletctl');
     return { ...env, ...tls, MYSQL_URL: mysqlUrl(this.database), ...this.#options.extraEnv };
   }

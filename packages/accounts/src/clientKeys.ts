@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Db, type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
+import type { SealedColumns, SecretBox } from '@wallet/secret-box';
 
 export type ClientKeyStatus = 'active' | 'disabled';
 
@@ -38,13 +39,31 @@ export type ClientCredentials = {
 type KeyRow = {
   key_id: string;
   client_id: string;
-  secret: string;
+  /** Plaintext: empty since 0039, except a row an older version wrote (sealed at the next start). */
+  secret: string | null;
   previous_secret: string | null;
+  /** The secrets, sealed for {@link secretContext}. */
+  secret_box: string | null;
+  previous_secret_box: string | null;
   previous_secret_expires_at: Date | null;
   scopes: string;
   allowed_cidrs: string;
   status: ClientKeyStatus;
   created_at: Date;
+};
+
+/** What a key's secrets are sealed for: the associated data that binds them to their row. */
+const secretContext = (keyId: string): string => `client_keys:${keyId}`;
+
+/** Where client_keys keeps sealed secrets, for accountsrv's start-up pass (prepareSealedColumns). */
+export const clientKeySecrets: SealedColumns = {
+  table: 'client_keys',
+  primaryKey: ['key_id'],
+  columns: [
+    { sealed: 'secret_box', plaintext: 'secret' },
+    { sealed: 'previous_secret_box', plaintext: 'previous_secret' },
+  ],
+  context: (row) => secretContext(String(row['key_id'])),
 };
 
 /** The longest overlap a rotation may give the old secret. */
@@ -83,21 +102,28 @@ async function readKey(db: Knex, keyId: string): Promise<ClientKey> {
  * Issues a key inside the caller's transaction (the client's first key is created with the client).
  * @returns the key and its secret (shown once)
  */
-export async function insertClientKey(trx: Knex, clientId: string, limits: ClientKeyLimits): Promise<{ key: ClientKey; secret: string }> {
+export async function insertClientKey(
+  trx: Knex,
+  box: SecretBox,
+  clientId: string,
+  limits: ClientKeyLimits,
+): Promise<{ key: ClientKey; secret: string }> {
   if (limits.scopes.length === 0)
     throw new WalletError('VALIDATION_FAILED', 'a key needs at least one scope', { details: { field: 'scopes' } });
+  const secret = newSecret();
   for (;;) {
+    const keyId = newKeyId();
     const row = {
-      key_id: newKeyId(),
+      key_id: keyId,
       client_id: clientId,
-      secret: newSecret(),
+      secret_box: box.seal(secret, secretContext(keyId)),
       scopes: limits.scopes.join(','),
       allowed_cidrs: limits.allowedCidrs.join(','),
       status: 'active' as const,
     };
     try {
       await trx('client_keys').insert(row);
-      return { key: await readKey(trx, row.key_id), secret: row.secret };
+      return { key: await readKey(trx, row.key_id), secret };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error; // a key id collision: draw again
     }
@@ -110,11 +136,16 @@ export async function insertClientKey(trx: Knex, clientId: string, limits: Clien
  * @returns the key and its secret (shown once, here)
  * @throws WalletError NOT_FOUND (no such client), VALIDATION_FAILED (no scope)
  */
-export async function createClientKey(db: Db, clientId: string, limits: ClientKeyLimits): Promise<{ key: ClientKey; secret: string }> {
+export async function createClientKey(
+  db: Db,
+  box: SecretBox,
+  clientId: string,
+  limits: ClientKeyLimits,
+): Promise<{ key: ClientKey; secret: string }> {
   return withTransaction(db, async (trx) => {
     const client = await trx('clients').where({ id: clientId }).forShare().first<{ id: string } | undefined>('id');
     if (!client) throw new WalletError('NOT_FOUND', 'no such client');
-    return insertClientKey(trx, clientId, limits);
+    return insertClientKey(trx, box, clientId, limits);
   });
 }
 
@@ -156,6 +187,7 @@ export async function setClientKeyStatus(db: Db, keyId: string, status: ClientKe
  */
 export async function rotateClientKey(
   db: Db,
+  box: SecretBox,
   keyId: string,
   overlapMs: number,
 ): Promise<{ key: ClientKey; secret: string; previousSecretExpiresAt: Date | undefined }> {
@@ -166,17 +198,22 @@ export async function rotateClientKey(
   const key = await withTransaction(db, async (trx) => {
     const current = await trx<KeyRow>('client_keys').where({ key_id: keyId }).forUpdate().first();
     if (!current) throw new WalletError('NOT_FOUND', 'no such key');
+    const context = secretContext(keyId);
+    // The current secret moves as it is sealed (same row, same context); one an older version left in plaintext is sealed.
+    const previousBox = current.secret_box ?? (current.secret === null ? null : box.seal(current.secret, context));
     await trx('client_keys')
       .where({ key_id: keyId })
-      .update(
-        overlapMs === 0
-          ? { secret, previous_secret: null, previous_secret_expires_at: null }
+      .update({
+        secret: null,
+        secret_box: box.seal(secret, context),
+        previous_secret: null,
+        ...(overlapMs === 0
+          ? { previous_secret_box: null, previous_secret_expires_at: null }
           : {
-              secret,
-              previous_secret: current.secret,
+              previous_secret_box: previousBox,
               previous_secret_expires_at: trx.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND', [overlapMs * 1000]),
-            },
-      );
+            }),
+      });
     return readKey(trx, keyId);
   });
   return { key, secret, previousSecretExpiresAt: key.previousSecretExpiresAt };
@@ -185,21 +222,25 @@ export async function rotateClientKey(
 /**
  * The secrets and limits behind an API key id, for the gateway's checks (a previous secret only while it is valid).
  * `active` is the key's status and its client's together.
+ * @throws WalletError SECRET_UNREADABLE when a secret does not open (its KEK is not loaded, it was altered or copied
+ * from another row, or it is not sealed): plaintext is never accepted, so a row written past accountsrv cannot plant
+ * a secret
  */
-export async function clientCredentials(db: Db, keyId: string): Promise<ClientCredentials | undefined> {
+export async function clientCredentials(db: Db, box: SecretBox, keyId: string): Promise<ClientCredentials | undefined> {
   const row = await db('client_keys as k')
     .join('clients as c', 'c.id', 'k.client_id')
     .where('k.key_id', keyId)
     .first<(KeyRowWithValidity & { client_status: string }) | undefined>('k.*', 'c.status as client_status', previousValid(db));
   if (!row) return undefined;
+  const context = secretContext(row.key_id);
   const previous =
-    row.previous_secret !== null && row.previous_secret_expires_at !== null && Number(row.previous_valid) === 1
-      ? { previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at }
+    row.previous_secret_box !== null && row.previous_secret_expires_at !== null && Number(row.previous_valid) === 1
+      ? { previousSecret: box.open(row.previous_secret_box, context), previousSecretExpiresAt: row.previous_secret_expires_at }
       : {};
   return {
     clientId: row.client_id,
     keyId: row.key_id,
-    secret: row.secret,
+    secret: box.open(row.secret_box ?? '', context),
     active: row.status === 'active' && row.client_status === 'active',
     scopes: list(row.scopes),
     allowedCidrs: list(row.allowed_cidrs),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Db, isDuplicateKey, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
+import type { SecretBox } from '@wallet/secret-box';
 import { type ClientKey, type ClientKeyLimits, insertClientKey, rotateClientKey } from './clientKeys.js';
 
 export type ClientStatus = 'active' | 'disabled';
@@ -33,7 +34,7 @@ const fromRow = (r: ClientRow): Client => ({ id: r.id, name: r.name, keyId: r.ke
  * key's secret is returned once, here.
  * @param name 1-100 printable characters, for operators
  */
-export async function createClient(db: Db, name: string): Promise<{ client: Client; key: ClientKey; secret: string }> {
+export async function createClient(db: Db, box: SecretBox, name: string): Promise<{ client: Client; key: ClientKey; secret: string }> {
   const trimmed = name.trim();
   if (!/^[\x20-\x7e]{1,100}$/.test(trimmed)) throw new WalletError('VALIDATION_FAILED', 'name must be 1-100 printable characters');
   return withTransaction(db, async (trx) => {
@@ -42,7 +43,7 @@ export async function createClient(db: Db, name: string): Promise<{ client: Clie
     // placeholder key id (unique, never an API key: not in client_keys), then takes the key's id.
     const placeholder = `pending_${randomBytes(12).toString('hex')}`;
     await trx('clients').insert({ id, name: trimmed, key_id: placeholder, status: 'active' });
-    const { key, secret } = await insertClientKey(trx, id, firstKeyLimits);
+    const { key, secret } = await insertClientKey(trx, box, id, firstKeyLimits);
     await trx('clients').where({ id }).update({ key_id: key.keyId });
     const row = (await trx<ClientRow>('clients').where({ id }).first())!;
     return { client: fromRow(row), key, secret };
@@ -89,11 +90,12 @@ async function setClientStatus(db: Db, clientId: string, status: ClientStatus): 
  */
 export async function rotateClientSecret(
   db: Db,
+  box: SecretBox,
   clientId: string,
   overlapMs: number,
 ): Promise<{ client: Client; secret: string; previousSecretExpiresAt: Date | undefined }> {
   const row = await db<ClientRow>('clients').where({ id: clientId }).first('id', 'name', 'key_id', 'status', 'created_at');
   if (!row) throw new WalletError('NOT_FOUND', 'no such client');
-  const { secret, previousSecretExpiresAt } = await rotateClientKey(db, row.key_id, overlapMs);
+  const { secret, previousSecretExpiresAt } = await rotateClientKey(db, box, row.key_id, overlapMs);
   return { client: fromRow(row), secret, previousSecretExpiresAt };
 }

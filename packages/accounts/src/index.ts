@@ -6,6 +6,7 @@ export {
   type ClientKeyLimits,
   type ClientKeyStatus,
   clientCredentials,
+  clientKeySecrets,
   clientKeyIds,
   createClientKey,
   listClientKeys,

@@ -29,6 +29,25 @@ export function ensureSignerSecrets(dir: string, mnemonic: string): SignerSecret
   return { keystoreFile, kekFile, auditorToken: readFileSync(tokenFile, 'utf8').trim() };
 }
 
+/** The key files of the secrets accountsrv (API key secrets) and transrv (webhook secrets) store sealed (issue 18). */
+export type SecretsKeks = { readonly accountsrv: string; readonly transrv: string };
+
+/**
+ * Creates (once) `accountsrv-secrets-kek.hex` and `transrv-secrets-kek.hex` in `dir`, beside signsrv's `kek.hex`: one
+ * random 32-byte key each, as 64 hex characters and a newline (signsrv's KEK format), mode 600; existing ones are kept
+ * (a development database stays readable across runs). Development and tests only: production key files come from the
+ * secrets manager (docs/operations-secrets.md).
+ */
+export function ensureSecretsKeks(dir: string): SecretsKeks {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = (service: string): string => {
+    const path = join(dir, `${service}-secrets-kek.hex`);
+    if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    return path;
+  };
+  return { accountsrv: file('accountsrv'), transrv: file('transrv') };
+}
+
 /** SIGNSRV_AUDITORS's value for one auditor named `auditor` holding `token`. */
 export function auditorTokenHashes(token: string, name = 'auditor'): Record<string, string> {
   return { [name]: createHash('sha256').update(token).digest('hex') };

@@ -2,5 +2,12 @@
 // the test harness both start services through it, with the environment serviceEnv makes from one ClusterSpec.
 export { type LogLine, type RunFrom, ServiceProcess, type StartOptions } from './ServiceProcess.js';
 export { type ClusterSpec, type ProcessRole, type ServiceName, serviceEnv } from './serviceEnv.js';
-export { type SignerSecrets, auditorTokenHashes, ensureSignerSecrets, xpubsFor } from './devSecrets.js';
+export {
+  type SecretsKeks,
+  type SignerSecrets,
+  auditorTokenHashes,
+  ensureSecretsKeks,
+  ensureSignerSecrets,
+  xpubsFor,
+} from './devSecrets.js';
 export { repoRoot } from './repoRoot.js';

@@ -9,7 +9,7 @@ import { type DbService, dbServices } from '@wallet/db';
 import { HDNodeWallet, JsonRpcProvider } from 'ethers';
 import { prettyFactory } from 'pino-pretty';
 import { z } from 'zod';
-import { auditorTokenHashes, ensureSignerSecrets, xpubsFor } from './devSecrets.js';
+import { auditorTokenHashes, ensureSecretsKeks, ensureSignerSecrets, xpubsFor } from './devSecrets.js';
 import { repoRoot } from './repoRoot.js';
 import { ServiceProcess } from './ServiceProcess.js';
 import { type ClusterSpec, type ProcessRole, serviceEnv } from './serviceEnv.js';
@@ -121,6 +121,8 @@ export async function runLocalCluster(env: NodeJS.ProcessEnv = process.env): Pro
     xpubs: xpubsFor(registry, mnemonic),
     chainRpc: { eth: config.ETH_RPC_URL, ltc: config.LTC_RPC_URL },
     signer: { keystoreFile: signer.keystoreFile, kekFile: signer.kekFile, auditorTokenHashes: auditorTokenHashes(signer.auditorToken) },
+    // Beside signsrv's kek.hex (stack.sh up makes them too): the keys that seal API key and webhook secrets.
+    secretsKeks: ensureSecretsKeks(join(config.CLUSTER_STACK_DIR, 'secrets')),
     gatesrvHttpAddr: config.GATESRV_HTTP_ADDR,
     signsrvHttpAddr: config.SIGNSRV_HTTP_ADDR,
     webhooksAllowPrivate: true,

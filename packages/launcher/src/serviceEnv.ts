@@ -31,6 +31,11 @@ export type ClusterSpec = {
     readonly kekFile: string;
     readonly auditorTokenHashes: Readonly<Record<string, string>>;
   };
+  /**
+   * The key files of the secrets stored sealed in MySQL: ACCOUNTSRV_SECRETS_KEK_FILE (API key secrets) to accountsrv
+   * alone, TRANSRV_SECRETS_KEK_FILE (webhook secrets) to transrv alone (docs/operations-secrets.md).
+   */
+  readonly secretsKeks: { readonly accountsrv: string; readonly transrv: string };
   /** GATESRV_HTTP_ADDR @default 127.0.0.1:0 */
   readonly gatesrvHttpAddr?: string | undefined;
   /** SIGNSRV_HTTP_ADDR @default 127.0.0.1:0 */
@@ -87,11 +92,12 @@ function ownEnv(spec: ClusterSpec, role: ProcessRole): Record<string, string> {
     case 'transrv':
       return {
         ...(role.nodeId !== undefined ? { TRANSRV_NODE_ID: role.nodeId } : {}),
+        TRANSRV_SECRETS_KEK_FILE: spec.secretsKeks.transrv,
         ...(spec.webhooksAllowPrivate ? { TRANSRV_WEBHOOK_ALLOW_PRIVATE: 'true' } : {}),
       };
     case 'gatesrv':
       return { GATESRV_HTTP_ADDR: spec.gatesrvHttpAddr ?? '127.0.0.1:0' };
     case 'accountsrv':
-      return {};
+      return { ACCOUNTSRV_SECRETS_KEK_FILE: spec.secretsKeks.accountsrv };
   }
 }

@@ -67,7 +67,7 @@ export async function sealedKeyCounts(db: Knex, spec: SealedColumns): Promise<Ma
   for (const { sealed } of spec.columns) {
     // sb1.<16 hex>.…: the key id is characters 5..20.
     const rows = await db(spec.table)
-      .whereLike(sealed, `${ENVELOPE_VERSION}.%`)
+      .where(sealed, 'like', `${ENVELOPE_VERSION}.%`)
       .groupByRaw('SUBSTRING(??, 5, 16)', [sealed])
       .select<{ key_id: string; n: number | string }[]>(db.raw('SUBSTRING(??, 5, 16) AS key_id', [sealed]), db.raw('COUNT(*) AS n'));
     for (const r of rows) counts.set(r.key_id, (counts.get(r.key_id) ?? 0) + Number(r.n));

@@ -1,10 +1,15 @@
 import { type Knex, withTransaction } from '@wallet/db';
+import { isWalletError } from '@wallet/errors';
 import { EventType, ResourceType, appendEvents, readEvents, wants } from '@wallet/events';
 import { PeriodicTask } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
+import type { SecretBox } from '@wallet/secret-box';
 import { type Attempt, deliverWebhook } from './deliverWebhook.js';
 import type { DestinationPolicy } from './destinationPolicy.js';
-import { type EndpointRow, deliveryRow } from './endpoints.js';
+import { type EndpointRow, deliveryRow, endpointSecretContext } from './endpoints.js';
+
+/** How long an endpoint whose secret does not open is left alone before it is tried again (and logged again). */
+const UNREADABLE_PAUSE_MS = 60_000;
 
 /** About 10 s, 1 min, 10 min, then every hour, until {@link WebhookDispatcherOptions.giveUpAfterMs}. */
 export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [10_000, 60_000, 600_000, 3_600_000];
@@ -14,6 +19,8 @@ export type WebhookDispatcherOptions = {
   /** This transrv node: it holds the leases of the endpoints it delivers to, and sequences their `webhook.disabled`. */
   readonly nodeId: string;
   readonly log: Logger;
+  /** Opens the endpoints' signing secrets (TRANSRV_SECRETS_KEK_FILE). */
+  readonly secrets: SecretBox;
   readonly policy: DestinationPolicy;
   /** The wait before each retry of a delivery; the last one repeats. @default DEFAULT_RETRY_SCHEDULE_MS */
   readonly retryScheduleMs?: readonly number[];
@@ -58,6 +65,8 @@ export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   readonly #task: PeriodicTask;
   readonly #busy = new Map<string, Promise<void>>();
+  /** Endpoints whose secret did not open, until when they are left alone. */
+  readonly #unreadable = new Map<string, number>();
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = options;
@@ -105,7 +114,7 @@ export class WebhookDispatcher {
       .whereNull('deleted_at')
       .select('id');
     for (const { id } of mine) {
-      if (this.#busy.has(id)) continue;
+      if (this.#busy.has(id) || (this.#unreadable.get(id) ?? 0) > Date.now()) continue;
       const work = this.#work(id)
         .catch((error: unknown) => this.#o.log.warn({ err: error, webhookId: id }, 'webhook work failed; retried next pass'))
         .finally(() => this.#busy.delete(id));
@@ -133,10 +142,8 @@ export class WebhookDispatcher {
         .orderBy('id')
         .first('id', 'endpoint_id', 'status', 'event_id', 'event_type', 'body', 'attempts', 'next_attempt_at', 'first_attempt_at');
       if (!head || head.next_attempt_at.getTime() > Date.now()) return;
-      const secrets = [endpoint.secret];
-      if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until.getTime() > Date.now()) {
-        secrets.push(endpoint.previous_secret);
-      }
+      const secrets = this.#secretsOf(endpoint);
+      if (secrets === undefined) return;
       const attempt = await deliverWebhook({
         url: endpoint.url,
         body: head.body,
@@ -151,6 +158,32 @@ export class WebhookDispatcher {
       });
       await this.#record(endpoint, head, attempt);
       if (attempt.outcome === 'retry') return;
+    }
+  }
+
+  /**
+   * The secrets to sign with: the current one, and the previous one during a rotation's overlap. Undefined when one does
+   * not open (SECRET_UNREADABLE: altered, copied from another row, or its KEK not loaded): nothing is sent unsigned or
+   * signed wrongly; the endpoint's deliveries wait, it is logged and left alone for a minute (not a failure loop), and a
+   * rotation of its secret (overlap 0) replaces it.
+   */
+  #secretsOf(endpoint: EndpointRow): string[] | undefined {
+    const context = endpointSecretContext(endpoint.id);
+    try {
+      const secrets = [this.#o.secrets.open(endpoint.secret_box ?? '', context)];
+      if (endpoint.previous_secret_box && endpoint.previous_secret_until && endpoint.previous_secret_until.getTime() > Date.now()) {
+        secrets.push(this.#o.secrets.open(endpoint.previous_secret_box, context));
+      }
+      this.#unreadable.delete(endpoint.id);
+      return secrets;
+    } catch (error) {
+      if (!isWalletError(error, 'SECRET_UNREADABLE')) throw error;
+      this.#unreadable.set(endpoint.id, Date.now() + UNREADABLE_PAUSE_MS);
+      this.#o.log.error(
+        { webhookId: endpoint.id, clientId: endpoint.client_id, code: error.code, reason: error.details['reason'] },
+        "a webhook's stored secret does not open: its deliveries wait until its secret is rotated",
+      );
+      return undefined;
     }
   }
 

@@ -3,8 +3,9 @@ import { type Knex, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { type FeedEvent, checkEventTypes, readEvents, wants } from '@wallet/events';
 import { newId } from '@wallet/ids';
+import type { SecretBox } from '@wallet/secret-box';
 import { type DestinationPolicy, checkWebhookUrl } from './destinationPolicy.js';
-import { type RequestKey, requestOnce } from './requestOnce.js';
+import { type RequestKey, type StoredAnswer, requestOnce, requestSecretContext } from './requestOnce.js';
 
 /** At most this many live endpoints per client. */
 export const MAX_ENDPOINTS = 20;
@@ -31,8 +32,12 @@ export type EndpointRow = {
   url: string;
   events: string;
   description: string | null;
-  secret: string;
+  /** Plaintext: empty since 0040, except a row an older version wrote (sealed at the next start). */
+  secret: string | null;
   previous_secret: string | null;
+  /** The signing secrets, sealed for {@link endpointSecretContext}. */
+  secret_box: string | null;
+  previous_secret_box: string | null;
   previous_secret_until: Date | null;
   status: 'active' | 'disabled';
   disabled_reason: string | null;
@@ -58,18 +63,29 @@ export function endpointFromRow(r: EndpointRow): WebhookEndpoint {
   };
 }
 
-/** An endpoint and secret as stored in a request's answer (dates as ISO strings), as they were. */
-function reviveWithSecret(stored: unknown): { endpoint: WebhookEndpoint; secret: string } {
-  const v = stored as { endpoint: Record<string, unknown>; secret: string };
-  const date = (x: unknown): Date | null => (typeof x === 'string' ? new Date(x) : null);
-  const e = v.endpoint;
+/** What an endpoint's signing secrets are sealed for: binds them to its row. */
+export const endpointSecretContext = (id: string): string => `webhook_endpoints:${id}`;
+
+/**
+ * An endpoint and its secret as a request's answer: the endpoint in the JSON (dates as ISO strings), the secret sealed
+ * for the request's row (`webhook_requests.secret_box`), read back as they were.
+ */
+function answerWithSecret(box: SecretBox, request: RequestKey): StoredAnswer<{ endpoint: WebhookEndpoint; secret: string }> {
+  const context = requestSecretContext(request);
   return {
-    secret: v.secret,
-    endpoint: {
-      ...(e as unknown as WebhookEndpoint),
-      failingSince: date(e['failingSince']),
-      createdAt: date(e['createdAt'])!,
-      updatedAt: date(e['updatedAt'])!,
+    store: ({ endpoint, secret }) => ({ response: { endpoint }, secretBox: box.seal(secret, context) }),
+    revive: (stored, secretBox) => {
+      const e = (stored as { endpoint: Record<string, unknown> }).endpoint;
+      const date = (x: unknown): Date | null => (typeof x === 'string' ? new Date(x) : null);
+      return {
+        secret: box.open(secretBox ?? '', context),
+        endpoint: {
+          ...(e as unknown as WebhookEndpoint),
+          failingSince: date(e['failingSince']),
+          createdAt: date(e['createdAt'])!,
+          updatedAt: date(e['updatedAt'])!,
+        },
+      };
     },
   };
 }
@@ -104,6 +120,7 @@ export type CreateEndpointInput = {
  */
 export async function createEndpoint(
   db: Knex,
+  box: SecretBox,
   input: CreateEndpointInput,
   policy: DestinationPolicy,
   request: RequestKey = unkeyed(input.clientId),
@@ -135,14 +152,14 @@ export async function createEndpoint(
         url,
         events: JSON.stringify(events),
         description: input.description ?? null,
-        secret,
+        secret_box: box.seal(secret, endpointSecretContext(id)),
         status: 'active',
         cursor_seq: Number(head[0]?.last_seq ?? 0),
       });
       const row = await trx<EndpointRow>('webhook_endpoints').where({ id }).first();
       return { endpoint: endpointFromRow(row!), secret };
     },
-    reviveWithSecret,
+    answerWithSecret(box, request),
   );
   return { ...value, replayed };
 }
@@ -219,6 +236,7 @@ export async function deleteEndpoint(db: Knex, clientId: string, id: string): Pr
  */
 export async function rotateSecret(
   db: Knex,
+  box: SecretBox,
   clientId: string,
   id: string,
   overlapSeconds: number,
@@ -233,17 +251,22 @@ export async function rotateSecret(
     async (trx) => {
       const row = await liveRow(trx, clientId, id, true);
       const secret = newSecret();
+      const context = endpointSecretContext(id);
+      // The current secret moves as it is sealed (same row, same context); one an older version left in plaintext is sealed.
+      const previous = row.secret_box ?? (row.secret === null ? null : box.seal(row.secret, context));
       await trx('webhook_endpoints')
         .where({ id })
         .update({
-          secret,
-          previous_secret: overlapSeconds > 0 ? row.secret : null,
+          secret: null,
+          secret_box: box.seal(secret, context),
+          previous_secret: null,
+          previous_secret_box: overlapSeconds > 0 ? previous : null,
           previous_secret_until: overlapSeconds > 0 ? trx.raw('CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND', [overlapSeconds]) : null,
           updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
         });
       return { endpoint: endpointFromRow((await trx<EndpointRow>('webhook_endpoints').where({ id }).first())!), secret };
     },
-    reviveWithSecret,
+    answerWithSecret(box, request),
   );
   return { ...value, replayed };
 }

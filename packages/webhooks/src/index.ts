@@ -10,6 +10,7 @@ export {
   type WebhookEndpoint,
   createEndpoint,
   deleteEndpoint,
+  endpointSecretContext,
   getEndpoint,
   listDeliveries,
   listEndpoints,
@@ -20,4 +21,5 @@ export {
 } from './endpoints.js';
 export { DEFAULT_RETRY_SCHEDULE_MS, WebhookDispatcher, type WebhookDispatcherOptions } from './WebhookDispatcher.js';
 export { SIGNATURE_HEADER, signatureHeader, verifyWebhookSignature, webhookMac } from './webhookSignature.js';
-export { type RequestKey, requestOnce } from './requestOnce.js';
+export { type RequestKey, type StoredAnswer, requestOnce, requestSecretContext } from './requestOnce.js';
+export { prepareWebhookSecrets, webhookSecretColumns } from './prepareWebhookSecrets.js';

@@ -1,20 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Db, withTransaction } from '@wallet/db';
 import { EventType, ResourceType, appendEvents, listEvents, sequenceEvents } from '@wallet/events';
 import { createLogger } from '@wallet/logger';
+import { SecretBox, sealedKeyCounts } from '@wallet/secret-box';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   WebhookDispatcher,
   createEndpoint,
   deleteEndpoint,
+  endpointSecretContext,
   listDeliveries,
+  prepareWebhookSecrets,
   queueTest,
   redeliver,
   rotateSecret,
   safeLookup,
   updateEndpoint,
   verifyWebhookSignature,
+  webhookSecretColumns,
 } from './index.js';
 import { createTestDatabase } from '@wallet/testkit';
 
@@ -22,6 +27,8 @@ import { createTestDatabase } from '@wallet/testkit';
 
 const log = createLogger('webhooks-test', { level: 'silent' });
 const dev = { allowPrivate: true };
+const kek = randomBytes(32);
+const box = SecretBox.fromKeks([kek]);
 let db: Db;
 let drop: () => Promise<void>;
 
@@ -95,6 +102,7 @@ function dispatcher(nodeId: string, extra: Partial<ConstructorParameters<typeof 
     db,
     nodeId,
     log,
+    secrets: box,
     policy: dev,
     intervalMs: 20,
     retryScheduleMs: [200, 400],
@@ -107,7 +115,7 @@ function dispatcher(nodeId: string, extra: Partial<ConstructorParameters<typeof 
 describe('webhook delivery', () => {
   it('delivers each new event once, in order, signed over its timestamp and body, as the feed shows it', async () => {
     const rx = new Receiver();
-    const { endpoint, secret } = await createEndpoint(db, { clientId: 'c_order', url: await rx.start(), events: ['*'] }, dev);
+    const { endpoint, secret } = await createEndpoint(db, box, { clientId: 'c_order', url: await rx.start(), events: ['*'] }, dev);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -135,7 +143,7 @@ describe('webhook delivery', () => {
 
   it('retries 5xx, 429 and 408 on the schedule, holding the events behind in order, and goes on when it recovers', async () => {
     const rx = new Receiver([500, 429, 408, 200]);
-    await createEndpoint(db, { clientId: 'c_retry', url: await rx.start(), events: ['*'] }, dev);
+    await createEndpoint(db, box, { clientId: 'c_retry', url: await rx.start(), events: ['*'] }, dev);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -155,7 +163,7 @@ describe('webhook delivery', () => {
 
   it('does not retry another 4xx: the delivery fails and the next event goes', async () => {
     const rx = new Receiver([404, 200]);
-    const { endpoint } = await createEndpoint(db, { clientId: 'c_404', url: await rx.start(), events: ['*'] }, dev);
+    const { endpoint } = await createEndpoint(db, box, { clientId: 'c_404', url: await rx.start(), events: ['*'] }, dev);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -177,8 +185,8 @@ describe('webhook delivery', () => {
     const slow = new Receiver([200]);
     slow.delayMs = 5000;
     const fast = new Receiver([200]);
-    await createEndpoint(db, { clientId: 'c_slow', url: await slow.start(), events: ['*'] }, dev);
-    await createEndpoint(db, { clientId: 'c_fast', url: await fast.start(), events: ['*'] }, dev);
+    await createEndpoint(db, box, { clientId: 'c_slow', url: await slow.start(), events: ['*'] }, dev);
+    await createEndpoint(db, box, { clientId: 'c_fast', url: await fast.start(), events: ['*'] }, dev);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -198,7 +206,7 @@ describe('webhook delivery', () => {
 
   it('an endpoint failing for longer than disableAfterMs is disabled, with webhook.disabled in the feed; re-enabled, it is delivered at once', async () => {
     const rx = new Receiver([503]);
-    const { endpoint } = await createEndpoint(db, { clientId: 'c_dead', url: await rx.start(), events: ['*'] }, dev);
+    const { endpoint } = await createEndpoint(db, box, { clientId: 'c_dead', url: await rx.start(), events: ['*'] }, dev);
     // A lease far longer than the test: re-enabling must not wait for the lease the disabling node held.
     const d = dispatcher('n1', { disableAfterMs: 1500, leaseMs: 600_000 });
     d.start();
@@ -231,10 +239,11 @@ describe('webhook delivery', () => {
     const rx = new Receiver();
     const { endpoint, secret: old } = await createEndpoint(
       db,
+      box,
       { clientId: 'c_rot', url: await rx.start(), events: ['transfer.completed'] },
       dev,
     );
-    const { secret: fresh } = await rotateSecret(db, 'c_rot', endpoint.id, 3600);
+    const { secret: fresh } = await rotateSecret(db, box, 'c_rot', endpoint.id, 3600);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -244,7 +253,7 @@ describe('webhook delivery', () => {
       const header = r.headers['x-wallet-signature'] as string;
       expect(verifyWebhookSignature(header, fresh, r.body)).toBe(true);
       expect(verifyWebhookSignature(header, old, r.body)).toBe(true);
-      const { secret: third } = await rotateSecret(db, 'c_rot', endpoint.id, 0);
+      const { secret: third } = await rotateSecret(db, box, 'c_rot', endpoint.id, 0);
       await events('c_rot', 1);
       await until('two deliveries', () => rx.received.length >= 2);
       const second = rx.received[1]!;
@@ -258,7 +267,7 @@ describe('webhook delivery', () => {
 
   it('redelivers a range of the feed by request, and sends a test delivery', async () => {
     const rx = new Receiver();
-    const { endpoint } = await createEndpoint(db, { clientId: 'c_redo', url: await rx.start(), events: ['*'] }, dev);
+    const { endpoint } = await createEndpoint(db, box, { clientId: 'c_redo', url: await rx.start(), events: ['*'] }, dev);
     const d = dispatcher('n1');
     d.start();
     try {
@@ -279,7 +288,7 @@ describe('webhook delivery', () => {
 
   it('two nodes share the endpoints by lease; when one dies the other takes its endpoints over', async () => {
     const rx = new Receiver();
-    await createEndpoint(db, { clientId: 'c_ha', url: await rx.start(), events: ['*'] }, dev);
+    await createEndpoint(db, box, { clientId: 'c_ha', url: await rx.start(), events: ['*'] }, dev);
     const a = dispatcher('node_a');
     const b = dispatcher('node_b');
     a.start();
@@ -303,7 +312,7 @@ describe('webhook delivery', () => {
 
   it('deleting an endpoint stops its deliveries; endpoints are per client', async () => {
     const rx = new Receiver([500]);
-    const { endpoint } = await createEndpoint(db, { clientId: 'c_del', url: await rx.start(), events: ['*'] }, dev);
+    const { endpoint } = await createEndpoint(db, box, { clientId: 'c_del', url: await rx.start(), events: ['*'] }, dev);
     await expect(deleteEndpoint(db, 'c_someone_else', endpoint.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await events('c_del', 2);
     await deleteEndpoint(db, 'c_del', endpoint.id);
@@ -318,37 +327,83 @@ describe('webhook delivery', () => {
   it('refuses bad endpoints and changes nothing', async () => {
     const before = await db('webhook_endpoints').count<{ n: number }[]>('* as n');
     await expect(
-      createEndpoint(db, { clientId: 'c_bad', url: 'http://127.0.0.1/hook', events: ['*'] }, { allowPrivate: false }),
+      createEndpoint(db, box, { clientId: 'c_bad', url: 'http://127.0.0.1/hook', events: ['*'] }, { allowPrivate: false }),
     ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
-    await expect(createEndpoint(db, { clientId: 'c_bad', url: 'https://example.com/', events: [] }, dev)).rejects.toMatchObject({
+    await expect(createEndpoint(db, box, { clientId: 'c_bad', url: 'https://example.com/', events: [] }, dev)).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     await expect(
-      createEndpoint(db, { clientId: 'c_bad', url: 'https://example.com/', events: ['deposit.nope'] }, dev),
+      createEndpoint(db, box, { clientId: 'c_bad', url: 'https://example.com/', events: ['deposit.nope'] }, dev),
     ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     expect(await db('webhook_endpoints').count<{ n: number }[]>('* as n')).toEqual(before);
   });
 
+  it('stores no secret in plaintext; the start-up pass seals what was stored before (endpoints and stored answers) and rewraps', async () => {
+    const request = { clientId: 'c_rest', key: 'create-rest', hash: 'h' };
+    const made = await createEndpoint(db, box, { clientId: 'c_rest', url: 'https://example.com/r', events: ['*'] }, dev, request);
+    const everything = async (): Promise<string> =>
+      JSON.stringify([
+        await db('webhook_endpoints').where({ client_id: 'c_rest' }).select('*'),
+        await db('webhook_requests').where({ client_id: 'c_rest' }).select('*'),
+      ]);
+    expect(await everything()).not.toContain(made.secret);
+    expect((await createEndpoint(db, box, { clientId: 'c_rest', url: 'https://example.com/r', events: ['*'] }, dev, request)).secret).toBe(
+      made.secret,
+    );
+
+    // As before issue 18: the endpoint's secret in plaintext, and the stored answer carrying it in its JSON.
+    const legacy = 'whsec_' + 'ab'.repeat(32);
+    await db('webhook_endpoints').where({ id: made.endpoint.id }).update({ secret: legacy, secret_box: null });
+    await db('webhook_requests')
+      .where({ client_id: 'c_rest', idempotency_key: 'create-rest' })
+      .update({ secret_box: null, response: JSON.stringify({ endpoint: made.endpoint, secret: legacy }) });
+    const nextKek = randomBytes(32);
+    const rotated = SecretBox.fromKeks([nextKek, kek]);
+    const reports = await prepareWebhookSecrets(db, rotated, { variable: 'TRANSRV_SECRETS_KEK_FILE', log });
+    expect(reports.find((r) => r.table === 'webhook_endpoints')).toMatchObject({ sealed: 1, unreadable: 0 });
+    expect(reports.find((r) => r.table === 'webhook_requests')).toMatchObject({ sealed: 1, unreadable: 0 });
+    expect(await everything()).not.toContain(legacy.slice(6));
+    // Everything is under the new key now (what other tests made too): the old key can leave the file.
+    const onlyNew = SecretBox.fromKeks([randomBytes(32)]);
+    for (const spec of webhookSecretColumns) {
+      expect([...(await sealedKeyCounts(db, spec)).keys()]).toEqual([rotated.activeKeyId]);
+    }
+    const replay = await createEndpoint(db, rotated, { clientId: 'c_rest', url: 'https://example.com/r', events: ['*'] }, dev, request);
+    expect(replay.secret).toBe(legacy);
+    // A file without that key refuses, naming the variable.
+    await expect(prepareWebhookSecrets(db, onlyNew, { variable: 'TRANSRV_SECRETS_KEK_FILE', log })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      details: { variables: ['TRANSRV_SECRETS_KEK_FILE'], problem: 'missing_key' },
+    });
+    // Back under the suite's key, for the tests after this one.
+    await prepareWebhookSecrets(db, SecretBox.fromKeks([kek, nextKek]), { variable: 'V', log });
+  });
+
   it('a retried POST (the same Idempotency-Key) gets the first answer from MySQL and changes nothing; another body is refused', async () => {
     const request = { clientId: 'c_idem', key: 'create-1', hash: 'h1' };
-    const first = await createEndpoint(db, { clientId: 'c_idem', url: 'https://example.com/a', events: ['*'] }, dev, request);
-    const again = await createEndpoint(db, { clientId: 'c_idem', url: 'https://example.com/a', events: ['*'] }, dev, request);
+    const first = await createEndpoint(db, box, { clientId: 'c_idem', url: 'https://example.com/a', events: ['*'] }, dev, request);
+    const again = await createEndpoint(db, box, { clientId: 'c_idem', url: 'https://example.com/a', events: ['*'] }, dev, request);
     expect(again).toEqual({ ...first, replayed: true });
     await expect(
-      createEndpoint(db, { clientId: 'c_idem', url: 'https://example.com/b', events: ['*'] }, dev, { ...request, hash: 'h2' }),
+      createEndpoint(db, box, { clientId: 'c_idem', url: 'https://example.com/b', events: ['*'] }, dev, { ...request, hash: 'h2' }),
     ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     const [count] = await db('webhook_endpoints').where({ client_id: 'c_idem' }).count<{ n: number | string }[]>('* as n');
     expect(Number(count?.n)).toBe(1);
     const rotate = { clientId: 'c_idem', key: 'rotate-1', hash: 'h3' };
-    const r1 = await rotateSecret(db, 'c_idem', first.endpoint.id, 60, rotate);
-    const r2 = await rotateSecret(db, 'c_idem', first.endpoint.id, 60, rotate);
+    const r1 = await rotateSecret(db, box, 'c_idem', first.endpoint.id, 60, rotate);
+    const r2 = await rotateSecret(db, box, 'c_idem', first.endpoint.id, 60, rotate);
     expect(r2.secret).toBe(r1.secret);
-    const stored = await db('webhook_endpoints').where({ id: first.endpoint.id }).first<{ secret: string; previous_secret: string }>();
-    expect([stored.secret, stored.previous_secret]).toEqual([r1.secret, first.secret]);
+    const stored = await db('webhook_endpoints')
+      .where({ id: first.endpoint.id })
+      .first<{ secret: string | null; secret_box: string; previous_secret_box: string }>();
+    // Sealed for the endpoint's row (issue 18): the plaintext column stays empty.
+    const context = endpointSecretContext(first.endpoint.id);
+    expect(stored.secret).toBeNull();
+    expect([box.open(stored.secret_box, context), box.open(stored.previous_secret_box, context)]).toEqual([r1.secret, first.secret]);
   });
 
   it('in production a host name that resolves to loopback is refused at connection time', async () => {

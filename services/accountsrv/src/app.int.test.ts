@@ -1,19 +1,22 @@
 import { createClient as createWalletClient } from '@wallet/accounts';
 import { AssetRegistry, devRegistryInput } from '@wallet/assets';
 import { type Db, type Knex } from '@wallet/db';
+import { createTestDatabase } from '@wallet/testkit';
+import { randomBytes } from 'node:crypto';
 import { createLogger } from '@wallet/logger';
+import { SecretBox } from '@wallet/secret-box';
 import { AccountServiceService } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
 import { type PromiseClient, createClient } from '@wallet/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { payoutChains } from '@wallet/chains';
-import { createTestDatabase } from '@wallet/testkit';
 
 // accountsrv's gRPC server in-process on a real MariaDB: the accounts list (paging, order, lookup by external id, one
 // client's accounts only, served from its index) and what it reports of the chains it serves.
 
 const registry = AssetRegistry.parse(devRegistryInput);
+const secrets = SecretBox.fromKeks([randomBytes(32)]);
 let db: Db;
 let drop: () => Promise<void>;
 let client: PromiseClient<typeof AccountServiceService>;
@@ -30,6 +33,7 @@ beforeAll(async () => {
     startedAt: new Date(),
     db,
     log: createLogger('accountsrv-test', { level: 'silent' }),
+    secrets,
     registry,
     shards: { liveNodes: () => ['t1'], instances: () => [] } as unknown as ShardClients,
     derive: (chain, index) => ({ address: `${chain}-address-${index}`, path: `m/0/${index}` }),
@@ -43,8 +47,8 @@ beforeAll(async () => {
     client.close();
     await server.close(100);
   };
-  alice = (await createWalletClient(db, 'Alice Exchange')).client.id;
-  bob = (await createWalletClient(db, 'Bob Exchange')).client.id;
+  alice = (await createWalletClient(db, secrets, 'Alice Exchange')).client.id;
+  bob = (await createWalletClient(db, secrets, 'Bob Exchange')).client.id;
   for (let i = 0; i < 7; i++) {
     const { account } = await client.createAccount({ clientId: alice, externalId: `user-${i}`, idempotencyKey: '' });
     aliceAccounts.push(account!.id);
@@ -95,7 +99,7 @@ describe('ListAccounts', () => {
   });
 
   it('breaks ties of one millisecond by id, in both orders', async () => {
-    const carol = (await createWalletClient(db, 'Carol Exchange')).client.id;
+    const carol = (await createWalletClient(db, secrets, 'Carol Exchange')).client.id;
     const at = new Date('2026-01-01T00:00:00.000Z');
     const ids = ['acc_0TIE1', 'acc_0TIE2', 'acc_0TIE3'];
     await db('accounts').insert(ids.map((id, i) => ({ id, client_id: carol, external_id: `tie-${i}`, node_id: 't1', created_at: at })));
@@ -130,7 +134,7 @@ describe('ListAccounts', () => {
 
   it('reads a page from the index (client_id, created_at) in order, without sorting the client’s accounts', async () => {
     // Enough accounts for the optimizer to choose by cost, as it would in production.
-    const many = (await createWalletClient(db, 'Big Exchange')).client.id;
+    const many = (await createWalletClient(db, secrets, 'Big Exchange')).client.id;
     const rows = Array.from({ length: 3000 }, (_, i) => ({
       id: `acc_BIG${String(i).padStart(5, '0')}`,
       client_id: i % 3 === 0 ? many : bob,

@@ -27,9 +27,10 @@ import {
 import type { AssetRegistry } from '@wallet/assets';
 import { formatCidr, parseAllowList, parseKeyScopes } from '@wallet/client-auth';
 import type { Db } from '@wallet/db';
-import { WalletError } from '@wallet/errors';
+import { WalletError, isWalletError } from '@wallet/errors';
 import { ExternalId, IdempotencyKey, ListOrder, NodeId, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import type { Logger } from '@wallet/logger';
+import type { SecretBox } from '@wallet/secret-box';
 import { type Metrics, grpcServerObserver } from '@wallet/metrics';
 import { type Account, AccountServiceService, type Client, type ClientKey, type DepositAddress } from '@wallet/proto';
 import type { ShardClients } from '@wallet/routing';
@@ -44,6 +45,8 @@ export type AccountsrvDeps = {
   readonly startedAt: Date;
   readonly db: Db;
   readonly log: Logger;
+  /** Seals and opens the API keys' secrets (ACCOUNTSRV_SECRETS_KEK_FILE). */
+  readonly secrets: SecretBox;
   readonly registry: AssetRegistry;
   /** Live transrv nodes (etcd), for binding new accounts. */
   readonly shards: ShardClients;
@@ -110,7 +113,7 @@ const toAddress = (a: AddressModel): DepositAddress => ({
 
 /** Builds accountsrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: AccountsrvDeps): GrpcServer {
-  const { db, registry } = deps;
+  const { db, registry, secrets } = deps;
   /** Tells the gateways that `keyIds` changed; `what` names the change in the refusal when it must not go unheard. */
   const announce = async (keyIds: readonly string[], what: string, failOnError: boolean): Promise<void> => {
     try {
@@ -130,7 +133,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
 
       createClient: async (raw, ctx) => {
         const req = parseRequest(z.object({ name: z.string().max(200) }), raw);
-        const { client, secret } = await createClient(db, req.name);
+        const { client, secret } = await createClient(db, secrets, req.name);
         ctx.log.info({ clientId: client.id, keyId: client.keyId }, 'client created');
         return { client: toClient(client), secret };
       },
@@ -151,16 +154,22 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       },
       rotateClientSecret: async (raw, ctx) => {
         const req = parseRequest(z.object({ clientId: ObjectId, overlapMs: OverlapMs }), raw);
-        const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, req.clientId, req.overlapMs);
+        const { client, secret, previousSecretExpiresAt } = await rotateClientSecret(db, secrets, req.clientId, req.overlapMs);
         ctx.log.info({ clientId: client.id, keyId: client.keyId, previousSecretExpiresAt }, 'client secret rotated');
         // The new secret is committed and shown only in this answer: it is returned even if the gateways were not told
         // (they then accept it once their cache expires, and the old one until then).
         await announce([client.keyId], 'rotated', false);
         return { client: toClient(client), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };
       },
-      getClientCredentials: async (raw) => {
+      getClientCredentials: async (raw, ctx) => {
         const req = parseRequest(z.object({ keyId: KeyId }), raw);
-        const credentials = await clientCredentials(db, req.keyId);
+        const credentials = await clientCredentials(db, secrets, req.keyId).catch((error: unknown) => {
+          // The gateway refuses the request; the operator needs the key id to replace the secret (a rotation).
+          if (isWalletError(error, 'SECRET_UNREADABLE')) {
+            ctx.log.error({ keyId: req.keyId, code: error.code, reason: error.details['reason'] }, "a key's stored secret does not open");
+          }
+          throw error;
+        });
         if (!credentials) throw new WalletError('NOT_FOUND', 'no such key');
         return {
           clientId: credentials.clientId,
@@ -179,7 +188,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
           raw,
         );
         const limits = { scopes: parseKeyScopes(req.scopes), allowedCidrs: parseAllowList(req.allowedCidrs).map(formatCidr) };
-        const { key, secret } = await createClientKey(db, req.clientId, limits);
+        const { key, secret } = await createClientKey(db, secrets, req.clientId, limits);
         ctx.log.info(
           { clientId: key.clientId, keyId: key.keyId, scopes: key.scopes, allowedCidrs: key.allowedCidrs },
           'client key created',
@@ -201,7 +210,7 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
       },
       rotateClientKey: async (raw, ctx) => {
         const req = parseRequest(z.object({ keyId: KeyId, overlapMs: OverlapMs }), raw);
-        const { key, secret, previousSecretExpiresAt } = await rotateClientKey(db, req.keyId, req.overlapMs);
+        const { key, secret, previousSecretExpiresAt } = await rotateClientKey(db, secrets, req.keyId, req.overlapMs);
         ctx.log.info({ clientId: key.clientId, keyId: key.keyId, previousSecretExpiresAt }, 'client key rotated');
         await announce([key.keyId], 'rotated', false);
         return { key: toClientKey(key), secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? '' };

@@ -33,6 +33,12 @@ export const ConfigSchema = z.object({
   ACCOUNTSRV_ADVERTISE_HOST: z.string().min(1).optional(),
   /** Extended public keys for deposit addresses. Private keys never reach accountsrv. */
   ACCOUNTSRV_XPUBS: xpubsEnv,
+  /**
+   * File of the key-encryption keys that seal the API keys' HMAC secrets in MySQL (@wallet/secret-box): one key per
+   * line, 64 hex characters, the sealing key first (signsrv's SIGNSRV_KEK_FILE format when there is one). Required in
+   * every environment (no plaintext mode): the test harness and the local stack generate one. docs/operations-secrets.md
+   */
+  ACCOUNTSRV_SECRETS_KEK_FILE: z.string().min(1, 'the path of the key file'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

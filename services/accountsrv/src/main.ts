@@ -1,3 +1,4 @@
+import { clientKeySecrets } from '@wallet/accounts';
 import { payoutChains } from '@wallet/chains';
 import { publishCredentialChange } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
@@ -6,6 +7,7 @@ import { loadGrpcTls, newInstanceId, runMain, serveAndRegister } from '@wallet/l
 import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { ShardClients } from '@wallet/routing';
+import { prepareSealedColumns, readSecretBox } from '@wallet/secret-box';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -21,9 +23,14 @@ runMain(log, async () => {
   const instanceId = newInstanceId('accountsrv');
   const derive = createDeriver(config.WALLET_ASSETS, config.ACCOUNTSRV_XPUBS);
   const metrics = new Metrics({ service: 'accountsrv', instance: instanceId });
+  const secrets = readSecretBox({ path: config.ACCOUNTSRV_SECRETS_KEK_FILE, name: 'ACCOUNTSRV_SECRETS_KEK_FILE' });
+  log.info({ keyIds: secrets.keyIds, activeKeyId: secrets.activeKeyId }, 'secret keys loaded');
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
+  // Before serving: refuses a key file that lacks a key some secret is sealed under; seals plaintext rows (written
+  // before issue 18) and rewraps those under an older key, so the older key can then leave the file.
+  await prepareSealedColumns(db, secrets, [clientKeySecrets], { variable: 'ACCOUNTSRV_SECRETS_KEK_FILE', log });
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   const discovery = new Discovery({
@@ -43,6 +50,7 @@ runMain(log, async () => {
       metrics,
       db,
       log,
+      secrets,
       registry: config.WALLET_ASSETS,
       shards,
       derive,

@@ -49,6 +49,7 @@ import { withdrawalStatuses } from '@wallet/withdrawal-protocol';
 import { z } from 'zod';
 import type { AccountDirectory } from './accountDirectory.js';
 import { webhookHandlers } from './webhookHandlers.js';
+import type { SecretBox } from '@wallet/secret-box';
 import { emailHandlers } from './emailHandlers.js';
 import { paymentRequestHandlers } from './paymentRequestHandlers.js';
 import { rateHandlers } from './rateHandlers.js';
@@ -74,6 +75,8 @@ export type TransrvDeps = {
   readonly crashPoint?: CrashPoint;
   /** Which webhook receivers clients may register (production: public https only). @default production's */
   readonly webhookPolicy?: DestinationPolicy;
+  /** Seals and opens the webhook signing secrets (TRANSRV_SECRETS_KEK_FILE). */
+  readonly secrets: SecretBox;
   /** Called after a request that may have appended client events committed (kicks the event sequencer). */
   readonly eventsAppended?: () => void;
   /** How old a fee rate sample may be and still price a withdrawal fee (2 x TRANSRV_FEE_RATES_MS). @default 2 h */
@@ -424,7 +427,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       return toRecord(transfer);
     },
 
-    ...webhookHandlers(db, deps.webhookPolicy ?? { allowPrivate: false }),
+    ...webhookHandlers(db, deps.secrets, deps.webhookPolicy ?? { allowPrivate: false }),
     ...emailHandlers(db),
     ...rateHandlers(db, deps.fiatRatesMs ?? 300_000),
     ...paymentRequestHandlers({ db, nodeId, registry, accounts }),

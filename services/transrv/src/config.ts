@@ -57,6 +57,13 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /**
+   * File of the key-encryption keys that seal the webhook signing secrets in MySQL (@wallet/secret-box): one key per
+   * line, 64 hex characters, the sealing key first (signsrv's SIGNSRV_KEK_FILE format when there is one); every node
+   * of the cluster needs the same keys. Required in every environment (no plaintext mode): the test harness and the
+   * local stack generate one. docs/operations-secrets.md
+   */
+  TRANSRV_SECRETS_KEK_FILE: z.string().min(1, 'the path of the key file'),
   /** The waits before each retry of a failed webhook delivery (ms, comma-separated; the last repeats). */
   TRANSRV_WEBHOOK_RETRY_MS: z
     .string()

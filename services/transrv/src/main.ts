@@ -4,13 +4,14 @@ import { Discovery } from '@wallet/discovery';
 import { EventSequencer } from '@wallet/events';
 import { EmailNotifier } from '@wallet/email';
 import { FiatRateRefresher, createFiatProvider } from '@wallet/rates';
-import { WebhookDispatcher } from '@wallet/webhooks';
+import { WebhookDispatcher, prepareWebhookSecrets } from '@wallet/webhooks';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
 import { Metrics, grpcClientObserver, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import { TransferRelay } from '@wallet/ledger';
 import { crashPoints, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
+import { readSecretBox } from '@wallet/secret-box';
 import { RequestRelay, applyResponses } from '@wallet/withdrawals';
 import { BlockoutResponse, blockoutKeys } from '@wallet/withdrawal-protocol';
 import { Redis } from 'ioredis';
@@ -32,9 +33,14 @@ runMain(log, async () => {
   const metrics = new Metrics({ service: 'transrv', instance: nodeId }, (collector, error) =>
     nodeLog.warn({ err: error, collector }, 'metrics collection failed; the last values are served'),
   );
+  const secrets = readSecretBox({ path: config.TRANSRV_SECRETS_KEK_FILE, name: 'TRANSRV_SECRETS_KEK_FILE' });
+  nodeLog.info({ keyIds: secrets.keyIds, activeKeyId: secrets.activeKeyId }, 'secret keys loaded');
 
   const db = createDb(config.MYSQL_URL);
   await recordNodeStart(db, nodeId);
+  // Before serving: refuses a key file that lacks a key some webhook secret is sealed under; seals plaintext ones
+  // (written before issue 18) and rewraps those under an older key, so the older key can then leave every node's file.
+  await prepareWebhookSecrets(db, secrets, { variable: 'TRANSRV_SECRETS_KEK_FILE', log: nodeLog });
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   const consumerRedis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
@@ -129,6 +135,7 @@ runMain(log, async () => {
       payoutChains: payoutChains(config.WALLET_ASSETS, Object.keys(config.WALLET_CHAIN_RPC)),
       crashPoint,
       webhookPolicy,
+      secrets,
       fiatRatesMs: config.TRANSRV_FIAT_RATES_MS,
       feeRateMaxAgeMs: 2 * config.TRANSRV_FEE_RATES_MS,
       eventsAppended: () => void sequencer.kick(),
@@ -176,6 +183,7 @@ runMain(log, async () => {
     db,
     nodeId,
     log: nodeLog.child({ component: 'webhooks' }),
+    secrets,
     policy: webhookPolicy,
     retryScheduleMs: config.TRANSRV_WEBHOOK_RETRY_MS,
     giveUpAfterMs: config.TRANSRV_WEBHOOK_GIVE_UP_MS,

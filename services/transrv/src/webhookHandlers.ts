@@ -17,6 +17,7 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '@wallet/webhooks';
+import type { SecretBox } from '@wallet/secret-box';
 import { z } from 'zod';
 
 // The client's webhooks over gRPC (any node answers: the tables are shared). The rules are @wallet/webhooks'; the
@@ -89,12 +90,13 @@ type WebhookMethods = Pick<
 >;
 
 /** transrv's webhook methods. @param policy which receivers are allowed (production: public https only) */
-export function webhookHandlers(db: Db, policy: DestinationPolicy): WebhookMethods {
+export function webhookHandlers(db: Db, secrets: SecretBox, policy: DestinationPolicy): WebhookMethods {
   return {
     createWebhook: async (raw) => {
       const req = parseRequest(Create, raw);
       const { endpoint, secret } = await createEndpoint(
         db,
+        secrets,
         { clientId: req.clientId, url: req.url, events: req.events, description: req.description || undefined },
         policy,
         key(req),
@@ -132,7 +134,7 @@ export function webhookHandlers(db: Db, policy: DestinationPolicy): WebhookMetho
     },
     rotateWebhookSecret: async (raw) => {
       const req = parseRequest(Rotate, raw);
-      const { endpoint, secret } = await rotateSecret(db, req.clientId, req.webhookId, req.overlapSeconds, key(req));
+      const { endpoint, secret } = await rotateSecret(db, secrets, req.clientId, req.webhookId, req.overlapSeconds, key(req));
       return { webhook: webhookRecord(endpoint), secret };
     },
     testWebhook: async (raw) => {

@@ -36,6 +36,8 @@ import * as m0035 from './0035_fiat_rates.js';
 import * as m0036 from './0036_payment_requests.js';
 import * as m0037 from './0037_red_packets.js';
 import * as m0038 from './0038_withdrawal_stage_index.js';
+import * as m0039 from './0039_client_key_sealed_secrets.js';
+import * as m0040 from './0040_webhook_sealed_secrets.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -78,4 +80,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0036_payment_requests', m0036],
   ['0037_red_packets', m0037],
   ['0038_withdrawal_stage_index', m0038],
+  ['0039_client_key_sealed_secrets', m0039],
+  ['0040_webhook_sealed_secrets', m0040],
 ];
