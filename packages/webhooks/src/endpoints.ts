@@ -210,7 +210,10 @@ export async function updateEndpoint(
   });
 }
 
-/** Deletes an endpoint: nothing more is sent to it (what was queued is marked failed). @throws WalletError NOT_FOUND */
+/**
+ * Deletes an endpoint: nothing more is sent to it (what was queued is marked failed), and its secrets are wiped (never
+ * used again, and not left behind under a key that rotation must keep). @throws WalletError NOT_FOUND
+ */
 export async function deleteEndpoint(db: Knex, clientId: string, id: string): Promise<void> {
   await withTransaction(db, async (trx) => {
     await liveRow(trx, clientId, id, true);
@@ -220,6 +223,11 @@ export async function deleteEndpoint(db: Knex, clientId: string, id: string): Pr
         deleted_at: trx.raw('CURRENT_TIMESTAMP(3)'),
         status: 'disabled',
         disabled_reason: 'deleted',
+        secret: null,
+        secret_box: null,
+        previous_secret: null,
+        previous_secret_box: null,
+        previous_secret_until: null,
         lease_owner: null,
         lease_until: null,
       });

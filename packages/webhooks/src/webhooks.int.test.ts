@@ -316,6 +316,12 @@ describe('webhook delivery', () => {
     await expect(deleteEndpoint(db, 'c_someone_else', endpoint.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await events('c_del', 2);
     await deleteEndpoint(db, 'c_del', endpoint.id);
+    // Its secrets are wiped with it.
+    expect(await db('webhook_endpoints').where({ id: endpoint.id }).first('secret', 'secret_box', 'previous_secret_box')).toEqual({
+      secret: null,
+      secret_box: null,
+      previous_secret_box: null,
+    });
     const d = dispatcher('n1');
     d.start();
     await new Promise((r) => setTimeout(r, 300));
