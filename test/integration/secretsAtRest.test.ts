@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient, walletctl } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
-import type { ServiceProcess } from '../harness/ServiceProcess.js';
+import type { ServiceProcess } from '@wallet/launcher';
 import { mysqlUrl } from '../harness/stackEnv.js';
 import { waitFor } from '../harness/waitFor.js';
 
