@@ -33,17 +33,9 @@ export async function operatorCommand(
     options.json ? io.out(JSON.stringify(json, null, 2)) : human.forEach((l) => io.out(l));
   switch (group) {
     case 'deposits': {
-      const status = oneOf(options.status, depositStatuses, '--status');
-      const q = db('deposits')
+      const q = newest(db, 'deposits', options, depositStatuses, limit)
         .select('id', 'chain', 'asset', 'account_id', 'node_id', 'txid', 'output_index', db.raw('CAST(amount AS CHAR) AS amount'))
-        .select('block_number', 'status', 'created_at', 'credited_at')
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit);
-      if (options.account) void q.where('account_id', options.account);
-      if (status) void q.where('status', status);
-      if (options.chain) void q.where('chain', options.chain);
-      if (options.asset) void q.where('asset', options.asset);
+        .select('block_number', 'status', 'created_at', 'credited_at');
       const rows = (await q) as Record<string, unknown>[];
       print(rows, [
         'deposit                                  status            asset  amount (base units)        account                                  block     txid',
@@ -56,17 +48,9 @@ export async function operatorCommand(
       return 0;
     }
     case 'withdrawals': {
-      const status = oneOf(options.status, withdrawalStatuses, '--status');
-      const q = db('withdrawals')
+      const q = newest(db, 'withdrawals', options, withdrawalStatuses, limit)
         .select('id', 'chain', 'asset', 'account_id', 'node_id', 'to_address', db.raw('CAST(amount AS CHAR) AS amount'))
-        .select(db.raw('CAST(fee AS CHAR) AS fee'), 'status', 'txid', 'reason', 'created_at', 'updated_at')
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit);
-      if (options.account) void q.where('account_id', options.account);
-      if (status) void q.where('status', status);
-      if (options.chain) void q.where('chain', options.chain);
-      if (options.asset) void q.where('asset', options.asset);
+        .select(db.raw('CAST(fee AS CHAR) AS fee'), 'status', 'txid', 'reason', 'created_at', 'updated_at');
       const rows = (await q) as Record<string, unknown>[];
       print(rows, [
         'withdrawal                               status          asset  amount (base units)        to                                           txid',
@@ -150,6 +134,17 @@ export async function operatorCommand(
     default:
       throw new WalletError('VALIDATION_FAILED', `unknown command ${group}`);
   }
+}
+
+/** The newest rows of `table` (deposits, withdrawals) that match the operator's filters. */
+function newest(db: Knex, table: string, options: OperatorOptions, statuses: readonly string[], limit: number): Knex.QueryBuilder {
+  const status = oneOf(options.status, statuses, '--status');
+  const q = db(table).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+  if (options.account) void q.where('account_id', options.account);
+  if (status) void q.where('status', status);
+  if (options.chain) void q.where('chain', options.chain);
+  if (options.asset) void q.where('asset', options.asset);
+  return q;
 }
 
 /** The node's height, or why it could not be read (a string); undefined when no RPC URL is configured. */
