@@ -23,6 +23,7 @@ import {
   auditorTokenHashes,
   ensureSecretsKeks,
   ensureSignerSecrets,
+  metricsAddrVariable,
   serviceEnv,
   repoRoot,
   xpubsFor,
@@ -286,7 +287,7 @@ export class Cluster {
     const nodeId = env['TRANSRV_NODE_ID'];
     // Metrics (issue 18): each process's /metrics on a free port (the services' defaults are fixed ports), so that
     // parallel clusters and several transrv nodes on one host never collide; tests read the URL from `metrics ready`.
-    const metrics = { [`${service.toUpperCase()}_METRICS_ADDR`]: '127.0.0.1:0' };
+    const metrics = { [metricsAddrVariable(service)]: '127.0.0.1:0' };
     const merged: Record<string, string> = {
       ...serviceEnv(this.spec, { service, nodeId }),
       ...(service === 'signsrv' ? testSignsrvEnv : {}),

@@ -19,7 +19,7 @@ export function ensureSignerSecrets(dir: string, mnemonic: string): SignerSecret
   const kekFile = join(dir, 'kek.hex');
   const keystoreFile = join(dir, 'signsrv-keystore.json');
   const tokenFile = join(dir, 'auditor-token');
-  if (!existsSync(kekFile)) writeFileSync(kekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  ensureKeyFile(kekFile);
   if (!existsSync(keystoreFile)) {
     const kek = Buffer.from(readFileSync(kekFile, 'utf8').trim(), 'hex');
     const keystore = sealKeystore(mnemonicToEntropy(mnemonic, wordlist), { kek });
@@ -40,11 +40,7 @@ export type SecretsKeks = { readonly accountsrv: string; readonly transrv: strin
  */
 export function ensureSecretsKeks(dir: string): SecretsKeks {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = (service: string): string => {
-    const path = join(dir, `${service}-secrets-kek.hex`);
-    if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    return path;
-  };
+  const file = (service: string): string => ensureKeyFile(join(dir, `${service}-secrets-kek.hex`));
   return { accountsrv: file('accountsrv'), transrv: file('transrv') };
 }
 
@@ -67,4 +63,10 @@ export function xpubsFor(registry: AssetRegistry, mnemonic: string): Record<stri
     vault.wipe();
     entropy.fill(0);
   }
+}
+
+/** Writes a random 32-byte key as 64 hex characters and a newline (mode 600) unless `path` exists. @returns path */
+function ensureKeyFile(path: string): string {
+  if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return path;
 }

@@ -1,7 +1,7 @@
 // Runs the cluster's services as processes from their built entry points: the local runner (deploy/local/run.sh) and
 // the test harness both start services through it, with the environment serviceEnv makes from one ClusterSpec.
 export { type LogLine, type RunFrom, ServiceProcess, type StartOptions } from './ServiceProcess.js';
-export { type ClusterSpec, type ProcessRole, type ServiceName, serviceEnv } from './serviceEnv.js';
+export { type ClusterSpec, type ProcessRole, type ServiceName, metricsAddrVariable, serviceEnv } from './serviceEnv.js';
 export {
   type SecretsKeks,
   type SignerSecrets,

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { auditorTokenHashes, ensureSecretsKeks, ensureSignerSecrets, xpubsFor } from './devSecrets.js';
 import { repoRoot } from './repoRoot.js';
 import { ServiceProcess } from './ServiceProcess.js';
-import { type ClusterSpec, type ProcessRole, serviceEnv } from './serviceEnv.js';
+import { type ClusterSpec, type ProcessRole, metricsAddrVariable, serviceEnv } from './serviceEnv.js';
 
 /**
  * The local runner's own settings (`CLUSTER_*`) and where the local stack is (the variables deploy/local/stack.sh
@@ -94,14 +94,6 @@ function processes(config: RunnerConfig): { label: string; role: ProcessRole; me
   ];
 }
 
-/** The variable that places each service's /metrics (docs/metrics.md). */
-const metricsVariable: Record<ProcessRole['service'], string> = {
-  gatesrv: 'GATESRV_METRICS_ADDR',
-  accountsrv: 'ACCOUNTSRV_METRICS_ADDR',
-  signsrv: 'SIGNSRV_METRICS_ADDR',
-  transrv: 'TRANSRV_METRICS_ADDR',
-};
-
 /**
  * `bash deploy/local/run.sh`: the whole cluster in the foreground on the local stack, each service from its built
  * entry point, its JSON log pretty-printed once per line (raw JSON in .stack/logs/cluster/). Ctrl-C stops it.
@@ -136,7 +128,7 @@ export async function runLocalCluster(env: NodeJS.ProcessEnv = process.env): Pro
   );
 
   const running = plan.map(({ label, role, metricsAddr }) => {
-    const variable = metricsVariable[role.service];
+    const variable = metricsAddrVariable(role.service);
     const p = ServiceProcess.start(
       role.service,
       label,

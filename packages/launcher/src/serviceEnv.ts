@@ -101,3 +101,8 @@ function ownEnv(spec: ClusterSpec, role: ProcessRole): Record<string, string> {
       return { ACCOUNTSRV_SECRETS_KEK_FILE: spec.secretsKeks.accountsrv };
   }
 }
+
+/** The variable that places `service`'s /metrics, /healthz and /readyz (docs/metrics.md). */
+export function metricsAddrVariable(service: ServiceName): string {
+  return `${service.toUpperCase()}_METRICS_ADDR`;
+}
