@@ -13,6 +13,8 @@ export {
   grantsOf,
   migrationTables,
   ownerPrivileges,
+  placementOf,
+  shardTables,
   tableOwnership,
 } from './ownership.js';
 export {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dbServices, grantsOf, tableOwnership } from './ownership.js';
+import { type OwnedTable, dbServices, grantsOf, placementOf, shardTables, tableOwnership } from './ownership.js';
 
 describe('tableOwnership', () => {
   it('gives every table one owner among the services, readers other than the owner, and a line saying what it holds', () => {
@@ -65,5 +65,47 @@ describe('docs/ownership.md', () => {
     const shown = /<!-- ownership:begin -->\n([\s\S]*?)\n<!-- ownership:end -->/.exec(doc)?.[1];
     // On a mismatch, the expected table is printed: paste it between the markers.
     expect(shown, 'docs/ownership.md: the table between <!-- ownership:begin --> and <!-- ownership:end -->').toBe(renderOwnershipTable());
+  });
+});
+
+/** docs/sharding.md: the tables named in its "Each shard holds" paragraph, and the rows of its crossings table. */
+function shardingDoc(): { shardParagraph: string[]; crossings: { by: string; tables: string[] }[] } {
+  const doc = readFileSync(new URL('../../../docs/sharding.md', import.meta.url), 'utf8');
+  const paragraph = /Each \*\*shard\*\* holds([\s\S]*?)Every change of money/.exec(doc)?.[1] ?? '';
+  const table = /<!-- crossings:begin -->\n([\s\S]*?)\n<!-- crossings:end -->/.exec(doc)?.[1] ?? '';
+  const names = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
+  const crossings = table
+    .split('\n')
+    .slice(2)
+    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .map((cells) => ({ by: cells[2]!, tables: names(cells[3]!) }));
+  return { shardParagraph: names(paragraph), crossings };
+}
+
+describe('docs/sharding.md (the placement of each table, issue 18)', () => {
+  it('names exactly the shard tables of the map', () => {
+    expect(new Set(shardingDoc().shardParagraph)).toEqual(new Set(shardTables));
+    for (const table of shardTables) expect(tableOwnership[table].owner, table).toBe('transrv');
+  });
+
+  it("lists every read of a shard table by another service than its owner, and no read the map doesn't grant", () => {
+    const { crossings } = shardingDoc();
+    expect(crossings.length).toBeGreaterThan(0);
+    for (const c of crossings) {
+      expect(dbServices, c.by).toContain(c.by);
+      for (const t of c.tables) expect(placementOf(t as OwnedTable), `${t} in the crossings table`).toBe('shard');
+    }
+    const granted = new Set(
+      dbServices.flatMap((service) =>
+        grantsOf(service)
+          .filter((g) => g.table in tableOwnership && placementOf(g.table as OwnedTable) === 'shard')
+          .filter((g) => tableOwnership[g.table as OwnedTable].owner !== service)
+          .map((g) => `${service} ${g.table}`),
+      ),
+    );
+    const documented = new Set(crossings.filter((c) => c.by !== 'transrv').flatMap((c) => c.tables.map((t) => `${c.by} ${t}`)));
+    // A grant added on a shard table must come with its row (and its way out) in docs/sharding.md; a read moved behind
+    // an RPC must leave both the map and the doc.
+    expect(documented).toEqual(granted);
   });
 });

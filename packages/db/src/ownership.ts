@@ -304,6 +304,35 @@ export const tableOwnership = {
 
 export type OwnedTable = keyof typeof tableOwnership;
 
+/**
+ * Where a table lives once a transrv node may have a database of its own (docs/sharding.md, issue 18; not built yet):
+ * `shard` tables hold the money of one node's accounts and would be in that node's database, every other table stays
+ * in the one global database (accountsrv's, signsrv's, the elected scanner's chain tables, the clients' event feeds).
+ * Today every table is in one database; docs/sharding.md lists the reads that cross this line and must move first,
+ * and a test keeps that list equal to what the map grants.
+ */
+export const shardTables = [
+  'balances',
+  'journal',
+  'transfers',
+  'transfer_credits',
+  'deposits',
+  'withdrawals',
+  'withdrawal_events',
+  'withdrawal_outbox',
+  'event_outbox',
+  'node_alerts',
+  'reserve_reports',
+  'reserve_leaves',
+  'reserve_nodes',
+  'reserve_holdings',
+] as const satisfies readonly OwnedTable[];
+
+/** `global` or `shard`: see {@link shardTables}. */
+export function placementOf(table: OwnedTable): 'global' | 'shard' {
+  return (shardTables as readonly string[]).includes(table) ? 'shard' : 'global';
+}
+
 /** The tables knex creates for itself: touched by the admin user that runs migrations only. */
 export const migrationTables: readonly string[] = ['knex_migrations', 'knex_migrations_lock'];
 
