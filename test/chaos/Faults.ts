@@ -1,0 +1,156 @@
+import { createDb, type Knex } from '@wallet/db';
+import type { JsonRpcProvider } from 'ethers';
+import { Redis } from 'ioredis';
+import type { Cluster } from '../harness/Cluster.js';
+import type { PrivateStack } from './PrivateStack.js';
+import type { Rng } from './rng.js';
+import { type Fault, type ServiceTarget, describeFault } from './schedule.js';
+
+/** What happened when a fault was injected: done, or skipped with the reason (its target was already down). */
+export type Injected = { readonly fault: string; readonly startedAt: number; readonly result: 'done' | 'skipped'; readonly note?: string };
+
+/**
+ * Injects a campaign's faults into a running cluster and its private stack. A fault with a duration (a kill's
+ * downtime, a pause, a restart, a slow or absent node) ends on its own timer, so faults overlap as the schedule says.
+ * A process is restarted after a kill exactly as ops would: the same entry point and environment.
+ */
+export class FaultInjector {
+  readonly log: Injected[] = [];
+  /** Targets down or paused now (a second kill of a dead process is skipped, not stacked). */
+  readonly #busy = new Set<string>();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #admin: Knex;
+  #rpcFaults = 0;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly stack: PrivateStack,
+    readonly provider: JsonRpcProvider,
+    readonly mysqlUsers: readonly string[],
+    adminUrl: string,
+    readonly onEvent: (line: string) => void,
+    readonly rng: Rng,
+  ) {
+    this.#admin = createDb(adminUrl, { poolMin: 0, poolMax: 1 });
+  }
+
+  /** Starts `fault` (its end runs in the background; {@link settle} waits for every end). */
+  async inject(fault: Fault, startedAt: number): Promise<void> {
+    const record = (result: Injected['result'], note?: string): void => {
+      this.log.push({ fault: describeFault(fault), startedAt, result, ...(note ? { note } : {}) });
+      this.onEvent(`${describeFault(fault)}${result === 'skipped' ? ` (skipped: ${note})` : ''}`);
+    };
+    switch (fault.kind) {
+      case 'kill': {
+        if (this.#busy.has(fault.target)) return record('skipped', `${fault.target} is down or paused`);
+        this.#busy.add(fault.target);
+        await this.cluster.process(fault.target).stop('SIGKILL');
+        record('done');
+        this.#later(fault.downMs, async () => {
+          await this.#restart(fault.target);
+          this.#busy.delete(fault.target);
+        });
+        return;
+      }
+      case 'pause': {
+        if (this.#busy.has(fault.target)) return record('skipped', `${fault.target} is down or paused`);
+        this.#busy.add(fault.target);
+        const p = this.cluster.process(fault.target);
+        p.child.kill('SIGSTOP');
+        record('done');
+        this.#later(fault.pauseMs, async () => {
+          p.child.kill('SIGCONT');
+          this.#busy.delete(fault.target);
+        });
+        return;
+      }
+      case 'redis-flushall': {
+        if (!this.stack.redis.running) return record('skipped', 'redis is down');
+        const redis = new Redis(this.stack.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+        try {
+          await redis.connect();
+          await redis.flushall();
+          record('done');
+        } catch (error) {
+          record('skipped', String(error));
+        } finally {
+          redis.disconnect();
+        }
+        return;
+      }
+      case 'redis-restart':
+      case 'etcd-restart': {
+        const server = fault.kind === 'redis-restart' ? this.stack.redis : this.stack.etcd;
+        if (this.#busy.has(server.name)) return record('skipped', `${server.name} is already down`);
+        this.#busy.add(server.name);
+        await server.kill();
+        record('done');
+        this.#later(fault.downMs, async () => {
+          await server.start();
+          this.#busy.delete(server.name);
+        });
+        return;
+      }
+      case 'mysql-kill': {
+        const [rows] = (await this.#admin.raw(
+          `SELECT id FROM information_schema.PROCESSLIST WHERE user IN (${this.mysqlUsers.map(() => '?').join(', ')})`,
+          [...this.mysqlUsers],
+        )) as [{ id: number }[]];
+        const victims: { id: number }[] = [];
+        while (victims.length < fault.sessions && rows.length > 0) victims.push(rows.splice(this.rng.int(0, rows.length - 1), 1)[0]!);
+        for (const v of victims) await this.#admin.raw(`KILL ${Number(v.id)}`).catch(() => {});
+        record('done', `${victims.length} of ${victims.length + rows.length} sessions`);
+        return;
+      }
+      case 'evm-reorg': {
+        const head = await this.provider.getBlockNumber();
+        const depth = Math.min(fault.depth, Math.max(0, head - 1));
+        // Replaces the last `depth` blocks with empty ones: their transactions are gone (deposits and payouts alike).
+        await this.provider.send('anvil_reorg', [depth, []]);
+        record('done', `from head ${head}`);
+        return;
+      }
+      case 'evm-rpc-slow':
+      case 'evm-rpc-down': {
+        if (this.#rpcFaults > 0) return record('skipped', 'the node is already slow or down');
+        this.#rpcFaults++;
+        if (fault.kind === 'evm-rpc-slow') this.stack.anvilProxy.delayMs = fault.delayMs;
+        else await this.stack.anvilProxy.close();
+        record('done');
+        this.#later(fault.forMs, async () => {
+          this.stack.anvilProxy.delayMs = 0;
+          await this.stack.anvilProxy.open();
+          this.#rpcFaults--;
+        });
+        return;
+      }
+    }
+  }
+
+  /** Waits until every fault has ended (processes restarted and resumed, servers back, the node answering). */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.#admin.destroy();
+  }
+
+  #later(ms: number, end: () => Promise<void>): void {
+    const p = new Promise((r) => setTimeout(r, ms))
+      .then(end)
+      .catch((error: unknown) => this.onEvent(`a fault's end failed: ${String(error)}`))
+      .finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  async #restart(target: ServiceTarget): Promise<void> {
+    if (target.startsWith('transrv-')) await this.cluster.startTransrv(target.slice('transrv-'.length));
+    else if (target === 'signsrv') await this.cluster.startSignsrv();
+    else if (target === 'gatesrv') {
+      const addr = this.cluster.gatewayUrl.replace(/^http:\/\//, '');
+      await this.cluster.spawnRaw('gatesrv', 'gatesrv', { GATESRV_HTTP_ADDR: addr }).ready(60_000);
+    } else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);
+    this.onEvent(`${target} restarted`);
+  }
+}

@@ -1,0 +1,187 @@
+import type { Knex } from '@wallet/db';
+import { checkInvariants, findLedgerBreaks } from '@wallet/ledger';
+import { terminalStatuses } from '@wallet/withdrawal-protocol';
+import type { JsonRpcProvider } from 'ethers';
+import type { PostRecord, Workload } from './Workload.js';
+
+/** One named invariant's verdict: what was checked, how many items, and the first violations with their ids. */
+export type Check = { readonly name: string; readonly checked: number; readonly violations: string[] };
+
+const MAX_SHOWN = 20;
+
+/**
+ * The checks that hold at every instant, whatever is in flight (each is one consistent read): no journal entry and no
+ * asset's journal that does not sum to zero, no negative balance.
+ */
+export async function continuousChecks(db: Knex): Promise<string[]> {
+  const breaks = await findLedgerBreaks(db);
+  return [
+    ...breaks.unbalanced.map((u) =>
+      u.entryId === null ? `journal of ${u.asset} sums to ${u.sum}` : `entry ${u.entryId} sums to ${u.sum}`,
+    ),
+    ...breaks.negative.map((n) => `negative balance ${n.accountId} ${n.asset} (available ${n.available}, frozen ${n.frozen})`),
+  ];
+}
+
+/** The ledger's full invariants once the cluster is quiet (checkInvariants: sums, balances = journal, transit, frozen). */
+export async function ledgerCheck(db: Knex): Promise<Check> {
+  const report = await checkInvariants(db);
+  return {
+    name: 'ledger: journal sums to zero, balances equal the journal, none negative, frozen = open withdrawals',
+    checked: 1,
+    violations: report.problems.slice(0, MAX_SHOWN),
+  };
+}
+
+/**
+ * Every POST the workload sent took effect exactly as answered: an accepted one exactly once (one row with its key, the
+ * id it was answered with), a refused one not at all, and none left unknown; and a replay of an accepted one (same key,
+ * same body), after every fault including the loss of Redis, answers the same id.
+ */
+export async function idempotencyCheck(db: Knex, workload: Workload): Promise<Check> {
+  const violations: string[] = [];
+  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const posts = workload.posts.filter((p) => p.kind === 'transfer' || p.kind === 'withdrawal' || p.kind === 'cancel');
+  for (const p of posts) {
+    if (p.outcome === 'unknown') {
+      fail(`${p.kind} ${p.key}: never answered for good (${p.attempts} attempts, last ${p.status ?? 'no answer'} ${p.code ?? ''})`);
+      continue;
+    }
+    const rows = await rowsOf(db, p);
+    if (p.outcome === 'accepted') {
+      if (rows.length !== 1 || rows[0] !== p.id)
+        fail(`${p.kind} ${p.key}: accepted as ${p.id}, rows with its key: ${JSON.stringify(rows)}`);
+      const replay = await workload.api.post<{ id?: string }>(p.path, p.body, { idempotencyKey: p.key }).catch(() => undefined);
+      if (replay === undefined || replay.status >= 300 || replay.body.id !== p.id) {
+        fail(
+          `${p.kind} ${p.key}: replay answered ${replay?.status ?? 'nothing'} ${JSON.stringify(replay?.body ?? null).slice(0, 200)}, not ${p.id}`,
+        );
+      }
+    } else if (rows.length !== 0 && !(p.kind === 'cancel')) {
+      fail(`${p.kind} ${p.key}: refused (${p.status} ${p.code}) but rows with its key exist: ${JSON.stringify(rows)}`);
+    } else if (p.kind === 'cancel' && rows.length !== 0) {
+      fail(`cancel ${p.key}: refused (${p.status} ${p.code}) but it cancelled ${JSON.stringify(rows)}`);
+    }
+  }
+  return {
+    name: 'idempotency: every accepted POST took effect exactly once, refused ones never, replays answer the same',
+    checked: posts.length,
+    violations,
+  };
+}
+
+async function rowsOf(db: Knex, p: PostRecord): Promise<string[]> {
+  if (p.kind === 'transfer') return db('transfers').where({ idempotency_key: p.key }).pluck('id');
+  if (p.kind === 'withdrawal') return db('withdrawals').where({ idempotency_key: p.key }).pluck('id');
+  return db('withdrawals').where({ cancel_idempotency_key: p.key }).pluck('id');
+}
+
+/**
+ * Every deposit on the canonical chain, confirmed, is credited exactly once to the account of its address, for its
+ * amount; none is credited (or left credited) whose transaction is not on the canonical chain.
+ */
+export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workload: Workload, confirmations: number): Promise<Check> {
+  const violations: string[] = [];
+  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const head = await provider.getBlockNumber();
+  const ours = new Set(workload.accounts.map((a) => a.address.toLowerCase()));
+  type DepositRow = {
+    chain: string;
+    id: string;
+    txid: string;
+    account_id: string;
+    address: string;
+    amount: string;
+    status: string;
+    block_hash: string;
+  };
+  const rows = await db<DepositRow>('deposits')
+    .where({ chain: 'eth' })
+    .select('id', 'txid', 'account_id', 'address', 'amount', 'status', 'block_hash');
+  const byTx = new Map<string, typeof rows>();
+  for (const r of rows) byTx.set(r.txid, [...(byTx.get(r.txid) ?? []), r]);
+  let checked = 0;
+  for (const d of workload.deposits) {
+    checked++;
+    const receipt = await provider.getTransactionReceipt(d.txid);
+    const found = byTx.get(d.txid) ?? [];
+    const credited = found.filter((r) => r.status === 'credited');
+    if (receipt === null) {
+      if (credited.length > 0)
+        fail(`deposit ${d.txid}: not on the canonical chain, yet credited as ${credited.map((r) => r.id).join(', ')}`);
+      continue;
+    }
+    if (head - receipt.blockNumber + 1 < confirmations) continue; // not confirmed yet: either way is right
+    if (credited.length !== 1) {
+      fail(
+        `deposit ${d.txid} (block ${receipt.blockNumber}): on the canonical chain, credited ${credited.length} times (rows ${JSON.stringify(found.map((r) => [r.id, r.status]))})`,
+      );
+      continue;
+    }
+    const r = credited[0]!;
+    if (r.account_id !== d.accountId || BigInt(r.amount) !== d.amount || r.block_hash !== receipt.blockHash) {
+      fail(
+        `deposit ${d.txid}: credited as ${r.id} to ${r.account_id} ${r.amount} in ${r.block_hash}, sent to ${d.accountId} ${d.amount} in ${receipt.blockHash}`,
+      );
+    }
+  }
+  // The other way: every credited deposit row of the campaign's addresses is a canonical transaction.
+  for (const r of rows) {
+    if (r.status !== 'credited' || !ours.has(r.address.toLowerCase())) continue;
+    checked++;
+    const receipt = await provider.getTransactionReceipt(r.txid);
+    if (receipt === null || receipt.blockHash !== r.block_hash)
+      fail(`deposit ${r.id} (${r.txid}): credited, but its transaction is not in that block of the canonical chain`);
+  }
+  return { name: 'deposits: each canonical, confirmed deposit credited exactly once, none credited off the chain', checked, violations };
+}
+
+/**
+ * Every withdrawal the workload created ended in exactly one terminal status; at most one of its transactions is on
+ * the chain; a confirmed one paid exactly its destination and amount, and any other paid nothing.
+ */
+export async function withdrawalsCheck(db: Knex, provider: JsonRpcProvider, workload: Workload): Promise<Check> {
+  const violations: string[] = [];
+  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const ids = workload.posts.filter((p) => p.kind === 'withdrawal' && p.outcome === 'accepted').map((p) => p.id!);
+  for (const id of ids) {
+    const w = (await db('withdrawals').where({ id }).first()) as { status: string; to_address: string; amount: string } | undefined;
+    if (!w) {
+      fail(`withdrawal ${id}: accepted, no row`);
+      continue;
+    }
+    if (!terminalStatuses.has(w.status as never)) fail(`withdrawal ${id}: still ${w.status}`);
+    const txs = (await db('withdrawal_txs').where({ withdrawal_id: id }).pluck('txid')) as string[];
+    const mined: { txid: string; to: string | null; value: bigint; ok: boolean }[] = [];
+    for (const txid of txs) {
+      const receipt = await provider.getTransactionReceipt(txid);
+      if (!receipt) continue;
+      const tx = await provider.getTransaction(txid);
+      mined.push({ txid, to: tx?.to ?? null, value: tx?.value ?? 0n, ok: receipt.status === 1 });
+    }
+    const paid = mined.filter((m) => m.ok);
+    if (paid.length > 1) fail(`withdrawal ${id}: paid ${paid.length} times on chain (${paid.map((m) => m.txid).join(', ')})`);
+    if (w.status === 'confirmed') {
+      const p = paid[0];
+      if (!p) fail(`withdrawal ${id}: confirmed, but no transaction of it is on the canonical chain`);
+      else if (p.to?.toLowerCase() !== w.to_address.toLowerCase() || p.value !== BigInt(w.amount))
+        fail(`withdrawal ${id}: paid ${p.value} to ${p.to}, approved ${w.amount} to ${w.to_address}`);
+    } else if (terminalStatuses.has(w.status as never) && paid.length > 0) {
+      fail(`withdrawal ${id}: ${w.status}, yet paid on chain by ${paid[0]!.txid}`);
+    }
+  }
+  return {
+    name: 'withdrawals: one terminal status each, at most one payment, exactly the approved destination and amount',
+    checked: ids.length,
+    violations,
+  };
+}
+
+/** The continuous checks' findings over the run, as one named check. */
+export function continuousCheck(samples: number, found: readonly string[]): Check {
+  return {
+    name: 'continuously: no unbalanced journal entry, no negative balance',
+    checked: samples,
+    violations: [...new Set(found)].slice(0, MAX_SHOWN),
+  };
+}
