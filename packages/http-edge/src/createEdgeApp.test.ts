@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import { WalletError } from '@wallet/errors';
 import { createLogger, currentRequestId } from '@wallet/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,15 @@ import { ApiDocument } from './ApiDocument.js';
 import { createEdgeApp } from './createEdgeApp.js';
 
 const log = createLogger('http-edge-test', { level: 'silent' });
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function build() {
   const app = createEdgeApp({ log, bodyLimitBytes: 1024, maxUrlLength: 600 });
@@ -27,6 +37,16 @@ function build() {
       );
       api.route(v1, { method: 'GET', path: '/boom', summary: 'fails', responses: { 200: { description: 'never' } } }, async () => {
         throw new Error('secret internal detail');
+      });
+      api.route(v1, { method: 'GET', path: '/store', summary: 'needs Redis', responses: { 200: { description: 'never' } } }, async () => {
+        // A real client of a Redis that is not there: what gatesrv's stores meet while Redis restarts.
+        const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+        redis.on('error', () => {}); // the refused connections are the point
+        try {
+          return await redis.get('k');
+        } finally {
+          redis.disconnect();
+        }
       });
       api.route(v1, { method: 'GET', path: '/busy', summary: 'limited', responses: { 200: { description: 'never' } } }, async () => {
         throw new WalletError('RATE_LIMITED', 'slow down', { details: { retryAfterSeconds: 3 } });
@@ -139,6 +159,12 @@ describe('createEdgeApp (inject)', () => {
     const r = await app.inject({ method: 'GET', url: '/v1/boom' });
     expectEnvelope(r.body, 'INTERNAL', 500, r.statusCode);
     expect(r.body).not.toContain('secret internal detail');
+  });
+
+  it('answers a Redis that cannot be reached with a retryable 503 UNAVAILABLE, not INTERNAL', async () => {
+    const r = await app.inject({ method: 'GET', url: '/v1/store' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
   });
 
   it('sends Retry-After for RATE_LIMITED and the issues shape for old-style validation errors', async () => {

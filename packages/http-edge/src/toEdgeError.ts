@@ -28,7 +28,21 @@ export function toEdgeError(error: unknown): WalletError {
   if (typeof e.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode < 500) {
     return validationFailed([{ field: 'request', message: 'malformed request' }]);
   }
+  if (isRedisUnreachable(error))
+    return new WalletError('UNAVAILABLE', 'a store this request needs is unreachable; retry', { cause: error });
   return toWalletError(error);
+}
+
+/**
+ * Whether ioredis gave up on a command because Redis could not be reached: its retries for the command ran out while
+ * the connection was down (`MaxRetriesPerRequestError`), or the connection was closed for good. The edges use Redis
+ * before a request takes effect (nonces, rate limits, the Idempotency-Key claim, the routing cache) and never after
+ * it without catching (the kept answer is saved best-effort), so nothing was done: a retryable 503, not a 500 (the
+ * chaos campaign's Redis restarts found gatesrv answering INTERNAL here).
+ */
+function isRedisUnreachable(error: unknown): boolean {
+  const e = error as { name?: unknown; message?: unknown };
+  return e.name === 'MaxRetriesPerRequestError' || e.message === 'Connection is closed.';
 }
 
 /** Older call sites say `{field}`; clients get one shape: `{issues: [{field, message}]}`. */
