@@ -171,7 +171,9 @@ export class Workload {
       // code (a conflict with a concurrent pass): try again.
       const code = res?.body?.error?.code;
       const retryable = code !== undefined && isErrorCode(code) && errorRegistry[code].retryable;
-      const done = res !== undefined && res.status < 500 && res.status !== 404 && !retryable;
+      // APPROVAL_STALE: the approval named a view of the withdrawal older than signsrv's (or none, when the review
+      // could not be read): an auditor reads it again and approves what is there now.
+      const done = res !== undefined && res.status < 500 && res.status !== 404 && !retryable && code !== 'APPROVAL_STALE';
       if (done || Date.now() > deadline) {
         this.reviews.push({
           withdrawalId,

@@ -184,7 +184,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // reach (its answer was lost to a fault) is still waiting for review, as it should: it is decided again now.
     const created = workload.posts.filter((p) => p.kind === 'withdrawal' && p.outcome === 'accepted').map((p) => p.id!);
     for (const id of (await db('withdrawals').whereIn('id', created).where({ status: 'pending_review' }).pluck('id')) as string[]) {
-      say(`${id} still waits for review: deciding it again`);
+      const review = await world.signsrv.review(id).catch(() => undefined);
+      if (review?.status === 200 && review.body.decision !== null) continue; // decided; transrv catches up
+      say(`${id} still waits for review (signsrv: ${review?.status ?? 'no answer'}): deciding it again`);
       await workload.decide(id);
     }
     await waitFor(
