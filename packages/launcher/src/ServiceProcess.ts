@@ -20,6 +20,12 @@ export type StartOptions = {
    * @default false
    */
   readonly ownProcessGroup?: boolean;
+  /**
+   * A network namespace (`ip netns`) to run the process in, through `ip netns exec <netns> node ...`: `ip` execs node
+   * in place, so the child's pid (signals, stop) is node's. Needs the privileges `ip netns exec` needs.
+   * @default the launcher's own namespace
+   */
+  readonly netns?: string;
 };
 
 /** One parsed JSON log line of a service. */
@@ -88,7 +94,9 @@ export class ServiceProcess {
       from === 'dist'
         ? [...profile, join('services', service, 'dist', 'main.js')]
         : ['--conditions=wallet-source', ...profile, '--import', 'tsx', join('services', service, 'src', 'main.ts')];
-    const child = spawn(process.execPath, args, {
+    const [command, argv] =
+      options.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]];
+    const child = spawn(command, argv, {
       cwd: repoRoot,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
