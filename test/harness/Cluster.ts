@@ -248,9 +248,17 @@ export class Cluster {
     return p;
   }
 
-  /** Starts (or restarts) the transrv node `nodeId` and waits until it is ready. */
-  async startTransrv(nodeId: string, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
-    const p = this.#spawn('transrv', `transrv-${nodeId}`, { TRANSRV_NODE_ID: nodeId, ...extraEnv });
+  /**
+   * Starts (or restarts) the transrv node `nodeId` and waits until it is ready.
+   * @param options.netns runs the node in that network namespace (partition.test.ts: its host can be cut off); `extraEnv`
+   * then points it at addresses it can reach from there
+   */
+  async startTransrv(
+    nodeId: string,
+    extraEnv: Record<string, string> = {},
+    options: { readonly netns?: string } = {},
+  ): Promise<ServiceProcess> {
+    const p = this.#spawn('transrv', `transrv-${nodeId}`, { TRANSRV_NODE_ID: nodeId, ...extraEnv }, options);
     await p.ready(60_000);
     return p;
   }
@@ -283,7 +291,7 @@ export class Cluster {
     if (this.#options.secretsDir === undefined) rmSync(join(tmpdir(), `wallet-${this.env}`), { recursive: true, force: true });
   }
 
-  #spawn(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
+  #spawn(service: ServiceName, label: string, env: Record<string, string>, options: { readonly netns?: string } = {}): ServiceProcess {
     const nodeId = env['TRANSRV_NODE_ID'];
     // Metrics (issue 18): each process's /metrics on a free port (the services' defaults are fixed ports), so that
     // parallel clusters and several transrv nodes on one host never collide; tests read the URL from `metrics ready`.
@@ -302,7 +310,7 @@ export class Cluster {
       const ownTls = grpcTlsEnv(this.grpcTlsDir, service);
       for (const name of ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE']) if (merged[name] === walletctl[name]) merged[name] = ownTls[name]!;
     }
-    const p = ServiceProcess.start(service, `${this.env}-${label}`, merged);
+    const p = ServiceProcess.start(service, `${this.env}-${label}`, merged, options);
     this.processes.set(label, p);
     return p;
   }
