@@ -221,7 +221,8 @@ describe('a transrv host cut off from the network (issue 18)', () => {
     );
     console.info(
       `partition: SHARD_UNAVAILABLE ${unavailableAfterMs} ms after the cut; t1 leads eth ${takeoverAfterMs} ms after it; ` +
-        `cut for ${cutFor} ms; served again ${servedAfterHealMs} ms after the heal; old leader: "${stepped.msg}"`,
+        `cut for ${cutFor} ms; served again ${servedAfterHealMs} ms after the heal; old leader: "${stepped.msg}"; ` +
+        `the transfer sent at the cut: ${sent.status}`,
     );
     const fence = await fixtures.db('scanner_fences').where({ chain: 'eth' }).first<{ holder: string; token: string }>();
     expect(fence).toMatchObject({ holder: 't1' });
