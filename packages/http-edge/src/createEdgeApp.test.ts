@@ -264,6 +264,12 @@ describe('createEdgeApp request ids, access log and source address', () => {
             return { n: body.n, scoped: currentRequestId(), ip: request.ip };
           },
         );
+        api.route(v1, { method: 'GET', path: '/away', summary: 'node away', responses: { 200: { description: 'never' } } }, async () => {
+          throw new WalletError('SHARD_UNAVAILABLE', 'transrv node t2 is unavailable');
+        });
+        api.route(v1, { method: 'GET', path: '/bug', summary: 'a bug', responses: { 200: { description: 'never' } } }, async () => {
+          throw new Error('a bug');
+        });
         api.route(
           v1,
           { method: 'GET', path: '/ip', summary: 'ip', responses: { 200: { description: 'ok' } } },
@@ -324,6 +330,17 @@ describe('createEdgeApp request ids, access log and source address', () => {
     expect(seen.size).toBe(bad.length + 1);
     expect(JSON.stringify(lines)).not.toContain('has space');
     expect(JSON.stringify(lines)).not.toContain('semi;colon');
+    await app.close();
+  });
+
+  it('logs a retryable 5xx (a node away) as a warning and only what should never happen (INTERNAL) as an error', async () => {
+    const app = traced();
+    await app.inject({ method: 'GET', url: '/v1/away', headers: { 'x-request-id': 'lvl-away' } });
+    await app.inject({ method: 'GET', url: '/v1/bug', headers: { 'x-request-id': 'lvl-bug' } });
+    const failed = (id: string) => lines.find((l) => l['msg'] === 'request failed' && l['requestId'] === id);
+    await expect.poll(() => failed('lvl-bug')).toBeDefined();
+    expect(failed('lvl-away')).toMatchObject({ level: 40, code: 'SHARD_UNAVAILABLE' });
+    expect(failed('lvl-bug')).toMatchObject({ level: 50, code: 'INTERNAL' });
     await app.close();
   });
 

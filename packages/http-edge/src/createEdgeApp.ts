@@ -52,7 +52,13 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
   const sendError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const e = toEdgeError(error);
     // Named here: a framework error (a bad URL) is answered before the request's scope is entered.
-    if (e.httpStatus >= 500) request.log.error({ err: error, code: e.code, requestId: request.id }, 'request failed');
+    // A retryable 5xx (a node or store away, a timeout) is the expected answer during a fault and is logged as a
+    // warning; an error line is for what should never happen (INTERNAL), so a partition does not flood the errors.
+    if (e.httpStatus >= 500) {
+      const fields = { err: error, code: e.code, requestId: request.id };
+      if (e.retryable) request.log.warn(fields, 'request failed');
+      else request.log.error(fields, 'request failed');
+    }
     reply.header('x-request-id', request.id);
     if (e.code === 'RATE_LIMITED') {
       const seconds = e.details['retryAfterSeconds'];
