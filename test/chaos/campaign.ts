@@ -7,6 +7,7 @@ import { waitFor } from '../harness/waitFor.js';
 import { FaultInjector, type Injected } from './Faults.js';
 import {
   type Check,
+  alarmsCheck,
   continuousCheck,
   continuousChecks,
   depositsCheck,
@@ -216,6 +217,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     await new Promise((r) => setTimeout(r, 3000));
 
     say('checking');
+    const injectedKinds = new Set(faults.log.filter((i) => i.result === 'done').map((i) => i.fault.split(' ')[1]!));
+    const alarms = await alarmsCheck(db, injectedKinds);
     const checks: Check[] = [
       continuousCheck(samples, violationsSeen),
       await ledgerCheck(db),
@@ -223,6 +226,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       await depositsCheck(db, provider, workload, CONFIRMATIONS),
       await withdrawalsCheck(db, provider, workload),
       await booksCheck(world, provider, before, startBlock),
+      alarms,
       {
         name: 'no INTERNAL (500) answer: every fault is answered with a retryable code',
         checked: workload.posts.reduce((n, p) => n + p.attempts, 0),
@@ -232,6 +236,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     const operations: Record<string, number> = {};
     for (const p of workload.posts) operations[`${p.kind} ${p.outcome}`] = (operations[`${p.kind} ${p.outcome}`] ?? 0) + 1;
     operations['deposits sent'] = workload.deposits.length;
+    for (const [kind, n] of Object.entries(alarms.seen)) operations[`alarm ${kind}`] = n;
     for (const r of workload.reviews) {
       const key = `review ${r.action} ${r.status}${r.code ? ` ${r.code}` : ''}`;
       operations[key] = (operations[key] ?? 0) + 1;

@@ -185,3 +185,37 @@ export function continuousCheck(samples: number, found: readonly string[]): Chec
     violations: [...new Set(found)].slice(0, MAX_SHOWN),
   };
 }
+
+/**
+ * The alarms a fault explains, by the fault's kind: a node that is slow or away makes builds and sends fail; a reorg
+ * moves settled withdrawals and nonces. Any other alarm (a tampered request, an unknown hot-wallet transaction, an
+ * integrity mismatch, a shortfall, a ledger break) is a violation whatever was injected.
+ */
+const explainedBy: Readonly<Record<string, readonly string[]>> = {
+  build_failed: ['evm-rpc-down', 'evm-rpc-slow'],
+  send_refused: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg'],
+  settlement_held: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg'],
+  settled_withdrawal_reorged: ['evm-reorg'],
+  settled_receipt_missing: ['evm-reorg'],
+  nonce_behind_chain: ['evm-reorg'],
+  nonce_ahead: ['evm-reorg'],
+};
+
+/** Every alarm raised during the run (both tables) is one the injected faults explain. */
+export async function alarmsCheck(
+  db: Knex,
+  injectedKinds: ReadonlySet<string>,
+): Promise<Check & { readonly seen: Record<string, number> }> {
+  const [rows] = (await db.raw(
+    `SELECT kind, withdrawal_id, details FROM sign_alerts UNION ALL SELECT kind, withdrawal_id, details FROM node_alerts`,
+  )) as [{ kind: string; withdrawal_id: string | null; details: string | null }[]];
+  const seen: Record<string, number> = {};
+  const violations: string[] = [];
+  for (const r of rows) {
+    seen[r.kind] = (seen[r.kind] ?? 0) + 1;
+    const explained = (explainedBy[r.kind] ?? []).some((k) => injectedKinds.has(k));
+    if (!explained && violations.length < MAX_SHOWN)
+      violations.push(`${r.kind} (withdrawal ${r.withdrawal_id ?? '-'}): ${String(r.details).slice(0, 300)}`);
+  }
+  return { name: 'alarms: only those the injected faults explain', checked: rows.length, violations, seen };
+}
