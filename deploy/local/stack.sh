@@ -47,7 +47,9 @@ PEGIN_AMOUNT=10
 SERVICES=(mysql redis etcd anvil litecoind)
 WAIT_TIMEOUT="${STACK_WAIT_TIMEOUT:-120}"
 STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-60}"
-APT_PACKAGES=(mariadb-server redis-server etcd-server litecoind curl openssl)
+# haproxy is not run by the stack: the rolling-gatesrv integration test starts its own, as the load balancer in front
+# of several gateways. Installed here for the policy-rc.d guard below (its package would start a system daemon).
+APT_PACKAGES=(mariadb-server redis-server etcd-server litecoind curl openssl haproxy)
 
 # ---------------------------------------------------------------- helpers
 
