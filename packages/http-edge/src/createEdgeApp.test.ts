@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { WalletError } from '@wallet/errors';
@@ -228,6 +229,68 @@ describe('createEdgeApp (HTTP parser errors on a real socket)', () => {
     expect(answer.headers).toContain('x-content-type-options: nosniff');
     expect(answer.headers).toContain('cache-control: no-store');
     expect(answer.headers).toMatch(/x-request-id: [0-9a-f-]{36}/);
+  });
+});
+
+describe('createEdgeApp closing under a keep-alive peer (a load balancer)', () => {
+  // Each request in flight when close() begins is held until the test lets it go.
+  async function closingWithInFlight(hijack: boolean) {
+    const app = createEdgeApp({ log, bodyLimitBytes: 1024 });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived = () => {};
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    app.get('/slow', async (_request, reply) => {
+      arrived();
+      if (!hijack) {
+        await released;
+        return { ok: true };
+      }
+      // As the event stream does: headers first, the end later.
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
+      reply.raw.write('retry: 2000\n\n');
+      await released;
+      reply.raw.end();
+      return reply;
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    const agent = new Agent({ keepAlive: true });
+    const answer = new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: '/slow', agent }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+      }).on('error', reject);
+    });
+    await inFlight;
+    const started = Date.now();
+    let closedAt = 0;
+    const closed = app.close().then(() => (closedAt = Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(closedAt).toBe(0); // waits for the request in flight
+    release();
+    const result = await answer;
+    await closed;
+    agent.destroy();
+    return { ...result, closeMs: closedAt - started };
+  }
+
+  it('finishes a request in flight, tells the peer not to reuse its connection, and closes promptly', async () => {
+    const { status, connection, body, closeMs } = await closingWithInFlight(false);
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toEqual({ ok: true });
+    expect(connection).toBe('close');
+    // Not keepAliveTimeout (72 s) later: the connection is not left open behind the answer.
+    expect(closeMs).toBeLessThan(2000);
+  });
+
+  it('closes the connection of a hijacked answer (a stream) once it ends', async () => {
+    const { status, body, closeMs } = await closingWithInFlight(true);
+    expect(status).toBe(200);
+    expect(body).toBe('retry: 2000\n\n');
+    expect(closeMs).toBeLessThan(2000);
   });
 });
 

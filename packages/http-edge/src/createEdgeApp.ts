@@ -115,9 +115,34 @@ export function createEdgeApp(options: EdgeAppOptions): FastifyInstance {
       );
     });
   }
+  closeConnectionsWhenDone(app);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new WalletError('NOT_FOUND', 'no such route'), request, reply));
   return app;
+}
+
+/**
+ * Keeps `app.close()` from leaving keep-alive connections behind. fastify stops accepting and closes the connections
+ * idle at that moment, but one whose request is still in flight stays open after its answer, idle until
+ * keepAliveTimeout (72 s): close() waits that long, and a load balancer may send another request on it, which fastify
+ * refuses with 503. So while closing, every answer says `Connection: close` (the peer does not reuse the connection and
+ * Node ends it after the answer), and connections that become idle otherwise (a hijacked answer: an event stream) are
+ * closed as they do, until the server has none left. Node never closes a connection whose answer is unfinished.
+ */
+function closeConnectionsWhenDone(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    if (app.server.listening) {
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
+      app.server.once('close', () => clearInterval(sweep));
+    }
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
 }
 
 /** The client's X-Request-Id when well-formed (one value, 1-128 of `[A-Za-z0-9._:-]`), else a fresh UUID. */

@@ -38,6 +38,11 @@ export type ClusterSpec = {
   readonly secretsKeks: { readonly accountsrv: string; readonly transrv: string };
   /** GATESRV_HTTP_ADDR @default 127.0.0.1:0 */
   readonly gatesrvHttpAddr?: string | undefined;
+  /**
+   * GATESRV_SHUTDOWN_DELAY_MS: how long a stopping gateway serves on while a load balancer takes it out of rotation.
+   * @default 0: the local cluster has no load balancer in front of its gateway, so it stops at once
+   */
+  readonly gatesrvShutdownDelayMs?: number | undefined;
   /** SIGNSRV_HTTP_ADDR @default 127.0.0.1:0 */
   readonly signsrvHttpAddr?: string | undefined;
   /** Whether transrv accepts webhooks on loopback and private addresses (dev and tests; production refuses them). */
@@ -96,7 +101,10 @@ function ownEnv(spec: ClusterSpec, role: ProcessRole): Record<string, string> {
         ...(spec.webhooksAllowPrivate ? { TRANSRV_WEBHOOK_ALLOW_PRIVATE: 'true' } : {}),
       };
     case 'gatesrv':
-      return { GATESRV_HTTP_ADDR: spec.gatesrvHttpAddr ?? '127.0.0.1:0' };
+      return {
+        GATESRV_HTTP_ADDR: spec.gatesrvHttpAddr ?? '127.0.0.1:0',
+        GATESRV_SHUTDOWN_DELAY_MS: String(spec.gatesrvShutdownDelayMs ?? 0),
+      };
     case 'accountsrv':
       return { ACCOUNTSRV_SECRETS_KEK_FILE: spec.secretsKeks.accountsrv };
   }

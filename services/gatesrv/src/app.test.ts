@@ -9,7 +9,7 @@ import { registry, routeDeps } from './routes/routeTestApp.js';
 
 // The whole app with no upstream at all: what is tested here never reaches one (the document, the envelope of
 // unsigned refusals, the probes' shape).
-function app(assets = registry) {
+function app(assets = registry, overrides: Partial<GatesrvDeps> = {}) {
   const deps = {
     ...routeDeps({}, []),
     registry: assets,
@@ -24,6 +24,7 @@ function app(assets = registry) {
     },
     rateLimiter: {},
     idempotency: {},
+    ...overrides,
   } as unknown as GatesrvDeps;
   const built = buildApp(deps);
   const routes: { method: string; url: string }[] = [];
@@ -167,6 +168,29 @@ describe('the edge of the whole gateway', () => {
     expect(r.statusCode).toBe(503);
     expect(r.json()).toEqual({ status: 'unavailable' });
     expect(r.body).not.toContain('10.0.0.1');
+  });
+
+  it('public /healthz answers 503 at once when the gateway is shutting down, though everything behind it serves', async () => {
+    const serving = [{ instanceId: 'x', address: '10.0.0.1:1', status: 'SERVING' }];
+    let ready = true;
+    let probes = 0;
+    const peers = {
+      health: async () => {
+        probes++;
+        return { accountsrv: serving, transrv: serving };
+      },
+    } as unknown as GatesrvDeps['peers'];
+    const { app: gateway } = app(registry, { peers, ready: () => ready });
+    try {
+      expect((await gateway.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      ready = false;
+      const r = await gateway.inject({ method: 'GET', url: '/healthz' });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toEqual({ status: 'unavailable' });
+      expect(probes).toBe(1); // no upstream call once shutting down
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('/v1/health is signed', async () => {

@@ -14,6 +14,14 @@ export const ConfigSchema = z.object({
    * (docs/metrics.md). Port 0 lets the OS choose; the bound URL is logged as `metrics ready`.
    */
   GATESRV_METRICS_ADDR: hostPort.default('127.0.0.1:9180'),
+  /**
+   * On SIGTERM, how long the gateway goes on serving with its readiness (`/readyz` on the metrics port, `/healthz` on
+   * the API port) already answering 503, before it stops accepting connections: the time the load balancer needs to
+   * see that and take it out of rotation, so that none of its requests meets a closed port. Set it above the
+   * balancer's detection time (check interval times failures to mark down, plus a check's timeout). Then in-flight
+   * requests are finished and the process exits (docs/operations.md, Rolling gatesrv).
+   */
+  GATESRV_SHUTDOWN_DELAY_MS: intString(0, 120_000).default(5_000),
   /** Largest accepted request body. */
   GATESRV_BODY_LIMIT_BYTES: intString(1024, 1_048_576).default(65_536),
   /** Deadline of each gRPC call to accountsrv/transrv. */

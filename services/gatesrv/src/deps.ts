@@ -31,6 +31,11 @@ export type GatesrvDeps = {
   readonly router: AccountRouter;
   /** Wakes the event feed's long polls and streams. */
   readonly events: EventWaiter;
+  /**
+   * Whether the process takes new work: false before it is fully started and from the start of its shutdown, when the
+   * open `/healthz` answers 503 at once so that a load balancer stops sending here. @default always ready
+   */
+  readonly ready?: () => boolean;
 };
 
 /** What the resource plugins use: upstream clients, routing and the asset registry. */

@@ -7,6 +7,7 @@ import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient, ShardClients } from '@wallet/routing';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { AccountRouter } from './AccountRouter.js';
 import { buildApp } from './app.js';
@@ -75,6 +76,7 @@ runMain(log, async () => {
     shards,
     router: new AccountRouter(accountsrv, redis, `${prefix}acct:v2:`),
     events,
+    ready: () => metrics.ready,
   });
   const { host, port } = splitHostPort(config.GATESRV_HTTP_ADDR);
   await app.listen({ host, port });
@@ -93,9 +95,15 @@ runMain(log, async () => {
   log.info({ url: `http://${httpAddress}`, instanceId }, 'ready');
 
   return async () => {
+    // Out of rotation first, still serving: /readyz and /healthz answer 503 from now on, and the load balancer keeps
+    // sending requests until its health checks have seen that. Closing the port at once would refuse those requests,
+    // and close keep-alive connections the balancer is about to reuse.
     metrics.ready = false;
     await registration.deregister();
-    // fastify's close stops accepting and waits for in-flight requests.
+    log.info({ delayMs: config.GATESRV_SHUTDOWN_DELAY_MS }, 'draining: not ready, serving until the load balancer has seen it');
+    await sleep(config.GATESRV_SHUTDOWN_DELAY_MS);
+    // Stops accepting, closes idle keep-alive connections, waits for in-flight requests; each of those is answered
+    // with `Connection: close` (createEdgeApp), so no connection outlives its last request.
     await app.close();
     await Promise.all([shards.close(), accountsrv.close()]);
     await discovery.close();

@@ -8,7 +8,7 @@ const HealthStatus = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ 
 const ServiceCount = z.object({ serving: z.number().int(), total: z.number().int() });
 const HealthDetail = HealthStatus.extend({ accountsrv: ServiceCount, transrv: ServiceCount }).meta({ id: 'HealthDetail' });
 
-type HealthDeps = Pick<GatesrvDeps, 'peers' | 'upstreamTimeoutMs'>;
+type HealthDeps = Pick<GatesrvDeps, 'peers' | 'upstreamTimeoutMs' | 'ready'>;
 
 async function probe(deps: HealthDeps) {
   const health = await deps.peers.health(Math.min(deps.upstreamTimeoutMs, 2000));
@@ -20,7 +20,7 @@ async function probe(deps: HealthDeps) {
 
 /**
  * `GET /healthz` (open, for load balancers): status only, nothing about the layout behind the gateway.
- * 200 when accountsrv and at least one transrv answer, else 503.
+ * 200 when the gateway is ready (not shutting down) and accountsrv and at least one transrv answer, else 503.
  */
 export function publicHealthRoutes(api: ApiDocument, deps: HealthDeps): FastifyPluginAsync {
   return async (app) => {
@@ -34,7 +34,8 @@ export function publicHealthRoutes(api: ApiDocument, deps: HealthDeps): FastifyP
         responses: { 200: { description: 'Ready.', schema: HealthStatus }, 503: { description: 'Not ready.', schema: HealthStatus } },
       },
       async (_input, _request, reply) => {
-        const { ok } = await probe(deps);
+        // Shutting down: out of the balancer's rotation at once, whatever the services behind answer.
+        const ok = (deps.ready?.() ?? true) && (await probe(deps)).ok;
         return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable' });
       },
     );
