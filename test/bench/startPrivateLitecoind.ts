@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../harness/freePort.js';
 
 /** A litecoind regtest node of the benchmark's own: its datadir in a temp folder, its RPC port chosen free, not listening for peers. */
 export type PrivateLitecoind = {
@@ -101,15 +101,4 @@ export async function startPrivateLitecoind(): Promise<PrivateLitecoind> {
     }
   }
   return { rpcUrl: `http://${USER}:${PASSWORD}@127.0.0.1:${rpcPort}`, call, batch, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

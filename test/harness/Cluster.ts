@@ -34,6 +34,9 @@ import { mysqlUrl, stackEnv } from './stackEnv.js';
 
 export { type SignerSecrets, ensureSignerSecrets } from '@wallet/launcher';
 
+/** One gatesrv instance of a cluster: its process, its API's URL and its metrics server's (`/readyz`). */
+export type Gateway = { readonly label: string; readonly process: ServiceProcess; readonly url: string; readonly metricsUrl: string };
+
 export type ClusterOptions = {
   /** WALLET_ENV namespace; a fresh random one isolates a test run in the shared etcd/Redis. */
   readonly env?: string;
@@ -130,6 +133,7 @@ export class Cluster {
   readonly grpcTlsDir: string | undefined;
   readonly #options: ClusterOptions;
   readonly #xpubs: Record<string, string>;
+  readonly #gateways = new Map<string, Gateway>();
 
   private constructor(options: ClusterOptions) {
     const id = randomBytes(4).toString('hex');
@@ -231,8 +235,7 @@ export class Cluster {
           onProgress(`${p.label} ready`);
         }),
       );
-      const gate = await cluster.process('gatesrv').waitForLog((l) => l.msg === 'ready' && typeof l['url'] === 'string');
-      cluster.gatewayUrl = String(gate['url']);
+      cluster.gatewayUrl = (await cluster.#gatewayReady('gatesrv', cluster.process('gatesrv'))).url;
       const sign = await cluster.process('signsrv').waitForLog((l) => l.msg === 'http ready');
       cluster.signsrvUrl = String(sign['url']);
       return cluster;
@@ -261,6 +264,35 @@ export class Cluster {
     const p = this.#spawn('transrv', `transrv-${nodeId}`, { TRANSRV_NODE_ID: nodeId, ...extraEnv }, options);
     await p.ready(60_000);
     return p;
+  }
+
+  /**
+   * Starts another gatesrv instance (`gatesrv-2`, `gatesrv-3`, ... by default), or starts `label` again in the place
+   * of the one before it: on its API and metrics addresses, as behind a load balancer's list of servers. Resolves
+   * when it is ready. `cluster.gatewayUrl` stays the first instance's.
+   * @param label @default the next `gatesrv-<n>`
+   */
+  async startGatesrv(label = `gatesrv-${this.#gateways.size + 1}`, extraEnv: Record<string, string> = {}): Promise<Gateway> {
+    const before = this.#gateways.get(label);
+    const place =
+      before === undefined ? {} : { GATESRV_HTTP_ADDR: new URL(before.url).host, GATESRV_METRICS_ADDR: new URL(before.metricsUrl).host };
+    return this.#gatewayReady(label, this.#spawn('gatesrv', label, { ...place, ...extraEnv }));
+  }
+
+  /** The gatesrv instance `label` last started. */
+  gateway(label = 'gatesrv'): Gateway {
+    const g = this.#gateways.get(label);
+    if (!g) throw new Error(`no gateway ${label}`);
+    return g;
+  }
+
+  async #gatewayReady(label: string, p: ServiceProcess): Promise<Gateway> {
+    const ready = await p.waitForLog((l) => l.msg === 'ready' && typeof l['url'] === 'string', 60_000);
+    // Logged before `ready`.
+    const metrics = await p.waitForLog((l) => l.msg === 'metrics ready' && typeof l['url'] === 'string');
+    const gateway = { label, process: p, url: String(ready['url']), metricsUrl: String(metrics['url']) };
+    this.#gateways.set(label, gateway);
+    return gateway;
   }
 
   /** Starts (or restarts) signsrv and waits until it is ready; its HTTP address is kept. */

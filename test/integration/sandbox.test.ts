@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RegistryInput, devRegistryInput } from '@wallet/assets';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_RPC_URL, mined } from '../contracts/deploy.js';
 import { Litecoind, ltcRpcUrl } from '../harness/litecoind.js';
 import { repoRoot } from '../harness/repoRoot.js';
+import { freePort } from '../harness/freePort.js';
 import { waitFor } from '../harness/waitFor.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { type AnvilProcess, startAnvil } from '@wallet/testkit';
@@ -396,15 +396,4 @@ class TestnetLitecoind {
     }
     rmSync(this.datadir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
