@@ -1,19 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnvilProcess, startAnvil } from '@wallet/testkit';
+import { freePort } from '../harness/freePort.js';
 import { TcpProxy } from '../harness/TcpProxy.js';
-
-/** A free TCP port on loopback (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A server process the campaign owns: it can kill it (SIGKILL) and start it again on the same port and data. */
 class OwnedServer {
