@@ -194,14 +194,16 @@ export class Cluster {
   }
 
   /**
-   * How a test dials `service`'s gRPC port directly (as walletctl: a certificate any server of the cluster accepts).
+   * How a test dials `service`'s gRPC port directly, with the certificate of `as`: each server lets a caller call only
+   * the methods its authorization table lists for it (walletctl: operator methods; gatesrv: the client API).
+   * @param as the identity whose certificate the test presents @default 'walletctl'
    * @returns undefined when the cluster's gRPC is plaintext
    */
-  grpcClientTls(service: string): ClientTls | undefined {
+  grpcClientTls(service: string, as = 'walletctl'): ClientTls | undefined {
     if (this.grpcTlsDir === undefined) return undefined;
-    const env = grpcTlsEnv(this.grpcTlsDir, 'walletctl');
+    const env = grpcTlsEnv(this.grpcTlsDir, as);
     const files = { caFile: env['GRPC_TLS_CA_FILE']!, certFile: env['GRPC_TLS_CERT_FILE']!, keyFile: env['GRPC_TLS_KEY_FILE']! };
-    return GrpcTls.fromFiles(files, 'walletctl').clientOf(service);
+    return GrpcTls.fromFiles(files, as).clientOf(service);
   }
 
   /** The MYSQL_URL of `service`'s own user on this cluster's database. */

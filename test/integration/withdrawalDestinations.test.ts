@@ -38,11 +38,11 @@ async function depositAddress(accountId: string): Promise<string> {
   return res.body.address;
 }
 
-/** The withdrawal as transrv's gRPC WithdrawalRecord shows it (what the gateway maps to JSON). */
+/** The withdrawal as transrv's gRPC WithdrawalRecord shows it (what the gateway maps to JSON; read as the gateway). */
 async function record(withdrawalId: string) {
   const row = await world.fixtures.db('withdrawals').where({ id: withdrawalId }).first<{ client_id: string; node_id: string }>();
   const ready = await world.cluster.process(`transrv-${row.node_id}`).ready();
-  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv') });
+  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv', 'gatesrv') });
   try {
     return await client.getWithdrawal({ clientId: row.client_id, withdrawalId });
   } finally {
@@ -50,11 +50,11 @@ async function record(withdrawalId: string) {
   }
 }
 
-/** The account's deposits as transrv's gRPC shows them. */
+/** The account's deposits as transrv's gRPC shows them (read as the gateway). */
 async function depositsOf(accountId: string) {
   const node = await world.fixtures.nodeOf(accountId);
   const ready = await world.cluster.process(`transrv-${node}`).ready();
-  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv') });
+  const client = createClient(TransServiceService, String(ready['address']), { tls: world.cluster.grpcClientTls('transrv', 'gatesrv') });
   try {
     return (await client.listDeposits({ accountId, page: { limit: 50, cursor: '' } })).deposits;
   } finally {

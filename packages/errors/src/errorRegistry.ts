@@ -278,6 +278,13 @@ export const errorRegistry = {
     retryable: false,
     description: 'A configuration value is missing or not valid (process start-up).',
   },
+  PEER_NOT_ALLOWED: {
+    http: 500,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+    description:
+      "Between services: the caller's certificate names a service the method's authorization table does not allow (`details.method`, `details.peer`); nothing was done. Through the gateway it means the cluster's own configuration is wrong.",
+  },
   SECRET_UNREADABLE: {
     http: 500,
     grpc: GrpcStatus.INTERNAL,

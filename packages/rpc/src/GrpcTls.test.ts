@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from './createClient.js';
 import { GrpcServer } from './grpcServer.js';
 import { GrpcTls, serviceOf } from './GrpcTls.js';
+import { type MethodCallers, mayCall } from './methodCallers.js';
 
 // Real certificates from the dev PKI script (openssl), real TLS handshakes on loopback.
 
@@ -27,7 +28,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'grpc-tls-test-'));
   pki = join(root, 'pki');
   other = join(root, 'other');
-  execFileSync('bash', [script, pki, 'transrv', 'gatesrv', 'accountsrv'], { stdio: 'ignore' });
+  execFileSync('bash', [script, pki, 'transrv', 'gatesrv', 'accountsrv', 'stranger'], { stdio: 'ignore' });
   // Same service names, another CA.
   execFileSync('bash', [script, other, 'gatesrv'], { stdio: 'ignore' });
 });
@@ -83,7 +84,7 @@ describe('GrpcTls.fromFiles', () => {
   it('the script is idempotent: a second run keeps every file', () => {
     const before = join(root, 'before.pem');
     copyFileSync(join(pki, 'transrv.pem'), before);
-    execFileSync('bash', [script, pki, 'transrv', 'gatesrv', 'accountsrv'], { stdio: 'ignore' });
+    execFileSync('bash', [script, pki, 'transrv', 'gatesrv', 'accountsrv', 'stranger'], { stdio: 'ignore' });
     expect(execFileSync('cmp', [before, join(pki, 'transrv.pem')]).length).toBe(0);
   });
 });
@@ -92,6 +93,9 @@ describe('serviceOf', () => {
   it('reads the service from a wallet.internal DNS name only', () => {
     expect(serviceOf('DNS:transrv.wallet.internal')).toBe('transrv');
     expect(serviceOf('DNS:other.example, DNS:gatesrv.wallet.internal')).toBe('gatesrv');
+    expect(serviceOf('DNS:gatesrv.wallet.internal, DNS:gatesrv.wallet.internal')).toBe('gatesrv');
+    // Two services in one certificate: neither (it could otherwise pass for the first in every authorization table).
+    expect(serviceOf('DNS:gatesrv.wallet.internal, DNS:transrv.wallet.internal')).toBeUndefined();
     expect(serviceOf('DNS:transrv.wallet.internal.evil.example')).toBeUndefined();
     expect(serviceOf('IP Address:10.0.0.1')).toBeUndefined();
     expect(serviceOf(undefined)).toBeUndefined();
@@ -112,12 +116,17 @@ describe('mTLS between a GrpcServer and its clients', () => {
   const handled: (string | undefined)[] = [];
 
   beforeAll(async () => {
-    server = new GrpcServer(createLogger('tls-test', { level: 'silent' })).addService('test.Echo', Echo, {
-      echo: async (request, ctx) => {
-        handled.push(ctx.peer);
-        return request;
+    server = new GrpcServer(createLogger('tls-test', { level: 'silent' })).addService(
+      'test.Echo',
+      Echo,
+      {
+        echo: async (request, ctx) => {
+          handled.push(ctx.peer);
+          return request;
+        },
       },
-    });
+      { echo: ['gatesrv'] },
+    );
     address = await server.listen('127.0.0.1:0', GrpcTls.fromFiles(filesOf(pki, 'transrv'), 'transrv'));
   });
   afterAll(() => server.close(100));
@@ -166,5 +175,108 @@ describe('mTLS between a GrpcServer and its clients', () => {
     // The control: the same raw call with the right credentials succeeds (the refusals above are not the harness).
     expect(await rawCall(ca.credentials, ca.channelOptions)).toBe(status.OK);
     expect(handled.length).toBe(before + 1);
+  });
+});
+
+describe('per-method authorization by the caller certificate', () => {
+  // Three methods: one for the gateway, one for other ledger nodes, and one the table lacks (deny by default).
+  const Ledger = {
+    balance: { ...Echo.echo, path: '/test.Ledger/Balance' },
+    credit: { ...Echo.echo, path: '/test.Ledger/Credit' },
+    unlisted: { ...Echo.echo, path: '/test.Ledger/Unlisted' },
+  } as const;
+  const table = { balance: ['gatesrv'], credit: ['transrv'] } as unknown as MethodCallers<typeof Ledger>;
+
+  async function serve(tls: GrpcTls | undefined) {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('authz-test', {}, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const ran: string[] = [];
+    const handler = (name: string) => async (request: Buffer) => {
+      ran.push(name);
+      return request;
+    };
+    const server = new GrpcServer(log).addService(
+      'test.Ledger',
+      Ledger,
+      { balance: handler('balance'), credit: handler('credit'), unlisted: handler('unlisted') },
+      table,
+    );
+    const address = await server.listen('127.0.0.1:0', tls);
+    return { server, address, lines, ran };
+  }
+
+  /** What a call as `caller` ends with: OK or the wallet error code. */
+  async function callAs(address: string, caller: string | undefined, method: keyof typeof Ledger): Promise<string> {
+    const tls = caller === undefined ? undefined : GrpcTls.fromFiles(filesOf(pki, caller), caller).clientOf('transrv');
+    const client = createClient(Ledger, address, {
+      tls,
+      retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0, retryableStatuses: [] },
+    });
+    try {
+      await client[method](Buffer.from('x'));
+      return 'OK';
+    } catch (error) {
+      return isWalletError(error) ? error.code : String(error);
+    } finally {
+      client.close();
+    }
+  }
+
+  it('over mTLS lets through only the callers the table lists, refuses the rest before the handler with PEER_NOT_ALLOWED, and logs who tried what', async () => {
+    const { server, address, lines, ran } = await serve(GrpcTls.fromFiles(filesOf(pki, 'transrv'), 'transrv'));
+    try {
+      expect(await callAs(address, 'gatesrv', 'balance')).toBe('OK');
+      expect(await callAs(address, 'transrv', 'credit')).toBe('OK');
+      // The gateway's certificate on the node-to-node method; a ledger node's on the gateway's.
+      expect(await callAs(address, 'gatesrv', 'credit')).toBe('PEER_NOT_ALLOWED');
+      expect(await callAs(address, 'transrv', 'balance')).toBe('PEER_NOT_ALLOWED');
+      // A method missing from the table is closed to everyone.
+      expect(await callAs(address, 'gatesrv', 'unlisted')).toBe('PEER_NOT_ALLOWED');
+      expect(await callAs(address, 'transrv', 'unlisted')).toBe('PEER_NOT_ALLOWED');
+      // A certificate of the CA for a name no table knows.
+      expect(await callAs(address, 'stranger', 'balance')).toBe('PEER_NOT_ALLOWED');
+      expect(ran).toEqual(['balance', 'credit']);
+      const refusals = lines.filter((l) => l['msg'] === 'rpc refused: peer not allowed');
+      expect(refusals.map((l) => [l['peer'], l['method']])).toEqual([
+        ['gatesrv', '/test.Ledger/Credit'],
+        ['transrv', '/test.Ledger/Balance'],
+        ['gatesrv', '/test.Ledger/Unlisted'],
+        ['transrv', '/test.Ledger/Unlisted'],
+        ['stranger', '/test.Ledger/Balance'],
+      ]);
+      expect(refusals.every((l) => l['level'] === 40 && l['code'] === 'PEER_NOT_ALLOWED')).toBe(true);
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it('over plaintext (no identity: the explicit dev opt-out) lets every call through, listed or not', async () => {
+    const { server, address, ran } = await serve(undefined);
+    try {
+      expect(await callAs(address, undefined, 'balance')).toBe('OK');
+      expect(await callAs(address, undefined, 'credit')).toBe('OK');
+      expect(await callAs(address, undefined, 'unlisted')).toBe('OK');
+      expect(ran).toEqual(['balance', 'credit', 'unlisted']);
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it('a table naming a method the service does not have is refused when the service is added', () => {
+    const log = createLogger('authz-test', { level: 'silent' });
+    const typo = { echo: ['gatesrv'], ecoh: ['gatesrv'] } as unknown as MethodCallers<typeof Echo>;
+    expect(() => new GrpcServer(log).addService('test.Echo', Echo, { echo: async (r) => r }, typo)).toThrow(/ecoh/);
+  });
+});
+
+describe('mayCall', () => {
+  it('allows only a listed caller of a listed method, never an unnamed caller or an inherited key', () => {
+    const table = { credit: ['transrv'], closed: [] };
+    expect(mayCall(table, 'credit', 'transrv')).toBe(true);
+    expect(mayCall(table, 'credit', 'gatesrv')).toBe(false);
+    expect(mayCall(table, 'credit', undefined)).toBe(false);
+    expect(mayCall(table, 'closed', 'transrv')).toBe(false);
+    expect(mayCall(table, 'missing', 'transrv')).toBe(false);
+    expect(mayCall(table, 'toString', 'transrv')).toBe(false);
   });
 });

@@ -96,15 +96,18 @@ export class GrpcTls {
 
 /**
  * The calling service named by a verified client certificate (`transrv` for `DNS:transrv.wallet.internal`).
+ * A certificate naming two services names none: it would otherwise pass for whichever name came first, and the
+ * authorization tables grant by name (docs/operations-tls.md).
  * @param subjectAltName the peer certificate's `subjectaltname`, e.g. `DNS:transrv.wallet.internal`
- * @returns undefined when there is no such name (plaintext, or a certificate for something else)
+ * @returns undefined when there is no such name, or more than one (plaintext, a certificate for something else)
  */
 export function serviceOf(subjectAltName: string | undefined): string | undefined {
+  const services = new Set<string>();
   for (const name of (subjectAltName ?? '').split(',')) {
     const match = serviceNamePattern.exec(name.trim());
-    if (match) return match[1];
+    if (match) services.add(match[1]!);
   }
-  return undefined;
+  return services.size === 1 ? [...services][0] : undefined;
 }
 
 /** Every `CERTIFICATE` block of a PEM file, in order. */

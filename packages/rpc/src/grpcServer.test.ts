@@ -25,16 +25,22 @@ async function start() {
   const lines: Record<string, unknown>[] = [];
   const log = createLogger('rpc-test', {}, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   const seen: string[] = [];
-  const server = new GrpcServer(log).addService('test.Echo', Echo, {
-    echo: async (request, ctx) => {
-      seen.push(ctx.requestId);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      // The service's own logger, not the call's: the line still carries the request id.
-      log.info({ n: request.length }, 'handled');
-      if (request.toString() === 'refuse') throw new WalletError('NOT_FOUND', 'nothing');
-      return request;
+  const server = new GrpcServer(log).addService(
+    'test.Echo',
+    Echo,
+    {
+      echo: async (request, ctx) => {
+        seen.push(ctx.requestId);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        // The service's own logger, not the call's: the line still carries the request id.
+        log.info({ n: request.length }, 'handled');
+        if (request.toString() === 'refuse') throw new WalletError('NOT_FOUND', 'nothing');
+        return request;
+      },
+      // Plaintext: no caller identity, so the authorization table (closed here) is not consulted.
     },
-  });
+    { echo: [] },
+  );
   const address = await server.listen('127.0.0.1:0', undefined);
   const client = createClient(Echo, address);
   cleanups.push(
@@ -90,12 +96,17 @@ describe('call observers (metrics)', () => {
     type Seen = { path: string; code: string; seconds: number };
     const served: Seen[] = [];
     const made: Seen[] = [];
-    const server = new GrpcServer(log, { observe: (c) => served.push(c) }).addService('test.Echo', Echo, {
-      echo: async (request) => {
-        if (request.toString() === 'refuse') throw new WalletError('NOT_FOUND', 'nothing');
-        return request;
+    const server = new GrpcServer(log, { observe: (c) => served.push(c) }).addService(
+      'test.Echo',
+      Echo,
+      {
+        echo: async (request) => {
+          if (request.toString() === 'refuse') throw new WalletError('NOT_FOUND', 'nothing');
+          return request;
+        },
       },
-    });
+      { echo: [] },
+    );
     const address = await server.listen('127.0.0.1:0', undefined);
     const client = createClient(Echo, address, { observe: (c) => made.push(c) });
     // Nothing listens there: the call fails before it is sent.

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { toWalletError } from '@wallet/errors';
+import { WalletError, toWalletError } from '@wallet/errors';
 import { type Logger, requestIdPattern, runWithRequestId } from '@wallet/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import { toGrpcError } from './errorMetadata.js';
 import { type GrpcTls, serviceOf } from './GrpcTls.js';
+import { type MethodCallers, mayCall } from './methodCallers.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
 import { statusName } from './statusName.js';
 
@@ -39,7 +40,8 @@ export type ServiceHandlers<D extends UnaryServiceDefinition> = {
 
 /**
  * A gRPC server with the standard health service, async handlers whose thrown WalletErrors become
- * typed gRPC errors, and a graceful shutdown that drains in-flight calls. Each handler runs under its caller's request
+ * typed gRPC errors, per-method authorization of the caller's certificate identity (over mTLS), and a graceful
+ * shutdown that drains in-flight calls. Each handler runs under its caller's request
  * id (runWithRequestId): every log line written and every gRPC call made while it runs carry it, and one line per call
  * (`msg: 'rpc'`: method, code, ms) shows the request reached this process.
  */
@@ -49,6 +51,8 @@ export class GrpcServer {
   readonly #log: Logger;
   readonly #serviceNames: string[] = [];
   readonly #observe: RpcObserver | undefined;
+  /** Whether it listens with mTLS: then every call is authorized by its caller's certificate; over plaintext none is. */
+  #mtls = false;
   #inFlight = 0;
   #idle: (() => void) | undefined;
 
@@ -59,10 +63,22 @@ export class GrpcServer {
   }
 
   /**
-   * Adds a service implemented by async handlers.
+   * Adds a service implemented by async handlers, each method open only to the callers `callers` lists for it.
+   * Over mTLS a call from a caller the table does not list for the method (or whose certificate names no service, or
+   * to a method the table lacks) is refused with PEER_NOT_ALLOWED before its handler runs, and logged with the peer
+   * and the method. Over plaintext (no identity to check: an explicit opt-out, never in prod) every call is let through.
    * @param serviceName fully qualified proto name, e.g. `wallet.v1.TransService` (for health checks)
+   * @param callers the service's authorization table
+   * @throws Error when `callers` names a method the definition does not have (a typo would otherwise go unnoticed)
    */
-  addService<D extends UnaryServiceDefinition>(serviceName: string, definition: D, handlers: ServiceHandlers<D>): this {
+  addService<D extends UnaryServiceDefinition>(
+    serviceName: string,
+    definition: D,
+    handlers: ServiceHandlers<D>,
+    callers: MethodCallers<D>,
+  ): this {
+    const unknown = Object.keys(callers).filter((name) => !Object.hasOwn(definition, name));
+    if (unknown.length > 0) throw new Error(`authorization table of ${serviceName} names unknown methods: ${unknown.join(', ')}`);
     const impl: Record<string, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void> = {};
     for (const name of Object.keys(definition)) {
       const handler = handlers[name] as (req: unknown, ctx: CallContext) => Promise<unknown>;
@@ -71,12 +87,17 @@ export class GrpcServer {
         const requestId = requestIdOf(call.metadata);
         const controller = new AbortController();
         call.on('cancelled', () => controller.abort());
-        const peer = serviceOf(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+        const subjectAltName = call.getAuthContext()?.sslPeerCertificate?.subjectaltname;
+        const peer = serviceOf(subjectAltName);
         const log = this.#log.child(peer === undefined ? { method } : { method, peer });
+        const allowed = !this.#mtls || mayCall(callers, name, peer);
         const started = performance.now();
         this.#inFlight++;
         void runWithRequestId(requestId, () =>
-          handler(call.request, { method, requestId, metadata: call.metadata, peer, log, signal: controller.signal })
+          (allowed
+            ? handler(call.request, { method, requestId, metadata: call.metadata, peer, log, signal: controller.signal })
+            : refuse(log, method, peer, subjectAltName)
+          )
             .then(
               (response) => {
                 log.info({ code: 'OK', ms: elapsedMs(started) }, 'rpc');
@@ -114,6 +135,8 @@ export class GrpcServer {
    */
   async listen(address: string, tls: GrpcTls | undefined): Promise<string> {
     const host = address.slice(0, address.lastIndexOf(':'));
+    // Before binding: a call that arrives as soon as the port is open is authorized already.
+    this.#mtls = tls !== undefined;
     const port = await new Promise<number>((resolve, reject) => {
       this.#server.bindAsync(address, tls?.serverCredentials() ?? ServerCredentials.createInsecure(), (error, boundPort) =>
         error ? reject(error) : resolve(boundPort),
@@ -137,6 +160,15 @@ export class GrpcServer {
     await Promise.all([drained, shutdown]);
     clearTimeout(timer);
   }
+}
+
+/** A call its caller may not make: one warning naming who tried what, and PEER_NOT_ALLOWED (nothing was done). */
+async function refuse(log: Logger, method: string, peer: string | undefined, subjectAltName: string | undefined): Promise<never> {
+  // Without a service name the certificate's own names say who it was (issued by the CA, for something else).
+  log.warn({ peer: peer ?? null, subjectAltName: subjectAltName ?? null, code: 'PEER_NOT_ALLOWED' }, 'rpc refused: peer not allowed');
+  throw new WalletError('PEER_NOT_ALLOWED', `${peer ?? 'a caller without a service name'} may not call ${method}`, {
+    details: { method, ...(peer === undefined ? {} : { peer }) },
+  });
 }
 
 /** The caller's request id if it is well-formed; otherwise (absent, or not an id) a fresh one, the bad one dropped. */

@@ -7,3 +7,4 @@ export { parseRequest } from './parseRequest.js';
 export { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
 export { statusName } from './statusName.js';
 export type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
+export { Caller, type MethodCallers, mayCall } from './methodCallers.js';

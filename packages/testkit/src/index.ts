@@ -7,3 +7,4 @@ export { deploymentCode, revertingRuntime, transferCalldata, transferEmitterRunt
 export { createTestDatabase } from './testDatabase.js';
 export { type TestRedis, connectTestRedis, deleteByPrefix } from './testRedis.js';
 export { configurationDoc, envReferenceSection } from './envReferenceDoc.js';
+export { protoServiceMethods } from './protoServiceMethods.js';

@@ -37,6 +37,7 @@ import type { ShardClients } from '@wallet/routing';
 import { instanceInfo } from '@wallet/lifecycle';
 import { GrpcServer, parseRequest } from '@wallet/rpc';
 import { z } from 'zod';
+import { accountCallers } from './accountCallers.js';
 
 export type AccountsrvDeps = {
   /** The process's metrics: gRPC calls served are recorded in them (absent: not recorded). */
@@ -305,5 +306,6 @@ export function buildApp(deps: AccountsrvDeps): GrpcServer {
         };
       },
     },
+    accountCallers,
   );
 }

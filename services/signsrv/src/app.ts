@@ -13,6 +13,7 @@ import { withdrawalEvents } from '@wallet/withdrawals';
 import { z } from 'zod';
 import { alertsRoutes } from './alertsRoutes.js';
 import { type ConsoleDeps, consoleRoutes } from './console/index.js';
+import { signCallers } from './signCallers.js';
 
 export type SignsrvDeps = {
   /** The process's metrics: gRPC calls served and HTTP requests answered are recorded in them (absent: not recorded). */
@@ -166,6 +167,7 @@ export function buildGrpc(deps: SignsrvDeps): GrpcServer {
         return toItem(await payouts.voidApproved(by, req.withdrawalId, req.reason));
       },
     },
+    signCallers,
   );
 }
 

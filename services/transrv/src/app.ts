@@ -54,6 +54,7 @@ import { emailHandlers } from './emailHandlers.js';
 import { paymentRequestHandlers } from './paymentRequestHandlers.js';
 import { rateHandlers } from './rateHandlers.js';
 import { redPacketHandlers } from './redPacketHandlers.js';
+import { transCallers } from './transCallers.js';
 
 export type TransrvDeps = {
   /** The process's metrics: gRPC calls served are recorded in them (absent: not recorded). */
@@ -477,6 +478,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     'wallet.v1.TransService',
     TransServiceService,
     kickAfterWrites(handlers, deps.eventsAppended),
+    transCallers,
   );
 
   /**
