@@ -1,6 +1,14 @@
 import type { Discovery, Instance, ServiceName, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
-import { type ClientTls, type GrpcTls, type PromiseClient, type RpcObserver, type UnaryServiceDefinition, createClient } from '@wallet/rpc';
+import {
+  type ClientTls,
+  type GrpcTls,
+  type HealthStatus,
+  type PromiseClient,
+  type RpcObserver,
+  type UnaryServiceDefinition,
+  createClient,
+} from '@wallet/rpc';
 
 /**
  * A client for a stateless service with interchangeable instances (accountsrv): each call goes to a
@@ -50,9 +58,16 @@ export class AnyInstanceClient<D extends UnaryServiceDefinition> {
     return new AnyInstanceClient(service, definition, await discovery.watch(service), tls, timeoutMs, options.observe);
   }
 
-  /** How this process dials the instances (for health checks over the same channel security). */
-  get tls(): ClientTls | undefined {
-    return this.#tls;
+  /**
+   * Health-checks an instance over the client this object already holds for it: repeated checks open no channel.
+   * @param instance an instance as {@link instances} lists it
+   * @param timeoutMs deadline of the check @default 1000
+   * @returns UNREACHABLE when no client of this object dials that address (not live, or its registration just changed)
+   */
+  async checkHealth(instance: Instance, timeoutMs = 1000): Promise<HealthStatus> {
+    const client = this.#clients.get(instance.address);
+    if (client === undefined) return 'UNREACHABLE';
+    return client.checkHealth({ timeoutMs });
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Discovery, Instance, ServiceWatch } from '@wallet/discovery';
 import { WalletError } from '@wallet/errors';
 import { TransServiceService } from '@wallet/proto';
-import { type ClientTls, type GrpcTls, type PromiseClient, type RpcObserver, createClient } from '@wallet/rpc';
+import { type ClientTls, type GrpcTls, type HealthStatus, type PromiseClient, type RpcObserver, createClient } from '@wallet/rpc';
 
 export type TransClient = PromiseClient<typeof TransServiceService>;
 
@@ -40,9 +40,16 @@ export class ShardClients {
     return new ShardClients(await discovery.watch('transrv'), tls, timeoutMs, options.observe);
   }
 
-  /** How this process dials the nodes (for health checks over the same channel security). */
-  get tls(): ClientTls | undefined {
-    return this.#tls;
+  /**
+   * Health-checks a node over the client this object already holds for it: repeated checks open no channel.
+   * @param instance a node as {@link instances} lists it
+   * @param timeoutMs deadline of the check @default 1000
+   * @returns UNREACHABLE when no client of this object dials that address (not live, or its registration just changed)
+   */
+  async checkHealth(instance: Instance, timeoutMs = 1000): Promise<HealthStatus> {
+    const entry = instance.nodeId === undefined ? undefined : this.#clients.get(instance.nodeId);
+    if (entry === undefined || entry.address !== instance.address) return 'UNREACHABLE';
+    return entry.client.checkHealth({ timeoutMs });
   }
 
   /** Live node ids, sorted. */

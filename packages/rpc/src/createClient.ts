@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
 import { WalletError, isWalletError } from '@wallet/errors';
 import { currentRequestId } from '@wallet/logger';
+import { HealthCheckResponse_ServingStatus, HealthService } from '@wallet/proto';
 import type { ClientTls } from './GrpcTls.js';
 import { ERROR_METADATA_KEY, fromGrpcError, mayHaveBeenSent } from './errorMetadata.js';
 import { type RetryPolicy, backoffMs, defaultRetryPolicy } from './retryPolicy.js';
 import type { RpcObserver } from './grpcServer.js';
+import type { HealthStatus } from './healthCheck.js';
 import type { RequestOf, ResponseOf, UnaryServiceDefinition } from './serviceTypes.js';
 import { statusName } from './statusName.js';
 
@@ -25,6 +27,14 @@ export type PromiseClient<D extends UnaryServiceDefinition> = {
 } & {
   /** The address this client talks to. */
   readonly address: string;
+  /**
+   * Asks the peer's standard gRPC health service over this client's own channel (no new connection): one attempt,
+   * never retried, never throws.
+   * @param options.service fully qualified service name; '' for the whole server @default ''
+   * @param options.timeoutMs @default 1000
+   * @returns UNREACHABLE when the check fails for any reason (closed client, transport, deadline)
+   */
+  checkHealth(options?: { readonly service?: string; readonly timeoutMs?: number }): Promise<HealthStatus>;
   /**
    * Stops taking calls (a later call fails with UNAVAILABLE, not sent) and closes the channel once the calls in
    * flight have settled: a call that was sent is answered or runs into its deadline, never cut off by the close.
@@ -145,8 +155,30 @@ export function createClient<D extends UnaryServiceDefinition>(
     return typeof transport === 'string' ? transport : statusName(error.grpcStatus);
   }
 
+  function checkHealth(checkOptions: { readonly service?: string; readonly timeoutMs?: number } = {}): Promise<HealthStatus> {
+    if (closing) return Promise.resolve('UNREACHABLE');
+    const method = HealthService.check;
+    return new Promise<HealthStatus>((resolve) => {
+      try {
+        client.makeUnaryRequest(
+          method.path,
+          method.requestSerialize,
+          method.responseDeserialize,
+          { service: checkOptions.service ?? '' },
+          new Metadata(),
+          { deadline: Date.now() + (checkOptions.timeoutMs ?? 1000) },
+          (error: ServiceError | null, response?: { status: HealthCheckResponse_ServingStatus }) =>
+            resolve(error ? 'UNREACHABLE' : response?.status === HealthCheckResponse_ServingStatus.SERVING ? 'SERVING' : 'NOT_SERVING'),
+        );
+      } catch {
+        resolve('UNREACHABLE');
+      }
+    });
+  }
+
   return Object.assign(methods, {
     address,
+    checkHealth,
     close: () => {
       if (closing) return;
       closing = true;
