@@ -6,6 +6,7 @@ import { createLogger } from '@wallet/logger';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, type GatesrvDeps } from './app.js';
 import { registry, routeDeps } from './routes/routeTestApp.js';
+import { answersWithSecret } from './secretAnswers.js';
 
 // The whole app with no upstream at all: what is tested here never reaches one (the document, the envelope of
 // unsigned refusals, the probes' shape).
@@ -46,6 +47,34 @@ describe('the OpenAPI document', () => {
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it('lists in secretAnswers.ts exactly the routes whose success answer has a secret (never kept in Redis)', async () => {
+    type Schema = { $ref?: string; properties?: Record<string, unknown>; allOf?: Schema[] };
+    type Operation = { responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> };
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json<{
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, Schema> };
+    }>();
+    const resolve = (schema: Schema | undefined): Schema | undefined =>
+      schema?.$ref === undefined ? schema : resolve(doc.components.schemas[schema.$ref.split('/').pop()!]);
+    const hasSecret = (schema: Schema | undefined): boolean => {
+      const s = resolve(schema);
+      return s !== undefined && (Object.hasOwn(s.properties ?? {}, 'secret') || (s.allOf ?? []).some(hasSecret));
+    };
+    const all = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([m, op]) => ({ route: `${m.toUpperCase()} ${path}`, op })),
+    );
+    const withSecret = all
+      .filter(({ op }) =>
+        Object.entries(op.responses ?? {}).some(
+          ([status, r]) => status.startsWith('2') && Object.values(r.content ?? {}).some((c) => hasSecret(c.schema)),
+        ),
+      )
+      .map(({ route }) => route);
+    expect(withSecret.sort()).toEqual(['POST /v1/webhooks', 'POST /v1/webhooks/{id}/rotate-secret']);
+    const listed = all.map(({ route }) => route).filter((route) => answersWithSecret(route.split(' ')[0]!, route.split(' ')[1]!));
+    expect(listed.sort()).toEqual(withSecret.sort());
   });
 
   it('has every route the server serves, and nothing it does not', async () => {

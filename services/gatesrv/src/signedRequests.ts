@@ -14,6 +14,7 @@ import {
 import { WalletError } from '@wallet/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requiredScope } from './routeScopes.js';
+import { answersWithSecret } from './secretAnswers.js';
 
 type IdempotencyClaim = { key: string; hash: string; replayed: boolean };
 
@@ -21,6 +22,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a signed route's key needs (routeScopes.ts), set when the route is registered. */
     scope?: KeyScope;
+    /** Whether the route's successful answer carries a newly issued secret (secretAnswers.ts): never stored in Redis. */
+    answersWithSecret?: boolean;
   }
   interface FastifyRequest {
     /** The authenticated client (set for every signed route before its handler runs). */
@@ -58,7 +61,7 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
     if (scope === undefined || scopes.size !== 1) {
       throw new Error(`${methods.join(',')} ${route.url} is signed but has no single scope: add it to routeScopes.ts`);
     }
-    route.config = { ...route.config, scope };
+    route.config = { ...route.config, scope, answersWithSecret: methods.some((method) => answersWithSecret(method, route.url)) };
   });
 
   app.addHook('preValidation', async (request, reply) => {
@@ -115,7 +118,8 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
   });
 
   // The first response to an Idempotency-Key is kept (shared by all gateways); a 5xx or a retryable
-  // refusal is not, so a transient outage never becomes the permanent answer for that key.
+  // refusal is not, so a transient outage never becomes the permanent answer for that key. Nor is a success carrying a
+  // newly issued secret (secretAnswers.ts): its key is released, and a retry gets the answer transrv sealed in MySQL.
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = request.idempotency;
     const held = claims.get(request);
@@ -125,7 +129,8 @@ export function signedRequests(app: FastifyInstance, deps: SignedRequestDeps): v
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? null);
     try {
-      if (shouldStoreResponse(reply.statusCode, errorCodeOf(reply.statusCode, body))) {
+      const holdsSecret = request.routeOptions.config.answersWithSecret === true && reply.statusCode < 300;
+      if (!holdsSecret && shouldStoreResponse(reply.statusCode, errorCodeOf(reply.statusCode, body))) {
         await idempotency.complete(request.client.clientId, claim.key, held.owner, reply.statusCode, body);
       } else await idempotency.abandon(request.client.clientId, claim.key, held.owner);
     } catch (error) {

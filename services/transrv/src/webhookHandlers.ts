@@ -94,14 +94,14 @@ export function webhookHandlers(db: Db, secrets: SecretBox, policy: DestinationP
   return {
     createWebhook: async (raw) => {
       const req = parseRequest(Create, raw);
-      const { endpoint, secret } = await createEndpoint(
+      const { endpoint, secret, replayed } = await createEndpoint(
         db,
         secrets,
         { clientId: req.clientId, url: req.url, events: req.events, description: req.description || undefined },
         policy,
         key(req),
       );
-      return { webhook: webhookRecord(endpoint), secret };
+      return { webhook: webhookRecord(endpoint), secret, replayed };
     },
     listWebhooks: async (raw) => {
       const req = parseRequest(z.object({ clientId: ObjectId }), raw);
@@ -134,8 +134,8 @@ export function webhookHandlers(db: Db, secrets: SecretBox, policy: DestinationP
     },
     rotateWebhookSecret: async (raw) => {
       const req = parseRequest(Rotate, raw);
-      const { endpoint, secret } = await rotateSecret(db, secrets, req.clientId, req.webhookId, req.overlapSeconds, key(req));
-      return { webhook: webhookRecord(endpoint), secret };
+      const { endpoint, secret, replayed } = await rotateSecret(db, secrets, req.clientId, req.webhookId, req.overlapSeconds, key(req));
+      return { webhook: webhookRecord(endpoint), secret, replayed };
     },
     testWebhook: async (raw) => {
       const req = parseRequest(Test, raw);

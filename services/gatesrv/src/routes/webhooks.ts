@@ -173,6 +173,8 @@ export function webhookRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'shards' |
             { timeoutMs },
           ),
         );
+        // A retry of a registration: transrv's answer to the first request (the gateway keeps none holding a secret).
+        if (res.replayed) reply.header('idempotent-replayed', 'true');
         return reply.code(201).send({ ...webhookView(res.webhook!), secret: res.secret });
       },
     );
@@ -278,7 +280,7 @@ export function webhookRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'shards' |
         responses: { 200: { description: 'The new secret, shown only here.', schema: WebhookWithSecret } },
         errors: [...SIGNED_POST, ...NOT_FOUND],
       },
-      async ({ params, body }, request) => {
+      async ({ params, body }, request, reply) => {
         const claim = request.idempotency!;
         const res = await callAnyNode(shards, (c) =>
           c.rotateWebhookSecret(
@@ -292,6 +294,7 @@ export function webhookRoutes(api: ApiDocument, deps: Pick<RouteDeps, 'shards' |
             { timeoutMs },
           ),
         );
+        if (res.replayed) reply.header('idempotent-replayed', 'true');
         return { ...webhookView(res.webhook!), secret: res.secret };
       },
     );

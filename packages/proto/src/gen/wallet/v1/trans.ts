@@ -265,6 +265,11 @@ export interface Webhook {
 export interface WebhookWithSecret {
   webhook: Webhook | undefined;
   secret: string;
+  /**
+   * True when the request's idempotency key had already done this: the webhook and secret are that request's answer,
+   * as transrv sealed it in MySQL (the gateway keeps no copy of an answer holding a secret: docs/operations-secrets.md).
+   */
+  replayed: boolean;
 }
 
 export interface CreateWebhookRequest {
@@ -3226,7 +3231,7 @@ export const Webhook: MessageFns<Webhook> = {
 };
 
 function createBaseWebhookWithSecret(): WebhookWithSecret {
-  return { webhook: undefined, secret: "" };
+  return { webhook: undefined, secret: "", replayed: false };
 }
 
 export const WebhookWithSecret: MessageFns<WebhookWithSecret> = {
@@ -3236,6 +3241,9 @@ export const WebhookWithSecret: MessageFns<WebhookWithSecret> = {
     }
     if (message.secret !== "") {
       writer.uint32(18).string(message.secret);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(24).bool(message.replayed);
     }
     return writer;
   },
@@ -3267,6 +3275,14 @@ export const WebhookWithSecret: MessageFns<WebhookWithSecret> = {
             }
 
             message.secret = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replayed = reader.bool();
             continue;
           }
         }
