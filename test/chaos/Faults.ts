@@ -147,10 +147,8 @@ export class FaultInjector {
   async #restart(target: ServiceTarget): Promise<void> {
     if (target.startsWith('transrv-')) await this.cluster.startTransrv(target.slice('transrv-'.length));
     else if (target === 'signsrv') await this.cluster.startSignsrv();
-    else if (target === 'gatesrv') {
-      const addr = this.cluster.gatewayUrl.replace(/^http:\/\//, '');
-      await this.cluster.spawnRaw('gatesrv', 'gatesrv', { GATESRV_HTTP_ADDR: addr }).ready(60_000);
-    } else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);
+    else if (target.startsWith('gatesrv')) await this.cluster.startGatesrv(target);
+    else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);
     this.onEvent(`${target} restarted`);
   }
 }

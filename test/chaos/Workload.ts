@@ -55,16 +55,25 @@ export class Workload {
   /** Answers with status 500 (INTERNAL): a fault the API should have turned into a retryable code. */
   readonly internalErrors: { path: string; body: unknown }[] = [];
   readonly #funder: Wallet;
+  /** Every gateway, as clients behind a balancer reach them: each attempt goes to the next one. */
+  readonly #gateways: readonly ApiClient[];
+  #attempt = 0;
   #depositQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly api: ApiClient,
+    gateways: readonly ApiClient[],
     readonly signsrv: SignsrvClient,
     readonly provider: JsonRpcProvider,
     funderKey: string,
     readonly rng: Rng,
   ) {
     this.#funder = new Wallet(funderKey, provider);
+    this.#gateways = gateways;
+  }
+
+  /** The first gateway (the checks' replays go through it). */
+  get api(): ApiClient {
+    return this.#gateways[0]!;
   }
 
   /** One POST, retried with the same key while its outcome is unknown, for at most `patienceMs`. */
@@ -82,7 +91,8 @@ export class Workload {
       record.attempts++;
       let res: ApiResponse | undefined;
       try {
-        res = await this.api.post(record.path, record.body, { idempotencyKey: record.key });
+        const gateway = this.#gateways[this.#attempt++ % this.#gateways.length]!;
+        res = await gateway.post(record.path, record.body, { idempotencyKey: record.key });
       } catch {
         res = undefined; // the gateway is down or the connection was cut: unknown
       }

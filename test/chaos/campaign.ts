@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { JsonRpcProvider, parseEther } from 'ethers';
+import { ApiClient } from '../harness/ApiClient.js';
 import { walletctl } from '../harness/clients.js';
 import { WithdrawalWorld } from '../harness/WithdrawalWorld.js';
 import { waitFor } from '../harness/waitFor.js';
@@ -49,7 +50,7 @@ const CONFIRMATIONS = 3;
 const HOT_WALLET_START = parseEther('50');
 
 /**
- * A randomized fault campaign (issue 19): a full cluster (two transrv nodes, accountsrv, signsrv, gatesrv) on a stack
+ * A randomized fault campaign (issue 19): a full cluster (two transrv nodes, accountsrv, signsrv, two gatesrv) on a stack
  * of its own (Redis, etcd, anvil), a workload through the public and auditors' APIs, faults from the seed's schedule
  * injected while it runs, then the cluster left to settle and every invariant checked. The same seed gives the same
  * schedule (and the same choices of operations; their timing is the machine's).
@@ -79,7 +80,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     say(`cluster up (database ${cluster.database})`);
     const provider = new JsonRpcProvider(stack.anvil.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 200 });
     await provider.send('anvil_setBalance', [world.hotWallet, `0x${HOT_WALLET_START.toString(16)}`]);
-    const workload = new Workload(world.api, world.signsrv, provider, FUNDER_KEY, rng.fork(2));
+    // A second gateway: clients reach either (as behind a balancer), and either can be killed or paused.
+    const second = await cluster.startGatesrv('gatesrv-2');
+    const gateways = [world.api, new ApiClient(second.url, world.api.credentials)];
+    const workload = new Workload(gateways, world.signsrv, provider, FUNDER_KEY, rng.fork(2));
     const db = world.fixtures.db;
     const mine = (n = 1): Promise<unknown> => provider.send('anvil_mine', [`0x${n.toString(16)}`]);
 

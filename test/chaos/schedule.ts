@@ -1,7 +1,7 @@
 import type { Rng } from './rng.js';
 
 /** The processes a fault can hit, by the harness's labels. */
-export const serviceTargets = ['transrv-t1', 'transrv-t2', 'signsrv', 'gatesrv', 'accountsrv'] as const;
+export const serviceTargets = ['transrv-t1', 'transrv-t2', 'signsrv', 'gatesrv', 'gatesrv-2', 'accountsrv'] as const;
 export type ServiceTarget = (typeof serviceTargets)[number];
 
 /** One fault of a campaign, fixed by the seed: what, on what, when (ms after the workload starts), for how long. */
