@@ -4,3 +4,4 @@ export { type ServeOptions, serveAndRegister } from './serveAndRegister.js';
 export { instanceInfo } from './instanceInfo.js';
 export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
 export { loadGrpcTls } from './loadGrpcTls.js';
+export { type RedisClientOptions, createRedis } from './createRedis.js';

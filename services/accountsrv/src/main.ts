@@ -3,12 +3,11 @@ import { payoutChains } from '@wallet/chains';
 import { publishCredentialChange } from '@wallet/client-auth';
 import { createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
-import { loadGrpcTls, newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { createRedis, loadGrpcTls, newInstanceId, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { ShardClients } from '@wallet/routing';
 import { prepareSealedColumns, readSecretBox } from '@wallet/secret-box';
-import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDeriver } from './deriver.js';
@@ -31,7 +30,7 @@ runMain(log, async () => {
   // Before serving: refuses a key file that lacks a key some secret is sealed under; seals plaintext rows (written
   // before issue 18) and rewraps those under an older key, so the older key can then leave the file.
   await prepareSealedColumns(db, secrets, [clientKeySecrets], { variable: 'ACCOUNTSRV_SECRETS_KEK_FILE', log });
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = createRedis(config.REDIS_URL, log, 'main', { maxRetriesPerRequest: 2 });
   await redis.connect();
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,

@@ -2,13 +2,12 @@ import { IdempotencyStore, RateLimiter, RequestAuthenticator } from '@wallet/cli
 import { splitHostPort } from '@wallet/config';
 import { Discovery } from '@wallet/discovery';
 import { isWalletError } from '@wallet/errors';
-import { loadGrpcTls, newInstanceId, runMain } from '@wallet/lifecycle';
+import { createRedis, loadGrpcTls, newInstanceId, runMain } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, grpcClientObserver, startMetricsServer } from '@wallet/metrics';
 import { AccountServiceService } from '@wallet/proto';
 import { AnyInstanceClient, ShardClients } from '@wallet/routing';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { AccountRouter } from './AccountRouter.js';
 import { buildApp } from './app.js';
 import { EventWaiter } from './EventWaiter.js';
@@ -27,7 +26,7 @@ runMain(log, async () => {
   const metrics = new Metrics({ service: 'gatesrv', instance: instanceId });
   const observe = grpcClientObserver(metrics);
 
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = createRedis(config.REDIS_URL, log, 'main', { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   await redis.connect();
   const discovery = new Discovery({
     endpoints: config.ETCD_ENDPOINTS,

@@ -4,7 +4,7 @@ import { createDb } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
-import { crashPoints, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, createRedis, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import {
@@ -24,7 +24,6 @@ import { evmDepositAccountPath, evmDepositSigner, evmFeeWalletPath, evmSigner, s
 import { appendAudit } from '@wallet/audit';
 import { Throttle } from '@wallet/console-auth';
 import { blockoutKeys } from '@wallet/withdrawal-protocol';
-import { Redis } from 'ioredis';
 import { buildGrpc, buildHttp } from './app.js';
 import { type UtxoPayoutPolicy, loadConfig } from './config.js';
 import { createConsoleDeps } from './console/index.js';
@@ -102,9 +101,9 @@ runMain(log, async () => {
 
   const db = createDb(config.MYSQL_URL);
   await db.raw('SELECT 1');
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = createRedis(config.REDIS_URL, log, 'main', { maxRetriesPerRequest: 2 });
   await redis.connect();
-  const consumerRedis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+  const consumerRedis = createRedis(config.REDIS_URL, log, 'consumer', { maxRetriesPerRequest: null });
   await consumerRedis.connect();
   const keys = blockoutKeys(config.WALLET_ENV);
   const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, log);

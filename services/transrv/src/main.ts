@@ -8,13 +8,12 @@ import { WebhookDispatcher, prepareWebhookSecrets } from '@wallet/webhooks';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
 import { Metrics, grpcClientObserver, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import { TransferRelay } from '@wallet/ledger';
-import { crashPoints, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, createRedis, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
 import { readSecretBox } from '@wallet/secret-box';
 import { RequestRelay, applyResponses } from '@wallet/withdrawals';
 import { BlockoutResponse, blockoutKeys } from '@wallet/withdrawal-protocol';
-import { Redis } from 'ioredis';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
 import { startChainWork } from './scanning.js';
@@ -41,9 +40,9 @@ runMain(log, async () => {
   // Before serving: refuses a key file that lacks a key some webhook secret is sealed under; seals plaintext ones
   // (written before issue 18) and rewraps those under an older key, so the older key can then leave every node's file.
   await prepareWebhookSecrets(db, secrets, { variable: 'TRANSRV_SECRETS_KEK_FILE', log: nodeLog });
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = createRedis(config.REDIS_URL, nodeLog, 'main', { maxRetriesPerRequest: 2 });
   await redis.connect();
-  const consumerRedis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+  const consumerRedis = createRedis(config.REDIS_URL, nodeLog, 'consumer', { maxRetriesPerRequest: null });
   await consumerRedis.connect();
   const keys = blockoutKeys(config.WALLET_ENV);
   const crashPoint = crashPoints(config.WALLET_CRASH_POINTS, nodeLog);
