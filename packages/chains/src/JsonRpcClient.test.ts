@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { isWalletError } from '@wallet/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JsonRpcClient } from './JsonRpcClient.js';
-import { type FakeNode, startFakeNode } from '@wallet/testkit';
+import { type FakeNode, freePort, startFakeNode } from '@wallet/testkit';
 
 const Num = z.number();
 let node: FakeNode | undefined;
@@ -30,14 +29,6 @@ async function rejectionCode(promise: Promise<unknown>): Promise<string> {
   );
   if (!isWalletError(error)) throw error;
   return error.code;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('JsonRpcClient', () => {

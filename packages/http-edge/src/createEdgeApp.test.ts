@@ -1,23 +1,15 @@
 import { Agent, get } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { WalletError } from '@wallet/errors';
 import { createLogger, currentRequestId } from '@wallet/logger';
+import { freePort } from '@wallet/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiDocument } from './ApiDocument.js';
 import { createEdgeApp } from './createEdgeApp.js';
 
 const log = createLogger('http-edge-test', { level: 'silent' });
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function build() {
   const app = createEdgeApp({ log, bodyLimitBytes: 1024, maxUrlLength: 600 });
@@ -41,7 +33,7 @@ function build() {
       });
       api.route(v1, { method: 'GET', path: '/store', summary: 'needs Redis', responses: { 200: { description: 'never' } } }, async () => {
         // A real client of a Redis that is not there: what gatesrv's stores meet while Redis restarts.
-        const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+        const redis = new Redis({ host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: 1, retryStrategy: () => 50 });
         redis.on('error', () => {}); // the refused connections are the point
         try {
           return await redis.get('k');

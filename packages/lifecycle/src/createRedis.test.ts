@@ -1,15 +1,7 @@
-import { createServer } from 'node:net';
 import { createLogger } from '@wallet/logger';
+import { freePort } from '@wallet/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRedis } from './createRedis.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('createRedis', () => {
   it('logs a Redis it cannot reach as a warning (once per quiet period) instead of an unhandled error event', async () => {
@@ -19,7 +11,7 @@ describe('createRedis', () => {
       { level: 'info' },
       { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
     );
-    const redis = createRedis(`redis://127.0.0.1:${await closedPort()}`, log, 'main', { retryStrategy: () => 20, maxRetriesPerRequest: 1 });
+    const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, log, 'main', { retryStrategy: () => 20, maxRetriesPerRequest: 1 });
     try {
       await expect(redis.get('k')).rejects.toThrow();
       expect(redis.listenerCount('error')).toBeGreaterThan(0);

@@ -8,3 +8,4 @@ export { createTestDatabase } from './testDatabase.js';
 export { type TestRedis, connectTestRedis, deleteByPrefix } from './testRedis.js';
 export { configurationDoc, envReferenceSection } from './envReferenceDoc.js';
 export { protoServiceMethods } from './protoServiceMethods.js';
+export { freePort } from './freePort.js';
