@@ -34,6 +34,8 @@ export type ConsolidationDeps = {
   readonly nativeAsset: string;
   readonly confirmations: number;
   readonly minConf: number;
+  /** The rate a consolidation or cold transfer pays: the payout family's, capped as its check requires. */
+  readonly feeRate: () => Promise<{ readonly satPerVbyte: bigint }>;
   /** The same check and signer as withdrawals (a cold transfer's payment is checked as a withdrawal's is). */
   readonly checkOptions: (buildId: string, psbt: string, payments?: readonly ExpectedPayment[]) => CheckBuildOptions;
   /** A destination's scriptPubKey, hex. @throws WalletError INVALID_ADDRESS */
@@ -106,7 +108,7 @@ export class UtxoConsolidations {
         details: { reason: 'bad_max_inputs' },
       });
     }
-    const fee = await this.d.adapter.feeEstimate();
+    const fee = await this.d.feeRate();
     const buildId = newId('bld');
     const built = await withTransaction(db, async (trx) => {
       const [clock] = (await trx.raw(
@@ -227,7 +229,7 @@ export class UtxoConsolidations {
         db.raw('CAST(amount AS CHAR) AS amount'),
       );
     for (const move of moves) {
-      const fee = await this.d.adapter.feeEstimate();
+      const fee = await this.d.feeRate();
       const script = this.d.scriptOf(move.to_address);
       const amount = BigInt(move.amount);
       const buildId = newId('bld');

@@ -53,11 +53,13 @@ afterAll(async () => {
 async function family(over: Partial<UtxoPayoutFamilyOptions> = {}): Promise<UtxoPayoutFamily> {
   const f = new UtxoPayoutFamily({
     chain: ltc,
-    adapter: await createUtxoAdapter({ chain: ltc, assets: [registry.asset('LTC')], rpcUrl: url }),
+    // The shared node's estimate follows the fee rates earlier runs paid (up to the clusters' default cap, 500 sat/vB):
+    // this family's cap stays above it, so its builds and bumps pay the market (the cap itself is tested below).
+    adapter: await createUtxoAdapter({ chain: ltc, assets: [registry.asset('LTC')], rpcUrl: url, fees: { maxSatPerVbyte: 1000n } }),
     signer: vault.signer(psbtSigner('ltc', 'regtest'), accountDerivationPath('ltc', 'regtest')),
     db,
     log,
-    maxFeeRate: 100n,
+    maxFeeRate: 1000n,
     ...over,
   });
   await f.init();
@@ -312,6 +314,13 @@ describe('UtxoPayoutFamily on the stack litecoind', () => {
       'input_mismatch',
     ],
   ];
+
+  it('pays at most its cap: a market estimate above it is cut to it (a build at the market would fail its own check)', async () => {
+    const f = await family({ maxFeeRate: 2n });
+    const market = await adapter.feeEstimate();
+    expect(market.satPerVbyte).toBeGreaterThan(2n);
+    expect(await f.feeRate()).toMatchObject({ satPerVbyte: 2n });
+  });
 
   it.each(tampers)('refuses a PSBT with %s: not signed, psbt_refused alarm, inputs released', async (_name, tamper, problem) => {
     const f = await family();

@@ -147,6 +147,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
       nativeAsset: chain.nativeAsset,
       confirmations: options.confirmations ?? 1,
       minConf: options.minConf ?? 1,
+      feeRate: () => this.feeRate(),
       checkOptions: (buildId, psbt, payments = []) => this.#checkOptions(buildId, psbt, payments),
       scriptOf: (address) => this.#scriptOf(address),
       sign: (psbt, keys) => this.#o.signer.sign({ psbt, inputs: keys }),
@@ -276,7 +277,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
 
     let fee;
     try {
-      fee = await this.#o.adapter.feeEstimate();
+      fee = await this.feeRate();
     } catch (error) {
       for (const r of fresh) errors.set(r.id, error);
       return { drafts, errors };
@@ -496,6 +497,27 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
 
   async isMined(txid: string): Promise<boolean> {
     return ((await this.#o.adapter.confirmations(txid)) ?? 0) >= 1;
+  }
+
+  /**
+   * The rate a build pays: the node's estimate, at most this family's `maxFeeRate` (the bound its own signing check
+   * holds every build to). The adapter caps estimates at its configured maximum too, and signsrv gives both the same
+   * value; a family whose maximum is the lower one would otherwise build what its check refuses (as a tampered PSBT,
+   * with a psbt_refused alarm), over and over while the market stays above it. At the cap the transaction pays less
+   * than the market and confirms later, like a fee bump at the cap.
+   * @throws WalletError UNAVAILABLE (with `details.cap`) when even the node's relay floor is above the maximum
+   */
+  async feeRate(): Promise<{ readonly satPerVbyte: bigint; readonly floorSatPerVbyte: bigint }> {
+    const { maxFeeRate, log } = this.#o;
+    const fee = await this.#o.adapter.feeEstimate();
+    if (fee.floorSatPerVbyte > maxFeeRate) {
+      throw new WalletError('UNAVAILABLE', `the node relays nothing under ${fee.floorSatPerVbyte} sat/vB, above the cap`, {
+        details: { chain: this.chain, floor: fee.floorSatPerVbyte.toString(), cap: maxFeeRate.toString() },
+      });
+    }
+    if (fee.satPerVbyte <= maxFeeRate) return fee;
+    log.warn({ chain: this.chain, market: String(fee.satPerVbyte), cap: String(maxFeeRate) }, 'fee estimate above the cap: paying the cap');
+    return { satPerVbyte: maxFeeRate, floorSatPerVbyte: fee.floorSatPerVbyte };
   }
 
   async close(): Promise<void> {
