@@ -133,7 +133,12 @@ describe('webhook delivery', () => {
         });
         expect(r.headers['x-wallet-event-id']).toBe(feed[i]!.id);
       }
+      // The receiver counts a request before the dispatcher has recorded its answer: wait for the records.
+      await until('12 deliveries recorded', async () =>
+        (await listDeliveries(db, 'c_order', endpoint.id, 100)).every((h) => h.status !== 'queued'),
+      );
       const history = await listDeliveries(db, 'c_order', endpoint.id, 100);
+      expect(history).toHaveLength(12);
       expect(history.every((h) => h.status === 'delivered' && h.attempts === 1)).toBe(true);
     } finally {
       await d.stop();
@@ -170,6 +175,10 @@ describe('webhook delivery', () => {
       const seqs = await events('c_404', 2);
       await until('two requests', () => rx.received.length >= 2);
       expect(rx.seqs()).toEqual(seqs);
+      // The receiver counts a request before the dispatcher has recorded its answer: wait for the records.
+      await until('both answers recorded', async () =>
+        (await listDeliveries(db, 'c_404', endpoint.id, 10)).every((h) => h.status !== 'queued'),
+      );
       const history = await listDeliveries(db, 'c_404', endpoint.id, 10);
       expect(history.map((h) => [h.eventSeq, h.status, h.lastStatus])).toEqual([
         [seqs[1], 'delivered', 200],
