@@ -1,13 +1,19 @@
 import type { Knex } from '@wallet/db';
 import { checkInvariants, findLedgerBreaks } from '@wallet/ledger';
 import { terminalStatuses } from '@wallet/withdrawal-protocol';
-import type { JsonRpcProvider } from 'ethers';
+import type { JsonRpcProvider, TransactionReceipt } from 'ethers';
 import type { PostRecord, Workload } from './Workload.js';
 
 /** One named invariant's verdict: what was checked, how many items, and the first violations with their ids. */
 export type Check = { readonly name: string; readonly checked: number; readonly violations: string[] };
 
 const MAX_SHOWN = 20;
+
+/** A check's violations, the first {@link MAX_SHOWN} kept. */
+function violationList(): { violations: string[]; fail: (message: string) => void } {
+  const violations: string[] = [];
+  return { violations, fail: (message) => void (violations.length < MAX_SHOWN && violations.push(message)) };
+}
 
 /**
  * The checks that hold at every instant, whatever is in flight (each is one consistent read): no journal entry and no
@@ -39,8 +45,7 @@ export async function ledgerCheck(db: Knex): Promise<Check> {
  * same body), after every fault including the loss of Redis, answers the same id.
  */
 export async function idempotencyCheck(db: Knex, workload: Workload): Promise<Check> {
-  const violations: string[] = [];
-  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const { violations, fail } = violationList();
   const posts = workload.posts.filter((p) => p.kind === 'transfer' || p.kind === 'withdrawal' || p.kind === 'cancel');
   for (const p of posts) {
     if (p.outcome === 'unknown') {
@@ -81,8 +86,7 @@ async function rowsOf(db: Knex, p: PostRecord): Promise<string[]> {
  * amount; none is credited (or left credited) whose transaction is not on the canonical chain.
  */
 export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workload: Workload, confirmations: number): Promise<Check> {
-  const violations: string[] = [];
-  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const { violations, fail } = violationList();
   const head = await provider.getBlockNumber();
   const ours = new Set(workload.accounts.map((a) => a.address.toLowerCase()));
   type DepositRow = {
@@ -98,12 +102,18 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
   const rows = await db<DepositRow>('deposits')
     .where({ chain: 'eth' })
     .select('id', 'txid', 'account_id', 'address', 'amount', 'status', 'block_hash');
+  // Both directions look at the same transactions: each receipt is read once.
+  const receipts = new Map<string, Promise<TransactionReceipt | null>>();
+  const receiptOf = (txid: string): Promise<TransactionReceipt | null> => {
+    if (!receipts.has(txid)) receipts.set(txid, provider.getTransactionReceipt(txid));
+    return receipts.get(txid)!;
+  };
   const byTx = new Map<string, typeof rows>();
   for (const r of rows) byTx.set(r.txid, [...(byTx.get(r.txid) ?? []), r]);
   let checked = 0;
   for (const d of workload.deposits) {
     checked++;
-    const receipt = await provider.getTransactionReceipt(d.txid);
+    const receipt = await receiptOf(d.txid);
     const found = byTx.get(d.txid) ?? [];
     const credited = found.filter((r) => r.status === 'credited');
     if (receipt === null) {
@@ -129,7 +139,7 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
   for (const r of rows) {
     if (r.status !== 'credited' || !ours.has(r.address.toLowerCase())) continue;
     checked++;
-    const receipt = await provider.getTransactionReceipt(r.txid);
+    const receipt = await receiptOf(r.txid);
     if (receipt === null || receipt.blockHash !== r.block_hash)
       fail(`deposit ${r.id} (${r.txid}): credited, but its transaction is not in that block of the canonical chain`);
   }
@@ -141,8 +151,7 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
  * the chain; a confirmed one paid exactly its destination and amount, and any other paid nothing.
  */
 export async function withdrawalsCheck(db: Knex, provider: JsonRpcProvider, workload: Workload): Promise<Check> {
-  const violations: string[] = [];
-  const fail = (m: string): void => void (violations.length < MAX_SHOWN && violations.push(m));
+  const { violations, fail } = violationList();
   const ids = workload.posts.filter((p) => p.kind === 'withdrawal' && p.outcome === 'accepted').map((p) => p.id!);
   for (const id of ids) {
     const w = (await db('withdrawals').where({ id }).first()) as { status: string; to_address: string; amount: string } | undefined;
