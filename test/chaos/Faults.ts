@@ -3,8 +3,16 @@ import type { JsonRpcProvider } from 'ethers';
 import { Redis } from 'ioredis';
 import type { Cluster } from '../harness/Cluster.js';
 import type { PrivateStack } from './PrivateStack.js';
+import type { SecondHost } from './SecondHost.js';
 import type { Rng } from './rng.js';
 import { type Fault, type ServiceTarget, describeFault } from './schedule.js';
+
+/** What the injector needs beyond the stack: the second host (the `host-cut` fault), how each transrv node starts. */
+export type InjectorHosts = {
+  readonly host: SecondHost;
+  /** Starts transrv `nodeId` again as it was first started (t2: in the second host's namespace, through its forwarders). */
+  readonly startTransrv: (nodeId: string) => Promise<unknown>;
+};
 
 /** What happened when a fault was injected: done, or skipped with the reason (its target was already down). */
 export type Injected = { readonly fault: string; readonly startedAt: number; readonly result: 'done' | 'skipped'; readonly note?: string };
@@ -30,6 +38,7 @@ export class FaultInjector {
     adminUrl: string,
     readonly onEvent: (line: string) => void,
     readonly rng: Rng,
+    readonly hosts: InjectorHosts,
   ) {
     this.#admin = createDb(adminUrl, { poolMin: 0, poolMax: 1 });
   }
@@ -124,6 +133,17 @@ export class FaultInjector {
         });
         return;
       }
+      case 'host-cut': {
+        const { host } = this.hosts;
+        if (host.isCut) return record('skipped', 'the host is already cut off');
+        host.cut();
+        record('done');
+        this.#later(fault.forMs, async () => {
+          host.heal();
+          this.onEvent('host healed');
+        });
+        return;
+      }
     }
   }
 
@@ -145,7 +165,7 @@ export class FaultInjector {
   }
 
   async #restart(target: ServiceTarget): Promise<void> {
-    if (target.startsWith('transrv-')) await this.cluster.startTransrv(target.slice('transrv-'.length));
+    if (target.startsWith('transrv-')) await this.hosts.startTransrv(target.slice('transrv-'.length));
     else if (target === 'signsrv') await this.cluster.startSignsrv();
     else if (target.startsWith('gatesrv')) await this.cluster.startGatesrv(target);
     else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);

@@ -27,7 +27,12 @@ export type PostRecord = {
 
 export type AccountRecord = { readonly id: string; readonly address: string };
 export type DepositSent = { readonly txid: string; readonly to: string; readonly accountId: string; readonly amount: bigint };
-export type ReviewAction = { readonly withdrawalId: string; readonly action: 'approve' | 'reject'; status: number; code?: string };
+export type ReviewAction = {
+  readonly withdrawalId: string;
+  readonly action: 'approve' | 'reject' | 'void';
+  status: number;
+  code?: string;
+};
 
 const GWEI = 10n ** 9n;
 
@@ -162,18 +167,33 @@ export class Workload {
     return this.post('withdrawal', `/v1/accounts/${from.id}/withdrawals`, { asset: 'ETH', to: Wallet.createRandom().address, amount });
   }
 
-  /** Decides a withdrawal the workload created: auditors approve most, reject some; clients cancel some. */
+  /**
+   * Decides a withdrawal the workload created: auditors approve most, reject some, and void some right after approving
+   * them (the auditors' "never sign it": refused as WITHDRAWAL_NOT_VOIDABLE when signsrv signed it first); clients cancel
+   * some.
+   */
   async decide(withdrawalId: string): Promise<void> {
-    const choice = this.rng.weighted({ approve: 7, reject: 1.5, cancel: 1.5 });
+    const choice = this.rng.weighted({ approve: 6, reject: 1.5, cancel: 1.5, void: 1 });
     if (choice === 'cancel') {
       await this.post('cancel', `/v1/withdrawals/${withdrawalId}/cancel`, {});
       return;
     }
+    const approved = await this.#review(withdrawalId, choice === 'reject' ? 'reject' : 'approve');
+    if (choice === 'void' && approved.status === 200) await this.#review(withdrawalId, 'void');
+  }
+
+  /** One auditor's action, tried again while signsrv does not have the withdrawal yet or answers a retryable code. */
+  async #review(withdrawalId: string, action: ReviewAction['action']): Promise<ReviewAction> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       let res: { status: number; body: { error?: { code: string } } } | undefined;
       try {
-        res = choice === 'approve' ? await this.signsrv.approve(withdrawalId) : await this.signsrv.reject(withdrawalId, 'chaos campaign');
+        res =
+          action === 'approve'
+            ? await this.signsrv.approve(withdrawalId)
+            : action === 'reject'
+              ? await this.signsrv.reject(withdrawalId, 'chaos campaign')
+              : await this.signsrv.voidApproved(withdrawalId, 'chaos campaign: never sign it');
       } catch {
         res = undefined;
       }
@@ -185,13 +205,14 @@ export class Workload {
       // could not be read): an auditor reads it again and approves what is there now.
       const done = res !== undefined && res.status < 500 && res.status !== 404 && !retryable && code !== 'APPROVAL_STALE';
       if (done || Date.now() > deadline) {
-        this.reviews.push({
+        const review: ReviewAction = {
           withdrawalId,
-          action: choice,
+          action,
           status: res?.status ?? 0,
           ...(res?.body?.error?.code ? { code: res.body.error.code } : {}),
-        });
-        return;
+        };
+        this.reviews.push(review);
+        return review;
       }
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -17,6 +17,7 @@ import {
   withdrawalsCheck,
 } from './invariants.js';
 import { PrivateStack } from './PrivateStack.js';
+import { SecondHost } from './SecondHost.js';
 import { Rng } from './rng.js';
 import { type Fault, describeFault, faultSchedule } from './schedule.js';
 import { Workload } from './Workload.js';
@@ -48,6 +49,11 @@ const FUNDER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b
 const TTL_SECONDS = 4;
 const CONFIRMATIONS = 3;
 const HOT_WALLET_START = parseEther('50');
+/**
+ * Sweeps run as in production (signsrv moves a deposit address's ETH to the hot wallet once it holds this much), often,
+ * so that reorgs, a slow node and kills meet them: a deposit address then sends, and its gas counts in the books.
+ */
+const SWEEPS = { eth: { thresholds: { ETH: '100000000000000000' }, intervalMs: 2000, maxInFlight: 4 } };
 
 /**
  * A randomized fault campaign (issue 19): a full cluster (two transrv nodes, accountsrv, signsrv, two gatesrv) on a stack
@@ -70,14 +76,36 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   );
   let world: WithdrawalWorld | undefined;
   let injector: FaultInjector | undefined;
+  let host: SecondHost | undefined;
   try {
+    // transrv t2 runs on a second host (a network namespace) that the `host-cut` fault takes off the network; t1 listens
+    // on the pair's host side so that t2 can deliver its credit legs to it.
+    host = SecondHost.create();
+    const chainRpc = { eth: stack.servicesRpcUrl };
     world = await WithdrawalWorld.start({
-      chainRpc: { eth: stack.servicesRpcUrl },
+      chainRpc,
       ttlSeconds: TTL_SECONDS,
-      extraEnv: { REDIS_URL: stack.redisUrl, ETCD_ENDPOINTS: stack.etcdEndpoints },
+      transrvNodes: ['t1'],
+      extraEnv: {
+        REDIS_URL: stack.redisUrl,
+        ETCD_ENDPOINTS: stack.etcdEndpoints,
+        TRANSRV_GRPC_ADDR: host.hostListenAddr,
+        SIGNSRV_SWEEPS: JSON.stringify(SWEEPS),
+      },
     });
     const cluster = world.cluster;
-    say(`cluster up (database ${cluster.database})`);
+    const secondHost = host;
+    const t2Env: Record<string, string> = {
+      MYSQL_URL: await secondHost.forward(cluster.mysqlUrlOf('transrv')),
+      REDIS_URL: await secondHost.forward(stack.redisUrl),
+      ETCD_ENDPOINTS: await secondHost.forward(stack.etcdEndpoints),
+      WALLET_CHAIN_RPC: JSON.stringify(await secondHost.forwardAll(chainRpc)),
+      TRANSRV_GRPC_ADDR: secondHost.listenAddr,
+    };
+    const startTransrv = (nodeId: string) =>
+      nodeId === 't2' ? cluster.startTransrv('t2', t2Env, { netns: secondHost.name }) : cluster.startTransrv(nodeId);
+    await startTransrv('t2');
+    say(`cluster up (database ${cluster.database}; transrv t2 on host ${secondHost.name})`);
     const provider = new JsonRpcProvider(stack.anvil.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 200 });
     await provider.send('anvil_setBalance', [world.hotWallet, `0x${HOT_WALLET_START.toString(16)}`]);
     // A second gateway: clients reach either (as behind a balancer), and either can be killed or paused.
@@ -114,6 +142,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       cluster.serviceEnv['MYSQL_URL']!,
       say,
       rng.fork(3),
+      { host, startTransrv },
     );
     injector = faults;
     const violationsSeen: string[] = [];
@@ -240,6 +269,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     const operations: Record<string, number> = {};
     for (const p of workload.posts) operations[`${p.kind} ${p.outcome}`] = (operations[`${p.kind} ${p.outcome}`] ?? 0) + 1;
     operations['deposits sent'] = workload.deposits.length;
+    const sweeps = await db('sweeps').select('status').count<{ status: string; n: number }[]>({ n: '*' }).groupBy('status');
+    for (const r of sweeps) operations[`sweeps ${r.status}`] = Number(r.n);
     for (const [kind, n] of Object.entries(alarms.seen)) operations[`alarm ${kind}`] = n;
     for (const r of workload.reviews) {
       const key = `review ${r.action} ${r.status}${r.code ? ` ${r.code}` : ''}`;
@@ -264,7 +295,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     return report;
   } finally {
     await injector?.close();
+    // The link back first: a node cut off would wait out its shutdown grace.
+    if (host?.isCut) host.heal();
     await world?.stop().catch(() => {});
+    await host?.close();
     await stack.stop();
   }
 }

@@ -14,7 +14,8 @@ export type Fault =
   | { readonly at: number; readonly kind: 'mysql-kill'; readonly sessions: number }
   | { readonly at: number; readonly kind: 'evm-reorg'; readonly depth: number }
   | { readonly at: number; readonly kind: 'evm-rpc-slow'; readonly delayMs: number; readonly forMs: number }
-  | { readonly at: number; readonly kind: 'evm-rpc-down'; readonly forMs: number };
+  | { readonly at: number; readonly kind: 'evm-rpc-down'; readonly forMs: number }
+  | { readonly at: number; readonly kind: 'host-cut'; readonly forMs: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -39,6 +40,7 @@ const weights: Readonly<Record<FaultKind, number>> = {
   'evm-reorg': 3,
   'evm-rpc-slow': 1,
   'evm-rpc-down': 1,
+  'host-cut': 1.5,
 };
 
 /**
@@ -80,6 +82,10 @@ function faultOf(rng: Rng, kind: FaultKind, at: number, o: ScheduleOptions): Fau
       return { at, kind, delayMs: rng.int(200, 2000), forMs: rng.int(2000, 8000) };
     case 'evm-rpc-down':
       return { at, kind, forMs: rng.int(1000, 6000) };
+    case 'host-cut':
+      // transrv t2's host off the network: past the lease TTL most of the time (its accounts answer SHARD_UNAVAILABLE,
+      // its scanner lease moves to t1, its late writes are fenced), sometimes shorter (requests time out, then resume).
+      return { at, kind, forMs: rng.int(1000, o.ttlSeconds * 1000 + 6000) };
   }
 }
 
