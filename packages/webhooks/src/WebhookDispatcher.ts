@@ -36,6 +36,12 @@ export type WebhookDispatcherOptions = {
   readonly intervalMs?: number;
   /** @default 10_000 */
   readonly timeoutMs?: number;
+  /**
+   * How long a webhook POST's stored answer (`webhook_requests`, a create's or rotation's sealed secret among them) is
+   * kept for retries with its Idempotency-Key. The API promises 24 h; past this age the answers are deleted (at most
+   * one pass a minute, by every node: the delete is idempotent). @default 48 h
+   */
+  readonly requestRetentionMs?: number;
 };
 
 type DeliveryRow = {
@@ -67,6 +73,8 @@ export class WebhookDispatcher {
   readonly #busy = new Map<string, Promise<void>>();
   /** Endpoints whose secret did not open, until when they are left alone. */
   readonly #unreadable = new Map<string, number>();
+  /** When stored answers past their retention were last deleted. */
+  #prunedAt = 0;
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = options;
@@ -87,9 +95,32 @@ export class WebhookDispatcher {
     await Promise.all(this.#busy.values());
   }
 
+  /**
+   * Deletes the stored answers of webhook POSTs older than the retention, 1,000 rows at a time, until none is left.
+   * @returns how many were deleted
+   */
+  async pruneRequests(): Promise<number> {
+    const retentionUs = (this.#o.requestRetentionMs ?? 48 * 3_600_000) * 1000;
+    let deleted = 0;
+    for (;;) {
+      const [result] = (await this.#o.db.raw(
+        'DELETE FROM webhook_requests WHERE created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND LIMIT 1000',
+        [retentionUs],
+      )) as [{ affectedRows: number }];
+      deleted += result.affectedRows;
+      if (result.affectedRows < 1000) break;
+    }
+    if (deleted > 0) this.#o.log.info({ deleted }, 'stored answers of webhook requests past their retention deleted');
+    return deleted;
+  }
+
   /** One pass: renew and claim leases, then start the work of each held endpoint not already being worked on. */
   async pass(): Promise<void> {
     const { db, nodeId } = this.#o;
+    if (Date.now() - this.#prunedAt >= 60_000) {
+      this.#prunedAt = Date.now();
+      await this.pruneRequests();
+    }
     const leaseUs = (this.#o.leaseMs ?? 30_000) * 1000;
     const max = this.#o.maxEndpoints ?? 32;
     await db.raw(

@@ -421,6 +421,32 @@ describe('webhook delivery', () => {
     expect([box.open(stored.secret_box, context), box.open(stored.previous_secret_box, context)]).toEqual([r1.secret, first.secret]);
   });
 
+  it('stored answers are deleted past their retention (the API keeps them 24 h); a key of a deleted one runs again', async () => {
+    const request = { clientId: 'c_prune', key: 'create-old', hash: 'h1' };
+    const old = await createEndpoint(db, box, { clientId: 'c_prune', url: 'https://example.com/old', events: ['*'] }, dev, request);
+    const fresh = { clientId: 'c_prune', key: 'create-new', hash: 'h2' };
+    await createEndpoint(db, box, { clientId: 'c_prune', url: 'https://example.com/new', events: ['*'] }, dev, fresh);
+    await db('webhook_requests')
+      .where({ client_id: 'c_prune', idempotency_key: 'create-old' })
+      .update({ created_at: db.raw('CURRENT_TIMESTAMP(3) - INTERVAL 49 HOUR') });
+    const keys = () => db('webhook_requests').where({ client_id: 'c_prune' }).orderBy('idempotency_key').pluck('idempotency_key');
+    // Within the retention (48 h by default), nothing goes; a short retention takes the old one only.
+    expect(await dispatcher('n-prune', { requestRetentionMs: 50 * 3_600_000 }).pruneRequests()).toBe(0);
+    const pruner = dispatcher('n-prune');
+    expect(await pruner.pruneRequests()).toBe(1);
+    expect(await keys()).toEqual(['create-new']);
+    // A pass prunes too (the first pass of a dispatcher; then at most once a minute).
+    await db('webhook_requests')
+      .where({ client_id: 'c_prune' })
+      .update({ created_at: db.raw('CURRENT_TIMESTAMP(3) - INTERVAL 49 HOUR') });
+    await dispatcher('n-prune-2').pass();
+    expect(await keys()).toEqual([]);
+    // Past the promised window the key is free: the same request runs again (a second endpoint), as the API says.
+    const again = await createEndpoint(db, box, { clientId: 'c_prune', url: 'https://example.com/old', events: ['*'] }, dev, request);
+    expect(again.replayed).toBe(false);
+    expect(again.endpoint.id).not.toBe(old.endpoint.id);
+  });
+
   it('in production a host name that resolves to loopback is refused at connection time', async () => {
     const lookup = safeLookup({ allowPrivate: false });
     const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => lookup('localhost', {}, (e) => resolve(e)));
