@@ -288,6 +288,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       firstViolation: failed ? `${failed.name}: ${failed.violations[0]}` : null,
       seconds: Math.round((Date.now() - started) / 1000),
     };
+    // A broken invariant: the database stays for reading what happened (its name is in the report's progress lines).
+    if (failed) {
+      cluster.keepDatabaseAtStop = true;
+      say(`database ${cluster.database} kept for the investigation (drop it with: mysql -uroot -e 'DROP DATABASE ${cluster.database}')`);
+    }
     if (options.reportFile) {
       mkdirSync(dirname(options.reportFile), { recursive: true });
       writeFileSync(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);

@@ -97,11 +97,20 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
     address: string;
     amount: string;
     status: string;
+    block_number: string;
     block_hash: string;
+    created_at: Date;
+    credited_at: Date | null;
   };
   const rows = await db<DepositRow>('deposits')
     .where({ chain: 'eth' })
-    .select('id', 'txid', 'account_id', 'address', 'amount', 'status', 'block_hash');
+    .select('id', 'txid', 'account_id', 'address', 'amount', 'status', 'block_number', 'block_hash', 'created_at', 'credited_at');
+  /** Where a credited row says its transaction was, and what the chain has there now (for following it in the logs). */
+  const whereIs = async (r: (typeof rows)[number]): Promise<string> => {
+    const canonical = await provider.getBlock(Number(r.block_number)).catch(() => null);
+    const recorded = await provider.getBlock(r.block_hash).catch(() => null);
+    return `recorded in block ${r.block_number} ${r.block_hash} (seen ${r.created_at.toISOString()}, credited ${r.credited_at?.toISOString() ?? '-'}); the canonical block there is ${canonical?.hash ?? 'none'}; the node ${recorded ? `still has the recorded block (${recorded.transactions.length} transactions, its parent ${recorded.parentHash})` : 'does not know the recorded block'}`;
+  };
   // Both directions look at the same transactions: each receipt is read once.
   const receipts = new Map<string, Promise<TransactionReceipt | null>>();
   const receiptOf = (txid: string): Promise<TransactionReceipt | null> => {
@@ -117,8 +126,7 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
     const found = byTx.get(d.txid) ?? [];
     const credited = found.filter((r) => r.status === 'credited');
     if (receipt === null) {
-      if (credited.length > 0)
-        fail(`deposit ${d.txid}: not on the canonical chain, yet credited as ${credited.map((r) => r.id).join(', ')}`);
+      for (const r of credited) fail(`deposit ${d.txid}: not on the canonical chain, yet credited as ${r.id}: ${await whereIs(r)}`);
       continue;
     }
     if (head - receipt.blockNumber + 1 < confirmations) continue; // not confirmed yet: either way is right
@@ -141,7 +149,9 @@ export async function depositsCheck(db: Knex, provider: JsonRpcProvider, workloa
     checked++;
     const receipt = await receiptOf(r.txid);
     if (receipt === null || receipt.blockHash !== r.block_hash)
-      fail(`deposit ${r.id} (${r.txid}): credited, but its transaction is not in that block of the canonical chain`);
+      fail(
+        `deposit ${r.id} (${r.txid}): credited, but its transaction is ${receipt === null ? 'on no block of the canonical chain' : `in block ${receipt.blockNumber} ${receipt.blockHash}`}: ${await whereIs(r)}`,
+      );
   }
   return { name: 'deposits: each canonical, confirmed deposit credited exactly once, none credited off the chain', checked, violations };
 }

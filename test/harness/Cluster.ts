@@ -312,10 +312,13 @@ export class Cluster {
     return this.#spawn(service, label, env);
   }
 
-  /** Stops every process (SIGTERM, then SIGKILL) and drops the database. */
+  /** Set (a failed chaos campaign): the database is kept at stop, for reading what happened. */
+  keepDatabaseAtStop = false;
+
+  /** Stops every process (SIGTERM, then SIGKILL) and drops the database (unless kept). */
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values()].map((p) => p.stop('SIGTERM')));
-    if (!this.#options.keepDatabase) await dropDatabase(mysqlUrl(this.database)).catch(() => {});
+    if (!this.#options.keepDatabase && !this.keepDatabaseAtStop) await dropDatabase(mysqlUrl(this.database)).catch(() => {});
     if (this.#options.mysqlUsers === undefined) {
       const root = createDb(mysqlUrl('mysql'), { poolMin: 0, poolMax: 1 });
       await dropServiceUsers(root, this.mysqlUsers)

@@ -233,6 +233,8 @@ export class ChainScanner {
     const topUps = await this.#sweepTopUps(outputs.map(({ t }) => t));
     // Nor is the gas signsrv's sweep job sends a deposit address before sweeping its tokens: the wallet's own ETH.
     const rows = outputs.filter(({ owner, t }) => owner.wallet !== true && !topUps.has(t.txid));
+    /** Deposits new or back to life in this window: logged once the window is written. */
+    let seen: RecordedDeposit[] = [];
     await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').insert(
         window.map(({ block }) => ({ chain, number: block.number, hash: block.hash, parent_hash: block.parentHash })),
@@ -266,7 +268,7 @@ export class ChainScanner {
             block.hash,
           ]),
         );
-        const seen = (await depositsAt(trx, chain, keys)).filter((d) => {
+        seen = (await depositsAt(trx, chain, keys)).filter((d) => {
           const was = before.get(`${d.txid}:${d.output_index}`);
           return d.status === 'pending' && (was === undefined || was === 'orphaned' || was === 'reversed') && d.client_id !== null;
         });
@@ -321,6 +323,12 @@ export class ChainScanner {
           .andWhere('number', '<', tip - this.#keep)
           .delete();
     });
+    for (const d of seen) {
+      log.info(
+        { depositId: d.id, accountId: d.account_id, asset: d.asset, txid: d.txid, block: Number(d.block_number), blockHash: d.block_hash },
+        'deposit seen',
+      );
+    }
     return rows.length;
   }
 
@@ -446,6 +454,8 @@ export class ChainScanner {
     if (forkPoint < 0 && stored.length >= this.#keep) {
       throw new Error(`${chain}: reorg deeper than the ${this.#keep} kept blocks; refusing to guess (operator action needed)`);
     }
+    let orphanedIds: string[] = [];
+    let reversedIds: string[] = [];
     const result = await withFence(db, fence, async (trx) => {
       await trx('chain_blocks').where({ chain }).andWhere('number', '>', forkPoint).delete();
       const dropped = await trx<DepositEventRow & { client_id: string | null }>('deposits')
@@ -462,6 +472,12 @@ export class ChainScanner {
           .filter((d) => d.client_id !== null)
           .map((d) => depositEvent(EventType.depositOrphaned, { ...d, client_id: d.client_id, status: 'orphaned' })),
       );
+      reversedIds = (await trx('deposits')
+        .where({ chain, status: 'credited' })
+        .andWhere('block_number', '>', forkPoint)
+        .forUpdate()
+        .pluck('id')) as string[];
+      orphanedIds = dropped.map((d) => d.id);
       const reversed = await trx('deposits')
         .where({ chain, status: 'credited' })
         .andWhere('block_number', '>', forkPoint)
@@ -505,7 +521,11 @@ export class ChainScanner {
     });
     this.#checkpoint = undefined;
     this.#unspent = undefined;
-    log.warn({ from: tip.number, forkPoint, ...result }, 'reorg: rewound to the fork point');
+    // The deposits it touched by id (at most 50 of each), for following one deposit through the logs.
+    log.warn(
+      { from: tip.number, forkPoint, ...result, orphanedIds: orphanedIds.slice(0, 50), reversedIds: reversedIds.slice(0, 50) },
+      'reorg: rewound to the fork point',
+    );
     return { kind: 'reorg', forkPoint, ...result };
   }
 }
@@ -527,7 +547,7 @@ class KeyedOutpointSet implements OutpointSet {
   }
 }
 
-type RecordedDeposit = DepositEventRow & { client_id: string | null };
+type RecordedDeposit = DepositEventRow & { client_id: string | null; block_hash: string };
 
 /** The deposits recorded for these outputs of `chain` (a range read of the unique key per output). */
 async function depositsAt(
