@@ -256,7 +256,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       continuousCheck(samples, violationsSeen),
       await ledgerCheck(db),
       await idempotencyCheck(db, workload),
-      await depositsCheck(db, provider, workload, CONFIRMATIONS),
+      await depositsCheck(db, provider, workload, CONFIRMATIONS, startBlock + 1),
       await withdrawalsCheck(db, provider, workload),
       await booksCheck(world, provider, before, startBlock),
       alarms,
