@@ -5,6 +5,7 @@ import type { Cluster } from '../harness/Cluster.js';
 import type { PrivateStack } from './PrivateStack.js';
 import type { SecondHost } from './SecondHost.js';
 import type { Rng } from './rng.js';
+import type { UtxoWorkload } from './utxo.js';
 import { type Fault, type ServiceTarget, describeFault } from './schedule.js';
 
 /** What the injector needs beyond the stack: the second host (the `host-cut` fault), how each transrv node starts. */
@@ -29,6 +30,7 @@ export class FaultInjector {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #admin: Knex;
   #rpcFaults = 0;
+  #utxoRpcFaults = 0;
 
   constructor(
     readonly cluster: Cluster,
@@ -39,6 +41,8 @@ export class FaultInjector {
     readonly onEvent: (line: string) => void,
     readonly rng: Rng,
     readonly hosts: InjectorHosts,
+    /** The Litecoin side (its deposits are what a double-spend replaces); without it UTXO faults are skipped. */
+    readonly utxo?: UtxoWorkload,
   ) {
     this.#admin = createDb(adminUrl, { poolMin: 0, poolMax: 1 });
   }
@@ -141,6 +145,40 @@ export class FaultInjector {
         this.#later(fault.forMs, async () => {
           host.heal();
           this.onEvent('host healed');
+        });
+        return;
+      }
+      case 'utxo-reorg': {
+        if (!this.utxo) return record('skipped', 'no UTXO chain');
+        const uw = this.utxo;
+        let replaced = '';
+        const head = await uw.chain.reorg(fault.depth, async (removed) => {
+          if (!fault.doubleSpend) return;
+          const victim = await uw.doubleSpendOne(this.rng, removed);
+          replaced = victim ? `, deposit ${victim.txid} replaced by ${victim.replacedBy}` : ', no replaceable deposit came back';
+        });
+        record('done', `from height ${head}${replaced}`);
+        return;
+      }
+      case 'utxo-double-spend': {
+        if (!this.utxo) return record('skipped', 'no UTXO chain');
+        const victim = await this.utxo.doubleSpendOne(this.rng);
+        if (!victim) return record('skipped', 'no replaceable deposit in the mempool');
+        record('done', `deposit ${victim.txid} replaced by ${victim.replacedBy}`);
+        return;
+      }
+      case 'utxo-rpc-slow':
+      case 'utxo-rpc-down': {
+        if (this.#utxoRpcFaults > 0) return record('skipped', 'the node is already slow or down');
+        this.#utxoRpcFaults++;
+        const proxy = this.stack.litecoindProxy;
+        if (fault.kind === 'utxo-rpc-slow') proxy.delayMs = fault.delayMs;
+        else await proxy.close();
+        record('done');
+        this.#later(fault.forMs, async () => {
+          proxy.delayMs = 0;
+          await proxy.open();
+          this.#utxoRpcFaults--;
         });
         return;
       }

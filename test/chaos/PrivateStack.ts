@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnvilProcess, startAnvil } from '@wallet/testkit';
 import { freePort } from '../harness/freePort.js';
+import { PrivateLitecoind } from '../harness/PrivateLitecoind.js';
 import { TcpProxy } from '../harness/TcpProxy.js';
 
 /** A server process the campaign owns: it can kill it (SIGKILL) and start it again on the same port and data. */
@@ -56,8 +57,9 @@ async function tcpOpen(port: number): Promise<boolean> {
 
 /**
  * The parts of the stack a campaign breaks, private to it so that nothing else on the machine notices: its own Redis
- * (no persistence, as the stack's), its own single-member etcd, its own anvil, and a TCP proxy in front of anvil that
- * the services dial (to make the node slow or unreachable for them alone). MySQL is the stack's server: the campaign
+ * (no persistence, as the stack's), its own single-member etcd, its own anvil and litecoind (regtest, mined past the
+ * MWEB activation), and a TCP proxy in front of each node that the services dial (to make the node slow or unreachable
+ * for them alone; the campaign itself talks to the nodes directly). MySQL is the stack's server: the campaign
  * has a database and users of its own there and kills only its own users' sessions.
  */
 export class PrivateStack {
@@ -69,6 +71,8 @@ export class PrivateStack {
     readonly etcdPort: number,
     readonly anvil: AnvilProcess,
     readonly anvilProxy: TcpProxy,
+    readonly litecoind: PrivateLitecoind,
+    readonly litecoindProxy: TcpProxy,
   ) {}
 
   static async start(): Promise<PrivateStack> {
@@ -102,7 +106,10 @@ export class PrivateStack {
     await Promise.all([redis.start(), etcd.start()]);
     const anvil = await startAnvil({ chainId: 31337 });
     const anvilProxy = await TcpProxy.start('127.0.0.1', anvil.port);
-    return new PrivateStack(dir, redis, redisPort, etcd, etcdPort, anvil, anvilProxy);
+    const litecoind = await PrivateLitecoind.launch();
+    await litecoind.mineTo(450);
+    const litecoindProxy = await TcpProxy.start('127.0.0.1', litecoind.rpcPort);
+    return new PrivateStack(dir, redis, redisPort, etcd, etcdPort, anvil, anvilProxy, litecoind, litecoindProxy);
   }
 
   get redisUrl(): string {
@@ -118,9 +125,15 @@ export class PrivateStack {
     return this.anvilProxy.urlFor(this.anvil.rpcUrl);
   }
 
+  /** The litecoind as the services see it (through its proxy; the URL carries the RPC credentials). */
+  get servicesLtcRpcUrl(): string {
+    return this.litecoindProxy.urlFor(this.litecoind.rpcUrl);
+  }
+
   async stop(): Promise<void> {
     await this.anvilProxy.close();
-    await Promise.allSettled([this.redis.kill(), this.etcd.kill(), this.anvil.stop()]);
+    await this.litecoindProxy.close();
+    await Promise.allSettled([this.redis.kill(), this.etcd.kill(), this.anvil.stop(), this.litecoind.destroy()]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -20,6 +20,7 @@ import { PrivateStack } from './PrivateStack.js';
 import { SecondHost } from './SecondHost.js';
 import { Rng } from './rng.js';
 import { type Fault, describeFault, faultSchedule } from './schedule.js';
+import { type Books, UtxoChain, UtxoWorkload, ltcBooksCheck, ltcDepositsCheck, ltcWithdrawalsCheck } from './utxo.js';
 import { Workload } from './Workload.js';
 
 export type CampaignOptions = {
@@ -54,6 +55,9 @@ const HOT_WALLET_START = parseEther('50');
  * so that reorgs, a slow node and kills meet them: a deposit address then sends, and its gas counts in the books.
  */
 const SWEEPS = { eth: { thresholds: { ETH: '100000000000000000' }, intervalMs: 2000, maxInFlight: 4 } };
+/** LTC's confirmations in the cluster's registry (the dev registry's; checked once the cluster is up). */
+const LTC_CONFIRMATIONS = 2;
+const LTC_HOUSE_START = 500_000_000n;
 
 /**
  * A randomized fault campaign (issue 19): a full cluster (two transrv nodes, accountsrv, signsrv, two gatesrv) on a stack
@@ -66,13 +70,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   const say = (line: string): void => options.onLine?.(`[chaos ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
   const rng = new Rng(options.seed);
   const durationMs = Math.round(options.minutes * 60_000);
-  const schedule = faultSchedule(rng.fork(1), { durationMs, ttlSeconds: TTL_SECONDS, confirmations: CONFIRMATIONS });
+  const schedule = faultSchedule(rng.fork(1), {
+    durationMs,
+    ttlSeconds: TTL_SECONDS,
+    confirmations: CONFIRMATIONS,
+    utxoConfirmations: LTC_CONFIRMATIONS,
+  });
   say(`seed ${options.seed}: ${schedule.length} faults over ${options.minutes} min`);
   for (const f of schedule) say(`  ${describeFault(f)}`);
 
   const stack = await PrivateStack.start();
   say(
-    `private stack up: redis ${stack.redisUrl}, etcd ${stack.etcdEndpoints}, anvil ${stack.anvil.rpcUrl} (services through ${stack.servicesRpcUrl})`,
+    `private stack up: redis ${stack.redisUrl}, etcd ${stack.etcdEndpoints}, anvil ${stack.anvil.rpcUrl} (services through ${stack.servicesRpcUrl}), litecoind :${stack.litecoind.rpcPort} (services through :${stack.litecoindProxy.port})`,
   );
   let world: WithdrawalWorld | undefined;
   let injector: FaultInjector | undefined;
@@ -81,7 +90,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // transrv t2 runs on a second host (a network namespace) that the `host-cut` fault takes off the network; t1 listens
     // on the pair's host side so that t2 can deliver its credit legs to it.
     host = SecondHost.create();
-    const chainRpc = { eth: stack.servicesRpcUrl };
+    const chainRpc = { eth: stack.servicesRpcUrl, ltc: stack.servicesLtcRpcUrl };
     world = await WithdrawalWorld.start({
       chainRpc,
       ttlSeconds: TTL_SECONDS,
@@ -106,6 +115,16 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       nodeId === 't2' ? cluster.startTransrv('t2', t2Env, { netns: secondHost.name }) : cluster.startTransrv(nodeId);
     await startTransrv('t2');
     say(`cluster up (database ${cluster.database}; transrv t2 on host ${secondHost.name})`);
+    const ltcConfirmations = cluster.registry.assets.get('LTC')?.confirmations;
+    if (ltcConfirmations !== LTC_CONFIRMATIONS)
+      throw new Error(`LTC confirmations are ${ltcConfirmations}, the schedule assumed ${LTC_CONFIRMATIONS}`);
+    await waitFor(
+      'an ltc scanner leader',
+      async () =>
+        [...cluster.processes.values()].some((p) => p.lines.some((l) => l.msg === 'scanning as leader' && l['chain'] === 'ltc')) ||
+        undefined,
+      120_000,
+    );
     const provider = new JsonRpcProvider(stack.anvil.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 200 });
     await provider.send('anvil_setBalance', [world.hotWallet, `0x${HOT_WALLET_START.toString(16)}`]);
     // A second gateway: clients reach either (as behind a balancer), and either can be killed or paused.
@@ -114,24 +133,44 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     const workload = new Workload(gateways, world.signsrv, provider, FUNDER_KEY, rng.fork(2));
     const db = world.fixtures.db;
     const mine = (n = 1): Promise<unknown> => provider.send('anvil_mine', [`0x${n.toString(16)}`]);
+    const ltc = new UtxoChain(stack.litecoind);
+    const ltcWorkload = new UtxoWorkload(workload, ltc, rng.fork(4));
 
     // Warm-up: accounts with addresses and a first deposit each, credited, then blocks no reorg of the run can reach.
     await workload.openAccounts(8);
+    await ltcWorkload.openAddresses();
     for (let i = 0; i < workload.accounts.length; i++) await workload.deposit();
+    // Each account's first LTC deposit, 2 LTC: what its LTC withdrawals are paid from (the wallet's UTXOs).
+    for (const a of workload.accounts) await ltcWorkload.deposit({ accountId: a.id, sat: 200_000_000n });
+    // The wallet's own LTC (as the ETH hot wallet's 50 ETH): paid into its main address, it is nobody's deposit. The
+    // miner fees of LTC payouts are above the users' fee at the node's rates; the house pays the difference from it.
+    const ltcHot = await waitFor('the LTC hot wallet', async () => {
+      const [address] = (await db('hot_wallets').where({ chain: 'ltc' }).pluck('address')) as string[];
+      return address;
+    });
+    await ltc.pay(ltcHot, LTC_HOUSE_START, false);
     await mine(CONFIRMATIONS);
+    await ltc.mine(LTC_CONFIRMATIONS);
     await waitFor(
       'warm-up deposits credited',
       async () => {
         const [[r]] = (await db.raw("SELECT COUNT(*) AS n FROM deposits WHERE status = 'credited'")) as [[{ n: number }]];
-        return Number(r.n) >= workload.deposits.length ? true : undefined;
+        return Number(r.n) >= workload.deposits.length + ltcWorkload.deposits.length ? true : undefined;
       },
       60_000,
     );
     await mine(10);
+    await ltc.mine(10);
+    await waitFor('the ltc scanner at the tip', async () => {
+      const [[r]] = (await db.raw("SELECT MAX(number) AS n FROM chain_blocks WHERE chain = 'ltc'")) as [[{ n: number | null }]];
+      return Number(r.n) >= (await ltc.height()) ? true : undefined;
+    });
     const before = await treasury(world);
+    const ltcBefore = await treasury(world, 'LTC');
     const startBlock = await provider.getBlockNumber();
+    const ltcStartHeight = await ltc.height();
     say(
-      `warm-up done: ${workload.accounts.length} accounts, books: liabilities ${before.liabilities}, holdings ${before.holdings} at block ${startBlock}`,
+      `warm-up done: ${workload.accounts.length} accounts, books: ETH liabilities ${before.liabilities}, holdings ${before.holdings} at block ${startBlock}; LTC liabilities ${ltcBefore.liabilities}, holdings ${ltcBefore.holdings} at height ${ltcStartHeight}`,
     );
 
     const faults = new FaultInjector(
@@ -143,6 +182,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       say,
       rng.fork(3),
       { host, startTransrv },
+      ltcWorkload,
     );
     injector = faults;
     const violationsSeen: string[] = [];
@@ -170,6 +210,15 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         }
       })(),
     );
+    // Litecoin blocks, one every 2 s.
+    running.push(
+      (async () => {
+        while (Date.now() < until) {
+          await ltc.mine().catch(() => {});
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      })(),
+    );
     // The continuous checks.
     running.push(
       (async () => {
@@ -190,11 +239,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       running.push(
         (async () => {
           while (Date.now() < until) {
-            const op = wrng.weighted({ deposit: 2, transfer: 5, withdraw: 2 });
+            const op = wrng.weighted({ deposit: 2, transfer: 5, withdraw: 2, 'ltc-deposit': 1.5, 'ltc-withdraw': 1.5 });
             if (op === 'deposit') await workload.deposit();
+            else if (op === 'ltc-deposit') await ltcWorkload.deposit();
             else if (op === 'transfer') await workload.transfer();
             else {
-              const rec = await workload.withdraw();
+              const rec = op === 'withdraw' ? await workload.withdraw() : await ltcWorkload.withdraw();
               if (rec.outcome === 'accepted' && rec.id) {
                 const id = rec.id;
                 const d = new Promise((r) => setTimeout(r, wrng.int(0, 3000))).then(() => workload.decide(id));
@@ -212,6 +262,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     await injector.settle();
     await Promise.all([...decisions]);
     await workload.settleDeposits();
+    await ltc.serial(async () => undefined); // the LTC deposits being sent
     // Everything left unknown is retried with its key now that the cluster is whole again.
     for (const p of workload.posts.filter((x) => x.outcome === 'unknown')) await workload.retry(p, 60_000);
     // Withdrawals reach an end (blocks keep coming), deposits their confirmations. One an auditor's decision did not
@@ -227,6 +278,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       'every withdrawal at an end',
       async () => {
         await mine();
+        await ltc.mine();
         const open = await db('withdrawals')
           .whereIn('id', created)
           .whereNotIn('status', ['confirmed', 'rejected', 'cancelled', 'failed'])
@@ -236,10 +288,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       180_000,
     ).catch(() => say('some withdrawals did not reach an end within 180 s (the check names them)'));
     await mine(CONFIRMATIONS);
+    await ltc.mine(LTC_CONFIRMATIONS);
     await waitFor(
       'no deposit pending',
       async () => {
         await mine();
+        await ltc.mine();
         const [[r]] = (await db.raw("SELECT COUNT(*) AS n FROM deposits WHERE status IN ('pending', 'reversal_pending')")) as [
           [{ n: number }],
         ];
@@ -259,6 +313,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       await depositsCheck(db, provider, workload, CONFIRMATIONS, startBlock + 1),
       await withdrawalsCheck(db, provider, workload),
       await booksCheck(world, provider, before, startBlock),
+      await ltcDepositsCheck(db, ltc, ltcWorkload, LTC_CONFIRMATIONS),
+      await ltcWithdrawalsCheck(db, ltc, workload),
+      await ltcBooksCheck(db, ltc, ltcBefore, await treasury(world, 'LTC'), ltcStartHeight),
       alarms,
       {
         name: 'no INTERNAL (500) answer: every fault is answered with a retryable code',
@@ -271,6 +328,13 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     operations['deposits sent'] = workload.deposits.length;
     const sweeps = await db('sweeps').select('status').count<{ status: string; n: number }[]>({ n: '*' }).groupBy('status');
     for (const r of sweeps) operations[`sweeps ${r.status}`] = Number(r.n);
+    operations['ltc deposits sent'] = ltcWorkload.deposits.length;
+    operations['ltc deposits replaced'] = ltcWorkload.deposits.filter((d) => d.replacedBy !== undefined).length;
+    operations['ltc deposits not sent'] = ltcWorkload.failedSends;
+    for (const p of workload.posts.filter((x) => x.kind === 'withdrawal')) {
+      const key = `withdrawal ${(p.body as { asset: string }).asset} ${p.outcome}`;
+      operations[key] = (operations[key] ?? 0) + 1;
+    }
     for (const [kind, n] of Object.entries(alarms.seen)) operations[`alarm ${kind}`] = n;
     for (const r of workload.reviews) {
       const key = `review ${r.action} ${r.status}${r.code ? ` ${r.code}` : ''}`;
@@ -308,18 +372,16 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   }
 }
 
-type Books = { liabilities: bigint; holdings: bigint; difference: bigint };
-
-async function treasury(world: WithdrawalWorld): Promise<Books> {
-  const { code, out, err } = await walletctl(world.cluster, 'treasury', 'check', '--asset', 'ETH', '--json');
+async function treasury(world: WithdrawalWorld, asset = 'ETH'): Promise<Books> {
+  const { code, out, err } = await walletctl(world.cluster, 'treasury', 'check', '--asset', asset, '--json');
   if (code > 1) throw new Error(`walletctl treasury check: ${code} ${out.join('\n')} ${err.join('\n')}`);
   const { assets, unread } = JSON.parse(out.join('\n')) as {
     assets: { asset: string; liabilities: string; holdings: string; difference: string }[];
     unread: string[];
   };
   if (unread.length > 0) throw new Error(`walletctl treasury check: not measured: ${unread.join(', ')}`);
-  const eth = assets.find((r) => r.asset === 'ETH');
-  if (!eth) throw new Error(`walletctl treasury check: no ETH row in ${out.join('\n')}`);
+  const eth = assets.find((r) => r.asset === asset);
+  if (!eth) throw new Error(`walletctl treasury check: no ${asset} row in ${out.join('\n')}`);
   return { liabilities: BigInt(eth.liabilities), holdings: BigInt(eth.holdings), difference: BigInt(eth.difference) };
 }
 

@@ -176,12 +176,14 @@ export async function depositsCheck(
 }
 
 /**
- * Every withdrawal the workload created ended in exactly one terminal status; at most one of its transactions is on
+ * Every ETH withdrawal the workload created (the LTC ones: ltcWithdrawalsCheck in utxo.ts) ended in exactly one terminal status; at most one of its transactions is on
  * the chain; a confirmed one paid exactly its destination and amount, and any other paid nothing.
  */
 export async function withdrawalsCheck(db: Knex, provider: JsonRpcProvider, workload: Workload): Promise<Check> {
   const { violations, fail } = violationList();
-  const ids = workload.posts.filter((p) => p.kind === 'withdrawal' && p.outcome === 'accepted').map((p) => p.id!);
+  const ids = workload.posts
+    .filter((p) => p.kind === 'withdrawal' && p.outcome === 'accepted' && (p.body as { asset?: string }).asset !== 'LTC')
+    .map((p) => p.id!);
   for (const id of ids) {
     const w = (await db('withdrawals').where({ id }).first()) as { status: string; to_address: string; amount: string } | undefined;
     if (!w) {
@@ -225,15 +227,18 @@ export function continuousCheck(samples: number, found: readonly string[]): Chec
 }
 
 /**
- * The alarms a fault explains, by the fault's kind: a node that is slow or away makes builds and sends fail; a reorg
- * moves settled withdrawals and nonces. Any other alarm (a tampered request, an unknown hot-wallet transaction, an
- * integrity mismatch, a shortfall, a ledger break) is a violation whatever was injected.
+ * The alarms a fault explains, by the fault's kind: a node that is slow or away makes builds and sends fail (on either
+ * chain: a UTXO build asks the node for a fee rate); a UTXO build's coin selection is a MySQL transaction, so a killed
+ * session fails it (cause `unexpected`, retried); a reorg moves settled withdrawals and nonces, and on the UTXO chain
+ * sends the payouts of the blocks it dropped again. A double-spend of a deposit explains nothing: it spends the
+ * depositor's coins, never the wallet's. Any other alarm (a tampered request, an unknown hot-wallet transaction, a
+ * wallet output spent twice, an integrity mismatch, a shortfall, a ledger break) is a violation whatever was injected.
  */
 const explainedBy: Readonly<Record<string, readonly string[]>> = {
-  build_failed: ['evm-rpc-down', 'evm-rpc-slow'],
-  send_refused: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg'],
-  settlement_held: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg'],
-  settled_withdrawal_reorged: ['evm-reorg'],
+  build_failed: ['evm-rpc-down', 'evm-rpc-slow', 'utxo-rpc-down', 'utxo-rpc-slow', 'mysql-kill'],
+  send_refused: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg', 'utxo-rpc-down', 'utxo-rpc-slow', 'utxo-reorg'],
+  settlement_held: ['evm-rpc-down', 'evm-rpc-slow', 'evm-reorg', 'utxo-rpc-down', 'utxo-rpc-slow', 'utxo-reorg'],
+  settled_withdrawal_reorged: ['evm-reorg', 'utxo-reorg'],
   settled_receipt_missing: ['evm-reorg'],
   nonce_behind_chain: ['evm-reorg'],
   nonce_ahead: ['evm-reorg'],

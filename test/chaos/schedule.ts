@@ -15,7 +15,11 @@ export type Fault =
   | { readonly at: number; readonly kind: 'evm-reorg'; readonly depth: number }
   | { readonly at: number; readonly kind: 'evm-rpc-slow'; readonly delayMs: number; readonly forMs: number }
   | { readonly at: number; readonly kind: 'evm-rpc-down'; readonly forMs: number }
-  | { readonly at: number; readonly kind: 'host-cut'; readonly forMs: number };
+  | { readonly at: number; readonly kind: 'host-cut'; readonly forMs: number }
+  | { readonly at: number; readonly kind: 'utxo-reorg'; readonly depth: number; readonly doubleSpend: boolean }
+  | { readonly at: number; readonly kind: 'utxo-double-spend' }
+  | { readonly at: number; readonly kind: 'utxo-rpc-slow'; readonly delayMs: number; readonly forMs: number }
+  | { readonly at: number; readonly kind: 'utxo-rpc-down'; readonly forMs: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -28,6 +32,8 @@ export type ScheduleOptions = {
   readonly ttlSeconds: number;
   /** The EVM confirmations: some reorgs go deeper. */
   readonly confirmations: number;
+  /** The UTXO chain's (LTC) confirmations: some of its reorgs go deeper too. */
+  readonly utxoConfirmations: number;
 };
 
 const weights: Readonly<Record<FaultKind, number>> = {
@@ -41,6 +47,10 @@ const weights: Readonly<Record<FaultKind, number>> = {
   'evm-rpc-slow': 1,
   'evm-rpc-down': 1,
   'host-cut': 1.5,
+  'utxo-reorg': 3,
+  'utxo-double-spend': 2,
+  'utxo-rpc-slow': 1,
+  'utxo-rpc-down': 1,
 };
 
 /**
@@ -86,6 +96,19 @@ function faultOf(rng: Rng, kind: FaultKind, at: number, o: ScheduleOptions): Fau
       // transrv t2's host off the network: past the lease TTL most of the time (its accounts answer SHARD_UNAVAILABLE,
       // its scanner lease moves to t1, its late writes are fenced), sometimes shorter (requests time out, then resume).
       return { at, kind, forMs: rng.int(1000, o.ttlSeconds * 1000 + 6000) };
+    case 'utxo-reorg': {
+      // As the EVM reorg: mostly within the confirmations, sometimes past them; one in three also double-spends a
+      // replaceable deposit the reorg put back in the mempool, so that deposit never comes back.
+      const c = o.utxoConfirmations;
+      const depth = rng.next() < 0.8 ? rng.int(1, Math.max(1, c - 1)) : rng.int(c, c + 3);
+      return { at, kind, depth, doubleSpend: rng.next() < 1 / 3 };
+    }
+    case 'utxo-double-spend':
+      return { at, kind };
+    case 'utxo-rpc-slow':
+      return { at, kind, delayMs: rng.int(200, 2000), forMs: rng.int(2000, 8000) };
+    case 'utxo-rpc-down':
+      return { at, kind, forMs: rng.int(1000, 6000) };
   }
 }
 

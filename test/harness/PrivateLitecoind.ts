@@ -83,6 +83,9 @@ export class PrivateLitecoind extends Litecoind {
         '-fallbackfee=0.0001',
         // A cluster's signsrv pays out on the node it is given, which needs a transaction index (as the stack's has).
         '-txindex=1',
+        // BIP125 replacements, as the stack's node (deploy/local/stack.sh): Litecoin Core refuses them by default, and
+        // both signsrv's fee bumps and a test's double-spend of an unconfirmed deposit replace a transaction.
+        '-mempoolreplacement=1',
         ...peerArgs,
         ...(this.options.walletless === true ? ['-disablewallet'] : []),
       ],

@@ -20,6 +20,11 @@ describe('the randomized fault campaign, short form', () => {
         expect(report.checks.find((c) => c.name.startsWith('idempotency'))!.checked).toBeGreaterThan(100);
         expect(report.checks.find((c) => c.name.startsWith('deposits'))!.checked).toBeGreaterThan(20);
         expect(report.checks.find((c) => c.name.startsWith('withdrawals'))!.checked).toBeGreaterThan(10);
+        // The Litecoin side too: deposits (with the warm-up's one per account) and withdrawals, and the books read.
+        expect(report.checks.find((c) => c.name.startsWith('ltc deposits'))!.checked).toBeGreaterThan(20);
+        expect(report.checks.find((c) => c.name.startsWith('ltc withdrawals'))!.checked).toBeGreaterThan(10);
+        expect(report.operations['withdrawal LTC accepted']).toBeGreaterThan(10);
+        expect(report.checks.find((c) => c.name.startsWith('ltc books'))!.checked).toBeGreaterThan(1);
       },
       15 * 60_000,
     );
