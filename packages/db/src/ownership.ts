@@ -145,6 +145,11 @@ export const tableOwnership = {
     ],
     holds: "the wallet's unspent outputs on UTXO chains, written by the scanner",
   },
+  utxo_dropped_locks: {
+    owner: transrv,
+    readers: [],
+    holds: 'input locks of outputs a reorg dropped, put back when the scanner records the output again',
+  },
   withdrawal_observations: {
     owner: transrv,
     // signsrv: what the scanner saw mined (re-sends, fee bumps, nonce checks, consolidation booking).

@@ -425,6 +425,21 @@ export class ChainScanner {
           owner.accountId,
         ]),
       );
+      // An output a reorg dropped while a build held it (#rewind) gets its lock back, unless that build was abandoned.
+      const txids = [...new Set(rows.map(({ t }) => t.txid))];
+      const keys = `l.chain = ? AND l.txid IN (${txids.map(() => '?').join(', ')})`;
+      await trx.raw(
+        `UPDATE utxos u
+         JOIN utxo_dropped_locks l ON l.chain = u.chain AND l.txid = u.txid AND l.vout = u.vout
+         JOIN utxo_builds b ON b.id = l.locked_by AND b.status <> 'abandoned'
+         SET u.locked_by = l.locked_by, u.locked_until = l.locked_until
+         WHERE ${keys} AND u.locked_by IS NULL`,
+        [chain, ...txids],
+      );
+      await trx.raw(
+        `DELETE l FROM utxo_dropped_locks l JOIN utxos u ON u.chain = l.chain AND u.txid = l.txid AND u.vout = l.vout WHERE ${keys}`,
+        [chain, ...txids],
+      );
     }
     for (const { block, spends } of window) {
       for (const sp of spends) {
@@ -510,7 +525,16 @@ export class ChainScanner {
       }
       await trx('withdrawal_observations').where({ chain, dropped: false }).andWhere('block_number', '>', forkPoint).delete();
       if (source.tracksOutputs === true) {
-        // Outputs of dropped blocks do not exist (a re-included one is added again); spends in them are undone.
+        // Outputs of dropped blocks do not exist (a re-included one is added again); spends in them are undone. A
+        // build's lock on such an output is kept aside, and put back when the output is recorded again (#writeUtxos):
+        // the build's transaction still spends it, so no other build may choose it meanwhile.
+        await trx.raw(
+          `INSERT INTO utxo_dropped_locks (chain, txid, vout, locked_by, locked_until)
+           SELECT chain, txid, vout, locked_by, locked_until FROM utxos
+           WHERE chain = ? AND block_number > ? AND locked_by IS NOT NULL
+           ON DUPLICATE KEY UPDATE locked_by = VALUES(locked_by), locked_until = VALUES(locked_until)`,
+          [chain, forkPoint],
+        );
         await trx('utxos').where({ chain }).andWhere('block_number', '>', forkPoint).delete();
         await trx('utxos')
           .where({ chain })

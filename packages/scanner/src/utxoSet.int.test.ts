@@ -304,3 +304,74 @@ describe('ChainScanner and the wallet’s own outputs and spends on a UTXO chain
     expect(await alerts()).toHaveLength(1);
   });
 });
+
+describe('ChainScanner keeps the input locks of builds across a reorg', () => {
+  const name = 'lk';
+  const to = 'rltc1qlocked';
+  const ours = (txid: string, amount: bigint): SeenTransfer => ({ ...out(txid, 0, amount), to });
+  const build = (id: string) =>
+    db('utxo_builds').insert({
+      id,
+      chain: name,
+      kind: 'withdrawals',
+      status: 'signed',
+      psbt: 'x',
+      inputs: 1,
+      input_total: '1000',
+      fee: '10',
+      fee_rate: 1,
+      vsize: 110,
+      locked_until: new Date('9999-12-31T00:00:00Z'),
+    });
+  const locks = () =>
+    db('utxos').where({ chain: name }).orderBy('txid').select<{ txid: string; locked_by: string | null }[]>('txid', 'locked_by');
+
+  beforeAll(async () => {
+    await db('addresses').insert({ chain: name, address: to, derivation_index: 0, path: 'm', account_id: 'acc', client_id: 'c1' });
+  });
+
+  // Found by the fault campaign (docs/reliability.md): the output came back unlocked, coin selection chose it for a
+  // second build, and one of the two transactions spending it could never be mined (the withdrawal stayed signed).
+  it('an output dropped while a build holds it comes back locked by that build; one whose build was abandoned comes back free', async () => {
+    const chain = new ScriptedUtxoChain();
+    const scanner = new ChainScanner({
+      db,
+      chain: name,
+      source: chain,
+      watched: new WatchedAddresses(db, name, (a) => a),
+      fence: { chain: name, token: 1n, holder: 's1' },
+      log,
+      startHeight: 1,
+    });
+    chain.mine([], []);
+    chain.mine([ours('o1', 1000n), ours('o2', 2000n)], []);
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned', blocks: 2 });
+    // Two builds (signsrv) lock one output each; their transactions are not mined yet.
+    await build('ub_live');
+    await build('ub_gone');
+    const forever = new Date('9999-12-31T00:00:00Z');
+    await db('utxos').where({ chain: name, txid: 'o1' }).update({ locked_by: 'ub_live', locked_until: forever });
+    await db('utxos').where({ chain: name, txid: 'o2' }).update({ locked_by: 'ub_gone', locked_until: forever });
+
+    // The block of both outputs is dropped: the outputs go, their locks are kept aside.
+    chain.reorg(1);
+    for (let i = 0; i < 2; i++) chain.mine([], []);
+    for (let i = 0; i < 10; i++) if ((await scanner.scan(64)).kind === 'idle') break;
+    expect(await locks()).toEqual([]);
+    expect(await db('utxo_dropped_locks').where({ chain: name }).orderBy('txid').pluck('locked_by')).toEqual(['ub_live', 'ub_gone']);
+    // One build is abandoned meanwhile (signsrv frees its inputs: none is in utxos now).
+    await db('utxo_builds').where({ id: 'ub_gone' }).update({ status: 'abandoned' });
+
+    // Mined again on the new branch: the live build's lock is back, the abandoned one's is not; nothing is left aside.
+    chain.mine([ours('o1', 1000n), ours('o2', 2000n)], []);
+    expect(await scanner.scan(64)).toMatchObject({ kind: 'scanned' });
+    expect(await locks()).toEqual([
+      { txid: 'o1', locked_by: 'ub_live' },
+      { txid: 'o2', locked_by: null },
+    ]);
+    expect(
+      (await db('utxos').where({ chain: name, txid: 'o1' }).first<{ locked_until: Date }>('locked_until')).locked_until.getTime(),
+    ).toBe(forever.getTime());
+    expect(await db('utxo_dropped_locks').where({ chain: name })).toEqual([]);
+  });
+});
