@@ -302,6 +302,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       120_000,
     ).catch(() => say('deposits still pending after 120 s (the check names them)'));
     await new Promise((r) => setTimeout(r, 3000));
+    // No LTC block is mined from here on: the scanner's record of the wallet's outputs (the LTC holdings) is read at
+    // the node's tip, the height the miner fees are summed to.
+    await waitFor('the ltc scanner at the tip', async () => {
+      const [[r]] = (await db.raw("SELECT MAX(number) AS n FROM chain_blocks WHERE chain = 'ltc'")) as [[{ n: number | null }]];
+      return Number(r.n) >= (await ltc.height()) ? true : undefined;
+    }).catch(() => say('the ltc scanner is not at the tip after 30 s (the ltc books may be off)'));
 
     say('checking');
     const injectedKinds = new Set(faults.log.filter((i) => i.result === 'done').map((i) => i.fault.split(' ')[1]!));
@@ -376,13 +382,13 @@ async function treasury(world: WithdrawalWorld, asset = 'ETH'): Promise<Books> {
   const { code, out, err } = await walletctl(world.cluster, 'treasury', 'check', '--asset', asset, '--json');
   if (code > 1) throw new Error(`walletctl treasury check: ${code} ${out.join('\n')} ${err.join('\n')}`);
   const { assets, unread } = JSON.parse(out.join('\n')) as {
-    assets: { asset: string; liabilities: string; holdings: string; difference: string }[];
+    assets: { asset: string; liabilities: string; holdings: string; difference: string; block: number | null }[];
     unread: string[];
   };
   if (unread.length > 0) throw new Error(`walletctl treasury check: not measured: ${unread.join(', ')}`);
   const eth = assets.find((r) => r.asset === asset);
   if (!eth) throw new Error(`walletctl treasury check: no ${asset} row in ${out.join('\n')}`);
-  return { liabilities: BigInt(eth.liabilities), holdings: BigInt(eth.holdings), difference: BigInt(eth.difference) };
+  return { liabilities: BigInt(eth.liabilities), holdings: BigInt(eth.holdings), difference: BigInt(eth.difference), block: eth.block };
 }
 
 /**
@@ -408,7 +414,9 @@ async function booksCheck(world: WithdrawalWorld, provider: JsonRpcProvider, bef
     ].map((a) => a.toLowerCase()),
   );
   let gas = 0n;
-  const head = await provider.getBlockNumber();
+  // Up to the block the holdings were read at (the scanner's): a transaction of the wallet mined after it is in
+  // neither figure.
+  const head = after.block ?? (await provider.getBlockNumber());
   for (let n = startBlock + 1; n <= head; n++) {
     const block = await provider.getBlock(n, true);
     for (const tx of block?.prefetchedTransactions ?? []) {

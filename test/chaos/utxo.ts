@@ -398,7 +398,13 @@ export async function walletMinerFees(
 }
 
 /** One asset's figures from `walletctl treasury check --json`. */
-export type Books = { readonly liabilities: bigint; readonly holdings: bigint; readonly difference: bigint };
+export type Books = {
+  readonly liabilities: bigint;
+  readonly holdings: bigint;
+  readonly difference: bigint;
+  /** The block the holdings were read at (EVM: the scanner's; UTXO: null, the scanner's record of the outputs). */
+  readonly block: number | null;
+};
 
 /**
  * The LTC books against the chain, exactly: from the start of the run to its end, holdings less liabilities moved by
