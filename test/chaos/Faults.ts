@@ -154,8 +154,9 @@ export class FaultInjector {
         let replaced = '';
         const head = await uw.chain.reorg(fault.depth, async (removed) => {
           if (!fault.doubleSpend) return;
-          const victim = await uw.doubleSpendOne(this.rng, removed);
-          replaced = victim ? `, deposit ${victim.txid} replaced by ${victim.replacedBy}` : ', no replaceable deposit came back';
+          const victim = await uw.doubleSpendOne(this.rng, removed).catch((error: unknown) => String(error));
+          if (typeof victim === 'string') replaced = `, the double-spend failed: ${victim}`;
+          else replaced = victim ? `, deposit ${victim.txid} replaced by ${victim.replacedBy}` : ', no replaceable deposit came back';
         });
         record('done', `from height ${head}${replaced}`);
         return;

@@ -57,6 +57,8 @@ export class UtxoChain {
   readonly #used = new Set<string>();
   /** Wallet calls of the miner wallet one at a time (coin selection must not race). */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Blocks one mining at a time: no block is mined in the middle of a reorg (between the invalidation and the new branch). */
+  #blocks: Promise<unknown> = Promise.resolve();
 
   constructor(readonly node: PrivateLitecoind) {}
 
@@ -67,9 +69,15 @@ export class UtxoChain {
     return run;
   }
 
-  /** Mines `n` blocks paying nobody's wallet (the miner wallet does not grow with them). */
+  /** Mines `n` blocks paying nobody's wallet (the miner wallet does not grow with them); never during a reorg. */
   mine(n = 1): Promise<string[]> {
-    return this.node.mineFiller(n);
+    return this.#mining(() => this.node.mineFiller(n));
+  }
+
+  #mining<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#blocks.then(task, task);
+    this.#blocks = run.catch(() => undefined);
+    return run;
   }
 
   async height(): Promise<number> {
@@ -143,7 +151,11 @@ export class UtxoChain {
    * blocks are mined on the new branch, so it is longer than the old one and every node would follow it.
    * @returns the old tip's height
    */
-  async reorg(depth: number, beforeMining: (removed: ReadonlySet<string>) => Promise<void> = async () => undefined): Promise<number> {
+  reorg(depth: number, beforeMining: (removed: ReadonlySet<string>) => Promise<void> = async () => undefined): Promise<number> {
+    return this.#mining(() => this.#reorg(depth, beforeMining));
+  }
+
+  async #reorg(depth: number, beforeMining: (removed: ReadonlySet<string>) => Promise<void>): Promise<number> {
     const head = await this.height();
     const d = Math.max(1, Math.min(depth, head - 440)); // never below the MWEB activation the node was mined past
     const removed = new Set<string>();
@@ -153,10 +165,13 @@ export class UtxoChain {
       for (const txid of (await this.node.call<{ tx: string[] }>('getblock', [hash, 1])).tx) removed.add(txid);
     }
     await this.node.call('invalidateblock', [hash]);
-    await beforeMining(removed);
-    // To a fresh address of the miner wallet: a filler block with the same coinbase, transactions and time as the
-    // invalidated one would be that block again, which the node refuses as invalid.
-    await this.node.mine(d + 1);
+    try {
+      await beforeMining(removed);
+    } finally {
+      // To a fresh address of the miner wallet: a filler block with the same coinbase, transactions and time as the
+      // invalidated one would be that block again, which the node refuses as invalid.
+      await this.node.mine(d + 1);
+    }
     return head;
   }
 
