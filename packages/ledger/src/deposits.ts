@@ -178,9 +178,12 @@ async function reverseOne(db: Knex, nodeId: string, depositId: string): Promise<
       if (isWalletError(error, 'INSUFFICIENT_FUNDS')) return 'skipped'; // raced with a spend; next pass retries
       throw error;
     }
+    // Mined again on the new branch before this reversal ran, the scanner recorded its new block on the row: the
+    // deposit is pending again there (credited once more at its confirmations), not reversed for good.
+    const again = await isCanonical(trx, d.chain, Number(d.block_number), d.block_hash);
     await trx('deposits')
       .where({ id: d.id })
-      .update({ status: 'reversed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      .update({ status: again ? 'pending' : 'reversed', updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
     await appendDepositEvent(trx, EventType.depositReversed, d, 'reversed');
     await reversePaymentRequestDeposit(trx, d.id);
     return taken < amount ? 'shortfall' : 'reversed';

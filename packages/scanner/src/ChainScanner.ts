@@ -244,14 +244,17 @@ export class ChainScanner {
         const keys = rows.map(({ t }) => [t.txid, t.outputIndex] as const);
         const before = new Map((await depositsAt(trx, chain, keys)).map((d) => [`${d.txid}:${d.output_index}`, d.status] as const));
         // A transaction re-included after a reorg comes back to life on its new block; anything else
-        // already recorded is left as it is (rescans and replays are no-ops).
+        // already recorded is left as it is (rescans and replays are no-ops). One whose reversal is not posted yet
+        // (`reversal_pending`: the owning transrv has not run it) records its new block and keeps its status: the
+        // reversal then makes it pending again instead of reversed (ledger reverseOne), so it is credited once more on
+        // the new branch. Without it, the sighting was lost and the deposit stayed reversed while on the chain.
         await trx.raw(
           `INSERT INTO deposits (id, chain, txid, output_index, asset, address, account_id, client_id, node_id, amount, block_number, block_hash, status)
            VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(65,0)), ?, ?, 'pending')").join(', ')}
            ON DUPLICATE KEY UPDATE
-             block_number = IF(status IN ('orphaned', 'reversed'), VALUES(block_number), block_number),
-             block_hash = IF(status IN ('orphaned', 'reversed'), VALUES(block_hash), block_hash),
-             updated_at = IF(status IN ('orphaned', 'reversed'), CURRENT_TIMESTAMP(3), updated_at),
+             block_number = IF(status IN ('orphaned', 'reversed', 'reversal_pending'), VALUES(block_number), block_number),
+             block_hash = IF(status IN ('orphaned', 'reversed', 'reversal_pending'), VALUES(block_hash), block_hash),
+             updated_at = IF(status IN ('orphaned', 'reversed', 'reversal_pending'), CURRENT_TIMESTAMP(3), updated_at),
              status = IF(status IN ('orphaned', 'reversed'), 'pending', status)`,
           rows.flatMap(({ t, owner, block }) => [
             newId('dep'),

@@ -176,6 +176,40 @@ describe('ChainScanner with settleDeposits', () => {
     expect((await checkInvariants(db)).problems).toEqual([]);
   });
 
+  // Found by the fault campaign (docs/reliability.md, chaos seed 3 with Litecoin): the deposit was seen again on the new
+  // branch while its reversal was still pending; the sighting was dropped, and the deposit stayed reversed on the chain.
+  it('a credited deposit re-mined on the new branch before its reversal ran is reversed, then credited again once', async () => {
+    await addAccount(`${name}-a`, 't1', `0xa-${name}`);
+    const t = eth(`0xa-${name}`, 700n);
+    chain.mine([t]);
+    chain.mine([]);
+    chain.mine([]);
+    const s = scanner();
+    await scanAll(s);
+    expect((await settle('t1')).credited).toBe(1);
+    chain.reorg(0); // block 1 (holding t) dropped: t is mined again on the new branch, before any settlement pass
+    chain.mine([]);
+    chain.mine([t]);
+    chain.mine([]);
+    await scanAll(s);
+    expect(await status(t.txid)).toBe('reversal_pending');
+    expect(await settle('t1')).toMatchObject({ reversed: 1 });
+    expect(await status(t.txid)).toBe('pending');
+    chain.mine([]);
+    chain.mine([]);
+    await scanAll(s);
+    expect((await settle('t1')).credited).toBe(1);
+    expect(await status(t.txid)).toBe('credited');
+    expect(await available(`${name}-a`)).toBe(700n);
+    expect(
+      await db('journal')
+        .where({ account_id: `${name}-a` })
+        .orderBy('id')
+        .pluck('kind'),
+    ).toEqual(['deposit', 'deposit_reversal', 'deposit']);
+    expect((await checkInvariants(db)).problems).toEqual([]);
+  });
+
   it('a reversal after the money moved takes back what is left and books the shortfall', async () => {
     await addAccount(`${name}-a`, 't1', `0xa-${name}`);
     await addAccount(`${name}-b`, 't1', `0xb-${name}`);
