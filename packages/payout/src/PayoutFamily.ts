@@ -147,6 +147,14 @@ export interface PayoutFamily<Draft = unknown, Unsigned = unknown, Replacement =
   hasReservation(trx: Knex.Transaction, withdrawalId: string): Promise<boolean>;
 
   /**
+   * Gives up what was prepared for a withdrawal that will never be signed (an auditor voided it), inside the void's
+   * transaction after its locks: UTXO: unsigned builds paying it are abandoned and their inputs released (their other
+   * members are built again). Until then transrv cannot end the withdrawal: a live build may be signed any moment, so
+   * it refuses to apply the void (signatureMayExist). EVM: nothing (a nonce is a reservation; no void then).
+   */
+  dropUnsigned(trx: Knex.Transaction, withdrawalId: string): Promise<void>;
+
+  /**
    * Checks a stored signed transaction against the withdrawal it pays, before it is replaced: it must pay exactly what
    * the row says (EVM: recipient, value and calldata), and agree with its own stored columns (EVM: nonce, chain id,
    * signer).

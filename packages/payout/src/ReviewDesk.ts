@@ -308,6 +308,9 @@ export class ReviewDesk {
       await trx('sign_requests')
         .where({ withdrawal_id: withdrawalId })
         .update({ decision: 'voided', decided_by: by.id, reason, decided_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+      // What a family prepared outside the signing lock (a UTXO build holding inputs) goes with the decision: transrv
+      // applies the void only once no signature may exist.
+      for (const family of this.ctx.families.values()) await family.dropUnsigned(trx, withdrawalId);
       await this.audit(trx, { actor: by.id, action: 'withdrawal_voided', subject: withdrawalId, details: { reason } });
       await queueResponse(trx, { type: 'voided', withdrawalId, nodeId: row.node_id, reason, actor: by.id });
     });

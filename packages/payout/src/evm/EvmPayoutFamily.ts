@@ -148,6 +148,10 @@ export class EvmPayoutFamily implements PayoutFamily<EvmDraft, EvmUnsigned, EvmR
     return nonce !== undefined;
   }
 
+  async dropUnsigned(): Promise<void> {
+    // Nothing is held before the signing transaction: the nonce is reserved in it.
+  }
+
   verifySigned(tx: StoredTx, row: WithdrawalRow): string[] {
     const original = parseSignedEip1559(tx.raw);
     const call = this.#call(row);

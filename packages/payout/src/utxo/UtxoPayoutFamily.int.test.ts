@@ -6,11 +6,17 @@ import { accountDerivationPath, publicKeyToAddress, utxoNetwork } from '@wallet/
 import { createLogger } from '@wallet/logger';
 import { type PsbtSigner, SeedVault, psbtSigner } from '@wallet/signer';
 import type { WithdrawalRow } from '@wallet/withdrawal-protocol';
-import { bookConsolidationFees } from '@wallet/withdrawals';
+import { appendAudit } from '@wallet/audit';
+import { LedgerKind, SystemAccount, postEntry } from '@wallet/ledger';
+import { applyResponse, bookConsolidationFees } from '@wallet/withdrawals';
+import { Redis } from 'ioredis';
 import { Psbt, Transaction, payments } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { InFlightTx } from '../PayoutFamily.js';
+import { Payouts } from '../Payouts.js';
+import { ResponseRelay } from '../ResponseRelay.js';
+import { userPrincipal } from '../review/Principal.js';
 import { newTxs } from '../txStore.js';
 import { type UtxoPayoutFamilyOptions, UtxoPayoutFamily } from './UtxoPayoutFamily.js';
 import { createTestDatabase } from '@wallet/testkit';
@@ -384,6 +390,77 @@ describe('UtxoPayoutFamily on the stack litecoind', () => {
     await f.reconcile();
     expect(await db('utxo_builds').where({ id: buildId }).first('status')).toEqual({ status: 'abandoned' });
     expect(await db('utxos').where({ txid: coin!.txid, vout: coin!.vout }).first('locked_by')).toEqual({ locked_by: null });
+  });
+
+  it("an auditor's void drops the unsigned build that holds inputs for it, so transrv can end the withdrawal at once", async () => {
+    // Found by the fault campaign (CI, seed 2): a void that landed between a build and its signing transaction left the
+    // build live; transrv refuses a void while a build may still be signed, and the build was released only when the
+    // withdrawal left `approved` on transrv: each waited for the other until the build lapsed (10 minutes).
+    const f = await family();
+    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+    await redis.connect();
+    const run = randomBytes(4).toString('hex');
+    try {
+      const payouts = new Payouts({
+        db,
+        redis,
+        ctxKey: `test:utxo-void:${run}:ctx`,
+        registry,
+        families: new Map([['ltc', f]]),
+        limits: {},
+        audit: appendAudit,
+        relay: new ResponseRelay({ db, redis, stream: `test:utxo-void:${run}:rsp`, log }),
+        log,
+      });
+      await fund(COIN, COIN);
+      const w = await withdrawal(40_000_000n);
+      const batchmate = await withdrawal(30_000_000n);
+      // transrv froze the amount when it accepted the withdrawal.
+      await withTransaction(db, (trx) =>
+        postEntry(trx, {
+          entryId: `${w.id}:freeze`,
+          nodeId: 't1',
+          refId: w.id,
+          lines: [
+            { accountId: SystemAccount.chainInflow('ltc'), asset: 'LTC', bucket: 'available', amount: -40_000_000n, kind: LedgerKind.deposit },
+            { accountId: 'acc_1', asset: 'LTC', bucket: 'frozen', amount: 40_000_000n, kind: LedgerKind.withdrawalFreeze },
+          ],
+        }),
+      );
+      // Built in a batch with another withdrawal, not yet signed.
+      const batched = await family({ batch: { windowMs: 0, maxOutputs: 2 } });
+      const built = await batched.build([w, batchmate]);
+      const shared = built.drafts.get(w.id)!.buildId;
+      expect(built.drafts.get(batchmate.id)!.buildId).toBe(shared);
+      expect(await db('utxo_builds').where({ id: shared }).first('status')).toEqual({ status: 'built' });
+      const locked = await db('utxos').where({ locked_by: shared }).pluck<string[]>('txid');
+      expect(locked.length).toBeGreaterThan(0);
+
+      await payouts.voidApproved(userPrincipal('bob', 'auditor'), w.id, 'the destination is sanctioned');
+      expect(await db('utxo_builds').where({ id: shared }).first('status')).toEqual({ status: 'abandoned' });
+      expect(await db('utxos').where({ locked_by: shared }).pluck('txid')).toEqual([]);
+      // transrv applies the void now (before the fix: `unverified`, a build might still be signed) and gives the funds back.
+      expect(
+        await applyResponse(db, 't1', { v: 1, type: 'voided', withdrawalId: w.id, nodeId: 't1', actor: 'bob', reason: 'sanctioned' }),
+      ).toBe('applied');
+      expect(await db('withdrawals').where({ id: w.id }).first('status')).toEqual({ status: 'failed' });
+      // Its batchmate is built again, alone.
+      const again = (await f.build([batchmate])).drafts.get(batchmate.id)!.buildId;
+      expect(again).not.toBe(shared);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('reconcile abandons a build whose withdrawal signsrv no longer approves, though transrv still shows it approved', async () => {
+    const f = await family();
+    await fund(COIN);
+    const w = await withdrawal(40_000_000n);
+    const { buildId } = (await f.build([w])).drafts.get(w.id)!;
+    await db('sign_requests').where({ withdrawal_id: w.id }).update({ decision: 'voided' });
+    await f.reconcile();
+    expect(await db('utxo_builds').where({ id: buildId }).first('status')).toEqual({ status: 'abandoned' });
+    expect(await db('utxos').where({ locked_by: buildId }).pluck('txid')).toEqual([]);
   });
 
   it('replaces a stuck transaction by fee: same inputs and payment, less change; one of the two is mined', async () => {

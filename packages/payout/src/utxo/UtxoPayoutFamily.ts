@@ -209,6 +209,15 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
                 .whereRaw('m.build_id = b.id')
                 .whereNot('w.status', 'approved')
                 .select(db.raw('1')),
+            )
+            // Voided by an auditor (or no longer approved by signsrv): transrv waits for this build to go before it
+            // applies the void, so waiting for transrv's row would hold both until the build lapses.
+            .orWhereExists(
+              db('utxo_build_members as m')
+                .join('sign_requests as r', 'r.withdrawal_id', 'm.withdrawal_id')
+                .whereRaw('m.build_id = b.id')
+                .where((d) => void d.whereNull('r.decision').orWhereNot('r.decision', 'approved'))
+                .select(db.raw('1')),
             );
         })
         .limit(100)
@@ -371,6 +380,19 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
       .forUpdate()
       .first<{ txid: string } | undefined>('txid');
     return signed !== undefined;
+  }
+
+  async dropUnsigned(trx: Knex.Transaction, withdrawalId: string): Promise<void> {
+    const builds = await trx('utxo_build_members as m')
+      .join('utxo_builds as b', 'b.id', 'm.build_id')
+      .where({ 'm.withdrawal_id': withdrawalId, 'b.status': 'built' })
+      .orderBy('b.id')
+      .forUpdate()
+      .pluck<string[]>('b.id');
+    for (const buildId of builds) {
+      const released = await this.#abandon(trx, buildId, 'a withdrawal it pays was voided');
+      if (released !== null) this.#o.log.info({ buildId, withdrawalId, released }, 'unsigned build of a voided withdrawal abandoned');
+    }
   }
 
   verifySigned(tx: StoredTx, row: WithdrawalRow): string[] {
