@@ -176,6 +176,30 @@ export async function depositsCheck(
 }
 
 /**
+ * What signsrv's records say of a withdrawal that did not reach an end (for the report): its decision, its
+ * transactions, its UTXO builds, its alarms and its outbox messages not yet applied.
+ */
+export async function whyOpen(db: Knex, id: string): Promise<string> {
+  const review = await db('sign_requests')
+    .where({ withdrawal_id: id })
+    .first<{ decision: string | null; hold_until: Date | null } | undefined>('decision', 'hold_until');
+  const txs = await db('withdrawal_txs').where({ withdrawal_id: id }).pluck<string[]>('txid');
+  const builds = await db('utxo_build_members as m')
+    .join('utxo_builds as b', 'b.id', 'm.build_id')
+    .where('m.withdrawal_id', id)
+    .select<{ id: string; status: string; reason: string | null }[]>('b.id', 'b.status', 'b.reason');
+  const alarms = await db('sign_alerts').where({ withdrawal_id: id }).pluck<string[]>('kind');
+  const outbox = await db('sign_outbox').where({ withdrawal_id: id }).whereNull('done_at').pluck<string[]>('type');
+  return [
+    `signsrv: ${review ? `decision ${review.decision ?? 'none'}${review.hold_until ? ` held until ${review.hold_until.toISOString()}` : ''}` : 'never received'}`,
+    `txs [${txs.join(', ')}]`,
+    `builds [${builds.map((b) => `${b.id} ${b.status}${b.reason ? ` (${b.reason})` : ''}`).join(', ')}]`,
+    `alarms [${alarms.join(', ')}]`,
+    `outbox not applied [${outbox.join(', ')}]`,
+  ].join('; ');
+}
+
+/**
  * Every ETH withdrawal the workload created (the LTC ones: ltcWithdrawalsCheck in utxo.ts) ended in exactly one terminal status; at most one of its transactions is on
  * the chain; a confirmed one paid exactly its destination and amount, and any other paid nothing.
  */
@@ -190,7 +214,7 @@ export async function withdrawalsCheck(db: Knex, provider: JsonRpcProvider, work
       fail(`withdrawal ${id}: accepted, no row`);
       continue;
     }
-    if (!terminalStatuses.has(w.status as never)) fail(`withdrawal ${id}: still ${w.status}`);
+    if (!terminalStatuses.has(w.status as never)) fail(`withdrawal ${id}: still ${w.status} (${await whyOpen(db, id)})`);
     const txs = (await db('withdrawal_txs').where({ withdrawal_id: id }).pluck('txid')) as string[];
     const mined: { txid: string; to: string | null; value: bigint; ok: boolean }[] = [];
     for (const txid of txs) {

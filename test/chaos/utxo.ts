@@ -4,7 +4,7 @@ import type { Knex } from '@wallet/db';
 import { terminalStatuses } from '@wallet/withdrawal-protocol';
 import type { PrivateLitecoind } from '../harness/PrivateLitecoind.js';
 import { litoshi } from '../harness/UtxoWithdrawalWorld.js';
-import type { Check } from './invariants.js';
+import { type Check, whyOpen } from './invariants.js';
 import type { Rng } from './rng.js';
 import type { PostRecord, Workload } from './Workload.js';
 
@@ -346,7 +346,7 @@ export async function ltcWithdrawalsCheck(db: Knex, chain: UtxoChain, workload: 
       fail(`LTC withdrawal ${id}: accepted, no row`);
       continue;
     }
-    if (!terminalStatuses.has(w.status as never)) fail(`LTC withdrawal ${id}: still ${w.status}`);
+    if (!terminalStatuses.has(w.status as never)) fail(`LTC withdrawal ${id}: still ${w.status} (${await whyOpen(db, id)})`);
     const txs = await db('withdrawal_txs').where({ withdrawal_id: id }).select<{ txid: string; vout: number | null }[]>('txid', 'vout');
     const paid: { txid: string; to: string | undefined; value: bigint }[] = [];
     for (const t of new Map(txs.map((x) => [x.txid, x])).values()) {
