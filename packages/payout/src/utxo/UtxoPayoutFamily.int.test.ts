@@ -422,7 +422,13 @@ describe('UtxoPayoutFamily on the stack litecoind', () => {
           nodeId: 't1',
           refId: w.id,
           lines: [
-            { accountId: SystemAccount.chainInflow('ltc'), asset: 'LTC', bucket: 'available', amount: -40_000_000n, kind: LedgerKind.deposit },
+            {
+              accountId: SystemAccount.chainInflow('ltc'),
+              asset: 'LTC',
+              bucket: 'available',
+              amount: -40_000_000n,
+              kind: LedgerKind.deposit,
+            },
             { accountId: 'acc_1', asset: 'LTC', bucket: 'frozen', amount: 40_000_000n, kind: LedgerKind.withdrawalFreeze },
           ],
         }),
