@@ -92,6 +92,8 @@ export class ScannerService {
     while (!signal.aborted) {
       /** Whether this process was the active scanner when the error came: only then can it be a stalled scanner. */
       let leading = false;
+      /** Whether this round won the election (a step that fails after its lease went is a leader's stop, not a standby's). */
+      let elected = false;
       try {
         const leadership = await campaign({
           etcd: this.#o.etcd,
@@ -103,6 +105,7 @@ export class ScannerService {
         });
         this.#leadership = leadership;
         leading = true;
+        elected = true;
         void leadership.lost.then(() => (leading = false));
         await this.#scanWhileLeader(leadership);
       } catch (error) {
@@ -112,8 +115,11 @@ export class ScannerService {
           log.warn('a newer scanner has written: stepping down');
           this.#metrics = { ...this.#metrics, stalled: false };
         } else if (!leading) {
-          // A standby (or a leader whose lease is gone) failing to campaign is not a stalled scanner: the leader scans.
-          log.warn({ err: error }, 'not the active scanner; campaigning again');
+          // A standby (or a leader whose lease is gone) failing is not a stalled scanner: the leader scans. A leader whose
+          // step failed after its lease went (its node or etcd cut off mid-step) stopped scanning: said as the clean stop
+          // says it, so operators see one line for it whichever way it went.
+          if (elected) log.warn({ err: error }, 'leadership lost: stopped scanning');
+          else log.warn({ err: error }, 'not the active scanner; campaigning again');
         } else {
           log.error({ err: error }, 'scanner failed; campaigning again');
           // A scanner that keeps failing is a stalled scanner too: say so as loudly as when it stops quietly.

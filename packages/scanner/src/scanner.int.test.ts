@@ -396,6 +396,73 @@ describe('ScannerService standby', () => {
   });
 });
 
+describe('ScannerService leader cut off mid-step', () => {
+  it("a leader whose step fails after its lease is gone says it stopped, as a leader (not as a standby's failed campaign)", async () => {
+    // What partition.test.ts does to a transrv host (found flaky in CI): the leader's fetch hangs on its cut-off node,
+    // its lease runs out meanwhile, then the fetch fails. Operators (and the test) look for the leader's stop line.
+    const { Etcd3 } = await import('etcd3');
+    const { ScannerService } = await import('./index.js');
+    const etcd = new Etcd3({ hosts: process.env['ETCD_ENDPOINTS'] ?? 'http://127.0.0.1:2379' });
+    for (let i = 0; i < 3; i++) chain.mine([]);
+    const env = `cut-${chainName}`;
+    let gate: { promise: Promise<void>; fail: () => void } | undefined;
+    const cutOff: BlockSource = {
+      head: () => chain.head(),
+      blockRef: (n) => chain.blockRef(n),
+      scanBlock: async (n, isWatched) => {
+        if (gate) await gate.promise;
+        // No createAddressIndex here: the scanner passes its plain predicate.
+        return chain.scanBlock(n, isWatched as (a: string) => boolean);
+      },
+    };
+    const lines: { level: number; msg: string }[] = [];
+    const service = new ScannerService({
+      db,
+      etcd,
+      env,
+      chain: name,
+      source: cutOff,
+      canonical: (a) => a,
+      candidate: 'a',
+      ttlSeconds: 2,
+      log: createLogger(
+        'scanner-test',
+        {},
+        { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) },
+      ),
+      startHeight: 0,
+      pollMs: 50,
+    });
+    const waitLine = async (msg: string) => {
+      const start = Date.now();
+      while (!lines.some((l) => l.msg === msg)) {
+        if (Date.now() - start > 10_000) throw new Error(`no '${msg}' line: ${JSON.stringify(lines.map((l) => l.msg))}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    service.start();
+    while (service.metrics().lag !== 0) await new Promise((r) => setTimeout(r, 50));
+    // The node goes silent: the next block's fetch waits.
+    let fail = (): void => undefined;
+    gate = {
+      promise: new Promise<void>((_resolve, reject) => (fail = () => reject(new Error('node did not answer in time')))),
+      fail: () => fail(),
+    };
+    gate.promise.catch(() => undefined);
+    chain.mine([]);
+    const key = `/wallet/${env}/scanners/${name}/a`;
+    const lease = (await etcd.kv.range({ key: Buffer.from(key) })).kvs[0]!.lease;
+    await etcd.leaseClient.leaseRevoke({ ID: lease });
+    await waitLine('leadership lease lost');
+    gate.fail();
+    await waitLine('leadership lost: stopped scanning');
+    expect(lines.filter((l) => /not the active scanner/.test(l.msg))).toEqual([]);
+    gate = undefined;
+    await service.stop();
+    etcd.close();
+  });
+});
+
 describe('settling deposits below the pruning horizon', () => {
   it('credits a deposit whose block row was already pruned (it is final), not leaving it pending forever', async () => {
     await addAccount(`${name}-a`, 't1', `0xa-${name}`);
