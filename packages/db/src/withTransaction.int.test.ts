@@ -93,4 +93,18 @@ describe('withTransaction (real MariaDB)', () => {
     expect(runs).toBeGreaterThanOrEqual(2);
     expect(await db('deadlock_probe').where({ id: 1 }).first<{ n: number }>('n')).toEqual({ n: 1 });
   });
+
+  it('a transaction whose session is killed (KILL) fails with a retryable TIMEOUT, not a raw driver error, and writes nothing', async () => {
+    // Found by the fault campaign (CI, seed 3: mysql-kill): a transfer answered 500 INTERNAL with knex's failed
+    // ROLLBACK ("Can't add new command when connection is in closed state").
+    await db.raw('DELETE FROM deadlock_probe');
+    const attempt = withTransaction(db, async (trx) => {
+      await trx('deadlock_probe').insert({ id: 7, n: 1 });
+      const [[row]] = (await trx.raw('SELECT CONNECTION_ID() AS id')) as [[{ id: number }]];
+      await db.raw(`KILL ${Number(row.id)}`);
+      await trx('deadlock_probe').insert({ id: 8, n: 1 });
+    });
+    await expect(attempt).rejects.toMatchObject({ name: 'WalletError', code: 'TIMEOUT', details: { reason: 'database_connection_lost' } });
+    expect(await db('deadlock_probe').pluck('id')).toEqual([]);
+  });
 });
