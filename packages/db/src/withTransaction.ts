@@ -1,4 +1,4 @@
-import { WalletError } from '@wallet/errors';
+import { WalletError, isConnectionLost } from '@wallet/errors';
 import type { Knex } from 'knex';
 
 /** MySQL errors after which the whole transaction may simply be run again. */
@@ -27,27 +27,6 @@ export async function withTransaction<T>(db: Knex, work: (trx: Knex.Transaction)
     }
   }
 }
-
-/**
- * Whether `error` says the connection to MySQL was lost (the server killed the session, restarted, or the network
- * dropped it): mysql2 marks such errors `fatal`; knex then fails the transaction with its failed ROLLBACK ("Can't add
- * new command when connection is in closed state"), hiding the first error.
- */
-export function isConnectionLost(error: unknown): boolean {
-  const e = error as { fatal?: unknown; code?: unknown } | null;
-  if (e === null || typeof e !== 'object') return false;
-  if (e.fatal === true) return true;
-  if (typeof e.code === 'string' && LOST_CODES.has(e.code)) return true;
-  return CONNECTION_ERRNOS.has(mysqlErrno(error) ?? 0);
-}
-
-const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
-const CONNECTION_ERRNOS = new Set([
-  1927, // ER_CONNECTION_KILLED (MariaDB): the session was killed
-  1053, // ER_SERVER_SHUTDOWN
-  2006, // CR_SERVER_GONE_ERROR
-  2013, // CR_SERVER_LOST
-]);
 
 /**
  * A transaction whose connection was lost is not run again here: the loss may have come during COMMIT, so whether it

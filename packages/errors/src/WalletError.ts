@@ -53,10 +53,39 @@ export function isWalletError<C extends ErrorCode>(error: unknown, code?: C): er
 }
 
 /**
- * Turns anything thrown into a WalletError: WalletErrors pass through, everything else becomes INTERNAL
- * with the original as `cause` (its message is not shown to clients).
+ * Turns anything thrown into a WalletError: WalletErrors pass through; a connection lost under the request (see
+ * {@link isConnectionLost}) becomes a retryable TIMEOUT, since whatever it carried may or may not have taken effect;
+ * everything else becomes INTERNAL. The original is kept as `cause` (its message is not shown to clients).
  */
 export function toWalletError(error: unknown): WalletError {
   if (isWalletError(error)) return error;
+  if (isConnectionLost(error)) {
+    return new WalletError('TIMEOUT', 'a connection the request needed was lost: its outcome is unknown; retry with the same key', {
+      details: { reason: 'connection_lost' },
+      cause: error,
+    });
+  }
   return new WalletError('INTERNAL', undefined, { cause: error });
 }
+
+/**
+ * Whether `error` says a connection to a store was lost under a request (the database killed the session, restarted,
+ * or the network dropped it): mysql2 marks such errors `fatal` (and a failed statement's transaction then fails with
+ * knex's failed ROLLBACK, "Can't add new command when connection is in closed state", also `fatal`); socket codes;
+ * MariaDB's numbers for a killed session or a server gone. The chaos campaign's `mysql-kill` found these answered 500.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { fatal?: unknown; code?: unknown; errno?: unknown };
+  if (e.fatal === true) return true;
+  if (typeof e.code === 'string' && LOST_CODES.has(e.code)) return true;
+  return typeof e.errno === 'number' && LOST_ERRNOS.has(e.errno);
+}
+
+const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
+const LOST_ERRNOS = new Set([
+  1927, // ER_CONNECTION_KILLED (MariaDB): the session was killed
+  1053, // ER_SERVER_SHUTDOWN
+  2006, // CR_SERVER_GONE_ERROR
+  2013, // CR_SERVER_LOST
+]);

@@ -122,4 +122,23 @@ describe('WalletError', () => {
     expect(wrapped.message).not.toContain('hunter2');
     expect(wrapped.cause).toBeInstanceOf(Error);
   });
+
+  it('a lost connection (a killed MySQL session, a reset socket) becomes a retryable TIMEOUT, not INTERNAL', () => {
+    // The shapes mysql2 gives (seen against MariaDB: a plain query whose session is KILLed; knex's failed ROLLBACK).
+    const killed = Object.assign(new Error('SELECT 1 - Connection lost: The server closed the connection.'), {
+      code: 'PROTOCOL_CONNECTION_LOST',
+      fatal: true,
+    });
+    const rollback = Object.assign(new Error("ROLLBACK - Can't add new command when connection is in closed state"), { fatal: true });
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const mariadbKilled = Object.assign(new Error('Connection was killed'), { errno: 1927 });
+    for (const error of [killed, rollback, reset, mariadbKilled]) {
+      const wrapped = toWalletError(error);
+      expect(wrapped).toMatchObject({ code: 'TIMEOUT', details: { reason: 'connection_lost' } });
+      expect(wrapped.httpStatus).toBe(504);
+      expect(wrapped.cause).toBe(error);
+    }
+    // A statement MySQL refused is not a lost connection.
+    expect(toWalletError(Object.assign(new Error('Duplicate entry'), { errno: 1062, fatal: false })).code).toBe('INTERNAL');
+  });
 });

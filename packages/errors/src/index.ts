@@ -1,3 +1,3 @@
 export { GrpcStatus } from './grpcStatus.js';
 export { type ErrorCode, type ErrorSpec, errorCodes, errorRegistry, isErrorCode } from './errorRegistry.js';
-export { type ErrorDetails, WalletError, isWalletError, toWalletError } from './WalletError.js';
+export { type ErrorDetails, WalletError, isConnectionLost, isWalletError, toWalletError } from './WalletError.js';
