@@ -203,11 +203,27 @@ export class FaultInjector {
     this.#pending.add(p);
   }
 
+  /**
+   * Starts the killed process again as a supervisor would (Kubernetes restarts a crashed pod with a back-off): a start
+   * that fails (transrv t2 restarted while its host is cut off cannot reach MySQL and exits) is tried again, 1 s
+   * doubling to 8 s apart, for up to 3 minutes. Without this one failed start left the process down for the rest of
+   * the run (seed 9: t2 killed during a host cut).
+   */
   async #restart(target: ServiceTarget): Promise<void> {
-    if (target.startsWith('transrv-')) await this.hosts.startTransrv(target.slice('transrv-'.length));
-    else if (target === 'signsrv') await this.cluster.startSignsrv();
-    else if (target.startsWith('gatesrv')) await this.cluster.startGatesrv(target);
-    else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);
-    this.onEvent(`${target} restarted`);
+    const deadline = Date.now() + 180_000;
+    for (let attempt = 1, waitMs = 1000; ; attempt++, waitMs = Math.min(8000, waitMs * 2)) {
+      try {
+        if (target.startsWith('transrv-')) await this.hosts.startTransrv(target.slice('transrv-'.length));
+        else if (target === 'signsrv') await this.cluster.startSignsrv();
+        else if (target.startsWith('gatesrv')) await this.cluster.startGatesrv(target);
+        else await this.cluster.spawnRaw('accountsrv', 'accountsrv', {}).ready(60_000);
+        this.onEvent(attempt === 1 ? `${target} restarted` : `${target} restarted (start ${attempt})`);
+        return;
+      } catch (error) {
+        if (Date.now() + waitMs > deadline) throw error;
+        this.onEvent(`${target} failed to start (${String(error).slice(0, 120)}); starting it again in ${waitMs} ms`);
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
   }
 }
