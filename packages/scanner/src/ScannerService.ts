@@ -92,8 +92,6 @@ export class ScannerService {
     while (!signal.aborted) {
       /** Whether this process was the active scanner when the error came: only then can it be a stalled scanner. */
       let leading = false;
-      /** Whether this round won the election (a step that fails after its lease went is a leader's stop, not a standby's). */
-      let elected = false;
       try {
         const leadership = await campaign({
           etcd: this.#o.etcd,
@@ -105,7 +103,6 @@ export class ScannerService {
         });
         this.#leadership = leadership;
         leading = true;
-        elected = true;
         void leadership.lost.then(() => (leading = false));
         await this.#scanWhileLeader(leadership);
       } catch (error) {
@@ -118,7 +115,8 @@ export class ScannerService {
           // A standby (or a leader whose lease is gone) failing is not a stalled scanner: the leader scans. A leader whose
           // step failed after its lease went (its node or etcd cut off mid-step) stopped scanning: said as the clean stop
           // says it, so operators see one line for it whichever way it went.
-          if (elected) log.warn({ err: error }, 'leadership lost: stopped scanning');
+          // (#leadership is set once elected and cleared only after this block.)
+          if (this.#leadership !== undefined) log.warn({ err: error }, 'leadership lost: stopped scanning');
           else log.warn({ err: error }, 'not the active scanner; campaigning again');
         } else {
           log.error({ err: error }, 'scanner failed; campaigning again');
