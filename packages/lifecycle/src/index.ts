@@ -5,3 +5,4 @@ export { instanceInfo } from './instanceInfo.js';
 export { type CrashPoint, crashPoints, noCrashPoints } from './crashPoint.js';
 export { loadGrpcTls } from './loadGrpcTls.js';
 export { type RedisClientOptions, createRedis } from './createRedis.js';
+export { type UntilAvailableOptions, untilAvailable } from './untilAvailable.js';

@@ -4,7 +4,7 @@ import { createDb } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { Discovery } from '@wallet/discovery';
 import { StreamConsumer, streamGroupStats } from '@wallet/jobs';
-import { crashPoints, createRedis, loadGrpcTls, runMain, serveAndRegister } from '@wallet/lifecycle';
+import { crashPoints, createRedis, loadGrpcTls, runMain, serveAndRegister, untilAvailable } from '@wallet/lifecycle';
 import { createLogger } from '@wallet/logger';
 import { Metrics, outboxMetrics, startMetricsServer, streamMetrics } from '@wallet/metrics';
 import {
@@ -121,20 +121,26 @@ runMain(log, async () => {
       continue;
     }
     const utxo = config.SIGNSRV_UTXO_PAYOUTS[chain.id];
-    const adapter = await createChainAdapter({
-      chain,
-      assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
-      rpcUrl,
-      ...(utxo === undefined
-        ? {}
-        : {
-            utxoFees: {
-              ...(utxo.confTarget === undefined ? {} : { confTarget: utxo.confTarget }),
-              ...(utxo.fallbackFeeRate === undefined ? {} : { fallbackSatPerVbyte: BigInt(utxo.fallbackFeeRate) }),
-              ...(utxo.maxFeeRate === undefined ? {} : { maxSatPerVbyte: BigInt(utxo.maxFeeRate) }),
-            },
-          }),
-    });
+    // Nothing is signed without the node: a node that is down is waited for (a restart loop would find it no sooner);
+    // one serving another chain refuses the start.
+    const adapter = await untilAvailable(
+      () =>
+        createChainAdapter({
+          chain,
+          assets: [...config.WALLET_ASSETS.assets.values()].filter((a) => a.chain === chain.id),
+          rpcUrl,
+          ...(utxo === undefined
+            ? {}
+            : {
+                utxoFees: {
+                  ...(utxo.confTarget === undefined ? {} : { confTarget: utxo.confTarget }),
+                  ...(utxo.fallbackFeeRate === undefined ? {} : { fallbackSatPerVbyte: BigInt(utxo.fallbackFeeRate) }),
+                  ...(utxo.maxFeeRate === undefined ? {} : { maxSatPerVbyte: BigInt(utxo.maxFeeRate) }),
+                },
+              }),
+        }),
+      { log, context: { chain: chain.id }, what: 'chain node' },
+    );
     if (isEvmAdapter(adapter)) evmAdapters.set(chain.id, adapter);
     if (isUtxoAdapter(adapter)) {
       utxoAdapters.set(chain.id, adapter);
