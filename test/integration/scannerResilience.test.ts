@@ -2,7 +2,8 @@ import { parseEther, type JsonRpcProvider, type Wallet } from 'ethers';
 import { withFence } from '@wallet/scanner';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anvilDeployer, anvilProvider, mined } from '../contracts/deploy.js';
+import { ANVIL_RPC_URL, anvilDeployer, anvilProvider, mined } from '../contracts/deploy.js';
+import { TcpProxy } from '../harness/TcpProxy.js';
 import { ApiClient } from '../harness/ApiClient.js';
 import { createApiClient } from '../harness/clients.js';
 import { Cluster } from '../harness/Cluster.js';
@@ -17,6 +18,7 @@ const provider: JsonRpcProvider = anvilProvider();
 const deployer: Wallet = anvilDeployer(provider);
 let cluster: Cluster | undefined;
 let fixtures: LedgerFixtures | undefined;
+const proxies: TcpProxy[] = [];
 
 afterEach(async () => {
   if (fixtures) expect(await fixtures.invariants()).toEqual([]);
@@ -24,6 +26,7 @@ afterEach(async () => {
   await cluster?.stop();
   fixtures = undefined;
   cluster = undefined;
+  for (const proxy of proxies.splice(0)) await proxy.close();
 });
 
 async function setUp(
@@ -141,6 +144,49 @@ describe('scanner resilience on a real node', () => {
     const fence = await f.db('scanner_fences').where({ chain: 'eth' }).first<{ holder: string }>('holder');
     expect(fence?.holder).toBe(standbyNode);
     expect((await deposits(api, id)).filter((d) => d.status === 'credited')).toHaveLength(1);
+    expect((await f.db('journal').where({ account_id: id, kind: 'deposit' }).count({ n: '*' }))[0]).toEqual({ n: '1' });
+  });
+
+  it('the chain node down while transrv and signsrv start: transrv serves and its scanner starts once the node answers; signsrv waits for it', async () => {
+    // Every service reaches the chain through a proxy this test can close (refused connections, as from a node that is down).
+    const link = await TcpProxy.start('127.0.0.1', Number(new URL(ANVIL_RPC_URL).port));
+    proxies.push(link);
+    const c = await Cluster.start({ transrvNodes: ['t1'], ttlSeconds: 4, chainRpc: { eth: link.urlFor(ANVIL_RPC_URL) } });
+    cluster = c;
+    const f = new LedgerFixtures(c.database);
+    fixtures = f;
+    const api = new ApiClient(c.gatewayUrl, await createApiClient(c, 'Node Outage Exchange'));
+    const acc = await api.post<{ id: string }>('/v1/accounts', { externalId: 'patient' });
+    const id = acc.body.id;
+    const address = (await api.post<{ address: string }>(`/v1/accounts/${id}/addresses`, { chain: 'eth' })).body.address;
+    expect(await c.process('transrv-t1').stop('SIGTERM')).toBe(0);
+    expect(await c.process('signsrv').stop('SIGTERM')).toBe(0);
+    await link.close();
+
+    // transrv starts without its node: ready, serving its accounts, and still up well after the first retries.
+    const t1 = await c.startTransrv('t1');
+    await t1.waitForLog((l) => l.msg === 'chain node unreachable at start: its scanner starts once it answers' && l['chain'] === 'eth');
+    expect((await api.get(`/v1/accounts/${id}/balances`)).status).toBe(200);
+    // signsrv cannot sign without its node: it waits (no exit, no restart loop) and says so.
+    const signsrv = c.spawnRaw('signsrv', 'signsrv', { SIGNSRV_HTTP_ADDR: c.signsrvUrl.replace(/^http:\/\//, '') });
+    await signsrv.waitForLog((l) => l.msg === 'chain node unavailable: waiting for it' && l['chain'] === 'eth');
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(t1.running).toBe(true);
+    expect(signsrv.running).toBe(true);
+    expect(signsrv.lines.some((l) => l.msg === 'ready')).toBe(false);
+    expect((await api.get(`/v1/accounts/${id}/balances`)).status).toBe(200);
+
+    // A deposit while the node is unreachable for the cluster, then the node back: the scanner starts and credits it.
+    const tx = await deployer.sendTransaction({ to: address, value: 777n });
+    await mined(tx);
+    await mine(3);
+    await link.open();
+    await t1.waitForLog((l) => l.msg === 'chain node answers: scanner started' && l['chain'] === 'eth', 60_000);
+    await signsrv.ready(60_000);
+    await waitFor('the deposit credited once the node answers', async () =>
+      (await deposits(api, id)).some((d) => d.txid === tx.hash && d.status === 'credited') ? true : undefined,
+    );
+    expect(t1.running).toBe(true);
     expect((await f.db('journal').where({ account_id: id, kind: 'deposit' }).count({ n: '*' }))[0]).toEqual({ n: '1' });
   });
 

@@ -1,4 +1,5 @@
-import type { AssetRegistry } from '@wallet/assets';
+import type { AssetRegistry, ChainSpec } from '@wallet/assets';
+import { toWalletError } from '@wallet/errors';
 import { createChainAdapter } from '@wallet/chains';
 import type { Db } from '@wallet/db';
 import { PeriodicTask } from '@wallet/jobs';
@@ -43,48 +44,84 @@ export async function startChainWork(options: {
   readonly crashPoint?: CrashPoint;
   /** How often each chain's fee rate is sampled into `fee_rates` (across the cluster). @default hourly */
   readonly feeRatesMs?: number;
+  /** The first wait before starting again a scanner whose node did not answer (then doubling to 30 s). @default 1 s */
+  readonly scannerStartRetryMs?: number;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { db, registry, log } = options;
   const scanners: ScannerService[] = [];
   const closers: (() => Promise<void>)[] = [];
   const feeSources: FeeSource[] = [];
+  const startScanner = async (chain: ChainSpec): Promise<void> => {
+    const rpcUrl = options.rpcUrls[chain.id]!;
+    const wsUrl = options.wsUrls[chain.id];
+    // Checks the node serves the configured chain (CONFIG_INVALID when it does not).
+    const adapter = await createChainAdapter({
+      chain,
+      assets: [...registry.assets.values()].filter((a) => a.chain === chain.id),
+      rpcUrl,
+      ...(wsUrl
+        ? { wsUrl, onWatchError: (error: Error) => log.debug({ err: error, chain: chain.id }, 'new-head subscription down; polling') }
+        : {}),
+    });
+    closers.push(() => adapter.close());
+    feeSources.push({ chain: chain.id, feeEstimate: () => adapter.feeEstimate() });
+    const canonical = (address: string): string => adapter.canonicalAddress(address);
+    const startHeight = options.startHeights?.[chain.id];
+    const service = new ScannerService({
+      db,
+      etcd: options.etcd,
+      env: options.env,
+      chain: chain.id,
+      source: adapter,
+      canonical,
+      candidate: options.nodeId,
+      hotWallets: new HotWallets(db, chain.id, canonical, options.ctxLookup),
+      ...(startHeight === undefined ? {} : { startHeight }),
+      ttlSeconds: options.ttlSeconds,
+      log: log.child({ component: 'scanner', chain: chain.id }),
+    });
+    service.start();
+    scanners.push(service);
+    // Stopped before its adapter closes (closers run last first).
+    closers.push(() => service.stop());
+  };
+  // Chains whose node did not answer at start: the node serves its API and settles meanwhile (settling reads MySQL
+  // only), and a pass with back-off starts each scanner once its node answers. A node that answers for another chain
+  // refuses the start (a configuration error); one that is down is an outage the process must outlive, as it
+  // outlives one later.
+  const pending: ChainSpec[] = [];
   if (options.scan) {
     for (const chain of registry.chains.values()) {
-      const rpcUrl = options.rpcUrls[chain.id];
-      if (!rpcUrl) continue;
-      const wsUrl = options.wsUrls[chain.id];
-      // Checks the node serves the configured chain: a mismatch refuses to start the process.
-      const adapter = await createChainAdapter({
-        chain,
-        assets: [...registry.assets.values()].filter((a) => a.chain === chain.id),
-        rpcUrl,
-        ...(wsUrl
-          ? { wsUrl, onWatchError: (error: Error) => log.debug({ err: error, chain: chain.id }, 'new-head subscription down; polling') }
-          : {}),
-      });
-      closers.push(() => adapter.close());
-      feeSources.push({ chain: chain.id, feeEstimate: () => adapter.feeEstimate() });
-      const canonical = (address: string): string => adapter.canonicalAddress(address);
-      const startHeight = options.startHeights?.[chain.id];
-      const service = new ScannerService({
-        db,
-        etcd: options.etcd,
-        env: options.env,
-        chain: chain.id,
-        source: adapter,
-        canonical,
-        candidate: options.nodeId,
-        hotWallets: new HotWallets(db, chain.id, canonical, options.ctxLookup),
-        ...(startHeight === undefined ? {} : { startHeight }),
-        ttlSeconds: options.ttlSeconds,
-        log: log.child({ component: 'scanner', chain: chain.id }),
-      });
-      service.start();
-      scanners.push(service);
-      // Stopped before its adapter closes (closers run last first).
-      closers.push(() => service.stop());
+      if (!options.rpcUrls[chain.id]) continue;
+      try {
+        await startScanner(chain);
+      } catch (error) {
+        const walletError = toWalletError(error);
+        if (!walletError.retryable) throw walletError;
+        log.warn({ err: walletError, chain: chain.id }, 'chain node unreachable at start: its scanner starts once it answers');
+        pending.push(chain);
+      }
     }
   }
+  const scannerStarts = new PeriodicTask({
+    name: 'scanner-start',
+    log,
+    intervalMs: options.scannerStartRetryMs ?? 1000,
+    run: async () => {
+      const failed: unknown[] = [];
+      for (const chain of [...pending]) {
+        try {
+          await startScanner(chain);
+          pending.splice(pending.indexOf(chain), 1);
+          log.info({ chain: chain.id }, 'chain node answers: scanner started');
+        } catch (error) {
+          failed.push(error);
+        }
+      }
+      if (failed.length > 0) throw failed[0];
+    },
+  });
+  if (pending.length > 0) scannerStarts.start();
 
   // Each step logs its own failure and the next step runs regardless: a step that fails must not hold up the others.
   const settle = async (): Promise<void> => {
@@ -158,6 +195,7 @@ export async function startChainWork(options: {
   return {
     scanners,
     stop: async () => {
+      await scannerStarts.stop();
       await feeRates.stop();
       await settlement.stop();
       for (const close of closers.reverse()) await close();
