@@ -220,6 +220,10 @@ export class FaultInjector {
         this.onEvent(attempt === 1 ? `${target} restarted` : `${target} restarted (start ${attempt})`);
         return;
       } catch (error) {
+        // A start that did not get to `ready` in time may still be running (signsrv waits for a chain node that is
+        // down): it is stopped before the next try, or two processes would run under one name.
+        const left = this.cluster.processes.get(target);
+        if (left?.running) await left.stop('SIGKILL');
         if (Date.now() + waitMs > deadline) throw error;
         this.onEvent(`${target} failed to start (${String(error).slice(0, 120)}); starting it again in ${waitMs} ms`);
         await new Promise((r) => setTimeout(r, waitMs));
