@@ -1,3 +1,4 @@
+import { ChainGate } from './ChainGate.js';
 import { createDb, type Knex } from '@wallet/db';
 import type { JsonRpcProvider } from 'ethers';
 import { Redis } from 'ioredis';
@@ -43,6 +44,8 @@ export class FaultInjector {
     readonly hosts: InjectorHosts,
     /** The Litecoin side (its deposits are what a double-spend replaces); without it UTXO faults are skipped. */
     readonly utxo?: UtxoWorkload,
+    /** EVM reorgs take it exclusively (see ChainGate). */
+    readonly evmGate: ChainGate = new ChainGate(),
   ) {
     this.#admin = createDb(adminUrl, { poolMin: 0, poolMax: 1 });
   }
@@ -116,10 +119,21 @@ export class FaultInjector {
         return;
       }
       case 'evm-reorg': {
-        const head = await this.provider.getBlockNumber();
-        const depth = Math.min(fault.depth, Math.max(0, head - 1));
-        // Replaces the last `depth` blocks with empty ones: their transactions are gone (deposits and payouts alike).
-        await this.provider.send('anvil_reorg', [depth, []]);
+        // Alone on the node (ChainGate): the harness's sends and mining wait, and the services' requests are held at
+        // the node's proxy, with a moment for those already passed on to be answered.
+        const head = await this.evmGate.exclusive(async () => {
+          const proxy = this.stack.anvilProxy;
+          proxy.hold();
+          try {
+            await new Promise((r) => setTimeout(r, 250));
+            const at = await this.provider.getBlockNumber();
+            // Replaces the last `depth` blocks with empty ones: their transactions are gone (deposits and payouts alike).
+            await this.provider.send('anvil_reorg', [Math.min(fault.depth, Math.max(0, at - 1)), []]);
+            return at;
+          } finally {
+            proxy.release();
+          }
+        });
         record('done', `from head ${head}`);
         return;
       }

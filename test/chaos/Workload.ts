@@ -1,3 +1,4 @@
+import { ChainGate } from './ChainGate.js';
 import { randomUUID } from 'node:crypto';
 import { errorRegistry, isErrorCode } from '@wallet/errors';
 import { type JsonRpcProvider, Wallet } from 'ethers';
@@ -71,6 +72,8 @@ export class Workload {
     readonly provider: JsonRpcProvider,
     funderKey: string,
     readonly rng: Rng,
+    /** The harness's sends to anvil take it shared (see ChainGate). */
+    readonly gate: ChainGate = new ChainGate(),
   ) {
     this.#funder = new Wallet(funderKey, provider);
     this.#gateways = gateways;
@@ -140,7 +143,7 @@ export class Workload {
     const amount = BigInt(this.rng.int(5, 200)) * 10n ** 15n; // 0.005 - 0.2 ETH
     const send = async (): Promise<void> => {
       try {
-        const tx = await this.#funder.sendTransaction({ to: account.address, value: amount, gasPrice: 2n * GWEI });
+        const tx = await this.gate.shared(() => this.#funder.sendTransaction({ to: account.address, value: amount, gasPrice: 2n * GWEI }));
         this.deposits.push({ txid: tx.hash, to: account.address, accountId: account.id, amount });
       } catch {
         // The node refused or the connection broke: nothing was sent that we know of; a sent one shows on the chain

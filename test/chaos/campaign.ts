@@ -1,3 +1,4 @@
+import { ChainGate } from './ChainGate.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { JsonRpcProvider, parseEther } from 'ethers';
@@ -130,9 +131,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // A second gateway: clients reach either (as behind a balancer), and either can be killed or paused.
     const second = await cluster.startGatesrv('gatesrv-2');
     const gateways = [world.api, new ApiClient(second.url, world.api.credentials)];
-    const workload = new Workload(gateways, world.signsrv, provider, FUNDER_KEY, rng.fork(2));
+    // anvil_reorg alone on the node (ChainGate): the harness's sends and mining take the gate shared.
+    const evmGate = new ChainGate();
+    const workload = new Workload(gateways, world.signsrv, provider, FUNDER_KEY, rng.fork(2), evmGate);
     const db = world.fixtures.db;
-    const mine = (n = 1): Promise<unknown> => provider.send('anvil_mine', [`0x${n.toString(16)}`]);
+    const mine = (n = 1): Promise<unknown> => evmGate.shared(() => provider.send('anvil_mine', [`0x${n.toString(16)}`]));
     const ltc = new UtxoChain(stack.litecoind);
     const ltcWorkload = new UtxoWorkload(workload, ltc, rng.fork(4));
 
@@ -183,6 +186,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       rng.fork(3),
       { host, startTransrv },
       ltcWorkload,
+      evmGate,
     );
     injector = faults;
     const violationsSeen: string[] = [];
