@@ -350,25 +350,35 @@ export class UtxoConsolidations {
   /**
    * The chain's spendable outputs by amount (`asc`: the smallest first, to merge; `desc`: the largest first, to pay),
    * read in index order and row-locked as read (SKIP LOCKED: builds in progress keep theirs). Only P2WPKH outputs of
-   * ours with `minConf` confirmations at the scanner's tip, and not locked by a live build.
+   * ours with `minConf` confirmations at the scanner's tip (a customer's deposit: the chain's deposit confirmations),
+   * and not locked by a live build.
    */
   #spendable(trx: Knex.Transaction, now: Date, tip: number, order: 'asc' | 'desc', limit: number): Promise<Candidate[]> {
-    return trx
-      .from(trx.raw('?? FORCE INDEX (??)', ['utxos', 'utxos_selectable']))
-      .select<Candidate[]>('txid', 'vout', 'script', 'amount')
-      .where({ chain: this.d.chain })
-      .whereNull('spent_by_txid')
-      .where('block_number', '<=', tip - this.d.minConf + 1)
-      .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
-      .whereRaw("script LIKE '0014%'")
-      .orderBy([
-        { column: 'amount', order },
-        { column: 'txid', order: 'asc' },
-        { column: 'vout', order: 'asc' },
-      ])
-      .limit(limit)
-      .forUpdate()
-      .skipLocked();
+    return (
+      trx
+        .from(trx.raw('?? FORCE INDEX (??)', ['utxos', 'utxos_selectable']))
+        .select<Candidate[]>('txid', 'vout', 'script', 'amount')
+        .where({ chain: this.d.chain })
+        .whereNull('spent_by_txid')
+        .where('block_number', '<=', tip - this.d.minConf + 1)
+        // A customer's deposit once final by the chain's deposit confirmations (see selectAndLockCoins).
+        .where(
+          (w) =>
+            void w
+              .where('account_id', 'like', 'sys:%')
+              .orWhere('block_number', '<=', tip - Math.max(this.d.minConf, this.d.confirmations) + 1),
+        )
+        .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
+        .whereRaw("script LIKE '0014%'")
+        .orderBy([
+          { column: 'amount', order },
+          { column: 'txid', order: 'asc' },
+          { column: 'vout', order: 'asc' },
+        ])
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+    );
   }
 
   async #answerRequest(): Promise<void> {

@@ -509,6 +509,9 @@ describe('UTXO consolidation on the stack litecoind', () => {
       .update({ spent_by_txid: 'ff'.repeat(32) }); // earlier tests' leftovers: not ours to merge here
     const coins = await fund(...Array.from({ length: 100 }, (_, i) => 100_000n + BigInt(i)));
     const total = coins.reduce((s, c) => s + c.amount, 0n);
+    // Customers' deposits, with 1 of the 2 confirmations a deposit needs before it is spent: nothing to merge yet.
+    await expect(f.consolidations.consolidate(100)).rejects.toMatchObject({ details: { reason: 'too_few_utxos' } });
+    await mine();
     const built = await f.consolidations.consolidate(100);
     expect(built.inputs).toBe(100);
     expect(built.amount + built.fee).toBe(total);

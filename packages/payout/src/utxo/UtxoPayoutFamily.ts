@@ -40,7 +40,7 @@ export type UtxoPayoutFamilyOptions = {
   readonly log: Logger;
   /** Most sat/vB signsrv signs at, however the fee was estimated (the signing check's bound). */
   readonly maxFeeRate: bigint;
-  /** Confirmations an output needs before it is spent. @default 1 */
+  /** Confirmations the wallet's own output (change) needs before it is spent. @default 1 */
   readonly minConf?: number;
   /** How long a build that was never signed holds its inputs (ms). @default 600_000 */
   readonly buildLockMs?: number;
@@ -50,7 +50,10 @@ export type UtxoPayoutFamilyOptions = {
   readonly bumpPercent?: number;
   /** Test-only crash points (`signsrv.after_build`). */
   readonly crash?: CrashPoint;
-  /** Confirmations a consolidation needs before its fee is booked (the native asset's). @default 1 */
+  /**
+   * The native asset's deposit confirmations: a consolidation needs them before its fee is booked, and a customer's
+   * deposit output before it is spent (by a payout or a consolidation; at least `minConf`). @default 1
+   */
   readonly confirmations?: number;
   /** An unmined consolidation is sent again this often (ms). @default 15_000 */
   readonly rebroadcastAfterMs?: number;
@@ -569,6 +572,8 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
         outputs,
         tip: BigInt(tip),
         minConf: this.#o.minConf ?? 1,
+        // A customer's deposit is spent once final by the chain's deposit confirmations (selectAndLockCoins).
+        depositMinConf: this.#o.confirmations ?? 1,
         lockedBy: buildId,
         lockedUntil: until,
         now,

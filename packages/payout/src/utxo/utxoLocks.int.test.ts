@@ -21,7 +21,7 @@ beforeEach(async () => {
   await db('utxos').delete();
 });
 
-type Seed = { amount: bigint; height?: number; spentBy?: string; lockedBy?: string; lockedUntil?: Date; chain?: string };
+type Seed = { amount: bigint; height?: number; spentBy?: string; lockedBy?: string; lockedUntil?: Date; chain?: string; account?: string };
 async function seed(...rows: Seed[]): Promise<string[]> {
   const ids = rows.map(() => randomBytes(32).toString('hex'));
   await db('utxos').insert(
@@ -33,7 +33,7 @@ async function seed(...rows: Seed[]): Promise<string[]> {
       amount: r.amount.toString(),
       block_number: r.height ?? 1,
       block_hash: 'bb'.repeat(32),
-      account_id: 'acct_1',
+      account_id: r.account ?? 'acct_1',
       spent_by_txid: r.spentBy ?? null,
       spent_block_number: r.spentBy ? (r.height ?? 1) + 1 : null,
       locked_by: r.lockedBy ?? null,
@@ -95,6 +95,32 @@ describe('selectAndLockCoins', () => {
     ]);
     expect(locked[0]?.locked_until).toEqual(LATER);
     expect(choice.inputs.map((i) => i.txid)).not.toContain(tipOnly);
+  });
+
+  it("spends a customer's deposit output only at the deposit confirmations, the wallet's own change at minConf (chaos seed 11)", async () => {
+    // Tip 100: heights 100 and 99 have 1 and 2 confirmations.
+    const [, , change, deposit2] = await seed(
+      { amount: 900_000n, height: 100 }, // a deposit mined in the tip: a reorg may drop it and its sender replace it
+      { amount: 800_000n, height: 100, account: 'sys:hot' }, // also in the tip, but the wallet's own change
+      { amount: 50_000n, height: 100, account: 'sys:hot' },
+      { amount: 40_000n, height: 99 },
+    );
+    const shallow = await attempt(() =>
+      db.transaction((trx) => selectAndLockCoins(trx, opts(1_500_000n, { minConf: 1, depositMinConf: 3 }))),
+    );
+    // Only the change counts: 800,000 + 50,000 (the 2-confirmation deposit is short of 3 as well).
+    expect(shallow).toMatchObject({ code: 'INSUFFICIENT_FUNDS', details: { available: '850000' } });
+    const choice = await db.transaction((trx) => selectAndLockCoins(trx, opts(60_000n, { minConf: 1, depositMinConf: 2 })));
+    // The largest spendable first: the 800,000 change (the 900,000 deposit has one confirmation of the two it needs).
+    expect(choice.inputs.map((i) => i.amount)).toEqual([800_000n]);
+    const tight = await db.transaction((trx) =>
+      selectAndLockCoins(trx, opts(80_000n, { minConf: 1, depositMinConf: 2, lockedBy: 'build_2', pageSize: 1 })),
+    );
+    expect(new Set(tight.inputs.map((i) => i.txid))).toEqual(new Set([change, deposit2]));
+    // minConf above the deposit confirmations still rules both.
+    await db('utxos').update({ locked_by: null, locked_until: null });
+    const strict = await attempt(() => db.transaction((trx) => selectAndLockCoins(trx, opts(10_000n, { minConf: 3, depositMinConf: 2 }))));
+    expect(strict).toMatchObject({ code: 'INSUFFICIENT_FUNDS', details: { available: '0' } });
   });
 
   it('reads page after page, largest first, through equal amounts and outputs of one transaction', async () => {

@@ -22,6 +22,14 @@ export type SelectCoinsOptions = CoinChoiceOptions & {
   readonly tip: bigint;
   /** Confirmations an output needs to be spent (1: mined in the tip). */
   readonly minConf: number;
+  /**
+   * Confirmations a customer's deposit output needs to be spent (at least `minConf`): the chain's deposit
+   * confirmations. A deposit is the sender's transaction, which a reorg can drop and the sender replace (a
+   * double-spend): a payout that spent its output before it was final would spend an output that no longer exists,
+   * and could never be mined. The wallet's own outputs (`sys:` accounts: change, merged outputs) are the wallet's
+   * transactions, which nobody else can replace. @default minConf
+   */
+  readonly depositMinConf?: number;
   /** Who holds the lock (the build's id), at most 64 characters. */
   readonly lockedBy: string;
   /** When the lock lapses if the build's transaction never reaches the chain. */
@@ -64,11 +72,16 @@ export async function selectAndLockCoins(trx: Knex.Transaction, options: SelectC
   if (lockedBy.length === 0 || lockedBy.length > 64) {
     throw new WalletError('VALIDATION_FAILED', 'lockedBy must have 1 to 64 characters', { details: { reason: 'bad_locked_by' } });
   }
+  const depositMinConf = Math.max(minConf, options.depositMinConf ?? minConf);
+  if (!Number.isInteger(depositMinConf)) {
+    throw new WalletError('VALIDATION_FAILED', 'depositMinConf must be a whole number', { details: { reason: 'bad_min_conf' } });
+  }
   const maxHeight = tip - BigInt(minConf) + 1n;
+  const depositMaxHeight = tip - BigInt(depositMinConf) + 1n;
   const candidates: LockedUtxo[] = [];
   let after: UtxoRow | undefined;
   for (;;) {
-    const page = await readPage(trx, chain, maxHeight, now, after, Math.min(pageSize, maxCandidates - candidates.length));
+    const page = await readPage(trx, chain, maxHeight, depositMaxHeight, now, after, Math.min(pageSize, maxCandidates - candidates.length));
     candidates.push(...page.map(toLocked));
     after = page.at(-1);
     const exhausted = page.length === 0 || candidates.length >= maxCandidates;
@@ -95,6 +108,7 @@ export async function selectAndLockCoins(trx: Knex.Transaction, options: SelectC
 
 // SELECT ... FROM utxos FORCE INDEX (utxos_selectable)
 //   WHERE chain = ? AND spent_by_txid IS NULL AND block_number <= ? AND (locked_until IS NULL OR locked_until <= now)
+//   AND (account_id LIKE 'sys:%' OR block_number <= ?)
 //   AND (amount, txid, vout) < the last row read
 //   ORDER BY amount DESC, txid DESC, vout DESC LIMIT n FOR UPDATE SKIP LOCKED
 // The index is read backwards in order, so only the rows read are locked (a sort would lock every candidate); rows
@@ -104,6 +118,7 @@ async function readPage(
   trx: Knex.Transaction,
   chain: string,
   maxHeight: bigint,
+  depositMaxHeight: bigint,
   now: Date,
   after: UtxoRow | undefined,
   limit: number,
@@ -115,6 +130,7 @@ async function readPage(
     .where({ chain })
     .whereNull('spent_by_txid')
     .where('block_number', '<=', maxHeight.toString())
+    .where((w) => void w.where('account_id', 'like', 'sys:%').orWhere('block_number', '<=', depositMaxHeight.toString()))
     .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .orderBy([
       { column: 'amount', order: 'desc' },
