@@ -142,7 +142,9 @@ export const ConfigSchema = z.object({
   /**
    * Payout policy per UTXO chain, JSON {"ltc": {"batchWindowMs": 2000, "maxOutputs": 20, "maxFeeRate": 500, "minConf": 1,
    * "buildLockMs": 600000, "consolidateBelowFeeRate": 2, "consolidateMinUtxos": 200, "consolidateMaxInputs": 100}};
-   * where not given: no batching, 500 sat/vB at most, 1 confirmation, 10 minutes, no automatic consolidation.
+   * where not given: no batching, 500 sat/vB at most, 1 confirmation, 10 minutes, no automatic consolidation. `minConf`
+   * is what the wallet's own outputs (change) need before they are spent; a customer's deposit output needs the chain's
+   * deposit confirmations as well (its native asset's), since its sender can replace it until then.
    */
   SIGNSRV_UTXO_PAYOUTS: jsonRecord(UtxoPayoutPolicy, '{"ltc": {"batchWindowMs": 2000, "maxOutputs": 20}}').default({}),
   /** A transaction not mined after this long is replaced with higher fees (same inputs: nonce or UTXOs). */
