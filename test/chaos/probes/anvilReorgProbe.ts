@@ -100,6 +100,22 @@ async function main(): Promise<void> {
       }
     }
   }
+  // Every canonical block's transaction list: a transaction listed in a canonical block must have a receipt.
+  const head = await provider.getBlockNumber();
+  const listed = new Map<string, number>();
+  for (let n = 0; n <= head; n++) {
+    const block = (await provider.send('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])) as { transactions: string[] };
+    for (const hash of block.transactions) listed.set(hash, n);
+  }
+  let listedWithoutReceipt = 0;
+  for (const s of sent) {
+    const at = listed.get(s.hash);
+    if (at === undefined) continue;
+    if ((await provider.getTransactionReceipt(s.hash)) === null) {
+      listedWithoutReceipt++;
+      console.log(`tx ${s.hash}: listed in canonical block ${at}, but no receipt`);
+    }
+  }
   const notCanonicalButFunded: string[] = [];
   for (const s of sent) {
     const balance = await provider.getBalance(s.to);
@@ -127,6 +143,7 @@ async function main(): Promise<void> {
       pooled,
       gone,
       forgotten,
+      listedWithoutReceipt,
       wrongBalance,
     }),
   );
