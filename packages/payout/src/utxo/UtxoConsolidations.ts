@@ -9,7 +9,7 @@ import { AlertKind, raiseAlert } from '@wallet/withdrawal-protocol';
 import { Psbt } from 'bitcoinjs-lib';
 import { type CheckBuildOptions, type ExpectedPayment, type InputKey, checkBuild } from './checkBuild.js';
 import { P2WPKH_DUST_LIMIT, chooseCoins, vsizeOf } from './coinSelection.js';
-import { lockCoins } from './utxoLocks.js';
+import { confirmedEnough, lockCoins } from './utxoLocks.js';
 
 /** When the consolidation job merges outputs on its own. */
 export type AutoConsolidation = {
@@ -360,14 +360,8 @@ export class UtxoConsolidations {
         .select<Candidate[]>('txid', 'vout', 'script', 'amount')
         .where({ chain: this.d.chain })
         .whereNull('spent_by_txid')
-        .where('block_number', '<=', tip - this.d.minConf + 1)
-        // A customer's deposit once final by the chain's deposit confirmations (see selectAndLockCoins).
-        .where(
-          (w) =>
-            void w
-              .where('account_id', 'like', 'sys:%')
-              .orWhere('block_number', '<=', tip - Math.max(this.d.minConf, this.d.confirmations) + 1),
-        )
+        // A customer's deposit once final by the chain's deposit confirmations, as for payouts.
+        .where((w) => void confirmedEnough(w, tip - this.d.minConf + 1, tip - Math.max(this.d.minConf, this.d.confirmations) + 1))
         .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
         .whereRaw("script LIKE '0014%'")
         .orderBy([

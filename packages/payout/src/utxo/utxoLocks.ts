@@ -106,6 +106,17 @@ export async function selectAndLockCoins(trx: Knex.Transaction, options: SelectC
   }
 }
 
+/**
+ * Outputs deep enough to spend: the wallet's own (`sys:` accounts: change, merged outputs) mined at `maxHeight` or
+ * below, a customer's deposit at `depositMaxHeight` or below (see {@link SelectCoinsOptions.depositMinConf}). Shared
+ * by the payouts' coin selection and the consolidations.
+ */
+export function confirmedEnough(q: Knex.QueryBuilder, maxHeight: bigint | number, depositMaxHeight: bigint | number): void {
+  void q
+    .where('block_number', '<=', maxHeight.toString())
+    .where((w) => void w.where('account_id', 'like', 'sys:%').orWhere('block_number', '<=', depositMaxHeight.toString()));
+}
+
 // SELECT ... FROM utxos FORCE INDEX (utxos_selectable)
 //   WHERE chain = ? AND spent_by_txid IS NULL AND block_number <= ? AND (locked_until IS NULL OR locked_until <= now)
 //   AND (account_id LIKE 'sys:%' OR block_number <= ?)
@@ -129,8 +140,7 @@ async function readPage(
     .select<UtxoRow[]>('chain', 'txid', 'vout', 'script', 'amount', 'account_id', 'block_number')
     .where({ chain })
     .whereNull('spent_by_txid')
-    .where('block_number', '<=', maxHeight.toString())
-    .where((w) => void w.where('account_id', 'like', 'sys:%').orWhere('block_number', '<=', depositMaxHeight.toString()))
+    .where((w) => void confirmedEnough(w, maxHeight, depositMaxHeight))
     .where((w) => void w.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .orderBy([
       { column: 'amount', order: 'desc' },
