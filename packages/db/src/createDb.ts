@@ -1,4 +1,5 @@
 import knex, { type Knex } from 'knex';
+import { traceQueries } from './placementTrace.js';
 
 export type Db = Knex;
 
@@ -19,7 +20,7 @@ export type DbOptions = {
  */
 export function createDb(url: string, options: DbOptions = {}): Db {
   const u = new URL(url);
-  return knex({
+  const db = knex({
     client: 'mysql2',
     connection: {
       host: u.hostname,
@@ -51,6 +52,8 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     },
     acquireConnectionTimeout: 10_000,
   });
+  traceQueries(db);
+  return db;
 }
 
 /** The database name of a MYSQL_URL. */

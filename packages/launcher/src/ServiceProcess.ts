@@ -98,7 +98,13 @@ export class ServiceProcess {
       options.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]];
     const child = spawn(command, argv, {
       cwd: repoRoot,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: process.env['HOME'] ?? '/root',
+        // docs/sharding.md's census of transactions across the shard line (packages/db/src/placementTrace.ts)
+        ...(process.env['WALLET_DB_TRACE_DIR'] ? { WALLET_DB_TRACE_DIR: process.env['WALLET_DB_TRACE_DIR'] } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.ownProcessGroup ?? false,
     });

@@ -1,0 +1,107 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { type OwnedTable, placementOf, tableOwnership } from './ownership.js';
+
+const known = new Set(Object.keys(tableOwnership));
+
+/**
+ * The tables a statement names after FROM, JOIN, INTO, UPDATE or DELETE ... FROM (backticked or not), that are tables
+ * of the schema. knex writes every identifier backticked; hand-written SQL in this repository names tables the same
+ * way, so a keyword followed by a name is enough (a column named like a table is never preceded by one of these).
+ */
+export function tablesOf(sql: string): OwnedTable[] {
+  const found = new Set<OwnedTable>();
+  for (const m of sql.matchAll(/\b(?:from|join|into|update|table)\s+`?([A-Za-z_][A-Za-z0-9_]*)`?/gi)) {
+    const name = m[1]!;
+    if (known.has(name)) found.add(name as OwnedTable);
+  }
+  return [...found];
+}
+
+/** `global`, `shard` or `both`, for the tables of one statement or one transaction; undefined when none is known. */
+export function placementOfTables(tables: readonly OwnedTable[]): 'global' | 'shard' | 'both' | undefined {
+  const placements = new Set(tables.map(placementOf));
+  if (placements.size === 0) return undefined;
+  return placements.size === 2 ? 'both' : [...placements][0];
+}
+
+/**
+ * A development tool for docs/sharding.md: with `WALLET_DB_TRACE_DIR` set, every statement a pool runs is appended to
+ * `<dir>/<service>-<pid>.jsonl` with its transaction id and the tables it names, so
+ * `pnpm -s exec tsx scripts/placementCensus.ts <dir>` can list each transaction that touches global and shard tables
+ * together (a transaction that cannot stay one transaction once a node has its own database). Off by default, and never
+ * set by a deployment: it writes every statement to disk.
+ */
+export function traceQueries(db: Knex): void {
+  const dir = process.env['WALLET_DB_TRACE_DIR'];
+  if (dir === undefined || dir === '') return;
+  mkdirSync(dir, { recursive: true });
+  const service = /\/services\/([a-z]+)\//.exec(process.argv[1] ?? '')?.[1] ?? 'process';
+  const file = join(dir, `${service}-${process.pid}.jsonl`);
+  db.on('query', (q: { sql?: string; __knexTxId?: string }) => {
+    const sql = q.sql ?? '';
+    const tables = tablesOf(sql);
+    if (tables.length === 0) return;
+    appendFileSync(file, `${JSON.stringify({ tx: q.__knexTxId ?? null, tables, sql: sql.slice(0, 300) })}\n`);
+  });
+}
+
+export type TracedStatement = { readonly tx: string | null; readonly tables: readonly OwnedTable[]; readonly sql: string };
+
+/** One kind of transaction (or lone statement) that names global and shard tables together, and how often it ran. */
+export type Crossing = {
+  readonly service: string;
+  readonly kind: 'transaction' | 'statement';
+  readonly statements: readonly string[];
+  readonly global: readonly OwnedTable[];
+  readonly shard: readonly OwnedTable[];
+  readonly seen: number;
+};
+
+/**
+ * A statement's shape: its SQL with every run of placeholders (value lists, `in (...)` lists, rows of a batch insert)
+ * folded into one `?…`, so the same code path gives the same shape whatever the batch size.
+ */
+export function shapeOf(sql: string): string {
+  return sql
+    .replace(/\?(?:[\s,()]*\?)*[\s,(]*$/, '?)')
+    .replace(/\?(?:[\s,()]*\?)*/g, '?…')
+    .replace(/\s+/g, ' ')
+    .slice(0, 160);
+}
+
+/**
+ * Groups the statements of one trace file (one process) by transaction and returns each distinct kind of transaction,
+ * and each lone statement, that names tables of both placements.
+ */
+export function crossingsOf(service: string, statements: readonly TracedStatement[]): Crossing[] {
+  const byTx = new Map<string, TracedStatement[]>();
+  const lone: TracedStatement[][] = [];
+  for (const s of statements) {
+    if (s.tx === null) lone.push([s]);
+    else byTx.set(s.tx, [...(byTx.get(s.tx) ?? []), s]);
+  }
+  const kinds = new Map<string, Crossing>();
+  for (const [kind, groups] of [
+    ['transaction', [...byTx.values()]],
+    ['statement', lone],
+  ] as const) {
+    for (const group of groups) {
+      const tables = [...new Set(group.flatMap((s) => s.tables))];
+      if (placementOfTables(tables) !== 'both') continue;
+      const shapes = [...new Set(group.map((s) => shapeOf(s.sql)))].sort();
+      const key = `${kind}\n${shapes.join('\n')}`;
+      const seen = kinds.get(key);
+      kinds.set(key, {
+        service,
+        kind,
+        statements: shapes,
+        global: tables.filter((t) => placementOf(t) === 'global').sort(),
+        shard: tables.filter((t) => placementOf(t) === 'shard').sort(),
+        seen: (seen?.seen ?? 0) + 1,
+      });
+    }
+  }
+  return [...kinds.values()];
+}
