@@ -3,10 +3,11 @@ import { OutboxRelay, type OutboxRelayStats } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 import { eventsChannel } from './eventsChannel.js';
-import { type OutboxEvent, outboxEvents, sequenceRows } from './sequenceEvents.js';
+import { type EventDbs, type OutboxEvent, eventDbs, outboxEvents, sequenceRows } from './sequenceEvents.js';
 
 export type EventSequencerOptions = {
-  readonly db: Knex;
+  /** One database, or the node's outbox and the global feed apart ({@link EventDbs}). */
+  readonly db: Knex | EventDbs;
   /** Announces each client's new last sequence after the commit (a hint to readers; none: readers poll). */
   readonly redis?: Redis;
   readonly env: string;
@@ -34,7 +35,7 @@ export class EventSequencer {
       log: options.log,
       intervalMs: options.intervalMs ?? 100,
       batch: options.batch ?? 500,
-      due: (limit) => outboxEvents(options.db, options.nodeId, limit),
+      due: (limit) => outboxEvents(eventDbs(options.db).outbox, options.nodeId, limit),
       deliver: (rows) => this.#sequence(rows),
     });
   }

@@ -12,6 +12,8 @@ import {
   listEvents,
   parseEventsMessage,
   sequenceEvents,
+  sequenceRows,
+  outboxEvents,
 } from './index.js';
 import { createTestDatabase } from '@wallet/testkit';
 
@@ -129,5 +131,72 @@ describe('the event feed', () => {
       sub.disconnect();
       redis.disconnect();
     }
+  });
+
+  it('a node whose outbox is in its own database: sequenced into the global feed in two steps, and a crash between them sequences nothing twice', async () => {
+    // The node's shard: a second database; the feed stays in `db` (docs/sharding.md).
+    const shard = await createTestDatabase();
+    try {
+      const dbs = { feed: db, outbox: shard.db };
+      const append = (resource: string, n: number) =>
+        withTransaction(shard.db, (trx) =>
+          appendEvents(trx, [
+            {
+              nodeId: 'n5',
+              clientId: 'cli_e',
+              type: EventType.transferCompleted,
+              resourceType: ResourceType.transfer,
+              resourceId: resource,
+              data: { n },
+            },
+          ]),
+        );
+      for (let n = 1; n <= 3; n++) await append('tr_e', n);
+      // The feed commits, then the process dies before the outbox delete.
+      const rows = await outboxEvents(shard.db, 'n5', 10);
+      await expect(
+        sequenceRows(dbs, 'n5', rows, () => {
+          throw new Error('crash after the feed commit');
+        }),
+      ).rejects.toThrow('crash after the feed commit');
+      expect((await listEvents(db, 'cli_e', 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(await shard.db('event_outbox').count<{ c: string }[]>('* as c')).toEqual([{ c: '3' }]);
+      // Meanwhile one more change; the next pass moves it, and only deletes the three already in the feed.
+      await append('tr_e', 4);
+      expect((await sequenceEvents(dbs, 'n5')).moved).toBe(1);
+      expect((await sequenceEvents(dbs, 'n5')).moved).toBe(0);
+      const events = await listEvents(db, 'cli_e', 0, 10);
+      expect(events.map((e) => [e.seq, e.version, (JSON.parse(e.data) as { n: number }).n])).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+        [3, 3, 3],
+        [4, 4, 4],
+      ]);
+      expect(await lastEventSeq(db, 'cli_e')).toBe(4);
+      expect(await shard.db('event_outbox').count<{ c: string }[]>('* as c')).toEqual([{ c: '0' }]);
+      // The global database's own outbox was never touched.
+      expect(await db('event_outbox').where('node_id', 'n5').count<{ c: string }[]>('* as c')).toEqual([{ c: '0' }]);
+    } finally {
+      await shard.drop();
+    }
+  });
+
+  it('refuses an outbox row whose origin is in the feed as another event (an outbox id reused), and moves nothing', async () => {
+    await change('n6', 'cli_f', 'tr_f', 1);
+    await sequenceEvents(db, 'n6');
+    const [moved] = await db('events').where('node_id', 'n6').select<{ outbox_id: string }[]>('outbox_id');
+    // A new outbox row with the id of the one already sequenced, for another resource.
+    await db('event_outbox').insert({
+      id: moved!.outbox_id,
+      node_id: 'n6',
+      client_id: 'cli_f',
+      type: EventType.transferCompleted,
+      resource_type: ResourceType.transfer,
+      resource_id: 'tr_other',
+      data: '{}',
+    });
+    await expect(sequenceEvents(db, 'n6')).rejects.toThrow(/is in the feed as transfer\.completed tr_f/);
+    expect(await db('event_outbox').where('node_id', 'n6').count<{ c: string }[]>('* as c')).toEqual([{ c: '1' }]);
+    expect((await listEvents(db, 'cli_f', 0, 10)).map((e) => e.resourceId)).toEqual(['tr_f']);
   });
 });

@@ -15,6 +15,15 @@ export {
   transferCompletedEvent,
   withdrawalEvent,
 } from './resourceEvents.js';
-export { type OutboxEvent, type Sequenced, outboxEvents, sequenceEvents, sequenceRows } from './sequenceEvents.js';
+export {
+  type EventDbs,
+  type OutboxEvent,
+  type Sequenced,
+  type SequencerCrashPoint,
+  eventDbs,
+  outboxEvents,
+  sequenceEvents,
+  sequenceRows,
+} from './sequenceEvents.js';
 export { EventSequencer, type EventSequencerOptions } from './EventSequencer.js';
 export { checkEventTypes, wants } from './subscriptions.js';
