@@ -108,4 +108,19 @@ describe('docs/sharding.md (the placement of each table, issue 18)', () => {
     // an RPC must leave both the map and the doc.
     expect(documented).toEqual(granted);
   });
+
+  it("places the census's tables as the map does (global column global, shard column shard)", () => {
+    const doc = readFileSync(new URL('../../../docs/sharding.md', import.meta.url), 'utf8');
+    const table = /<!-- census:begin -->\n([\s\S]*?)\n<!-- census:end -->/.exec(doc)?.[1] ?? '';
+    const rows = table
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    expect(rows.length).toBeGreaterThan(0);
+    const names = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
+    for (const cells of rows) {
+      for (const t of names(cells[3]!)) expect(placementOf(t as OwnedTable), `${t} (${cells[1]}), global column`).toBe('global');
+      for (const t of names(cells[4]!)) expect(placementOf(t as OwnedTable), `${t} (${cells[1]}), shard column`).toBe('shard');
+    }
+  });
 });
