@@ -145,6 +145,11 @@ export const tableOwnership = {
     ],
     holds: "the wallet's unspent outputs on UTXO chains, written by the scanner",
   },
+  fee_bookings: {
+    owner: transrv,
+    readers: [],
+    holds: "which node booked the network fee of each of signsrv's own sends (claimed once, then booked in its journal)",
+  },
   utxo_dropped_locks: {
     owner: transrv,
     readers: [],

@@ -2,7 +2,7 @@ export { RequestRelay, type RequestRelayOptions } from './RequestRelay.js';
 export { type Withdrawal, withdrawalFromRow } from './Withdrawal.js';
 export { type ResponseOutcome, applyResponse } from './applyResponse.js';
 export { applyResponses } from './applyResponses.js';
-export { bookConsolidationFees, bookSweepFees, bookTreasuryMoveFees } from './bookConsolidationFees.js';
+export { type FeeBookingCrashPoint, bookConsolidationFees, bookSweepFees, bookTreasuryMoveFees } from './bookConsolidationFees.js';
 export { cancelWithdrawal } from './cancelWithdrawal.js';
 export { internalCreditOf } from './internalCreditOf.js';
 export { type WithdrawalRequest, checkWithdrawalRequest, createWithdrawal } from './createWithdrawal.js';

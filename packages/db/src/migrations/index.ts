@@ -39,6 +39,7 @@ import * as m0038 from './0038_withdrawal_stage_index.js';
 import * as m0039 from './0039_client_key_sealed_secrets.js';
 import * as m0040 from './0040_webhook_sealed_secrets.js';
 import * as m0041 from './0041_utxo_dropped_locks.js';
+import * as m0042 from './0042_fee_bookings.js';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -84,4 +85,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0039_client_key_sealed_secrets', m0039],
   ['0040_webhook_sealed_secrets', m0040],
   ['0041_utxo_dropped_locks', m0041],
+  ['0042_fee_bookings', m0042],
 ];
