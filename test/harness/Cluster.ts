@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssetRegistry, type RegistryInput, devRegistryInput } from '@wallet/assets';
@@ -28,6 +28,7 @@ import {
   repoRoot,
   xpubsFor,
 } from '@wallet/launcher';
+import { findDuplicateKey } from '@wallet/http-edge';
 import { type ClientTls, GrpcTls } from '@wallet/rpc';
 import { TEST_MNEMONIC } from './devKeys.js';
 import { mysqlUrl, stackEnv } from './stackEnv.js';
@@ -310,6 +311,24 @@ export class Cluster {
   /** Starts a service process without waiting (for tests of failing start-ups). */
   spawnRaw(service: ServiceName, label: string, env: Record<string, string>): ServiceProcess {
     return this.#spawn(service, label, env);
+  }
+
+  /**
+   * Log lines of this cluster's processes that write a key twice (such as a child logger's `chain` repeated by the
+   * line), as `<label>: <key>: <line>`: JSON readers keep one of the two, differently. Issue 18 (one line per event).
+   */
+  duplicateKeyLines(): string[] {
+    const found: string[] = [];
+    for (const label of this.processes.keys()) {
+      const file = join(repoRoot, '.stack', 'logs', 'test', `${this.env}-${label}.log`);
+      if (!existsSync(file)) continue;
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const key = findDuplicateKey(line);
+        if (key !== undefined) found.push(`${label}: ${key}: ${line.slice(0, 300)}`);
+      }
+    }
+    return found;
   }
 
   /** Set (a failed chaos campaign): the database is kept at stop, for reading what happened. */

@@ -94,6 +94,8 @@ afterAll(async () => {
     // The books against the chain now, as a reconciliation pass measures them: no asset short.
     const measured = await walletctl(world.cluster, 'treasury', 'check');
     expect(measured.code, measured.out.join('\n')).toBe(0);
+    // Each log line writes each key once (a child logger's `chain` was repeated by the line: issue 18).
+    expect(world.cluster.duplicateKeyLines()).toEqual([]);
   }
   await world?.stop();
 });

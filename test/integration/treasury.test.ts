@@ -105,6 +105,8 @@ afterAll(async () => {
     expect(await world.fixtures.db('asset_signing_halts').where({ halted: 1 })).toEqual([]);
     // Every transaction the hot wallet sent is known to the scanner: a withdrawal or a reviewed move.
     expect(await world.fixtures.db('node_alerts').where({ kind: 'unknown_hot_wallet_tx' })).toEqual([]);
+    // Each log line writes each key once (a child logger's `chain` was repeated by the line: issue 18).
+    expect(world.cluster.duplicateKeyLines()).toEqual([]);
   }
   await world?.stop();
 });

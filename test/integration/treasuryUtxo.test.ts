@@ -68,6 +68,8 @@ afterAll(async () => {
     });
     expect(measured.code).toBe(0);
     expect(await world.fixtures.db('node_alerts').where({ kind: 'unknown_hot_wallet_tx' })).toEqual([]);
+    // Each log line writes each key once (a child logger's `chain` was repeated by the line: issue 18).
+    expect(world.cluster.duplicateKeyLines()).toEqual([]);
     await world.stop();
   }
 });

@@ -27,7 +27,12 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await world?.stop();
+  try {
+    // Each log line writes each key once (a child logger's `chain` was repeated by the line: issue 18).
+    if (world) expect(world.cluster.duplicateKeyLines()).toEqual([]);
+  } finally {
+    await world?.stop();
+  }
 });
 
 /** The journal's withdrawal_release lines booked for a withdrawal (one release: two lines, frozen -> available). */

@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import type { Logger } from '@wallet/logger';
+import { type Logger, unbound } from '@wallet/logger';
 
 /**
  * Kinds of operator alarms, each also logged at error level. Each service writes its own table (signsrv
@@ -139,7 +139,7 @@ async function record(
   withdrawalId: string | null,
   details: Record<string, unknown>,
 ): Promise<void> {
-  log.error({ alert: kind, withdrawalId, ...details }, `ALARM: ${kind}`);
+  log.error({ alert: kind, withdrawalId, ...unbound(log, details) }, `ALARM: ${kind}`);
   await db(alertTables[source]).insert({ kind, withdrawal_id: withdrawalId, details: JSON.stringify(details) });
 }
 

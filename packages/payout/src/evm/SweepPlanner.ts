@@ -170,10 +170,7 @@ export class SweepPlanner {
       if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return null; // another planner got there first
       throw error;
     }
-    log.info(
-      { sweepId: id, chain: chain.id, asset, address: canonical, amount: amount.toString(), topup: topup?.toString() ?? null },
-      'sweep planned',
-    );
+    log.info({ sweepId: id, asset, address: canonical, amount: amount.toString(), topup: topup?.toString() ?? null }, 'sweep planned');
     return id;
   }
 }

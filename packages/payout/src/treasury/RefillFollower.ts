@@ -64,7 +64,7 @@ export class RefillFollower {
         const from = t.from?.toLowerCase() ?? '';
         if (!cold.has(from)) {
           log.info(
-            { chain: chain.id, txid: t.txid, asset: t.asset, from: t.from, amount: t.amount.toString() },
+            { txid: t.txid, asset: t.asset, from: t.from, amount: t.amount.toString() },
             'transfer into the hot wallet, not from cold: not a refill',
           );
           continue;
@@ -92,10 +92,7 @@ export class RefillFollower {
               subject: id,
               details: { chain: chain.id, asset: r.asset, from: r.from, amount: r.amount.toString(), txid: r.txid, block: height },
             });
-            log.info(
-              { chain: chain.id, asset: r.asset, from: r.from, amount: r.amount.toString(), txid: r.txid },
-              'refill from cold recognised',
-            );
+            log.info({ asset: r.asset, from: r.from, amount: r.amount.toString(), txid: r.txid }, 'refill from cold recognised');
           }
         }
         await trx('treasury_cursors')

@@ -60,10 +60,7 @@ export class UtxoRefillFollower {
       this.#checked.add(row.txid);
       const from = inputs.find((a) => cold.has(a.toLowerCase()));
       if (from === undefined) {
-        log.info(
-          { chain: chain.id, txid: row.txid, amount: row.amount, inputs },
-          'payment into the hot wallet, not from cold: not a refill',
-        );
+        log.info({ txid: row.txid, amount: row.amount, inputs }, 'payment into the hot wallet, not from cold: not a refill');
         continue;
       }
       const id = newId('tm');

@@ -199,7 +199,7 @@ export class UtxoConsolidations {
       });
     }
     log.info(
-      { chain, buildId, txid: signed.txid, inputs: built.inputs, amount: built.amount.toString(), fee: built.fee.toString() },
+      { buildId, txid: signed.txid, inputs: built.inputs, amount: built.amount.toString(), fee: built.fee.toString() },
       'consolidation signed',
     );
     await this.#sendOne({ id: buildId, txid: signed.txid, raw: signed.raw, fee: built.fee.toString(), status: 'signed' }).catch(
@@ -338,7 +338,7 @@ export class UtxoConsolidations {
         continue;
       }
       log.info(
-        { chain, moveId: move.id, buildId, txid: outcome.tx.txid, amount: move.amount, fee: outcome.fee.toString() },
+        { moveId: move.id, buildId, txid: outcome.tx.txid, amount: move.amount, fee: outcome.fee.toString() },
         'cold transfer signed',
       );
       await this.#sendOne({ id: buildId, txid: outcome.tx.txid, raw: outcome.tx.raw, fee: outcome.fee.toString(), status: 'signed' }).catch(
@@ -500,7 +500,7 @@ export class UtxoConsolidations {
       });
       if (booked)
         log.info(
-          { chain, buildId: row.id, txid: row.txid, fee: row.fee, block: Number(row.block_number) },
+          { buildId: row.id, txid: row.txid, fee: row.fee, block: Number(row.block_number) },
           `${row.kind === 'cold_transfer' ? 'cold transfer' : 'consolidation'} confirmed (transrv books its fee)`,
         );
     }

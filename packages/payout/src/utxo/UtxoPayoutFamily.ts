@@ -541,7 +541,7 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
       });
     }
     if (fee.satPerVbyte <= maxFeeRate) return fee;
-    log.warn({ chain: this.chain, market: String(fee.satPerVbyte), cap: String(maxFeeRate) }, 'fee estimate above the cap: paying the cap');
+    log.warn({ market: String(fee.satPerVbyte), cap: String(maxFeeRate) }, 'fee estimate above the cap: paying the cap');
     return { satPerVbyte: maxFeeRate, floorSatPerVbyte: fee.floorSatPerVbyte };
   }
 
@@ -623,7 +623,6 @@ export class UtxoPayoutFamily implements PayoutFamily<UtxoDraft, UtxoUnsigned, U
     });
     log.info(
       {
-        chain: this.chain,
         buildId,
         withdrawalIds: rows.map((r) => r.id),
         inputs: built.inputs,
