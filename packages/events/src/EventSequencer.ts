@@ -3,7 +3,7 @@ import { OutboxRelay, type OutboxRelayStats } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 import { eventsChannel } from './eventsChannel.js';
-import { type EventDbs, type OutboxEvent, eventDbs, outboxEvents, sequenceRows } from './sequenceEvents.js';
+import { type EventDbs, GLOBAL_ORIGIN, type OutboxEvent, eventDbs, outboxEvents, sequenceRows } from './sequenceEvents.js';
 
 export type EventSequencerOptions = {
   /** One database, or the node's outbox and the global feed apart ({@link EventDbs}). */
@@ -27,21 +27,34 @@ export type EventSequencerOptions = {
 export class EventSequencer {
   readonly #o: EventSequencerOptions;
   readonly #relay: OutboxRelay<OutboxEvent>;
+  /** The global database's outbox ({@link GLOBAL_ORIGIN}), which every node's sequencer moves too. */
+  readonly globalOrigin: OutboxRelay<OutboxEvent>;
 
   constructor(options: EventSequencerOptions) {
     this.#o = options;
+    const { feed, outbox } = eventDbs(options.db);
     this.#relay = new OutboxRelay<OutboxEvent>({
       name: 'event-sequencer',
       log: options.log,
       intervalMs: options.intervalMs ?? 100,
       batch: options.batch ?? 500,
-      due: (limit) => outboxEvents(eventDbs(options.db).outbox, options.nodeId, limit),
-      deliver: (rows) => this.#sequence(rows),
+      due: (limit) => outboxEvents(outbox, options.nodeId, limit),
+      deliver: (rows) => this.#sequence({ feed, outbox }, options.nodeId, rows),
+    });
+    // Rare events (an endpoint disabled): a slower schedule than the node's own outbox.
+    this.globalOrigin = new OutboxRelay<OutboxEvent>({
+      name: 'event-sequencer-global',
+      log: options.log,
+      intervalMs: (options.intervalMs ?? 100) * 10,
+      batch: options.batch ?? 500,
+      due: (limit) => outboxEvents(feed, GLOBAL_ORIGIN, limit),
+      deliver: (rows) => this.#sequence({ feed, outbox: feed }, GLOBAL_ORIGIN, rows),
     });
   }
 
   start(): void {
     this.#relay.start();
+    this.globalOrigin.start();
   }
 
   /** Its outbox's backlog and failures (metrics). */
@@ -54,22 +67,25 @@ export class EventSequencer {
     return this.#relay.kick();
   }
 
-  stop(): Promise<void> {
-    return this.#relay.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.#relay.stop(), this.globalOrigin.stop()]);
   }
 
-  /** Sequences everything the outbox holds now. @returns events moved */
+  /** Sequences everything the outboxes (the node's, and the global one's) hold now. @returns events moved */
   async pass(): Promise<number> {
     let moved = 0;
-    for (;;) {
-      const n = await this.#relay.relayOnce();
-      moved += n;
-      if (n === 0) return moved;
+    for (const relay of [this.#relay, this.globalOrigin]) {
+      for (;;) {
+        const n = await relay.relayOnce();
+        moved += n;
+        if (n === 0) break;
+      }
     }
+    return moved;
   }
 
-  async #sequence(rows: readonly OutboxEvent[]): Promise<void> {
-    const done = await sequenceRows(this.#o.db, this.#o.nodeId, rows);
+  async #sequence(dbs: EventDbs, origin: string, rows: readonly OutboxEvent[]): Promise<void> {
+    const done = await sequenceRows(dbs, origin, rows);
     if (done.heads.size === 0 || !this.#o.redis) return;
     const channel = eventsChannel(this.#o.env);
     const pipeline = this.#o.redis.pipeline();

@@ -14,6 +14,7 @@ import {
   sequenceEvents,
   sequenceRows,
   outboxEvents,
+  GLOBAL_ORIGIN,
 } from './index.js';
 import { createTestDatabase } from '@wallet/testkit';
 
@@ -198,5 +199,22 @@ describe('the event feed', () => {
     await expect(sequenceEvents(db, 'n6')).rejects.toThrow(/is in the feed as transfer\.completed tr_f/);
     expect(await db('event_outbox').where('node_id', 'n6').count<{ c: string }[]>('* as c')).toEqual([{ c: '1' }]);
     expect((await listEvents(db, 'cli_f', 0, 10)).map((e) => e.resourceId)).toEqual(['tr_f']);
+  });
+
+  it("events about global resources (the global outbox) are moved by every node's sequencer, each once", async () => {
+    for (let n = 1; n <= 20; n++) await change(GLOBAL_ORIGIN, 'cli_g', `wh_${n % 3}`, n);
+    await change('n7', 'cli_g', 'tr_g', 1);
+    const sequencers = ['n7', 'n8', 'n9'].map((nodeId) => new EventSequencer({ db, env: 'evt-global', nodeId, log, batch: 4 }));
+    const moved = await Promise.all(sequencers.map((s) => s.pass()));
+    for (const s of sequencers) while ((await s.pass()) > 0);
+    expect(moved.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(20);
+    const events = await listEvents(db, 'cli_g', 0, 100);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    // Each resource's changes in their order, each once.
+    for (const r of [0, 1, 2]) {
+      const ns = events.filter((e) => e.resourceId === `wh_${r}`).map((e) => (JSON.parse(e.data) as { n: number }).n);
+      expect(ns).toEqual(Array.from({ length: 20 }, (_, i) => i + 1).filter((n) => n % 3 === r));
+    }
+    expect(await db('event_outbox').whereIn('node_id', [GLOBAL_ORIGIN, 'n7']).count<{ c: string }[]>('* as c')).toEqual([{ c: '0' }]);
   });
 });

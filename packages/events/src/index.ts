@@ -20,6 +20,7 @@ export {
   type OutboxEvent,
   type Sequenced,
   type SequencerCrashPoint,
+  GLOBAL_ORIGIN,
   eventDbs,
   outboxEvents,
   sequenceEvents,

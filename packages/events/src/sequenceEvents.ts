@@ -44,6 +44,14 @@ export function eventDbs(db: Knex | EventDbs): EventDbs {
   return 'feed' in db && 'outbox' in db ? db : { feed: db, outbox: db };
 }
 
+/**
+ * The origin of events about global resources (a client's webhook endpoints): their outbox rows are in the global
+ * database, whose transactions change those resources, under this origin instead of a node's id; every node's
+ * sequencer also moves them, and the origin key (node_id, outbox_id) lets one of them win each row. Not a valid node id
+ * (those start with [a-z0-9]), so it never meets a node's rows.
+ */
+export const GLOBAL_ORIGIN = '@global';
+
 /** Test hook between the feed's commit and the outbox's delete (a crash there). */
 export type SequencerCrashPoint = (point: 'events.sequence.after_feed_commit') => void;
 

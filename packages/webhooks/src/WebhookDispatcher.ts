@@ -1,6 +1,6 @@
 import { type Knex, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
-import { EventType, ResourceType, appendEvents, readEvents, wants } from '@wallet/events';
+import { EventType, GLOBAL_ORIGIN, ResourceType, appendEvents, readEvents, wants } from '@wallet/events';
 import { PeriodicTask } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { SecretBox } from '@wallet/secret-box';
@@ -284,9 +284,11 @@ export class WebhookDispatcher {
           lease_until: null,
           updated_at: trx.raw('CURRENT_TIMESTAMP(3)'),
         });
+      // An event about a global resource, in the global database's outbox with the endpoint's change (any node's
+      // sequencer moves it): docs/sharding.md.
       await appendEvents(trx, [
         {
-          nodeId: this.#o.nodeId,
+          nodeId: GLOBAL_ORIGIN,
           clientId: endpoint.client_id,
           type: EventType.webhookDisabled,
           resourceType: ResourceType.webhook,

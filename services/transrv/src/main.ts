@@ -215,7 +215,7 @@ runMain(log, async () => {
       : undefined;
   fiatRates?.start();
   transrvMetrics(metrics, { db, nodeId, scanners: () => chainWork.scanners.map((s) => s.metrics()) });
-  outboxMetrics(metrics, [requestRelay, sequencer]);
+  outboxMetrics(metrics, [requestRelay, sequencer, sequencer.globalOrigin]);
   streamMetrics(metrics, [
     { stream: 'blockout_rsp', group: `transrv:${nodeId}`, stats: () => streamGroupStats(redis, keys.rsp, `transrv:${nodeId}`) },
   ]);
