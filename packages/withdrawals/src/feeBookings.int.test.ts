@@ -21,8 +21,8 @@ afterAll(async () => {
 });
 
 /** A consolidation signsrv finished, with its fee, as it is in signsrv's table (global). */
-async function confirmedConsolidation(id: string, fee: bigint): Promise<void> {
-  await global.db('utxo_builds').insert({
+async function confirmedConsolidation(id: string, fee: bigint, db: Db = global.db): Promise<void> {
+  await db('utxo_builds').insert({
     id,
     chain: 'ltc',
     kind: 'consolidation',
@@ -95,19 +95,7 @@ describe("the fees of signsrv's own sends, booked by one node in its own databas
   it('with one database, a fee booked before the claims existed is claimed and not booked again', async () => {
     const one = await createTestDatabase();
     try {
-      await one.db('utxo_builds').insert({
-        id: 'ub_legacy',
-        chain: 'ltc',
-        kind: 'consolidation',
-        status: 'confirmed',
-        psbt: '',
-        inputs: 2,
-        input_total: '1000000',
-        fee: '900',
-        fee_rate: 1,
-        vsize: 200,
-        locked_until: new Date(),
-      });
+      await confirmedConsolidation('ub_legacy', 900n, one.db);
       // Booked by the code before fee_bookings: the entry, no claim.
       await one.db('journal').insert([
         {
