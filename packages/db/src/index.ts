@@ -11,6 +11,7 @@ export {
   type OwnedTable,
   type TableOwnership,
   dbServices,
+  globalOutboxOrigin,
   grantsOf,
   migrationTables,
   ownerPrivileges,

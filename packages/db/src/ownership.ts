@@ -338,6 +338,13 @@ export const shardTables = [
   'reserve_holdings',
 ] as const satisfies readonly OwnedTable[];
 
+/**
+ * The one exception to "a table is in one place": `event_outbox` is a shard table, and the global database has its own
+ * for events about global resources (a webhook endpoint disabled), whose rows carry this origin instead of a node id
+ * (never a valid node id). Every node's event sequencer moves them (@wallet/events).
+ */
+export const globalOutboxOrigin = '@global';
+
 /** `global` or `shard`: see {@link shardTables}. */
 export function placementOf(table: OwnedTable): 'global' | 'shard' {
   return (shardTables as readonly string[]).includes(table) ? 'shard' : 'global';

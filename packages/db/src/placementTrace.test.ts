@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossingsOf, placementOfTables, shapeOf, tablesOf } from './placementTrace.js';
+import { crossingsOf, placedTables, placementOfTables, shapeOf, tablesOf } from './placementTrace.js';
 
 describe('placementTrace (the census of docs/sharding.md)', () => {
   it("names the schema's tables a statement reads or writes, backticked or not, and nothing else", () => {
@@ -12,6 +12,12 @@ describe('placementTrace (the census of docs/sharding.md)', () => {
     expect(tablesOf('delete from `event_outbox` where `id` in (?, ?)')).toEqual(['event_outbox']);
     // a column named like a table, and a table that is not the schema's
     expect(tablesOf('select `deposits`, `withdrawals` from `knex_migrations`')).toEqual([]);
+  });
+
+  it("takes a statement on the event outbox under the global origin for the global database's outbox", () => {
+    const insert = 'insert into `event_outbox` (`client_id`, `node_id`) values (?, ?)';
+    expect(placedTables(insert, ['c1', 't1'])).toEqual(['event_outbox']);
+    expect(placedTables(insert, ['c1', '@global'])).toEqual([]);
   });
 
   it('folds placeholder lists, so one code path has one shape whatever its batch size', () => {

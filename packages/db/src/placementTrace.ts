@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { type OwnedTable, placementOf, tableOwnership } from './ownership.js';
+import { type OwnedTable, globalOutboxOrigin, placementOf, tableOwnership } from './ownership.js';
 
 const known = new Set(Object.keys(tableOwnership));
 
@@ -17,6 +17,15 @@ export function tablesOf(sql: string): OwnedTable[] {
     if (known.has(name)) found.add(name as OwnedTable);
   }
   return [...found];
+}
+
+/**
+ * {@link tablesOf}, where a statement on `event_outbox` under the global origin ({@link globalOutboxOrigin}) is of the
+ * global database's outbox: it is left out (it names no shard table), and the statement's other tables decide.
+ */
+export function placedTables(sql: string, bindings: readonly unknown[]): OwnedTable[] {
+  const tables = tablesOf(sql);
+  return bindings.includes(globalOutboxOrigin) ? tables.filter((t) => t !== 'event_outbox') : tables;
 }
 
 /** `global`, `shard` or `both`, for the tables of one statement or one transaction; undefined when none is known. */
@@ -39,9 +48,9 @@ export function traceQueries(db: Knex): void {
   mkdirSync(dir, { recursive: true });
   const service = /\/services\/([a-z]+)\//.exec(process.argv[1] ?? '')?.[1] ?? 'process';
   const file = join(dir, `${service}-${process.pid}.jsonl`);
-  db.on('query', (q: { sql?: string; __knexTxId?: string }) => {
+  db.on('query', (q: { sql?: string; bindings?: readonly unknown[]; __knexTxId?: string }) => {
     const sql = q.sql ?? '';
-    const tables = tablesOf(sql);
+    const tables = placedTables(sql, q.bindings ?? []);
     if (tables.length === 0) return;
     appendFileSync(file, `${JSON.stringify({ tx: q.__knexTxId ?? null, tables, sql: sql.slice(0, 300) })}\n`);
   });

@@ -1,4 +1,4 @@
-import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, globalOutboxOrigin, isDuplicateKey, withTransaction } from '@wallet/db';
 import { newId } from '@wallet/ids';
 
 /** What one sequencing pass moved. */
@@ -50,7 +50,7 @@ export function eventDbs(db: Knex | EventDbs): EventDbs {
  * sequencer also moves them, and the origin key (node_id, outbox_id) lets one of them win each row. Not a valid node id
  * (those start with [a-z0-9]), so it never meets a node's rows.
  */
-export const GLOBAL_ORIGIN = '@global';
+export const GLOBAL_ORIGIN = globalOutboxOrigin;
 
 /** Test hook between the feed's commit and the outbox's delete (a crash there). */
 export type SequencerCrashPoint = (point: 'events.sequence.after_feed_commit') => void;
