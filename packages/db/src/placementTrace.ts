@@ -38,7 +38,7 @@ export function placementOfTables(tables: readonly OwnedTable[]): 'global' | 'sh
 /**
  * A development tool for docs/sharding.md: with `WALLET_DB_TRACE_DIR` set, every statement a pool runs is appended to
  * `<dir>/<service>-<pid>.jsonl` with its transaction id and the tables it names, so
- * `pnpm -s exec tsx scripts/placementCensus.ts <dir>` can list each transaction that touches global and shard tables
+ * `pnpm -s exec tsx packages/db/src/placementCensusMain.ts <dir>` can list each transaction that touches global and shard tables
  * together (a transaction that cannot stay one transaction once a node has its own database). Off by default, and never
  * set by a deployment: it writes every statement to disk.
  */

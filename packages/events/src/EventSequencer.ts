@@ -1,13 +1,13 @@
-import type { Knex } from '@wallet/db';
+import { type Knex, type NodeDbs, globalOutboxOrigin, nodeDbs } from '@wallet/db';
 import { OutboxRelay, type OutboxRelayStats } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { Redis } from 'ioredis';
 import { eventsChannel } from './eventsChannel.js';
-import { type EventDbs, GLOBAL_ORIGIN, type OutboxEvent, eventDbs, outboxEvents, sequenceRows } from './sequenceEvents.js';
+import { type OutboxEvent, outboxEvents, sequenceRows } from './sequenceEvents.js';
 
 export type EventSequencerOptions = {
-  /** One database, or the node's outbox and the global feed apart ({@link EventDbs}). */
-  readonly db: Knex | EventDbs;
+  /** One database, or the global one (the feed) and the node's shard (its outbox) apart. */
+  readonly db: Knex | NodeDbs;
   /** Announces each client's new last sequence after the commit (a hint to readers; none: readers poll). */
   readonly redis?: Redis;
   readonly env: string;
@@ -27,19 +27,19 @@ export type EventSequencerOptions = {
 export class EventSequencer {
   readonly #o: EventSequencerOptions;
   readonly #relay: OutboxRelay<OutboxEvent>;
-  /** The global database's outbox ({@link GLOBAL_ORIGIN}), which every node's sequencer moves too. */
+  /** The global database's outbox ({@link globalOutboxOrigin}), which every node's sequencer moves too. */
   readonly globalOrigin: OutboxRelay<OutboxEvent>;
 
   constructor(options: EventSequencerOptions) {
     this.#o = options;
-    const { feed, outbox } = eventDbs(options.db);
+    const dbs = nodeDbs(options.db);
     this.#relay = new OutboxRelay<OutboxEvent>({
       name: 'event-sequencer',
       log: options.log,
       intervalMs: options.intervalMs ?? 100,
       batch: options.batch ?? 500,
-      due: (limit) => outboxEvents(outbox, options.nodeId, limit),
-      deliver: (rows) => this.#sequence({ feed, outbox }, options.nodeId, rows),
+      due: (limit) => outboxEvents(dbs.shard, options.nodeId, limit),
+      deliver: (rows) => this.#sequence(dbs, options.nodeId, rows),
     });
     // Rare events (an endpoint disabled): a slower schedule than the node's own outbox.
     this.globalOrigin = new OutboxRelay<OutboxEvent>({
@@ -47,8 +47,8 @@ export class EventSequencer {
       log: options.log,
       intervalMs: (options.intervalMs ?? 100) * 10,
       batch: options.batch ?? 500,
-      due: (limit) => outboxEvents(feed, GLOBAL_ORIGIN, limit),
-      deliver: (rows) => this.#sequence({ feed, outbox: feed }, GLOBAL_ORIGIN, rows),
+      due: (limit) => outboxEvents(dbs.global, globalOutboxOrigin, limit),
+      deliver: (rows) => this.#sequence({ global: dbs.global, shard: dbs.global }, globalOutboxOrigin, rows),
     });
   }
 
@@ -84,7 +84,7 @@ export class EventSequencer {
     return moved;
   }
 
-  async #sequence(dbs: EventDbs, origin: string, rows: readonly OutboxEvent[]): Promise<void> {
+  async #sequence(dbs: NodeDbs, origin: string, rows: readonly OutboxEvent[]): Promise<void> {
     const done = await sequenceRows(dbs, origin, rows);
     if (done.heads.size === 0 || !this.#o.redis) return;
     const channel = eventsChannel(this.#o.env);

@@ -1,4 +1,4 @@
-import { type Db, withTransaction } from '@wallet/db';
+import { type Db, globalOutboxOrigin, withTransaction } from '@wallet/db';
 import { createLogger } from '@wallet/logger';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,6 @@ import {
   sequenceEvents,
   sequenceRows,
   outboxEvents,
-  GLOBAL_ORIGIN,
 } from './index.js';
 import { createTestDatabase } from '@wallet/testkit';
 
@@ -138,7 +137,7 @@ describe('the event feed', () => {
     // The node's shard: a second database; the feed stays in `db` (docs/sharding.md).
     const shard = await createTestDatabase();
     try {
-      const dbs = { feed: db, outbox: shard.db };
+      const dbs = { global: db, shard: shard.db };
       const append = (resource: string, n: number) =>
         withTransaction(shard.db, (trx) =>
           appendEvents(trx, [
@@ -202,7 +201,7 @@ describe('the event feed', () => {
   });
 
   it("events about global resources (the global outbox) are moved by every node's sequencer, each once", async () => {
-    for (let n = 1; n <= 20; n++) await change(GLOBAL_ORIGIN, 'cli_g', `wh_${n % 3}`, n);
+    for (let n = 1; n <= 20; n++) await change(globalOutboxOrigin, 'cli_g', `wh_${n % 3}`, n);
     await change('n7', 'cli_g', 'tr_g', 1);
     const sequencers = ['n7', 'n8', 'n9'].map((nodeId) => new EventSequencer({ db, env: 'evt-global', nodeId, log, batch: 4 }));
     const moved = await Promise.all(sequencers.map((s) => s.pass()));
@@ -215,6 +214,6 @@ describe('the event feed', () => {
       const ns = events.filter((e) => e.resourceId === `wh_${r}`).map((e) => (JSON.parse(e.data) as { n: number }).n);
       expect(ns).toEqual(Array.from({ length: 20 }, (_, i) => i + 1).filter((n) => n % 3 === r));
     }
-    expect(await db('event_outbox').whereIn('node_id', [GLOBAL_ORIGIN, 'n7']).count<{ c: string }[]>('* as c')).toEqual([{ c: '0' }]);
+    expect(await db('event_outbox').whereIn('node_id', [globalOutboxOrigin, 'n7']).count<{ c: string }[]>('* as c')).toEqual([{ c: '0' }]);
   });
 });

@@ -16,12 +16,9 @@ export {
   withdrawalEvent,
 } from './resourceEvents.js';
 export {
-  type EventDbs,
   type OutboxEvent,
   type Sequenced,
   type SequencerCrashPoint,
-  GLOBAL_ORIGIN,
-  eventDbs,
   outboxEvents,
   sequenceEvents,
   sequenceRows,

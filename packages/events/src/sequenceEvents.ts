@@ -1,4 +1,4 @@
-import { type Knex, globalOutboxOrigin, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, isDuplicateKey, nodeDbs, withTransaction } from '@wallet/db';
 import { newId } from '@wallet/ids';
 
 /** What one sequencing pass moved. */
@@ -31,27 +31,6 @@ export function outboxEvents(db: Knex, nodeId: string, limit: number): Promise<O
     .select('id', 'client_id', 'type', 'resource_type', 'resource_id', 'data', 'occurred_at');
 }
 
-/**
- * Where the two halves of the feed live. A node's outbox is in the database of its accounts' money (its shard, whose
- * transactions append to it), the feed (`events`, `event_heads`, `event_resources`) in the global database, since a
- * client's accounts can be on several nodes and its feed has one gap-free sequence (docs/sharding.md). With one
- * database both are the same handle, and the same two steps run.
- */
-export type EventDbs = { readonly feed: Knex; readonly outbox: Knex };
-
-/** A handle, or the pair: one handle stands for both halves. */
-export function eventDbs(db: Knex | EventDbs): EventDbs {
-  return 'feed' in db && 'outbox' in db ? db : { feed: db, outbox: db };
-}
-
-/**
- * The origin of events about global resources (a client's webhook endpoints): their outbox rows are in the global
- * database, whose transactions change those resources, under this origin instead of a node's id; every node's
- * sequencer also moves them, and the origin key (node_id, outbox_id) lets one of them win each row. Not a valid node id
- * (those start with [a-z0-9]), so it never meets a node's rows.
- */
-export const GLOBAL_ORIGIN = globalOutboxOrigin;
-
 /** Test hook between the feed's commit and the outbox's delete (a crash there). */
 export type SequencerCrashPoint = (point: 'events.sequence.after_feed_commit') => void;
 
@@ -72,13 +51,14 @@ export type SequencerCrashPoint = (point: 'events.sequence.after_feed_commit') =
  * is refused loudly rather than taken for the same event.
  */
 export async function sequenceRows(
-  db: Knex | EventDbs,
+  db: Knex | NodeDbs,
   nodeId: string,
   rows: readonly OutboxEvent[],
   crashPoint?: SequencerCrashPoint,
 ): Promise<Sequenced> {
   if (rows.length === 0) return { moved: 0, heads: new Map() };
-  const { feed, outbox } = eventDbs(db);
+  // The feed is global; a node's outbox is in its shard (docs/sharding.md).
+  const { global: feed, shard: outbox } = nodeDbs(db);
   const ids = rows.map((r) => String(r.id));
   const inFeed = new Map(
     (
@@ -171,8 +151,8 @@ function appendToFeed(feed: Knex, nodeId: string, rows: readonly OutboxEvent[]):
 }
 
 /** Reads a node's outbox and sequences it ({@link outboxEvents}, {@link sequenceRows}). */
-export async function sequenceEvents(db: Knex | EventDbs, nodeId: string, limit = 500): Promise<Sequenced> {
-  return sequenceRows(db, nodeId, await outboxEvents(eventDbs(db).outbox, nodeId, limit));
+export async function sequenceEvents(db: Knex | NodeDbs, nodeId: string, limit = 500): Promise<Sequenced> {
+  return sequenceRows(db, nodeId, await outboxEvents(nodeDbs(db).shard, nodeId, limit));
 }
 
 function countBy(keys: readonly string[]): Map<string, number> {

@@ -1,6 +1,6 @@
-import { type Knex, withTransaction } from '@wallet/db';
+import { type Knex, globalOutboxOrigin, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
-import { EventType, GLOBAL_ORIGIN, ResourceType, appendEvents, readEvents, wants } from '@wallet/events';
+import { EventType, ResourceType, appendEvents, readEvents, wants } from '@wallet/events';
 import { PeriodicTask } from '@wallet/jobs';
 import type { Logger } from '@wallet/logger';
 import type { SecretBox } from '@wallet/secret-box';
@@ -288,7 +288,7 @@ export class WebhookDispatcher {
       // sequencer moves it): docs/sharding.md.
       await appendEvents(trx, [
         {
-          nodeId: GLOBAL_ORIGIN,
+          nodeId: globalOutboxOrigin,
           clientId: endpoint.client_id,
           type: EventType.webhookDisabled,
           resourceType: ResourceType.webhook,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Db, withTransaction } from '@wallet/db';
-import { EventType, GLOBAL_ORIGIN, ResourceType, appendEvents, listEvents, sequenceEvents } from '@wallet/events';
+import { type Db, globalOutboxOrigin, withTransaction } from '@wallet/db';
+import { EventType, ResourceType, appendEvents, listEvents, sequenceEvents } from '@wallet/events';
 import { createLogger } from '@wallet/logger';
 import { SecretBox, sealedKeyCounts } from '@wallet/secret-box';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,7 +227,7 @@ describe('webhook delivery', () => {
       );
       // An event about a global resource: in the global outbox, under the global origin, not the node's.
       expect((await sequenceEvents(db, 'n1')).moved).toBe(0);
-      expect((await sequenceEvents(db, GLOBAL_ORIGIN)).moved).toBeGreaterThan(0);
+      expect((await sequenceEvents(db, globalOutboxOrigin)).moved).toBeGreaterThan(0);
       const feed = await listEvents(db, 'c_dead', 0, 100);
       const disabled = feed.filter((e) => e.type === 'webhook.disabled');
       expect(disabled).toHaveLength(1);
