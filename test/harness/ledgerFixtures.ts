@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Db, createDb, withTransaction } from '@wallet/db';
 import { LedgerKind, SystemAccount, checkInvariants, postEntry } from '@wallet/ledger';
 import { mysqlUrl } from './stackEnv.js';
+import { waitFor } from './waitFor.js';
 
 /**
  * Direct MySQL access to a test cluster's database: funding accounts the way a credited deposit does
@@ -63,6 +64,13 @@ export class LedgerFixtures {
 
   async invariants(): Promise<readonly string[]> {
     return (await checkInvariants(this.db)).problems;
+  }
+
+  /** Waits until every node's event outbox is empty: the client event feed then holds every committed change. */
+  async outboxDrained(): Promise<void> {
+    await waitFor('the event outbox drained', async () =>
+      Number((await this.db('event_outbox').count({ n: '*' }).first())?.n) === 0 ? true : undefined,
+    );
   }
 
   async close(): Promise<void> {

@@ -185,6 +185,8 @@ describe('payment requests', () => {
     await Promise.all(['t1', 't2'].map((node) => cluster.startTransrv(node)));
     await until(pr.id, 'paid', '5000000');
     expect(await available(account, 'ETH')).toBe('5000000');
+    // The feed is filled from the nodes' outboxes after each change commits.
+    await fixtures.outboxDrained();
     const paidEvents = (await eventsOf(pr.id)).filter((e) => e.type === 'payment_request.paid');
     expect(paidEvents).toHaveLength(1);
   });

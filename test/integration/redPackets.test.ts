@@ -140,6 +140,7 @@ describe('red packets', () => {
     expect(await balance(sender)).toMatchObject({ available: (BigInt(before.available) - 300n).toString(), frozen: before.frozen });
     const late = await api.post<Failure>(`/v1/red-packets/${rp.id}/claim`, { accountId: claimers[1] });
     expect([late.status, late.body.error.code]).toEqual([409, 'RED_PACKET_EXPIRED']);
+    await fixtures.outboxDrained();
     const events = await api.get<{ data: { type: string; resourceId: string }[] }>('/v1/events?after=0&limit=1000');
     expect(events.body.data.filter((e) => e.resourceId === rp.id).map((e) => e.type)).toEqual([
       'red_packet.created',
