@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { killWithParent } from '@wallet/launcher';
 import { freePort } from './freePort.js';
 import { repoRoot } from './repoRoot.js';
 import { waitFor } from './waitFor.js';
@@ -47,6 +48,7 @@ export class Haproxy {
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${options.label}.log`), { flags: 'a' });
     const child = spawn('haproxy', ['-f', config, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    killWithParent(child);
     child.on('close', () => log.end());
     const proxy = new Haproxy(`http://127.0.0.1:${port}`, dir, child);
     for (const stream of [child.stdout, child.stderr]) {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { killWithParent } from '@wallet/launcher';
 import { freePort } from './freePort.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,7 @@ export class PrivateLitecoind extends Litecoind {
       ],
       { stdio: 'ignore' },
     );
+    killWithParent(child);
     this.#child = child;
     this.#exited = new Promise((resolve) => {
       const gone = (): void => {

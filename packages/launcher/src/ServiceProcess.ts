@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { killWithParent } from './parentDeathWatch.js';
 import { repoRoot } from './repoRoot.js';
 import type { ServiceName } from './serviceEnv.js';
 
@@ -108,6 +109,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.ownProcessGroup ?? false,
     });
+    killWithParent(child);
     return new ServiceProcess(label, child, file);
   }
 

@@ -10,4 +10,5 @@ export {
   ensureSignerSecrets,
   xpubsFor,
 } from './devSecrets.js';
+export { killWithParent } from './parentDeathWatch.js';
 export { repoRoot } from './repoRoot.js';
