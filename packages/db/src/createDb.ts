@@ -11,6 +11,11 @@ export type DbOptions = {
   readonly poolMin?: number;
   /** @default 20 */
   readonly poolMax?: number;
+  /**
+   * Which of a transrv node's two databases this pool is (docs/sharding.md): recorded with each statement when
+   * WALLET_DB_TRACE_DIR traces them, so the census finds a statement sent to the wrong one. @default none (one database)
+   */
+  readonly placement?: 'global' | 'shard';
 };
 
 /**
@@ -52,7 +57,7 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     },
     acquireConnectionTimeout: 10_000,
   });
-  traceQueries(db);
+  traceQueries(db, options.placement);
   return db;
 }
 

@@ -1,6 +1,7 @@
 export { type Db, type DbOptions, createDb, databaseName, dropDatabase, ensureDatabase } from './createDb.js';
 export { migrateLatest, migrateRollbackAll } from './migrate.js';
 export { type NodeDbs, nodeDbs } from './nodeDbs.js';
+export { type Crossing, type Misplaced, type TracedStatement, crossingsOf, misplacedOf } from './placementTrace.js';
 export { isDuplicateKey, mysqlErrno, withTransaction } from './withTransaction.js';
 export { type KeysetPageOptions, type KeysetPosition, fromIndex, keysetPage } from './keysetPage.js';
 export type { Knex } from 'knex';

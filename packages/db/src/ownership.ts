@@ -181,7 +181,8 @@ export const tableOwnership = {
   },
   node_alerts: {
     owner: transrv,
-    // signsrv serves every alarm (GET /v1/alerts) and acknowledges them in its own alert_acks
+    // signsrv serves every alarm (GET /v1/alerts) and acknowledges them in its own alert_acks. Global, not per shard:
+    // alarms are the cluster's, and transrv writes them with its global pool (docs/sharding.md).
     readers: [signsrv],
     holds: "transrv's operator alarms (settlement, scanner)",
   },
@@ -331,7 +332,6 @@ export const shardTables = [
   'withdrawal_events',
   'withdrawal_outbox',
   'event_outbox',
-  'node_alerts',
   'reserve_reports',
   'reserve_leaves',
   'reserve_nodes',

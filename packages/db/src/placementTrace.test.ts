@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossingsOf, placedTables, placementOfTables, shapeOf, tablesOf } from './placementTrace.js';
+import { crossingsOf, misplacedOf, placedTables, placementOfTables, shapeOf, tablesOf } from './placementTrace.js';
 
 describe('placementTrace (the census of docs/sharding.md)', () => {
   it("names the schema's tables a statement reads or writes, backticked or not, and nothing else", () => {
@@ -49,5 +49,28 @@ describe('placementTrace (the census of docs/sharding.md)', () => {
     expect(found).toHaveLength(2);
     expect(found.find((c) => c.kind === 'transaction')).toMatchObject({ seen: 2, global: ['chain_blocks'], shard: ['balances'] });
     expect(found.find((c) => c.kind === 'statement')).toMatchObject({ seen: 1, global: ['accounts'], shard: ['deposits'] });
+  });
+
+  it("reports what ran on the other placement's pool, and leaves crossings and one-database processes alone", () => {
+    const onShard = (tx: string | null, table: 'balances' | 'accounts' | 'chain_blocks', pool: 'global' | 'shard' | undefined) => ({
+      tx,
+      pool,
+      tables: [table],
+      sql: `select * from \`${table}\` where \`id\` = ?`,
+    });
+    const found = misplacedOf('transrv', [
+      onShard('t1', 'balances', 'shard'),
+      onShard('t2', 'accounts', 'shard'),
+      onShard('t3', 'accounts', 'shard'),
+      onShard(null, 'balances', 'global'),
+      onShard('t4', 'chain_blocks', 'shard'),
+      onShard('t4', 'balances', 'shard'),
+      onShard(null, 'accounts', undefined),
+      onShard(null, 'accounts', 'global'),
+    ]);
+    expect(found.map((m) => [m.kind, m.placement, m.pool, m.seen])).toEqual([
+      ['transaction', 'global', 'shard', 2],
+      ['statement', 'shard', 'global', 1],
+    ]);
   });
 });

@@ -42,7 +42,7 @@ export function placementOfTables(tables: readonly OwnedTable[]): 'global' | 'sh
  * together (a transaction that cannot stay one transaction once a node has its own database). Off by default, and never
  * set by a deployment: it writes every statement to disk.
  */
-export function traceQueries(db: Knex): void {
+export function traceQueries(db: Knex, pool?: 'global' | 'shard'): void {
   const dir = process.env['WALLET_DB_TRACE_DIR'];
   if (dir === undefined || dir === '') return;
   mkdirSync(dir, { recursive: true });
@@ -52,11 +52,17 @@ export function traceQueries(db: Knex): void {
     const sql = q.sql ?? '';
     const tables = placedTables(sql, q.bindings ?? []);
     if (tables.length === 0) return;
-    appendFileSync(file, `${JSON.stringify({ tx: q.__knexTxId ?? null, tables, sql: sql.slice(0, 300) })}\n`);
+    appendFileSync(file, `${JSON.stringify({ tx: q.__knexTxId ?? null, pool, tables, sql: sql.slice(0, 300) })}\n`);
   });
 }
 
-export type TracedStatement = { readonly tx: string | null; readonly tables: readonly OwnedTable[]; readonly sql: string };
+export type TracedStatement = {
+  readonly tx: string | null;
+  /** The pool's placement, when the process has two (a transrv node: createDb's `placement`). */
+  readonly pool?: 'global' | 'shard' | undefined;
+  readonly tables: readonly OwnedTable[];
+  readonly sql: string;
+};
 
 /** One kind of transaction (or lone statement) that names global and shard tables together, and how often it ran. */
 export type Crossing = {
@@ -110,6 +116,48 @@ export function crossingsOf(service: string, statements: readonly TracedStatemen
         shard: tables.filter((t) => placementOf(t) === 'shard').sort(),
         seen: (seen?.seen ?? 0) + 1,
       });
+    }
+  }
+  return [...kinds.values()];
+}
+
+/** One kind of transaction (or lone statement) of one placement that ran on the other placement's pool. */
+export type Misplaced = {
+  readonly service: string;
+  readonly kind: 'transaction' | 'statement';
+  readonly statements: readonly string[];
+  /** Where its tables are. */
+  readonly placement: 'global' | 'shard';
+  /** The pool it ran on. */
+  readonly pool: 'global' | 'shard';
+  readonly seen: number;
+};
+
+/**
+ * The transactions and lone statements whose tables are all of one placement but that ran on the pool of the other
+ * (a node with a database of its own would send them to the wrong database). Crossings ({@link crossingsOf}) are not
+ * repeated here, and statements of a pool without a placement (a process with one database) are not judged.
+ */
+export function misplacedOf(service: string, statements: readonly TracedStatement[]): Misplaced[] {
+  const byTx = new Map<string, TracedStatement[]>();
+  const lone: TracedStatement[][] = [];
+  for (const s of statements) {
+    if (s.pool === undefined) continue;
+    if (s.tx === null) lone.push([s]);
+    else byTx.set(s.tx, [...(byTx.get(s.tx) ?? []), s]);
+  }
+  const kinds = new Map<string, Misplaced>();
+  for (const [kind, groups] of [
+    ['transaction', [...byTx.values()]],
+    ['statement', lone],
+  ] as const) {
+    for (const group of groups) {
+      const placement = placementOfTables([...new Set(group.flatMap((s) => s.tables))]);
+      const pool = group[0]!.pool!;
+      if (placement === undefined || placement === 'both' || placement === pool) continue;
+      const shapes = [...new Set(group.map((s) => shapeOf(s.sql)))].sort();
+      const key = `${kind}\n${shapes.join('\n')}`;
+      kinds.set(key, { service, kind, statements: shapes, placement, pool, seen: (kinds.get(key)?.seen ?? 0) + 1 });
     }
   }
   return [...kinds.values()];

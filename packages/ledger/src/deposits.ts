@@ -1,4 +1,4 @@
-import { type Knex, fromIndex, keysetPage, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, fromIndex, keysetPage, nodeDbs, withTransaction } from '@wallet/db';
 import { isWalletError } from '@wallet/errors';
 import { EventType, appendEvents, depositEvent } from '@wallet/events';
 import { type ListOrder, decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, newId } from '@wallet/ids';
@@ -49,14 +49,17 @@ export type SettledDeposit = {
  * canonical one the scanner recorded, then posts the journal entry and the new status together: a deposit
  * is credited exactly once, and never from a block the scanner has since dropped.
  *
+ * @param dbs the node's databases: the scanned heads from the global database, the credit on its shard's pool (the
+ *   credit's transaction still locks the global block row: a census group of docs/sharding.md)
  * @param confirmationsOf confirmations required for an asset (from the registry)
  */
 export async function settleDeposits(
-  db: Knex,
+  dbs: Knex | NodeDbs,
   nodeId: string,
   confirmationsOf: (asset: string) => number,
   options: { readonly limit?: number; readonly onSettled?: (deposit: SettledDeposit) => void } = {},
 ): Promise<DepositCreditResult> {
+  const { global, shard: db } = nodeDbs(dbs);
   const limit = options.limit ?? 500;
   const settled = (outcome: SettledDeposit['outcome'], d: DepositRow): void =>
     options.onSettled?.({
@@ -68,15 +71,12 @@ export async function settleDeposits(
       txid: d.txid,
       amount: d.amount,
     });
-  const [headRows] = (await db.raw('SELECT chain, MAX(number) AS head FROM chain_blocks GROUP BY chain')) as [
-    { chain: string; head: string }[],
-  ];
-  const heads = new Map(headRows.map((r) => [r.chain, Number(r.head)]));
+  const heads = await scannedHeads(global);
   const pending = await db<DepositRow>('deposits').where({ node_id: nodeId, status: 'pending' }).orderBy('block_number').limit(limit);
   let credited = 0;
   for (const d of pending) {
     const head = heads.get(d.chain);
-    if (head === undefined || head - Number(d.block_number) + 1 < confirmationsOf(d.asset)) continue;
+    if (head === undefined || Number(head) - Number(d.block_number) + 1 < confirmationsOf(d.asset)) continue;
     if (await creditOne(db, nodeId, d.id)) {
       credited++;
       settled('credited', d);
@@ -352,14 +352,16 @@ export type ClientDepositFilter = {
  * (`asc`), with confirmations counted to the scanned head. Each filter is one ordered index range (migration 0022).
  * Reads the table every transrv shares today; with a database per shard this becomes a scatter-gather over the
  * shards, merged by the same order.
+ * @param dbs the node's databases: deposits from its shard, the scanned heads from the global database
  * @param options.cursor the previous page's `nextCursor`, valid only with the same order
  * @throws WalletError VALIDATION_FAILED for a cursor this list did not make or made in the other order
  */
 export async function listClientDeposits(
-  db: Knex,
+  dbs: Knex | NodeDbs,
   clientId: string,
   options: ClientDepositFilter & { order: ListOrder; limit: number; cursor?: string | undefined },
 ): Promise<{ deposits: DepositView[]; nextCursor: string | null }> {
+  const { global, shard: db } = nodeDbs(dbs);
   const after = options.cursor ? decodeListCursor('dep', options.order, options.cursor) : undefined;
   // The status a client filters by is one stored status, or two for `credited`: two ordered reads, merged.
   const stored = options.status === 'credited' ? ['credited', 'reversal_pending'] : options.status ? [options.status] : [undefined];
@@ -382,7 +384,7 @@ export async function listClientDeposits(
       since: options.since,
       until: options.until,
     }),
-    scannedHeads(db),
+    scannedHeads(global),
   ]);
   const last = page.rows[page.rows.length - 1];
   return {

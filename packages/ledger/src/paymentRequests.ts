@@ -1,4 +1,4 @@
-import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, isDuplicateKey, nodeDbs, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { EventType, appendEvents, paymentRequestEvent } from '@wallet/events';
 import { decodeCursor, encodeCursor, newId } from '@wallet/ids';
@@ -298,11 +298,14 @@ export async function reversePaymentRequestDeposit(trx: Knex.Transaction, deposi
  * that fell due while the node was down expire on its first pass.
  * @returns how many expired
  */
-export async function expirePaymentRequests(db: Knex, nodeId: string, limit = 200): Promise<number> {
-  const due = await db<Row>('payment_requests')
+export async function expirePaymentRequests(dbs: Knex | NodeDbs, nodeId: string, limit = 200): Promise<number> {
+  // The requests are global tables today and their expiry writes the shard's outbox: the transaction runs on the shard's
+  // pool (a census group of docs/sharding.md); the search for due ones is the global database's alone.
+  const { global, shard: db } = nodeDbs(dbs);
+  const due = await global<Row>('payment_requests')
     .where({ node_id: nodeId })
     .whereIn('status', [PaymentRequestStatus.pending, PaymentRequestStatus.partiallyPaid])
-    .andWhere('expires_at', '<=', db.raw('CURRENT_TIMESTAMP(3)'))
+    .andWhere('expires_at', '<=', global.raw('CURRENT_TIMESTAMP(3)'))
     .orderBy('expires_at')
     .limit(limit)
     .select('id');

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, isDuplicateKey, nodeDbs, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { EventType, appendEvents, redPacketEvent, transferCompletedEvent } from '@wallet/events';
 import { newId } from '@wallet/ids';
@@ -160,7 +160,14 @@ export type NewRedPacket = {
  * @throws WalletError VALIDATION_FAILED (total below count, count out of range), INSUFFICIENT_FUNDS,
  *   IDEMPOTENCY_KEY_REUSED
  */
-export async function createRedPacket(db: Knex, nodeId: string, req: NewRedPacket): Promise<{ redPacket: RedPacket; created: boolean }> {
+export async function createRedPacket(
+  dbs: Knex | NodeDbs,
+  nodeId: string,
+  req: NewRedPacket,
+): Promise<{ redPacket: RedPacket; created: boolean }> {
+  // Red packets are global tables today and creating one freezes the shard's money: the transaction runs on the
+  // shard's pool (a census group of docs/sharding.md); the idempotency lookup is the global database's alone.
+  const { global, shard: db } = nodeDbs(dbs);
   if (!Number.isInteger(req.count) || req.count < 1 || req.count > MAX_RED_PACKET_COUNT) {
     throw new WalletError('VALIDATION_FAILED', `count must be 1 to ${MAX_RED_PACKET_COUNT}`, {
       details: { issues: [{ field: 'body.count', message: `count must be 1 to ${MAX_RED_PACKET_COUNT}` }] },
@@ -171,7 +178,7 @@ export async function createRedPacket(db: Knex, nodeId: string, req: NewRedPacke
     throw new WalletError('VALIDATION_FAILED', message, { details: { issues: [{ field: 'body.total', message }] } });
   }
   const replay = async () => {
-    const row = await db<Row>('red_packets').where({ client_id: req.clientId, idempotency_key: req.idempotencyKey }).first();
+    const row = await global<Row>('red_packets').where({ client_id: req.clientId, idempotency_key: req.idempotencyKey }).first();
     if (!row) return undefined;
     if (row.request_hash !== req.requestHash)
       throw new WalletError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another request');
@@ -382,10 +389,11 @@ export async function claimRedPacket(
  * available, with `red_packet.expired`, each in one transaction. Driven from MySQL: packets that fell due while the
  * node was down expire on its first pass. @returns how many expired
  */
-export async function expireRedPackets(db: Knex, nodeId: string, limit = 200): Promise<number> {
-  const due = await db<Row>('red_packets')
+export async function expireRedPackets(dbs: Knex | NodeDbs, nodeId: string, limit = 200): Promise<number> {
+  const { global, shard: db } = nodeDbs(dbs);
+  const due = await global<Row>('red_packets')
     .where({ node_id: nodeId, status: RedPacketStatus.open })
-    .andWhere('expires_at', '<=', db.raw('CURRENT_TIMESTAMP(3)'))
+    .andWhere('expires_at', '<=', global.raw('CURRENT_TIMESTAMP(3)'))
     .orderBy('expires_at')
     .limit(limit)
     .select('id');

@@ -1,7 +1,7 @@
 import { appendEvents, withdrawalEvent } from '@wallet/events';
 import { type AssetRegistry, MAX_DECIMAL65, withdrawalFeeOf } from '@wallet/assets';
 import { chainFamily } from '@wallet/chains';
-import { type Knex, isDuplicateKey, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, isDuplicateKey, nodeDbs, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { newId } from '@wallet/ids';
 import { validateAddress } from '@wallet/keys';
@@ -81,11 +81,13 @@ export function checkWithdrawalRequest(
  * IDEMPOTENCY_KEY_REUSED, DUPLICATE_REFERENCE
  */
 export async function createWithdrawal(
-  db: Knex,
+  dbs: Knex | NodeDbs,
   nodeId: string,
   registry: AssetRegistry,
   req: WithdrawalRequest,
 ): Promise<{ withdrawal: Withdrawal; created: boolean }> {
+  // The withdrawal in the node's shard; the destination screened against the global database's addresses.
+  const { global, shard: db } = nodeDbs(dbs);
   const replay = async (): Promise<{ withdrawal: Withdrawal; created: boolean } | undefined> => {
     const row = await db<WithdrawalRow>('withdrawals').where({ client_id: req.clientId, idempotency_key: req.idempotencyKey }).first();
     if (!row) return undefined;
@@ -97,7 +99,7 @@ export async function createWithdrawal(
   let checked: { to: string; chain: string; fee: bigint; internalAccountId: string | null };
   try {
     const request = checkWithdrawalRequest(registry, req);
-    const { internalAccountId } = await screenDestination(db, registry.chain(request.chain), request.to);
+    const { internalAccountId } = await screenDestination(global, registry.chain(request.chain), request.to);
     checked = { ...request, internalAccountId, fee: internalAccountId === null ? request.fee : 0n };
     if (req.amount + checked.fee > MAX_DECIMAL65) throw new WalletError('INSUFFICIENT_FUNDS', `insufficient available ${req.asset}`);
   } catch (error) {

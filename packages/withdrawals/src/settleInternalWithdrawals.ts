@@ -1,4 +1,4 @@
-import { type Knex, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, nodeDbs, withTransaction } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import {
   type JournalLine,
@@ -34,17 +34,19 @@ export type InternalSettlement = {
  *   relay delivers to that node (exactly once there: the credit is keyed by the transfer id), and the deposit is
  *   recorded there with the credit.
  * A crash anywhere leaves either nothing or everything of a withdrawal's settlement; the next pass resumes.
+ * @param dbs the node's databases: the settlement in its shard, alarms in the global database (docs/sharding.md)
  * @param options.pageSize withdrawals looked at per pass @default 200
  * @param options.crashPoint test-only crash points (`transrv.internal.after_credit`, `transrv.internal.before_commit`,
  * `transrv.internal.after_commit`) @default none
  */
 export async function settleInternalWithdrawals(
-  db: Knex,
+  dbs: Knex | NodeDbs,
   nodeId: string,
   log: Logger,
   options: { readonly pageSize?: number; readonly crashPoint?: CrashPoint } = {},
 ): Promise<InternalSettlement> {
   const { pageSize = 200, crashPoint = noCrashPoints } = options;
+  const { global, shard: db } = nodeDbs(dbs);
   const ids = await db('withdrawals as w')
     .join('sign_requests as r', 'r.withdrawal_id', 'w.id')
     .where({ 'w.node_id': nodeId, 'w.status': 'approved', 'r.decision': 'approved' })
@@ -66,7 +68,7 @@ export async function settleInternalWithdrawals(
         log.info({ withdrawalId: id, crossNode: outcome.transfer !== null }, 'internal withdrawal settled in the ledger');
       } else if (outcome.kind === 'held') {
         held++;
-        await raiseNodeAlertOnce(db, log, AlertKind.settlementHeld, id, outcome.details);
+        await raiseNodeAlertOnce(global, log, AlertKind.settlementHeld, id, outcome.details);
       }
     } catch (error) {
       log.error({ err: error, withdrawalId: id }, 'settling an internal withdrawal failed; retrying on the next pass');

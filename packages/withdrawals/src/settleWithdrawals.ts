@@ -1,5 +1,5 @@
 import type { AssetRegistry } from '@wallet/assets';
-import { type Knex, withTransaction } from '@wallet/db';
+import { type Knex, type NodeDbs, nodeDbs, withTransaction } from '@wallet/db';
 import { LedgerKind, type JournalLine, SystemAccount, postEntry } from '@wallet/ledger';
 import type { Logger } from '@wallet/logger';
 import { AlertKind, inFlightStatuses, localhashOfRow, raiseNodeAlertOnce, type WithdrawalRow } from '@wallet/withdrawal-protocol';
@@ -45,15 +45,17 @@ export type WithdrawalSettlement = { readonly confirmed: number; readonly failed
  * amount to the destination. What fails a check is held with an operator alarm (raised once), never guessed at;
  * Redis `blockout_ctx` is only a cross-check: when it disagrees with MySQL, MySQL decides and an alarm is raised.
  * Every candidate is looked at on each pass (keyset pages), so held ones cannot starve the rest.
+ * @param dbs the node's databases: the settlement in its shard, alarms in the global database (docs/sharding.md)
  * @param pageSize candidates read at a time @default 200
  */
 export async function settleWithdrawals(
-  db: Knex,
+  dbs: Knex | NodeDbs,
   nodeId: string,
   registry: AssetRegistry,
   log: Logger,
   pageSize = 200,
 ): Promise<WithdrawalSettlement> {
+  const { global, shard: db } = nodeDbs(dbs);
   const result = { confirmed: 0, failed: 0, held: 0 };
   let after: { block: string; id: string } | null = null;
   for (;;) {
@@ -79,11 +81,11 @@ export async function settleWithdrawals(
         if (outcome.kind === 'settled_despite_ctx') {
           result[outcome.settled]++;
           log.info({ withdrawalId: c.id, status: outcome.settled, txid: outcome.txid }, `withdrawal ${outcome.settled}`);
-          await raiseNodeAlertOnce(db, log, AlertKind.ctxMismatch, c.id, { txid: outcome.txid, blockoutCtx: outcome.ctx });
+          await raiseNodeAlertOnce(global, log, AlertKind.ctxMismatch, c.id, { txid: outcome.txid, blockoutCtx: outcome.ctx });
         }
         if (outcome.kind === 'held') {
           result.held++;
-          await raiseNodeAlertOnce(db, log, outcome.alert, c.id, outcome.details);
+          await raiseNodeAlertOnce(global, log, outcome.alert, c.id, outcome.details);
         }
       } catch (error) {
         log.error({ err: error, withdrawalId: c.id }, 'settling a withdrawal failed; retrying on the next pass');

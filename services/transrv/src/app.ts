@@ -1,5 +1,5 @@
 import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
-import type { Db } from '@wallet/db';
+import type { Db, NodeDbs } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import {
   ClientMetadata,
@@ -62,7 +62,11 @@ export type TransrvDeps = {
   readonly nodeId: string;
   readonly instanceId: string;
   readonly startedAt: Date;
-  readonly db: Db;
+  /**
+   * The node's two databases (docs/sharding.md): each query goes to the one that holds its tables. A transaction that
+   * still spans both (the census groups in docs/sharding.md) runs on `shard`, the database of the money it moves.
+   */
+  readonly dbs: NodeDbs;
   readonly log: Logger;
   readonly registry: AssetRegistry;
   readonly accounts: AccountDirectory;
@@ -251,14 +255,15 @@ function kickAfterWrites(
 
 /** Builds transrv's gRPC server without listening, so tests can drive it in-process. */
 export function buildApp(deps: TransrvDeps): GrpcServer {
-  const { db, nodeId, registry, accounts } = deps;
+  const { dbs, nodeId, registry, accounts } = deps;
+  const { global, shard } = dbs;
   const handlers: ServiceHandlers<typeof TransServiceService> = {
     getInfo: async () => instanceInfo('transrv', deps.instanceId, deps.startedAt, nodeId),
 
     getBalances: async (raw) => {
       const req = parseRequest(GetBalancesRequest, raw);
       await accounts.require(req.accountId, nodeId);
-      const balances = await getBalances(db, req.accountId, registry.assetIds());
+      const balances = await getBalances(shard, req.accountId, registry.assetIds());
       return {
         balances: balances.map((b) => ({
           asset: b.asset,
@@ -273,7 +278,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       const req = parseRequest(ListLedgerRequest, raw);
       await accounts.require(req.accountId, nodeId);
       if (req.asset !== '') registry.asset(req.asset);
-      const page = await listLedger(db, req.accountId, {
+      const page = await listLedger(shard, req.accountId, {
         limit: pageLimit(req.page?.limit),
         cursor: req.page?.cursor || undefined,
         asset: req.asset || undefined,
@@ -302,7 +307,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       if (!to || to.clientId !== req.clientId || to.nodeId !== req.toNodeId) {
         throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId: req.toAccountId } });
       }
-      const result = await createTransfer(db, nodeId, { ...req, reference: req.reference || undefined });
+      const result = await createTransfer(shard, nodeId, { ...req, reference: req.reference || undefined });
       let transfer = result.transfer;
       // Deliver the credit now so the usual cross-node transfer completes within the request; if the
       // other node is unreachable the relay keeps trying, and the client sees pending_credit.
@@ -318,8 +323,8 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       await accounts.require(req.toAccountId, nodeId);
       const { withdrawalId, ...credit } = req;
       // An internal withdrawal's credit: only one its confirmed withdrawal backs, recorded as the receiver's deposit.
-      const deposit = withdrawalId === '' ? undefined : await internalCreditOf(db, { ...credit, withdrawalId });
-      const credited = await creditTransfer(db, nodeId, { ...credit, deposit });
+      const deposit = withdrawalId === '' ? undefined : await internalCreditOf(shard, { ...credit, withdrawalId });
+      const credited = await creditTransfer(shard, nodeId, { ...credit, deposit });
       // Committed, not yet acknowledged: the sender must deliver again and be answered without a second credit.
       if (deposit) (deps.crashPoint ?? noCrashPoints)('transrv.internal_credit.after_commit');
       return credited;
@@ -328,7 +333,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     listDeposits: async (raw) => {
       const req = parseRequest(ListDepositsRequest, raw);
       await accounts.require(req.accountId, nodeId);
-      const page = await listDeposits(db, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
+      const page = await listDeposits(shard, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
       return { deposits: page.deposits.map(toDeposit), page: { nextCursor: page.nextCursor ?? '' } };
     },
 
@@ -344,9 +349,9 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       await accounts.require(req.accountId, nodeId, req.clientId);
       // An asset whose fee follows the network's: the chain's latest fresh sample prices it (none: the fixed fee).
       const networkFeeRate = registry.asset(req.asset).feeFromRates
-        ? await freshFeeRate(db, chain, deps.feeRateMaxAgeMs ?? 2 * 3_600_000)
+        ? await freshFeeRate(global, chain, deps.feeRateMaxAgeMs ?? 2 * 3_600_000)
         : undefined;
-      const { withdrawal, created } = await createWithdrawal(db, nodeId, registry, {
+      const { withdrawal, created } = await createWithdrawal(dbs, nodeId, registry, {
         ...req,
         reference: req.reference || undefined,
         networkFeeRate,
@@ -359,14 +364,17 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     listWithdrawals: async (raw) => {
       const req = parseRequest(ListWithdrawalsRequest, raw);
       await accounts.require(req.accountId, nodeId);
-      const page = await listWithdrawals(db, req.accountId, { limit: pageLimit(req.page?.limit), cursor: req.page?.cursor || undefined });
+      const page = await listWithdrawals(shard, req.accountId, {
+        limit: pageLimit(req.page?.limit),
+        cursor: req.page?.cursor || undefined,
+      });
       return { withdrawals: page.withdrawals.map(toWithdrawalRecord), page: { nextCursor: page.nextCursor ?? '' } };
     },
 
     // Any node answers from the shared database: the gateway knows the withdrawal id, not yet its account.
     getWithdrawal: async (raw) => {
       const req = parseRequest(WithdrawalByIdRequest, raw);
-      const withdrawal = await getWithdrawal(db, req.withdrawalId);
+      const withdrawal = await getWithdrawal(shard, req.withdrawalId);
       // Another client's withdrawal is as absent as one that does not exist.
       if (!withdrawal || withdrawal.clientId !== req.clientId) {
         throw new WalletError('NOT_FOUND', 'no such withdrawal', { details: { withdrawalId: req.withdrawalId } });
@@ -377,14 +385,14 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     cancelWithdrawal: async (raw) => {
       const req = parseRequest(CancelWithdrawalRequest, raw);
       // A retry of a cancel that took effect (same key) answers with the cancelled withdrawal again.
-      const { withdrawal } = await cancelWithdrawal(db, nodeId, req.clientId, req.withdrawalId, req.idempotencyKey);
+      const { withdrawal } = await cancelWithdrawal(shard, nodeId, req.clientId, req.withdrawalId, req.idempotencyKey);
       // Cancelled before review, so it never had a transaction to confirm.
       return toWithdrawalRecord({ ...withdrawal, confirmations: null });
     },
 
     getTransfer: async (raw) => {
       const req = parseRequest(GetTransferRequest, raw);
-      const transfer = await getTransfer(db, req.transferId);
+      const transfer = await getTransfer(shard, req.transferId);
       if (!transfer || transfer.fromNodeId !== nodeId) throw new WalletError('NOT_FOUND', 'no such transfer');
       return toRecord(transfer);
     },
@@ -394,14 +402,14 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     listClientDeposits: async (raw) => {
       const { filter, page } = parseRequest(ListClientDepositsRequest, raw);
       const options = await listOptions(filter, page);
-      const result = await listClientDeposits(db, filter.clientId, { ...options, status: filter.status || undefined });
+      const result = await listClientDeposits(dbs, filter.clientId, { ...options, status: filter.status || undefined });
       return { deposits: result.deposits.map(toDeposit), page: { nextCursor: result.nextCursor ?? '' } };
     },
 
     listClientWithdrawals: async (raw) => {
       const { filter, page } = parseRequest(ListClientWithdrawalsRequest, raw);
       const options = await listOptions(filter, page);
-      const result = await listClientWithdrawals(db, filter.clientId, {
+      const result = await listClientWithdrawals(shard, filter.clientId, {
         ...options,
         status: (filter.status || undefined) as WithdrawalView['status'] | undefined,
         reference: filter.reference || undefined,
@@ -412,7 +420,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     listClientTransfers: async (raw) => {
       const { filter, page } = parseRequest(ListClientTransfersRequest, raw);
       const options = await listOptions(filter, page);
-      const result = await listClientTransfers(db, filter.clientId, {
+      const result = await listClientTransfers(shard, filter.clientId, {
         ...options,
         status: filter.status || undefined,
         reference: filter.reference || undefined,
@@ -422,23 +430,23 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
 
     getClientTransfer: async (raw) => {
       const req = parseRequest(GetClientTransferRequest, raw);
-      const transfer = await getClientTransfer(db, req.clientId, req.transferId);
+      const transfer = await getClientTransfer(shard, req.clientId, req.transferId);
       // Another client's transfer is as absent as one that does not exist.
       if (!transfer) throw new WalletError('NOT_FOUND', 'no such transfer', { details: { transferId: req.transferId } });
       return toRecord(transfer);
     },
 
-    ...webhookHandlers(db, deps.secrets, deps.webhookPolicy ?? { allowPrivate: false }),
-    ...emailHandlers(db),
-    ...rateHandlers(db, deps.fiatRatesMs ?? 300_000),
-    ...paymentRequestHandlers({ db, nodeId, registry, accounts }),
-    ...redPacketHandlers({ db, nodeId, registry, accounts, relay: deps.relay }),
+    ...webhookHandlers(global, deps.secrets, deps.webhookPolicy ?? { allowPrivate: false }),
+    ...emailHandlers(global),
+    ...rateHandlers(global, deps.fiatRatesMs ?? 300_000),
+    ...paymentRequestHandlers({ dbs, nodeId, registry, accounts }),
+    ...redPacketHandlers({ dbs, nodeId, registry, accounts, relay: deps.relay }),
 
     listEvents: async (raw) => {
       const req = parseRequest(ListEventsRequest, raw);
       // The head first: an event sequenced between the two reads is then within the page or after last_seq, never lost.
-      const lastSeq = await lastEventSeq(db, req.clientId);
-      const events = await listEvents(db, req.clientId, req.after, req.limit);
+      const lastSeq = await lastEventSeq(global, req.clientId);
+      const events = await listEvents(global, req.clientId, req.after, req.limit);
       return {
         events: events.map((e) => ({
           seq: String(e.seq),
@@ -458,7 +466,7 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
       const req = parseRequest(GetReservesProofRequest, raw);
       await accounts.require(req.accountId, nodeId);
       registry.asset(req.asset);
-      const p = await reserveProof(db, req.accountId, req.asset);
+      const p = await reserveProof(shard, req.accountId, req.asset);
       return {
         reportId: p.reportId,
         asset: p.asset,

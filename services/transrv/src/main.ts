@@ -1,5 +1,5 @@
 import { payoutChains } from '@wallet/chains';
-import { createDb } from '@wallet/db';
+import { type NodeDbs, createDb } from '@wallet/db';
 import { Discovery } from '@wallet/discovery';
 import { EventSequencer } from '@wallet/events';
 import { EmailNotifier } from '@wallet/email';
@@ -35,11 +35,18 @@ runMain(log, async () => {
   const secrets = readSecretBox({ path: config.TRANSRV_SECRETS_KEK_FILE, name: 'TRANSRV_SECRETS_KEK_FILE' });
   nodeLog.info({ keyIds: secrets.keyIds, activeKeyId: secrets.activeKeyId }, 'secret keys loaded');
 
-  const db = createDb(config.MYSQL_URL);
-  await recordNodeStart(db, nodeId);
+  // Two pools, one per placement (docs/sharding.md): the global database's tables and this node's shard's. Both are
+  // MYSQL_URL until a node may have a database of its own; each query already goes to the pool of its tables, which
+  // the placement census checks (WALLET_DB_TRACE_DIR: packages/db/src/placementCensusMain.ts reports any that does not).
+  const dbs: NodeDbs = {
+    global: createDb(config.MYSQL_URL, { placement: 'global' }),
+    shard: createDb(config.MYSQL_URL, { placement: 'shard' }),
+  };
+  const { global, shard } = dbs;
+  await recordNodeStart(global, nodeId);
   // Before serving: refuses a key file that lacks a key some webhook secret is sealed under; seals plaintext ones
   // (written before issue 18) and rewraps those under an older key, so the older key can then leave every node's file.
-  await prepareWebhookSecrets(db, secrets, { variable: 'TRANSRV_SECRETS_KEK_FILE', log: nodeLog });
+  await prepareWebhookSecrets(global, secrets, { variable: 'TRANSRV_SECRETS_KEK_FILE', log: nodeLog });
   const redis = createRedis(config.REDIS_URL, nodeLog, 'main', { maxRetriesPerRequest: 2 });
   await redis.connect();
   const consumerRedis = createRedis(config.REDIS_URL, nodeLog, 'consumer', { maxRetriesPerRequest: null });
@@ -49,7 +56,7 @@ runMain(log, async () => {
   // Withdrawals: the outbox to signsrv (blockout_req), and signsrv's reports (blockout_rsp) for this node's
   // withdrawals, each applied in MySQL before it is acknowledged.
   const requestRelay = new RequestRelay({
-    db,
+    db: shard,
     redis,
     nodeId,
     stream: keys.req,
@@ -76,7 +83,7 @@ runMain(log, async () => {
         // Another node's withdrawal: its own consumer group applies it.
         if (msg.nodeId === nodeId) mine.push(msg);
       }
-      for (const { message: msg, outcome } of await applyResponses(db, nodeId, mine, crashPoint)) {
+      for (const { message: msg, outcome } of await applyResponses(shard, nodeId, mine, crashPoint)) {
         if (outcome === 'unverified') rspLog.error({ ...msg }, 'blockout_rsp: message not backed by signsrv records in MySQL; ignored');
         else if (outcome === 'applied')
           rspLog.info({ withdrawalId: msg.withdrawalId, type: msg.type, txid: msg.txid }, 'withdrawal updated');
@@ -92,7 +99,7 @@ runMain(log, async () => {
   // Peers, for delivering the credit leg of cross-node transfers.
   const peers = await ShardClients.watch(discovery, tls, 3000, { observe: grpcClientObserver(metrics) });
   const relay = new TransferRelay({
-    db,
+    db: shard,
     nodeId,
     log: nodeLog.child({ component: 'transfer-relay' }),
     deliver: async (t) => {
@@ -113,7 +120,7 @@ runMain(log, async () => {
   // The clients' event feed: this node's outbox into the feed, announced on Redis for the gateways' long polls. Started
   // once the node serves (below); a write kicks it so its events reach the feed at once rather than at the next pass.
   const sequencer = new EventSequencer({
-    db,
+    db: dbs,
     redis,
     env: config.WALLET_ENV,
     nodeId,
@@ -126,10 +133,10 @@ runMain(log, async () => {
       instanceId: nodeId,
       startedAt,
       metrics,
-      db,
+      dbs,
       log: nodeLog,
       registry: config.WALLET_ASSETS,
-      accounts: new AccountDirectory(db),
+      accounts: new AccountDirectory(global),
       relay,
       payoutChains: payoutChains(config.WALLET_ASSETS, Object.keys(config.WALLET_CHAIN_RPC)),
       crashPoint,
@@ -157,7 +164,7 @@ runMain(log, async () => {
   // Only once registered: delivering needs no registration, but resuming after a crash should not race start-up.
   relay.start();
   const chainWork = await startChainWork({
-    db,
+    dbs,
     etcd: discovery.etcd,
     env: config.WALLET_ENV,
     nodeId,
@@ -179,7 +186,7 @@ runMain(log, async () => {
   sequencer.start();
   // Webhooks: every node delivers, each endpoint by the node holding its lease.
   const webhooks = new WebhookDispatcher({
-    db,
+    db: global,
     nodeId,
     log: nodeLog.child({ component: 'webhooks' }),
     secrets,
@@ -192,7 +199,7 @@ runMain(log, async () => {
   // Email: every node fans out and sends (each email claimed by one node), when an SMTP server is configured.
   const email = config.TRANSRV_SMTP_URL
     ? new EmailNotifier({
-        db,
+        db: global,
         nodeId,
         log: nodeLog.child({ component: 'email' }),
         smtpUrl: config.TRANSRV_SMTP_URL,
@@ -205,7 +212,7 @@ runMain(log, async () => {
   const fiatRates =
     config.TRANSRV_FIAT_PROVIDERS.length > 0
       ? new FiatRateRefresher({
-          db,
+          db: global,
           log: nodeLog.child({ component: 'fiat-rates' }),
           providers: config.TRANSRV_FIAT_PROVIDERS.map(createFiatProvider),
           assets: [...config.WALLET_ASSETS.assets.keys()],
@@ -214,7 +221,7 @@ runMain(log, async () => {
         })
       : undefined;
   fiatRates?.start();
-  transrvMetrics(metrics, { db, nodeId, scanners: () => chainWork.scanners.map((s) => s.metrics()) });
+  transrvMetrics(metrics, { db: shard, nodeId, scanners: () => chainWork.scanners.map((s) => s.metrics()) });
   outboxMetrics(metrics, [requestRelay, sequencer, sequencer.globalOrigin]);
   streamMetrics(metrics, [
     { stream: 'blockout_rsp', group: `transrv:${nodeId}`, stats: () => streamGroupStats(redis, keys.rsp, `transrv:${nodeId}`) },
@@ -238,6 +245,7 @@ runMain(log, async () => {
     await peers.close();
     await discovery.close();
     redis.disconnect();
-    await db.destroy();
+    await shard.destroy();
+    await global.destroy();
   };
 });

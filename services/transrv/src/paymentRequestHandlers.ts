@@ -1,5 +1,5 @@
 import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
-import type { Db } from '@wallet/db';
+import type { NodeDbs } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { ClientMetadata, IdempotencyKey, ObjectId, PageRequest, pageLimit } from '@wallet/ids';
 import { type PaymentRequest, createPaymentRequest, getPaymentRequest, listPaymentRequests } from '@wallet/ledger';
@@ -49,12 +49,15 @@ export function paymentRequestRecord(p: PaymentRequest): PaymentRequestRecord {
 }
 
 export function paymentRequestHandlers(deps: {
-  readonly db: Db;
+  readonly dbs: NodeDbs;
   readonly nodeId: string;
   readonly registry: AssetRegistry;
   readonly accounts: AccountDirectory;
 }): Pick<ServiceHandlers<typeof TransServiceService>, 'createPaymentRequest' | 'getPaymentRequest' | 'listPaymentRequests'> {
-  const { db, nodeId, registry, accounts } = deps;
+  const { nodeId, registry, accounts } = deps;
+  // Payment requests are global tables today; creating one also writes the shard's outbox (a census group of
+  // docs/sharding.md), so it runs on the shard's pool.
+  const { global, shard } = deps.dbs;
   return {
     createPaymentRequest: async (raw) => {
       const req = parseRequest(Create, raw);
@@ -62,21 +65,21 @@ export function paymentRequestHandlers(deps: {
       await accounts.require(req.accountId, nodeId, req.clientId);
       // The address must be one accountsrv derived for this account on the asset's chain: deposits to it are the
       // account's, so what pays the request is credited to the right account whatever happens to the request.
-      const owned = await db('addresses')
+      const owned = await global('addresses')
         .where({ chain, address: req.address, account_id: req.accountId })
         .first<{ id: number } | undefined>('id');
       if (!owned) throw new WalletError('INTERNAL', 'the payment address is not an address of the account', { details: { chain } });
-      const { paymentRequest, created } = await createPaymentRequest(db, nodeId, { ...req, chain });
+      const { paymentRequest, created } = await createPaymentRequest(shard, nodeId, { ...req, chain });
       return { paymentRequest: paymentRequestRecord(paymentRequest), created };
     },
     getPaymentRequest: async (raw) => {
       const req = parseRequest(Get, raw);
-      return paymentRequestRecord(await getPaymentRequest(db, req.clientId, req.paymentRequestId));
+      return paymentRequestRecord(await getPaymentRequest(global, req.clientId, req.paymentRequestId));
     },
     listPaymentRequests: async (raw) => {
       const req = parseRequest(List, raw);
       await accounts.require(req.accountId, nodeId, req.clientId);
-      const page = await listPaymentRequests(db, req.accountId, {
+      const page = await listPaymentRequests(global, req.accountId, {
         limit: pageLimit(req.page?.limit),
         cursor: req.page?.cursor || undefined,
       });

@@ -1,5 +1,5 @@
 import { type AssetRegistry, PositiveBaseUnits } from '@wallet/assets';
-import type { Db } from '@wallet/db';
+import type { NodeDbs } from '@wallet/db';
 import { WalletError } from '@wallet/errors';
 import { IdempotencyKey, NodeId, ObjectId } from '@wallet/ids';
 import {
@@ -68,24 +68,27 @@ function record(p: RedPacket, claims: readonly RedPacketClaim[] = []): RedPacket
 }
 
 export function redPacketHandlers(deps: {
-  readonly db: Db;
+  readonly dbs: NodeDbs;
   readonly nodeId: string;
   readonly registry: AssetRegistry;
   readonly accounts: AccountDirectory;
   readonly relay: TransferRelay;
 }): Pick<ServiceHandlers<typeof TransServiceService>, 'createRedPacket' | 'getRedPacket' | 'claimRedPacket'> {
-  const { db, nodeId, registry, accounts } = deps;
+  const { nodeId, registry, accounts } = deps;
+  // Red packets are global tables today; creating, claiming and refunding one moves the shard's money in the same
+  // transaction (a census group of docs/sharding.md), so those run on the shard's pool.
+  const { global, shard } = deps.dbs;
   return {
     createRedPacket: async (raw) => {
       const req = parseRequest(Create, raw);
       registry.asset(req.asset);
       await accounts.require(req.fromAccountId, nodeId, req.clientId);
-      const { redPacket, created } = await createRedPacket(db, nodeId, req);
+      const { redPacket, created } = await createRedPacket(deps.dbs, nodeId, req);
       return { redPacket: record(redPacket), created };
     },
     getRedPacket: async (raw) => {
       const req = parseRequest(Get, raw);
-      const { redPacket, claims } = await getRedPacket(db, req.clientId, req.redPacketId, !req.withoutClaims);
+      const { redPacket, claims } = await getRedPacket(global, req.clientId, req.redPacketId, !req.withoutClaims);
       return record(redPacket, claims);
     },
     claimRedPacket: async (raw) => {
@@ -95,7 +98,7 @@ export function redPacketHandlers(deps: {
       if (!claimer || claimer.clientId !== req.clientId || claimer.nodeId !== req.accountNodeId) {
         throw new WalletError('ACCOUNT_NOT_FOUND', 'no such account', { details: { accountId: req.accountId } });
       }
-      const { claim, created, transfer } = await claimRedPacket(db, nodeId, req);
+      const { claim, created, transfer } = await claimRedPacket(shard, nodeId, req);
       // Deliver a cross-node credit now, as a transfer's; if the other node is unreachable the relay keeps trying.
       if (transfer) await deps.relay.deliver(transfer);
       return { claim: claimRecord(claim), created };

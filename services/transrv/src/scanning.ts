@@ -1,7 +1,7 @@
 import type { AssetRegistry, ChainSpec } from '@wallet/assets';
 import { toWalletError } from '@wallet/errors';
 import { createChainAdapter } from '@wallet/chains';
-import type { Db } from '@wallet/db';
+import type { NodeDbs } from '@wallet/db';
 import { PeriodicTask } from '@wallet/jobs';
 import { type Transfer, expirePaymentRequests, expireRedPackets, settleDeposits } from '@wallet/ledger';
 import {
@@ -24,7 +24,11 @@ import type { Etcd3 } from 'etcd3';
  * or failed), and its approved internal withdrawals (credited in the ledger, nothing on chain) every half second.
  */
 export async function startChainWork(options: {
-  readonly db: Db;
+  /**
+   * The node's two databases (docs/sharding.md). The scanner is the cluster's (global tables; its block transactions
+   * still write every node's deposits, a census group); settlement moves this node's money (the shard).
+   */
+  readonly dbs: NodeDbs;
   readonly etcd: Etcd3;
   readonly env: string;
   readonly nodeId: string;
@@ -47,7 +51,8 @@ export async function startChainWork(options: {
   /** The first wait before starting again a scanner whose node did not answer (then doubling to 30 s). @default 1 s */
   readonly scannerStartRetryMs?: number;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
-  const { db, registry, log } = options;
+  const { registry, log } = options;
+  const { global, shard } = options.dbs;
   const scanners: ScannerService[] = [];
   const closers: (() => Promise<void>)[] = [];
   const feeSources: FeeSource[] = [];
@@ -68,14 +73,14 @@ export async function startChainWork(options: {
     const canonical = (address: string): string => adapter.canonicalAddress(address);
     const startHeight = options.startHeights?.[chain.id];
     const service = new ScannerService({
-      db,
+      db: global,
       etcd: options.etcd,
       env: options.env,
       chain: chain.id,
       source: adapter,
       canonical,
       candidate: options.nodeId,
-      hotWallets: new HotWallets(db, chain.id, canonical, options.ctxLookup),
+      hotWallets: new HotWallets(global, chain.id, canonical, options.ctxLookup),
       ...(startHeight === undefined ? {} : { startHeight }),
       ttlSeconds: options.ttlSeconds,
       log: log.child({ component: 'scanner', chain: chain.id }),
@@ -126,7 +131,7 @@ export async function startChainWork(options: {
   // Each step logs its own failure and the next step runs regardless: a step that fails must not hold up the others.
   const settle = async (): Promise<void> => {
     try {
-      const result = await settleDeposits(db, options.nodeId, (asset) => registry.asset(asset).confirmations, {
+      const result = await settleDeposits(options.dbs, options.nodeId, (asset) => registry.asset(asset).confirmations, {
         // One line per deposit, with its ids and txid: the line an operator greps for when a customer asks.
         onSettled: ({ outcome, ...deposit }) =>
           (outcome === 'shortfall' ? log.warn : log.info).call(
@@ -143,40 +148,45 @@ export async function startChainWork(options: {
     }
     try {
       // After the credits of this pass: a payment credited in it counts before its request is judged.
-      const expired = await expirePaymentRequests(db, options.nodeId);
+      const expired = await expirePaymentRequests(options.dbs, options.nodeId);
       if (expired) log.info({ expired }, 'payment requests expired');
     } catch (error) {
       log.error({ err: error }, 'expiring payment requests failed; retrying');
     }
     try {
-      const expired = await expireRedPackets(db, options.nodeId);
+      const expired = await expireRedPackets(options.dbs, options.nodeId);
       if (expired) log.info({ expired }, 'red packets expired: what nobody claimed went back');
     } catch (error) {
       log.error({ err: error }, 'expiring red packets failed; retrying');
     }
     try {
-      const result = await settleWithdrawals(db, options.nodeId, registry, log);
+      const result = await settleWithdrawals(options.dbs, options.nodeId, registry, log);
       if (result.confirmed + result.failed > 1) log.info({ ...result }, 'withdrawals settled');
     } catch (error) {
       log.error({ err: error }, 'withdrawal settlement failed; retrying');
     }
     try {
-      await bookConsolidationFees(db, options.nodeId, registry, log);
+      await bookConsolidationFees(options.dbs, options.nodeId, registry, log);
     } catch (error) {
       log.error({ err: error }, 'booking consolidation fees failed; retrying');
     }
     try {
-      await bookSweepFees(db, options.nodeId, registry, log);
+      await bookSweepFees(options.dbs, options.nodeId, registry, log);
     } catch (error) {
       log.error({ err: error }, 'booking sweep fees failed; retrying');
     }
     try {
-      await bookTreasuryMoveFees(db, options.nodeId, registry, log);
+      await bookTreasuryMoveFees(options.dbs, options.nodeId, registry, log);
     } catch (error) {
       log.error({ err: error }, 'booking treasury move fees failed; retrying');
     }
     try {
-      const result = await settleInternalWithdrawals(db, options.nodeId, log, options.crashPoint ? { crashPoint: options.crashPoint } : {});
+      const result = await settleInternalWithdrawals(
+        shard,
+        options.nodeId,
+        log,
+        options.crashPoint ? { crashPoint: options.crashPoint } : {},
+      );
       for (const transfer of result.transfers) options.deliverCredit(transfer);
     } catch (error) {
       log.error({ err: error }, 'internal withdrawal settlement failed; retrying');
@@ -185,7 +195,7 @@ export async function startChainWork(options: {
   const settlement = new PeriodicTask({ name: 'settlement', log, intervalMs: 500, run: settle });
   settlement.start();
   const feeRates = new FeeRateCollector({
-    db,
+    db: global,
     nodeId: options.nodeId,
     log: log.child({ component: 'fee-rates' }),
     sources: feeSources,
