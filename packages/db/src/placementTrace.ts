@@ -86,37 +86,54 @@ export function shapeOf(sql: string): string {
     .slice(0, 160);
 }
 
+/** One transaction's statements, or one lone statement, with its key: its kind and its statements' shapes. */
+type Group = {
+  readonly kind: 'transaction' | 'statement';
+  readonly statements: readonly TracedStatement[];
+  readonly shapes: readonly string[];
+  readonly key: string;
+};
+
+/** The statements of one trace file (one process) grouped by transaction; a statement outside one is a group alone. */
+function groupsOf(statements: readonly TracedStatement[]): Group[] {
+  const byTx = new Map<string, TracedStatement[]>();
+  const groups: { kind: Group['kind']; statements: TracedStatement[] }[] = [];
+  for (const s of statements) {
+    if (s.tx === null) {
+      groups.push({ kind: 'statement', statements: [s] });
+      continue;
+    }
+    let tx = byTx.get(s.tx);
+    if (tx === undefined) {
+      tx = [];
+      byTx.set(s.tx, tx);
+      groups.push({ kind: 'transaction', statements: tx });
+    }
+    tx.push(s);
+  }
+  return groups.map((g) => {
+    const shapes = [...new Set(g.statements.map((s) => shapeOf(s.sql)))].sort();
+    return { ...g, shapes, key: `${g.kind}\n${shapes.join('\n')}` };
+  });
+}
+
 /**
  * Groups the statements of one trace file (one process) by transaction and returns each distinct kind of transaction,
  * and each lone statement, that names tables of both placements.
  */
 export function crossingsOf(service: string, statements: readonly TracedStatement[]): Crossing[] {
-  const byTx = new Map<string, TracedStatement[]>();
-  const lone: TracedStatement[][] = [];
-  for (const s of statements) {
-    if (s.tx === null) lone.push([s]);
-    else byTx.set(s.tx, [...(byTx.get(s.tx) ?? []), s]);
-  }
   const kinds = new Map<string, Crossing>();
-  for (const [kind, groups] of [
-    ['transaction', [...byTx.values()]],
-    ['statement', lone],
-  ] as const) {
-    for (const group of groups) {
-      const tables = [...new Set(group.flatMap((s) => s.tables))];
-      if (placementOfTables(tables) !== 'both') continue;
-      const shapes = [...new Set(group.map((s) => shapeOf(s.sql)))].sort();
-      const key = `${kind}\n${shapes.join('\n')}`;
-      const seen = kinds.get(key);
-      kinds.set(key, {
-        service,
-        kind,
-        statements: shapes,
-        global: tables.filter((t) => placementOf(t) === 'global').sort(),
-        shard: tables.filter((t) => placementOf(t) === 'shard').sort(),
-        seen: (seen?.seen ?? 0) + 1,
-      });
-    }
+  for (const group of groupsOf(statements)) {
+    const tables = [...new Set(group.statements.flatMap((s) => s.tables))];
+    if (placementOfTables(tables) !== 'both') continue;
+    kinds.set(group.key, {
+      service,
+      kind: group.kind,
+      statements: group.shapes,
+      global: tables.filter((t) => placementOf(t) === 'global').sort(),
+      shard: tables.filter((t) => placementOf(t) === 'shard').sort(),
+      seen: (kinds.get(group.key)?.seen ?? 0) + 1,
+    });
   }
   return [...kinds.values()];
 }
@@ -139,26 +156,13 @@ export type Misplaced = {
  * repeated here, and statements of a pool without a placement (a process with one database) are not judged.
  */
 export function misplacedOf(service: string, statements: readonly TracedStatement[]): Misplaced[] {
-  const byTx = new Map<string, TracedStatement[]>();
-  const lone: TracedStatement[][] = [];
-  for (const s of statements) {
-    if (s.pool === undefined) continue;
-    if (s.tx === null) lone.push([s]);
-    else byTx.set(s.tx, [...(byTx.get(s.tx) ?? []), s]);
-  }
   const kinds = new Map<string, Misplaced>();
-  for (const [kind, groups] of [
-    ['transaction', [...byTx.values()]],
-    ['statement', lone],
-  ] as const) {
-    for (const group of groups) {
-      const placement = placementOfTables([...new Set(group.flatMap((s) => s.tables))]);
-      const pool = group[0]!.pool!;
-      if (placement === undefined || placement === 'both' || placement === pool) continue;
-      const shapes = [...new Set(group.map((s) => shapeOf(s.sql)))].sort();
-      const key = `${kind}\n${shapes.join('\n')}`;
-      kinds.set(key, { service, kind, statements: shapes, placement, pool, seen: (kinds.get(key)?.seen ?? 0) + 1 });
-    }
+  for (const group of groupsOf(statements.filter((s) => s.pool !== undefined))) {
+    const placement = placementOfTables([...new Set(group.statements.flatMap((s) => s.tables))]);
+    const pool = group.statements[0]!.pool!;
+    if (placement === undefined || placement === 'both' || placement === pool) continue;
+    const seen = (kinds.get(group.key)?.seen ?? 0) + 1;
+    kinds.set(group.key, { service, kind: group.kind, statements: group.shapes, placement, pool, seen });
   }
   return [...kinds.values()];
 }
