@@ -90,6 +90,8 @@ export class UtxoChain {
     const found = unspent.find(
       (u) =>
         u.spendable &&
+        // Not an MWEB output: listunspent gives those no `vout`, and a raw transaction cannot spend them.
+        (u.vout as number | undefined) !== undefined &&
         !this.#used.has(`${u.txid}:${u.vout}`) &&
         litoshi(u.amount) > sat + REPLACEMENT_FEE + 100_000n &&
         (u.confirmations >= SAFE_COINBASE_DEPTH || this.#own.has(u.txid)),

@@ -295,12 +295,14 @@ describe('a transrv host cut off from the network (issue 18)', () => {
       (await fixtures.db('scanner_fences').where({ chain: 'eth', holder: 't1', token: newToken.toString() }).first()) ? true : undefined,
     );
     // What t2 asked anvil before the new leader wrote gets its answer now: t2 goes on to write the blocks it fetched.
+    // etcd stays silent until that write is refused: released together, etcd's "lease expired" could reach t2 first, and
+    // t2 would stop without trying the late write this case is about (CI saw that order once).
     anvilLink.release();
-    etcdLink.release();
     const fenced = await cut.waitForLog(
       (l) => l.msg === 'a newer scanner has written: stepping down' && cut.lines.filter((x) => x.msg === l.msg).length > fencedBefore,
       20_000,
     );
+    etcdLink.release();
     console.info(
       `partition: etcd and anvil silent for t2; t1 leads ${Date.parse(String(takeover['time'])) - heldAt} ms later; ` +
         `t2's late write refused ${Date.parse(String(fenced['time'])) - heldAt} ms after the links went silent`,

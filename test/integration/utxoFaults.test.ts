@@ -125,7 +125,15 @@ const usedCoins = new Set<string>();
  */
 async function coin(ltc: string): Promise<Coin> {
   const unspent = await node.call<(Coin & { spendable: boolean })[]>('listunspent', [200], true);
-  const found = unspent.find((u) => u.spendable && sats(String(u.amount)) > sats(ltc) + SAT / 10n && !usedCoins.has(`${u.txid}:${u.vout}`));
+  // Not an MWEB output (the stack's wallet holds some, sent before MWEB activated): listunspent gives those no `vout`,
+  // and a raw transaction cannot spend them.
+  const found = unspent.find(
+    (u) =>
+      u.spendable &&
+      (u.vout as number | undefined) !== undefined &&
+      sats(String(u.amount)) > sats(ltc) + SAT / 10n &&
+      !usedCoins.has(`${u.txid}:${u.vout}`),
+  );
   if (!found) throw new Error('the miner wallet has no coin of 200 confirmations big enough');
   usedCoins.add(`${found.txid}:${found.vout}`);
   return found;
