@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Crossing, type Misplaced, type TracedStatement, crossingsOf, misplacedOf } from '@wallet/db';
+import { type Crossing, type Misplaced, type TracedStatement, censusGroupsOf, crossingsOf, misplacedOf } from '@wallet/db';
 import { parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mined } from '../contracts/deploy.js';
@@ -28,16 +28,11 @@ afterAll(async () => {
 
 /** The census table of docs/sharding.md: each group's global and shard tables. */
 function documentedGroups(): { group: string; global: Set<string>; shard: Set<string> }[] {
-  const doc = readFileSync(join(repoRoot, 'docs', 'sharding.md'), 'utf8');
-  const table = doc.slice(doc.indexOf('<!-- census:begin -->'), doc.indexOf('<!-- census:end -->'));
-  const tables = (cell: string) => new Set([...cell.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!));
-  return table
-    .split('\n')
-    .filter((l) => l.startsWith('| ') && !l.startsWith('| group') && !l.startsWith('| ---'))
-    .map((l) => {
-      const cells = l.split(' | ');
-      return { group: cells[0]!.slice(2), global: tables(cells[2]!), shard: tables(cells[3]!) };
-    });
+  return censusGroupsOf(readFileSync(join(repoRoot, 'docs', 'sharding.md'), 'utf8')).map((g) => ({
+    group: g.group,
+    global: new Set(g.global),
+    shard: new Set(g.shard),
+  }));
 }
 
 /** transrv's trace files, read. */

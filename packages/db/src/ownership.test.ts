@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type OwnedTable, dbServices, grantsOf, placementOf, shardTables, tableOwnership } from './ownership.js';
+import { censusGroupsOf } from './placementTrace.js';
 
 describe('tableOwnership', () => {
   it('gives every table one owner among the services, readers other than the owner, and a line saying what it holds', () => {
@@ -110,17 +111,11 @@ describe('docs/sharding.md (the placement of each table, issue 18)', () => {
   });
 
   it("places the census's tables as the map does (global column global, shard column shard)", () => {
-    const doc = readFileSync(new URL('../../../docs/sharding.md', import.meta.url), 'utf8');
-    const table = /<!-- census:begin -->\n([\s\S]*?)\n<!-- census:end -->/.exec(doc)?.[1] ?? '';
-    const rows = table
-      .split('\n')
-      .slice(2)
-      .map((line) => line.split('|').map((cell) => cell.trim()));
-    expect(rows.length).toBeGreaterThan(0);
-    const names = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
-    for (const cells of rows) {
-      for (const t of names(cells[3]!)) expect(placementOf(t as OwnedTable), `${t} (${cells[1]}), global column`).toBe('global');
-      for (const t of names(cells[4]!)) expect(placementOf(t as OwnedTable), `${t} (${cells[1]}), shard column`).toBe('shard');
+    const groups = censusGroupsOf(readFileSync(new URL('../../../docs/sharding.md', import.meta.url), 'utf8'));
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      for (const t of g.global) expect(placementOf(t as OwnedTable), `${t} (${g.group}), global column`).toBe('global');
+      for (const t of g.shard) expect(placementOf(t as OwnedTable), `${t} (${g.group}), shard column`).toBe('shard');
     }
   });
 });

@@ -138,6 +138,20 @@ export function crossingsOf(service: string, statements: readonly TracedStatemen
   return [...kinds.values()];
 }
 
+/** One group of the census table of docs/sharding.md: its name, code, and the tables it spans on each side. */
+export type CensusGroup = { readonly group: string; readonly code: string; readonly global: string[]; readonly shard: string[] };
+
+/** The groups of docs/sharding.md's census table (the rows between `<!-- census:begin -->` and `<!-- census:end -->`). */
+export function censusGroupsOf(markdown: string): CensusGroup[] {
+  const table = /<!-- census:begin -->\n([\s\S]*?)\n<!-- census:end -->/.exec(markdown)?.[1] ?? '';
+  const names = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
+  return table
+    .split('\n')
+    .slice(2)
+    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .map((cells) => ({ group: cells[1]!, code: cells[2]!, global: names(cells[3]!), shard: names(cells[4]!) }));
+}
+
 /** One kind of transaction (or lone statement) of one placement that ran on the other placement's pool. */
 export type Misplaced = {
   readonly service: string;

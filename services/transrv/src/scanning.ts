@@ -52,7 +52,7 @@ export async function startChainWork(options: {
   readonly scannerStartRetryMs?: number;
 }): Promise<{ scanners: ScannerService[]; stop: () => Promise<void> }> {
   const { registry, log } = options;
-  const { global, shard } = options.dbs;
+  const { global } = options.dbs;
   const scanners: ScannerService[] = [];
   const closers: (() => Promise<void>)[] = [];
   const feeSources: FeeSource[] = [];
@@ -182,7 +182,7 @@ export async function startChainWork(options: {
     }
     try {
       const result = await settleInternalWithdrawals(
-        shard,
+        options.dbs,
         options.nodeId,
         log,
         options.crashPoint ? { crashPoint: options.crashPoint } : {},
