@@ -17,6 +17,8 @@ let drop: () => Promise<void>;
 beforeAll(async () => {
   ({ db, url, drop } = await createTestDatabase());
   await raiseAlert(db, log, AlertKind.buildFailed, 'wd_1', { cause: 'insufficient_hot_wallet_funds', message: 'insufficient funds' });
+  // past this millisecond: alarms of the two tables raised in the same one are listed signsrv's first (the tie rule)
+  await new Promise((resolve) => setTimeout(resolve, 5));
   await raiseNodeAlert(db, log, AlertKind.settlementHeld, 'wd_2', { reason: 'token_transfer_mismatch' });
 });
 afterAll(async () => drop());

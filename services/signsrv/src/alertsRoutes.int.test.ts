@@ -40,6 +40,12 @@ function app() {
   return { server, api };
 }
 
+/**
+ * Waits past the current millisecond, so the next alarm's created_at (DATETIME(3)) is later: two alarms of the two
+ * tables raised in the same millisecond are ordered signsrv's first (listAlerts' tie rule), not in raising order.
+ */
+const nextMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5));
+
 type AlertJson = {
   id: string;
   kind: string;
@@ -65,7 +71,9 @@ beforeEach(async () => {
 describe('GET /v1/alerts', () => {
   it("lists signsrv's and transrv's alarms newest first, with their title and text, paged by next", async () => {
     await raiseAlert(db, log, AlertKind.buildFailed, 'wd_1', { cause: 'gas_estimate_failed', message: 'eth_estimateGas: the call fails' });
+    await nextMillisecond();
     await raiseNodeAlert(db, log, AlertKind.settlementHeld, 'wd_2', { reason: 'integrity_mismatch' });
+    await nextMillisecond();
     await raiseAlert(db, log, AlertKind.nonceAhead, null, { chain: 'eth' });
     const { server } = app();
     const first = await server.inject({ method: 'GET', url: '/v1/alerts?limit=2', headers: auth });
@@ -94,7 +102,9 @@ describe('GET /v1/alerts', () => {
 
   it('filters by acknowledged and by kind (one, or several separated by commas)', async () => {
     await raiseAlert(db, log, AlertKind.nonceAhead, null, {});
+    await nextMillisecond();
     await raiseNodeAlert(db, log, AlertKind.ctxMismatch, 'wd_3', {});
+    await nextMillisecond();
     await raiseNodeAlert(db, log, AlertKind.unknownHotWalletTx, null, {});
     const { server } = app();
     const kinds = async (query: string) =>
