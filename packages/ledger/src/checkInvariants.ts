@@ -19,6 +19,33 @@ export type InvariantReport = {
  * 6. every confirmed internal withdrawal has its credit: the receiver's internal deposit, or a transfer still in transit.
  */
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
+  const local = await checkOneDatabase(db, 'whole');
+  const problems = [...local.problems];
+  for (const asset of new Set([...local.transit.keys(), ...local.undelivered.keys()])) {
+    const held = local.transit.get(asset) ?? 0n;
+    const owed = local.undelivered.get(asset) ?? 0n;
+    if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
+  }
+  return { ok: problems.length === 0, problems, totals: local.totals };
+}
+
+/** What one database's checks found, and its sums for the checks across databases. */
+export type DatabaseChecks = {
+  readonly problems: string[];
+  /** Per asset: the transit account's journal sum in this database. */
+  readonly transit: Map<string, bigint>;
+  /** Per asset: cross-node transfers debited here whose credit is not in this database (`whole` only). */
+  readonly undelivered: Map<string, bigint>;
+  readonly totals: Record<string, { users: bigint; transit: bigint }>;
+};
+
+/**
+ * The invariants of one database. `whole`: the database holds every node's rows (today's deployment), so a
+ * cross-node transfer's credit and an internal withdrawal's credit are looked up in it. `shard`: it holds one node's
+ * rows; what crosses to another shard (a transfer's credit, an internal withdrawal credited on another node) is left
+ * to `checkShards`, which follows it across them.
+ */
+export async function checkOneDatabase(db: Knex, scope: 'whole' | 'shard'): Promise<DatabaseChecks> {
   const problems: string[] = [];
 
   const breaks = await findLedgerBreaks(db);
@@ -52,16 +79,14 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const [transit] = (await db.raw(
     `SELECT asset, CAST(SUM(amount) AS CHAR) AS sum FROM journal WHERE account_id = 'sys:transit' GROUP BY asset`,
   )) as [{ asset: string; sum: string }[]];
-  const [undelivered] = (await db.raw(`
-    SELECT t.asset, CAST(SUM(t.amount) AS CHAR) AS sum FROM transfers t
-    LEFT JOIN transfer_credits c ON c.transfer_id = t.id
-    WHERE t.from_node_id <> t.to_node_id AND c.transfer_id IS NULL GROUP BY t.asset`)) as [{ asset: string; sum: string }[]];
   const transitByAsset = new Map(transit.map((r) => [r.asset, BigInt(r.sum)]));
-  const undeliveredByAsset = new Map(undelivered.map((r) => [r.asset, BigInt(r.sum)]));
-  for (const asset of new Set([...transitByAsset.keys(), ...undeliveredByAsset.keys()])) {
-    const held = transitByAsset.get(asset) ?? 0n;
-    const owed = undeliveredByAsset.get(asset) ?? 0n;
-    if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
+  const undeliveredByAsset = new Map<string, bigint>();
+  if (scope === 'whole') {
+    const [undelivered] = (await db.raw(`
+      SELECT t.asset, CAST(SUM(t.amount) AS CHAR) AS sum FROM transfers t
+      LEFT JOIN transfer_credits c ON c.transfer_id = t.id
+      WHERE t.from_node_id <> t.to_node_id AND c.transfer_id IS NULL GROUP BY t.asset`)) as [{ asset: string; sum: string }[]];
+    for (const r of undelivered) undeliveredByAsset.set(r.asset, BigInt(r.sum));
   }
 
   // What each account's frozen must be: its open withdrawals' amount + fee, and its open red packets' unclaimed rest.
@@ -86,13 +111,21 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
     problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals and red packets hold ${r.held}`);
   }
 
-  const [uncredited] = (await db.raw(`
-    SELECT w.id FROM withdrawals w
-    WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
-      AND NOT EXISTS (SELECT 1 FROM transfers t LEFT JOIN transfer_credits c ON c.transfer_id = t.id
-                      WHERE t.withdrawal_id = w.id AND c.transfer_id IS NULL)
-    LIMIT 20`)) as [{ id: string }[]];
+  // On a shard, a credit to another node's account is a transfer from here (checkShards follows it to its credit).
+  const [uncredited] = (await db.raw(
+    scope === 'whole'
+      ? `SELECT w.id FROM withdrawals w
+         WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
+           AND NOT EXISTS (SELECT 1 FROM transfers t LEFT JOIN transfer_credits c ON c.transfer_id = t.id
+                           WHERE t.withdrawal_id = w.id AND c.transfer_id IS NULL)
+         LIMIT 20`
+      : `SELECT w.id FROM withdrawals w
+         WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
+           AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.withdrawal_id = w.id)
+         LIMIT 20`,
+  )) as [{ id: string }[]];
   for (const r of uncredited) problems.push(`internal withdrawal ${r.id} is confirmed but its credit is nowhere`);
 
   const [userTotals] = (await db.raw(`SELECT asset, CAST(SUM(available + frozen) AS CHAR) AS sum FROM balances GROUP BY asset`)) as [
@@ -101,5 +134,5 @@ export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const totals: Record<string, { users: bigint; transit: bigint }> = {};
   for (const r of userTotals) totals[r.asset] = { users: BigInt(r.sum), transit: transitByAsset.get(r.asset) ?? 0n };
 
-  return { ok: problems.length === 0, problems, totals };
+  return { problems, transit: transitByAsset, undelivered: undeliveredByAsset, totals };
 }

@@ -1,6 +1,7 @@
 export { Bucket, LedgerKind, SystemAccount, isSystemAccount } from './accounts.js';
 export { type Balance, getBalances } from './balances.js';
-export { type InvariantReport, checkInvariants } from './checkInvariants.js';
+export { type DatabaseChecks, type InvariantReport, checkInvariants, checkOneDatabase } from './checkInvariants.js';
+export { type LedgerShard, checkShards } from './checkShards.js';
 export { type NegativeBalance, type UnbalancedJournal, findLedgerBreaks } from './ledgerBreaks.js';
 export {
   type ClientDepositFilter,
