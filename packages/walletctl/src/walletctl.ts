@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chainRpcEnv, commonEnv, grpcTlsFiles, loadEnvConfig } from '@wallet/config';
 import { WalletError, isWalletError } from '@wallet/errors';
+import { NodeId } from '@wallet/ids';
 import { z } from 'zod';
 import type { Db } from '@wallet/db';
 import type { Discovery } from '@wallet/discovery';
@@ -50,7 +51,10 @@ with GRPC_TLS_CA_FILE, GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE: a certificate nami
   hot-wallets [--json]                  each chain's hot wallet addresses, the last measured balance, floor and cap
   scanners [--json]                     each chain's scanner: who writes, its checkpoint, the node's head
                                         (WALLET_CHAIN_RPC) and the lag (exit 1 when one is more than a block behind)
-  ledger check [--json]                 check the ledger invariants (exit 1 when any fails)
+  ledger check [--shard NODE_ID=MYSQL_URL ...] [--json]
+                                        check the ledger invariants (exit 1 when any fails); with --shard, once per
+                                        transrv node whose money is in a database of its own: each shard's, and the
+                                        cross-node transfers across them (docs/sharding.md)
   reserves report --asset ASSET [--json] build and store a proof-of-reserves report of the asset (docs/reserves.md)
                                         from one snapshot of the ledger: prints its id, Merkle sum tree root, total
                                         owed and leaf count, and the addresses held (balances read from WALLET_CHAIN_RPC)
@@ -152,6 +156,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       value: { type: 'string' },
       note: { type: 'string' },
       status: { type: 'string' },
+      shard: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -167,10 +172,27 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
   const print = (json: unknown, human: string[]) => (values.json ? io.out(JSON.stringify(json, null, 2)) : human.forEach((l) => io.out(l)));
 
   if (group === 'ledger' && action === 'check') {
-    const db = await openDb(config.MYSQL_URL, 2);
+    const shardArgs = values.shard ?? [];
+    const shards: { nodeId: string; url: string }[] = [];
+    for (const arg of shardArgs) {
+      const at = arg.indexOf('=');
+      const [nodeId, url] = [arg.slice(0, at), arg.slice(at + 1)];
+      if (at < 0 || !NodeId.safeParse(nodeId).success || !url.startsWith('mysql://')) {
+        // the URL's password is not echoed
+        io.err(`--shard takes NODE_ID=mysql://USER:PASSWORD@HOST/DATABASE, not ${arg.replace(/:[^:@/]*@/, ':***@')}\n`);
+        return 2;
+      }
+      shards.push({ nodeId, url });
+    }
+    if (new Set(shards.map((s) => s.nodeId)).size !== shards.length) {
+      io.err('--shard names each node once\n');
+      return 2;
+    }
+    const dbs = shards.length === 0 ? [await openDb(config.MYSQL_URL, 2)] : await Promise.all(shards.map((s) => openDb(s.url, 2)));
     try {
-      const { checkInvariants } = await import('@wallet/ledger');
-      const report = await checkInvariants(db);
+      const { checkInvariants, checkShards } = await import('@wallet/ledger');
+      const report =
+        shards.length === 0 ? await checkInvariants(dbs[0]!) : await checkShards(shards.map((s, i) => ({ nodeId: s.nodeId, db: dbs[i]! })));
       const totals = Object.fromEntries(
         Object.entries(report.totals).map(([k, v]) => [k, { users: v.users.toString(), transit: v.transit.toString() }]),
       );
@@ -181,7 +203,7 @@ export async function runWalletctl(argv: readonly string[], io: Io, environment:
       ]);
       return report.ok ? 0 : 1;
     } finally {
-      await db.destroy();
+      await Promise.all(dbs.map((db) => db.destroy()));
     }
   }
 
