@@ -129,6 +129,8 @@ describe('gRPC over mTLS', () => {
         asset: 'ETH',
         amount: '1000',
         withdrawalId: '',
+        withdrawalChain: '',
+        withdrawalAddress: '',
       };
       expect(await codeOf(gate.creditTransfer(credit))).toBe('PEER_NOT_ALLOWED');
       // Nor issue an API key (walletctl's), nor read a key's secret as walletctl (the gateway's lookup).
@@ -162,6 +164,41 @@ describe('gRPC over mTLS', () => {
       ['gatesrv', 'CreateClientKey'],
       ['walletctl', 'GetClientCredentials'],
     ]);
+  });
+
+  it("an internal withdrawal's credit from a transrv peer: its chain must be the asset's; without chain and address it must be backed by a withdrawal row", async () => {
+    const { client } = await api.createClient({ name: 'mtls-internal-credit' });
+    const { account } = await gateApi.createAccount({ clientId: client!.id, externalId: 'credit-1', idempotencyKey: '' });
+    const node = String(account!.nodeId);
+    const address = String((await cluster.process(`transrv-${node}`).ready())['address']);
+    const peer = createClient(TransServiceService, address, { tls: cluster.grpcClientTls('transrv', 'transrv') });
+    const credit = (transferId: string, fields: { withdrawalChain: string; withdrawalAddress: string }) =>
+      peer.creditTransfer({
+        transferId,
+        fromNodeId: node === 't1' ? 't2' : 't1',
+        toAccountId: account!.id,
+        asset: 'ETH',
+        amount: '1000',
+        withdrawalId: 'wd_01M00000000000000000000000',
+        ...fields,
+      });
+    const codeOf = (call: Promise<unknown>) =>
+      call.then(
+        () => 'OK',
+        (error: unknown) => (isWalletError(error) ? error.code : String(error)),
+      );
+    try {
+      // The paying node names the chain the withdrawal was made on: ETH is not an asset of ltc.
+      expect(await codeOf(credit('tr_credit_1', { withdrawalChain: 'ltc', withdrawalAddress: '0x' + '11'.repeat(20) }))).toBe(
+        'VALIDATION_FAILED',
+      );
+      // A sender that predates the fields: the receiver checks the withdrawal row itself, and there is none.
+      expect(await codeOf(credit('tr_credit_2', { withdrawalChain: '', withdrawalAddress: '' }))).toBe('CONFLICT');
+    } finally {
+      peer.close();
+    }
+    expect(await db('transfer_credits').whereIn('transfer_id', ['tr_credit_1', 'tr_credit_2'])).toEqual([]);
+    expect(await db('deposits').where({ account_id: account!.id })).toEqual([]);
   });
 
   it('a partial TLS config, and no TLS in prod, are refused at start with CONFIG_INVALID', async () => {

@@ -3,8 +3,10 @@ import { WalletError } from '@wallet/errors';
 import { localhashOfRow, type WithdrawalRow } from '@wallet/withdrawal-protocol';
 
 /**
- * Checks, on the node of the credited account, that a delivered credit is backed by a confirmed internal withdrawal
- * of the sending node: same credited account, asset and amount, and a row that still hashes to its localhash.
+ * Checks that a cross-node credit is backed by a confirmed internal withdrawal of the paying node: same credited
+ * account, asset and amount, and a row that still hashes to its localhash. The paying node runs it on its own
+ * database before it delivers the credit (and sends the chain and address with it); the receiving node runs it only
+ * for a sender that did not send them, which shares its database (every node on one database).
  * @returns what the receiver's internal deposit records: the withdrawal, its chain and destination address
  * @throws WalletError CONFLICT when the withdrawal does not back the credit (nothing is credited; the sender's relay
  * keeps trying and logs it)

@@ -113,6 +113,9 @@ const CreditTransferRequest = z.object({
   amount: PositiveBaseUnits,
   // Empty for a client's transfer (older senders leave it out).
   withdrawalId: z.union([z.literal(''), ObjectId]).default(''),
+  // The internal withdrawal's chain and destination, checked by the paying node (empty from older senders).
+  withdrawalChain: z.string().max(16).default(''),
+  withdrawalAddress: z.string().max(128).default(''),
 });
 const GetTransferRequest = z.object({ transferId: ObjectId });
 const ListDepositsRequest = z.object({ accountId: ObjectId, page: PageRequest });
@@ -318,12 +321,28 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     },
 
     creditTransfer: async (raw) => {
+      /** The chain an internal withdrawal of `asset` was made on: the asset's own, or the credit is refused. */
+      const assetChain = (asset: string, chain: string): string => {
+        if (registry.asset(asset).chain !== chain) {
+          throw new WalletError('VALIDATION_FAILED', `${asset} is not an asset of chain ${chain}`, {
+            details: { field: 'withdrawalChain' },
+          });
+        }
+        return chain;
+      };
       const req = parseRequest(CreditTransferRequest, raw);
       registry.asset(req.asset);
       await accounts.require(req.toAccountId, nodeId);
-      const { withdrawalId, ...credit } = req;
-      // An internal withdrawal's credit: only one its confirmed withdrawal backs, recorded as the receiver's deposit.
-      const deposit = withdrawalId === '' ? undefined : await internalCreditOf(shard, { ...credit, withdrawalId });
+      const { withdrawalId, withdrawalChain, withdrawalAddress, ...credit } = req;
+      // An internal withdrawal's credit, recorded as the receiver's deposit. Its paying node checked it against its
+      // confirmed withdrawal and sends the chain and address; a sender that predates them leaves them empty, and the
+      // withdrawal row is checked here (one database for every node: the payer's row is readable from here).
+      const deposit =
+        withdrawalId === ''
+          ? undefined
+          : withdrawalChain !== '' && withdrawalAddress !== ''
+            ? { withdrawalId, chain: assetChain(req.asset, withdrawalChain), address: withdrawalAddress }
+            : await internalCreditOf(shard, { ...credit, withdrawalId });
       const credited = await creditTransfer(shard, nodeId, { ...credit, deposit });
       // Committed, not yet acknowledged: the sender must deliver again and be answered without a second credit.
       if (deposit) (deps.crashPoint ?? noCrashPoints)('transrv.internal_credit.after_commit');

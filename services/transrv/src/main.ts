@@ -12,7 +12,7 @@ import { crashPoints, createRedis, loadGrpcTls, runMain, serveAndRegister } from
 import { createLogger } from '@wallet/logger';
 import { ShardClients } from '@wallet/routing';
 import { readSecretBox } from '@wallet/secret-box';
-import { RequestRelay, applyResponses } from '@wallet/withdrawals';
+import { RequestRelay, applyResponses, internalCreditOf } from '@wallet/withdrawals';
 import { BlockoutResponse, blockoutKeys } from '@wallet/withdrawal-protocol';
 import { AccountDirectory } from './accountDirectory.js';
 import { buildApp, recordNodeStart } from './app.js';
@@ -103,6 +103,18 @@ runMain(log, async () => {
     nodeId,
     log: nodeLog.child({ component: 'transfer-relay' }),
     deliver: async (t) => {
+      // An internal withdrawal's credit: checked here against the confirmed withdrawal in this node's own database
+      // (a CONFLICT leaves it undelivered; the relay logs it and tries again), and sent with its chain and address.
+      const paid =
+        t.withdrawalId === null
+          ? undefined
+          : await internalCreditOf(shard, {
+              withdrawalId: t.withdrawalId,
+              fromNodeId: nodeId,
+              toAccountId: t.toAccountId,
+              asset: t.asset,
+              amount: t.amount,
+            });
       await peers.call(t.toNodeId, (client) =>
         client.creditTransfer({
           transferId: t.id,
@@ -111,6 +123,8 @@ runMain(log, async () => {
           asset: t.asset,
           amount: t.amount.toString(),
           withdrawalId: t.withdrawalId ?? '',
+          withdrawalChain: paid?.chain ?? '',
+          withdrawalAddress: paid?.address ?? '',
         }),
       );
     },

@@ -644,10 +644,18 @@ export interface CreditTransferRequest {
   asset: string;
   amount: string;
   /**
-   * Set when the transfer carries an internal withdrawal's credit (the receiver records it as an internal deposit,
-   * after checking the withdrawal); empty for a client's transfer.
+   * Set when the transfer carries an internal withdrawal's credit (the receiver records it as an internal deposit);
+   * empty for a client's transfer.
    */
   withdrawalId: string;
+  /**
+   * With withdrawal_id: the withdrawal's chain and destination address, which the paying node read from its own
+   * confirmed withdrawal and checked against this credit (its row is in the payer's database, which with a database
+   * per node the receiver cannot read). Empty from a sender that predates them: the receiver then checks the
+   * withdrawal row itself, as it did when every node shared one database.
+   */
+  withdrawalChain: string;
+  withdrawalAddress: string;
 }
 
 export interface CreditTransferResponse {
@@ -6771,7 +6779,16 @@ export const TransferResponse: MessageFns<TransferResponse> = {
 };
 
 function createBaseCreditTransferRequest(): CreditTransferRequest {
-  return { transferId: "", fromNodeId: "", toAccountId: "", asset: "", amount: "", withdrawalId: "" };
+  return {
+    transferId: "",
+    fromNodeId: "",
+    toAccountId: "",
+    asset: "",
+    amount: "",
+    withdrawalId: "",
+    withdrawalChain: "",
+    withdrawalAddress: "",
+  };
 }
 
 export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
@@ -6793,6 +6810,12 @@ export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
     }
     if (message.withdrawalId !== "") {
       writer.uint32(50).string(message.withdrawalId);
+    }
+    if (message.withdrawalChain !== "") {
+      writer.uint32(58).string(message.withdrawalChain);
+    }
+    if (message.withdrawalAddress !== "") {
+      writer.uint32(66).string(message.withdrawalAddress);
     }
     return writer;
   },
@@ -6856,6 +6879,22 @@ export const CreditTransferRequest: MessageFns<CreditTransferRequest> = {
             }
 
             message.withdrawalId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.withdrawalChain = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.withdrawalAddress = reader.string();
             continue;
           }
         }
