@@ -88,6 +88,11 @@ export class CredentialCache {
     return entry !== undefined && entry.expiresAt > this.#options.now() ? entry.value : undefined;
   }
 
+  /** Whether a lookup of `keyId` is in flight: a miss for it now joins that lookup and costs nothing more. */
+  isLoading(keyId: string): boolean {
+    return this.#loading.has(keyId);
+  }
+
   /**
    * The credentials for `keyId`, from memory while fresh, else from the lookup.
    * @param keyId API key id from the request

@@ -216,8 +216,11 @@ export class RequestAuthenticator {
     let credentials = this.#credentials.peek(keyId);
     let taken = false;
     if (credentials === undefined) {
-      // Limited before the lookup: a flood of made-up keys from one address costs at most its budget of lookups.
-      if (sourceAddress !== undefined) {
+      // Limited before the lookup: a flood of made-up keys from one address costs at most its budget of lookups. A
+      // request that joins a lookup of its key already in flight costs nothing and takes nothing: a client's burst
+      // of requests when its key is not cached (first use, or the cache entry expired) would otherwise use up its
+      // address's budget while the one lookup runs and be refused. Joiners that then fail are charged below.
+      if (sourceAddress !== undefined && !this.#credentials.isLoading(keyId)) {
         const waitMs = this.#sources.take(sourceAddress);
         if (waitMs > 0) {
           throw new WalletError('RATE_LIMITED', 'too many failed authentications from this address', {

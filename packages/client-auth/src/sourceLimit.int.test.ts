@@ -109,6 +109,34 @@ describe('per source address', () => {
     expect(lookups).toHaveLength(20);
   });
 
+  it("a client's burst while its key is looked up (first use, or the cache entry expired) takes one attempt, not one per request", async () => {
+    const auth = authenticator({ sourceLimit: { burst: 3, perSecond: 1 } });
+    let open = (): void => {};
+    gate = new Promise((resolve) => (open = resolve));
+    // 50 valid requests of one key from one address, all arriving while the key's one lookup is in flight.
+    const burst = Array.from({ length: 50 }, () => outcome(auth.authenticate(signed(alice.keyId, alice.secret, attacker))));
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    expect(await Promise.all(burst)).toEqual(Array.from({ length: 50 }, () => 'ok'));
+    expect(lookups).toEqual([alice.keyId]);
+    // Its budget is whole: three made-up keys are looked up, the fourth is refused.
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push(await outcome(auth.authenticate(signed(randomKey(), 'guess', attacker))));
+    expect(after).toEqual(['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'RATE_LIMITED']);
+  });
+
+  it('charges requests that join a lookup and then fail: a burst of bad signatures while the key is looked up', async () => {
+    const auth = authenticator({ sourceLimit: { burst: 3, perSecond: 1 } });
+    let open = (): void => {};
+    gate = new Promise((resolve) => (open = resolve));
+    const burst = Array.from({ length: 10 }, () => outcome(auth.authenticate(signed(alice.keyId, 'guess', attacker))));
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    expect(await Promise.all(burst)).toEqual(Array.from({ length: 10 }, () => 'invalid_credentials'));
+    expect(lookups).toEqual([alice.keyId]);
+    expect(await outcome(auth.authenticate(signed(randomKey(), 'guess', attacker)))).toBe('RATE_LIMITED');
+  });
+
   it('counts failed signatures on a cached key against the address too', async () => {
     const auth = authenticator({ sourceLimit: { burst: 3, perSecond: 1 } });
     await auth.authenticate(signed(alice.keyId, alice.secret, attacker));
