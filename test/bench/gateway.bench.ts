@@ -17,6 +17,7 @@ import { ApiClient } from '../harness/ApiClient.js';
 import { LedgerFixtures } from '../harness/ledgerFixtures.js';
 import { repoRoot } from '../harness/repoRoot.js';
 import { gitCommit } from './benchKit.js';
+import { pidsNamed, startCpuMeter } from './cpuMeter.js';
 import { mysqlUrl } from '../harness/stackEnv.js';
 import { type LoadResult, type RequestSpec, runLoad } from './loadGenerator.js';
 
@@ -67,18 +68,48 @@ const transferRequest = (): RequestSpec => {
   return signed('POST', '/v1/transfers', JSON.stringify({ from, to, asset: 'ETH', amount: '1' }));
 };
 
-async function measure(name: string, url: string, next: () => RequestSpec): Promise<LoadResult> {
+/** CPU milliseconds per request of each process: where a request's work is done, which throughput alone hides. */
+type CpuPerRequest = Record<string, number>;
+
+/**
+ * Measures one scenario, and the CPU each process spent per request during it (the services', MariaDB's, Redis' and
+ * the load generator's, `bench`): on two shared cores the throughput is bounded by the sum of them.
+ */
+async function measure(
+  name: string,
+  url: string,
+  next: () => RequestSpec,
+  pids: Readonly<Record<string, number>>,
+): Promise<LoadResult & { cpuMsPerRequest: CpuPerRequest }> {
   await runLoad(url, CONCURRENCY, WARMUP_SECONDS, next);
+  const cpu = startCpuMeter(pids);
   const result = await runLoad(url, CONCURRENCY, SECONDS, next);
+  const used = cpu();
+  const cpuMsPerRequest = Object.fromEntries(
+    Object.entries(used).map(([process, seconds]) => [process, Math.round((seconds * 1e5) / Math.max(1, result.requests)) / 100]),
+  );
+  const total = Object.values(cpuMsPerRequest).reduce((a, b) => a + b, 0);
   say(
     `${name.padEnd(28)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1).padStart(6)} ms  p99 ${result.p99Ms.toFixed(1).padStart(6)} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}`,
   );
-  return result;
+  say(
+    `${''.padEnd(28)} CPU ms per request: ${Object.entries(cpuMsPerRequest)
+      .sort((a, b) => b[1] - a[1])
+      .map(([p, ms]) => `${p} ${ms.toFixed(2)}`)
+      .join(', ')}; total ${total.toFixed(2)}`,
+  );
+  return { ...result, cpuMsPerRequest };
 }
 
+const stackPids = pidsNamed(['mariadbd', 'redis-server']);
+const clusterPids = (): Record<string, number> => ({
+  ...stackPids,
+  ...Object.fromEntries([...cluster.processes].map(([label, p]) => [label, p.pid])),
+});
+
 say(`cluster: concurrency ${CONCURRENCY}, ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up`);
-const clusterBalances = await measure('cluster GET balances', cluster.gatewayUrl, balancesRequest);
-const clusterTransfers = await measure('cluster POST transfers', cluster.gatewayUrl, transferRequest);
+const clusterBalances = await measure('cluster GET balances', cluster.gatewayUrl, balancesRequest, clusterPids());
+const clusterTransfers = await measure('cluster POST transfers', cluster.gatewayUrl, transferRequest, clusterPids());
 const invariantsAfterCluster = await fixtures.invariants();
 await cluster.stop();
 
@@ -91,8 +122,9 @@ const baselineUrl = await new Promise<string>((resolve) =>
   createInterface({ input: baseline.stdout }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)),
 );
 const plain = (spec: RequestSpec): RequestSpec => spec; // same requests; the baseline ignores the signature headers
-const baselineBalances = await measure('baseline GET balances', baselineUrl, () => plain(balancesRequest()));
-const baselineTransfers = await measure('baseline POST transfers', baselineUrl, () => plain(transferRequest()));
+const baselinePids = { ...stackPids, baseline: baseline.pid! };
+const baselineBalances = await measure('baseline GET balances', baselineUrl, () => plain(balancesRequest()), baselinePids);
+const baselineTransfers = await measure('baseline POST transfers', baselineUrl, () => plain(transferRequest()), baselinePids);
 baseline.kill('SIGTERM');
 await new Promise((r) => baseline.once('exit', r));
 const invariantsAfterAll = await fixtures.invariants();
@@ -125,6 +157,8 @@ appendFileSync(
     concurrency: CONCURRENCY,
     seconds: SECONDS,
     grpc,
+    // a run with WALLET_CPU_PROF_DIR set profiles every service, which slows them: its figures are not comparable
+    profiled: process.env['WALLET_CPU_PROF_DIR'] !== undefined,
     cluster: { balances: clusterBalances, transfers: clusterTransfers },
     baseline: { balances: baselineBalances, transfers: baselineTransfers },
     ratio: { balances: ratio(clusterBalances, baselineBalances), transfers: ratio(clusterTransfers, baselineTransfers) },
