@@ -39,6 +39,7 @@ export type ScanEvmResult = {
     readonly loadSeconds: number;
     /** Heap retained by the loaded set (heapUsed after a full GC, minus the same before it was loaded). */
     readonly heapMB: number;
+    readonly externalMB: number;
     readonly bytesPerAddress: number;
     readonly rssAfterLoadMB: number;
   };

@@ -35,7 +35,8 @@ const CPU_PROFILE_DIR = process.env['SCAN_EVM_CPU_PROF'];
 const CHAIN = 'eth';
 const CHAIN_ID = 31337;
 const TOKEN_ASSET = 'BUSD';
-const GOALS = { ratio: 0.8, cores: 1, millionSetMB: 200 };
+// issue 20: the scanner at 0.8 of the raw fetch loop; its process at most 300 MB RSS with 1,000,000 watched
+const GOALS = { ratio: 0.8, cores: 1, millionSetMB: 200, millionRssMB: 300 };
 const say = (msg: string): boolean => process.stdout.write(`[bench:scan-evm] ${msg}\n`);
 
 if (WATCHED.some((n) => !Number.isSafeInteger(n) || n < RECEIVERS))
@@ -105,7 +106,8 @@ try {
   const goals = {
     ratio: runs.every((r) => r.ratio >= GOALS.ratio),
     cores: runs.every((r) => r.scanner.cores <= GOALS.cores),
-    millionSet: million === undefined ? null : million.watchedSet.heapMB <= GOALS.millionSetMB,
+    millionSet: million === undefined ? null : million.watchedSet.heapMB + million.watchedSet.externalMB <= GOALS.millionSetMB,
+    millionRss: million === undefined ? null : million.maxRssMB <= GOALS.millionRssMB,
   };
   const verdict = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
 
@@ -117,7 +119,10 @@ try {
     say(`${name.padEnd(44)}${runs.map((r) => value(r).padStart(18)).join('')}`);
   row('watched addresses', (r) => r.watchedSet.size.toLocaleString('en'));
   row('watched set: load (refresh) s', (r) => r.watchedSet.loadSeconds.toFixed(2));
-  row('watched set: heap MB (bytes/address)', (r) => `${r.watchedSet.heapMB} (${r.watchedSet.bytesPerAddress})`);
+  row(
+    'watched set: MB in / outside the heap (bytes/address)',
+    (r) => `${r.watchedSet.heapMB} / ${r.watchedSet.externalMB} (${r.watchedSet.bytesPerAddress})`,
+  );
   row('raw loop blocks/s, 1 in flight', (r) => r.rawSequential.blocksPerSecond.toFixed(0));
   row(
     'raw loop blocks/s, 8 in flight (before / after)',
@@ -143,7 +148,10 @@ try {
   row('deposits stored / expected', (r) => `${r.scanner.depositsStored} / ${chain.expectedDeposits}${r.scanner.depositsMatch ? '' : ' !'}`);
   say(`goal scanner >= ${GOALS.ratio} x raw fetch rate: ${verdict(goals.ratio)}`);
   say(`goal scanner <= ${GOALS.cores} core: ${verdict(goals.cores)}`);
-  say(`goal watched set of 1,000,000 addresses <= ${GOALS.millionSetMB} MB (heap of the set): ${verdict(goals.millionSet)}`);
+  say(`goal watched set of 1,000,000 addresses <= ${GOALS.millionSetMB} MB (heap and outside it): ${verdict(goals.millionSet)}`);
+  say(
+    `goal scanner process peak RSS with 1,000,000 watched <= ${GOALS.millionRssMB} MB: ${verdict(goals.millionRss)}${million === undefined ? '' : ` (${million.maxRssMB} MB)`}`,
+  );
   if (million !== undefined) say(`     (the whole scanner process with it peaked at ${million.maxRssMB} MB RSS)`);
   for (const r of runs.filter((run) => !run.scanner.depositsMatch)) {
     say(`${r.label}: the stored deposits do not match the expected ones: these figures are not valid`);

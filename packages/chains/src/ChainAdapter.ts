@@ -200,7 +200,7 @@ export interface ChainAdapter<Fee extends FeeEstimate = FeeEstimate> {
    */
   scanBlock(number: number, isWatched: AddressMatcher, isOutgoing?: (from: string) => boolean): Promise<ScannedBlock | null>;
 
-  /** UTXO chains: a new, empty index of deposit addresses that `scanBlock` matches fastest. */
+  /** A new, empty index of deposit addresses that `scanBlock` matches fastest (UTXO: by script; EVM: by 20 bytes). */
   createAddressIndex?(): AddressIndex;
 
   /** UTXO chains: a new, empty set of outpoints that {@link BlockInputs.spends} matches fastest. */

@@ -1,3 +1,4 @@
+import { EvmAddressIndex } from './EvmAddressIndex.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { AssetSpec, ChainSpec } from '@wallet/assets';
@@ -236,6 +237,11 @@ class EvmChainAdapter implements EvmAdapter {
 
   canonicalAddress(address: string): string {
     return address.toLowerCase();
+  }
+
+  /** A new, empty index of deposit addresses held as 20-byte keys (a third of a Map of strings' memory). */
+  createAddressIndex(): EvmAddressIndex {
+    return new EvmAddressIndex();
   }
 
   async blockRef(number: number): Promise<BlockRef | null> {

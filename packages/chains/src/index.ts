@@ -30,3 +30,4 @@ export { type UtxoAdapter, type UtxoAdapterOptions, type UtxoFeePolicy, createUt
 export { addressToScript, scriptToAddress } from './utxo/addressScript.js';
 export { type DepositScriptsParams, DepositScriptKind, depositScripts, keyHashScripts } from './utxo/depositScripts.js';
 export { MAX_WATCHED_SCRIPT_BYTES, WatchedScripts } from './utxo/WatchedScripts.js';
+export { EvmAddressIndex } from './EvmAddressIndex.js';

@@ -87,7 +87,7 @@ export class WatchedAddresses {
    * Loads addresses created since the last refresh: deposit addresses, then the wallet's own (`wallet_addresses`).
    * @returns how many were added
    */
-  async refresh(batch = 50_000): Promise<number> {
+  async refresh(batch = 10_000): Promise<number> {
     return (await this.#refreshDeposit(batch)) + (await this.#refreshWallet(batch));
   }
 

@@ -1,24 +1,33 @@
 /** The longest script a {@link WatchedScripts} holds: P2WSH and P2TR outputs are 34 bytes, P2PKH 25, P2WPKH 22. */
 export const MAX_WATCHED_SCRIPT_BYTES = 34;
 
-// entry = length:u8 script:34 (zero-padded); entries are appended in insertion order and never move
-const ENTRY_BYTES = 1 + MAX_WATCHED_SCRIPT_BYTES;
+// entry = length:u8 key:maxBytes (zero-padded); entries are appended in insertion order and never move
 const INITIAL_SLOTS = 1024;
 
 /**
- * A set of scriptPubKeys with a number for each (e.g. the address row it belongs to), in flat typed arrays instead of
- * a Map of strings: 1,000,000 scripts take about 47 MB (35 bytes each plus an open-addressing index at most half
- * full), and a lookup takes a script straight out of a block buffer without copying or converting it.
+ * A set of scriptPubKeys (or other short byte strings: an EVM address's 20 bytes) with a number for each (e.g. the
+ * address row it belongs to), in flat typed arrays instead of a Map of strings: 1,000,000 scripts take about 47 MB
+ * (35 bytes each plus an open-addressing index at most half full; 20-byte keys about 33 MB), and a lookup takes a
+ * script straight out of a block buffer without copying or converting it.
  *
  * Lookups cost the same whatever the block holds: the index is filled only with our own scripts (hashes of our
  * keys), so crafted outputs cannot lengthen its probe chains.
  */
 export class WatchedScripts {
-  private entries = Buffer.alloc(INITIAL_SLOTS * ENTRY_BYTES);
+  /** Bytes of one entry: the key's length and the key, zero-padded to the longest key this table holds. */
+  private readonly entryBytes: number;
+  private entries: Buffer;
   private values = new Uint32Array(INITIAL_SLOTS);
   // slot -> entry number + 1 (0: empty); capacity a power of two, kept at most half full
   private slots = new Int32Array(INITIAL_SLOTS * 2);
   private count = 0;
+
+  /** @param maxBytes the longest key it holds @default MAX_WATCHED_SCRIPT_BYTES (34, any script a deposit uses) */
+  constructor(private readonly maxBytes = MAX_WATCHED_SCRIPT_BYTES) {
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 255) throw new RangeError('maxBytes is 1..255');
+    this.entryBytes = 1 + maxBytes;
+    this.entries = Buffer.alloc(INITIAL_SLOTS * this.entryBytes);
+  }
 
   /** How many scripts are watched. */
   get size(): number {
@@ -38,13 +47,13 @@ export class WatchedScripts {
    * @throws RangeError for a script of more than 34 bytes or a value that is not a u32
    */
   add(script: Uint8Array, value: number): boolean {
-    if (script.length > MAX_WATCHED_SCRIPT_BYTES) throw new RangeError(`a watched script is at most ${MAX_WATCHED_SCRIPT_BYTES} bytes`);
+    if (script.length > this.maxBytes) throw new RangeError(`a watched script is at most ${this.maxBytes} bytes`);
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError('value must be a u32');
     if (this.find(script) !== -1) return false;
     if ((this.count + 1) * 2 > this.slots.length) this.growIndex();
     if (this.count === this.values.length) this.growEntries();
     const entry = this.count++;
-    const at = entry * ENTRY_BYTES;
+    const at = entry * this.entryBytes;
     this.entries[at] = script.length;
     this.entries.set(script, at + 1);
     this.values[entry] = value;
@@ -80,13 +89,13 @@ export class WatchedScripts {
   }
 
   private findAt(bytes: Uint8Array, start: number, length: number): number {
-    if (length > MAX_WATCHED_SCRIPT_BYTES) return -1;
+    if (length > this.maxBytes) return -1;
     const mask = this.slots.length - 1;
     const entries = this.entries;
     for (let slot = hashOf(bytes, start, start + length) & mask; ; slot = (slot + 1) & mask) {
       const stored = this.slots[slot]!;
       if (stored === 0) return -1;
-      const at = (stored - 1) * ENTRY_BYTES;
+      const at = (stored - 1) * this.entryBytes;
       if (entries[at] !== length) continue;
       let i = 0;
       while (i < length && entries[at + 1 + i] === bytes[start + i]) i++;
@@ -104,14 +113,14 @@ export class WatchedScripts {
   private growIndex(): void {
     this.slots = new Int32Array(this.slots.length * 2);
     for (let entry = 0; entry < this.count; entry++) {
-      const at = entry * ENTRY_BYTES;
+      const at = entry * this.entryBytes;
       this.place(entry, hashOf(this.entries, at + 1, at + 1 + this.entries[at]!));
     }
   }
 
   private growEntries(): void {
     const capacity = this.values.length * 2;
-    const entries = Buffer.alloc(capacity * ENTRY_BYTES);
+    const entries = Buffer.alloc(capacity * this.entryBytes);
     this.entries.copy(entries);
     this.entries = entries;
     const values = new Uint32Array(capacity);
