@@ -18,7 +18,10 @@ export function gitCommit(): string {
 
 /**
  * Runs a worker script next to `callerUrl` (`<name>.ts` under tsx, `.js` when compiled) with this process's loader
- * flags plus --expose-gc, the job as JSON in `env[envVar]`; its progress comes through on stderr.
+ * flags plus --expose-gc, the job as JSON in `env[envVar]`; its progress comes through on stderr. With `compiled`, the
+ * worker is its build output (`test/dist/bench/<name>.js`, which `tsc -b` writes) run by plain node, its packages from
+ * their `dist/` too, as a service runs in production: what its memory and CPU figures are meant to show (tsx compiling
+ * the sources adds about 70 MB of RSS of its own).
  * @returns the last line it printed on stdout, parsed as JSON (its figures)
  */
 export async function runWorker<R, J extends { readonly label: string } = { readonly label: string }>(
@@ -26,10 +29,13 @@ export async function runWorker<R, J extends { readonly label: string } = { read
   name: string,
   envVar: string,
   job: J,
+  options: { readonly compiled?: boolean } = {},
 ): Promise<R> {
   const self = fileURLToPath(callerUrl);
-  const worker = join(self, '..', `${name}${extname(self)}`);
-  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', worker], {
+  const worker =
+    options.compiled === true ? join(repoRoot, 'test', 'dist', 'bench', `${name}.js`) : join(self, '..', `${name}${extname(self)}`);
+  const loader = options.compiled === true ? [] : process.execArgv;
+  const child = spawn(process.execPath, [...loader, '--expose-gc', worker], {
     env: { ...process.env, [envVar]: JSON.stringify(job) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

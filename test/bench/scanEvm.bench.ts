@@ -80,20 +80,27 @@ try {
     const label = count >= 1e6 && count % 1e6 === 0 ? `${count / 1e6}M` : count % 1e3 === 0 ? `${count / 1e3}k` : String(count);
     say(`${label}: worker process (scanner and raw loop) with ${count.toLocaleString('en')} watched addresses`);
     results.push(
-      await runWorker<ScanEvmResult, ScanEvmJob>(import.meta.url, 'scanEvmWorker', 'SCAN_EVM_JOB', {
-        label,
-        rpcUrl: anvil.rpcUrl,
-        mysqlUrl,
-        chain: CHAIN,
-        tokenAsset: TOKEN_ASSET,
-        token: chain.token,
-        first: chain.first,
-        last: chain.last,
-        txs: chain.txs,
-        expectedDeposits: chain.expectedDeposits,
-        expectedAmounts: Object.fromEntries(Object.entries(chain.expectedAmounts).map(([asset, sum]) => [asset, sum.toString()])),
-        ...(CPU_PROFILE_DIR === undefined ? {} : { cpuProfileDir: resolve(CPU_PROFILE_DIR) }),
-      }),
+      await runWorker<ScanEvmResult, ScanEvmJob>(
+        import.meta.url,
+        'scanEvmWorker',
+        'SCAN_EVM_JOB',
+        {
+          label,
+          rpcUrl: anvil.rpcUrl,
+          mysqlUrl,
+          chain: CHAIN,
+          tokenAsset: TOKEN_ASSET,
+          token: chain.token,
+          first: chain.first,
+          last: chain.last,
+          txs: chain.txs,
+          expectedDeposits: chain.expectedDeposits,
+          expectedAmounts: Object.fromEntries(Object.entries(chain.expectedAmounts).map(([asset, sum]) => [asset, sum.toString()])),
+          ...(CPU_PROFILE_DIR === undefined ? {} : { cpuProfileDir: resolve(CPU_PROFILE_DIR) }),
+        },
+        // as transrv runs its scanner: compiled, from dist/ (the package script builds first)
+        { compiled: process.env['SCAN_EVM_FROM_SOURCES'] !== '1' },
+      ),
     );
   }
 
@@ -177,6 +184,7 @@ try {
       expectedDeposits: chain.expectedDeposits,
       analyzedTables: ANALYZE_TABLES,
       profiled: CPU_PROFILE_DIR !== undefined,
+      worker: process.env['SCAN_EVM_FROM_SOURCES'] === '1' ? 'sources (tsx)' : 'dist',
       runs,
       goals,
     })}\n`,
