@@ -1,6 +1,6 @@
 // What every benchmark script shares: the commit it measured, its worker processes, its memory and CPU samplers.
 import { execSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,7 @@ export async function cpuProfiler(dir: string | undefined, file: string): Promis
     stop: async () => {
       const { profile } = await session.post('Profiler.stop');
       const path = join(dir, file);
+      mkdirSync(dir, { recursive: true });
       writeFileSync(path, JSON.stringify(profile));
       session.disconnect();
       return path;
