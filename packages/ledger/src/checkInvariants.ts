@@ -20,13 +20,22 @@ export type InvariantReport = {
  */
 export async function checkInvariants(db: Knex): Promise<InvariantReport> {
   const local = await checkOneDatabase(db, 'whole');
-  const problems = [...local.problems];
-  for (const asset of new Set([...local.transit.keys(), ...local.undelivered.keys()])) {
-    const held = local.transit.get(asset) ?? 0n;
-    const owed = local.undelivered.get(asset) ?? 0n;
-    if (held !== owed) problems.push(`transit ${asset} holds ${held} but undelivered transfers total ${owed}`);
-  }
+  const problems = [...local.problems, ...transitMismatches(local.transit, local.undelivered, '')];
   return { ok: problems.length === 0, problems, totals: local.totals };
+}
+
+/**
+ * Per asset, where what the transit account holds differs from what the undelivered transfers total.
+ * @param where how the problem names the transit accounts it summed ('' for one database)
+ */
+export function transitMismatches(transit: ReadonlyMap<string, bigint>, undelivered: ReadonlyMap<string, bigint>, where: string): string[] {
+  const problems: string[] = [];
+  for (const asset of new Set([...transit.keys(), ...undelivered.keys()])) {
+    const held = transit.get(asset) ?? 0n;
+    const owed = undelivered.get(asset) ?? 0n;
+    if (held !== owed) problems.push(`transit ${asset} holds ${held}${where} but undelivered transfers total ${owed}`);
+  }
+  return problems;
 }
 
 /** What one database's checks found, and its sums for the checks across databases. */
@@ -111,21 +120,18 @@ export async function checkOneDatabase(db: Knex, scope: 'whole' | 'shard'): Prom
     problems.push(`frozen ${r.account_id} ${r.asset} is ${r.frozen} but its open withdrawals and red packets hold ${r.held}`);
   }
 
-  // On a shard, a credit to another node's account is a transfer from here (checkShards follows it to its credit).
-  const [uncredited] = (await db.raw(
+  // The credit is the receiver's internal deposit, or a transfer still in transit. On a shard, a credit to another
+  // node's account is any transfer from here (checkShards follows it to its credit on the other shard).
+  const inTransit =
     scope === 'whole'
-      ? `SELECT w.id FROM withdrawals w
-         WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
-           AND NOT EXISTS (SELECT 1 FROM transfers t LEFT JOIN transfer_credits c ON c.transfer_id = t.id
-                           WHERE t.withdrawal_id = w.id AND c.transfer_id IS NULL)
-         LIMIT 20`
-      : `SELECT w.id FROM withdrawals w
-         WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
-           AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.withdrawal_id = w.id)
-         LIMIT 20`,
-  )) as [{ id: string }[]];
+      ? 'SELECT 1 FROM transfers t LEFT JOIN transfer_credits c ON c.transfer_id = t.id WHERE t.withdrawal_id = w.id AND c.transfer_id IS NULL'
+      : 'SELECT 1 FROM transfers t WHERE t.withdrawal_id = w.id';
+  const [uncredited] = (await db.raw(`
+    SELECT w.id FROM withdrawals w
+    WHERE w.status = 'confirmed' AND w.internal_account_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.withdrawal_id = w.id)
+      AND NOT EXISTS (${inTransit})
+    LIMIT 20`)) as [{ id: string }[]];
   for (const r of uncredited) problems.push(`internal withdrawal ${r.id} is confirmed but its credit is nowhere`);
 
   const [userTotals] = (await db.raw(`SELECT asset, CAST(SUM(available + frozen) AS CHAR) AS sum FROM balances GROUP BY asset`)) as [

@@ -1,5 +1,5 @@
 import type { Knex } from '@wallet/db';
-import { type InvariantReport, checkOneDatabase } from './checkInvariants.js';
+import { type InvariantReport, checkOneDatabase, transitMismatches } from './checkInvariants.js';
 
 /** One transrv node's database (a shard) and the node whose money it holds. */
 export type LedgerShard = { readonly nodeId: string; readonly db: Knex };
@@ -98,11 +98,7 @@ export async function checkShards(shards: readonly LedgerShard[], options: { rea
   }
   problems.push(...across.slice(0, LIMIT));
   if (across.length > LIMIT) problems.push(`... and ${across.length - LIMIT} more transfers across shards`);
-  for (const asset of new Set([...transit.keys(), ...undelivered.keys()])) {
-    const held = transit.get(asset) ?? 0n;
-    const owed = undelivered.get(asset) ?? 0n;
-    if (held !== owed) problems.push(`transit ${asset} holds ${held} across the shards but undelivered transfers total ${owed}`);
-  }
+  problems.push(...transitMismatches(transit, undelivered, ' across the shards'));
   return { ok: problems.length === 0, problems, totals };
 }
 

@@ -260,6 +260,13 @@ function kickAfterWrites(
 export function buildApp(deps: TransrvDeps): GrpcServer {
   const { dbs, nodeId, registry, accounts } = deps;
   const { global, shard } = dbs;
+  /** The chain an internal withdrawal of `asset` was made on: the asset's own, or the credit is refused. */
+  const assetChain = (asset: string, chain: string): string => {
+    if (registry.asset(asset).chain !== chain) {
+      throw new WalletError('VALIDATION_FAILED', `${asset} is not an asset of chain ${chain}`, { details: { field: 'withdrawalChain' } });
+    }
+    return chain;
+  };
   const handlers: ServiceHandlers<typeof TransServiceService> = {
     getInfo: async () => instanceInfo('transrv', deps.instanceId, deps.startedAt, nodeId),
 
@@ -321,15 +328,6 @@ export function buildApp(deps: TransrvDeps): GrpcServer {
     },
 
     creditTransfer: async (raw) => {
-      /** The chain an internal withdrawal of `asset` was made on: the asset's own, or the credit is refused. */
-      const assetChain = (asset: string, chain: string): string => {
-        if (registry.asset(asset).chain !== chain) {
-          throw new WalletError('VALIDATION_FAILED', `${asset} is not an asset of chain ${chain}`, {
-            details: { field: 'withdrawalChain' },
-          });
-        }
-        return chain;
-      };
       const req = parseRequest(CreditTransferRequest, raw);
       registry.asset(req.asset);
       await accounts.require(req.toAccountId, nodeId);
